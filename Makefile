@@ -1,0 +1,39 @@
+# The two README commands come first: `make run` starts everything, `make test` checks everything.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+UV_VERSION := 0.13.8
+BIN := $(VENV)/bin
+
+.PHONY: run test lint typecheck schemas migrate bench clean
+
+run: $(VENV)/.synced
+	$(BIN)/labourx dev
+
+test: $(VENV)/.synced lint typecheck
+	$(BIN)/labourx schemas check
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: $(VENV)/.synced
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: $(VENV)/.synced
+	$(BIN)/mypy shared services tests bench
+
+schemas: $(VENV)/.synced
+	$(BIN)/labourx schemas generate
+
+migrate: $(VENV)/.synced
+	$(BIN)/labourx migrate
+
+bench: $(VENV)/.synced
+	$(BIN)/python -m bench
+
+# A virtual environment with uv in it, then every pinned dependency from uv.lock.
+$(VENV)/.synced: pyproject.toml uv.lock
+	test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q uv==$(UV_VERSION); }
+	$(BIN)/uv sync --frozen --quiet
+	touch $@
+
+clean:
+	rm -rf $(VENV) .labourx

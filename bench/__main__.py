@@ -1,0 +1,131 @@
+"""`python -m bench` (`make bench`): every benchmark in one run, a table, and a JSON file."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bench import end_to_end, post_throughput, relay_throughput, report
+from bench.bodies import Numbering
+from bench.environment import Environment, machine, provision, servers, teardown
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+class LoadClient(StrEnum):
+    RAW = "raw"
+    HTTPX = "httpx"
+
+
+class Figure(StrEnum):
+    POST = "post"
+    RELAY = "relay"
+    E2E = "e2e"
+
+
+def _say(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+async def run_all(
+    env: Environment,
+    figures: set[Figure],
+    post_options: post_throughput.PostOptions,
+    relay_events: int,
+    e2e_rate: float,
+    e2e_seconds: float,
+) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    numbering = Numbering()
+    try:
+        _say("creating and migrating databases, creating topics")
+        await provision(env)
+        results["machine"] = await machine(env)
+        if Figure.POST in figures:
+            _say(
+                f"POST /v1/jobseekers: labourx and the reference, {post_options.rounds} rounds each"
+            )
+            results["post"] = await post_throughput.run(env, numbering, post_options)
+        if Figure.RELAY in figures:
+            _say(f"outbox relay: {relay_events:,} events, then the bare producer")
+            results["relay"] = await relay_throughput.run(env, relay_events)
+        if Figure.E2E in figures:
+            _say(f"end to end: {e2e_rate:g} registrations/s for {e2e_seconds:g} s")
+            results["end_to_end"] = await end_to_end.run(
+                env, numbering, e2e_rate, e2e_seconds, post_options.client
+            )
+    finally:
+        await teardown(env)
+    return results
+
+
+def main(
+    requests: Annotated[int, typer.Option(help="Measured POSTs per server and round")] = 4000,
+    warmup: Annotated[int, typer.Option(help="Unmeasured POSTs per server first")] = 500,
+    concurrency: Annotated[int, typer.Option(help="Requests in flight (closed loop)")] = 32,
+    rounds: Annotated[int, typer.Option(help="Alternating rounds per server (median kept)")] = 3,
+    idempotency_keys: Annotated[
+        bool, typer.Option(help="Also measure labourx with an Idempotency-Key per request")
+    ] = True,
+    load_client: Annotated[
+        LoadClient, typer.Option(help="The load generator's HTTP client (raw: cheapest)")
+    ] = LoadClient.RAW,
+    relay_events: Annotated[int, typer.Option(help="Outbox rows the relay publishes")] = 20_000,
+    e2e_rate: Annotated[float, typer.Option(help="Registrations per second, end to end")] = 200,
+    e2e_seconds: Annotated[float, typer.Option(help="How long the end-to-end load runs")] = 20,
+    only: Annotated[
+        list[Figure] | None, typer.Option(help="Run only these figures (repeatable)")
+    ] = None,
+    fail_on_miss: Annotated[bool, typer.Option(help="Exit 1 when a target is missed")] = False,
+) -> None:
+    """Measure POST throughput, outbox relay throughput and end-to-end latency (see
+    docs/performance.md), each against a reference measured in the same run."""
+    started = datetime.now(UTC)
+    name = started.strftime("%Y%m%dT%H%M%SZ")
+    RESULTS.mkdir(exist_ok=True)
+    log_dir = RESULTS / f"{name}-logs"
+    log_dir.mkdir()
+    options = post_throughput.PostOptions(
+        requests, warmup, concurrency, rounds, idempotency_keys, load_client.value
+    )
+    figures = set(only or Figure)
+
+    with (
+        tempfile.TemporaryDirectory(prefix="labourx-bench-") as work_dir,
+        servers(Path(work_dir), log_dir) as env,
+    ):
+        _say(f"servers: {env.database_kind}, {env.broker_kind}; logs in {log_dir}")
+        results: dict[str, Any] = {
+            "started_at": started.isoformat(timespec="seconds"),
+            "options": {
+                "requests": requests,
+                "warmup": warmup,
+                "concurrency": concurrency,
+                "rounds": rounds,
+                "load_client": load_client.value,
+                "relay_events": relay_events,
+                "e2e_rate": e2e_rate,
+                "e2e_seconds": e2e_seconds,
+                "figures": sorted(figures),
+            },
+        }
+        results |= asyncio.run(run_all(env, figures, options, relay_events, e2e_rate, e2e_seconds))
+    results["duration_s"] = round((datetime.now(UTC) - started).total_seconds(), 1)
+
+    print()
+    print(report.render(results), flush=True)
+    path = report.write(results, RESULTS, name)
+    print(f"\nresults: {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+    if fail_on_miss and not all(check.met for check in report.checks(results)):
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    typer.run(main)

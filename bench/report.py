@@ -1,0 +1,265 @@
+"""The printed table, the targets, and the JSON file of a run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+# From the benchmark issue: what "fast enough" means for each figure.
+TARGET_POST_RATIO = 0.7
+TARGET_RELAY_EVENTS_PER_S = 5_000.0
+TARGET_E2E_P99_MS = 250.0
+
+
+@dataclass(frozen=True)
+class Check:
+    figure: str
+    measured: float
+    target: str
+    met: bool
+
+
+def checks(results: dict[str, Any]) -> list[Check]:
+    found: list[Check] = []
+    if post := results.get("post"):
+        ratio = post["throughput_ratio"]
+        failed = post["labourx"]["failed"] + post["reference"]["failed"]
+        found.append(
+            Check(
+                "POST throughput ratio labourx/reference",
+                ratio,
+                f">= {TARGET_POST_RATIO}",
+                ratio >= TARGET_POST_RATIO and failed == 0,
+            )
+        )
+    if relay := results.get("relay"):
+        rate = relay["labourx"]["events_per_s"]
+        found.append(
+            Check(
+                "outbox relay events/s",
+                rate,
+                f">= {TARGET_RELAY_EVENTS_PER_S:,.0f}",
+                rate >= TARGET_RELAY_EVENTS_PER_S,
+            )
+        )
+    if e2e := results.get("end_to_end"):
+        p99 = e2e["latency"].get("p99_ms", float("inf"))
+        all_arrived = (
+            e2e["arrived"] == e2e["registered"] == round(e2e["target_rate_rps"] * e2e["duration_s"])
+        )
+        found.append(
+            Check(
+                "end-to-end p99 ms (all arrived)",
+                p99,
+                f"<= {TARGET_E2E_P99_MS:.0f}",
+                p99 <= TARGET_E2E_P99_MS and all_arrived,
+            )
+        )
+    return found
+
+
+def _n(value: float, unit: str = "") -> str:
+    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{text} {unit}".rstrip()
+
+
+def _lat(summary: dict[str, Any], *keys: str) -> str:
+    if not summary.get("count"):
+        return "-"
+    return " / ".join(_n(summary[k]) for k in keys) + " ms"
+
+
+_SHORT = {
+    "server": "app",
+    "postgres": "pg",
+    "broker": "broker",
+    "load generator": "load",
+    "rest of machine": "other",
+    "registry api": "api",
+    "registry relay": "relay",
+    "notify consumer": "consumer",
+    "relay": "relay",
+    "producer": "producer",
+}
+BUSY_MACHINE = 0.2  # cores used by processes outside the benchmark worth a warning
+
+
+def _cores(shares: dict[str, float]) -> str:
+    return " ".join(f"{_SHORT.get(name, name)} {value:.2f}" for name, value in shares.items())
+
+
+def _outside_load(results: dict[str, Any]) -> tuple[float, dict[str, float]]:
+    """The most cores other processes used during any measurement, and who they were."""
+    worst: tuple[float, dict[str, float]] = (0.0, {})
+
+    def walk(node: Any) -> None:
+        nonlocal worst
+        if isinstance(node, dict):
+            if isinstance(cores := node.get("cores_used"), dict):
+                other = float(cores.get("rest of machine", 0.0))
+                if other > worst[0]:
+                    worst = (other, node.get("busiest_other_processes", {}))
+            for value in node.values():
+                walk(value)
+
+    walk(results)
+    return worst
+
+
+def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(figure, labourx, reference, ratio) rows; targets are added from `checks`."""
+    rows: list[tuple[str, str, str, str]] = []
+    if post := results.get("post"):
+        lx, ref = post["labourx"], post["reference"]
+        lx_cpu = lx["median_server_cpu_ms_per_request"]
+        ref_cpu = ref["median_server_cpu_ms_per_request"]
+        title = (
+            f"POST /v1/jobseekers: {post['requests']:,} requests at concurrency "
+            f"{post['concurrency']}, median of {post['rounds']} rounds"
+        )
+        rows += [
+            (title, "", "", ""),
+            (
+                "  throughput (median round)",
+                _n(lx["throughput_rps"], "req/s"),
+                _n(ref["throughput_rps"], "req/s"),
+                f"{post['throughput_ratio']:.2f}",
+            ),
+            (
+                "  latency p50 / p99",
+                _lat(lx["latency"], "p50_ms", "p99_ms"),
+                _lat(ref["latency"], "p50_ms", "p99_ms"),
+                "",
+            ),
+            (
+                "  throughput, every round",
+                " / ".join(_n(r) for r in lx["rounds_rps"]),
+                " / ".join(_n(r) for r in ref["rounds_rps"]),
+                "",
+            ),
+            (
+                "  app CPU per request (median)",
+                _n(lx_cpu, "ms"),
+                _n(ref_cpu, "ms"),
+                f"{lx_cpu / ref_cpu:.2f}",
+            ),
+            (
+                "  cores used (median round)",
+                _cores(lx["cores_used"]),
+                _cores(ref["cores_used"]),
+                "",
+            ),
+            ("  failed requests", str(lx["failed"]), str(ref["failed"]), ""),
+        ]
+        if idem := post.get("labourx_idempotency_key"):
+            rows.append(
+                (
+                    "  labourx with Idempotency-Key",
+                    f"{_n(idem['throughput_rps'], 'req/s')}, "
+                    + _lat(idem["latency"], "p50_ms", "p99_ms"),
+                    "",
+                    f"{idem['throughput_rps'] / ref['throughput_rps']:.2f}",
+                )
+            )
+    if relay := results.get("relay"):
+        lx, ref = relay["labourx"], relay["reference"]
+        rows += [
+            (f"Outbox relay, {relay['events']:,} events (reference: bare producer)", "", "", ""),
+            (
+                "  events per second",
+                _n(lx["events_per_s"], "ev/s"),
+                _n(ref["events_per_s"], "ev/s"),
+                f"{relay['throughput_ratio']:.2f}",
+            ),
+            ("  cores used", _cores(lx["cores_used"]), _cores(ref["cores_used"]), ""),
+        ]
+    if e2e := results.get("end_to_end"):
+        http = e2e["http"]
+        rows += [
+            (
+                f"End to end, registry commit -> notify message, "
+                f"{_n(e2e['target_rate_rps'])}/s for {_n(e2e['duration_s'])} s",
+                "",
+                "",
+                "",
+            ),
+            (
+                "  latency p50 / p95 / p99",
+                _lat(e2e["latency"], "p50_ms", "p95_ms", "p99_ms"),
+                "",
+                "",
+            ),
+            ("  latency max", _lat(e2e["latency"], "max_ms"), "", ""),
+            ("  arrived / registered", f"{e2e['arrived']:,} / {e2e['registered']:,}", "", ""),
+            (
+                "  relay share p50 / p99",
+                _lat(e2e["relay_stage_latency"], "p50_ms", "p99_ms"),
+                "",
+                "",
+            ),
+            (
+                "  HTTP rate, latency p50 / p99",
+                f"{_n(http['achieved_rate_rps'], 'req/s')}, "
+                + _lat(http["latency"], "p50_ms", "p99_ms"),
+                "",
+                "",
+            ),
+            ("  cores used", _cores(e2e["cores_used"]), "", ""),
+        ]
+    return rows
+
+
+def _format(table: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = []
+    for index, row in enumerate(table):
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def render(results: dict[str, Any]) -> str:
+    machine = results["machine"]
+    header = [
+        f"labourx benchmarks, {results['started_at']}, commit {machine['commit']}",
+        f"machine: {machine['cpus_usable']} CPU cores ({machine['cpu_model']}), "
+        f"{machine['memory_gib']} GiB, Python {machine['python']}",
+        f"servers: PostgreSQL {machine['postgresql']}; broker {machine['broker']}",
+        f"note: the apps, PostgreSQL, the broker and the load generator all share these "
+        f"{machine['cpus_usable']} cores; 'cores used' = average cores each took "
+        "(app, pg, broker, load = generator, other = processes outside the benchmark)",
+    ]
+    outside, who = _outside_load(results)
+    if outside > BUSY_MACHINE:
+        names = ", ".join(f"{name} {cores:.2f}" for name, cores in who.items())
+        header.append(
+            f"WARNING: other processes used up to {outside:.2f} cores during a measurement"
+            f"{f' ({names})' if names else ''}; figures are lower and noisier than on a "
+            "quiet machine"
+        )
+    header.append("")
+    figures = _format([("figure", "labourx", "reference", "ratio"), *_rows(results)])
+    verdicts = _format(
+        [
+            ("target", "measured", "wanted", "result"),
+            *[
+                (c.figure, _n(c.measured), c.target, "PASS" if c.met else "MISS")
+                for c in checks(results)
+            ],
+        ]
+    )
+    return "\n".join([*header, figures, "", verdicts])
+
+
+def write(results: dict[str, Any], directory: Path, name: str) -> Path:
+    """`<directory>/<name>.json`, and the same as `latest.json`."""
+    results = {**results, "targets": [asdict(c) for c in checks(results)]}
+    path = directory / f"{name}.json"
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    shutil.copyfile(path, directory / "latest.json")
+    return path

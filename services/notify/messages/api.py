@@ -1,0 +1,32 @@
+"""HTTP routes for messages."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.notify.messages import service
+from services.notify.messages.schemas import MessagePage, MessageRead
+from shared.auth import Principal, Role, require_roles
+from shared.db import SessionDep
+
+router = APIRouter(prefix="/v1", tags=["messages"])
+
+Staff = Annotated[Principal, require_roles(Role.ESC_STAFF, Role.MRC_STAFF)]
+
+
+@router.get("/messages", response_model=MessagePage)
+async def list_messages(
+    session: SessionDep,
+    principal: Staff,
+    person_id: uuid.UUID | None = None,
+    after: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> MessagePage:
+    """Messages queued or sent, oldest first; page with `after=<next_cursor>`."""
+    rows, cursor = await service.list_messages(
+        session, principal, person_id=person_id, after=after, limit=limit
+    )
+    return MessagePage(items=[MessageRead.model_validate(r) for r in rows], next_cursor=cursor)

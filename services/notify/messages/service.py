@@ -1,0 +1,51 @@
+"""Reading messages, within the reader's scope."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notify.messages.models import Message
+from shared.auth import Principal
+from shared.problems import InvalidField
+
+
+def encode_cursor(message: Message) -> str:
+    return base64.urlsafe_b64encode(
+        f"{message.created_at.isoformat()}|{message.id}".encode()
+    ).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        created, ident = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(created), uuid.UUID(ident)
+    except ValueError as exc:
+        raise InvalidField("after", "not a cursor this API returned") from exc
+
+
+async def list_messages(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    person_id: uuid.UUID | None,
+    after: str | None,
+    limit: int,
+) -> tuple[list[Message], str | None]:
+    """Newest-last page of messages the principal may see, with the cursor of the next page."""
+    query = select(Message).order_by(Message.created_at, Message.id).limit(limit + 1)
+    if not principal.sees_all_provinces:
+        # A token without a province matches nothing (NULL never equals), never everything.
+        query = query.where(Message.province_code == principal.province)
+    if person_id is not None:
+        query = query.where(Message.person_id == person_id)
+    if after is not None:
+        query = query.where(tuple_(Message.created_at, Message.id) > decode_cursor(after))
+    rows = list((await session.scalars(query)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1]) if more and rows else None

@@ -1,0 +1,109 @@
+"""The one FastAPI app factory: health, readiness, metrics, problem+json, request context."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from aiokafka.admin import AIOKafkaAdminClient
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from shared.db import create_engine, session_factory
+from shared.observability import RequestContextMiddleware, configure_logging
+from shared.problems import install_problem_handlers
+from shared.service import ServiceSpec
+from shared.settings import Settings, get_settings
+
+
+class _BrokerProbe:
+    """Keeps one admin client to answer "is the broker reachable" cheaply."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.client: AIOKafkaAdminClient | None = None
+
+    async def check(self) -> None:
+        if self.client is None:
+            client = AIOKafkaAdminClient(
+                bootstrap_servers=self.settings.bootstrap_servers, request_timeout_ms=3000
+            )
+            await client.start()
+            self.client = client
+        try:
+            await self.client.list_topics()
+        except Exception:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                await self.client.close()
+            self.client = None
+
+
+def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
+    """Build a service's API from its spec."""
+    settings = settings or get_settings()
+    configure_logging(spec.name, settings.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings, spec.name)
+        app.state.engine = engine
+        app.state.sessions = session_factory(engine)
+        app.state.broker = _BrokerProbe(settings)
+        try:
+            yield
+        finally:
+            await app.state.broker.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title=f"labourx {spec.name}",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+    )
+    app.state.service = spec.name
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=spec.name)
+
+    @app.get("/healthz", tags=["ops"], include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        """Alive: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"], include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        """Ready: the service's database and the broker both answer."""
+        checks: dict[str, str] = {}
+        try:
+            async with app.state.engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(text("SELECT 1")), 3)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        try:
+            await asyncio.wait_for(app.state.broker.check(), 5)
+            checks["broker"] = "ok"
+        except Exception as exc:
+            checks["broker"] = f"error: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in spec.routers:
+        app.include_router(router)
+    return app

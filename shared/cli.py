@@ -1,0 +1,175 @@
+"""`labourx`: the one command line for development and operations."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from shared.settings import get_settings
+
+app = typer.Typer(
+    help="labourx: National Employment Service Network software.", no_args_is_help=True
+)
+schemas_app = typer.Typer(help="Event JSON Schemas.", no_args_is_help=True)
+dlq_app = typer.Typer(help="Dead-letter topics.", no_args_is_help=True)
+app.add_typer(schemas_app, name="schemas")
+app.add_typer(dlq_app, name="dlq")
+
+ServiceArg = Annotated[str, typer.Argument(help="registry, matching, predeparture or notify")]
+
+
+def _spec(name: str):  # type: ignore[no-untyped-def]
+    from services.catalog import SERVICES
+
+    if name not in SERVICES:
+        raise typer.BadParameter(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
+    return SERVICES[name]
+
+
+@app.command()
+def dev(
+    data_dir: Annotated[Path, typer.Option(help="Where the embedded PostgreSQL keeps data")] = Path(
+        ".labourx"
+    ),
+    port_offset: Annotated[
+        int, typer.Option(help="Added to every port (run two side by side)")
+    ] = 0,
+) -> None:
+    """Start everything: PostgreSQL and broker if not configured, migrations, every process."""
+    from services.catalog import SERVICES
+    from shared.devrun import run_dev
+
+    run_dev(get_settings(), list(SERVICES.values()), data_dir=data_dir, port_offset=port_offset)
+
+
+@app.command()
+def migrate(services: Annotated[list[str] | None, typer.Argument()] = None) -> None:
+    """Create service databases if missing and run their migrations to head."""
+    from services.catalog import SERVICES
+    from shared.provision import prepare_databases
+
+    specs = [_spec(s) for s in services] if services else list(SERVICES.values())
+    asyncio.run(prepare_databases(get_settings(), specs))
+    typer.echo(f"migrated: {', '.join(s.name for s in specs)}")
+
+
+@app.command()
+def topics() -> None:
+    """Create every topic with the configured partitions and replication."""
+    from services.catalog import SERVICES
+    from shared.provision import prepare_topics
+
+    created = asyncio.run(prepare_topics(get_settings(), SERVICES.values()))
+    typer.echo(f"created: {', '.join(created) or 'none (all existed)'}")
+
+
+@app.command()
+def api(
+    service: ServiceArg,
+    host: str = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Default: the service's dev port")] = None,
+    workers: int = 1,
+) -> None:
+    """Serve a service's HTTP API."""
+    spec = _spec(service)
+    uvicorn.run(
+        f"services.{spec.name}.app:create",
+        factory=True,
+        host=host,
+        port=port or spec.dev_port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def relay(service: ServiceArg, metrics_port: int | None = None) -> None:
+    """Run a service's outbox relay (one leads; extra ones wait as standbys)."""
+    from shared.runtime import run_relay
+
+    run_relay(_spec(service), get_settings(), metrics_port)
+
+
+@app.command()
+def consume(service: ServiceArg, group: str | None = None, metrics_port: int | None = None) -> None:
+    """Run one of a service's consumer groups (default: its first)."""
+    from shared.runtime import run_consumer
+
+    spec = _spec(service)
+    if not spec.consumers:
+        raise typer.BadParameter(f"{service} has no consumers")
+    run_consumer(spec, group or spec.consumers[0].group, get_settings(), metrics_port)
+
+
+@app.command()
+def token(
+    role: Annotated[
+        list[str], typer.Option(help="esc_staff, mrc_staff, agency, partner, analyst, admin")
+    ],
+    subject: str = "dev-user",
+    office: str | None = None,
+    province: Annotated[str | None, typer.Option(help="ISO 3166-2:LA, e.g. LA-VT")] = None,
+    national: bool = False,
+    ttl_hours: int = 8,
+) -> None:
+    """Print a development bearer token signed with the shared secret."""
+    from shared.auth import Role, mint_token
+
+    for r in role:
+        if r not in Role._value2member_map_:
+            raise typer.BadParameter(f"unknown role {r!r}")
+    typer.echo(
+        mint_token(
+            get_settings(),
+            subject=subject,
+            roles=role,
+            office=office,
+            province=province,
+            national=national,
+            ttl_s=ttl_hours * 3600,
+        )
+    )
+
+
+@schemas_app.command("generate")
+def schemas_generate() -> None:
+    """Write the JSON Schema file of every event type (refuses breaking changes)."""
+    from shared.events import schemas
+
+    try:
+        written = schemas.write_all()
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"written: {', '.join(written) or 'nothing (all current)'}")
+
+
+@schemas_app.command("check")
+def schemas_check() -> None:
+    """Fail when a checked-in schema file is stale."""
+    from shared.events import schemas
+
+    stale = schemas.stale_types()
+    if stale:
+        typer.echo(f"stale (run `labourx schemas generate`): {', '.join(stale)}", err=True)
+        raise typer.Exit(1)
+    typer.echo("schemas current")
+
+
+@dlq_app.command("replay")
+def dlq_replay(group: Annotated[str, typer.Argument(help="Consumer group, e.g. notify")]) -> None:
+    """Send a group's dead letters back to their topics (after the cause is fixed)."""
+    from shared.dlq import replay_dead_letters
+
+    count = asyncio.run(replay_dead_letters(get_settings(), group))
+    typer.echo(f"replayed {count} dead letter(s) of {group}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,6 @@
+"""The one consumer runner: inbox deduplication, retries, dead letters, stall restarts."""
+
+from shared.consumer.models import InboxRecord
+from shared.consumer.runner import ConsumerRunner, Handler, PoisonEvent
+
+__all__ = ["ConsumerRunner", "Handler", "InboxRecord", "PoisonEvent"]

@@ -1,0 +1,353 @@
+"""Consumer runner on aiokafka: at-least-once on the wire, effectively-once in state.
+
+Per record: the handler runs in its own transaction together with an insert of
+`(consumer, event_id)` into the inbox, so a redelivered event is skipped. Offsets are committed
+only after those transactions. Records that cannot be applied go to `dlq.<group>` and never
+block their partition; a broken database or broker is retried, never dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import cast
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from pydantic import ValidationError
+from sqlalchemy import Table
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.aio import sleep_or_stop
+from shared.consumer.models import InboxRecord
+from shared.context import causation_id_var, correlation_id_var
+from shared.events.base import CATALOGUE, Event, parse_data
+from shared.events.envelope import CloudEvent
+from shared.events.topics import dead_letter_topic
+from shared.kafka import ensure_topics, make_consumer, make_producer
+from shared.observability import (
+    CONSUMER_LAG,
+    CONSUMER_RESTARTS,
+    DEAD_LETTERS,
+    EVENTS_CONSUMED,
+    HANDLER_SECONDS,
+)
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, CloudEvent, Event], Awaitable[None]]
+
+
+# Built once and run with parameters: building the statement per event cost more CPU than
+# running it.
+_CLAIM = (
+    insert(cast(Table, InboxRecord.__table__))
+    .on_conflict_do_nothing()
+    .returning(InboxRecord.__table__.c.event_id)
+)
+
+
+class PoisonEvent(Exception):
+    """Raised by a handler for an event that can never be applied as it is: dead-letter it now."""
+
+
+class _Restart(Exception):
+    """Internal: tear the consumer down and join the group afresh, re-reading from commits."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# Errors of the infrastructure, not of the record: retried for as long as it takes.
+_INFRA_ERRORS: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    OSError,
+    ConnectionError,
+)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    record: ConsumerRecord
+    error: BaseException
+    attempts: int
+
+
+class ConsumerRunner:
+    """Consumes `topics` as consumer group `group`, applying events through `handlers`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        group: str,
+        topics: list[str],
+        handlers: Mapping[str, Handler],
+        sessions: async_sessionmaker[AsyncSession],
+    ) -> None:
+        unknown = set(handlers) - set(CATALOGUE)
+        if unknown:
+            raise ValueError(f"handlers for uncatalogued event types: {sorted(unknown)}")
+        self.settings = settings
+        self.group = group
+        self.topics = topics
+        self.handlers = dict(handlers)
+        self.sessions = sessions
+        self._dlq_producer: AIOKafkaProducer | None = None
+        self._last_progress = time.monotonic()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set; restart the client when it stalls or loses its commits."""
+        backoff = 0.5
+        while not stop.is_set():
+            consumer = make_consumer(self.settings, self.group, self.topics)
+            try:
+                await ensure_topics(self.settings, [*self.topics, dead_letter_topic(self.group)])
+                await consumer.start()
+                backoff = 0.5
+                await self._consume(consumer, stop)
+            except _Restart as restart:
+                CONSUMER_RESTARTS.labels(self.group, restart.reason).inc()
+                log.warning("restarting consumer %s: %s", self.group, restart.reason)
+            except (KafkaError, OSError) as exc:
+                CONSUMER_RESTARTS.labels(self.group, "broker").inc()
+                log.warning("consumer %s lost the broker: %r", self.group, exc)
+                await sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 10)
+            finally:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(consumer.stop(), 10)
+                await self._close_dlq_producer()
+
+    async def _consume(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
+        self._last_progress = time.monotonic()
+        watchdog_due = time.monotonic() + 5
+        assigned: set[TopicPartition] = set()
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=500)
+            if consumer.assignment() != assigned:
+                assigned = set(consumer.assignment())
+                log.info("consumer %s now owns %s", self.group, sorted(map(str, assigned)))
+            for tp, records in batches.items():
+                await self._apply_batch(consumer, tp, records, stop)
+                if stop.is_set():
+                    return
+            if batches:
+                self._last_progress = time.monotonic()
+            if time.monotonic() >= watchdog_due:
+                await self._check_progress(consumer)
+                watchdog_due = time.monotonic() + 5
+
+    async def _apply_batch(
+        self,
+        consumer: AIOKafkaConsumer,
+        tp: TopicPartition,
+        records: list[ConsumerRecord],
+        stop: asyncio.Event,
+    ) -> None:
+        done = None
+        if await self._apply_together(records):
+            done = records[-1].offset
+        else:
+            for record in records:
+                if stop.is_set():
+                    break
+                await self._apply_record(record, stop)
+                done = record.offset
+        if done is None:
+            return
+        try:
+            await consumer.commit({tp: done + 1})
+        except CommitFailedError as exc:
+            # The group rebalanced under us: whoever owns the partition now re-reads from the
+            # last commit and the inbox skips what we applied. Never skip ahead ourselves.
+            raise _Restart("commit-failed") from exc
+
+    async def _apply_together(self, records: list[ConsumerRecord]) -> bool:
+        """Apply a whole batch in one transaction; False (nothing applied) if any record fails.
+
+        One commit per batch instead of one per record is what lets a consumer keep up with a
+        busy topic. Each record still gets its inbox row, so duplicates are skipped as before.
+        On any failure the transaction rolls back and the caller applies the records one by one,
+        where retries and dead-lettering are decided per record.
+        """
+        if len(records) < 2:
+            return False
+        steps: list[tuple[CloudEvent, Event | None, Handler | None]] = []
+        for record in records:
+            try:
+                event = CloudEvent.from_bytes(record.value or b"")
+                handler = self.handlers.get(event.type)
+                payload = parse_data(event.type, event.data) if handler else None
+            except ValidationError:
+                return False
+            steps.append((event, payload, handler))
+        outcomes: list[tuple[str, str, float]] = []
+        try:
+            async with self.sessions() as session, session.begin():
+                for event, payload, handler in steps:
+                    if handler is None or payload is None:
+                        outcomes.append((event.type, "ignored", 0.0))
+                        continue
+                    started = time.perf_counter()
+                    applied = await self._apply_in(session, event, payload, handler)
+                    outcome = "applied" if applied else "duplicate"
+                    outcomes.append((event.type, outcome, time.perf_counter() - started))
+        except Exception as exc:
+            log.info("batch of %d failed (%r); applying one at a time", len(records), exc)
+            return False
+        for event_type, outcome, seconds in outcomes:
+            if outcome == "applied":
+                HANDLER_SECONDS.labels(self.group, event_type).observe(seconds)
+            EVENTS_CONSUMED.labels(self.group, event_type, outcome).inc()
+        return True
+
+    async def _apply_record(self, record: ConsumerRecord, stop: asyncio.Event) -> None:
+        try:
+            event = CloudEvent.from_bytes(record.value or b"")
+        except ValidationError as exc:
+            await self._dead_letter(DeadLetter(record, exc, 1))
+            return
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            # Forward compatible: types we do not know are someone else's business.
+            EVENTS_CONSUMED.labels(self.group, event.type, "ignored").inc()
+            return
+        try:
+            payload = parse_data(event.type, event.data)
+        except ValidationError as exc:
+            await self._dead_letter(DeadLetter(record, exc, 1))
+            return
+
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.perf_counter()
+            try:
+                applied = await self._apply_once(event, payload, handler)
+            except PoisonEvent as exc:
+                await self._dead_letter(DeadLetter(record, exc, attempt))
+                return
+            except _INFRA_ERRORS as exc:
+                log.warning("infrastructure error applying %s, retrying: %r", event.id, exc)
+                await sleep_or_stop(stop, self._backoff(attempt))
+                if stop.is_set():
+                    raise _Restart("stopping") from exc
+                attempt = min(attempt, 6)  # keep retrying: the record is not at fault
+                continue
+            except Exception as exc:
+                if attempt >= self.settings.consumer_max_attempts:
+                    await self._dead_letter(DeadLetter(record, exc, attempt))
+                    return
+                log.warning("handler failed for %s (attempt %d): %r", event.id, attempt, exc)
+                await sleep_or_stop(stop, self._backoff(attempt))
+                continue
+            HANDLER_SECONDS.labels(self.group, event.type).observe(time.perf_counter() - started)
+            EVENTS_CONSUMED.labels(
+                self.group, event.type, "applied" if applied else "duplicate"
+            ).inc()
+            return
+
+    async def _apply_once(self, event: CloudEvent, payload: Event, handler: Handler) -> bool:
+        """Apply in one transaction with the inbox row; False when it was applied before."""
+        async with self.sessions() as session, session.begin():
+            return await self._apply_in(session, event, payload, handler)
+
+    async def _apply_in(
+        self, session: AsyncSession, event: CloudEvent, payload: Event, handler: Handler
+    ) -> bool:
+        """Inbox row, then the handler, in the caller's transaction; False for a duplicate."""
+        tokens = (correlation_id_var.set(event.correlationid), causation_id_var.set(str(event.id)))
+        try:
+            inserted = await session.execute(
+                _CLAIM, {"consumer": self.group, "event_id": event.id, "event_type": event.type}
+            )
+            if inserted.first() is None:
+                return False
+            await handler(session, event, payload)
+            return True
+        finally:
+            correlation_id_var.reset(tokens[0])
+            causation_id_var.reset(tokens[1])
+
+    def _backoff(self, attempt: int) -> float:
+        return float(min(self.settings.consumer_retry_base_s * 2 ** (attempt - 1), 10.0))
+
+    async def _dead_letter(self, dead: DeadLetter) -> None:
+        """Publish to `dlq.<group>` and wait for the ack; if that fails the record is re-read."""
+        record = dead.record
+        if self._dlq_producer is None:
+            self._dlq_producer = make_producer(self.settings)
+            await self._dlq_producer.start()
+        headers = [
+            *[(k, v) for k, v in (record.headers or ()) if not k.startswith("dlq-")],
+            ("dlq-error", repr(dead.error)[:2000].encode()),
+            ("dlq-error-type", type(dead.error).__name__.encode()),
+            ("dlq-original-topic", record.topic.encode()),
+            ("dlq-original-partition", str(record.partition).encode()),
+            ("dlq-original-offset", str(record.offset).encode()),
+            ("dlq-consumer-group", self.group.encode()),
+            ("dlq-attempts", str(dead.attempts).encode()),
+        ]
+        await self._dlq_producer.send_and_wait(
+            dead_letter_topic(self.group), record.value, key=record.key, headers=headers
+        )
+        DEAD_LETTERS.labels(self.group).inc()
+        log.error(
+            "dead-lettered %s:%s@%s after %d attempt(s): %r",
+            record.topic,
+            record.partition,
+            record.offset,
+            dead.attempts,
+            dead.error,
+        )
+
+    async def _close_dlq_producer(self) -> None:
+        if self._dlq_producer is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._dlq_producer.stop(), 5)
+            self._dlq_producer = None
+
+    async def _check_progress(self, consumer: AIOKafkaConsumer) -> None:
+        """Restart a consumer that has records waiting but stopped receiving them.
+
+        After a broker restart aiokafka can stop fetching without raising (aiokafka #1154,
+        #625); comparing positions with the broker's end offsets is how we notice.
+        """
+        assigned = consumer.assignment()
+        stalled_for = time.monotonic() - self._last_progress
+        if not assigned:
+            if stalled_for > 3 * self.settings.consumer_stall_timeout_s:
+                raise _Restart("no-assignment")
+            return
+        try:
+            ends = await asyncio.wait_for(consumer.end_offsets(list(assigned)), 10)
+        except (KafkaError, TimeoutError) as exc:
+            if stalled_for > self.settings.consumer_stall_timeout_s:
+                raise _Restart("broker-unreachable") from exc
+            return
+        behind = 0
+        lags: dict[str, int] = {}
+        for tp, end in ends.items():
+            with contextlib.suppress(Exception):
+                lag = max(end - await consumer.position(tp), 0)
+                CONSUMER_LAG.labels(self.group, tp.topic, str(tp.partition)).set(lag)
+                lags[f"{tp.topic}:{tp.partition}"] = lag
+                behind += lag
+        if behind == 0:
+            self._last_progress = time.monotonic()
+        elif stalled_for > self.settings.consumer_stall_timeout_s:
+            log.warning(
+                "consumer %s received nothing for %.0f s, lag %s", self.group, stalled_for, lags
+            )
+            raise _Restart("stalled")

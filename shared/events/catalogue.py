@@ -1,0 +1,8 @@
+"""Every event type labourx knows: importing this module fills the catalogue."""
+
+from __future__ import annotations
+
+from shared.events import registry  # noqa: F401  (registers its events)
+from shared.events.base import CATALOGUE, EventSpec
+
+__all__ = ["CATALOGUE", "EventSpec"]

@@ -1,0 +1,46 @@
+"""Events the registry service publishes about people."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from shared.events.base import Event, catalogued
+from shared.events.topics import REGISTRY_PEOPLE
+
+Sex = Literal["female", "male", "other"]
+Language = Literal["lo", "en", "th"]
+
+
+class PersonEvent(Event):
+    service: ClassVar[str] = "registry"
+    entity: ClassVar[str] = "person"
+    topic: ClassVar[str] = REGISTRY_PEOPLE
+    subject_field: ClassVar[str] = "person_id"
+
+    person_id: uuid.UUID
+
+
+@catalogued
+class PersonRegistered(PersonEvent):
+    """A person was registered at an ESC or MRC."""
+
+    verb: ClassVar[str] = "registered"
+    version: ClassVar[int] = 1
+
+    reference: str = Field(description="Short code staff and the person quote, e.g. on the phone")
+    given_name_lo: str | None = None
+    family_name_lo: str | None = None
+    given_name_en: str | None = None
+    family_name_en: str | None = None
+    sex: Sex
+    date_of_birth: date
+    phone: str | None = Field(default=None, description="E.164")
+    province_code: str = Field(description="ISO 3166-2:LA")
+    office_code: str | None = None
+    preferred_language: Language = "lo"
+    registered_by: str
+    registered_at: datetime

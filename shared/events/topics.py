@@ -1,0 +1,23 @@
+"""Kafka topics: one per aggregate stream (DESIGN.md section 3)."""
+
+from __future__ import annotations
+
+REGISTRY_PEOPLE = "registry.people"
+MATCHING_VACANCIES = "matching.vacancies"
+MATCHING_REFERRALS = "matching.referrals"
+MATCHING_AGENCIES = "matching.agencies"
+PREDEPARTURE_ORIENTATIONS = "predeparture.orientations"
+NOTIFY_DELIVERIES = "notify.deliveries"
+
+AGGREGATE_TOPICS = (
+    REGISTRY_PEOPLE,
+    MATCHING_VACANCIES,
+    MATCHING_REFERRALS,
+    MATCHING_AGENCIES,
+    PREDEPARTURE_ORIENTATIONS,
+    NOTIFY_DELIVERIES,
+)
+
+
+def dead_letter_topic(group: str) -> str:
+    return f"dlq.{group}"

@@ -1,0 +1,110 @@
+"""`Idempotency-Key` for HTTP writes: a retried request gets the first answer, never a second write.
+
+The key is claimed with an insert in the request's own transaction. A concurrent retry blocks on
+the unique key until the first commits, then reads its stored answer; if the first rolled back,
+the retry claims the key and runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import DateTime, Integer, String, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.auth import CurrentPrincipal
+from shared.db import Base
+from shared.problems import Problem
+
+
+class IdempotencyKeyReused(Problem):
+    status, slug, title = 422, "idempotency-key-reused", "Idempotency-Key reused"
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_keys"
+
+    principal: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[Any] = mapped_column(JSONB, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Idempotency:
+    """The request's idempotency key, if it sent one."""
+
+    def __init__(self, key: str | None, principal: str, request_hash: str) -> None:
+        self.key = key
+        self.principal = principal
+        self.request_hash = request_hash
+
+    async def replay(self, session: AsyncSession) -> JSONResponse | None:
+        """Claim the key, or return the stored answer of the request that claimed it first."""
+        if self.key is None:
+            return None
+        claimed = await session.execute(
+            insert(IdempotencyRecord)
+            .values(principal=self.principal, key=self.key, request_hash=self.request_hash)
+            .on_conflict_do_nothing()
+            .returning(IdempotencyRecord.key)
+        )
+        if claimed.first() is not None:
+            return None
+        stored = (
+            await session.execute(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.principal == self.principal,
+                    IdempotencyRecord.key == self.key,
+                )
+            )
+        ).scalar_one()
+        if stored.request_hash != self.request_hash:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used for a different request", field="Idempotency-Key"
+            )
+        return JSONResponse(
+            stored.body,
+            status_code=stored.status_code or 200,
+            headers={"Idempotent-Replayed": "true"},
+        )
+
+    async def remember(self, session: AsyncSession, status_code: int, body: Any) -> JSONResponse:
+        """Store the answer with the claim (same transaction) and return it."""
+        content = jsonable_encoder(body)
+        if self.key is not None:
+            await session.execute(
+                update(IdempotencyRecord)
+                .where(
+                    IdempotencyRecord.principal == self.principal,
+                    IdempotencyRecord.key == self.key,
+                )
+                .values(status_code=status_code, body=content)
+                .execution_options(synchronize_session=False)
+            )
+        return JSONResponse(content, status_code=status_code)
+
+
+async def _idempotency(
+    request: Request,
+    principal: CurrentPrincipal,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Idempotency:
+    if idempotency_key is None:
+        return Idempotency(None, principal.subject, "")  # nothing to compare: skip the hashing
+    body = await request.body()
+    fingerprint = hashlib.sha256(
+        request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
+    ).hexdigest()
+    return Idempotency(idempotency_key, principal.subject, fingerprint)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(_idempotency)]

@@ -1,0 +1,35 @@
+"""Write an event into the outbox inside the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import Table, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.events.base import Event
+from shared.events.envelope import CloudEvent, envelope_for
+from shared.outbox.models import OutboxRecord
+
+# A Core insert: outbox rows are never read back in the request, so they need no ORM identity
+# tracking, which costs more than the insert itself.
+_INSERT = insert(cast(Table, OutboxRecord.__table__))
+
+
+async def add_event(session: AsyncSession, event: Event) -> CloudEvent:
+    """Stage `event` for publication; it is published only if the caller's transaction commits.
+
+    Must be given the same session as the state change (a second session breaks atomicity).
+    """
+    envelope = envelope_for(event)
+    await session.execute(
+        _INSERT,
+        {
+            "event_id": envelope.id,
+            "topic": event.topic,
+            "key": envelope.subject,
+            "type": envelope.type,
+            "value": envelope.to_bytes(),
+        },
+    )
+    return envelope

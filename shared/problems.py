@@ -1,0 +1,132 @@
+"""RFC 9457 problem+json: one error hierarchy, mapped to responses in one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from shared.context import current_request_id
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://labourx.la/problems/"
+
+log = logging.getLogger(__name__)
+
+
+class Problem(Exception):
+    """A domain error that becomes a problem+json response with a stable `type`."""
+
+    status: int = 400
+    slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class NotFound(Problem):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(Problem):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class Forbidden(Problem):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class Unauthorized(Problem):
+    status, slug, title = 401, "unauthorized", "Not authenticated"
+
+
+class InvalidField(Problem):
+    """A rule about one field that pydantic could not express; names the field."""
+
+    status, slug, title = 422, "validation-error", "Invalid request"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(
+            f"{field}: {message}",
+            errors=[{"field": field, "message": message, "code": "invalid"}],
+        )
+
+
+def problem_response(
+    status: int, slug: str, title: str, detail: str, instance: str | None = None, **ext: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if (request_id := current_request_id()) is not None:
+        body["request_id"] = request_id
+    body.update(ext)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    # Drop the leading "body"/"query"/"path" so the name is what the client sent.
+    parts = (
+        [str(p) for p in loc[1:]]
+        if loc and loc[0] in {"body", "query", "path", "header"}
+        else [str(p) for p in loc]
+    )
+    return ".".join(parts) or str(loc[0] if loc else "body")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Map every error the API can raise to problem+json."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(
+            exc.status, exc.slug, exc.title, exc.detail, request.url.path, **exc.extensions
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field_path(tuple(e["loc"])), "message": e["msg"], "code": e["type"]}
+            for e in exc.errors()
+        ]
+        fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+        return problem_response(
+            422,
+            "validation-error",
+            "Invalid request",
+            f"invalid fields: {fields}",
+            request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}.get(
+            exc.status_code, "http-error"
+        )
+        return problem_response(
+            exc.status_code, slug, str(exc.detail), str(exc.detail), request.url.path
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return problem_response(
+            500,
+            "internal-error",
+            "Internal error",
+            "the request failed; nothing was saved",
+            request.url.path,
+        )

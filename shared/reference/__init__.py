@@ -1,0 +1,1 @@
+"""Reference data from maintained libraries: provinces, countries, phone numbers."""

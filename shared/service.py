@@ -1,0 +1,52 @@
+"""What a service is made of: its routes, consumers and published topics, declared once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.consumer.runner import ConsumerRunner, Handler
+from shared.settings import Settings
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """One consumer group: the topics it reads and a handler per event type."""
+
+    group: str
+    topics: list[str]
+    handlers: Mapping[str, Handler]
+
+    def runner(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        handlers: Mapping[str, Handler] | None = None,
+    ) -> ConsumerRunner:
+        """The runner for this group; `handlers` replaces the declared ones (tests, probes)."""
+        return ConsumerRunner(
+            settings,
+            group=self.group,
+            topics=self.topics,
+            handlers=self.handlers if handlers is None else handlers,
+            sessions=sessions,
+        )
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    package_dir: Path
+    routers: list[APIRouter] = field(default_factory=list)
+    consumers: list[ConsumerSpec] = field(default_factory=list)
+    publishes: list[str] = field(default_factory=list)
+    dev_port: int = 8000
+
+    @property
+    def migrations_dir(self) -> Path:
+        return self.package_dir / "migrations"

@@ -1,0 +1,104 @@
+"""One settings class for every labourx process, read from `LABOURX_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+DEV_JWT_SECRET = "labourx-development-secret-not-for-production"
+
+SERVICES = ("registry", "matching", "predeparture", "notify")
+
+
+class Settings(BaseSettings):
+    """Process settings; fails fast on values that are unsafe outside development."""
+
+    model_config = SettingsConfigDict(env_prefix="LABOURX_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+
+    # A server-level URL (any database name); each service derives its own database from it.
+    database_url: str | None = None
+    database_prefix: str = "labourx_"
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_pool_timeout_s: float = 10.0
+    db_pool_pre_ping: bool = False
+
+    kafka_bootstrap_servers: str | None = None
+    # Tansu (the development broker) lacks InitProducerId, so idempotence is opt-in.
+    kafka_enable_idempotence: bool = False
+    topic_partitions: int = Field(default=3, ge=1)
+    topic_replication_factor: int = Field(default=1, ge=1)
+    consumer_session_timeout_ms: int = 10_000
+    consumer_heartbeat_interval_ms: int = 1_000
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_retry_base_s: float = 0.2
+    consumer_stall_timeout_s: float = 30.0
+    # How long the broker may hold a fetch that has nothing yet; the aiokafka default (500 ms)
+    # adds up to half a second before an event that arrives in the meantime is seen.
+    consumer_fetch_max_wait_ms: int = Field(default=20, ge=0)
+
+    relay_batch_size: int = Field(default=1000, ge=1)
+    relay_poll_interval_s: float = 1.0
+
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str = "labourx-dev"
+    jwt_audience: str = "labourx"
+
+    data_dir: Path = Path(".labourx")
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets_in_production(self) -> Settings:
+        if self.env == "production":
+            if self.jwt_jwks_url is None and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+                raise ValueError(
+                    "LABOURX_JWT_SECRET or LABOURX_JWT_JWKS_URL must be set in production"
+                )
+            if not self.database_url or not self.kafka_bootstrap_servers:
+                raise ValueError(
+                    "LABOURX_DATABASE_URL and LABOURX_KAFKA_BOOTSTRAP_SERVERS"
+                    " are required in production"
+                )
+        return self
+
+    def database_name(self, service: str) -> str:
+        """The database a service owns, e.g. `labourx_registry`."""
+        return f"{self.database_prefix}{service}"
+
+    def service_database_url(self, service: str, *, driver: str = "asyncpg") -> str:
+        """SQLAlchemy URL of a service's own database."""
+        if not self.database_url:
+            raise RuntimeError("LABOURX_DATABASE_URL is not set (the dev runner sets it)")
+        url = make_url(self.database_url).set(
+            drivername=f"postgresql+{driver}", database=self.database_name(service)
+        )
+        return url.render_as_string(hide_password=False)
+
+    def admin_database_url(self) -> str:
+        """URL of the server's maintenance database, used to create service databases."""
+        if not self.database_url:
+            raise RuntimeError("LABOURX_DATABASE_URL is not set")
+        url = make_url(self.database_url).set(drivername="postgresql+asyncpg", database="postgres")
+        return url.render_as_string(hide_password=False)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        if not self.kafka_bootstrap_servers:
+            raise RuntimeError(
+                "LABOURX_KAFKA_BOOTSTRAP_SERVERS is not set (the dev runner sets it)"
+            )
+        return self.kafka_bootstrap_servers
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,111 @@
+"""Real PostgreSQL and a real Kafka-protocol broker for every integration test.
+
+`LABOURX_DATABASE_URL` / `LABOURX_KAFKA_BOOTSTRAP_SERVERS` point at existing servers when set;
+otherwise an embedded PostgreSQL and a Tansu broker are started here. Each test session gets
+databases of its own (a unique prefix), dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.catalog import SERVICES
+from shared.app import create_app
+from shared.auth import mint_token
+from shared.db import drop_database
+from shared.infra import EmbeddedPostgres, TansuBroker
+from shared.provision import prepare_databases, prepare_topics
+from shared.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if url := os.environ.get("LABOURX_DATABASE_URL"):
+        yield url
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data")
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TansuBroker | str]:
+    """A Tansu broker the tests may stop and start, or the configured external broker."""
+    if servers := os.environ.get("LABOURX_KAFKA_BOOTSTRAP_SERVERS"):
+        yield servers
+        return
+    tansu = TansuBroker(log_path=tmp_path_factory.mktemp("tansu") / "tansu.log")
+    tansu.start()
+    yield tansu
+    tansu.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, broker: TansuBroker | str) -> Settings:
+    servers = broker if isinstance(broker, str) else broker.bootstrap_servers
+    return Settings(
+        env="test",
+        database_url=database_url,
+        database_prefix=f"lxt_{uuid.uuid4().hex[:8]}_",
+        kafka_bootstrap_servers=servers,
+        consumer_session_timeout_ms=6000,
+        consumer_stall_timeout_s=10,
+        consumer_retry_base_s=0.05,
+        relay_poll_interval_s=0.5,
+        db_pool_size=5,
+        db_max_overflow=5,
+    )
+
+
+@pytest.fixture(scope="session")
+async def migrated(settings: Settings) -> AsyncIterator[Settings]:
+    """Every service database created and migrated to head; dropped after the session."""
+    await prepare_databases(settings, SERVICES.values())
+    await prepare_topics(settings, SERVICES.values())
+    yield settings
+    for name in SERVICES:
+        await drop_database(settings, name)
+
+
+@pytest.fixture(scope="session")
+def staff_token(settings: Settings) -> str:
+    return mint_token(
+        settings, subject="officer-vt-1", roles=["esc_staff"], office="ESC-VT", province="LA-VT"
+    )
+
+
+@pytest.fixture(scope="session")
+def auth(staff_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {staff_token}"}
+
+
+async def _client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+@pytest.fixture(scope="session")
+async def registry_client(migrated: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in _client_for(create_app(SERVICES["registry"], migrated)):
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def notify_client(migrated: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in _client_for(create_app(SERVICES["notify"], migrated)):
+        yield client
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Path:
+    """A folder for the logs of processes a test starts (kept on failure by pytest)."""
+    return tmp_path

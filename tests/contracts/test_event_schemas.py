@@ -1,0 +1,119 @@
+"""Event contracts: checked-in JSON Schemas are current and never break an older consumer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+from shared.events import CATALOGUE, CloudEvent, envelope_for
+from shared.events.schemas import (
+    breaking_changes,
+    generate,
+    history_files,
+    render,
+    schema_file,
+    stale_types,
+)
+
+TYPES = sorted(CATALOGUE)
+
+
+def test_every_checked_in_schema_matches_its_model() -> None:
+    assert stale_types() == [], "run `make schemas` (labourx schemas generate)"
+
+
+@pytest.mark.parametrize("event_type", TYPES)
+def test_the_current_schema_is_compatible_with_every_published_version(event_type: str) -> None:
+    current = generate(event_type)
+    for old in history_files(event_type):
+        assert breaking_changes(json.loads(old.read_text()), current) == [], old.name
+
+
+@pytest.mark.parametrize("event_type", TYPES)
+def test_type_names_follow_the_convention(event_type: str) -> None:
+    spec = CATALOGUE[event_type]
+    parts = event_type.split(".")
+    assert parts[:3] == ["lao", "labourx", spec.service]
+    assert parts[-1] == f"v{spec.model.version}"
+    assert spec.topic.split(".")[0] == spec.service
+
+
+BASE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "a": {"type": "string"},
+        "b": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+    },
+    "required": ["a"],
+}
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    schema = json.loads(json.dumps(BASE))
+    for key, value in changes.items():
+        if value is None:
+            del schema["properties"][key]
+        else:
+            schema["properties"][key] = value
+    return schema
+
+
+def test_adding_an_optional_field_is_compatible() -> None:
+    assert breaking_changes(BASE, _with(c={"type": "string"})) == []
+
+
+def test_removing_a_field_breaks() -> None:
+    assert [str(p) for p in breaking_changes(BASE, _with(b=None))] == ["data.b: property removed"]
+
+
+def test_changing_a_type_breaks() -> None:
+    problems = breaking_changes(BASE, _with(a={"type": "integer"}))
+    assert problems and "type changed" in problems[0].reason
+
+
+def test_a_new_required_field_breaks() -> None:
+    new = _with(c={"type": "string"})
+    new["required"] = ["a", "c"]
+    assert [p.reason for p in breaking_changes(BASE, new)] == ["new required field"]
+
+
+def test_narrowing_a_nullable_field_is_compatible_for_readers() -> None:
+    assert breaking_changes(BASE, _with(b={"type": "integer"})) == []
+
+
+@pytest.mark.parametrize("event_type", TYPES)
+def test_published_data_validates_against_its_checked_in_schema(event_type: str) -> None:
+    schema = json.loads(schema_file(event_type).read_text())
+    assert render(schema) == schema_file(event_type).read_text()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    example = _example(event_type)
+    envelope = envelope_for(example)
+    jsonschema.validate(envelope.data, schema)
+    round_trip = CloudEvent.from_bytes(envelope.to_bytes())
+    assert round_trip == envelope
+    assert round_trip.dataschema == f"/shared/schemas/{event_type}.json"
+
+
+def _example(event_type: str) -> Any:
+    from datetime import UTC, date, datetime
+    from uuid import uuid4
+
+    from shared.events.registry import PersonRegistered
+
+    examples = {
+        PersonRegistered.event_type(): PersonRegistered(
+            person_id=uuid4(),
+            reference="P-ABCDEFGH",
+            given_name_lo="ນ້ອຍ",
+            sex="female",
+            date_of_birth=date(2001, 5, 6),
+            phone="+8562055551234",
+            province_code="LA-CH",
+            registered_by="officer",
+            registered_at=datetime.now(UTC),
+        )
+    }
+    return examples[event_type]

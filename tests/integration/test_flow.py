@@ -1,0 +1,160 @@
+"""The first flow, in process: registry commit → outbox relay → broker → notify's welcome SMS."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.notify.app import SPEC as NOTIFY
+from shared.auth import mint_token
+from shared.db import create_engine, session_factory
+from shared.events import CONTENT_TYPE
+from shared.events.envelope import envelope_for
+from shared.events.topics import REGISTRY_PEOPLE
+from shared.kafka import make_producer
+from shared.observability import EVENTS_CONSUMED
+from shared.outbox.relay import OutboxRelay
+from shared.settings import Settings
+from tests.events import person_registered
+from tests.support import fetch, fetchval, jobseeker, wait_until
+
+
+@pytest.fixture(scope="module")
+async def pipeline(migrated: Settings) -> AsyncIterator[None]:
+    """The registry relay and the notify consumer running as tasks, as their processes would."""
+    stop = asyncio.Event()
+    engine: AsyncEngine = create_engine(migrated, "notify")
+    consumer = NOTIFY.consumers[0]
+    runner = consumer.runner(migrated, session_factory(engine))
+    tasks = [
+        asyncio.create_task(OutboxRelay(migrated, "registry", [REGISTRY_PEOPLE]).run(stop)),
+        asyncio.create_task(runner.run(stop)),
+    ]
+    yield
+    stop.set()
+    await asyncio.gather(*tasks)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def producer(migrated: Settings) -> AsyncIterator[AIOKafkaProducer]:
+    producer = make_producer(migrated)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+async def test_a_registered_jobseeker_gets_a_welcome_sms_in_lao(
+    pipeline: None,
+    registry_client: httpx.AsyncClient,
+    notify_client: httpx.AsyncClient,
+    auth: dict[str, str],
+) -> None:
+    created = await registry_client.post("/v1/jobseekers", json=jobseeker(), headers=auth)
+    person_id = created.json()["id"]
+
+    async def messages() -> list[dict[str, object]]:
+        page = await notify_client.get(f"/v1/messages?person_id={person_id}", headers=auth)
+        return list(page.json()["items"])
+
+    [message] = await wait_until(messages, timeout_s=30)
+    assert message["channel"] == "sms"
+    assert message["status"] == "queued"
+    assert message["recipient"] == "+8562055551234"
+    assert message["language"] == "lo"
+    assert "ສົມສັກ" in str(message["body"])
+    assert created.json()["reference"] in str(message["body"])
+    assert message["segments"] == 2  # Lao needs UCS-2: 70 characters a segment
+
+
+async def test_the_same_event_delivered_twice_is_applied_once(
+    pipeline: None, producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    payload = person_registered(phone="+8562055550000", language="en")
+    envelope = envelope_for(payload)
+    headers = [("content-type", CONTENT_TYPE.encode())]
+    for _ in range(2):
+        await producer.send_and_wait(
+            REGISTRY_PEOPLE, envelope.to_bytes(), key=envelope.subject.encode(), headers=headers
+        )
+    # A marker event behind the duplicates on the same key: once it is applied, both copies
+    # of the first have been seen (same key, same partition, in order).
+    marker = envelope_for(
+        person_registered(phone="+8562055550000", language="en").model_copy(
+            update={"person_id": payload.person_id}
+        )
+    )
+    await producer.send_and_wait(
+        REGISTRY_PEOPLE, marker.to_bytes(), key=marker.subject.encode(), headers=headers
+    )
+
+    await wait_until(
+        lambda: fetchval(
+            migrated, "notify", "SELECT count(*) FROM inbox WHERE event_id = $1", marker.id
+        )
+    )
+    rows = await fetch(
+        migrated, "notify", "SELECT id FROM messages WHERE event_id = $1", envelope.id
+    )
+    assert len(rows) == 1
+    inbox = await fetchval(
+        migrated, "notify", "SELECT count(*) FROM inbox WHERE event_id = $1", envelope.id
+    )
+    assert inbox == 1
+
+
+async def test_unknown_event_types_are_skipped_and_counted(
+    pipeline: None, producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    future_type = "lao.labourx.registry.person.teleported.v1"
+    before = EVENTS_CONSUMED.labels("notify", future_type, "ignored")._value.get()
+    unknown = envelope_for(person_registered(phone="+8562055550000", language="en")).model_copy(
+        update={"type": future_type}
+    )
+    known = envelope_for(person_registered(phone="+8562055550000", language="en"))
+    for envelope in (unknown, known):
+        await producer.send_and_wait(
+            REGISTRY_PEOPLE, envelope.to_bytes(), key=b"same-key", headers=[]
+        )
+
+    await wait_until(
+        lambda: fetchval(
+            migrated, "notify", "SELECT count(*) FROM messages WHERE event_id = $1", known.id
+        )
+    )
+    assert EVENTS_CONSUMED.labels("notify", future_type, "ignored")._value.get() == before + 1
+    assert (
+        await fetchval(
+            migrated, "notify", "SELECT count(*) FROM inbox WHERE event_id = $1", unknown.id
+        )
+        == 0
+    )
+
+
+async def test_staff_see_only_messages_of_their_province(
+    pipeline: None,
+    registry_client: httpx.AsyncClient,
+    notify_client: httpx.AsyncClient,
+    auth: dict[str, str],
+    migrated: Settings,
+) -> None:
+    created = await registry_client.post("/v1/jobseekers", json=jobseeker(), headers=auth)
+    person_id = created.json()["id"]
+    query = f"/v1/messages?person_id={person_id}"
+
+    async def visible(headers: dict[str, str]) -> int:
+        return len((await notify_client.get(query, headers=headers)).json()["items"])
+
+    await wait_until(lambda: visible(auth))
+    other = mint_token(migrated, subject="sv", roles=["esc_staff"], province="LA-SV")
+    unscoped = mint_token(migrated, subject="none", roles=["esc_staff"])
+    national = mint_token(migrated, subject="nat", roles=["esc_staff"], national=True)
+
+    assert await visible({"Authorization": f"Bearer {other}"}) == 0
+    assert await visible({"Authorization": f"Bearer {unscoped}"}) == 0
+    assert await visible({"Authorization": f"Bearer {national}"}) == 1

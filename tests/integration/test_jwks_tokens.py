@@ -1,0 +1,102 @@
+"""Production tokens: RS256 signed by an OIDC provider, keys fetched from its JWKS URL."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from shared.auth import Role, decode_token
+from shared.problems import Unauthorized
+from shared.settings import Settings
+
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def jwks_url() -> Iterator[str]:
+    """A real HTTP server on loopback publishing the provider's public key, as Keycloak does."""
+    jwk = json.loads(RSAAlgorithm.to_jwk(KEY.public_key()))
+    body = json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/realms/labourx/protocol/openid-connect/certs"
+    server.shutdown()
+
+
+def _token(key: rsa.RSAPrivateKey, **claims: Any) -> str:
+    now = int(time.time())
+    base = {
+        "sub": "u-1",
+        "iss": "https://sso.example.la/realms/labourx",
+        "aud": "labourx",
+        "iat": now,
+        "exp": now + 300,
+    }
+    return jwt.encode({**base, **claims}, key, algorithm="RS256", headers={"kid": "k1"})
+
+
+def _settings(jwks_url: str) -> Settings:
+    return Settings(jwt_jwks_url=jwks_url, jwt_issuer="https://sso.example.la/realms/labourx")
+
+
+def test_a_token_signed_by_the_provider_is_accepted_with_its_keycloak_roles(jwks_url: str) -> None:
+    token = _token(
+        KEY,
+        realm_access={"roles": ["mrc_staff", "offline_access"]},
+        office="MRC-CH",
+        province="LA-CH",
+    )
+
+    principal = decode_token(_settings(jwks_url), token)
+
+    assert principal.roles == {Role.MRC_STAFF}
+    assert principal.office == "MRC-CH"
+    assert principal.can_see_province("LA-CH")
+
+
+def test_a_token_signed_by_another_key_is_refused(jwks_url: str) -> None:
+    with pytest.raises(Unauthorized):
+        decode_token(_settings(jwks_url), _token(OTHER_KEY, roles=["admin"]))
+
+
+def test_an_hs256_token_is_refused_when_a_jwks_url_is_set(jwks_url: str) -> None:
+    forged = jwt.encode(
+        {
+            "sub": "x",
+            "aud": "labourx",
+            "iss": "https://sso.example.la/realms/labourx",
+            "exp": int(time.time()) + 60,
+            "roles": ["admin"],
+        },
+        "guessable-secret-guessable-secret",
+        algorithm="HS256",
+    )
+    with pytest.raises(Unauthorized):
+        decode_token(_settings(jwks_url), forged)
+
+
+def test_an_expired_token_is_refused(jwks_url: str) -> None:
+    with pytest.raises(Unauthorized, match="expired"):
+        decode_token(_settings(jwks_url), _token(KEY, exp=int(time.time()) - 10))

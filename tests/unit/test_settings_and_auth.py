@@ -1,0 +1,53 @@
+"""Settings fail fast; tokens carry roles and scope."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from shared.auth import Role, decode_token, mint_token
+from shared.problems import Unauthorized
+from shared.settings import Settings
+
+
+def test_production_refuses_the_development_secret() -> None:
+    with pytest.raises(ValidationError, match="JWT"):
+        Settings(
+            env="production", database_url="postgresql://db/x", kafka_bootstrap_servers="k:9092"
+        )
+
+
+def test_each_service_gets_its_own_database() -> None:
+    settings = Settings(database_url="postgresql://u:p@db:5432/anything", database_prefix="lx_")
+    assert settings.service_database_url("registry") == (
+        "postgresql+asyncpg://u:p@db:5432/lx_registry"
+    )
+    socket = Settings(database_url="postgresql://postgres:@/postgres?host=/run/pg")
+    assert socket.service_database_url("notify").endswith("/labourx_notify?host=%2Frun%2Fpg")
+
+
+def test_a_minted_token_round_trips_with_roles_and_scope() -> None:
+    settings = Settings()
+    token = mint_token(
+        settings, subject="u1", roles=["esc_staff"], office="ESC-VT", province="LA-VT"
+    )
+    principal = decode_token(settings, token)
+    assert principal.roles == {Role.ESC_STAFF}
+    assert principal.can_see_province("LA-VT")
+    assert not principal.can_see_province("LA-SV")
+
+
+def test_national_scope_sees_every_province() -> None:
+    settings = Settings()
+    principal = decode_token(
+        settings, mint_token(settings, subject="n", roles=["analyst"], national=True)
+    )
+    assert principal.can_see_province("LA-SV")
+
+
+def test_a_token_signed_with_another_secret_is_refused() -> None:
+    token = mint_token(
+        Settings(jwt_secret="another-secret-of-enough-length-32b"), subject="x", roles=[]
+    )
+    with pytest.raises(Unauthorized):
+        decode_token(Settings(), token)
