@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import socket
 import subprocess
 import time
@@ -94,3 +95,12 @@ class TansuBroker:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+    def freeze(self) -> None:
+        """Stop the process answering without losing its state, as a partitioned broker would."""
+        assert self.process is not None, "the broker is not running"
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None, "the broker is not running"
+        self.process.send_signal(signal.SIGCONT)
