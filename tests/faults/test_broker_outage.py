@@ -1,16 +1,20 @@
-"""The broker goes down: registrations keep answering 201, and every event arrives afterwards.
+"""The broker goes away: registrations keep answering 201, and every event arrives afterwards.
 
 How we know: registrations made while the broker is unreachable are in the registry's outbox,
 unsent; once the broker answers again the relay and the notify consumer recover by themselves
-and every one of those people gets exactly one welcome SMS (requests that timed out on the
-client but reached the broker are published twice, and the inbox absorbs the copy).
+and every one of those people gets exactly one welcome SMS (a request that timed out on the
+client but reached the broker is published twice, and the inbox absorbs the copy).
 
-The outage is the broker process frozen with SIGSTOP: every connection goes silent and new
-ones are never answered, as in a network partition, while the broker keeps its log as a real
-Kafka broker does across an outage. Restarting Tansu instead would test a defect of the
-development broker, not our code: it keeps everything in memory, and Tansu 0.6.0, restarted
-empty, accepts produce requests for topics it no longer knows and then resets those
-partitions when the topic is created again, so acknowledged records become unreadable.
+Two outages, each held longer than the producer's request timeout and the consumer's session
+timeout so that both clients give up and must find their way back:
+
+- down: the broker stops; every connection is reset and new ones are refused until it is back.
+  The broker sits behind a TCP gate (`gate.py`) that does this, because restarting Tansu is not
+  a broker coming back: it keeps everything in memory, and Tansu 0.6.0, restarted empty, accepts
+  produce requests for topics it no longer knows, then resets those partitions when the topic
+  is created again, so acknowledged records become unreadable. Kafka keeps its log.
+- frozen: the broker process is stopped with SIGSTOP; connections stay open but go silent, as in
+  a network partition, and the broker answers the queued requests when it resumes.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -26,13 +30,52 @@ import pytest
 
 from services.catalog import SERVICES
 from shared.app import create_app
-from shared.infra import TansuBroker
+from shared.infra import TansuBroker, free_port
 from shared.settings import Settings
+from tests.faults.gate import Gate
 from tests.support import fetch, fetchval, jobseeker, spawn_cli, stop_process, wait_until
 
 pytestmark = pytest.mark.slow
 
 OUTAGE_S = 20.0
+
+
+@pytest.fixture(scope="module")
+def gate() -> Iterator[Gate]:
+    with Gate(listen_port=free_port(), target_port=free_port()) as gate:
+        yield gate
+
+
+@pytest.fixture(scope="module")
+def own_broker(tmp_path_factory: pytest.TempPathFactory, gate: Gate) -> Iterator[TansuBroker]:
+    """This module's broker listens behind the gate and advertises the gate's address."""
+    tansu = TansuBroker(
+        port=gate.target_port,
+        advertised_port=gate.listen_port,
+        log_path=tmp_path_factory.mktemp("tansu") / "tansu.log",
+    )
+    tansu.start()
+    yield tansu
+    tansu.stop()
+
+
+class Outage:
+    def __init__(self, kind: str, broker: TansuBroker, gate: Gate) -> None:
+        self.kind = kind
+        self.broker = broker
+        self.gate = gate
+
+    def begin(self) -> None:
+        if self.kind == "down":
+            self.gate.shut()
+        else:
+            self.broker.freeze()
+
+    def end(self) -> None:
+        if self.kind == "down":
+            self.gate.open()
+        else:
+            self.broker.thaw()
 
 
 @pytest.fixture
@@ -45,6 +88,7 @@ async def registry(isolated: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def _register(client: httpx.AsyncClient, auth: dict[str, str], n: int) -> str:
+    """Register person n; numbers are unique across this module's tests."""
     body = jobseeker(given_name_en=f"Outage{n}", phone=f"020 77{n:06d}")
     response = await client.post("/v1/jobseekers", json=body, headers=auth)
     assert response.status_code == 201, response.text
@@ -62,9 +106,12 @@ async def _welcomed(settings: Settings, people: list[str]) -> dict[str, int]:
     return {r["id"]: r["n"] for r in rows}
 
 
+@pytest.mark.parametrize("kind", ["down", "frozen"])
 async def test_registrations_survive_a_broker_outage(
+    kind: str,
     isolated: Settings,
     own_broker: TansuBroker,
+    gate: Gate,
     registry: httpx.AsyncClient,
     auth: dict[str, str],
     logs: Path,
@@ -73,26 +120,26 @@ async def test_registrations_survive_a_broker_outage(
         spawn_cli(["relay", "registry"], isolated, logs / "relay.log"),
         spawn_cli(["consume", "notify"], isolated, logs / "consumer.log"),
     ]
+    outage = Outage(kind, own_broker, gate)
+    first = 0 if kind == "down" else 100
     try:
-        before = [await _register(registry, auth, n) for n in range(5)]
+        before = [await _register(registry, auth, n) for n in range(first, first + 5)]
         await wait_until(lambda: _all_welcomed(isolated, before), timeout_s=60)
 
-        own_broker.freeze()
-        frozen_at = time.monotonic()
-        during = [await _register(registry, auth, n) for n in range(5, 25)]
-        # Longer than the producer's request timeout and the consumer's session timeout, so
-        # both clients give up on their requests and must find their way back by themselves.
-        await asyncio.sleep(OUTAGE_S - (time.monotonic() - frozen_at))
+        outage.begin()
+        began = time.monotonic()
+        during = [await _register(registry, auth, n) for n in range(first + 5, first + 25)]
+        await asyncio.sleep(OUTAGE_S - (time.monotonic() - began))
         unsent = await fetchval(
             isolated, "registry", "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
         )
         assert unsent == len(during), "the outbox holds what the broker could not take"
 
-        own_broker.thaw()
+        outage.end()
         await wait_until(lambda: _all_welcomed(isolated, during), timeout_s=120, interval_s=0.5)
         assert all(p.poll() is None for p in processes), "nothing had to be restarted by hand"
     finally:
-        own_broker.thaw()
+        outage.end()
         for process in processes:
             stop_process(process)
 
