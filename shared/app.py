@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 from aiokafka.admin import AIOKafkaAdminClient
-from fastapi import FastAPI, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -17,6 +18,14 @@ from shared.observability import RequestContextMiddleware, configure_logging
 from shared.problems import install_problem_handlers
 from shared.service import ServiceSpec
 from shared.settings import Settings, get_settings
+
+
+def _app_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+# The settings the app was created with (tests create apps with settings of their own).
+SettingsDep = Annotated[Settings, Depends(_app_settings)]
 
 
 class _BrokerProbe:

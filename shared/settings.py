@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=1000, ge=1)
     relay_poll_interval_s: float = 1.0
 
+    # Registry rules: the youngest age at which a person may be registered as a jobseeker (the
+    # Lao Labour Law's minimum working age) and given a migration record (MOU recruitment).
+    registry_min_age_jobseeker: int = Field(default=15, ge=0)
+    registry_min_age_migrant: int = Field(default=18, ge=0)
+
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_jwks_url: str | None = None
     jwt_issuer: str = "labourx-dev"

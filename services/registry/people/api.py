@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from services.registry.people import service
 from services.registry.people.schemas import PersonCreate, PersonRead
+from shared.app import SettingsDep
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
@@ -21,12 +22,18 @@ Staff = Annotated[Principal, require_roles(Role.ESC_STAFF, Role.MRC_STAFF)]
 
 @router.post("/jobseekers", status_code=201, response_model=PersonRead)
 async def register_jobseeker(
-    body: PersonCreate, session: SessionDep, principal: Staff, idempotency: IdempotencyDep
+    body: PersonCreate,
+    session: SessionDep,
+    principal: Staff,
+    idempotency: IdempotencyDep,
+    settings: SettingsDep,
 ) -> JSONResponse:
     """Register a jobseeker. Send an `Idempotency-Key` so a retry never registers twice."""
     if (replayed := await idempotency.replay(session)) is not None:
         return replayed
-    person = await service.register_jobseeker(session, body, principal)
+    person = await service.register_jobseeker(
+        session, body, principal, minimum_age=settings.registry_min_age_jobseeker
+    )
     return await idempotency.remember(session, 201, PersonRead.model_validate(person))
 
 

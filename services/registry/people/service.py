@@ -17,8 +17,6 @@ from shared.events.registry import PersonRegistered
 from shared.outbox import add_event
 from shared.problems import NotFound
 
-MIN_AGE_JOBSEEKER = 15
-
 _people = cast(Table, Person.__table__)
 _INSERT_PERSON = insert(_people)
 
@@ -28,11 +26,16 @@ def _column_values(person: Person) -> dict[str, object]:
 
 
 async def register_jobseeker(
-    session: AsyncSession, data: PersonCreate, principal: Principal, *, today: date | None = None
+    session: AsyncSession,
+    data: PersonCreate,
+    principal: Principal,
+    *,
+    minimum_age: int,
+    today: date | None = None,
 ) -> Person:
     """Register a person as a jobseeker and announce it."""
     principal.require_province(data.province_code)
-    check_minimum_age(data.date_of_birth, today or datetime.now(UTC).date(), MIN_AGE_JOBSEEKER)
+    check_minimum_age(data.date_of_birth, today or datetime.now(UTC).date(), minimum_age)
     person = Person(
         id=uuid.uuid4(),
         reference=new_reference(),

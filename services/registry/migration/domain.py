@@ -1,0 +1,94 @@
+"""Pure rules of a migration record: its lifecycle and the dates of an MOU work permit."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from shared.problems import Conflict
+
+
+class MigrationStatus(enum.StrEnum):
+    PROSPECTIVE = "prospective"  # counselled, thinking of going
+    READY = "ready"  # documents and orientation done, waiting to leave
+    DEPARTED = "departed"  # left Lao PDR
+    ABROAD = "abroad"  # arrived and working at the destination
+    RETURNED = "returned"  # back home; the person becomes a jobseeker again
+    CANCELLED = "cancelled"  # gave up before leaving
+
+
+class Channel(enum.StrEnum):
+    MOU = "mou"  # Lao-Thailand MOU recruitment through a licensed agency
+    OTHER_REGULAR = "other_regular"  # another regular route (other country's scheme, own contract)
+    IRREGULAR = "irregular"  # as the person reports it, never a reason to refuse the record
+
+
+# Who may follow whom. A cancelled or returned record is closed: a new departure is a new record,
+# so that the history of each stay abroad stays whole.
+TRANSITIONS: dict[MigrationStatus, frozenset[MigrationStatus]] = {
+    MigrationStatus.PROSPECTIVE: frozenset({MigrationStatus.READY, MigrationStatus.CANCELLED}),
+    MigrationStatus.READY: frozenset(
+        {MigrationStatus.PROSPECTIVE, MigrationStatus.DEPARTED, MigrationStatus.CANCELLED}
+    ),
+    MigrationStatus.DEPARTED: frozenset({MigrationStatus.ABROAD, MigrationStatus.RETURNED}),
+    MigrationStatus.ABROAD: frozenset({MigrationStatus.RETURNED}),
+    MigrationStatus.RETURNED: frozenset(),
+    MigrationStatus.CANCELLED: frozenset(),
+}
+
+
+class InvalidTransition(Conflict):
+    """409: the record is not in a state the requested one may follow."""
+
+    slug, title = "invalid-transition", "Invalid status change"
+
+    def __init__(self, current: MigrationStatus, requested: MigrationStatus) -> None:
+        allowed = sorted(TRANSITIONS[current])
+        super().__init__(
+            f"a migration record that is {current} cannot become {requested}",
+            current_status=str(current),
+            requested_status=str(requested),
+            allowed=[str(s) for s in allowed],
+        )
+
+
+def check_transition(current: MigrationStatus, requested: MigrationStatus) -> None:
+    if requested not in TRANSITIONS[current]:
+        raise InvalidTransition(current, requested)
+
+
+# Under the Lao-Thailand MOU a work permit runs two years and may be extended once by two more;
+# workers must be home 30 days before the permit ends.
+MOU_PERMIT_YEARS = 2
+MOU_EXTENSION_YEARS = 2
+MOU_RETURN_MARGIN = timedelta(days=30)
+
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar day `years` later; 29 February becomes 28 February in other years."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+@dataclass(frozen=True)
+class MouPermit:
+    issued_on: date
+    extended: bool = False
+
+    @property
+    def expires_on(self) -> date:
+        """The last day of validity: the day before the anniversary."""
+        years = MOU_PERMIT_YEARS + (MOU_EXTENSION_YEARS if self.extended else 0)
+        return add_years(self.issued_on, years) - timedelta(days=1)
+
+    @property
+    def return_due_on(self) -> date:
+        """The last day the worker should be back in Lao PDR."""
+        return self.expires_on - MOU_RETURN_MARGIN
+
+    def reminder_on(self, lead: timedelta) -> date:
+        """When to remind the worker that the return date is coming, `lead` ahead of it."""
+        return self.return_due_on - lead
