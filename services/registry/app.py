@@ -1,4 +1,4 @@
-"""Registry service wiring: people and their registration events."""
+"""Registry service wiring: people, their consent, and the events about them."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.registry.consent.api import router as consent_router
 from services.registry.people.api import router as people_router
 from shared.app import create_app
 from shared.events.topics import REGISTRY_PEOPLE
@@ -14,7 +15,7 @@ from shared.service import ServiceSpec
 SPEC = ServiceSpec(
     name="registry",
     package_dir=Path(__file__).parent,
-    routers=[people_router],
+    routers=[people_router, consent_router],
     consumers=[],
     publishes=[REGISTRY_PEOPLE],
     dev_port=8101,

@@ -44,3 +44,32 @@ class PersonRegistered(PersonEvent):
     preferred_language: Language = "lo"
     registered_by: str
     registered_at: datetime
+
+
+ConsentPurpose = Literal[
+    "registration", "job_matching", "contact_sms", "contact_email", "partner_sharing"
+]
+ConsentState = Literal["requested", "given", "renewed", "refused", "withdrawn", "invalidated"]
+
+
+@catalogued
+class ConsentChanged(PersonEvent):
+    """A person's consent for one purpose changed; downstream services must honour it.
+
+    For `partner_sharing` exactly one of `agency` and `category` says which partners it covers.
+    A consent in force (`given`, `renewed`) stops counting after `expires_on`.
+    """
+
+    verb: ClassVar[str] = "consent_changed"
+    version: ClassVar[int] = 1
+
+    consent_id: uuid.UUID
+    purpose: ConsentPurpose
+    agency: str | None = Field(default=None, description="Partner agency code")
+    category: str | None = Field(default=None, description="Category of partner agencies")
+    status: ConsentState
+    expires_on: date | None = None
+    method: Literal["signed", "thumbprint", "verbal", "electronic"]
+    recorded_by: str
+    office_code: str | None = None
+    recorded_at: datetime

@@ -101,7 +101,7 @@ def _example(event_type: str) -> Any:
     from datetime import UTC, date, datetime
     from uuid import uuid4
 
-    from shared.events.registry import PersonRegistered
+    from shared.events.registry import ConsentChanged, PersonRegistered
 
     examples = {
         PersonRegistered.event_type(): PersonRegistered(
@@ -114,6 +114,18 @@ def _example(event_type: str) -> Any:
             province_code="LA-CH",
             registered_by="officer",
             registered_at=datetime.now(UTC),
-        )
+        ),
+        ConsentChanged.event_type(): ConsentChanged(
+            person_id=uuid4(),
+            consent_id=uuid4(),
+            purpose="partner_sharing",
+            category="un_agencies",
+            status="given",
+            expires_on=date(2027, 12, 31),
+            method="thumbprint",
+            recorded_by="officer",
+            office_code="MRC-SV",
+            recorded_at=datetime.now(UTC),
+        ),
     }
     return examples[event_type]

@@ -69,9 +69,15 @@ async def register_jobseeker(
     return person
 
 
-async def get_person(session: AsyncSession, person_id: uuid.UUID, principal: Principal) -> Person:
-    """A person the principal may see; 404 for unknown, 403 outside their scope."""
-    person = await session.get(Person, person_id)
+async def get_person(
+    session: AsyncSession, person_id: uuid.UUID, principal: Principal, *, lock: bool = False
+) -> Person:
+    """A person the principal may see; 404 for unknown, 403 outside their scope.
+
+    `lock` holds the person's row until the transaction ends, so that changes that depend on
+    the person's current state (consent, lifecycle) are made one after the other.
+    """
+    person = await session.get(Person, person_id, with_for_update=lock)
     if person is None:
         raise NotFound(f"no person {person_id}")
     principal.require_province(person.province_code)

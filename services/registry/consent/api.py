@@ -1,0 +1,50 @@
+"""HTTP routes for a person's consent decisions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from services.registry.consent import service
+from services.registry.consent.schemas import ConsentDecisionIn, ConsentList, ConsentRead
+from shared.auth import Principal, Role, require_roles
+from shared.db import SessionDep
+from shared.idempotency import IdempotencyDep
+
+router = APIRouter(prefix="/v1/people/{person_id}/consents", tags=["consent"])
+
+Staff = Annotated[Principal, require_roles(Role.ESC_STAFF, Role.MRC_STAFF)]
+
+
+@router.post("", status_code=201, response_model=ConsentRead)
+async def record_consent(
+    person_id: uuid.UUID,
+    body: ConsentDecisionIn,
+    session: SessionDep,
+    principal: Staff,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """Record the person's decision (give, refuse, withdraw, renew) for one purpose.
+
+    Withdrawal is possible at any time for a consent in force. Verbal and thumbprint consent
+    need `witness_name`. Only an admin may record `invalidated`.
+    """
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    consent = await service.record_decision(session, person_id, body, principal)
+    return await idempotency.remember(session, 201, consent)
+
+
+@router.get("", response_model=ConsentList)
+async def list_consents(
+    person_id: uuid.UUID,
+    session: SessionDep,
+    principal: Staff,
+    history: Annotated[bool, Query(description="every decision, newest first")] = False,
+) -> ConsentList:
+    """The decisions in force (status `expired` once past `expires_on`), or the whole history."""
+    items = await service.list_consents(session, person_id, principal, history=history)
+    return ConsentList(items=items)
