@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.registry.consent.api import router as consent_router
+from services.registry.migration.api import router as migration_router
 from services.registry.people.api import router as people_router
 from shared.app import create_app
 from shared.events.topics import REGISTRY_PEOPLE
@@ -15,7 +16,7 @@ from shared.service import ServiceSpec
 SPEC = ServiceSpec(
     name="registry",
     package_dir=Path(__file__).parent,
-    routers=[people_router, consent_router],
+    routers=[people_router, consent_router, migration_router],
     consumers=[],
     publishes=[REGISTRY_PEOPLE],
     dev_port=8101,

@@ -73,3 +73,34 @@ class ConsentChanged(PersonEvent):
     recorded_by: str
     office_code: str | None = None
     recorded_at: datetime
+
+
+MigrationState = Literal["prospective", "ready", "departed", "abroad", "returned", "cancelled"]
+
+
+@catalogued
+class MigrationStatusChanged(PersonEvent):
+    """A migration record was opened (`previous_status` null) or moved along its lifecycle.
+
+    `return_due_on` is the last day an MOU worker should be home (30 days before the work permit
+    ends); notify reminds the worker ahead of it.
+    """
+
+    verb: ClassVar[str] = "migration_status_changed"
+    version: ClassVar[int] = 1
+
+    migration_id: uuid.UUID
+    status: MigrationState
+    previous_status: MigrationState | None = None
+    destination_country: str = Field(description="ISO 3166-1 alpha-2")
+    channel: Literal["mou", "other_regular", "irregular"]
+    agency_code: str | None = None
+    departed_on: date | None = None
+    returned_on: date | None = None
+    return_reason: str | None = None
+    permit_expires_on: date | None = None
+    return_due_on: date | None = None
+    skills_gained: list[str] = Field(default_factory=list)
+    changed_by: str
+    office_code: str | None = None
+    changed_at: datetime

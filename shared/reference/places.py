@@ -1,4 +1,4 @@
-"""Lao provinces by ISO 3166-2:LA code, from pycountry."""
+"""Places from pycountry: Lao provinces (ISO 3166-2:LA) and countries (ISO 3166-1)."""
 
 from __future__ import annotations
 
@@ -18,4 +18,12 @@ def validate_province(code: str) -> str:
     canonical = code.strip().upper()
     if canonical not in lao_provinces():
         raise ValueError(f"{code!r} is not an ISO 3166-2:LA province code (e.g. LA-VT)")
+    return canonical
+
+
+def validate_country(code: str) -> str:
+    """An ISO 3166-1 alpha-2 country code, upper case; ValueError when there is no such country."""
+    canonical = code.strip().upper()
+    if len(canonical) != 2 or pycountry.countries.get(alpha_2=canonical) is None:
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. TH)")
     return canonical

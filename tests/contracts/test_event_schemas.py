@@ -101,7 +101,7 @@ def _example(event_type: str) -> Any:
     from datetime import UTC, date, datetime
     from uuid import uuid4
 
-    from shared.events.registry import ConsentChanged, PersonRegistered
+    from shared.events.registry import ConsentChanged, MigrationStatusChanged, PersonRegistered
 
     examples = {
         PersonRegistered.event_type(): PersonRegistered(
@@ -126,6 +126,20 @@ def _example(event_type: str) -> Any:
             recorded_by="officer",
             office_code="MRC-SV",
             recorded_at=datetime.now(UTC),
+        ),
+        MigrationStatusChanged.event_type(): MigrationStatusChanged(
+            person_id=uuid4(),
+            migration_id=uuid4(),
+            status="abroad",
+            previous_status="departed",
+            destination_country="TH",
+            channel="mou",
+            agency_code="AG-017",
+            departed_on=date(2026, 3, 1),
+            permit_expires_on=date(2028, 2, 29),
+            return_due_on=date(2028, 1, 30),
+            changed_by="officer",
+            changed_at=datetime.now(UTC),
         ),
     }
     return examples[event_type]

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from shared.problems import Conflict
+from shared.problems import Conflict, InvalidField
 
 
 class MigrationStatus(enum.StrEnum):
@@ -53,9 +53,47 @@ class InvalidTransition(Conflict):
         )
 
 
+class ReturnReason(enum.StrEnum):
+    CONTRACT_COMPLETED = "contract_completed"
+    PERMIT_ENDED = "permit_ended"
+    DISMISSED = "dismissed"
+    ABUSE_OR_EXPLOITATION = "abuse_or_exploitation"  # a case for MRC follow-up and referral
+    HEALTH = "health"
+    FAMILY = "family"
+    DEPORTED = "deported"
+    OTHER = "other"
+
+
 def check_transition(current: MigrationStatus, requested: MigrationStatus) -> None:
     if requested not in TRANSITIONS[current]:
         raise InvalidTransition(current, requested)
+
+
+def check_requirements(
+    requested: MigrationStatus,
+    *,
+    channel: Channel,
+    agency_code: str | None,
+    departed_on: date | None,
+    returned_on: date | None,
+    return_reason: ReturnReason | None,
+    today: date,
+) -> None:
+    """What a status needs besides a valid transition; errors name the missing field."""
+    if requested is MigrationStatus.READY and channel is Channel.MOU and not agency_code:
+        raise InvalidField("agency_code", "MOU recruitment goes through a licensed agency")
+    if requested is MigrationStatus.DEPARTED and departed_on is None:
+        raise InvalidField("on", "the departure date is required")
+    if requested is MigrationStatus.RETURNED:
+        if returned_on is None:
+            raise InvalidField("on", "the return date is required")
+        if return_reason is None:
+            raise InvalidField("return_reason", "is required when a worker returns")
+        if departed_on is not None and returned_on < departed_on:
+            raise InvalidField("on", "the return cannot be before the departure")
+    for day in (departed_on, returned_on):
+        if day is not None and day > today:
+            raise InvalidField("on", "cannot be in the future")
 
 
 # Under the Lao-Thailand MOU a work permit runs two years and may be extended once by two more;

@@ -1,0 +1,76 @@
+"""HTTP routes for migration records and their lifecycle."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from services.registry.migration import service
+from services.registry.migration.schemas import (
+    MigrationCreate,
+    MigrationList,
+    MigrationRead,
+    MigrationStatusIn,
+)
+from shared.app import SettingsDep
+from shared.auth import Principal, Role, require_roles
+from shared.db import SessionDep
+from shared.idempotency import IdempotencyDep
+
+router = APIRouter(prefix="/v1", tags=["migration"])
+
+Staff = Annotated[Principal, require_roles(Role.ESC_STAFF, Role.MRC_STAFF)]
+
+
+@router.post("/people/{person_id}/migrations", status_code=201, response_model=MigrationRead)
+async def open_record(
+    person_id: uuid.UUID,
+    body: MigrationCreate,
+    session: SessionDep,
+    principal: Staff,
+    idempotency: IdempotencyDep,
+    settings: SettingsDep,
+) -> JSONResponse:
+    """Open a prospective migration record; 409 with `existing_id` when one is already open."""
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    record = await service.open_record(
+        session, person_id, body, principal, minimum_age=settings.registry_min_age_migrant
+    )
+    return await idempotency.remember(session, 201, service.to_read(record))
+
+
+@router.get("/people/{person_id}/migrations", response_model=MigrationList)
+async def list_records(
+    person_id: uuid.UUID, session: SessionDep, principal: Staff
+) -> MigrationList:
+    records = await service.list_for_person(session, person_id, principal)
+    return MigrationList(items=[service.to_read(r) for r in records])
+
+
+@router.get("/migrations/{migration_id}", response_model=MigrationRead)
+async def get_record(
+    migration_id: uuid.UUID, session: SessionDep, principal: Staff
+) -> MigrationRead:
+    return service.to_read(await service.get_record(session, migration_id, principal))
+
+
+@router.post("/migrations/{migration_id}/status", response_model=MigrationRead)
+async def change_status(
+    migration_id: uuid.UUID,
+    body: MigrationStatusIn,
+    session: SessionDep,
+    principal: Staff,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """prospective → ready → departed → abroad → returned, or cancelled before departure.
+
+    An invalid change answers 409 with `current_status` and the `allowed` next states.
+    """
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    record = await service.change_status(session, migration_id, body, principal)
+    return await idempotency.remember(session, 200, service.to_read(record))

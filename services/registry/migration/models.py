@@ -1,0 +1,48 @@
+"""Migration records: one per stay abroad, with its travel and work documents."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import Base
+
+
+class MigrationRecord(Base):
+    __tablename__ = "migration_records"
+    __table_args__ = (
+        # One open record per person: a new departure after a return is a new record.
+        Index(
+            "uq_migration_records_open_per_person",
+            "person_id",
+            unique=True,
+            postgresql_where=text("status NOT IN ('returned', 'cancelled')"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20))
+    destination_country: Mapped[str] = mapped_column(String(2))
+    channel: Mapped[str] = mapped_column(String(20))
+    agency_code: Mapped[str | None] = mapped_column(String(40))
+    employer_name: Mapped[str | None] = mapped_column(String(200))
+    departed_on: Mapped[date | None] = mapped_column(Date)
+    returned_on: Mapped[date | None] = mapped_column(Date)
+    return_reason: Mapped[str | None] = mapped_column(String(40))
+    skills_gained: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    passport_number: Mapped[str | None] = mapped_column(String(20))
+    passport_expires_on: Mapped[date | None] = mapped_column(Date)
+    visa_number: Mapped[str | None] = mapped_column(String(40))
+    visa_expires_on: Mapped[date | None] = mapped_column(Date)
+    permit_number: Mapped[str | None] = mapped_column(String(40))
+    permit_issued_on: Mapped[date | None] = mapped_column(Date)
+    permit_extended: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    office_code: Mapped[str | None] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

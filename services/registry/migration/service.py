@@ -1,0 +1,189 @@
+"""Migration record operations: each change and its event written in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.migration.domain import (
+    Channel,
+    MigrationStatus,
+    MouPermit,
+    check_requirements,
+    check_transition,
+)
+from services.registry.migration.models import MigrationRecord
+from services.registry.migration.schemas import (
+    Documents,
+    MigrationCreate,
+    MigrationRead,
+    MigrationStatusIn,
+)
+from services.registry.people.domain import check_minimum_age
+from services.registry.people.service import get_person
+from shared.auth import Principal
+from shared.events.registry import MigrationStatusChanged
+from shared.outbox import add_event
+from shared.problems import Conflict, NotFound
+
+CLOSED = (MigrationStatus.RETURNED, MigrationStatus.CANCELLED)
+
+
+def _permit(record: MigrationRecord) -> MouPermit | None:
+    if record.channel != Channel.MOU or record.permit_issued_on is None:
+        return None
+    return MouPermit(issued_on=record.permit_issued_on, extended=record.permit_extended)
+
+
+def to_read(record: MigrationRecord) -> MigrationRead:
+    permit = _permit(record)
+    return MigrationRead.model_validate(
+        {
+            **{c.key: getattr(record, c.key) for c in MigrationRecord.__table__.columns},
+            "permit_expires_on": permit.expires_on if permit else None,
+            "return_due_on": permit.return_due_on if permit else None,
+        }
+    )
+
+
+def _apply_documents(record: MigrationRecord, documents: Documents) -> None:
+    for field, value in documents.model_dump(exclude_unset=True).items():
+        if field in Documents.model_fields and value is not None:
+            setattr(record, field, value)
+
+
+async def _announce(
+    session: AsyncSession,
+    record: MigrationRecord,
+    previous: MigrationStatus | None,
+    principal: Principal,
+) -> None:
+    read = to_read(record)
+    await add_event(
+        session,
+        MigrationStatusChanged(
+            person_id=record.person_id,
+            migration_id=record.id,
+            status=record.status,
+            previous_status=previous.value if previous else None,
+            destination_country=record.destination_country,
+            channel=record.channel,
+            agency_code=record.agency_code,
+            departed_on=record.departed_on,
+            returned_on=record.returned_on,
+            return_reason=record.return_reason,
+            permit_expires_on=read.permit_expires_on,
+            return_due_on=read.return_due_on,
+            skills_gained=list(record.skills_gained or []),
+            changed_by=principal.subject,
+            office_code=principal.office,
+            changed_at=record.updated_at,
+        ),
+    )
+
+
+async def open_record(
+    session: AsyncSession,
+    person_id: uuid.UUID,
+    data: MigrationCreate,
+    principal: Principal,
+    *,
+    minimum_age: int,
+    today: date | None = None,
+) -> MigrationRecord:
+    """Open a prospective migration record for a person who has none open."""
+    today = today or datetime.now(UTC).date()
+    person = await get_person(session, person_id, principal, lock=True)
+    check_minimum_age(person.date_of_birth, today, minimum_age)
+    open_id = await session.scalar(
+        select(MigrationRecord.id).where(
+            MigrationRecord.person_id == person_id, MigrationRecord.status.not_in(CLOSED)
+        )
+    )
+    if open_id is not None:
+        raise Conflict("the person already has an open migration record", existing_id=str(open_id))
+    now = datetime.now(UTC)
+    record = MigrationRecord(
+        id=uuid.uuid4(),
+        person_id=person_id,
+        status=MigrationStatus.PROSPECTIVE,
+        destination_country=data.destination_country,
+        channel=data.channel,
+        agency_code=data.agency_code,
+        employer_name=data.employer_name,
+        skills_gained=[],
+        permit_extended=False,
+        office_code=principal.office,
+        created_by=principal.subject,
+        created_at=now,
+        updated_at=now,
+    )
+    _apply_documents(record, data)
+    session.add(record)
+    await session.flush()
+    await _announce(session, record, None, principal)
+    return record
+
+
+async def get_record(
+    session: AsyncSession, migration_id: uuid.UUID, principal: Principal, *, lock: bool = False
+) -> MigrationRecord:
+    """A record of a person the principal may see; 404 for unknown, 403 outside their scope."""
+    record = await session.get(MigrationRecord, migration_id, with_for_update=lock)
+    if record is None:
+        raise NotFound(f"no migration record {migration_id}")
+    await get_person(session, record.person_id, principal)
+    return record
+
+
+async def change_status(
+    session: AsyncSession,
+    migration_id: uuid.UUID,
+    data: MigrationStatusIn,
+    principal: Principal,
+    *,
+    today: date | None = None,
+) -> MigrationRecord:
+    """Move a record along its lifecycle; 409 names the current state when it may not."""
+    today = today or datetime.now(UTC).date()
+    record = await get_record(session, migration_id, principal, lock=True)
+    current = MigrationStatus(record.status)
+    check_transition(current, data.status)
+    departed_on = data.on if data.status is MigrationStatus.DEPARTED else record.departed_on
+    returned_on = data.on if data.status is MigrationStatus.RETURNED else None
+    check_requirements(
+        data.status,
+        channel=Channel(record.channel),
+        agency_code=data.agency_code or record.agency_code,
+        departed_on=departed_on,
+        returned_on=returned_on,
+        return_reason=data.return_reason,
+        today=today,
+    )
+    record.status = data.status
+    record.agency_code = data.agency_code or record.agency_code
+    record.departed_on = departed_on
+    if data.status is MigrationStatus.RETURNED:
+        record.returned_on = returned_on
+        record.return_reason = data.return_reason
+        record.skills_gained = list(dict.fromkeys(data.skills_gained))
+    _apply_documents(record, data)
+    record.updated_at = await session.scalar(select(func.clock_timestamp())) or datetime.now(UTC)
+    await session.flush()
+    await _announce(session, record, current, principal)
+    return record
+
+
+async def list_for_person(
+    session: AsyncSession, person_id: uuid.UUID, principal: Principal
+) -> list[MigrationRecord]:
+    await get_person(session, person_id, principal)
+    rows = await session.scalars(
+        select(MigrationRecord)
+        .where(MigrationRecord.person_id == person_id)
+        .order_by(MigrationRecord.created_at.desc())
+    )
+    return list(rows.all())
