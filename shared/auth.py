@@ -177,3 +177,7 @@ def require_roles(*roles: Role) -> Any:
         return principal
 
     return Depends(_check)
+
+
+# Office staff of the network (ESC and MRC officers; admins always pass).
+OfficeStaff = Annotated[Principal, require_roles(Role.ESC_STAFF, Role.MRC_STAFF)]

@@ -9,18 +9,16 @@ from fastapi import APIRouter, Query
 
 from services.notify.messages import service
 from services.notify.messages.schemas import MessagePage, MessageRead
-from shared.auth import Principal, Role, require_roles
+from shared.auth import OfficeStaff
 from shared.db import SessionDep
 
 router = APIRouter(prefix="/v1", tags=["messages"])
-
-Staff = Annotated[Principal, require_roles(Role.ESC_STAFF, Role.MRC_STAFF)]
 
 
 @router.get("/messages", response_model=MessagePage)
 async def list_messages(
     session: SessionDep,
-    principal: Staff,
+    principal: OfficeStaff,
     person_id: uuid.UUID | None = None,
     after: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

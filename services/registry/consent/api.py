@@ -10,13 +10,11 @@ from fastapi.responses import JSONResponse
 
 from services.registry.consent import service
 from services.registry.consent.schemas import ConsentDecisionIn, ConsentList, ConsentRead
-from shared.auth import Principal, Role, require_roles
+from shared.auth import OfficeStaff
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/v1/people/{person_id}/consents", tags=["consent"])
-
-Staff = Annotated[Principal, require_roles(Role.ESC_STAFF, Role.MRC_STAFF)]
 
 
 @router.post("", status_code=201, response_model=ConsentRead)
@@ -24,7 +22,7 @@ async def record_consent(
     person_id: uuid.UUID,
     body: ConsentDecisionIn,
     session: SessionDep,
-    principal: Staff,
+    principal: OfficeStaff,
     idempotency: IdempotencyDep,
 ) -> JSONResponse:
     """Record the person's decision (give, refuse, withdraw, renew) for one purpose.
@@ -42,7 +40,7 @@ async def record_consent(
 async def list_consents(
     person_id: uuid.UUID,
     session: SessionDep,
-    principal: Staff,
+    principal: OfficeStaff,
     history: Annotated[bool, Query(description="every decision, newest first")] = False,
 ) -> ConsentList:
     """The decisions in force (status `expired` once past `expires_on`), or the whole history."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -16,13 +15,11 @@ from services.registry.migration.schemas import (
     MigrationStatusIn,
 )
 from shared.app import SettingsDep
-from shared.auth import Principal, Role, require_roles
+from shared.auth import OfficeStaff
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/v1", tags=["migration"])
-
-Staff = Annotated[Principal, require_roles(Role.ESC_STAFF, Role.MRC_STAFF)]
 
 
 @router.post("/people/{person_id}/migrations", status_code=201, response_model=MigrationRead)
@@ -30,7 +27,7 @@ async def open_record(
     person_id: uuid.UUID,
     body: MigrationCreate,
     session: SessionDep,
-    principal: Staff,
+    principal: OfficeStaff,
     idempotency: IdempotencyDep,
     settings: SettingsDep,
 ) -> JSONResponse:
@@ -45,7 +42,7 @@ async def open_record(
 
 @router.get("/people/{person_id}/migrations", response_model=MigrationList)
 async def list_records(
-    person_id: uuid.UUID, session: SessionDep, principal: Staff
+    person_id: uuid.UUID, session: SessionDep, principal: OfficeStaff
 ) -> MigrationList:
     records = await service.list_for_person(session, person_id, principal)
     return MigrationList(items=[service.to_read(r) for r in records])
@@ -53,7 +50,7 @@ async def list_records(
 
 @router.get("/migrations/{migration_id}", response_model=MigrationRead)
 async def get_record(
-    migration_id: uuid.UUID, session: SessionDep, principal: Staff
+    migration_id: uuid.UUID, session: SessionDep, principal: OfficeStaff
 ) -> MigrationRead:
     return service.to_read(await service.get_record(session, migration_id, principal))
 
@@ -63,7 +60,7 @@ async def change_status(
     migration_id: uuid.UUID,
     body: MigrationStatusIn,
     session: SessionDep,
-    principal: Staff,
+    principal: OfficeStaff,
     idempotency: IdempotencyDep,
 ) -> JSONResponse:
     """prospective → ready → departed → abroad → returned, or cancelled before departure.

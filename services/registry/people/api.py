@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -11,20 +10,18 @@ from fastapi.responses import JSONResponse
 from services.registry.people import service
 from services.registry.people.schemas import PersonCreate, PersonRead
 from shared.app import SettingsDep
-from shared.auth import Principal, Role, require_roles
+from shared.auth import OfficeStaff
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/v1", tags=["people"])
-
-Staff = Annotated[Principal, require_roles(Role.ESC_STAFF, Role.MRC_STAFF)]
 
 
 @router.post("/jobseekers", status_code=201, response_model=PersonRead)
 async def register_jobseeker(
     body: PersonCreate,
     session: SessionDep,
-    principal: Staff,
+    principal: OfficeStaff,
     idempotency: IdempotencyDep,
     settings: SettingsDep,
 ) -> JSONResponse:
@@ -38,5 +35,7 @@ async def register_jobseeker(
 
 
 @router.get("/people/{person_id}", response_model=PersonRead)
-async def get_person(person_id: uuid.UUID, session: SessionDep, principal: Staff) -> PersonRead:
+async def get_person(
+    person_id: uuid.UUID, session: SessionDep, principal: OfficeStaff
+) -> PersonRead:
     return PersonRead.model_validate(await service.get_person(session, person_id, principal))
