@@ -18,6 +18,15 @@ async def _person(client: httpx.AsyncClient, auth: dict[str, str], phone: str) -
     return str(response.json()["id"])
 
 
+async def _recorded(settings: Settings, person: str) -> int:
+    """How many consent decisions the person has in the registry's table."""
+    return int(
+        await fetchval(
+            settings, "registry", "SELECT count(*) FROM consents WHERE person_id = $1", person
+        )
+    )
+
+
 def _decision(**overrides: object) -> dict[str, object]:
     return {"purpose": "contact_sms", "status": "given", "method": "signed", **overrides}
 
@@ -61,12 +70,7 @@ async def test_only_a_consent_in_force_can_be_withdrawn(
     assert response.status_code == 409, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["current_status"] is None
-    assert (
-        await fetchval(
-            migrated, "registry", "SELECT count(*) FROM consents WHERE person_id = $1", person
-        )
-        == 0
-    )
+    assert await _recorded(migrated, person) == 0
 
 
 async def test_a_lapsed_consent_reads_expired_and_can_be_renewed(
@@ -109,12 +113,7 @@ async def test_bad_decisions_name_the_field_and_write_nothing(
         response = await registry_client.post(url, json=body, headers=auth)
         assert response.status_code == 422, (body, response.text)
         assert field in {e["field"] for e in response.json()["errors"]}, response.text
-    assert (
-        await fetchval(
-            migrated, "registry", "SELECT count(*) FROM consents WHERE person_id = $1", person
-        )
-        == 0
-    )
+    assert await _recorded(migrated, person) == 0
     events = await fetchval(
         migrated,
         "registry",
@@ -151,12 +150,7 @@ async def test_a_retried_decision_is_recorded_once(
 
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
-    assert (
-        await fetchval(
-            migrated, "registry", "SELECT count(*) FROM consents WHERE person_id = $1", person
-        )
-        == 1
-    )
+    assert await _recorded(migrated, person) == 1
 
 
 async def test_staff_of_another_province_cannot_see_or_record(
