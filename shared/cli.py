@@ -108,6 +108,17 @@ def consume(service: ServiceArg, group: str | None = None, metrics_port: int | N
 
 
 @app.command()
+def jobs(service: ServiceArg, metrics_port: int | None = None) -> None:
+    """Run a service's scheduled jobs (e.g. registry's return reminders) until stopped."""
+    from shared.runtime import run_jobs
+
+    spec = _spec(service)
+    if not spec.jobs:
+        raise typer.BadParameter(f"{service} has no scheduled jobs")
+    run_jobs(spec, get_settings(), metrics_port)
+
+
+@app.command()
 def token(
     role: Annotated[
         list[str], typer.Option(help="esc_staff, mrc_staff, agency, partner, analyst, admin")

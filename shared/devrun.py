@@ -75,6 +75,15 @@ def _process_table(
                 f"http://127.0.0.1:{metrics_port}/metrics"
             )
             metrics_port += 1
+        if spec.jobs:
+            procs.append(
+                Supervised(
+                    f"{spec.name}-jobs",
+                    [*exe, "jobs", spec.name, "--metrics-port", str(metrics_port)],
+                )
+            )
+            urls[f"{spec.name}-jobs metrics"] = f"http://127.0.0.1:{metrics_port}/metrics"
+            metrics_port += 1
     return procs, urls
 
 

@@ -83,6 +83,8 @@ def _field_path(loc: tuple[Any, ...]) -> str:
         if loc and loc[0] in {"body", "query", "path", "header"}
         else [str(p) for p in loc]
     )
+    # pydantic marks an invalid dict key with a trailing "[key]"; the key itself names the field.
+    parts = [p for p in parts if p != "[key]"]
     return ".".join(parts) or str(loc[0] if loc else "body")
 
 

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from prometheus_client import start_http_server
 
 from shared.db import create_engine, session_factory
+from shared.jobs import run_periodic
 from shared.observability import configure_logging
 from shared.outbox.relay import OutboxRelay
 from shared.service import ConsumerSpec, ServiceSpec
@@ -61,6 +62,20 @@ def run_consumer(
         engine = create_engine(settings, spec.name)
         try:
             await consumer.runner(settings, session_factory(engine)).run(stop)
+        finally:
+            await engine.dispose()
+
+    run_until_signalled(_main)
+
+
+def run_jobs(spec: ServiceSpec, settings: Settings, metrics_port: int | None = None) -> None:
+    configure_logging(f"{spec.name}-jobs", settings.log_level)
+    serve_metrics(metrics_port)
+
+    async def _main(stop: asyncio.Event) -> None:
+        engine = create_engine(settings, spec.name)
+        try:
+            await run_periodic(spec.jobs, settings, session_factory(engine), stop)
         finally:
             await engine.dispose()
 

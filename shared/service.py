@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -39,12 +40,26 @@ class ConsumerSpec:
 
 
 @dataclass(frozen=True)
+class PeriodicJob:
+    """Work done on a schedule rather than on a request or an event (e.g. reminders).
+
+    `run(session, settings, today)` does one pass in the given transaction and returns how many
+    items it handled. It must be safe to run in several processes at once (claim rows with
+    `FOR UPDATE SKIP LOCKED` and mark them done in the same transaction).
+    """
+
+    name: str
+    run: Callable[[AsyncSession, Settings, date], Awaitable[int]]
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     name: str
     package_dir: Path
     routers: list[APIRouter] = field(default_factory=list)
     consumers: list[ConsumerSpec] = field(default_factory=list)
     publishes: list[str] = field(default_factory=list)
+    jobs: list[PeriodicJob] = field(default_factory=list)
     dev_port: int = 8000
 
     @property

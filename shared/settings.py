@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     # Lao Labour Law's minimum working age) and given a migration record (MOU recruitment).
     registry_min_age_jobseeker: int = Field(default=15, ge=0)
     registry_min_age_migrant: int = Field(default=18, ge=0)
+    # How far ahead of an MOU worker's return date (30 days before the permit ends) the
+    # reminder event fires, so notify can tell them in time to arrange the journey home.
+    registry_return_reminder_lead_days: int = Field(default=60, ge=1)
+
+    # Scheduled jobs (`labourx jobs <service>`): seconds between passes.
+    jobs_interval_s: float = Field(default=300.0, gt=0)
 
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_jwks_url: str | None = None

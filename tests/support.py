@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -101,17 +102,78 @@ async def fetch(settings: Settings, service: str, query: str, *args: Any) -> lis
         await conn.close()
 
 
+_people_made = itertools.count()
+# Given names that the duplicate check cannot confuse with each other, one per test person,
+# so that two tests never register "the same person" by accident.
+_SYLLABLES_LO = ["ກາ", "ຄຳ", "ດາ", "ນາ", "ບຸນ", "ພອນ", "ມະ", "ລີ", "ວັນ", "ສີ", "ແກ້ວ", "ທອງ"]
+_SYLLABLES_EN = ["Ka", "Kham", "Da", "Na", "Boun", "Phone", "Ma", "Li", "Van", "Si", "Keo", "Thong"]
+
+
+def unique_names() -> dict[str, str]:
+    """Lao and Latin given names unlike those of any other person made in this test run."""
+    n = next(_people_made)
+    digits = [(n // 12**i) % 12 for i in range(4)]
+    return {
+        "given_name_lo": "".join(_SYLLABLES_LO[d] for d in digits),
+        "given_name_en": "".join(_SYLLABLES_EN[d] for d in digits).capitalize(),
+        "date_of_birth": (date(1970, 1, 1) + timedelta(days=n)).isoformat(),
+        "phone": f"+85620{55000000 + n}",
+    }
+
+
 def jobseeker(**overrides: Any) -> dict[str, Any]:
-    """A valid minimal registration body."""
+    """A valid registration body of a person no other call returns (names, birth date, phone)."""
     body: dict[str, Any] = {
-        "given_name_lo": "ສົມສັກ",
         "family_name_lo": "ພົມມະຈັນ",
-        "given_name_en": "Somsak",
         "family_name_en": "Phommachan",
         "sex": "male",
-        "date_of_birth": date(1998, 4, 2).isoformat(),
-        "phone": "020 5555 1234",
         "province_code": "LA-VT",
+        **unique_names(),
     }
     body.update(overrides)
     return body
+
+
+def full_registration(**overrides: Any) -> dict[str, Any]:
+    """A registration with every part of the form filled in, unique like `jobseeker()`."""
+    n = next(_people_made)
+    body = jobseeker(
+        ethnicity="khmu",
+        disability={"seeing": "no_difficulty", "walking": "a_lot_of_difficulty"},
+        email=f"person{n}@example.la",
+        documents=[
+            {"kind": "national_id", "number": f"01-{n:08d}"},
+            {"kind": "family_book", "number": f"FB{n:07d}"},
+            {"kind": "passport", "number": f"P{n:07d}", "expires_on": "2031-05-01"},
+        ],
+        district="Sisattanak",
+        village="Ban Phonxay",
+        education={"isced_level": 3},
+        skills={
+            "tags": ["welding", "Driving"],
+            "certificates": [{"standard": "LNSS-welding", "level": 2}],
+        },
+        languages=[
+            {"code": "lo", "proficiency": "native"},
+            {"code": "tha", "proficiency": "basic"},
+        ],
+        experience=[{"isco08": "7212", "years": 2.5, "country": "TH"}],
+        jobseeker={
+            "desired_occupations": ["7212", "8322"],
+            "preferred_provinces": ["LA-VT", "LA-CH"],
+            "willing_to_work_abroad": True,
+            "abroad_countries": ["TH"],
+            "availability": "full_time",
+        },
+    )
+    body.update(overrides)
+    return body
+
+
+def bearer(settings: Settings, subject: str, roles: list[str], **claims: Any) -> dict[str, str]:
+    """Authorization header of a development token (`office`, `province`, `national`)."""
+    from shared.auth import mint_token
+
+    return {
+        "Authorization": f"Bearer {mint_token(settings, subject=subject, roles=roles, **claims)}"
+    }

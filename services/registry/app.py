@@ -1,4 +1,4 @@
-"""Registry service wiring: people, their consent, and the events about them."""
+"""Registry service wiring: people, their consent, lifecycle and the events about them."""
 
 from __future__ import annotations
 
@@ -6,19 +6,41 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.registry.audit.api import router as audit_router
 from services.registry.consent.api import router as consent_router
+from services.registry.imports.api import router as imports_router
+from services.registry.jobseekers.api import router as jobseekers_router
+from services.registry.jobseekers.handlers import on_referral_status_changed
 from services.registry.migration.api import router as migration_router
+from services.registry.migration.reminders import send_return_reminders
+from services.registry.offices.api import router as offices_router
 from services.registry.people.api import router as people_router
 from shared.app import create_app
-from shared.events.topics import REGISTRY_PEOPLE
-from shared.service import ServiceSpec
+from shared.events.matching import ReferralStatusChanged
+from shared.events.topics import MATCHING_REFERRALS, REGISTRY_PEOPLE
+from shared.service import ConsumerSpec, PeriodicJob, ServiceSpec
 
 SPEC = ServiceSpec(
     name="registry",
     package_dir=Path(__file__).parent,
-    routers=[people_router, consent_router, migration_router],
-    consumers=[],
+    routers=[
+        people_router,
+        jobseekers_router,
+        consent_router,
+        migration_router,
+        imports_router,
+        offices_router,
+        audit_router,
+    ],
+    consumers=[
+        ConsumerSpec(
+            group="registry",
+            topics=[MATCHING_REFERRALS],
+            handlers={ReferralStatusChanged.event_type(): on_referral_status_changed},
+        )
+    ],
     publishes=[REGISTRY_PEOPLE],
+    jobs=[PeriodicJob("return-reminders", send_return_reminders)],
     dev_port=8101,
 )
 

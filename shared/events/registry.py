@@ -6,13 +6,43 @@ import uuid
 from datetime import date, datetime
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from shared.events.base import Event, catalogued
 from shared.events.topics import REGISTRY_PEOPLE
 
 Sex = Literal["female", "male", "other"]
 Language = Literal["lo", "en", "th"]
+
+
+class SkillCertificate(BaseModel):
+    standard: str = Field(description="Skills standard, e.g. a Lao National Skills Standard")
+    level: int = Field(ge=1, le=5)
+    issued_on: date | None = None
+
+
+class LanguageSkill(BaseModel):
+    code: str = Field(description="ISO 639-1 (or 639-3 when there is no 639-1 code)")
+    proficiency: Literal["basic", "conversational", "fluent", "native"]
+
+
+class WorkExperience(BaseModel):
+    isco08: str = Field(description="ISCO-08 occupation code")
+    years: float = Field(ge=0, le=60)
+    country: str | None = Field(default=None, description="ISO 3166-1 alpha-2")
+
+
+JobseekerState = Literal["active", "referred", "placed", "inactive"]
+
+
+class JobseekerProfile(BaseModel):
+    status: JobseekerState = "active"
+    desired_occupations: list[str] = Field(default_factory=list, description="ISCO-08 codes")
+    preferred_provinces: list[str] = Field(default_factory=list, description="ISO 3166-2:LA")
+    willing_to_work_abroad: bool = False
+    abroad_countries: list[str] = Field(default_factory=list, description="ISO 3166-1 alpha-2")
+    availability: Literal["full_time", "part_time", "seasonal"] | None = None
+    available_from: date | None = None
 
 
 class PersonEvent(Event):
@@ -24,12 +54,8 @@ class PersonEvent(Event):
     person_id: uuid.UUID
 
 
-@catalogued
-class PersonRegistered(PersonEvent):
-    """A person was registered at an ESC or MRC."""
-
-    verb: ClassVar[str] = "registered"
-    version: ClassVar[int] = 1
+class PersonDetails(PersonEvent):
+    """The person's record as read models keep it; identity documents stay in registry."""
 
     reference: str = Field(description="Short code staff and the person quote, e.g. on the phone")
     given_name_lo: str | None = None
@@ -42,8 +68,87 @@ class PersonRegistered(PersonEvent):
     province_code: str = Field(description="ISO 3166-2:LA")
     office_code: str | None = None
     preferred_language: Language = "lo"
+    email: str | None = None
+    ethnicity: str | None = Field(default=None, description="Code of the official ethnic group")
+    has_disability: bool | None = Field(
+        default=None, description="Washington Group short set cut-off; null when not asked"
+    )
+    district: str | None = None
+    village: str | None = None
+    isced_level: int | None = Field(default=None, description="ISCED 2011 level, 0 to 8")
+    skills: list[str] = Field(default_factory=list)
+    certificates: list[SkillCertificate] = Field(default_factory=list)
+    languages: list[LanguageSkill] = Field(default_factory=list)
+    experience: list[WorkExperience] = Field(default_factory=list)
+    jobseeker: JobseekerProfile | None = Field(
+        default=None, description="Present when the person is registered as a jobseeker"
+    )
+
+
+@catalogued
+class PersonRegistered(PersonDetails):
+    """A person was registered at an ESC or MRC."""
+
+    verb: ClassVar[str] = "registered"
+    version: ClassVar[int] = 1
+
     registered_by: str
     registered_at: datetime
+
+
+@catalogued
+class PersonUpdated(PersonDetails):
+    """A person's record changed; the payload is the whole record after the change."""
+
+    verb: ClassVar[str] = "updated"
+    version: ClassVar[int] = 1
+
+    changed_fields: list[str]
+    record_version: int
+    updated_by: str
+    updated_at: datetime
+
+
+@catalogued
+class PersonMerged(PersonEvent):
+    """`person_id` duplicated `survivor_id`: read models move what they hold to the survivor."""
+
+    verb: ClassVar[str] = "merged"
+    version: ClassVar[int] = 1
+
+    survivor_id: uuid.UUID
+    merged_by: str
+    office_code: str | None = None
+    merged_at: datetime
+
+
+@catalogued
+class PersonErased(PersonEvent):
+    """The person asked to be erased: every service purges its copy of their personal data."""
+
+    verb: ClassVar[str] = "erased"
+    version: ClassVar[int] = 1
+
+    erased_by: str
+    office_code: str | None = None
+    erased_at: datetime
+
+
+@catalogued
+class JobseekerStatusChanged(PersonEvent):
+    """A jobseeker's status moved, by an officer or following a referral in matching."""
+
+    verb: ClassVar[str] = "jobseeker_status_changed"
+    version: ClassVar[int] = 1
+
+    status: JobseekerState
+    previous_status: JobseekerState | None = None
+    reason: str | None = None
+    referral_id: uuid.UUID | None = Field(
+        default=None, description="The referral that caused the change, if any"
+    )
+    changed_by: str
+    changed_at: datetime
 
 
 ConsentPurpose = Literal[
@@ -104,3 +209,17 @@ class MigrationStatusChanged(PersonEvent):
     changed_by: str
     office_code: str | None = None
     changed_at: datetime
+
+
+@catalogued
+class MigrationReturnDue(PersonEvent):
+    """An MOU worker's return date is near: notify reminds them to come home in time."""
+
+    verb: ClassVar[str] = "migration_return_due"
+    version: ClassVar[int] = 1
+
+    migration_id: uuid.UUID
+    destination_country: str
+    permit_expires_on: date
+    return_due_on: date
+    days_left: int

@@ -101,8 +101,22 @@ def _example(event_type: str) -> Any:
     from datetime import UTC, date, datetime
     from uuid import uuid4
 
-    from shared.events.registry import ConsentChanged, MigrationStatusChanged, PersonRegistered
+    from shared.events.matching import ReferralStatusChanged
+    from shared.events.registry import (
+        ConsentChanged,
+        JobseekerProfile,
+        JobseekerStatusChanged,
+        LanguageSkill,
+        MigrationReturnDue,
+        MigrationStatusChanged,
+        PersonErased,
+        PersonMerged,
+        PersonRegistered,
+        PersonUpdated,
+        WorkExperience,
+    )
 
+    now = datetime.now(UTC)
     examples = {
         PersonRegistered.event_type(): PersonRegistered(
             person_id=uuid4(),
@@ -140,6 +154,56 @@ def _example(event_type: str) -> Any:
             return_due_on=date(2028, 1, 30),
             changed_by="officer",
             changed_at=datetime.now(UTC),
+        ),
+        PersonUpdated.event_type(): PersonUpdated(
+            person_id=uuid4(),
+            reference="P-ABCDEFGH",
+            given_name_en="Noy",
+            sex="female",
+            date_of_birth=date(2001, 5, 6),
+            province_code="LA-CH",
+            ethnicity="khmu",
+            has_disability=False,
+            isced_level=3,
+            skills=["sewing"],
+            languages=[LanguageSkill(code="th", proficiency="conversational")],
+            experience=[WorkExperience(isco08="7533", years=2, country="TH")],
+            jobseeker=JobseekerProfile(desired_occupations=["7533"], willing_to_work_abroad=True),
+            changed_fields=["skills"],
+            record_version=2,
+            updated_by="officer",
+            updated_at=now,
+        ),
+        PersonMerged.event_type(): PersonMerged(
+            person_id=uuid4(), survivor_id=uuid4(), merged_by="officer", merged_at=now
+        ),
+        PersonErased.event_type(): PersonErased(
+            person_id=uuid4(), erased_by="admin", erased_at=now
+        ),
+        JobseekerStatusChanged.event_type(): JobseekerStatusChanged(
+            person_id=uuid4(),
+            status="referred",
+            previous_status="active",
+            referral_id=uuid4(),
+            changed_by="matching",
+            changed_at=now,
+        ),
+        MigrationReturnDue.event_type(): MigrationReturnDue(
+            person_id=uuid4(),
+            migration_id=uuid4(),
+            destination_country="TH",
+            permit_expires_on=date(2028, 2, 29),
+            return_due_on=date(2028, 1, 30),
+            days_left=60,
+        ),
+        ReferralStatusChanged.event_type(): ReferralStatusChanged(
+            referral_id=uuid4(),
+            person_id=uuid4(),
+            vacancy_id=uuid4(),
+            status="interviewed",
+            previous_status="referred",
+            changed_by="officer",
+            changed_at=now,
         ),
     }
     return examples[event_type]

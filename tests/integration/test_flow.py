@@ -55,7 +55,8 @@ async def test_a_registered_jobseeker_gets_a_welcome_sms_in_lao(
     notify_client: httpx.AsyncClient,
     auth: dict[str, str],
 ) -> None:
-    created = await registry_client.post("/v1/jobseekers", json=jobseeker(), headers=auth)
+    body = jobseeker(given_name_lo="ສົມສັກ", phone="020 5888 1234")
+    created = await registry_client.post("/v1/jobseekers", json=body, headers=auth)
     person_id = created.json()["id"]
 
     async def messages() -> list[dict[str, object]]:
@@ -65,7 +66,7 @@ async def test_a_registered_jobseeker_gets_a_welcome_sms_in_lao(
     [message] = await wait_until(messages, timeout_s=30)
     assert message["channel"] == "sms"
     assert message["status"] == "queued"
-    assert message["recipient"] == "+8562055551234"
+    assert message["recipient"] == "+8562058881234"
     assert message["language"] == "lo"
     assert "ສົມສັກ" in str(message["body"])
     assert created.json()["reference"] in str(message["body"])

@@ -13,8 +13,12 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import services.notify.messages.models
+import services.registry.audit.models
 import services.registry.consent.models
+import services.registry.imports.models
+import services.registry.jobseekers.models
 import services.registry.migration.models
+import services.registry.offices.models
 import services.registry.people.models  # noqa: F401  (registers the tables)
 from services.catalog import SERVICES
 from shared.db import Base, drop_database, ensure_database

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from services.registry.consent import service
 from services.registry.consent.schemas import ConsentDecisionIn, ConsentList, ConsentRead
-from shared.auth import OfficeStaff
+from services.registry.offices.api import Staff
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 
@@ -22,7 +22,7 @@ async def record_consent(
     person_id: uuid.UUID,
     body: ConsentDecisionIn,
     session: SessionDep,
-    principal: OfficeStaff,
+    principal: Staff,
     idempotency: IdempotencyDep,
 ) -> JSONResponse:
     """Record the person's decision (give, refuse, withdraw, renew) for one purpose.
@@ -40,7 +40,7 @@ async def record_consent(
 async def list_consents(
     person_id: uuid.UUID,
     session: SessionDep,
-    principal: OfficeStaff,
+    principal: Staff,
     history: Annotated[bool, Query(description="every decision, newest first")] = False,
 ) -> ConsentList:
     """The decisions in force (status `expired` once past `expires_on`), or the whole history."""

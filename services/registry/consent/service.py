@@ -9,6 +9,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.registry.audit import service as audit
+from services.registry.audit.domain import Action
 from services.registry.consent.domain import (
     ConsentStatus,
     Scope,
@@ -45,7 +47,8 @@ async def record_decision(
 ) -> ConsentRead:
     """Record a person's decision for one purpose and announce it."""
     today = today or datetime.now(UTC).date()
-    await get_person(session, person_id, principal, lock=True)
+    # A merged-away id leads to the survivor: the decision is recorded on the kept record.
+    person_id = (await get_person(session, person_id, principal, lock=True)).id
     new = ConsentStatus(data.status)
     if new is ConsentStatus.INVALIDATED and Role.ADMIN not in principal.roles:
         raise Forbidden("only an admin can invalidate a consent record")
@@ -96,6 +99,9 @@ async def record_decision(
         .returning(Consent)
     )
     assert row is not None
+    await audit.record(
+        session, principal, Action.CONSENT_RECORDED, [person_id], fields=[data.purpose.value]
+    )
     await add_event(
         session,
         ConsentChanged(
@@ -125,7 +131,8 @@ async def list_consents(
 ) -> list[ConsentRead]:
     """The decision in force per purpose and scope, or every decision newest first."""
     today = today or datetime.now(UTC).date()
-    await get_person(session, person_id, principal)
+    person_id = (await get_person(session, person_id, principal)).id
+    await audit.record(session, principal, Action.CONSENTS_READ, [person_id])
     query = select(Consent).where(Consent.person_id == person_id)
     if history:
         query = query.order_by(Consent.recorded_at.desc())

@@ -14,8 +14,8 @@ from services.registry.migration.schemas import (
     MigrationRead,
     MigrationStatusIn,
 )
+from services.registry.offices.api import Staff
 from shared.app import SettingsDep
-from shared.auth import OfficeStaff
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 
@@ -27,7 +27,7 @@ async def open_record(
     person_id: uuid.UUID,
     body: MigrationCreate,
     session: SessionDep,
-    principal: OfficeStaff,
+    principal: Staff,
     idempotency: IdempotencyDep,
     settings: SettingsDep,
 ) -> JSONResponse:
@@ -42,7 +42,7 @@ async def open_record(
 
 @router.get("/people/{person_id}/migrations", response_model=MigrationList)
 async def list_records(
-    person_id: uuid.UUID, session: SessionDep, principal: OfficeStaff
+    person_id: uuid.UUID, session: SessionDep, principal: Staff
 ) -> MigrationList:
     records = await service.list_for_person(session, person_id, principal)
     return MigrationList(items=[service.to_read(r) for r in records])
@@ -50,7 +50,7 @@ async def list_records(
 
 @router.get("/migrations/{migration_id}", response_model=MigrationRead)
 async def get_record(
-    migration_id: uuid.UUID, session: SessionDep, principal: OfficeStaff
+    migration_id: uuid.UUID, session: SessionDep, principal: Staff
 ) -> MigrationRead:
     return service.to_read(await service.get_record(session, migration_id, principal))
 
@@ -60,7 +60,7 @@ async def change_status(
     migration_id: uuid.UUID,
     body: MigrationStatusIn,
     session: SessionDep,
-    principal: OfficeStaff,
+    principal: Staff,
     idempotency: IdempotencyDep,
 ) -> JSONResponse:
     """prospective → ready → departed → abroad → returned, or cancelled before departure.

@@ -22,6 +22,11 @@ class MigrationRecord(Base):
             unique=True,
             postgresql_where=text("status NOT IN ('returned', 'cancelled')"),
         ),
+        Index(
+            "ix_migration_records_return_due_on",
+            "return_due_on",
+            postgresql_where=text("status IN ('departed', 'abroad')"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -42,6 +47,10 @@ class MigrationRecord(Base):
     permit_number: Mapped[str | None] = mapped_column(String(40))
     permit_issued_on: Mapped[date | None] = mapped_column(Date)
     permit_extended: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # Stored (not only derived) so the reminder job can find the records due with an index.
+    return_due_on: Mapped[date | None] = mapped_column(Date)
+    # The due date a reminder was sent for: a later extension moves the date and re-arms it.
+    reminded_for: Mapped[date | None] = mapped_column(Date)
     office_code: Mapped[str | None] = mapped_column(String(20))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

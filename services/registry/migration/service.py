@@ -8,6 +8,9 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.registry.audit import service as audit
+from services.registry.audit.domain import Action
+from services.registry.jobseekers import service as jobseekers
 from services.registry.migration.domain import (
     Channel,
     MigrationStatus,
@@ -23,7 +26,8 @@ from services.registry.migration.schemas import (
     MigrationStatusIn,
 )
 from services.registry.people.domain import check_minimum_age
-from services.registry.people.service import get_person
+from services.registry.people.models import Person
+from services.registry.people.service import announce_update, get_person
 from shared.auth import Principal
 from shared.events.registry import MigrationStatusChanged
 from shared.outbox import add_event
@@ -97,7 +101,9 @@ async def open_record(
     """Open a prospective migration record for a person who has none open."""
     today = today or datetime.now(UTC).date()
     person = await get_person(session, person_id, principal, lock=True)
-    check_minimum_age(person.date_of_birth, today, minimum_age)
+    person_id = person.id  # a merged-away id leads to the survivor
+    if person.date_of_birth is not None:
+        check_minimum_age(person.date_of_birth, today, minimum_age)
     open_id = await session.scalar(
         select(MigrationRecord.id).where(
             MigrationRecord.person_id == person_id, MigrationRecord.status.not_in(CLOSED)
@@ -122,9 +128,12 @@ async def open_record(
         updated_at=now,
     )
     _apply_documents(record, data)
+    record.return_due_on = to_read(record).return_due_on
     session.add(record)
+    person.migration_status = record.status
     await session.flush()
     await _announce(session, record, None, principal)
+    await audit.record(session, principal, Action.MIGRATION_CHANGED, [person_id], fields=["status"])
     return record
 
 
@@ -150,6 +159,7 @@ async def change_status(
     """Move a record along its lifecycle; 409 names the current state when it may not."""
     today = today or datetime.now(UTC).date()
     record = await get_record(session, migration_id, principal, lock=True)
+    person = await get_person(session, record.person_id, principal, lock=True)
     current = MigrationStatus(record.status)
     check_transition(current, data.status)
     departed_on = data.on if data.status is MigrationStatus.DEPARTED else record.departed_on
@@ -171,16 +181,38 @@ async def change_status(
         record.return_reason = data.return_reason
         record.skills_gained = list(dict.fromkeys(data.skills_gained))
     _apply_documents(record, data)
+    record.return_due_on = to_read(record).return_due_on
     record.updated_at = await session.scalar(select(func.clock_timestamp())) or datetime.now(UTC)
+    person.migration_status = record.status
     await session.flush()
     await _announce(session, record, current, principal)
+    if data.status is MigrationStatus.RETURNED:
+        await _reintegrate(session, person, record, principal)
+    await audit.record(session, principal, Action.MIGRATION_CHANGED, [person.id], fields=["status"])
     return record
+
+
+async def _reintegrate(
+    session: AsyncSession, person: Person, record: MigrationRecord, principal: Principal
+) -> None:
+    """Back home: an active jobseeker again, with the skills gained abroad on the record."""
+    await jobseekers.reactivate(
+        session, person.id, reason="returned from abroad", changed_by=principal.subject
+    )
+    new_skills = [s for s in record.skills_gained or [] if s not in (person.skills or [])]
+    if new_skills:
+        person.skills = [*(person.skills or []), *new_skills]
+        await announce_update(session, person, ["skills"], principal)
+        await audit.record(
+            session, principal, Action.UPDATED, [person.id], fields=["skills"], reason="returned"
+        )
 
 
 async def list_for_person(
     session: AsyncSession, person_id: uuid.UUID, principal: Principal
 ) -> list[MigrationRecord]:
-    await get_person(session, person_id, principal)
+    person_id = (await get_person(session, person_id, principal)).id
+    await audit.record(session, principal, Action.MIGRATION_READ, [person_id])
     rows = await session.scalars(
         select(MigrationRecord)
         .where(MigrationRecord.person_id == person_id)

@@ -3,39 +3,235 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
-from services.registry.people import service
-from services.registry.people.schemas import PersonCreate, PersonRead
+from services.registry.offices.api import Staff
+from services.registry.people import lifecycle, service
+from services.registry.people.domain import AGE_BANDS
+from services.registry.people.schemas import (
+    ErasureIn,
+    MergeIn,
+    PersonCreate,
+    PersonPage,
+    PersonRead,
+    PersonUpdate,
+)
 from shared.app import SettingsDep
-from shared.auth import OfficeStaff
 from shared.db import SessionDep
+from shared.events.registry import JobseekerState, MigrationState, Sex
 from shared.idempotency import IdempotencyDep
+from shared.problems import InvalidField
+from shared.reference.isco08 import validate_isco08
 
 router = APIRouter(prefix="/v1", tags=["people"])
+
+AgeBand = Literal["15-24", "25-34", "35-44", "45-54", "55-64", "65+"]
+assert set(AgeBand.__args__) == set(AGE_BANDS)  # type: ignore[attr-defined]
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip().removeprefix("W/").strip('"'))
+    except ValueError as exc:
+        raise InvalidField("If-Match", "must be an ETag this API returned") from exc
+
+
+async def _register(
+    body: PersonCreate,
+    session: SessionDep,
+    principal: Staff,
+    idempotency: IdempotencyDep,
+    settings: SettingsDep,
+    *,
+    as_jobseeker: bool,
+) -> JSONResponse:
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    person = await service.register(
+        session,
+        body,
+        principal,
+        minimum_age=settings.registry_min_age_jobseeker,
+        as_jobseeker=as_jobseeker,
+    )
+    answer = await service.to_read(session, person)
+    return await idempotency.remember(session, 201, answer)
 
 
 @router.post("/jobseekers", status_code=201, response_model=PersonRead)
 async def register_jobseeker(
     body: PersonCreate,
     session: SessionDep,
-    principal: OfficeStaff,
+    principal: Staff,
     idempotency: IdempotencyDep,
     settings: SettingsDep,
 ) -> JSONResponse:
-    """Register a jobseeker. Send an `Idempotency-Key` so a retry never registers twice."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
-    person = await service.register_jobseeker(
-        session, body, principal, minimum_age=settings.registry_min_age_jobseeker
+    """Register a jobseeker. Send an `Idempotency-Key` so a retry never registers twice.
+
+    409 `duplicate-document` when an identity document is already registered (with the
+    existing id); 409 `probable-duplicate` with scored candidates unless
+    `confirm_not_duplicate` is true.
+    """
+    return await _register(body, session, principal, idempotency, settings, as_jobseeker=True)
+
+
+@router.post("/people", status_code=201, response_model=PersonRead)
+async def register_person(
+    body: PersonCreate,
+    session: SessionDep,
+    principal: Staff,
+    idempotency: IdempotencyDep,
+    settings: SettingsDep,
+) -> JSONResponse:
+    """Register a person who is not (yet) looking for work here, e.g. a prospective migrant.
+
+    Send `jobseeker` in the body to register them as a jobseeker too.
+    """
+    as_jobseeker = body.jobseeker is not None
+    return await _register(
+        body, session, principal, idempotency, settings, as_jobseeker=as_jobseeker
     )
-    return await idempotency.remember(session, 201, PersonRead.model_validate(person))
+
+
+class DuplicateCheck(BaseModel):
+    candidates: list[dict[str, object]]
+
+
+@router.post("/people/duplicate-check", response_model=DuplicateCheck)
+async def duplicate_check(
+    body: PersonCreate, session: SessionDep, principal: Staff
+) -> DuplicateCheck:
+    """What registering this person would find, without registering (nothing is written).
+
+    A retry gives the same answer as long as the registry has not changed in between.
+    """
+    candidates, _ = await service.check_duplicates(session, body)
+    return DuplicateCheck(candidates=candidates)
+
+
+@router.get("/people", response_model=PersonPage)
+async def list_people(
+    session: SessionDep,
+    principal: Staff,
+    q: Annotated[
+        str | None,
+        Query(min_length=2, max_length=100, description="A name, in Lao script or Latin letters"),
+    ] = None,
+    province_code: Annotated[str | None, Query(max_length=6)] = None,
+    office_code: Annotated[str | None, Query(max_length=20)] = None,
+    status: JobseekerState | None = None,
+    sex: Sex | None = None,
+    age_band: AgeBand | None = None,
+    occupation: Annotated[str | None, Query(description="ISCO-08 code at any level")] = None,
+    migration_status: MigrationState | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> PersonPage:
+    """People of the caller's province (national roles: all), newest first, one page at a time."""
+    if occupation is not None:
+        try:
+            occupation = validate_isco08(occupation)
+        except ValueError as exc:
+            raise InvalidField("occupation", str(exc)) from exc
+    filters = service.Filters(
+        office_code=office_code,
+        province_code=province_code.upper() if province_code else None,
+        jobseeker_status=status,
+        sex=sex,
+        age_band=age_band,
+        occupation=occupation,
+        migration_status=migration_status,
+        q=q,
+    )
+    items, next_cursor = await service.list_people(
+        session, filters, principal, cursor=cursor, limit=limit
+    )
+    return PersonPage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/people/{person_id}", response_model=PersonRead)
 async def get_person(
-    person_id: uuid.UUID, session: SessionDep, principal: OfficeStaff
+    person_id: uuid.UUID,
+    session: SessionDep,
+    principal: Staff,
+    response: Response,
+    reason: Annotated[
+        str | None, Query(max_length=500, description="Why, for the audit trail")
+    ] = None,
 ) -> PersonRead:
-    return PersonRead.model_validate(await service.get_person(session, person_id, principal))
+    """The whole record; a merged-away id answers with the survivor's record."""
+    person = await service.read_person(session, person_id, principal, reason=reason)
+    response.headers["ETag"] = _etag(person.version)
+    return person
+
+
+@router.patch("/people/{person_id}", response_model=PersonRead)
+async def update_person(
+    person_id: uuid.UUID,
+    body: PersonUpdate,
+    session: SessionDep,
+    principal: Staff,
+    settings: SettingsDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> PersonRead:
+    """Change the fields sent. Send `If-Match` with the ETag read so no one's edit is lost."""
+    person = await service.update_person(
+        session,
+        person_id,
+        body,
+        principal,
+        expected_version=_if_match(if_match),
+        minimum_age=settings.registry_min_age_jobseeker,
+    )
+    response.headers["ETag"] = _etag(person.version)
+    return await service.to_read(session, person)
+
+
+@router.post("/people/{person_id}/merge", response_model=PersonRead)
+async def merge(
+    person_id: uuid.UUID,
+    body: MergeIn,
+    session: SessionDep,
+    principal: Staff,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """Fold `duplicate_id` into this record; the duplicate's id then leads here."""
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    survivor = await lifecycle.merge(
+        session, person_id, body.duplicate_id, principal, reason=body.reason
+    )
+    return await idempotency.remember(session, 200, await service.to_read(session, survivor))
+
+
+class Erased(BaseModel):
+    id: uuid.UUID
+    record_status: str
+
+
+@router.post("/people/{person_id}/erasure", response_model=Erased)
+async def erase(
+    person_id: uuid.UUID,
+    body: ErasureIn,
+    session: SessionDep,
+    principal: Staff,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """Erase the person's personal data on their request; every service is told to purge."""
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    person = await lifecycle.erase(session, person_id, principal, reason=body.reason)
+    return await idempotency.remember(
+        session, 200, Erased(id=person.id, record_status=person.record_status)
+    )

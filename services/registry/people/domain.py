@@ -1,14 +1,28 @@
-"""Pure rules about people: who may be registered, and how they are identified."""
+"""Pure rules about people: who may be registered, how they are identified and found."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from shared.problems import InvalidField
+from shared.reference.disability import Answer, Domain, has_disability
+from shared.reference.isco08 import ancestors
+from shared.reference.names import name_tokens
 
 # No 0/O or 1/I: the reference is read out over the phone.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+# Age bands of labour statistics (ILO), used for filters and every disaggregated count.
+AGE_BANDS: dict[str, tuple[int, int]] = {
+    "15-24": (15, 24),
+    "25-34": (25, 34),
+    "35-44": (35, 44),
+    "45-54": (45, 54),
+    "55-64": (55, 64),
+    "65+": (65, 130),
+}
 
 
 def age_on(born: date, today: date) -> int:
@@ -27,3 +41,33 @@ def check_minimum_age(born: date, today: date, minimum: int, field: str = "date_
 def new_reference() -> str:
     """A short, unambiguous code for a person (e.g. `P-7KQ2MX9A`)."""
     return "P-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+
+
+def birth_dates_for_ages(youngest: int, oldest: int, today: date) -> tuple[date, date]:
+    """The inclusive range of birth dates of people aged `youngest` to `oldest` on `today`."""
+    latest = _years_before(today, youngest)
+    earliest = date.fromordinal(_years_before(today, oldest + 1).toordinal() + 1)
+    return earliest, latest
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year - years, day=28)
+
+
+def disability_flag(answers: Mapping[Domain, Answer] | None) -> bool | None:
+    """The Washington Group disability identifier, or None when the questions were not asked."""
+    return None if not answers else has_disability(answers)
+
+
+def search_tokens(*names: str | None) -> list[str]:
+    """Keys under which a person is found by name, whichever script or spelling is searched."""
+    return name_tokens(*names)
+
+
+def occupation_codes(codes: Iterable[str]) -> list[str]:
+    """Every ISCO-08 group of these occupations and their parents, so a filter on a group
+    (e.g. 7, "craft and related trades") finds people with any occupation inside it."""
+    return sorted({group for code in codes for group in ancestors(code)})

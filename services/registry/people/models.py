@@ -1,11 +1,25 @@
-"""Registry tables: people."""
+"""Registry tables: people and their identity documents."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, DateTime, Index, String, func
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
@@ -13,7 +27,17 @@ from shared.db import Base
 
 class Person(Base):
     __tablename__ = "people"
-    __table_args__ = (Index("ix_people_province_code", "province_code"),)
+    __table_args__ = (
+        # Lists are newest first within a scope; these serve them without sorting.
+        Index("ix_people_province_created", "province_code", "created_at", "id"),
+        Index("ix_people_office_created", "office_code", "created_at", "id"),
+        Index("ix_people_created", "created_at", "id"),
+        # Candidates for the duplicate check at registration.
+        Index("ix_people_date_of_birth", "date_of_birth"),
+        Index("ix_people_phone", "phone"),
+        Index("ix_people_name_tokens", "name_tokens", postgresql_using="gin"),
+        Index("ix_people_occupation_codes", "occupation_codes", postgresql_using="gin"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     reference: Mapped[str] = mapped_column(String(12), unique=True)
@@ -22,10 +46,61 @@ class Person(Base):
     given_name_en: Mapped[str | None] = mapped_column(String(100))
     family_name_en: Mapped[str | None] = mapped_column(String(100))
     sex: Mapped[str] = mapped_column(String(10))
-    date_of_birth: Mapped[date] = mapped_column(Date)
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    # Kept after erasure, with sex and province, so that counts by age band stay right.
+    birth_year: Mapped[int] = mapped_column(SmallInteger)
     phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    ethnicity: Mapped[str | None] = mapped_column(String(30))
+    # Washington Group short set answers by domain; the flag is derived from them on write.
+    disability: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    has_disability: Mapped[bool | None] = mapped_column(Boolean)
     province_code: Mapped[str] = mapped_column(String(6))
+    district: Mapped[str | None] = mapped_column(String(100))
+    village: Mapped[str | None] = mapped_column(String(100))
+    isced_level: Mapped[int | None] = mapped_column(SmallInteger)
+    skills: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    certificates: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb")
+    )
+    languages: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb")
+    )
+    experience: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb")
+    )
+    # Search keys, written with the record: phonetic keys of every name word in both scripts,
+    # and every ISCO-08 group (with its parents) of the person's experience and wishes.
+    name_tokens: Mapped[list[str]] = mapped_column(ARRAY(String), server_default="{}")
+    occupation_codes: Mapped[list[str]] = mapped_column(ARRAY(String), server_default="{}")
+    # Mirror of the open migration record's state, for filtering lists.
+    migration_status: Mapped[str | None] = mapped_column(String(20))
     office_code: Mapped[str | None] = mapped_column(String(20))
     preferred_language: Mapped[str] = mapped_column(String(2))
     registered_by: Mapped[str] = mapped_column(String(200))
+    # What the officer confirmed when registering despite probable duplicates.
+    duplicate_override: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    record_status: Mapped[str] = mapped_column(String(10), server_default="active")
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class IdentityDocument(Base):
+    """National ID card, family book or passport; a number belongs to one person only."""
+
+    __tablename__ = "identity_documents"
+    __table_args__ = (
+        UniqueConstraint("kind", "country", "number", name="uq_identity_documents_number"),
+        Index("ix_identity_documents_person_id", "person_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2))
+    number: Mapped[str] = mapped_column(String(40))
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)

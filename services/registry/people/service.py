@@ -1,67 +1,318 @@
-"""People operations: one transaction each, state and outbox event written together."""
+"""People operations: one transaction each, state, audit and outbox event written together."""
 
 from __future__ import annotations
 
+import base64
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Select, Table, and_, delete, func, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.people.domain import check_minimum_age, new_reference
-from services.registry.people.models import Person
-from services.registry.people.schemas import PersonCreate
+from services.registry.audit import service as audit
+from services.registry.audit.domain import Action
+from services.registry.duplicates import service as duplicates
+from services.registry.duplicates.domain import Applicant
+from services.registry.jobseekers import service as jobseekers
+from services.registry.jobseekers.models import JobseekerProfile
+from services.registry.offices.service import office_exists
+from services.registry.people.domain import (
+    AGE_BANDS,
+    birth_dates_for_ages,
+    check_minimum_age,
+    disability_flag,
+    new_reference,
+    occupation_codes,
+    search_tokens,
+)
+from services.registry.people.models import IdentityDocument, Person
+from services.registry.people.schemas import (
+    DocumentRead,
+    IdentityDocumentIn,
+    PersonCreate,
+    PersonFields,
+    PersonRead,
+    PersonSummary,
+    PersonUpdate,
+)
 from shared.auth import Principal
-from shared.events.registry import PersonRegistered
+from shared.events.registry import JobseekerProfile as ProfileData
+from shared.events.registry import PersonRegistered, PersonUpdated
 from shared.outbox import add_event
-from shared.problems import NotFound
+from shared.problems import Conflict, Forbidden, InvalidField, NotFound, Problem
+from shared.reference.names import PersonName
 
 _people = cast(Table, Person.__table__)
 _INSERT_PERSON = insert(_people)
+_INSERT_DOCUMENT = insert(cast(Table, IdentityDocument.__table__))
+
+# Fields an officer can change whose values are copied as they are onto the row.
+_SCALARS = (
+    "given_name_lo",
+    "family_name_lo",
+    "given_name_en",
+    "family_name_en",
+    "sex",
+    "date_of_birth",
+    "ethnicity",
+    "phone",
+    "email",
+    "province_code",
+    "district",
+    "village",
+    "preferred_language",
+)
+# Fields of the record that are personal data: emptied on erasure and on the merged-away copy.
+PERSONAL = (
+    *(f for f in _SCALARS if f not in {"sex", "province_code", "preferred_language"}),
+    "disability",
+    "has_disability",
+    "isced_level",
+    "skills",
+    "certificates",
+    "languages",
+    "experience",
+    "name_tokens",
+    "occupation_codes",
+    "duplicate_override",
+)
+
+
+class Gone(Problem):
+    status, slug, title = 410, "erased", "Erased"
+
+
+class DocumentAlreadyRegistered(Conflict):
+    slug, title = "duplicate-document", "Identity document already registered"
+
+
+class ProbableDuplicate(Conflict):
+    slug, title = "probable-duplicate", "Probable duplicate"
+
+
+class VersionMismatch(Problem):
+    status, slug, title = 412, "version-mismatch", "Record changed since you read it"
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+async def get_person(
+    session: AsyncSession, person_id: uuid.UUID, principal: Principal, *, lock: bool = False
+) -> Person:
+    """A person the principal may see; 404 for unknown, 403 outside their scope, 410 erased.
+
+    A merged-away id leads to the survivor, so links and paper forms quoting it keep working.
+    `lock` holds the person's row until the transaction ends, so that changes that depend on
+    the person's current state (consent, lifecycle) are made one after the other.
+    """
+    person = await session.get(Person, person_id, with_for_update=lock)
+    for _ in range(5):  # merges chain rarely; a bound keeps a bad chain from looping
+        if person is None or person.merged_into is None:
+            break
+        person = await session.get(Person, person.merged_into, with_for_update=lock)
+    if person is None:
+        raise NotFound(f"no person {person_id}")
+    principal.require_province(person.province_code)
+    if person.record_status == "erased":
+        raise Gone(f"person {person_id} was erased on request")
+    return person
+
+
+async def documents_of(session: AsyncSession, person_id: uuid.UUID) -> list[IdentityDocument]:
+    rows = await session.scalars(
+        select(IdentityDocument)
+        .where(IdentityDocument.person_id == person_id)
+        .order_by(IdentityDocument.kind, IdentityDocument.number)
+    )
+    return list(rows.all())
+
+
+async def to_read(session: AsyncSession, person: Person) -> PersonRead:
+    documents = await documents_of(session, person.id)
+    profile = await session.get(JobseekerProfile, person.id)
+    return PersonRead.model_validate(
+        {
+            **{c.key: getattr(person, c.key) for c in _people.columns},
+            "documents": [DocumentRead.model_validate(d) for d in documents],
+            "jobseeker": jobseekers.profile_dict(profile) if profile else None,
+        }
+    )
+
+
+async def read_person(
+    session: AsyncSession, person_id: uuid.UUID, principal: Principal, *, reason: str | None
+) -> PersonRead:
+    """The whole record, logged in the audit trail as read by the principal."""
+    person = await get_person(session, person_id, principal)
+    await audit.record(session, principal, Action.READ, [person.id], reason=reason)
+    return await to_read(session, person)
+
+
+# -- registering -----------------------------------------------------------------------------
+
+
+def _name(fields: PersonFields | Person) -> PersonName:
+    return PersonName(
+        fields.given_name_lo, fields.family_name_lo, fields.given_name_en, fields.family_name_en
+    )
+
+
+def _document_keys(documents: list[IdentityDocumentIn]) -> list[tuple[str, str, str]]:
+    return [(d.kind, d.country, d.number) for d in documents]
+
+
+async def _refuse_known_documents(
+    session: AsyncSession, documents: list[IdentityDocumentIn], exclude: uuid.UUID | None = None
+) -> None:
+    owner = await duplicates.document_owner(session, _document_keys(documents), exclude=exclude)
+    if owner is not None:
+        person_id, kind, number = owner
+        raise DocumentAlreadyRegistered(
+            f"{kind} {number} belongs to a registered person",
+            existing_id=str(person_id),
+            field="documents",
+        )
+
+
+async def check_duplicates(
+    session: AsyncSession, data: PersonCreate
+) -> tuple[list[dict[str, Any]], Applicant]:
+    """409 on a known document; otherwise the probable duplicates of this registration."""
+    await _refuse_known_documents(session, data.documents)
+    applicant = Applicant(_name(data), data.date_of_birth, data.phone)
+    return await duplicates.probable_duplicates(session, applicant), applicant
+
+
+def _derived(person: Person, desired: list[str]) -> None:
+    """Recompute what is derived from the record: disability flag, search keys, birth year."""
+    person.has_disability = disability_flag(person.disability)  # type: ignore[arg-type]
+    person.name_tokens = search_tokens(
+        person.given_name_lo, person.family_name_lo, person.given_name_en, person.family_name_en
+    )
+    person.occupation_codes = occupation_codes(
+        [e["isco08"] for e in person.experience or []] + desired
+    )
+    if person.date_of_birth is not None:
+        person.birth_year = person.date_of_birth.year
+
+
+def _apply(person: Person, data: PersonFields, *, every_field: bool = False) -> list[str]:
+    """Copy the fields `data` carries onto the row; the names of those whose value changed.
+
+    An update copies only the fields the client sent; a registration copies all of them.
+    """
+    sent = set(type(data).model_fields) if every_field else data.model_fields_set
+    changed = []
+    values: dict[str, Any] = {f: getattr(data, f) for f in _SCALARS if f in sent}
+    if "disability" in sent:
+        values["disability"] = (
+            {d.value: a.value for d, a in data.disability.items()} if data.disability else None
+        )
+    if "education" in sent:
+        values["isced_level"] = data.education.isced_level if data.education else None
+    if "skills" in sent:
+        values["skills"] = list(dict.fromkeys(data.skills.tags)) if data.skills else []
+        values["certificates"] = (
+            [c.model_dump(mode="json") for c in data.skills.certificates] if data.skills else []
+        )
+    if "languages" in sent:
+        values["languages"] = [x.model_dump(mode="json") for x in data.languages or []]
+    if "experience" in sent:
+        values["experience"] = [x.model_dump(mode="json") for x in data.experience or []]
+    for field, value in values.items():
+        if getattr(person, field) != value:
+            setattr(person, field, value)
+            changed.append(field)
+    return changed
 
 
 def _column_values(person: Person) -> dict[str, object]:
     return {column.key: getattr(person, column.key) for column in _people.columns}
 
 
-async def register_jobseeker(
+async def register(
     session: AsyncSession,
     data: PersonCreate,
     principal: Principal,
     *,
     minimum_age: int,
+    as_jobseeker: bool,
     today: date | None = None,
 ) -> Person:
-    """Register a person as a jobseeker and announce it."""
+    """Register a person (as a jobseeker, or only as a person, e.g. a prospective migrant).
+
+    An identity document already registered answers 409 with the existing id; probable
+    duplicates answer 409 with the candidates unless the officer confirmed, which is recorded.
+    """
     principal.require_province(data.province_code)
     check_minimum_age(data.date_of_birth, today or datetime.now(UTC).date(), minimum_age)
+    office_code = data.office_code or principal.office
+    if data.office_code and not await office_exists(session, data.office_code):
+        raise InvalidField("office_code", f"no office {data.office_code}")
+    candidates, _ = await check_duplicates(session, data)
+    if candidates and not data.confirm_not_duplicate:
+        raise ProbableDuplicate(
+            f"{len(candidates)} registered people look like this person; check them, then "
+            "send confirm_not_duplicate=true if this is someone else",
+            candidates=candidates,
+        )
+    now = datetime.now(UTC)
     person = Person(
         id=uuid.uuid4(),
         reference=new_reference(),
-        office_code=data.office_code or principal.office,
+        office_code=office_code,
         registered_by=principal.subject,
-        created_at=datetime.now(UTC),
-        **data.model_dump(exclude={"office_code"}),
+        record_status="active",
+        version=1,
+        created_at=now,
+        updated_at=now,
+        merged_into=None,
+        erased_at=None,
+        migration_status=None,
+        duplicate_override=(
+            {"confirmed_by": principal.subject, "candidates": candidates} if candidates else None
+        ),
+        disability=None,
+        isced_level=None,
+        skills=[],
+        certificates=[],
+        languages=[],
+        experience=[],
     )
+    _apply(person, data, every_field=True)
+    profile: ProfileData | None = data.jobseeker if as_jobseeker else None
+    if as_jobseeker and profile is None:
+        profile = jobseekers.empty_profile()
+    _derived(person, profile.desired_occupations if profile else [])
     # A Core insert of the new row: the unit of work's bookkeeping for an object nobody changes
     # afterwards was the largest single cost of a registration.
     await session.execute(_INSERT_PERSON, _column_values(person))
+    if data.documents:
+        await session.execute(
+            _INSERT_DOCUMENT,
+            [
+                {"id": uuid.uuid4(), "person_id": person.id, **d.model_dump()}
+                for d in data.documents
+            ],
+        )
+    if profile is not None:
+        await jobseekers.create_profile(session, person.id, profile, now)
+    await audit.record(session, principal, Action.REGISTERED, [person.id])
+    if candidates:
+        await audit.record(
+            session,
+            principal,
+            Action.DUPLICATE_OVERRIDDEN,
+            [person.id],
+            fields=[c["id"] for c in candidates],
+        )
     await add_event(
         session,
         PersonRegistered(
-            person_id=person.id,
-            reference=person.reference,
-            given_name_lo=person.given_name_lo,
-            family_name_lo=person.family_name_lo,
-            given_name_en=person.given_name_en,
-            family_name_en=person.family_name_en,
-            sex=data.sex,
-            date_of_birth=person.date_of_birth,
-            phone=person.phone,
-            province_code=person.province_code,
-            office_code=person.office_code,
-            preferred_language=data.preferred_language,
+            **snapshot(person, profile.model_dump() if profile else None),
             registered_by=person.registered_by,
             registered_at=person.created_at,
         ),
@@ -69,16 +320,215 @@ async def register_jobseeker(
     return person
 
 
-async def get_person(
-    session: AsyncSession, person_id: uuid.UUID, principal: Principal, *, lock: bool = False
-) -> Person:
-    """A person the principal may see; 404 for unknown, 403 outside their scope.
+def snapshot(person: Person, profile: dict[str, Any] | None) -> dict[str, Any]:
+    """The record as events carry it: everything but identity documents and internal keys."""
+    return {
+        "person_id": person.id,
+        "reference": person.reference,
+        "given_name_lo": person.given_name_lo,
+        "family_name_lo": person.family_name_lo,
+        "given_name_en": person.given_name_en,
+        "family_name_en": person.family_name_en,
+        "sex": person.sex,
+        "date_of_birth": person.date_of_birth,
+        "phone": person.phone,
+        "email": person.email,
+        "ethnicity": person.ethnicity,
+        "has_disability": person.has_disability,
+        "province_code": person.province_code,
+        "district": person.district,
+        "village": person.village,
+        "office_code": person.office_code,
+        "preferred_language": person.preferred_language,
+        "isced_level": person.isced_level,
+        "skills": person.skills or [],
+        "certificates": person.certificates or [],
+        "languages": person.languages or [],
+        "experience": person.experience or [],
+        "jobseeker": profile,
+    }
 
-    `lock` holds the person's row until the transaction ends, so that changes that depend on
-    the person's current state (consent, lifecycle) are made one after the other.
-    """
-    person = await session.get(Person, person_id, with_for_update=lock)
-    if person is None:
-        raise NotFound(f"no person {person_id}")
-    principal.require_province(person.province_code)
+
+# -- updating --------------------------------------------------------------------------------
+
+
+async def announce_update(
+    session: AsyncSession, person: Person, changed: list[str], principal: Principal
+) -> None:
+    """Bump the version and publish the record after a change, with what changed."""
+    person.version += 1
+    person.updated_at = await session.scalar(select(func.clock_timestamp())) or datetime.now(UTC)
+    await session.flush()
+    profile = await session.get(JobseekerProfile, person.id)
+    await add_event(
+        session,
+        PersonUpdated(
+            **snapshot(person, jobseekers.profile_dict(profile) if profile else None),
+            changed_fields=sorted(changed),
+            record_version=person.version,
+            updated_by=principal.subject,
+            updated_at=person.updated_at,
+        ),
+    )
+
+
+async def update_person(
+    session: AsyncSession,
+    person_id: uuid.UUID,
+    data: PersonUpdate,
+    principal: Principal,
+    *,
+    expected_version: int | None,
+    minimum_age: int,
+    today: date | None = None,
+) -> Person:
+    """Change the fields sent; 412 when `expected_version` (If-Match) is not the current one."""
+    person = await get_person(session, person_id, principal, lock=True)
+    if expected_version is not None and expected_version != person.version:
+        raise VersionMismatch(
+            f"the record is at version {person.version}, you sent {expected_version}",
+            current_version=person.version,
+        )
+    for required in ("sex", "date_of_birth", "province_code", "preferred_language"):
+        if required in data.model_fields_set and getattr(data, required) is None:
+            raise InvalidField(required, "cannot be removed")
+    if data.province_code is not None:
+        principal.require_province(data.province_code)
+    changed = _apply(person, data)
+    if not (person.given_name_lo or person.given_name_en):
+        raise InvalidField("given_name_lo", "given_name_lo or given_name_en is required")
+    if "date_of_birth" in changed and person.date_of_birth is not None:
+        check_minimum_age(person.date_of_birth, today or datetime.now(UTC).date(), minimum_age)
+    if data.documents is not None and await _replace_documents(session, person, data.documents):
+        changed.append("documents")
+    profile = await session.get(JobseekerProfile, person.id)
+    if data.jobseeker is not None and await jobseekers.update_profile(
+        session, person.id, profile, data.jobseeker
+    ):
+        changed.append("jobseeker")
+        profile = await session.get(JobseekerProfile, person.id)
+    if not changed:
+        return person
+    _derived(person, list(profile.desired_occupations) if profile else [])
+    await announce_update(session, person, changed, principal)
+    await audit.record(
+        session, principal, Action.UPDATED, [person.id], fields=sorted(changed), reason=data.reason
+    )
     return person
+
+
+async def _replace_documents(
+    session: AsyncSession, person: Person, documents: list[IdentityDocumentIn]
+) -> bool:
+    current = {
+        (d.kind, d.country, d.number, d.issued_on, d.expires_on)
+        for d in await documents_of(session, person.id)
+    }
+    wanted = {(d.kind, d.country, d.number, d.issued_on, d.expires_on) for d in documents}
+    if current == wanted:
+        return False
+    await _refuse_known_documents(session, documents, exclude=person.id)
+    await session.execute(delete(IdentityDocument).where(IdentityDocument.person_id == person.id))
+    if documents:
+        await session.execute(
+            _INSERT_DOCUMENT,
+            [{"id": uuid.uuid4(), "person_id": person.id, **d.model_dump()} for d in documents],
+        )
+    return True
+
+
+# -- lists and search ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    office_code: str | None = None
+    province_code: str | None = None
+    jobseeker_status: str | None = None
+    sex: str | None = None
+    age_band: str | None = None
+    occupation: str | None = None
+    migration_status: str | None = None
+    q: str | None = None
+
+
+def encode_cursor(created_at: datetime, person_id: uuid.UUID) -> str:
+    raw = f"{created_at.isoformat()}|{person_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, person_id = raw.split("|")
+        return datetime.fromisoformat(at), uuid.UUID(person_id)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidField("cursor", "is not a cursor this API returned") from exc
+
+
+def _scope(filters: Filters, principal: Principal) -> str | None:
+    """The province the list is limited to: the asked one if the principal may see it."""
+    if filters.province_code is not None:
+        principal.require_province(filters.province_code)
+        return filters.province_code
+    if principal.sees_all_provinces:
+        return None
+    if principal.province is None:
+        raise Forbidden("your token carries no province")
+    return principal.province
+
+
+def _list_query(filters: Filters, principal: Principal, today: date) -> Select[Any]:
+    province = _scope(filters, principal)
+    statement = (
+        select(
+            *(getattr(Person, f) for f in PersonSummary.model_fields if hasattr(Person, f)),
+            JobseekerProfile.status.label("jobseeker_status"),
+        )
+        .outerjoin(JobseekerProfile, JobseekerProfile.person_id == Person.id)
+        .where(Person.record_status == "active")
+    )
+    conditions = []
+    if province is not None:
+        conditions.append(Person.province_code == province)
+    if filters.office_code is not None:
+        conditions.append(Person.office_code == filters.office_code)
+    if filters.sex is not None:
+        conditions.append(Person.sex == filters.sex)
+    if filters.jobseeker_status is not None:
+        conditions.append(JobseekerProfile.status == filters.jobseeker_status)
+    if filters.migration_status is not None:
+        conditions.append(Person.migration_status == filters.migration_status)
+    if filters.occupation is not None:
+        conditions.append(Person.occupation_codes.contains([filters.occupation]))
+    if filters.age_band is not None:
+        earliest, latest = birth_dates_for_ages(*AGE_BANDS[filters.age_band], today)
+        conditions.append(Person.date_of_birth.between(earliest, latest))
+    if filters.q is not None:
+        tokens = search_tokens(filters.q)
+        if not tokens:
+            raise InvalidField("q", "has no letters to search for")
+        conditions.append(Person.name_tokens.contains(tokens))
+    return statement.where(and_(*conditions)) if conditions else statement
+
+
+async def list_people(
+    session: AsyncSession,
+    filters: Filters,
+    principal: Principal,
+    *,
+    cursor: str | None,
+    limit: int,
+    today: date | None = None,
+) -> tuple[list[PersonSummary], str | None]:
+    """A page of people newest first, in the principal's scope; each listed one is audited."""
+    statement = _list_query(filters, principal, today or datetime.now(UTC).date())
+    if cursor is not None:
+        at, last_id = decode_cursor(cursor)
+        statement = statement.where(tuple_(Person.created_at, Person.id) < tuple_(at, last_id))
+    statement = statement.order_by(Person.created_at.desc(), Person.id.desc()).limit(limit + 1)
+    rows = (await session.execute(statement)).mappings().all()
+    items = [PersonSummary.model_validate(dict(row)) for row in rows[:limit]]
+    await audit.record(session, principal, Action.LISTED, [i.id for i in items])
+    more = len(rows) > limit
+    return items, encode_cursor(items[-1].created_at, items[-1].id) if more else None

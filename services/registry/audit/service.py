@@ -1,0 +1,70 @@
+"""Writing and reading the audit trail, always in the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.audit.domain import Action
+from services.registry.audit.models import AuditEntry
+from shared.auth import Principal
+from shared.context import current_request_id
+
+_INSERT = insert(cast(Table, AuditEntry.__table__))
+
+
+async def record(
+    session: AsyncSession,
+    principal: Principal,
+    action: Action,
+    person_ids: Iterable[uuid.UUID | None],
+    *,
+    fields: Sequence[str] = (),
+    reason: str | None = None,
+) -> None:
+    """Log `action` on each person, in the same transaction as the read or change itself.
+
+    Logged with the data it speaks of: a change that rolls back leaves no entry, and no read
+    reaches the caller without one.
+    """
+    rows = [
+        {
+            "actor": principal.subject,
+            "office_code": principal.office,
+            "action": action.value,
+            "person_id": person_id,
+            "fields": list(fields),
+            "reason": reason,
+            "request_id": current_request_id(),
+        }
+        for person_id in person_ids
+    ]
+    if rows:
+        await session.execute(_INSERT, rows)
+
+
+async def query(
+    session: AsyncSession,
+    *,
+    person_id: uuid.UUID | None,
+    actor: str | None,
+    before_id: int | None,
+    since: datetime | None,
+    limit: int,
+) -> list[AuditEntry]:
+    """Entries newest first, by person or by officer, paged by entry id."""
+    statement = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if person_id is not None:
+        statement = statement.where(AuditEntry.person_id == person_id)
+    if actor is not None:
+        statement = statement.where(AuditEntry.actor == actor)
+    if before_id is not None:
+        statement = statement.where(AuditEntry.id < before_id)
+    if since is not None:
+        statement = statement.where(AuditEntry.at >= since)
+    return list((await session.scalars(statement)).all())

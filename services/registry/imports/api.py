@@ -1,0 +1,62 @@
+"""HTTP route for bulk imports of registrations collected offline."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from services.registry.imports import service
+from services.registry.imports.schemas import ImportReport
+from services.registry.offices.api import Staff
+from shared.app import SettingsDep
+from shared.db import SessionDep
+from shared.idempotency import IdempotencyDep
+from shared.problems import InvalidField, Problem
+
+router = APIRouter(prefix="/v1/imports", tags=["imports"])
+
+MAX_BYTES = 5 * 1024 * 1024
+CSV_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+class TooLarge(Problem):
+    status, slug, title = 413, "too-large", "File too large"
+
+
+@router.post("", status_code=201, response_model=ImportReport, openapi_extra=CSV_BODY)
+async def import_csv(
+    request: Request,
+    session: SessionDep,
+    principal: Staff,
+    idempotency: IdempotencyDep,
+    settings: SettingsDep,
+    filename: Annotated[str | None, Query(max_length=200)] = None,
+) -> JSONResponse:
+    """Register the rows of a CSV file (`Content-Type: text/csv`, UTF-8, header row first).
+
+    Answers a report per row: created, already_imported (an earlier upload created it),
+    duplicate (identity document known), probable_duplicate (with candidates; set the
+    `confirm_not_duplicate` column to yes after checking) or error (naming the columns).
+    """
+    if not request.headers.get("content-type", "").startswith("text/csv"):
+        raise InvalidField("Content-Type", "send the file as text/csv")
+    content = await request.body()
+    if len(content) > MAX_BYTES:
+        raise TooLarge(f"the file is over {MAX_BYTES // 1024 // 1024} MB; split it")
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    report = await service.import_file(
+        session,
+        content,
+        principal,
+        filename=filename,
+        minimum_age=settings.registry_min_age_jobseeker,
+    )
+    return await idempotency.remember(session, 201, report)

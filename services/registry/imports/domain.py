@@ -1,0 +1,151 @@
+"""Reading a CSV of registrations into registration bodies, row by row, without I/O.
+
+The columns are those of the paper form and the spreadsheet template ESCs and MRCs use
+offline; lists inside a cell are separated by semicolons.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from shared.problems import InvalidField
+
+MAX_ROWS = 5000
+LIST_SEPARATOR = ";"
+TRUE = {"yes", "y", "true", "1", "ແມ່ນ"}
+FALSE = {"no", "n", "false", "0", "", "ບໍ່"}
+
+PLAIN = (
+    "given_name_lo",
+    "family_name_lo",
+    "given_name_en",
+    "family_name_en",
+    "sex",
+    "date_of_birth",
+    "ethnicity",
+    "phone",
+    "email",
+    "province_code",
+    "district",
+    "village",
+    "preferred_language",
+)
+DOCUMENTS = {
+    "national_id": "national_id",
+    "family_book": "family_book",
+    "passport": "passport_number",
+}
+COLUMNS = (
+    *PLAIN,
+    "national_id",
+    "family_book",
+    "passport_number",
+    "passport_expires_on",
+    "isced_level",
+    "skills",
+    "languages",
+    "desired_occupations",
+    "willing_to_work_abroad",
+    "abroad_countries",
+    "confirm_not_duplicate",
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # line number in the file, header = 1, as a spreadsheet shows it
+    key: str  # sha256 of the normalised content: the same row uploaded again is recognised
+    body: dict[str, Any]
+    errors: list[dict[str, str]]
+    document_columns: list[str]  # which column each entry of body["documents"] came from
+
+
+def read_rows(content: bytes) -> list[Row]:
+    """Parse the file; 422 naming the problem when it is not a CSV with known columns."""
+    try:
+        text = content.decode("utf-8-sig")  # spreadsheets save UTF-8 with a byte-order mark
+    except UnicodeDecodeError as exc:
+        raise InvalidField("file", "must be UTF-8 text (save the sheet as CSV UTF-8)") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in reader.fieldnames or []]
+    if not header:
+        raise InvalidField("file", "is empty; the first line must name the columns")
+    unknown = [h for h in header if h not in COLUMNS]
+    if unknown:
+        raise InvalidField("file", f"unknown columns: {', '.join(unknown)}")
+    reader.fieldnames = header
+    rows: list[Row] = []
+    for index, raw in enumerate(reader, start=2):
+        if len(rows) >= MAX_ROWS:
+            raise InvalidField("file", f"has more than {MAX_ROWS} rows; split it")
+        cells = {k: (v or "").strip() for k, v in raw.items() if k is not None}
+        if not any(cells.values()):
+            continue  # blank lines at the end of a sheet
+        rows.append(_row(index, cells))
+    return rows
+
+
+def row_key(cells: dict[str, str]) -> str:
+    normalised = "\x1f".join(f"{k}={v.casefold()}" for k, v in sorted(cells.items()) if v)
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
+
+
+def _row(number: int, cells: dict[str, str]) -> Row:
+    errors: list[dict[str, str]] = []
+    body: dict[str, Any] = {f: cells[f] for f in PLAIN if cells.get(f)}
+    documents, document_columns = [], []
+    for kind, column in DOCUMENTS.items():
+        if cells.get(column):
+            document: dict[str, Any] = {"kind": kind, "number": cells[column]}
+            if kind == "passport" and cells.get("passport_expires_on"):
+                document["expires_on"] = cells["passport_expires_on"]
+            documents.append(document)
+            document_columns.append(column)
+    body["documents"] = documents
+    if cells.get("isced_level"):
+        body["education"] = {"isced_level": cells["isced_level"]}
+    if cells.get("skills"):
+        body["skills"] = {"tags": _split(cells["skills"])}
+    if cells.get("languages"):
+        languages = []
+        for item in _split(cells["languages"]):
+            code, _, proficiency = item.partition(":")
+            languages.append({"code": code.strip(), "proficiency": proficiency.strip() or "basic"})
+        body["languages"] = languages
+    jobseeker: dict[str, Any] = {}
+    if cells.get("desired_occupations"):
+        jobseeker["desired_occupations"] = _split(cells["desired_occupations"])
+    if cells.get("abroad_countries"):
+        jobseeker["abroad_countries"] = _split(cells["abroad_countries"])
+    for flag, target in (
+        ("willing_to_work_abroad", jobseeker),
+        ("confirm_not_duplicate", body),
+    ):
+        value = cells.get(flag, "").casefold()
+        if value in TRUE:
+            target[flag] = True
+        elif value not in FALSE:
+            errors.append({"field": flag, "message": "must be yes or no"})
+    body["jobseeker"] = jobseeker
+    return Row(number, row_key(cells), body, errors, document_columns)
+
+
+def column_of(location: tuple[Any, ...], row: Row) -> str:
+    """The CSV column a validation error of the registration body points at."""
+    head = str(location[0]) if location else "row"
+    if head == "documents" and len(location) > 1 and isinstance(location[1], int):
+        column = row.document_columns[location[1]]
+        return "passport_expires_on" if location[-1] == "expires_on" else column
+    if head == "education":
+        return "isced_level"
+    if head == "jobseeker" and len(location) > 1:
+        return str(location[1])
+    return head

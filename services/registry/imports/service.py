@@ -1,0 +1,108 @@
+"""Bulk import: every row registered on its own savepoint, reported row by row."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import Counter
+
+from pydantic import ValidationError
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.imports.domain import Row, column_of, read_rows
+from services.registry.imports.models import ImportBatch, ImportedRow
+from services.registry.imports.schemas import ImportReport, RowReport
+from services.registry.people import service as people
+from services.registry.people.schemas import PersonCreate
+from shared.auth import Principal
+from shared.problems import Forbidden, InvalidField
+
+
+async def import_file(
+    session: AsyncSession,
+    content: bytes,
+    principal: Principal,
+    *,
+    filename: str | None,
+    minimum_age: int,
+) -> ImportReport:
+    """Register every new row; rows seen before, duplicates and errors are reported, not saved.
+
+    Uploading the same file again (or a re-saved copy of it) creates nothing: each row's
+    content hash is recorded with the person it created.
+    """
+    rows = read_rows(content)
+    batch = ImportBatch(
+        id=uuid.uuid4(),
+        file_sha256=hashlib.sha256(content).hexdigest(),
+        filename=filename,
+        office_code=principal.office,
+        uploaded_by=principal.subject,
+        summary={},
+    )
+    session.add(batch)
+    await session.flush()
+    report = [await _import_row(session, row, batch.id, principal, minimum_age) for row in rows]
+    counts = Counter(r.status for r in report)
+    batch.summary = {"rows": len(rows), **{str(k): v for k, v in counts.items()}}
+    await session.flush()
+    return ImportReport(
+        batch_id=batch.id,
+        file_sha256=batch.file_sha256,
+        rows=len(rows),
+        counts=dict(counts),
+        report=report,
+    )
+
+
+async def _import_row(
+    session: AsyncSession, row: Row, batch_id: uuid.UUID, principal: Principal, minimum_age: int
+) -> RowReport:
+    known = await session.scalar(
+        select(ImportedRow.person_id).where(ImportedRow.row_key == row.key)
+    )
+    if known is not None:
+        return RowReport(row=row.number, status="already_imported", person_id=known)
+    if row.errors:
+        return RowReport(row=row.number, status="error", errors=row.errors)
+    try:
+        data = PersonCreate.model_validate(row.body)
+    except ValidationError as exc:
+        errors = [
+            {"field": column_of(tuple(e["loc"]), row), "message": e["msg"]} for e in exc.errors()
+        ]
+        return RowReport(row=row.number, status="error", errors=errors)
+    savepoint = await session.begin_nested()
+    try:
+        person = await people.register(
+            session, data, principal, minimum_age=minimum_age, as_jobseeker=True
+        )
+        await session.execute(
+            insert(ImportedRow).values(
+                row_key=row.key, person_id=person.id, batch_id=batch_id, row_number=row.number
+            )
+        )
+    except people.DocumentAlreadyRegistered as exc:
+        await savepoint.rollback()
+        existing = exc.extensions["existing_id"]
+        return RowReport(
+            row=row.number, status="duplicate", candidates=[{"id": existing, "score": 1.0}]
+        )
+    except people.ProbableDuplicate as exc:
+        await savepoint.rollback()
+        return RowReport(
+            row=row.number, status="probable_duplicate", candidates=exc.extensions["candidates"]
+        )
+    except InvalidField as exc:
+        await savepoint.rollback()
+        return RowReport(row=row.number, status="error", errors=exc.extensions["errors"])
+    except Forbidden as exc:
+        await savepoint.rollback()
+        return RowReport(
+            row=row.number,
+            status="error",
+            errors=[{"field": "province_code", "message": exc.detail}],
+        )
+    await savepoint.commit()
+    return RowReport(row=row.number, status="created", person_id=person.id)

@@ -1,0 +1,55 @@
+"""Return reminders: an event ahead of each MOU worker's return date, once per due date."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.migration.domain import MOU_RETURN_MARGIN
+from services.registry.migration.models import MigrationRecord
+from shared.events.registry import MigrationReturnDue
+from shared.outbox import add_event
+from shared.settings import Settings
+
+BATCH = 500
+
+
+async def send_return_reminders(session: AsyncSession, settings: Settings, today: date) -> int:
+    """Announce every worker abroad whose return date is within the lead time, not yet told.
+
+    Rows are claimed with SKIP LOCKED and marked in the same transaction as their event, so
+    two job processes never remind twice and a crash reminds on the next pass.
+    """
+    horizon = today + timedelta(days=settings.registry_return_reminder_lead_days)
+    records = (
+        await session.scalars(
+            select(MigrationRecord)
+            .where(
+                MigrationRecord.status.in_(["departed", "abroad"]),
+                MigrationRecord.return_due_on <= horizon,
+                MigrationRecord.reminded_for.is_distinct_from(MigrationRecord.return_due_on),
+            )
+            .order_by(MigrationRecord.return_due_on)
+            .limit(BATCH)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    for record in records:
+        assert record.return_due_on is not None
+        expires_on = record.return_due_on + MOU_RETURN_MARGIN
+        await add_event(
+            session,
+            MigrationReturnDue(
+                person_id=record.person_id,
+                migration_id=record.id,
+                destination_country=record.destination_country,
+                permit_expires_on=expires_on,
+                return_due_on=record.return_due_on,
+                days_left=(record.return_due_on - today).days,
+            ),
+        )
+        record.reminded_for = record.return_due_on
+    await session.flush()
+    return len(records)

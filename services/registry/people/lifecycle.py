@@ -1,0 +1,186 @@
+"""Merging a duplicate into its survivor, and erasing a person on request."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import String, cast, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.audit import service as audit
+from services.registry.audit.domain import Action
+from services.registry.consent.models import Consent
+from services.registry.imports.models import ImportedRow
+from services.registry.jobseekers.models import JobseekerProfile, Referral
+from services.registry.migration.models import MigrationRecord
+from services.registry.people.models import IdentityDocument, Person
+from services.registry.people.service import (
+    PERSONAL,
+    _derived,
+    announce_update,
+    get_person,
+)
+from shared.auth import Principal
+from shared.events.registry import PersonErased, PersonMerged
+from shared.idempotency import IdempotencyRecord
+from shared.outbox import add_event
+from shared.outbox.models import OutboxRecord
+from shared.problems import Conflict, InvalidField
+
+# Filled on the survivor from the duplicate when the survivor has no value.
+_FILLABLE = (
+    "given_name_lo",
+    "family_name_lo",
+    "given_name_en",
+    "family_name_en",
+    "date_of_birth",
+    "ethnicity",
+    "phone",
+    "email",
+    "district",
+    "village",
+    "disability",
+    "isced_level",
+)
+_UNIONED = ("skills", "certificates", "languages", "experience")
+_OWNED_BY_PERSON = (IdentityDocument, Consent, MigrationRecord, Referral, ImportedRow)
+
+
+def _scrub(person: Person) -> None:
+    for field in PERSONAL:
+        setattr(person, field, [] if isinstance(getattr(person, field), list) else None)
+    person.migration_status = None
+
+
+async def merge(
+    session: AsyncSession,
+    survivor_id: uuid.UUID,
+    duplicate_id: uuid.UUID,
+    principal: Principal,
+    *,
+    reason: str,
+) -> Person:
+    """Keep `survivor_id`, fold `duplicate_id` into it and leave a redirect behind."""
+    if survivor_id == duplicate_id:
+        raise InvalidField("duplicate_id", "is the record itself")
+    # Both rows locked, always in id order, so two merges of the same pair cannot deadlock.
+    locked = {}
+    for person_id in sorted((survivor_id, duplicate_id)):
+        locked[person_id] = await get_person(session, person_id, principal, lock=True)
+    survivor, duplicate = locked[survivor_id], locked[duplicate_id]
+    if survivor.id == duplicate.id:
+        raise Conflict("the two records are already merged", survivor_id=str(survivor.id))
+    open_records = await session.scalar(
+        select(func.count())
+        .select_from(MigrationRecord)
+        .where(
+            MigrationRecord.person_id.in_([survivor.id, duplicate.id]),
+            MigrationRecord.status.not_in(["returned", "cancelled"]),
+        )
+    )
+    if (open_records or 0) > 1:
+        raise Conflict("both records have an open migration record; close one first")
+
+    changed = []
+    for field in _FILLABLE:
+        if getattr(survivor, field) is None and getattr(duplicate, field) is not None:
+            setattr(survivor, field, getattr(duplicate, field))
+            changed.append(field)
+    for field in _UNIONED:
+        mine, theirs = list(getattr(survivor, field) or []), getattr(duplicate, field) or []
+        extra = [item for item in theirs if item not in mine]
+        if extra:
+            setattr(survivor, field, mine + extra)
+            changed.append(field)
+    for model in _OWNED_BY_PERSON:
+        moved = await session.execute(
+            update(model)
+            .where(model.person_id == duplicate.id)
+            .values(person_id=survivor.id)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount and model is IdentityDocument:  # type: ignore[attr-defined]
+            changed.append("documents")
+    if await session.get(JobseekerProfile, survivor.id) is None:
+        moved = await session.execute(
+            update(JobseekerProfile)
+            .where(JobseekerProfile.person_id == duplicate.id)
+            .values(person_id=survivor.id)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount:  # type: ignore[attr-defined]
+            changed.append("jobseeker")
+    else:
+        await session.execute(
+            delete(JobseekerProfile).where(JobseekerProfile.person_id == duplicate.id)
+        )
+    if survivor.migration_status is None and duplicate.migration_status is not None:
+        survivor.migration_status = duplicate.migration_status
+
+    _scrub(duplicate)
+    duplicate.record_status = "merged"
+    duplicate.merged_into = survivor.id
+    duplicate.version += 1
+    profile = await session.get(JobseekerProfile, survivor.id)
+    _derived(survivor, list(profile.desired_occupations) if profile else [])
+    if changed:
+        await announce_update(session, survivor, changed, principal)
+    now = await session.scalar(select(func.clock_timestamp())) or datetime.now(UTC)
+    await add_event(
+        session,
+        PersonMerged(
+            person_id=duplicate.id,
+            survivor_id=survivor.id,
+            merged_by=principal.subject,
+            office_code=principal.office,
+            merged_at=now,
+        ),
+    )
+    await audit.record(
+        session, principal, Action.MERGED, [survivor.id], fields=sorted(changed), reason=reason
+    )
+    await audit.record(session, principal, Action.MERGED_INTO, [duplicate.id], reason=reason)
+    return survivor
+
+
+async def erase(
+    session: AsyncSession, person_id: uuid.UUID, principal: Principal, *, reason: str
+) -> Person:
+    """Remove the person's personal data from every registry table and tell the others.
+
+    What stays is a tombstone with the counts' dimensions (sex, birth year, province, office,
+    dates), so aggregate figures do not change; the audit trail never held personal data.
+    """
+    person = await get_person(session, person_id, principal, lock=True)
+    merged_away = list(
+        (await session.scalars(select(Person.id).where(Person.merged_into == person.id))).all()
+    )
+    ids = [person.id, *merged_away]
+    for model in _OWNED_BY_PERSON:
+        await session.execute(delete(model).where(model.person_id.in_(ids)))
+    await session.execute(delete(JobseekerProfile).where(JobseekerProfile.person_id.in_(ids)))
+    # Events and stored answers written earlier carry the person's data: they go too. A copy
+    # already on the broker is purged by consumers when PersonErased reaches them.
+    await session.execute(delete(OutboxRecord).where(OutboxRecord.key.in_([str(i) for i in ids])))
+    await session.execute(
+        delete(IdempotencyRecord).where(
+            or_(*(cast(IdempotencyRecord.body, String).contains(str(i)) for i in ids))
+        )
+    )
+    _scrub(person)
+    person.record_status = "erased"
+    person.erased_at = await session.scalar(select(func.clock_timestamp())) or datetime.now(UTC)
+    person.version += 1
+    await session.flush()
+    await add_event(
+        session,
+        PersonErased(
+            person_id=person.id,
+            erased_by=principal.subject,
+            office_code=principal.office,
+            erased_at=person.erased_at,
+        ),
+    )
+    await audit.record(session, principal, Action.ERASED, [person.id], reason=reason)
+    return person

@@ -1,0 +1,53 @@
+"""Scheduled jobs: each pass in its own transaction, repeated until the process is stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from prometheus_client import Counter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.service import PeriodicJob
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+JOB_ITEMS = Counter("labourx_job_items_total", "Items handled by scheduled jobs", ["job"])
+JOB_FAILURES = Counter("labourx_job_failures_total", "Failed passes of scheduled jobs", ["job"])
+
+
+async def run_once(
+    job: PeriodicJob,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    today: date | None = None,
+) -> int:
+    """One pass of `job`, committed when it succeeds."""
+    async with sessions() as session, session.begin():
+        handled = await job.run(session, settings, today or datetime.now(UTC).date())
+    JOB_ITEMS.labels(job.name).inc(handled)
+    return handled
+
+
+async def run_periodic(
+    jobs: Sequence[PeriodicJob],
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    stop: asyncio.Event,
+) -> None:
+    """Run every job, then wait `jobs_interval_s`; a failed pass is logged and retried later."""
+    while not stop.is_set():
+        for job in jobs:
+            try:
+                handled = await run_once(job, settings, sessions)
+                if handled:
+                    log.info("job pass", extra={"job": job.name, "handled": handled})
+            except Exception:
+                JOB_FAILURES.labels(job.name).inc()
+                log.exception("job pass failed", extra={"job": job.name})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.jobs_interval_s)
