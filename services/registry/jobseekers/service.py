@@ -48,7 +48,11 @@ def profile_dict(profile: JobseekerProfile) -> dict[str, Any]:
 
 
 async def create_profile(
-    session: AsyncSession, person_id: uuid.UUID, data: ProfileData, at: datetime
+    session: AsyncSession,
+    person_id: uuid.UUID,
+    data: ProfileData,
+    at: datetime,
+    reason: str | None = None,
 ) -> None:
     await session.execute(
         _INSERT_PROFILE,
@@ -56,7 +60,7 @@ async def create_profile(
             "person_id": person_id,
             "status": JobseekerStatus.ACTIVE.value,
             "status_changed_at": at,
-            "status_reason": None,
+            "status_reason": reason,
             **{f: getattr(data, f) for f in _PROFILE_FIELDS},
         },
     )
@@ -191,7 +195,7 @@ async def reactivate(
     profile = await session.get(JobseekerProfile, person_id, with_for_update=True)
     if profile is None:
         now = await session.scalar(select(func.clock_timestamp())) or datetime.now(UTC)
-        await create_profile(session, person_id, empty_profile(), now)
+        await create_profile(session, person_id, empty_profile(), now, reason)
         await add_event(
             session,
             JobseekerStatusChanged(
