@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bench import end_to_end, post_throughput, relay_throughput, report
+from bench import end_to_end, post_throughput, registry_queries, relay_throughput, report
 from bench.bodies import Numbering
 from bench.environment import Environment, machine, provision, servers, teardown
 
@@ -28,6 +28,7 @@ class Figure(StrEnum):
     POST = "post"
     RELAY = "relay"
     E2E = "e2e"
+    REGISTRY = "registry"
 
 
 def _say(message: str) -> None:
@@ -41,6 +42,8 @@ async def run_all(
     relay_events: int,
     e2e_rate: float,
     e2e_seconds: float,
+    registry_people: int = 1_000_000,
+    registry_requests: int = 300,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
     numbering = Numbering()
@@ -61,6 +64,14 @@ async def run_all(
             results["end_to_end"] = await end_to_end.run(
                 env, numbering, e2e_rate, e2e_seconds, post_options.client
             )
+        if Figure.REGISTRY in figures:
+            _say(
+                f"registry queries: loading {registry_people:,} synthetic people, then "
+                f"{registry_requests} of each query"
+            )
+            results["registry"] = await registry_queries.run(
+                env, registry_people, registry_requests
+            )
     finally:
         await teardown(env)
     return results
@@ -80,6 +91,12 @@ def main(
     relay_events: Annotated[int, typer.Option(help="Outbox rows the relay publishes")] = 20_000,
     e2e_rate: Annotated[float, typer.Option(help="Registrations per second, end to end")] = 200,
     e2e_seconds: Annotated[float, typer.Option(help="How long the end-to-end load runs")] = 20,
+    registry_people: Annotated[
+        int, typer.Option(help="Synthetic people loaded for the registry queries")
+    ] = 1_000_000,
+    registry_requests: Annotated[
+        int, typer.Option(help="Measured requests of each registry query")
+    ] = 300,
     only: Annotated[
         list[Figure] | None, typer.Option(help="Run only these figures (repeatable)")
     ] = None,
@@ -113,10 +130,23 @@ def main(
                 "relay_events": relay_events,
                 "e2e_rate": e2e_rate,
                 "e2e_seconds": e2e_seconds,
+                "registry_people": registry_people,
+                "registry_requests": registry_requests,
                 "figures": sorted(figures),
             },
         }
-        results |= asyncio.run(run_all(env, figures, options, relay_events, e2e_rate, e2e_seconds))
+        results |= asyncio.run(
+            run_all(
+                env,
+                figures,
+                options,
+                relay_events,
+                e2e_rate,
+                e2e_seconds,
+                registry_people,
+                registry_requests,
+            )
+        )
     results["duration_s"] = round((datetime.now(UTC) - started).total_seconds(), 1)
 
     print()

@@ -13,6 +13,12 @@ from typing import Any
 TARGET_POST_RATIO = 0.7
 TARGET_RELAY_EVENTS_PER_S = 5_000.0
 TARGET_E2E_P99_MS = 250.0
+TARGET_REGISTRY_P95_MS = 50.0
+REGISTRY_QUERIES = {
+    "name_search": "name search",
+    "filtered_list": "filtered list",
+    "duplicate_check": "duplicate check",
+}
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,17 @@ def checks(results: dict[str, Any]) -> list[Check]:
                 p99 <= TARGET_E2E_P99_MS and all_arrived,
             )
         )
+    if registry := results.get("registry"):
+        for key, title in REGISTRY_QUERIES.items():
+            p95 = registry[key]["labourx"].get("p95_ms", float("inf"))
+            found.append(
+                Check(
+                    f"registry {title} p95 ms ({registry['people']:,} people)",
+                    p95,
+                    f"<= {TARGET_REGISTRY_P95_MS:.0f}",
+                    p95 <= TARGET_REGISTRY_P95_MS,
+                )
+            )
     return found
 
 
@@ -210,6 +227,28 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             ),
             ("  cores used", _cores(e2e["cores_used"]), "", ""),
         ]
+    if registry := results.get("registry"):
+        rows.append(
+            (
+                f"Registry with {registry['people']:,} people, one request at a time "
+                f"(reference: the same SQL straight to PostgreSQL), loaded in "
+                f"{_n(registry['load_s'], 's')}",
+                "",
+                "",
+                "",
+            )
+        )
+        for key, title in REGISTRY_QUERIES.items():
+            figure = registry[key]
+            rows.append(
+                (
+                    f"  {title} p50 / p95 / p99",
+                    _lat(figure["labourx"], "p50_ms", "p95_ms", "p99_ms"),
+                    _lat(figure["reference_sql"], "p50_ms", "p95_ms", "p99_ms"),
+                    f"{figure['p95_ratio']:.2f}",
+                )
+            )
+        rows.append(("  searches that found someone", f"{registry['search_hit_rate']:.0%}", "", ""))
     return rows
 
 
