@@ -159,3 +159,42 @@ async def test_staff_see_only_messages_of_their_province(
     assert await visible({"Authorization": f"Bearer {other}"}) == 0
     assert await visible({"Authorization": f"Bearer {unscoped}"}) == 0
     assert await visible({"Authorization": f"Bearer {national}"}) == 1
+
+
+async def test_an_erasure_in_registry_purges_notify_s_copy(
+    pipeline: None,
+    registry_client: httpx.AsyncClient,
+    notify_client: httpx.AsyncClient,
+    auth: dict[str, str],
+    migrated: Settings,
+) -> None:
+    body = jobseeker(given_name_lo="ບຸນມີ", phone="020 5777 4321")
+    person_id = (await registry_client.post("/v1/jobseekers", json=body, headers=auth)).json()["id"]
+    query = f"/v1/messages?person_id={person_id}"
+
+    async def messages() -> list[dict[str, object]]:
+        return list((await notify_client.get(query, headers=auth)).json()["items"])
+
+    await wait_until(messages)
+    erased = await registry_client.post(
+        f"/v1/people/{person_id}/erasure", json={"reason": "written request 2026-114"}, headers=auth
+    )
+    assert erased.status_code == 200, erased.text
+
+    async def purged() -> bool:
+        contact = await fetchval(
+            migrated,
+            "notify",
+            "SELECT count(*) FROM contacts WHERE person_id = $1::uuid",
+            person_id,
+        )
+        [message] = await messages()
+        return contact == 0 and message["recipient"] == "" and message["body"] == ""
+
+    await wait_until(purged)
+    leftovers = await fetchval(
+        migrated,
+        "notify",
+        "SELECT count(*) FROM messages WHERE recipient LIKE '%57774321' OR body LIKE '%ບຸນມີ%'",
+    )
+    assert leftovers == 0

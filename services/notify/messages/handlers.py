@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +13,7 @@ from services.notify.messages.domain import display_name, render, sms_segments
 from services.notify.messages.models import Contact, Message, Template
 from shared.consumer import PoisonEvent
 from shared.events import CloudEvent, Event
-from shared.events.registry import PersonRegistered
+from shared.events.registry import PersonErased, PersonRegistered
 
 WELCOME = "welcome"
 FALLBACK_LANGUAGE = "lo"
@@ -100,4 +100,24 @@ async def on_person_registered(session: AsyncSession, event: CloudEvent, payload
     )
 
 
-HANDLERS = {PersonRegistered.event_type(): on_person_registered}
+async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """The person was erased in registry: drop the contact, blank what messages said.
+
+    Messages stay as rows (delivery counts by province and channel must not change) but keep
+    neither the number nor the text, which carried the person's name.
+    """
+    if not isinstance(payload, PersonErased):
+        raise PoisonEvent(f"expected PersonErased, got {type(payload).__name__}")
+    await session.execute(delete(Contact).where(Contact.person_id == payload.person_id))
+    await session.execute(
+        update(Message)
+        .where(Message.person_id == payload.person_id)
+        .values(recipient="", body="")
+        .execution_options(synchronize_session=False)
+    )
+
+
+HANDLERS = {
+    PersonRegistered.event_type(): on_person_registered,
+    PersonErased.event_type(): on_person_erased,
+}
