@@ -10,9 +10,9 @@ import csv
 import hashlib
 import io
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from shared.problems import InvalidField
+from shared.problems import InvalidField, Problem
 
 MAX_ROWS = 5000
 LIST_SEPARATOR = ";"
@@ -55,6 +55,21 @@ COLUMNS = (
 )
 
 
+class UnknownColumns(Problem):
+    """422 naming each header the template does not have (a typo would lose a whole column)."""
+
+    status, slug, title = 422, "validation-error", "Invalid request"
+
+    def __init__(self, columns: list[str]) -> None:
+        super().__init__(
+            f"unknown columns: {', '.join(columns)}",
+            errors=[
+                {"field": c, "message": "is not a column of the template", "code": "unknown"}
+                for c in columns
+            ],
+        )
+
+
 @dataclass(frozen=True)
 class Row:
     number: int  # line number in the file, header = 1, as a spreadsheet shows it
@@ -72,20 +87,28 @@ def read_rows(content: bytes) -> list[Row]:
         raise InvalidField("file", "must be UTF-8 text (save the sheet as CSV UTF-8)") from exc
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or []]
-    if not header:
+    if not any(header):
         raise InvalidField("file", "is empty; the first line must name the columns")
-    unknown = [h for h in header if h not in COLUMNS]
+    # Columns without a name are the empty ones spreadsheets keep at the right of a sheet.
+    unknown = [h for h in header if h and h not in COLUMNS]
     if unknown:
-        raise InvalidField("file", f"unknown columns: {', '.join(unknown)}")
+        raise UnknownColumns(unknown)
+    twice = [h for h in dict.fromkeys(header) if h and header.count(h) > 1]
+    if twice:
+        raise InvalidField(twice[0], "appears twice in the header")
     reader.fieldnames = header
     rows: list[Row] = []
     for index, raw in enumerate(reader, start=2):
         if len(rows) >= MAX_ROWS:
             raise InvalidField("file", f"has more than {MAX_ROWS} rows; split it")
-        cells = {k: (v or "").strip() for k, v in raw.items() if k is not None}
-        if not any(cells.values()):
+        # A value past the last column or under a column with no name would be lost unread.
+        past_header = cast(list[str], raw.pop(None, None) or [])
+        unnamed = cast(str, raw.pop("", None) or "")
+        stray = any(v.strip() for v in [*past_header, unnamed])
+        cells = {k: (v or "").strip() for k, v in raw.items()}
+        if not any(cells.values()) and not stray:
             continue  # blank lines at the end of a sheet
-        rows.append(_row(index, cells))
+        rows.append(_row(index, cells, stray=stray))
     return rows
 
 
@@ -98,17 +121,32 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
 
 
-def _row(number: int, cells: dict[str, str]) -> Row:
+def _row(number: int, cells: dict[str, str], *, stray: bool = False) -> Row:
     errors: list[dict[str, str]] = []
+    if stray:
+        errors.append({"field": "row", "message": "has values outside the named columns"})
     body: dict[str, Any] = {f: cells[f] for f in PLAIN if cells.get(f)}
+    if not (cells.get("given_name_lo") or cells.get("given_name_en")):
+        errors.append(
+            {"field": "given_name_lo", "message": "given_name_lo or given_name_en is required"}
+        )
     documents, document_columns = [], []
     for kind, column in DOCUMENTS.items():
         if cells.get(column):
             document: dict[str, Any] = {"kind": kind, "number": cells[column]}
-            if kind == "passport" and cells.get("passport_expires_on"):
+            if kind == "passport":
+                if not cells.get("passport_expires_on"):
+                    errors.append(
+                        {"field": "passport_expires_on", "message": "a passport needs its expiry"}
+                    )
+                    continue
                 document["expires_on"] = cells["passport_expires_on"]
             documents.append(document)
             document_columns.append(column)
+    if cells.get("passport_expires_on") and not cells.get("passport_number"):
+        errors.append(
+            {"field": "passport_expires_on", "message": "is given without a passport_number"}
+        )
     body["documents"] = documents
     if cells.get("isced_level"):
         body["education"] = {"isced_level": cells["isced_level"]}

@@ -64,14 +64,20 @@ async def _import_row(
     )
     if known is not None:
         return RowReport(row=row.number, status="already_imported", person_id=known)
-    if row.errors:
-        return RowReport(row=row.number, status="error", errors=row.errors)
+    # Every bad cell of the row is named at once, so the officer fixes the row in one go.
+    errors = list(row.errors)
     try:
         data = PersonCreate.model_validate(row.body)
     except ValidationError as exc:
-        errors = [
-            {"field": column_of(tuple(e["loc"]), row), "message": e["msg"]} for e in exc.errors()
-        ]
+        named = {e["field"] for e in errors}
+        for error in exc.errors():
+            if not error["loc"] and row.errors:
+                continue  # a rule across fields (a name in some script) the row check named
+            column = column_of(tuple(error["loc"]), row)
+            if column not in named:
+                errors.append({"field": column, "message": error["msg"]})
+                named.add(column)
+    if errors:
         return RowReport(row=row.number, status="error", errors=errors)
     savepoint = await session.begin_nested()
     try:

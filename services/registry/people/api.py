@@ -109,14 +109,16 @@ class DuplicateCheck(BaseModel):
 
 @router.post("/people/duplicate-check", response_model=DuplicateCheck)
 async def duplicate_check(
-    body: PersonCreate, session: SessionDep, principal: Staff
-) -> DuplicateCheck:
-    """What registering this person would find, without registering (nothing is written).
+    body: PersonCreate, session: SessionDep, principal: Staff, idempotency: IdempotencyDep
+) -> JSONResponse:
+    """What registering this person would find, without registering (no person is written).
 
-    A retry gives the same answer as long as the registry has not changed in between.
+    409 `duplicate-document` for a known identity document, as registration would answer.
     """
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
     candidates, _ = await service.check_duplicates(session, body)
-    return DuplicateCheck(candidates=candidates)
+    return await idempotency.remember(session, 200, DuplicateCheck(candidates=candidates))
 
 
 @router.get("/people", response_model=PersonPage)
