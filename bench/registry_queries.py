@@ -52,7 +52,8 @@ PEOPLE_COLUMNS = (
     "sex", "date_of_birth", "birth_year", "phone", "email", "ethnicity", "disability",
     "has_disability", "province_code", "district", "village", "isced_level", "skills",
     "certificates", "languages", "experience", "name_tokens", "occupation_codes",
-    "office_code", "preferred_language", "registered_by", "record_status", "version",
+    "jobseeker_status", "office_code", "preferred_language", "registered_by", "record_status",
+    "version",
     "created_at", "updated_at",
 )  # fmt: skip
 PROFILE_COLUMNS = (
@@ -68,6 +69,7 @@ def _rows(
 ) -> tuple[tuple[Any, ...], tuple[Any, ...], list[tuple[Any, ...]]]:
     """The people, profile and document rows the API would write for this registration."""
     person_id = uuid.uuid4()
+    status = STATUSES[index % len(STATUSES)]
     born = date.fromisoformat(body["date_of_birth"])
     disability = body.get("disability")
     answers = {Domain(k): Answer(v) for k, v in disability.items()} if disability else None
@@ -86,11 +88,11 @@ def _rows(
         json.dumps(body.get("languages", [])), json.dumps(experience),
         search_tokens(*names),
         occupation_codes([e["isco08"] for e in experience] + wishes.get("desired_occupations", [])),
-        "ESC-" + body["province_code"].removeprefix("LA-"), body.get("preferred_language", "lo"),
-        "bench-loader", "active", 1, registered_at, registered_at,
+        status, "ESC-" + body["province_code"].removeprefix("LA-"),
+        body.get("preferred_language", "lo"), "bench-loader", "active", 1, registered_at, registered_at,
     )  # fmt: skip
     profile = (
-        person_id, STATUSES[index % len(STATUSES)], wishes.get("desired_occupations", []),
+        person_id, status, wishes.get("desired_occupations", []),
         wishes.get("preferred_provinces", []), wishes.get("willing_to_work_abroad", False),
         wishes.get("abroad_countries", []), wishes.get("availability"), registered_at,
     )  # fmt: skip
@@ -159,15 +161,15 @@ def _search_query(person: dict[str, Any], rng: random.Random) -> str:
 _SUMMARY = (
     "SELECT p.id, p.reference, p.given_name_lo, p.family_name_lo, p.given_name_en,"
     " p.family_name_en, p.sex, p.date_of_birth, p.province_code, p.district, p.office_code,"
-    " p.migration_status, p.created_at, j.status FROM people p"
-    " LEFT JOIN jobseeker_profiles j ON j.person_id = p.id WHERE p.record_status = 'active'"
+    " p.migration_status, p.created_at, p.jobseeker_status FROM people p"
+    " WHERE p.record_status = 'active'"
 )
 SEARCH_SQL = (
     _SUMMARY + " AND p.province_code = $1 AND p.name_tokens @> $2"
     " ORDER BY p.created_at DESC, p.id DESC LIMIT 51"
 )
 LIST_SQL = (
-    _SUMMARY + " AND p.province_code = $1 AND p.sex = $2 AND j.status = $3"
+    _SUMMARY + " AND p.province_code = $1 AND p.sex = $2 AND p.jobseeker_status = $3"
     " AND p.date_of_birth BETWEEN $4 AND $5 ORDER BY p.created_at DESC, p.id DESC LIMIT 51"
 )
 DUPLICATE_SQL = (

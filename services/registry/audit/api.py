@@ -30,10 +30,12 @@ async def query_audit(
     """Entries newest first; filter by `person_id` or `actor` (one of them is required)."""
     if person_id is None and actor is None:
         raise InvalidField("person_id", "give person_id or actor")
+    # One more than the page: a full last page then says there is nothing older.
     entries = await service.query(
-        session, person_id=person_id, actor=actor, before_id=before_id, since=since, limit=limit
+        session, person_id=person_id, actor=actor, before_id=before_id, since=since, limit=limit + 1
     )
+    page = entries[:limit]
     return AuditPage(
-        items=[AuditEntryRead.model_validate(e) for e in entries],
-        next_before_id=entries[-1].id if len(entries) == limit else None,
+        items=[AuditEntryRead.model_validate(e) for e in page],
+        next_before_id=page[-1].id if len(entries) > limit else None,
     )

@@ -16,6 +16,9 @@ from shared.auth import Principal
 from shared.context import current_request_id
 
 _INSERT = insert(cast(Table, AuditEntry.__table__))
+# The request id comes from the client's X-Request-Id header when it sends one; a longer one
+# than the column holds must not fail the read or change it would be logged with.
+_REQUEST_ID_MAX = 64
 
 
 async def record(
@@ -32,6 +35,7 @@ async def record(
     Logged with the data it speaks of: a change that rolls back leaves no entry, and no read
     reaches the caller without one.
     """
+    request_id = (current_request_id() or "")[:_REQUEST_ID_MAX] or None
     rows = [
         {
             "actor": principal.subject,
@@ -40,7 +44,7 @@ async def record(
             "person_id": person_id,
             "fields": list(fields),
             "reason": reason,
-            "request_id": current_request_id(),
+            "request_id": request_id,
         }
         for person_id in person_ids
     ]

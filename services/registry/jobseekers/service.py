@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,7 +53,10 @@ async def create_profile(
     data: ProfileData,
     at: datetime,
     reason: str | None = None,
+    *,
+    mirrored: bool = False,
 ) -> None:
+    """A new profile, active. `mirrored`: the caller already set the person's status copy."""
     await session.execute(
         _INSERT_PROFILE,
         {
@@ -63,6 +66,15 @@ async def create_profile(
             "status_reason": reason,
             **{f: getattr(data, f) for f in _PROFILE_FIELDS},
         },
+    )
+    if not mirrored:
+        await _mirror(session, person_id, JobseekerStatus.ACTIVE)
+
+
+async def _mirror(session: AsyncSession, person_id: uuid.UUID, status: JobseekerStatus) -> None:
+    """Copy the status onto the person's row, where lists filter on it without a join."""
+    await session.execute(
+        update(Person).where(Person.id == person_id).values(jobseeker_status=status.value)
     )
 
 
@@ -97,6 +109,7 @@ async def move(
     """Set the status and announce it, in the caller's transaction."""
     previous = profile.status
     profile.status = new.value
+    await _mirror(session, profile.person_id, new)
     profile.status_reason = reason
     profile.status_changed_at = await session.scalar(select(func.clock_timestamp())) or (
         datetime.now(UTC)

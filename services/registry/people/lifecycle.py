@@ -51,6 +51,7 @@ def _scrub(person: Person) -> None:
     for field in PERSONAL:
         setattr(person, field, [] if isinstance(getattr(person, field), list) else None)
     person.migration_status = None
+    person.jobseeker_status = None
 
 
 async def merge(
@@ -111,6 +112,7 @@ async def merge(
         )
         if moved.rowcount:  # type: ignore[attr-defined]
             changed.append("jobseeker")
+            survivor.jobseeker_status = duplicate.jobseeker_status
     else:
         await session.execute(
             delete(JobseekerProfile).where(JobseekerProfile.person_id == duplicate.id)
@@ -153,9 +155,11 @@ async def erase(
     dates), so aggregate figures do not change; the audit trail never held personal data.
     """
     person = await get_person(session, person_id, principal, lock=True)
-    merged_away = list(
-        (await session.scalars(select(Person.id).where(Person.merged_into == person.id))).all()
-    )
+    # Every record merged into this one, also through earlier merges (C into B, then B into
+    # A): each copy's events, stored answers and moved rows are the same person's data.
+    merged = select(Person.id).where(Person.merged_into == person.id).cte(recursive=True)
+    merged = merged.union(select(Person.id).where(Person.merged_into == merged.c.id))
+    merged_away = list((await session.scalars(select(merged.c.id))).all())
     ids = [person.id, *merged_away]
     for model in _OWNED_BY_PERSON:
         await session.execute(delete(model).where(model.person_id.in_(ids)))
@@ -173,14 +177,17 @@ async def erase(
     person.erased_at = await session.scalar(select(func.clock_timestamp())) or datetime.now(UTC)
     person.version += 1
     await session.flush()
-    await add_event(
-        session,
-        PersonErased(
-            person_id=person.id,
-            erased_by=principal.subject,
-            office_code=principal.office,
-            erased_at=person.erased_at,
-        ),
-    )
+    # One event per id: a service that kept a merged-away copy under its own id (notify's
+    # contact from the copy's registration) purges it too, whether or not it saw the merge.
+    for erased_id in ids:
+        await add_event(
+            session,
+            PersonErased(
+                person_id=erased_id,
+                erased_by=principal.subject,
+                office_code=principal.office,
+                erased_at=person.erased_at,
+            ),
+        )
     await audit.record(session, principal, Action.ERASED, [person.id], reason=reason)
     return person

@@ -73,7 +73,9 @@ class Person(Base):
     # and every ISCO-08 group (with its parents) of the person's experience and wishes.
     name_tokens: Mapped[list[str]] = mapped_column(ARRAY(String), server_default="{}")
     occupation_codes: Mapped[list[str]] = mapped_column(ARRAY(String), server_default="{}")
-    # Mirror of the open migration record's state, for filtering lists.
+    # Mirrors of the jobseeker profile's status and of the latest migration record's state:
+    # lists filter on them along the (province, created_at) index, without a join.
+    jobseeker_status: Mapped[str | None] = mapped_column(String(10))
     migration_status: Mapped[str | None] = mapped_column(String(20))
     office_code: Mapped[str | None] = mapped_column(String(20))
     preferred_language: Mapped[str] = mapped_column(String(2))

@@ -287,6 +287,7 @@ async def register(
     if as_jobseeker and profile is None:
         profile = jobseekers.empty_profile()
     _derived(person, profile.desired_occupations if profile else [])
+    person.jobseeker_status = "active" if profile else None
     # A Core insert of the new row: the unit of work's bookkeeping for an object nobody changes
     # afterwards was the largest single cost of a registration.
     await session.execute(_INSERT_PERSON, _column_values(person))
@@ -299,7 +300,7 @@ async def register(
             ],
         )
     if profile is not None:
-        await jobseekers.create_profile(session, person.id, profile, now)
+        await jobseekers.create_profile(session, person.id, profile, now, mirrored=True)
     await audit.record(session, principal, Action.REGISTERED, [person.id])
     if candidates:
         await audit.record(
@@ -480,14 +481,9 @@ def _scope(filters: Filters, principal: Principal) -> str | None:
 
 def _list_query(filters: Filters, principal: Principal, today: date) -> Select[Any]:
     province = _scope(filters, principal)
-    statement = (
-        select(
-            *(getattr(Person, f) for f in PersonSummary.model_fields if hasattr(Person, f)),
-            JobseekerProfile.status.label("jobseeker_status"),
-        )
-        .outerjoin(JobseekerProfile, JobseekerProfile.person_id == Person.id)
-        .where(Person.record_status == "active")
-    )
+    statement = select(
+        *(getattr(Person, f) for f in PersonSummary.model_fields if hasattr(Person, f)),
+    ).where(Person.record_status == "active")
     conditions = []
     if province is not None:
         conditions.append(Person.province_code == province)
@@ -496,7 +492,7 @@ def _list_query(filters: Filters, principal: Principal, today: date) -> Select[A
     if filters.sex is not None:
         conditions.append(Person.sex == filters.sex)
     if filters.jobseeker_status is not None:
-        conditions.append(JobseekerProfile.status == filters.jobseeker_status)
+        conditions.append(Person.jobseeker_status == filters.jobseeker_status)
     if filters.migration_status is not None:
         conditions.append(Person.migration_status == filters.migration_status)
     if filters.occupation is not None:

@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("experience", JSONB, server_default=EMPTY_LIST, nullable=False),
         sa.Column("name_tokens", ARRAY(sa.String), server_default="{}", nullable=False),
         sa.Column("occupation_codes", ARRAY(sa.String), server_default="{}", nullable=False),
+        sa.Column("jobseeker_status", sa.String(10)),
         sa.Column("migration_status", sa.String(20)),
         sa.Column("duplicate_override", JSONB),
         sa.Column("record_status", sa.String(10), server_default="active", nullable=False),
@@ -115,6 +116,7 @@ def upgrade() -> None:
     op.create_index("ix_jobseeker_profiles_status", "jobseeker_profiles", ["status"])
     # Everyone registered before profiles existed was registered as a jobseeker.
     op.execute("INSERT INTO jobseeker_profiles (person_id, status) SELECT id, 'active' FROM people")
+    op.execute("UPDATE people SET jobseeker_status = 'active'")
 
     op.create_table(
         "referrals",
@@ -218,7 +220,7 @@ def downgrade() -> None:
         op.drop_constraint(check, "people", type_="check")
     for column in (
         "updated_at", "version", "erased_at", "merged_into", "record_status",
-        "duplicate_override", "migration_status", "occupation_codes", "name_tokens",
+        "duplicate_override", "jobseeker_status", "migration_status", "occupation_codes", "name_tokens",
         "experience", "languages", "certificates", "skills", "isced_level", "village",
         "district", "has_disability", "disability", "ethnicity", "email", "birth_year",
     ):
