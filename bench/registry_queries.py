@@ -89,7 +89,8 @@ def _rows(
         search_tokens(*names),
         occupation_codes([e["isco08"] for e in experience] + wishes.get("desired_occupations", [])),
         status, "ESC-" + body["province_code"].removeprefix("LA-"),
-        body.get("preferred_language", "lo"), "bench-loader", "active", 1, registered_at, registered_at,
+        body.get("preferred_language", "lo"), "bench-loader", "active", 1,
+        registered_at, registered_at,
     )  # fmt: skip
     profile = (
         person_id, status, wishes.get("desired_occupations", []),
