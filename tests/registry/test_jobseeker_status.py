@@ -16,7 +16,7 @@ from services.registry.app import SPEC as REGISTRY
 from shared.db import create_engine, session_factory
 from shared.events import CONTENT_TYPE
 from shared.events.envelope import CloudEvent, envelope_for
-from shared.events.matching import ReferralStatusChanged
+from shared.events.matching import ReferralState, ReferralStatusChanged
 from shared.events.topics import MATCHING_REFERRALS
 from shared.kafka import make_producer
 from shared.settings import Settings
@@ -61,6 +61,10 @@ async def _status_events(settings: Settings, person_id: str) -> list[dict[str, o
     return [json.loads(r["value"])["data"] for r in rows]
 
 
+async def _wait_applied(settings: Settings, event_id: uuid.UUID) -> None:
+    await wait_until(lambda: _applied(settings, event_id))
+
+
 async def test_officers_move_a_jobseeker_only_along_allowed_transitions(
     registry_client: httpx.AsyncClient, auth: dict[str, str], migrated: Settings
 ) -> None:
@@ -90,20 +94,20 @@ async def test_officers_move_a_jobseeker_only_along_allowed_transitions(
     ]
 
 
-def _referral(person_id: str, referral_id: uuid.UUID, status: str, n: int) -> CloudEvent:
+def _referral(person_id: str, referral_id: uuid.UUID, status: ReferralState, n: int) -> CloudEvent:
     return envelope_for(
         ReferralStatusChanged(
             referral_id=referral_id,
             person_id=uuid.UUID(person_id),
             vacancy_id=uuid.uuid5(referral_id, "vacancy"),
-            status=status,  # type: ignore[arg-type]
+            status=status,
             changed_by="officer-vt-2",
             changed_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n),
         )
     )
 
 
-async def _publish(producer: AIOKafkaProducer, event: CloudEvent) -> str:
+async def _publish(producer: AIOKafkaProducer, event: CloudEvent) -> uuid.UUID:
     await producer.send_and_wait(
         MATCHING_REFERRALS,
         event.to_bytes(),
@@ -114,12 +118,16 @@ async def _publish(producer: AIOKafkaProducer, event: CloudEvent) -> str:
 
 
 async def _send(
-    producer: AIOKafkaProducer, person_id: str, referral_id: uuid.UUID, status: str, n: int
-) -> str:
+    producer: AIOKafkaProducer,
+    person_id: str,
+    referral_id: uuid.UUID,
+    status: ReferralState,
+    n: int,
+) -> uuid.UUID:
     return await _publish(producer, _referral(person_id, referral_id, status, n))
 
 
-async def _applied(settings: Settings, event_id: str) -> bool:
+async def _applied(settings: Settings, event_id: uuid.UUID) -> bool:
     count = await fetchval(
         settings, "registry", "SELECT count(*) FROM inbox WHERE event_id = $1", event_id
     )
@@ -146,7 +154,7 @@ async def test_referral_events_move_the_jobseeker_and_a_redelivery_changes_nothi
         await _publish(producer, rejected),  # delivered twice
     ]
     for event_id in sent:
-        await wait_until(lambda event_id=event_id: _applied(migrated, event_id))
+        await _wait_applied(migrated, event_id)
     still_referred = await _status(registry_client, auth, person["id"])
     placed = await _send(producer, person["id"], second, "placed", 3)
     await wait_until(lambda: _applied(migrated, placed))
