@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared import clock
 from shared.service import PeriodicJob
 from shared.settings import Settings
 
@@ -28,7 +29,7 @@ async def run_once(
 ) -> int:
     """One pass of `job`, committed when it succeeds."""
     async with sessions() as session, session.begin():
-        handled = await job.run(session, settings, today or datetime.now(UTC).date())
+        handled = await job.run(session, settings, today or clock.today())
     JOB_ITEMS.labels(job.name).inc(handled)
     return handled
 

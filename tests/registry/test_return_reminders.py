@@ -136,14 +136,13 @@ async def test_extending_the_permit_moves_the_date_and_rearms_the_reminder(
     migrated: Settings,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    departed = await _abroad(registry_client, auth, due_in_days=10, until="departed")
+    departed = await _abroad(registry_client, auth, due_in_days=10)
     await run_once(JOB, migrated, sessions, today=TODAY)
     assert len(await _reminders(migrated, departed)) == 1
 
-    extended = await registry_client.post(
-        f"/v1/migrations/{departed['id']}/status",
-        json={"status": "abroad", "permit_extended": True},
-        headers=auth,
+    # The worker is abroad when the employer renews the permit for two more years.
+    extended = await registry_client.patch(
+        f"/v1/migrations/{departed['id']}", json={"permit_extended": True}, headers=auth
     )
 
     assert extended.status_code == 200, extended.text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -20,6 +20,7 @@ from services.registry.consent.domain import (
 from services.registry.consent.models import Consent
 from services.registry.consent.schemas import ConsentDecisionIn, ConsentRead
 from services.registry.people.service import get_person
+from shared import clock
 from shared.auth import Principal, Role
 from shared.events.registry import ConsentChanged
 from shared.outbox import add_event
@@ -46,7 +47,7 @@ async def record_decision(
     today: date | None = None,
 ) -> ConsentRead:
     """Record a person's decision for one purpose and announce it."""
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     # A merged-away id leads to the survivor: the decision is recorded on the kept record.
     person_id = (await get_person(session, person_id, principal, lock=True)).id
     new = ConsentStatus(data.status)
@@ -130,7 +131,7 @@ async def list_consents(
     today: date | None = None,
 ) -> list[ConsentRead]:
     """The decision in force per purpose and scope, or every decision newest first."""
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     person_id = (await get_person(session, person_id, principal)).id
     await audit.record(session, principal, Action.CONSENTS_READ, [person_id])
     query = select(Consent).where(Consent.person_id == person_id)

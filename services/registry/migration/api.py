@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from services.registry.migration import service
 from services.registry.migration.schemas import (
+    Documents,
     MigrationCreate,
     MigrationList,
     MigrationRead,
@@ -52,7 +53,18 @@ async def list_records(
 async def get_record(
     migration_id: uuid.UUID, session: SessionDep, principal: Staff
 ) -> MigrationRead:
-    return service.to_read(await service.get_record(session, migration_id, principal))
+    return service.to_read(await service.read_record(session, migration_id, principal))
+
+
+@router.patch("/migrations/{migration_id}", response_model=MigrationRead)
+async def update_documents(
+    migration_id: uuid.UUID, body: Documents, session: SessionDep, principal: Staff
+) -> MigrationRead:
+    """Record new or renewed documents, e.g. an MOU work permit extended by two years.
+
+    The return date follows the permit, and the return reminder is armed again for it.
+    """
+    return service.to_read(await service.update_documents(session, migration_id, body, principal))
 
 
 @router.post("/migrations/{migration_id}/status", response_model=MigrationRead)

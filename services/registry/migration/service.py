@@ -28,6 +28,7 @@ from services.registry.migration.schemas import (
 from services.registry.people.domain import check_minimum_age
 from services.registry.people.models import Person
 from services.registry.people.service import announce_update, get_person
+from shared import clock
 from shared.auth import Principal
 from shared.events.registry import MigrationStatusChanged
 from shared.outbox import add_event
@@ -99,7 +100,7 @@ async def open_record(
     today: date | None = None,
 ) -> MigrationRecord:
     """Open a prospective migration record for a person who has none open."""
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     person = await get_person(session, person_id, principal, lock=True)
     person_id = person.id  # a merged-away id leads to the survivor
     if person.date_of_birth is not None:
@@ -148,6 +149,33 @@ async def get_record(
     return record
 
 
+async def read_record(
+    session: AsyncSession, migration_id: uuid.UUID, principal: Principal
+) -> MigrationRecord:
+    """A record with its documents, logged in the audit trail as read."""
+    record = await get_record(session, migration_id, principal)
+    await audit.record(session, principal, Action.MIGRATION_READ, [record.person_id])
+    return record
+
+
+async def update_documents(
+    session: AsyncSession, migration_id: uuid.UUID, data: Documents, principal: Principal
+) -> MigrationRecord:
+    """Replace the documents sent (not the status); announced like a status change, unchanged."""
+    record = await get_record(session, migration_id, principal, lock=True)
+    sent = sorted(data.model_fields_set)
+    _apply_documents(record, data)
+    record.return_due_on = to_read(record).return_due_on
+    record.updated_at = await session.scalar(select(func.clock_timestamp())) or datetime.now(UTC)
+    await session.flush()
+    current = MigrationStatus(record.status)
+    await _announce(session, record, current, principal)
+    await audit.record(
+        session, principal, Action.MIGRATION_CHANGED, [record.person_id], fields=sent
+    )
+    return record
+
+
 async def change_status(
     session: AsyncSession,
     migration_id: uuid.UUID,
@@ -157,7 +185,7 @@ async def change_status(
     today: date | None = None,
 ) -> MigrationRecord:
     """Move a record along its lifecycle; 409 names the current state when it may not."""
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     record = await get_record(session, migration_id, principal, lock=True)
     person = await get_person(session, record.person_id, principal, lock=True)
     current = MigrationStatus(record.status)

@@ -37,6 +37,7 @@ from services.registry.people.schemas import (
     PersonSummary,
     PersonUpdate,
 )
+from shared import clock
 from shared.auth import Principal
 from shared.events.registry import JobseekerProfile as ProfileData
 from shared.events.registry import PersonRegistered, PersonUpdated
@@ -248,7 +249,7 @@ async def register(
     duplicates answer 409 with the candidates unless the officer confirmed, which is recorded.
     """
     principal.require_province(data.province_code)
-    check_minimum_age(data.date_of_birth, today or datetime.now(UTC).date(), minimum_age)
+    check_minimum_age(data.date_of_birth, today or clock.today(), minimum_age)
     office_code = data.office_code or principal.office
     if data.office_code and not await office_exists(session, data.office_code):
         raise InvalidField("office_code", f"no office {data.office_code}")
@@ -301,7 +302,8 @@ async def register(
         )
     if profile is not None:
         await jobseekers.create_profile(session, person.id, profile, now, mirrored=True)
-    await audit.record(session, principal, Action.REGISTERED, [person.id])
+    filled = [f for f in type(data).model_fields if getattr(data, f) not in (None, [], False)]
+    await audit.record(session, principal, Action.REGISTERED, [person.id], fields=filled)
     if candidates:
         await audit.record(
             session,
@@ -399,7 +401,7 @@ async def update_person(
     if not (person.given_name_lo or person.given_name_en):
         raise InvalidField("given_name_lo", "given_name_lo or given_name_en is required")
     if "date_of_birth" in changed and person.date_of_birth is not None:
-        check_minimum_age(person.date_of_birth, today or datetime.now(UTC).date(), minimum_age)
+        check_minimum_age(person.date_of_birth, today or clock.today(), minimum_age)
     if data.documents is not None and await _replace_documents(session, person, data.documents):
         changed.append("documents")
     profile = await session.get(JobseekerProfile, person.id)
@@ -408,7 +410,8 @@ async def update_person(
     ):
         changed.append("jobseeker")
         profile = await session.get(JobseekerProfile, person.id)
-    if not changed:
+    if not changed:  # nothing to change, but the record is answered: a read
+        await audit.record(session, principal, Action.READ, [person.id], reason=data.reason)
         return person
     _derived(person, list(profile.desired_occupations) if profile else [])
     await announce_update(session, person, changed, principal)
@@ -518,7 +521,7 @@ async def list_people(
     today: date | None = None,
 ) -> tuple[list[PersonSummary], str | None]:
     """A page of people newest first, in the principal's scope; each listed one is audited."""
-    statement = _list_query(filters, principal, today or datetime.now(UTC).date())
+    statement = _list_query(filters, principal, today or clock.today())
     if cursor is not None:
         at, last_id = decode_cursor(cursor)
         statement = statement.where(tuple_(Person.created_at, Person.id) < tuple_(at, last_id))
