@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 from typing import Any, cast
 
+from services.registry.people.domain import SCALAR_FIELDS
 from shared.problems import InvalidField, Problem
 
 MAX_ROWS = 5000
@@ -19,21 +20,7 @@ LIST_SEPARATOR = ";"
 TRUE = {"yes", "y", "true", "1", "ແມ່ນ"}
 FALSE = {"no", "n", "false", "0", "", "ບໍ່"}
 
-PLAIN = (
-    "given_name_lo",
-    "family_name_lo",
-    "given_name_en",
-    "family_name_en",
-    "sex",
-    "date_of_birth",
-    "ethnicity",
-    "phone",
-    "email",
-    "province_code",
-    "district",
-    "village",
-    "preferred_language",
-)
+PLAIN = SCALAR_FIELDS  # one column per plain field of the form
 DOCUMENTS = {
     "national_id": "national_id",
     "family_book": "family_book",

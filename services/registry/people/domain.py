@@ -14,6 +14,23 @@ from shared.reference.names import name_tokens
 # No 0/O or 1/I: the reference is read out over the phone.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
+# Fields of the form copied as they are onto the person's row (registration, update, import).
+SCALAR_FIELDS = (
+    "given_name_lo",
+    "family_name_lo",
+    "given_name_en",
+    "family_name_en",
+    "sex",
+    "date_of_birth",
+    "ethnicity",
+    "phone",
+    "email",
+    "province_code",
+    "district",
+    "village",
+    "preferred_language",
+)
+
 # Age bands of labour statistics (ILO), used for filters and every disaggregated count.
 AGE_BANDS: dict[str, tuple[int, int]] = {
     "15-24": (15, 24),

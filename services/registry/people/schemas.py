@@ -209,7 +209,9 @@ class DocumentRead(BaseModel):
     expires_on: date | None
 
 
-class PersonRead(BaseModel):
+class PersonHeader(BaseModel):
+    """Who the person is, as lists and the whole record both show it."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -220,14 +222,20 @@ class PersonRead(BaseModel):
     family_name_en: str | None
     sex: Sex
     date_of_birth: date | None
+    province_code: str
+    district: str | None
+    office_code: str | None
+    migration_status: str | None
+    created_at: datetime
+
+
+class PersonRead(PersonHeader):
     ethnicity: str | None
     disability: dict[str, str] | None
     has_disability: bool | None
     phone: str | None
     email: str | None
     documents: list[DocumentRead] = Field(default_factory=list)
-    province_code: str
-    district: str | None
     village: str | None
     isced_level: int | None
     skills: list[str]
@@ -236,34 +244,16 @@ class PersonRead(BaseModel):
     experience: list[dict[str, Any]]
     preferred_language: Language
     jobseeker: dict[str, Any] | None = None
-    migration_status: str | None
-    office_code: str | None
     registered_by: str
     record_status: str
     version: int
-    created_at: datetime
     updated_at: datetime
 
 
-class PersonSummary(BaseModel):
+class PersonSummary(PersonHeader):
     """A line of a list or search result."""
 
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    reference: str
-    given_name_lo: str | None
-    family_name_lo: str | None
-    given_name_en: str | None
-    family_name_en: str | None
-    sex: Sex
-    date_of_birth: date | None
-    province_code: str
-    district: str | None
-    office_code: str | None
     jobseeker_status: str | None = None
-    migration_status: str | None
-    created_at: datetime
 
 
 class PersonPage(BaseModel):

@@ -20,6 +20,7 @@ from services.registry.jobseekers.models import JobseekerProfile
 from services.registry.offices.service import office_exists
 from services.registry.people.domain import (
     AGE_BANDS,
+    SCALAR_FIELDS,
     birth_dates_for_ages,
     check_minimum_age,
     disability_flag,
@@ -49,22 +50,7 @@ _people = cast(Table, Person.__table__)
 _INSERT_PERSON = insert(_people)
 _INSERT_DOCUMENT = insert(cast(Table, IdentityDocument.__table__))
 
-# Fields an officer can change whose values are copied as they are onto the row.
-_SCALARS = (
-    "given_name_lo",
-    "family_name_lo",
-    "given_name_en",
-    "family_name_en",
-    "sex",
-    "date_of_birth",
-    "ethnicity",
-    "phone",
-    "email",
-    "province_code",
-    "district",
-    "village",
-    "preferred_language",
-)
+_SCALARS = SCALAR_FIELDS
 # Fields of the record that are personal data: emptied on erasure and on the merged-away copy.
 PERSONAL = (
     *(f for f in _SCALARS if f not in {"sex", "province_code", "preferred_language"}),
