@@ -35,7 +35,6 @@ from services.registry.people.domain import (
     AGE_BANDS,
     birth_dates_for_ages,
     disability_flag,
-    new_reference,
     occupation_codes,
     search_tokens,
 )
@@ -64,6 +63,13 @@ DOCUMENT_COLUMNS = ("id", "person_id", "kind", "country", "number", "expires_on"
 STATUSES = ("active",) * 80 + ("referred",) * 8 + ("placed",) * 7 + ("inactive",) * 5
 
 
+def _reference(index: int) -> str:
+    """A distinct reference per loaded person (the API draws them at random and retries)."""
+    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    code = "".join(alphabet[(index >> (5 * i)) & 31] for i in range(8))
+    return "P-" + code
+
+
 def _rows(
     body: dict[str, Any], index: int, registered_at: datetime
 ) -> tuple[tuple[Any, ...], tuple[Any, ...], list[tuple[Any, ...]]]:
@@ -79,7 +85,7 @@ def _rows(
         body.get(f) for f in ("given_name_lo", "family_name_lo", "given_name_en", "family_name_en")
     ]
     person = (
-        person_id, new_reference(), *names, body["sex"], born, born.year, body.get("phone"),
+        person_id, _reference(index), *names, body["sex"], born, born.year, body.get("phone"),
         body.get("email"), body.get("ethnicity"), json.dumps(disability) if disability else None,
         disability_flag(answers), body["province_code"], body.get("district"), body.get("village"),
         (body.get("education") or {}).get("isced_level"),

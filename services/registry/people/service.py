@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, and_, delete, func, insert, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
@@ -47,7 +48,12 @@ from shared.problems import Conflict, Forbidden, InvalidField, NotFound, Problem
 from shared.reference.names import PersonName
 
 _people = cast(Table, Person.__table__)
-_INSERT_PERSON = insert(_people)
+# A reference is 8 characters of 32 (10^12 codes): at a million people a new one collides about
+# once in a million registrations, so a collision draws another code instead of failing.
+_INSERT_PERSON = (
+    pg_insert(_people).on_conflict_do_nothing(index_elements=["reference"]).returning(_people.c.id)
+)
+REFERENCE_ATTEMPTS = 5
 _INSERT_DOCUMENT = insert(cast(Table, IdentityDocument.__table__))
 
 _SCALARS = SCALAR_FIELDS
@@ -277,7 +283,12 @@ async def register(
     person.jobseeker_status = "active" if profile else None
     # A Core insert of the new row: the unit of work's bookkeeping for an object nobody changes
     # afterwards was the largest single cost of a registration.
-    await session.execute(_INSERT_PERSON, _column_values(person))
+    for _ in range(REFERENCE_ATTEMPTS):
+        if (await session.execute(_INSERT_PERSON, _column_values(person))).first() is not None:
+            break
+        person.reference = new_reference()
+    else:
+        raise RuntimeError("no free person reference after several draws")
     if data.documents:
         await session.execute(
             _INSERT_DOCUMENT,

@@ -75,9 +75,20 @@ def upgrade() -> None:
     op.create_check_constraint(
         "born_if_active", "people", "record_status <> 'active' OR date_of_birth IS NOT NULL"
     )
-    op.create_index("ix_people_province_created", "people", ["province_code", "created_at", "id"])
+    list_filters = ["sex", "jobseeker_status", "date_of_birth"]
+    op.create_index(
+        "ix_people_province_list",
+        "people",
+        ["province_code", "created_at", "id", *list_filters],
+        postgresql_where=sa.text("record_status = 'active'"),
+    )
+    op.create_index(
+        "ix_people_list",
+        "people",
+        ["created_at", "id", *list_filters],
+        postgresql_where=sa.text("record_status = 'active'"),
+    )
     op.create_index("ix_people_office_created", "people", ["office_code", "created_at", "id"])
-    op.create_index("ix_people_created", "people", ["created_at", "id"])
     op.create_index("ix_people_date_of_birth", "people", ["date_of_birth"])
     op.create_index("ix_people_phone", "people", ["phone"])
     op.create_index("ix_people_name_tokens", "people", ["name_tokens"], postgresql_using="gin")
@@ -211,9 +222,9 @@ def downgrade() -> None:
         "ix_people_name_tokens",
         "ix_people_phone",
         "ix_people_date_of_birth",
-        "ix_people_created",
+        "ix_people_list",
         "ix_people_office_created",
-        "ix_people_province_created",
+        "ix_people_province_list",
     ):
         op.drop_index(index, "people")
     for check in ("born_if_active", "record_status", "a_name"):
