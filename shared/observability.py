@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 import uuid
@@ -85,6 +86,14 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
+# Client-chosen ids go into logs, audit rows and response headers: short, plain ones only.
+_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def _safe_id(value: str | None) -> str | None:
+    return value if value is not None and _ID.fullmatch(value) else None
+
+
 class RequestContextMiddleware:
     """Assigns request/correlation ids and records HTTP metrics (pure ASGI: cheap per request)."""
 
@@ -97,8 +106,8 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        request_id = headers.get("x-request-id") or uuid.uuid4().hex
-        correlation_id = headers.get("x-correlation-id") or request_id
+        request_id = _safe_id(headers.get("x-request-id")) or uuid.uuid4().hex
+        correlation_id = _safe_id(headers.get("x-correlation-id")) or request_id
         tokens = (
             request_id_var.set(request_id),
             correlation_id_var.set(correlation_id),
