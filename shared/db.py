@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -72,6 +73,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the commit happens before the response is sent, so a failed commit can
 # never be answered with a success.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def clock_now(session: AsyncSession) -> datetime:
+    """The database's clock_timestamp(): unlike now(), it orders changes made one after the
+    other under a row lock by when they were written, not by when their transactions began."""
+    return (await session.execute(select(func.clock_timestamp()))).scalar_one()
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:

@@ -17,6 +17,7 @@ from services.registry.jobseekers.domain import (
 )
 from services.registry.jobseekers.models import JobseekerProfile, Referral
 from services.registry.people.models import Person
+from shared.db import clock_now
 from shared.events.matching import OPEN_REFERRAL_STATES
 from shared.events.registry import JobseekerProfile as ProfileData
 from shared.events.registry import JobseekerStatusChanged
@@ -111,9 +112,7 @@ async def move(
     profile.status = new.value
     await _mirror(session, profile.person_id, new)
     profile.status_reason = reason
-    profile.status_changed_at = await session.scalar(select(func.clock_timestamp())) or (
-        datetime.now(UTC)
-    )
+    profile.status_changed_at = await clock_now(session)
     await session.flush()
     await add_event(
         session,
@@ -207,7 +206,7 @@ async def reactivate(
     if they never had one."""
     profile = await session.get(JobseekerProfile, person_id, with_for_update=True)
     if profile is None:
-        now = await session.scalar(select(func.clock_timestamp())) or datetime.now(UTC)
+        now = await clock_now(session)
         await create_profile(session, person_id, empty_profile(), now, reason)
         await add_event(
             session,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
@@ -30,6 +30,7 @@ from services.registry.people.models import Person
 from services.registry.people.service import announce_update, get_person
 from shared import clock
 from shared.auth import Principal
+from shared.db import clock_now
 from shared.events.registry import MigrationStatusChanged
 from shared.outbox import add_event
 from shared.problems import Conflict, NotFound
@@ -166,7 +167,7 @@ async def update_documents(
     sent = sorted(data.model_fields_set)
     _apply_documents(record, data)
     record.return_due_on = to_read(record).return_due_on
-    record.updated_at = await session.scalar(select(func.clock_timestamp())) or datetime.now(UTC)
+    record.updated_at = await clock_now(session)
     await session.flush()
     current = MigrationStatus(record.status)
     await _announce(session, record, current, principal)
@@ -210,7 +211,7 @@ async def change_status(
         record.skills_gained = list(dict.fromkeys(data.skills_gained))
     _apply_documents(record, data)
     record.return_due_on = to_read(record).return_due_on
-    record.updated_at = await session.scalar(select(func.clock_timestamp())) or datetime.now(UTC)
+    record.updated_at = await clock_now(session)
     person.migration_status = record.status
     await session.flush()
     await _announce(session, record, current, principal)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from sqlalchemy import String, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +21,7 @@ from services.registry.people.service import (
     get_person,
 )
 from shared.auth import Principal
+from shared.db import clock_now
 from shared.events.registry import PersonErased, PersonMerged
 from shared.idempotency import IdempotencyRecord
 from shared.outbox import add_event
@@ -128,7 +128,7 @@ async def merge(
     _derived(survivor, list(profile.desired_occupations) if profile else [])
     if changed:
         await announce_update(session, survivor, changed, principal)
-    now = await session.scalar(select(func.clock_timestamp())) or datetime.now(UTC)
+    now = await clock_now(session)
     await add_event(
         session,
         PersonMerged(
@@ -174,7 +174,7 @@ async def erase(
     )
     _scrub(person)
     person.record_status = "erased"
-    person.erased_at = await session.scalar(select(func.clock_timestamp())) or datetime.now(UTC)
+    person.erased_at = await clock_now(session)
     person.version += 1
     await session.flush()
     # One event per id: a service that kept a merged-away copy under its own id (notify's

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, delete, func, insert, select, tuple_
+from sqlalchemy import Select, Table, and_, delete, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +41,7 @@ from services.registry.people.schemas import (
 )
 from shared import clock
 from shared.auth import Principal
+from shared.db import clock_now
 from shared.events.registry import JobseekerProfile as ProfileData
 from shared.events.registry import PersonRegistered, PersonUpdated
 from shared.outbox import add_event
@@ -357,7 +358,7 @@ async def announce_update(
 ) -> None:
     """Bump the version and publish the record after a change, with what changed."""
     person.version += 1
-    person.updated_at = await session.scalar(select(func.clock_timestamp())) or datetime.now(UTC)
+    person.updated_at = await clock_now(session)
     await session.flush()
     profile = await session.get(JobseekerProfile, person.id)
     await add_event(
