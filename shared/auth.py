@@ -41,6 +41,12 @@ class Principal:
     national: bool = False
     claims: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    @property
+    def agency(self) -> str | None:
+        """The recruitment agency code an `agency` principal acts for (the `agency` claim)."""
+        value = self.claims.get("agency")
+        return str(value) if value else None
+
     def has_any(self, *roles: Role) -> bool:
         return bool(self.roles & set(roles))
 
@@ -67,6 +73,7 @@ def mint_token(
     office: str | None = None,
     province: str | None = None,
     national: bool = False,
+    agency: str | None = None,
     ttl_s: int = 8 * 3600,
 ) -> str:
     """A development token signed with the shared secret (HS256)."""
@@ -85,6 +92,8 @@ def mint_token(
         claims["office"] = office
     if province:
         claims["province"] = province
+    if agency:
+        claims["agency"] = agency
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
 

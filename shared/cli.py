@@ -127,6 +127,7 @@ def token(
     office: str | None = None,
     province: Annotated[str | None, typer.Option(help="ISO 3166-2:LA, e.g. LA-VT")] = None,
     national: bool = False,
+    agency: Annotated[str | None, typer.Option(help="Agency code, for the agency role")] = None,
     ttl_hours: int = 8,
 ) -> None:
     """Print a development bearer token signed with the shared secret."""
@@ -143,6 +144,7 @@ def token(
             office=office,
             province=province,
             national=national,
+            agency=agency,
             ttl_s=ttl_hours * 3600,
         )
     )

@@ -83,6 +83,10 @@ class PersonDetails(PersonEvent):
     jobseeker: JobseekerProfile | None = Field(
         default=None, description="Present when the person is registered as a jobseeker"
     )
+    passport_expires_on: date | None = Field(
+        default=None,
+        description="Expiry of the person's latest passport (its number stays in registry)",
+    )
 
 
 @catalogued

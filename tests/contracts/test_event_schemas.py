@@ -99,9 +99,17 @@ def test_published_data_validates_against_its_checked_in_schema(event_type: str)
 
 def _example(event_type: str) -> Any:
     from datetime import UTC, date, datetime
+    from decimal import Decimal
     from uuid import uuid4
 
-    from shared.events.matching import ReferralStatusChanged
+    from shared.events.matching import (
+        AgencyStatusChanged,
+        PlacementMade,
+        ReferralStatusChanged,
+        VacancyStatusChanged,
+        WorkerPaidCostRecorded,
+    )
+    from shared.events.predeparture import OrientationCompleted, OrientationCompletionWithdrawn
     from shared.events.registry import (
         ConsentChanged,
         JobseekerProfile,
@@ -204,6 +212,79 @@ def _example(event_type: str) -> Any:
             previous_status="referred",
             changed_by="officer",
             changed_at=now,
+        ),
+        PlacementMade.event_type(): PlacementMade(
+            placement_id=uuid4(),
+            referral_id=uuid4(),
+            person_id=uuid4(),
+            vacancy_id=uuid4(),
+            isco08="7112",
+            overseas=True,
+            destination_country="TH",
+            channel="mou",
+            agency_code="AG-001",
+            province_code="LA-SV",
+            starts_on=date(2027, 2, 1),
+            contract_months=24,
+            placed_by="officer",
+            placed_at=now,
+        ),
+        VacancyStatusChanged.event_type(): VacancyStatusChanged(
+            vacancy_id=uuid4(),
+            reference="V-ABCDEFGH",
+            status="published",
+            previous_status="draft",
+            title="Bricklayer",
+            isco08="7112",
+            overseas=False,
+            province_code="LA-VT",
+            employer_id=uuid4(),
+            positions=5,
+            open_positions=5,
+            changed_by="officer",
+            changed_at=now,
+        ),
+        AgencyStatusChanged.event_type(): AgencyStatusChanged(
+            agency_id=uuid4(),
+            agency_code="AG-001",
+            name="Lao Manpower Co.",
+            licence_number="MOLSW-2025-001",
+            licence_expires_on=date(2028, 1, 1),
+            destinations=["TH"],
+            status="suspended",
+            previous_status="active",
+            reason="fees charged to workers",
+            effective_on=date(2026, 11, 1),
+            changed_by="admin",
+            changed_at=now,
+        ),
+        WorkerPaidCostRecorded.event_type(): WorkerPaidCostRecorded(
+            agency_id=uuid4(),
+            agency_code="AG-001",
+            vacancy_id=uuid4(),
+            person_id=uuid4(),
+            cost_id=uuid4(),
+            item="medical_check",
+            amount=Decimal("350000.00"),
+            currency="LAK",
+            recorded_by="officer",
+            recorded_at=now,
+        ),
+        OrientationCompleted.event_type(): OrientationCompleted(
+            person_id=uuid4(),
+            certificate_number="PDO-2026-000123",
+            destination_country="TH",
+            completed_on=date(2026, 11, 1),
+            valid_until=date(2027, 11, 1),
+            office_code="MRC-SV",
+            recorded_at=now,
+        ),
+        OrientationCompletionWithdrawn.event_type(): OrientationCompletionWithdrawn(
+            person_id=uuid4(),
+            certificate_number="PDO-2026-000123",
+            destination_country="TH",
+            reason="attendance corrected after closing",
+            recorded_at=now,
         ),
     }
     return examples[event_type]

@@ -12,6 +12,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import services.matching.agencies.models
+import services.matching.candidates.models
+import services.matching.employers.models
+import services.matching.referrals.models
+import services.matching.vacancies.models
 import services.notify.messages.models
 import services.registry.audit.models
 import services.registry.consent.models

@@ -198,7 +198,10 @@ async def test_referrals_of_people_registry_does_not_know_are_ignored(
     # a moment) and nothing kept about a person registry does not hold.
     await wait_until(lambda: _applied(migrated, done))
     kept = await fetchval(
-        migrated, "registry", "SELECT count(*) FROM referrals WHERE referral_id = $1", referral
+        migrated,
+        "registry",
+        "SELECT count(*) FROM referral_states WHERE referral_id = $1",
+        referral,
     )
     assert kept == 0
 

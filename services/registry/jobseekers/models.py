@@ -35,8 +35,8 @@ class JobseekerProfile(Base):
 class Referral(Base):
     """Registry's copy of a referral's state: a jobseeker is `referred` while one is open."""
 
-    __tablename__ = "referrals"
-    __table_args__ = (Index("ix_referrals_person_id", "person_id"),)
+    __tablename__ = "referral_states"
+    __table_args__ = (Index("ix_referral_states_person_id", "person_id"),)
 
     referral_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))

@@ -1,0 +1,7 @@
+"""HTTP routes for referrals (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["referrals"])
