@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import services.matching.agencies.models
 import services.matching.candidates.models
 import services.matching.employers.models
+import services.matching.recruitment.models
 import services.matching.referrals.models
 import services.matching.vacancies.models
 import services.notify.messages.models

@@ -1,4 +1,4 @@
-"""Vacancies (domestic jobs and overseas demand letters), name lists and recruitment costs."""
+"""Vacancies: domestic jobs and overseas demand letters."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
-    UniqueConstraint,
     func,
     text,
 )
@@ -101,54 +100,3 @@ class Vacancy(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-
-
-class NameListEntry(Base):
-    """A worker the agency selected against a demand letter; at most the quota are selected."""
-
-    __tablename__ = "name_list_entries"
-    __table_args__ = (
-        UniqueConstraint("vacancy_id", "person_id", name="uq_name_list_entries_vacancy_person"),
-        CheckConstraint("status IN ('selected', 'withdrawn')", name="status"),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    vacancy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vacancies.id"))
-    person_id: Mapped[uuid.UUID] = mapped_column()
-    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"))
-    status: Mapped[str] = mapped_column(String(10), default="selected", server_default="selected")
-    submitted_by: Mapped[str] = mapped_column(String(100))
-    submitted_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-
-
-class RecruitmentCost(Base):
-    """One recruitment cost of one worker and who paid it: a ledger, appended to, never edited."""
-
-    __tablename__ = "recruitment_costs"
-    __table_args__ = (
-        Index("ix_recruitment_costs_vacancy_person", "vacancy_id", "person_id"),
-        Index(
-            "ix_recruitment_costs_agency_worker_paid",
-            "agency_id",
-            postgresql_where=text("paid_by = 'worker'"),
-        ),
-        CheckConstraint("paid_by IN ('employer', 'agency', 'worker')", name="paid_by"),
-        CheckConstraint("amount >= 0", name="amount"),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    vacancy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vacancies.id"))
-    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"))
-    person_id: Mapped[uuid.UUID] = mapped_column()
-    item: Mapped[str] = mapped_column(String(20))
-    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
-    currency: Mapped[str] = mapped_column(String(3))
-    paid_by: Mapped[str] = mapped_column(String(10))
-    paid_on: Mapped[date | None] = mapped_column(Date)
-    note: Mapped[str | None] = mapped_column(Text)
-    recorded_by: Mapped[str] = mapped_column(String(100))
-    recorded_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
