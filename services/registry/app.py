@@ -12,11 +12,12 @@ from services.registry.imports.api import router as imports_router
 from services.registry.jobseekers.api import router as jobseekers_router
 from services.registry.jobseekers.handlers import on_referral_status_changed
 from services.registry.migration.api import router as migration_router
+from services.registry.migration.handlers import on_placement_made
 from services.registry.migration.reminders import send_return_reminders
 from services.registry.offices.api import router as offices_router
 from services.registry.people.api import router as people_router
 from shared.app import create_app
-from shared.events.matching import ReferralStatusChanged
+from shared.events.matching import PlacementMade, ReferralStatusChanged
 from shared.events.topics import MATCHING_REFERRALS, REGISTRY_PEOPLE
 from shared.service import ConsumerSpec, PeriodicJob, ServiceSpec
 
@@ -36,7 +37,10 @@ SPEC = ServiceSpec(
         ConsumerSpec(
             group="registry",
             topics=[MATCHING_REFERRALS],
-            handlers={ReferralStatusChanged.event_type(): on_referral_status_changed},
+            handlers={
+                ReferralStatusChanged.event_type(): on_referral_status_changed,
+                PlacementMade.event_type(): on_placement_made,
+            },
         )
     ],
     publishes=[REGISTRY_PEOPLE],

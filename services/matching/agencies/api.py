@@ -1,7 +1,157 @@
-"""HTTP routes for agencies (being built)."""
+"""HTTP routes for recruitment agencies: the ministry's supervisors (admins) license,
+suspend, revoke and renew; officers take complaints; an agency sees only itself."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
 
-router = APIRouter(tags=["agencies"])
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from services.matching.agencies import service
+from services.matching.agencies.schemas import (
+    AgencyCreate,
+    AgencyDetail,
+    AgencyPage,
+    AgencyStatusIn,
+    ComplaintCreate,
+    ComplaintList,
+    ComplaintRead,
+    ComplaintStatusIn,
+    LicenceRenewal,
+)
+from services.matching.scope import ActorDep
+from shared import clock
+from shared.auth import Principal, Role, require_roles
+from shared.db import SessionDep
+from shared.events.matching import AgencyState
+from shared.idempotency import IdempotencyDep
+from shared.problems import InvalidField
+from shared.reference.places import validate_country
+
+# The ministry's supervisors of recruitment agencies.
+Supervisor = Annotated[Principal, require_roles(Role.ADMIN)]
+
+router = APIRouter(prefix="/v1/agencies", tags=["agencies"])
+
+
+@router.post("", status_code=201, response_model=AgencyDetail)
+async def create_agency(
+    body: AgencyCreate, session: SessionDep, principal: Supervisor, idempotency: IdempotencyDep
+) -> JSONResponse:
+    """License an agency (active); 409 naming `code` or `licence_number` when already taken."""
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    today = clock.today()
+    agency = await service.create_agency(session, body, principal, today=today)
+    return await idempotency.remember(session, 201, await service.to_detail(session, agency, today))
+
+
+@router.get("", response_model=AgencyPage)
+async def list_agencies(
+    session: SessionDep,
+    actor: ActorDep,
+    status: AgencyState | None = None,
+    destination: Annotated[str | None, Query(max_length=2)] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Name contains")] = (
+        None
+    ),
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> AgencyPage:
+    """Agencies newest first with their effective status (`expired` once the licence ran out)."""
+    if destination is not None:
+        try:
+            destination = validate_country(destination)
+        except ValueError as exc:
+            raise InvalidField("destination", str(exc)) from exc
+    items, following = await service.list_agencies(
+        session,
+        service.Filters(status=status, destination=destination, q=q),
+        actor,
+        today=clock.today(),
+        cursor=cursor,
+        limit=limit,
+    )
+    return AgencyPage(items=items, next_cursor=following)
+
+
+@router.get("/{agency_id}", response_model=AgencyDetail)
+async def get_agency(agency_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> AgencyDetail:
+    """The agency, its licence decisions, complaints and worker-paid costs counted."""
+    agency = await service.get_agency(session, agency_id, actor)
+    return await service.to_detail(session, agency, clock.today())
+
+
+@router.post("/{agency_id}/status", response_model=AgencyDetail)
+async def change_status(
+    agency_id: uuid.UUID,
+    body: AgencyStatusIn,
+    session: SessionDep,
+    principal: Supervisor,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """Suspend or revoke (with a reason; pauses its published vacancies) or reinstate
+    (republishes them). An invalid change answers 409 with `current_status` and `allowed`."""
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    today = clock.today()
+    agency = await service.change_status(session, agency_id, body, principal, today=today)
+    return await idempotency.remember(session, 200, await service.to_detail(session, agency, today))
+
+
+@router.post("/{agency_id}/licence", response_model=AgencyDetail)
+async def renew_licence(
+    agency_id: uuid.UUID,
+    body: LicenceRenewal,
+    session: SessionDep,
+    principal: Supervisor,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """Renew the licence: a new expiry date, and optionally number and destinations."""
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    today = clock.today()
+    agency = await service.renew_licence(session, agency_id, body, principal, today=today)
+    return await idempotency.remember(session, 200, await service.to_detail(session, agency, today))
+
+
+@router.post("/{agency_id}/complaints", status_code=201, response_model=ComplaintRead)
+async def file_complaint(
+    agency_id: uuid.UUID,
+    body: ComplaintCreate,
+    session: SessionDep,
+    actor: ActorDep,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """Record a complaint against the agency (office staff)."""
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    complaint = await service.file_complaint(session, agency_id, body, actor, today=clock.today())
+    return await idempotency.remember(session, 201, ComplaintRead.model_validate(complaint))
+
+
+@router.get("/{agency_id}/complaints", response_model=ComplaintList)
+async def list_complaints(
+    agency_id: uuid.UUID, session: SessionDep, actor: ActorDep
+) -> ComplaintList:
+    complaints = await service.list_complaints(session, agency_id, actor)
+    return ComplaintList(items=[ComplaintRead.model_validate(c) for c in complaints])
+
+
+@router.post("/{agency_id}/complaints/{complaint_id}/status", response_model=ComplaintRead)
+async def change_complaint_status(
+    agency_id: uuid.UUID,
+    complaint_id: uuid.UUID,
+    body: ComplaintStatusIn,
+    session: SessionDep,
+    principal: Supervisor,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """Investigate, uphold or dismiss a complaint (supervisors); upheld and dismissed need the
+    `outcome`."""
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    complaint = await service.change_complaint_status(session, agency_id, complaint_id, body)
+    return await idempotency.remember(session, 200, ComplaintRead.model_validate(complaint))

@@ -38,13 +38,8 @@ class Candidate(Base):
             postgresql_using="gin",
             postgresql_where=text("eligible"),
         ),
-        # The same for people a hard filter excludes, when an officer asks who and why.
-        Index(
-            "ix_candidates_excluded_match_keys",
-            "match_keys",
-            postgresql_using="gin",
-            postgresql_where=text("NOT eligible"),
-        ),
+        # Everyone, for the officer who asks who a hard filter excluded and why.
+        Index("ix_candidates_all_match_keys", "match_keys", postgresql_using="gin"),
     )
 
     person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

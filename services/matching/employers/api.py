@@ -1,7 +1,99 @@
-"""HTTP routes for employers (being built)."""
+"""HTTP routes for employers: office staff record them, every officer and analyst reads them."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from collections.abc import Callable
+from typing import Annotated
 
-router = APIRouter(tags=["employers"])
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import JSONResponse
+
+from services.matching.employers import service
+from services.matching.employers.domain import etag, parse_if_match
+from services.matching.employers.schemas import (
+    EmployerCreate,
+    EmployerPage,
+    EmployerRead,
+    EmployerUpdate,
+)
+from shared.auth import OfficeStaff, Principal, Role, require_roles
+from shared.db import SessionDep
+from shared.idempotency import IdempotencyDep
+from shared.problems import InvalidField
+from shared.reference.isic import validate_isic_section
+from shared.reference.places import validate_province
+
+# Employers are business data, not personal data: every officer and analyst may read them.
+Reader = Annotated[Principal, require_roles(Role.ESC_STAFF, Role.MRC_STAFF, Role.ANALYST)]
+
+router = APIRouter(prefix="/v1/employers", tags=["employers"])
+
+
+def _checked(field: str, value: str | None, validate: Callable[[str], str]) -> str | None:
+    """A query parameter checked against reference data; 422 naming it when unknown."""
+    if value is None:
+        return None
+    try:
+        return validate(value)
+    except ValueError as exc:
+        raise InvalidField(field, str(exc)) from exc
+
+
+@router.post("", status_code=201, response_model=EmployerRead)
+async def create_employer(
+    body: EmployerCreate, session: SessionDep, principal: OfficeStaff, idempotency: IdempotencyDep
+) -> JSONResponse:
+    """Register an employer; 409 naming `registration_number` when it is already registered."""
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    employer = await service.create_employer(session, body, principal)
+    return await idempotency.remember(session, 201, EmployerRead.model_validate(employer))
+
+
+@router.get("", response_model=EmployerPage)
+async def list_employers(
+    session: SessionDep,
+    principal: Reader,
+    province_code: Annotated[str | None, Query(max_length=6)] = None,
+    isic_section: Annotated[str | None, Query(max_length=1)] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Name contains")] = (
+        None
+    ),
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> EmployerPage:
+    """Employers newest first, one page at a time."""
+    filters = service.Filters(
+        province_code=_checked("province_code", province_code, validate_province),
+        isic_section=_checked("isic_section", isic_section, validate_isic_section),
+        q=q,
+    )
+    rows, following = await service.list_employers(session, filters, cursor=cursor, limit=limit)
+    return EmployerPage(items=[EmployerRead.model_validate(e) for e in rows], next_cursor=following)
+
+
+@router.get("/{employer_id}", response_model=EmployerRead)
+async def get_employer(
+    employer_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+) -> EmployerRead:
+    employer = await service.get_employer(session, employer_id)
+    response.headers["ETag"] = etag(employer.version)
+    return EmployerRead.model_validate(employer)
+
+
+@router.patch("/{employer_id}", response_model=EmployerRead)
+async def update_employer(
+    employer_id: uuid.UUID,
+    body: EmployerUpdate,
+    session: SessionDep,
+    principal: OfficeStaff,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> EmployerRead:
+    """Change the fields sent. Send `If-Match` with the ETag read so no one's edit is lost."""
+    employer = await service.update_employer(
+        session, employer_id, body, expected_version=parse_if_match(if_match)
+    )
+    response.headers["ETag"] = etag(employer.version)
+    return EmployerRead.model_validate(employer)

@@ -6,7 +6,8 @@ candidates (or vacancies) worth scoring among a million without reading the rest
 - `e4:7112`: an occupation the person has experience in (scored above a wished-for one).
 - `p:LA-VT`: a province where the person lives or would work; a domestic vacancy's province.
 - `w:abroad`: the person is willing to work abroad; `a:TH` a country they would go to, `a:*`
-  anywhere; `d:TH` an overseas vacancy's destination.
+  anywhere; `d:TH` an overseas vacancy's destination, and `d:*` on every overseas vacancy (found
+  for people willing to go anywhere).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 ANYWHERE_ABROAD = "a:*"
+ANY_DESTINATION = "d:*"
 WILLING_ABROAD = "w:abroad"
 
 
@@ -62,5 +64,8 @@ def candidate_keys(
 def vacancy_keys(*, isco08: str, province_code: str, destination_country: str | None) -> list[str]:
     """Every key a vacancy is found by: its occupation levels and where the work is."""
     keys = occupation_keys([isco08])
-    keys.add(destination(destination_country) if destination_country else province(province_code))
+    if destination_country:
+        keys |= {destination(destination_country), ANY_DESTINATION}
+    else:
+        keys.add(province(province_code))
     return sorted(keys)

@@ -1,7 +1,109 @@
-"""HTTP routes for referrals (being built)."""
+"""HTTP routes for referrals and placements."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
 
-router = APIRouter(tags=["referrals"])
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from services.matching.referrals import service
+from services.matching.referrals.domain import ReferralStatus
+from services.matching.referrals.schemas import (
+    PlacementCreate,
+    PlacementRead,
+    ReferralCreate,
+    ReferralList,
+    ReferralRead,
+    ReferralStatusIn,
+)
+from services.matching.scope import ActorDep
+from shared import clock
+from shared.db import SessionDep
+from shared.idempotency import IdempotencyDep
+
+router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
+
+
+@router.post("", status_code=201, response_model=ReferralRead)
+async def refer(
+    body: ReferralCreate, session: SessionDep, actor: ActorDep, idempotency: IdempotencyDep
+) -> JSONResponse:
+    """Refer a candidate to a published vacancy (409 with reasons when a hard filter forbids)."""
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    referral = await service.refer(
+        session,
+        vacancy_id=body.vacancy_id,
+        person_id=body.person_id,
+        note=body.note,
+        actor=actor,
+        today=clock.today(),
+    )
+    return await idempotency.remember(session, 201, await service.read(session, referral))
+
+
+@router.get("", response_model=ReferralList)
+async def list_referrals(
+    session: SessionDep,
+    actor: ActorDep,
+    vacancy_id: uuid.UUID | None = None,
+    person_id: uuid.UUID | None = None,
+    status: ReferralStatus | None = None,
+    open_only: Annotated[bool, Query(alias="open")] = False,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ReferralList:
+    rows, following = await service.list_referrals(
+        session,
+        actor,
+        vacancy_id=vacancy_id,
+        person_id=person_id,
+        status=status,
+        open_only=open_only,
+        cursor=cursor,
+        limit=limit,
+    )
+    return ReferralList(items=[await service.read(session, r) for r in rows], next_cursor=following)
+
+
+@router.get("/{referral_id}", response_model=ReferralRead)
+async def get_referral(
+    referral_id: uuid.UUID, session: SessionDep, actor: ActorDep
+) -> ReferralRead:
+    return await service.read(session, await service.get_referral(session, referral_id, actor))
+
+
+@router.post("/{referral_id}/status", response_model=ReferralRead)
+async def change_status(
+    referral_id: uuid.UUID,
+    body: ReferralStatusIn,
+    session: SessionDep,
+    actor: ActorDep,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """Interviewed, offered, rejected, withdrawn or no-show; 409 names the allowed moves."""
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    referral = await service.change_status(
+        session, referral_id, body.status, reason=body.reason, actor=actor
+    )
+    return await idempotency.remember(session, 200, await service.read(session, referral))
+
+
+@router.post("/{referral_id}/placement", status_code=201, response_model=PlacementRead)
+async def place(
+    referral_id: uuid.UUID,
+    body: PlacementCreate,
+    session: SessionDep,
+    actor: ActorDep,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """The person got the job: one position fewer; abroad only with a licence and orientation."""
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    placement = await service.place(
+        session, referral_id, starts_on=body.starts_on, actor=actor, today=clock.today()
+    )
+    return await idempotency.remember(session, 201, PlacementRead.model_validate(placement))

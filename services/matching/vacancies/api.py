@@ -1,7 +1,128 @@
-"""HTTP routes for vacancies (being built)."""
+"""HTTP routes for vacancies: domestic jobs and overseas demand letters, and their lifecycle."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
 
-router = APIRouter(tags=["vacancies"])
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import JSONResponse
+
+from services.matching.employers.domain import etag, parse_if_match
+from services.matching.scope import ActorDep
+from services.matching.vacancies import service
+from services.matching.vacancies.domain import Kind, VacancyStatus
+from services.matching.vacancies.schemas import (
+    VacancyCreate,
+    VacancyPage,
+    VacancyRead,
+    VacancyStatusIn,
+    VacancyUpdate,
+)
+from shared import clock
+from shared.db import SessionDep
+from shared.idempotency import IdempotencyDep
+from shared.problems import InvalidField
+from shared.reference.places import validate_province
+
+router = APIRouter(prefix="/v1/vacancies", tags=["vacancies"])
+
+
+@router.post("", status_code=201, response_model=VacancyRead)
+async def create_vacancy(
+    body: VacancyCreate, session: SessionDep, actor: ActorDep, idempotency: IdempotencyDep
+) -> JSONResponse:
+    """Record a draft: a domestic job (office staff) or a demand letter (an agency, or staff
+    for it). Fees charged to the worker answer 422 `worker-fees-not-allowed`."""
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    vacancy = await service.create_vacancy(session, body, actor, today=clock.today())
+    answer = await idempotency.remember(session, 201, service.to_read(vacancy))
+    answer.headers["ETag"] = etag(vacancy.version)
+    return answer
+
+
+@router.get("", response_model=VacancyPage)
+async def list_vacancies(
+    session: SessionDep,
+    actor: ActorDep,
+    status: VacancyStatus | None = None,
+    kind: Kind | None = None,
+    province_code: Annotated[str | None, Query(max_length=6)] = None,
+    agency_id: uuid.UUID | None = None,
+    employer_id: uuid.UUID | None = None,
+    isco08: Annotated[
+        str | None, Query(pattern=r"^[0-9]{1,4}$", description="ISCO-08 code or its prefix")
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> VacancyPage:
+    """The vacancies the caller may see (their province, or their agency's), newest first."""
+    if province_code is not None:
+        try:
+            province_code = validate_province(province_code)
+        except ValueError as exc:
+            raise InvalidField("province_code", str(exc)) from exc
+    filters = service.Filters(
+        status=status,
+        kind=kind,
+        province_code=province_code,
+        agency_id=agency_id,
+        employer_id=employer_id,
+        isco08=isco08,
+    )
+    rows, following = await service.list_vacancies(
+        session, filters, actor, cursor=cursor, limit=limit
+    )
+    return VacancyPage(items=[service.to_read(v) for v in rows], next_cursor=following)
+
+
+@router.get("/{vacancy_id}", response_model=VacancyRead)
+async def get_vacancy(
+    vacancy_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response
+) -> VacancyRead:
+    vacancy = await service.get_vacancy(session, vacancy_id, actor)
+    response.headers["ETag"] = etag(vacancy.version)
+    return service.to_read(vacancy)
+
+
+@router.patch("/{vacancy_id}", response_model=VacancyRead)
+async def update_vacancy(
+    vacancy_id: uuid.UUID,
+    body: VacancyUpdate,
+    session: SessionDep,
+    actor: ActorDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> VacancyRead:
+    """Change a draft's terms; once published only the description, the closing date and
+    more positions. Send `If-Match` with the ETag read so no one's edit is lost."""
+    vacancy = await service.update_vacancy(
+        session,
+        vacancy_id,
+        body,
+        actor,
+        expected_version=parse_if_match(if_match),
+        today=clock.today(),
+    )
+    response.headers["ETag"] = etag(vacancy.version)
+    return service.to_read(vacancy)
+
+
+@router.post("/{vacancy_id}/status", response_model=VacancyRead)
+async def change_status(
+    vacancy_id: uuid.UUID,
+    body: VacancyStatusIn,
+    session: SessionDep,
+    actor: ActorDep,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """draft → published (officers; an agency's licence is checked again) or closed;
+    published → filled or closed. Pauses follow the agency's licence, expiry the calendar.
+
+    An invalid change answers 409 with `current_status` and the `allowed` next states.
+    """
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    vacancy = await service.change_status(session, vacancy_id, body, actor, today=clock.today())
+    return await idempotency.remember(session, 200, service.to_read(vacancy))

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
-from datetime import datetime
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.messages.models import Message
 from shared.auth import Principal
-from shared.problems import InvalidField
-
-
-def encode_cursor(message: Message) -> str:
-    return base64.urlsafe_b64encode(
-        f"{message.created_at.isoformat()}|{message.id}".encode()
-    ).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        created, ident = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(created), uuid.UUID(ident)
-    except ValueError as exc:
-        raise InvalidField("after", "not a cursor this API returned") from exc
+from shared.pagination import decode_cursor, encode_cursor
 
 
 async def list_messages(
@@ -44,8 +28,10 @@ async def list_messages(
     if person_id is not None:
         query = query.where(Message.person_id == person_id)
     if after is not None:
-        query = query.where(tuple_(Message.created_at, Message.id) > decode_cursor(after))
+        query = query.where(
+            tuple_(Message.created_at, Message.id) > decode_cursor(after, field="after")
+        )
     rows = list((await session.scalars(query)).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    return rows, encode_cursor(rows[-1]) if more and rows else None
+    return rows, encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from shared.clock import add_years
 from shared.problems import Conflict, InvalidField
 
 
@@ -101,14 +102,6 @@ def check_requirements(
 MOU_PERMIT_YEARS = 2
 MOU_EXTENSION_YEARS = 2
 MOU_RETURN_MARGIN = timedelta(days=30)
-
-
-def add_years(day: date, years: int) -> date:
-    """The same calendar day `years` later; 29 February becomes 28 February in other years."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 @dataclass(frozen=True)

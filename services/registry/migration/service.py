@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, date, datetime
 
@@ -34,6 +35,8 @@ from shared.db import clock_now
 from shared.events.registry import MigrationStatusChanged
 from shared.outbox import add_event
 from shared.problems import Conflict, NotFound
+
+log = logging.getLogger(__name__)
 
 CLOSED = (MigrationStatus.RETURNED, MigrationStatus.CANCELLED)
 
@@ -113,15 +116,39 @@ async def open_record(
     )
     if open_id is not None:
         raise Conflict("the person already has an open migration record", existing_id=str(open_id))
-    now = datetime.now(UTC)
-    record = MigrationRecord(
-        id=uuid.uuid4(),
-        person_id=person_id,
-        status=MigrationStatus.PROSPECTIVE,
+    record = _new_record(
+        person_id,
+        MigrationStatus.PROSPECTIVE,
         destination_country=data.destination_country,
         channel=data.channel,
         agency_code=data.agency_code,
         employer_name=data.employer_name,
+        principal=principal,
+    )
+    _apply_documents(record, data)
+    await _add_record(session, person, record, principal)
+    return record
+
+
+def _new_record(
+    person_id: uuid.UUID,
+    status: MigrationStatus,
+    *,
+    destination_country: str,
+    channel: Channel | str,
+    agency_code: str | None,
+    employer_name: str | None,
+    principal: Principal,
+) -> MigrationRecord:
+    now = datetime.now(UTC)
+    return MigrationRecord(
+        id=uuid.uuid4(),
+        person_id=person_id,
+        status=status,
+        destination_country=destination_country,
+        channel=channel,
+        agency_code=agency_code,
+        employer_name=employer_name,
         skills_gained=[],
         permit_extended=False,
         office_code=principal.office,
@@ -129,14 +156,25 @@ async def open_record(
         created_at=now,
         updated_at=now,
     )
-    _apply_documents(record, data)
+
+
+async def _add_record(
+    session: AsyncSession,
+    person: Person,
+    record: MigrationRecord,
+    principal: Principal,
+    *,
+    reason: str | None = None,
+) -> None:
+    """Store a new record, mirror its status on the person, announce and audit it."""
     record.return_due_on = to_read(record).return_due_on
     session.add(record)
     person.migration_status = record.status
     await session.flush()
     await _announce(session, record, None, principal)
-    await audit.record(session, principal, Action.MIGRATION_CHANGED, [person_id], fields=["status"])
-    return record
+    await audit.record(
+        session, principal, Action.MIGRATION_CHANGED, [person.id], fields=["status"], reason=reason
+    )
 
 
 async def get_record(
@@ -248,3 +286,111 @@ async def list_for_person(
         .order_by(MigrationRecord.created_at.desc())
     )
     return list(rows.all())
+
+
+async def _kept_id(session: AsyncSession, person_id: uuid.UUID) -> uuid.UUID | None:
+    """The id of the record that holds the person now (following merges), unlocked; None when
+    registry does not hold them or they were erased."""
+    for _ in range(5):  # merges chain rarely; a bound keeps a bad chain from looping
+        found = (
+            await session.execute(
+                select(Person.merged_into, Person.record_status).where(Person.id == person_id)
+            )
+        ).first()
+        if found is None:
+            return None
+        if found.merged_into is None:
+            return person_id if found.record_status == "active" else None
+        person_id = found.merged_into
+    return None
+
+
+async def _open_record(session: AsyncSession, person_id: uuid.UUID) -> MigrationRecord | None:
+    return await session.scalar(
+        select(MigrationRecord)
+        .where(MigrationRecord.person_id == person_id, MigrationRecord.status.not_in(CLOSED))
+        .with_for_update()
+    )
+
+
+async def apply_placement(
+    session: AsyncSession,
+    person_id: uuid.UUID,
+    *,
+    destination_country: str,
+    channel: Channel,
+    agency_code: str | None,
+    principal: Principal,
+    reason: str,
+) -> MigrationRecord | None:
+    """An overseas placement made in matching: the worker is ready to depart through the agency.
+
+    The open record moves to `ready` with the placement's destination, channel and agency, or
+    a new record opens as `ready` when there is none. A record already ready, departed or
+    abroad stays as it is (a redelivered placement finds it ready). None when registry does
+    not hold the person (unknown or erased) or nothing changed.
+    """
+    check_requirements(
+        MigrationStatus.READY,
+        channel=channel,
+        agency_code=agency_code,
+        departed_on=None,
+        returned_on=None,
+        return_reason=None,
+        today=clock.today(),
+    )
+    kept_id = await _kept_id(session, person_id)
+    # The record is locked before the person, in the order change_status takes them.
+    record = await _open_record(session, kept_id) if kept_id else None
+    person = await session.get(Person, kept_id, with_for_update=True) if kept_id else None
+    if person is not None and person.merged_into is not None:
+        # Merged between the look-up and the lock: the consumer retries and follows the merge.
+        raise Conflict(
+            f"person {kept_id} was merged meanwhile", survivor_id=str(person.merged_into)
+        )
+    if person is None or person.record_status != "active":
+        log.info("placement of a person registry does not hold (%s): ignored", person_id)
+        return None
+    if record is None:
+        # Opening a record holds the person's lock: one opened meanwhile is visible now.
+        record = await _open_record(session, person.id)
+    if record is None:
+        record = _new_record(
+            person.id,
+            MigrationStatus.READY,
+            destination_country=destination_country,
+            channel=channel,
+            agency_code=agency_code,
+            employer_name=None,
+            principal=principal,
+        )
+        await _add_record(session, person, record, principal, reason=reason)
+        return record
+    current = MigrationStatus(record.status)
+    if current is not MigrationStatus.PROSPECTIVE:
+        log.info(
+            "placement for person %s left migration record %s as it is (%s)",
+            person.id,
+            record.id,
+            current,
+        )
+        return None
+    check_transition(current, MigrationStatus.READY)
+    record.status = MigrationStatus.READY
+    record.destination_country = destination_country
+    record.channel = channel
+    record.agency_code = agency_code or record.agency_code
+    record.return_due_on = to_read(record).return_due_on
+    record.updated_at = await clock_now(session)
+    person.migration_status = record.status
+    await session.flush()
+    await _announce(session, record, current, principal)
+    await audit.record(
+        session,
+        principal,
+        Action.MIGRATION_CHANGED,
+        [person.id],
+        fields=["status", "destination_country", "channel", "agency_code"],
+        reason=reason,
+    )
+    return record

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, delete, insert, select, tuple_
+from sqlalchemy import Select, Table, and_, delete, func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +44,7 @@ from shared.db import clock_now
 from shared.events.registry import JobseekerProfile as ProfileData
 from shared.events.registry import PersonRegistered, PersonUpdated
 from shared.outbox import add_event
+from shared.pagination import decode_cursor, encode_cursor
 from shared.problems import Conflict, Forbidden, InvalidField, NotFound, Problem
 from shared.reference.names import PersonName
 
@@ -313,7 +313,11 @@ async def register(
     await add_event(
         session,
         PersonRegistered(
-            **snapshot(person, profile.model_dump() if profile else None),
+            **snapshot(
+                person,
+                profile.model_dump() if profile else None,
+                passport_expiry(data.documents),
+            ),
             registered_by=person.registered_by,
             registered_at=person.created_at,
         ),
@@ -321,8 +325,30 @@ async def register(
     return person
 
 
-def snapshot(person: Person, profile: dict[str, Any] | None) -> dict[str, Any]:
-    """The record as events carry it: everything but identity documents and internal keys."""
+def passport_expiry(documents: list[IdentityDocumentIn]) -> date | None:
+    """The expiry of the latest passport among `documents` (None without a passport)."""
+    return max(
+        (d.expires_on for d in documents if d.kind == "passport" and d.expires_on), default=None
+    )
+
+
+async def stored_passport_expiry(session: AsyncSession, person_id: uuid.UUID) -> date | None:
+    """The expiry of the person's latest registered passport, in one cheap query."""
+    return await session.scalar(
+        select(func.max(IdentityDocument.expires_on)).where(
+            IdentityDocument.person_id == person_id, IdentityDocument.kind == "passport"
+        )
+    )
+
+
+def snapshot(
+    person: Person, profile: dict[str, Any] | None, passport_expires_on: date | None
+) -> dict[str, Any]:
+    """The record as events carry it: everything but identity documents and internal keys.
+
+    Of the documents only the latest passport's expiry travels (matching ranks readiness to
+    depart by it); numbers stay in registry.
+    """
     return {
         "person_id": person.id,
         "reference": person.reference,
@@ -347,6 +373,7 @@ def snapshot(person: Person, profile: dict[str, Any] | None) -> dict[str, Any]:
         "languages": person.languages or [],
         "experience": person.experience or [],
         "jobseeker": profile,
+        "passport_expires_on": passport_expires_on,
     }
 
 
@@ -364,7 +391,11 @@ async def announce_update(
     await add_event(
         session,
         PersonUpdated(
-            **snapshot(person, jobseekers.profile_dict(profile) if profile else None),
+            **snapshot(
+                person,
+                jobseekers.profile_dict(profile) if profile else None,
+                await stored_passport_expiry(session, person.id),
+            ),
             changed_fields=sorted(changed),
             record_version=person.version,
             updated_by=principal.subject,
@@ -452,20 +483,6 @@ class Filters:
     occupation: str | None = None
     migration_status: str | None = None
     q: str | None = None
-
-
-def encode_cursor(created_at: datetime, person_id: uuid.UUID) -> str:
-    raw = f"{created_at.isoformat()}|{person_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, person_id = raw.split("|")
-        return datetime.fromisoformat(at), uuid.UUID(person_id)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidField("cursor", "is not a cursor this API returned") from exc
 
 
 def _scope(filters: Filters, principal: Principal) -> str | None:

@@ -90,7 +90,7 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('person_id', name=op.f('pk_candidates'))
     )
-    op.create_index('ix_candidates_excluded_match_keys', 'candidates', ['match_keys'], unique=False, postgresql_using='gin', postgresql_where=sa.text('NOT eligible'))
+    op.create_index('ix_candidates_all_match_keys', 'candidates', ['match_keys'], unique=False, postgresql_using='gin')
     op.create_index('ix_candidates_match_keys', 'candidates', ['match_keys'], unique=False, postgresql_using='gin', postgresql_where=sa.text('eligible'))
     op.create_table('employers',
     sa.Column('id', sa.Uuid(), nullable=False),

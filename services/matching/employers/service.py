@@ -1,0 +1,136 @@
+"""Employer operations: the job bank's record of who brings domestic vacancies."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.matching.employers.domain import check_version, name_pattern
+from services.matching.employers.models import Employer
+from services.matching.employers.schemas import EmployerCreate, EmployerUpdate
+from shared.auth import Principal
+from shared.db import clock_now
+from shared.pagination import decode_cursor, encode_cursor
+from shared.problems import Conflict, InvalidField, NotFound
+
+REQUIRED = ("name", "registration_number", "isic_section", "province_code")
+
+
+class RegistrationNumberTaken(Conflict):
+    slug, title = "duplicate-registration-number", "Employer already registered"
+
+
+async def _refuse_taken(
+    session: AsyncSession, number: str, exclude: uuid.UUID | None = None
+) -> None:
+    existing = await session.scalar(
+        select(Employer.id).where(Employer.registration_number == number)
+    )
+    if existing is not None and existing != exclude:
+        raise RegistrationNumberTaken(
+            f"an employer with registration number {number} is registered",
+            field="registration_number",
+            existing_id=str(existing),
+        )
+
+
+async def _flush_unique(session: AsyncSession, number: str) -> None:
+    """Flush, turning a registration number taken meanwhile by a concurrent request into 409."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise RegistrationNumberTaken(
+            f"an employer with registration number {number} is registered",
+            field="registration_number",
+        ) from exc
+
+
+async def create_employer(
+    session: AsyncSession, data: EmployerCreate, principal: Principal
+) -> Employer:
+    """Register an employer; 409 naming `registration_number` when it is already registered."""
+    await _refuse_taken(session, data.registration_number)
+    now = await clock_now(session)
+    employer = Employer(
+        id=uuid.uuid4(),
+        **data.model_dump(),
+        office_code=principal.office,
+        created_by=principal.subject,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    session.add(employer)
+    await _flush_unique(session, data.registration_number)
+    return employer
+
+
+async def get_employer(
+    session: AsyncSession, employer_id: uuid.UUID, *, lock: bool = False
+) -> Employer:
+    """An employer by id; 404 when unknown. Employers are business data every officer sees."""
+    employer = await session.get(
+        Employer, employer_id, with_for_update=lock, populate_existing=lock
+    )
+    if employer is None:
+        raise NotFound(f"no employer {employer_id}")
+    return employer
+
+
+async def update_employer(
+    session: AsyncSession,
+    employer_id: uuid.UUID,
+    data: EmployerUpdate,
+    *,
+    expected_version: int | None,
+) -> Employer:
+    """Change the fields sent; 412 when `expected_version` (If-Match) is not the current one."""
+    employer = await get_employer(session, employer_id, lock=True)
+    check_version(employer.version, expected_version)
+    changes = data.model_dump(exclude_unset=True)
+    for field in REQUIRED:
+        if field in changes and changes[field] is None:
+            raise InvalidField(field, "cannot be removed")
+    changed = {f: v for f, v in changes.items() if getattr(employer, f) != v}
+    if not changed:
+        return employer
+    if "registration_number" in changed:
+        await _refuse_taken(session, changed["registration_number"], exclude=employer.id)
+    for field, value in changed.items():
+        setattr(employer, field, value)
+    employer.version += 1
+    employer.updated_at = await clock_now(session)
+    await _flush_unique(session, employer.registration_number)
+    return employer
+
+
+@dataclass(frozen=True)
+class Filters:
+    province_code: str | None = None
+    isic_section: str | None = None
+    q: str | None = None
+
+
+async def list_employers(
+    session: AsyncSession, filters: Filters, *, cursor: str | None, limit: int
+) -> tuple[list[Employer], str | None]:
+    """A page of employers newest first, and the cursor of the next page if there is one."""
+    query = select(Employer)
+    if filters.province_code is not None:
+        query = query.where(Employer.province_code == filters.province_code)
+    if filters.isic_section is not None:
+        query = query.where(Employer.isic_section == filters.isic_section)
+    if filters.q is not None:
+        query = query.where(Employer.name.ilike(name_pattern(filters.q), escape="\\"))
+    if cursor is not None:
+        at, last_id = decode_cursor(cursor)
+        query = query.where(tuple_(Employer.created_at, Employer.id) < tuple_(at, last_id))
+    query = query.order_by(Employer.created_at.desc(), Employer.id.desc()).limit(limit + 1)
+    rows = list((await session.scalars(query)).all())
+    page = rows[:limit]
+    following = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
+    return page, following

@@ -1,0 +1,426 @@
+"""Referral and placement operations: each change a row of history and an event, in one
+transaction with the state it describes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.matching.agencies.models import Agency
+from services.matching.candidates.models import Candidate, CandidateOrientation
+from services.matching.ranking import domain as ranking
+from services.matching.ranking.domain import Cell
+from services.matching.ranking.service import vacancy_terms
+from services.matching.ranking.sql import candidates_for
+from services.matching.referrals.domain import (
+    AGENCY_MAY_SET,
+    NEEDS_REASON,
+    OPEN,
+    AlreadyPlaced,
+    AlreadyReferred,
+    MissingPrerequisite,
+    NotReferable,
+    OverseasPlacement,
+    ReferralStatus,
+    check_transition,
+    overseas_prerequisites,
+)
+from services.matching.referrals.models import Placement, Referral, ReferralStatusChange
+from services.matching.referrals.schemas import ReferralRead, StatusChangeRead
+from services.matching.scope import Actor
+from services.matching.vacancies.models import Vacancy
+from services.matching.vacancies.service import take_position
+from shared.db import clock_now
+from shared.events.matching import PlacementMade, ReferralStatusChanged
+from shared.outbox import add_event
+from shared.pagination import decode_cursor, encode_cursor
+from shared.problems import Forbidden, InvalidField, NotFound
+
+# A referral is made to a vacancy taking people now; a paused one (agency suspended) is not.
+REFERABLE_VACANCY = frozenset({"published"})
+
+
+def agency_status(agency: Agency, today: date) -> str:
+    """The licence as it stands today: a recorded decision, or expired by its date."""
+    if agency.status == "active" and today > agency.licence_expires_on:
+        return "expired"
+    return agency.status
+
+
+async def _candidate(session: AsyncSession, person_id: uuid.UUID) -> Candidate:
+    candidate = await session.get(Candidate, person_id)
+    if candidate is not None and candidate.record_status == "merged" and candidate.merged_into:
+        candidate = await session.get(Candidate, candidate.merged_into)
+    if candidate is None or candidate.record_status == "erased":
+        raise NotFound(f"matching knows no person {person_id}", field="person_id")
+    return candidate
+
+
+async def _match(
+    session: AsyncSession, vacancy: Vacancy, person_id: uuid.UUID, today: date
+) -> tuple[float | None, list[dict[str, str]]]:
+    """The person's score for the vacancy, or why the hard filters exclude them."""
+    terms = vacancy_terms(vacancy)
+    everyone = Cell(0, False, 0.0)
+    for excluded in (False, True):
+        query = candidates_for(
+            terms, everyone, limit=1, today=today, excluded=excluded, person_id=person_id
+        )
+        row = (await session.execute(text(query.sql), query.params)).mappings().first()
+        if row is not None:
+            if excluded:
+                return None, ranking.hard_filter_reasons(dict(row), terms, today)
+            return round(float(row["score"]), 2), []
+    return None, [{"code": "unknown", "detail": "not in the candidate read model"}]
+
+
+def _visible(actor: Actor) -> object:
+    return actor.filter(Referral.province_code, Referral.agency_id, Referral.person_province_code)
+
+
+def _require(actor: Actor, referral: Referral) -> None:
+    if actor.is_agency:
+        actor.require(province_code=None, agency_id=referral.agency_id)
+    elif not (
+        actor.principal.can_see_province(referral.province_code)
+        or actor.principal.can_see_province(referral.person_province_code)
+    ):
+        raise Forbidden(f"outside your scope (province {actor.principal.province or 'none'})")
+
+
+async def _record(
+    session: AsyncSession,
+    referral: Referral,
+    new: ReferralStatus,
+    previous: ReferralStatus | None,
+    *,
+    reason: str | None,
+    actor: Actor,
+    at: datetime,
+) -> None:
+    session.add(
+        ReferralStatusChange(
+            referral_id=referral.id,
+            status=new,
+            previous_status=previous,
+            reason=reason,
+            changed_by=actor.subject,
+            changed_at=at,
+        )
+    )
+    await add_event(
+        session,
+        ReferralStatusChanged(
+            referral_id=referral.id,
+            person_id=referral.person_id,
+            vacancy_id=referral.vacancy_id,
+            status=new.value,
+            previous_status=previous.value if previous else None,
+            overseas=referral.overseas,
+            changed_by=actor.subject,
+            changed_at=at,
+        ),
+    )
+
+
+async def refer(
+    session: AsyncSession,
+    *,
+    vacancy_id: uuid.UUID,
+    person_id: uuid.UUID,
+    note: str | None,
+    actor: Actor,
+    today: date,
+) -> Referral:
+    """Refer a candidate to a vacancy: only a published vacancy, only a person who passes every
+    hard filter, once at a time."""
+    actor.require_staff()
+    vacancy = await session.get(Vacancy, vacancy_id, with_for_update={"read": True})
+    if vacancy is None:
+        raise NotFound(f"no vacancy {vacancy_id}", field="vacancy_id")
+    actor.require(province_code=vacancy.province_code, agency_id=vacancy.agency_id)
+    candidate = await _candidate(session, person_id)
+    reasons: list[dict[str, str]] = []
+    if vacancy.status not in REFERABLE_VACANCY:
+        reasons.append({"code": "vacancy_status", "detail": f"the vacancy is {vacancy.status}"})
+    elif vacancy.open_positions < 1:
+        reasons.append({"code": "no_open_positions", "detail": "no position is left open"})
+    if vacancy.agency_id is not None:
+        agency = await session.get(Agency, vacancy.agency_id)
+        assert agency is not None
+        status = agency_status(agency, today)
+        if status != "active":
+            reasons.append(
+                {"code": "agency_licence", "detail": f"agency {agency.code} is {status}"}
+            )
+    score, excluded = await _match(session, vacancy, candidate.person_id, today)
+    reasons += excluded
+    if reasons:
+        raise NotReferable("; ".join(r["detail"] for r in reasons), reasons)
+    now = await clock_now(session)
+    referral = Referral(
+        id=uuid.uuid4(),
+        vacancy_id=vacancy.id,
+        person_id=candidate.person_id,
+        status=ReferralStatus.REFERRED,
+        province_code=vacancy.province_code,
+        person_province_code=candidate.province_code,
+        agency_id=vacancy.agency_id,
+        overseas=vacancy.kind == "overseas",
+        score=score,
+        note=note,
+        office_code=actor.principal.office,
+        referred_by=actor.subject,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(referral)
+            await session.flush()
+    except IntegrityError as exc:
+        # Two officers referring the same person at once: the open-referral index decides.
+        raise AlreadyReferred(
+            "the person already has an open referral to this vacancy", field="person_id"
+        ) from exc
+    await _record(
+        session, referral, ReferralStatus.REFERRED, None, reason=None, actor=actor, at=now
+    )
+    return referral
+
+
+async def get_referral(
+    session: AsyncSession, referral_id: uuid.UUID, actor: Actor, *, lock: bool = False
+) -> Referral:
+    referral = await session.get(Referral, referral_id, with_for_update=lock or None)
+    if referral is None:
+        raise NotFound(f"no referral {referral_id}")
+    _require(actor, referral)
+    return referral
+
+
+async def change_status(
+    session: AsyncSession,
+    referral_id: uuid.UUID,
+    new: ReferralStatus,
+    *,
+    reason: str | None,
+    actor: Actor,
+) -> Referral:
+    """Move a referral along its lifecycle (placement has its own operation)."""
+    if new is ReferralStatus.PLACED:
+        raise InvalidField("status", "record a placement with POST /v1/referrals/{id}/placement")
+    if new in NEEDS_REASON and not reason:
+        raise InvalidField("reason", f"is required when a referral becomes {new}")
+    referral = await get_referral(session, referral_id, actor, lock=True)
+    if actor.is_agency and new not in AGENCY_MAY_SET:
+        raise Forbidden(f"an agency records {', '.join(sorted(AGENCY_MAY_SET))}, not {new}")
+    if not actor.is_agency:
+        actor.require_staff()
+    current = ReferralStatus(referral.status)
+    check_transition(current, new)
+    now = await clock_now(session)
+    referral.status = new
+    referral.updated_at = now
+    referral.version += 1
+    await _record(session, referral, new, current, reason=reason, actor=actor, at=now)
+    await session.flush()
+    return referral
+
+
+async def _orientation_until(
+    session: AsyncSession, person_id: uuid.UUID, country: str
+) -> date | None:
+    return await session.scalar(
+        select(CandidateOrientation.valid_until).where(
+            CandidateOrientation.person_id == person_id,
+            CandidateOrientation.destination_country == country,
+        )
+    )
+
+
+async def place(
+    session: AsyncSession,
+    referral_id: uuid.UUID,
+    *,
+    starts_on: date | None,
+    actor: Actor,
+    today: date,
+) -> Placement:
+    """Record that the referred person got the job.
+
+    The referral row lock orders placements of one referral; the unique index on a person's
+    active placement decides between two officers placing one person in two jobs at once.
+    """
+    actor.require_staff()
+    referral = await get_referral(session, referral_id, actor, lock=True)
+    current = ReferralStatus(referral.status)
+    check_transition(current, ReferralStatus.PLACED)
+    vacancy = await session.get(Vacancy, referral.vacancy_id, with_for_update=True)
+    assert vacancy is not None
+    agency = await session.get(Agency, vacancy.agency_id) if vacancy.agency_id else None
+    if vacancy.kind == "overseas":
+        assert agency is not None and vacancy.destination_country is not None
+        missing = overseas_prerequisites(
+            OverseasPlacement(
+                agency_code=agency.code,
+                agency_status=agency_status(agency, today),
+                agency_destinations=frozenset(agency.destinations),
+                destination_country=vacancy.destination_country,
+                orientation_valid_until=await _orientation_until(
+                    session, referral.person_id, vacancy.destination_country
+                ),
+            ),
+            today,
+        )
+        if missing:
+            raise MissingPrerequisite(missing)
+    if vacancy.status != "published" or vacancy.open_positions < 1:
+        raise NotReferable(
+            f"the vacancy is {vacancy.status} with {vacancy.open_positions} open positions",
+            [{"code": "vacancy_status", "detail": f"the vacancy is {vacancy.status}"}],
+        )
+    now = await clock_now(session)
+    placement = Placement(
+        id=uuid.uuid4(),
+        referral_id=referral.id,
+        vacancy_id=vacancy.id,
+        person_id=referral.person_id,
+        status="active",
+        overseas=vacancy.kind == "overseas",
+        starts_on=starts_on or vacancy.starts_on,
+        placed_by=actor.subject,
+        placed_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(placement)
+            await session.flush()
+    except IntegrityError as exc:
+        raise AlreadyPlaced(
+            "the person already holds an active placement; end it first", field="person_id"
+        ) from exc
+    await take_position(session, vacancy, changed_by=actor.subject)
+    referral.status = ReferralStatus.PLACED
+    referral.updated_at = now
+    referral.version += 1
+    await _record(
+        session, referral, ReferralStatus.PLACED, current, reason=None, actor=actor, at=now
+    )
+    await add_event(
+        session,
+        PlacementMade(
+            placement_id=placement.id,
+            referral_id=referral.id,
+            person_id=referral.person_id,
+            vacancy_id=vacancy.id,
+            isco08=vacancy.isco08,
+            overseas=placement.overseas,
+            destination_country=vacancy.destination_country,
+            channel=vacancy.channel if placement.overseas else None,
+            agency_code=agency.code if agency else None,
+            province_code=vacancy.province_code,
+            starts_on=placement.starts_on,
+            contract_months=vacancy.contract_months,
+            placed_by=actor.subject,
+            placed_at=now,
+        ),
+    )
+    await session.flush()
+    return placement
+
+
+async def read(session: AsyncSession, referral: Referral) -> ReferralRead:
+    history = await session.scalars(
+        select(ReferralStatusChange)
+        .where(ReferralStatusChange.referral_id == referral.id)
+        .order_by(ReferralStatusChange.changed_at, ReferralStatusChange.id)
+    )
+    return ReferralRead.model_validate(
+        {
+            **{f: getattr(referral, f) for f in ReferralRead.model_fields if f != "history"},
+            "history": [StatusChangeRead.model_validate(h) for h in history],
+        }
+    )
+
+
+async def list_referrals(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    vacancy_id: uuid.UUID | None,
+    person_id: uuid.UUID | None,
+    status: ReferralStatus | None,
+    open_only: bool,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Referral], str | None]:
+    """Newest first, only what the actor may see, with the cursor of the next page."""
+    query = select(Referral).where(_visible(actor))  # type: ignore[arg-type]
+    if vacancy_id:
+        query = query.where(Referral.vacancy_id == vacancy_id)
+    if person_id:
+        query = query.where(Referral.person_id == person_id)
+    if status:
+        query = query.where(Referral.status == status)
+    if open_only:
+        query = query.where(Referral.status.in_([s.value for s in OPEN]))
+    if cursor:
+        at, last = decode_cursor(cursor)
+        query = query.where(
+            or_(Referral.created_at < at, and_(Referral.created_at == at, Referral.id < last))
+        )
+    rows = list(
+        (
+            await session.scalars(
+                query.order_by(Referral.created_at.desc(), Referral.id.desc()).limit(limit + 1)
+            )
+        ).all()
+    )
+    following = (
+        encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+    )
+    return rows[:limit], following
+
+
+async def repoint_merged_person(
+    session: AsyncSession, merged: uuid.UUID, survivor: uuid.UUID
+) -> None:
+    """A merge in registry: referrals and placements follow the surviving record.
+
+    An open referral the survivor already has to the same vacancy wins; the duplicate's is
+    closed as withdrawn rather than moved, so the one-open-referral rule keeps holding.
+    """
+    clash = (
+        select(Referral.vacancy_id)
+        .where(Referral.person_id == survivor, Referral.status.in_([s.value for s in OPEN]))
+        .scalar_subquery()
+    )
+    await session.execute(
+        update(Referral)
+        .where(
+            Referral.person_id == merged,
+            Referral.status.in_([s.value for s in OPEN]),
+            Referral.vacancy_id.in_(clash),
+        )
+        .values(status=ReferralStatus.WITHDRAWN.value)
+    )
+    await session.execute(
+        update(Referral).where(Referral.person_id == merged).values(person_id=survivor)
+    )
+    # One active placement per person: the survivor's stands, the duplicate's is ended.
+    if await session.scalar(
+        select(Placement.id).where(Placement.person_id == survivor, Placement.status == "active")
+    ):
+        await session.execute(
+            update(Placement)
+            .where(Placement.person_id == merged, Placement.status == "active")
+            .values(status="ended", end_reason="duplicate record merged")
+        )
+    await session.execute(
+        update(Placement).where(Placement.person_id == merged).values(person_id=survivor)
+    )

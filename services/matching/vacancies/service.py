@@ -1,0 +1,551 @@
+"""Vacancy operations: each change and its VacancyStatusChanged event in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.matching.agencies.domain import check_may_recruit
+from services.matching.agencies.models import Agency
+from services.matching.employers.domain import check_version
+from services.matching.employers.models import Employer
+from services.matching.ranking.keys import vacancy_keys
+from services.matching.scope import Actor
+from services.matching.vacancies.domain import (
+    OPEN,
+    Kind,
+    VacancyStatus,
+    check_ages,
+    check_closing,
+    check_kind_fields,
+    check_open_changes,
+    check_transition,
+    check_worker_fees,
+    min_age_for,
+    new_reference,
+    normalise_skills,
+    pause_reason,
+    resumable,
+)
+from services.matching.vacancies.models import Vacancy
+from services.matching.vacancies.schemas import (
+    VacancyCreate,
+    VacancyRead,
+    VacancyStatusIn,
+    VacancyUpdate,
+)
+from shared.db import clock_now
+from shared.events.matching import VacancyStatusChanged
+from shared.outbox import add_event
+from shared.pagination import decode_cursor, encode_cursor
+from shared.problems import Conflict, Forbidden, InvalidField, NotFound
+
+REFERENCE_ATTEMPTS = 5
+# Terms a change may not empty: every vacancy has them.
+NOT_NULL = (
+    "title",
+    "isco08",
+    "province_code",
+    "positions",
+    "wage_amount",
+    "wage_currency",
+    "wage_period",
+    "required_skills",
+    "languages",
+    "min_experience_years",
+    "min_age",
+    "worker_fees",
+)
+SYSTEM = "system"
+
+
+class NoOpenPosition(Conflict):
+    slug, title = "no-open-position", "No open position"
+
+
+def to_read(vacancy: Vacancy) -> VacancyRead:
+    return VacancyRead.model_validate(vacancy)
+
+
+# -- events ----------------------------------------------------------------------------------
+
+
+async def _agency_code(session: AsyncSession, vacancy: Vacancy) -> str | None:
+    if vacancy.agency_id is None:
+        return None
+    agency = await session.get(Agency, vacancy.agency_id)
+    return agency.code if agency else None
+
+
+async def announce(
+    session: AsyncSession,
+    vacancy: Vacancy,
+    previous: str | None,
+    *,
+    reason: str | None,
+    changed_by: str,
+) -> None:
+    """Stage the vacancy's VacancyStatusChanged: its status now, and what it was before."""
+    await add_event(
+        session,
+        VacancyStatusChanged(
+            vacancy_id=vacancy.id,
+            reference=vacancy.reference,
+            status=vacancy.status,
+            previous_status=previous,
+            reason=reason,
+            title=vacancy.title,
+            isco08=vacancy.isco08,
+            overseas=vacancy.kind == Kind.OVERSEAS,
+            province_code=vacancy.province_code,
+            destination_country=vacancy.destination_country,
+            employer_id=vacancy.employer_id,
+            agency_code=await _agency_code(session, vacancy),
+            positions=vacancy.positions,
+            open_positions=vacancy.open_positions,
+            changed_by=changed_by,
+            changed_at=vacancy.updated_at,
+        ),
+    )
+
+
+async def _move(
+    session: AsyncSession,
+    vacancy: Vacancy,
+    status: VacancyStatus,
+    *,
+    reason: str | None,
+    changed_by: str,
+    at: datetime,
+    by_request: bool = False,
+) -> None:
+    """Move a (locked) vacancy to `status` and announce it."""
+    current = VacancyStatus(vacancy.status)
+    check_transition(current, status, by_request=by_request)
+    vacancy.status = status
+    vacancy.status_reason = reason
+    if status is VacancyStatus.PUBLISHED and vacancy.published_at is None:
+        vacancy.published_at = at
+    vacancy.updated_at = at
+    vacancy.version += 1
+    await session.flush()
+    await announce(session, vacancy, current, reason=reason, changed_by=changed_by)
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+async def get_vacancy(
+    session: AsyncSession, vacancy_id: uuid.UUID, actor: Actor, *, lock: bool = False
+) -> Vacancy:
+    """A vacancy the actor may see; 404 when unknown, 403 outside their province or agency.
+
+    `lock` holds its row until the transaction ends, so that changes are made one at a time.
+    """
+    vacancy = await session.get(Vacancy, vacancy_id, with_for_update=lock, populate_existing=lock)
+    if vacancy is None:
+        raise NotFound(f"no vacancy {vacancy_id}")
+    actor.require(province_code=vacancy.province_code, agency_id=vacancy.agency_id)
+    return vacancy
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str | None = None
+    kind: str | None = None
+    province_code: str | None = None
+    agency_id: uuid.UUID | None = None
+    employer_id: uuid.UUID | None = None
+    isco08: str | None = None
+
+
+def _conditions(filters: Filters, actor: Actor) -> list[ColumnElement[bool]]:
+    conditions = [actor.filter(Vacancy.province_code, Vacancy.agency_id)]
+    if filters.status is not None:
+        conditions.append(Vacancy.status == filters.status)
+    if filters.kind is not None:
+        conditions.append(Vacancy.kind == filters.kind)
+    if filters.province_code is not None:
+        conditions.append(Vacancy.province_code == filters.province_code)
+    if filters.agency_id is not None:
+        conditions.append(Vacancy.agency_id == filters.agency_id)
+    if filters.employer_id is not None:
+        conditions.append(Vacancy.employer_id == filters.employer_id)
+    if filters.isco08 is not None:
+        conditions.append(Vacancy.isco08.startswith(filters.isco08))
+    return conditions
+
+
+async def list_vacancies(
+    session: AsyncSession, filters: Filters, actor: Actor, *, cursor: str | None, limit: int
+) -> tuple[list[Vacancy], str | None]:
+    """A page of the vacancies the actor may see, newest first, and the next page's cursor."""
+    query = select(Vacancy).where(and_(*_conditions(filters, actor)))
+    if cursor is not None:
+        at, last_id = decode_cursor(cursor)
+        query = query.where(tuple_(Vacancy.created_at, Vacancy.id) < tuple_(at, last_id))
+    query = query.order_by(Vacancy.created_at.desc(), Vacancy.id.desc()).limit(limit + 1)
+    rows = list((await session.scalars(query)).all())
+    page = rows[:limit]
+    following = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
+    return page, following
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _require_editor(actor: Actor) -> None:
+    """Officers of the vacancy's province, or the agency whose demand letter it is."""
+    if not actor.is_agency:
+        actor.require_staff()
+
+
+async def _employer(session: AsyncSession, employer_id: uuid.UUID) -> Employer:
+    employer = await session.get(Employer, employer_id)
+    if employer is None:
+        raise InvalidField("employer_id", f"no employer {employer_id}")
+    return employer
+
+
+async def _check_agency(
+    session: AsyncSession,
+    agency_id: uuid.UUID,
+    destination_country: str,
+    today: date,
+    *,
+    lock: bool = False,
+) -> Agency:
+    """The agency, if it may recruit for `destination_country` today; 409 naming the rule."""
+    # A shared lock: a suspension committing meanwhile would miss a vacancy published now.
+    agency = await session.get(
+        Agency, agency_id, with_for_update={"read": True} if lock else None, populate_existing=lock
+    )
+    if agency is None:
+        raise InvalidField("agency_id", f"no agency {agency_id}")
+    check_may_recruit(
+        code=agency.code,
+        status=agency.status,
+        licence_expires_on=agency.licence_expires_on,
+        destinations=list(agency.destinations),
+        destination_country=destination_country,
+        today=today,
+    )
+    return agency
+
+
+def _fees(data: VacancyCreate | VacancyUpdate) -> list[dict[str, Any]]:
+    return [fee.model_dump(mode="json") for fee in data.worker_fees or []]
+
+
+async def _insert(session: AsyncSession, vacancy: Vacancy) -> None:
+    """Add the vacancy under a fresh reference, drawing another on the rare collision."""
+    for _ in range(REFERENCE_ATTEMPTS):
+        vacancy.reference = new_reference()
+        try:
+            async with session.begin_nested():
+                session.add(vacancy)
+        except IntegrityError as exc:
+            if "uq_vacancies_reference" not in str(exc.orig):
+                raise
+            continue
+        return
+    raise RuntimeError("no free vacancy reference after several draws")
+
+
+async def create_vacancy(
+    session: AsyncSession, data: VacancyCreate, actor: Actor, *, today: date
+) -> Vacancy:
+    """Record a draft vacancy (a domestic job, or an agency's demand letter) and announce it.
+
+    Fees charged to the worker answer 422 `worker-fees-not-allowed` and nothing is written.
+    """
+    kind = Kind(data.kind)
+    agency_id = data.agency_id
+    if actor.is_agency:
+        if kind is not Kind.OVERSEAS:
+            raise Forbidden("an agency records overseas vacancies (demand letters) only")
+        if agency_id is not None and agency_id != actor.agency_id:
+            raise Forbidden("an agency records vacancies for itself only")
+        agency_id = actor.agency_id
+    else:
+        actor.require_staff()
+    actor.require(province_code=data.province_code, agency_id=agency_id)
+    values = data.model_dump() | {"agency_id": agency_id}
+    check_kind_fields(kind, values)
+    min_age = min_age_for(kind, data.min_age)
+    check_ages(min_age, data.max_age)
+    check_closing(data.closes_on, today)
+    fees = _fees(data)
+    total = check_worker_fees(fees)
+    if kind is Kind.DOMESTIC:
+        assert data.employer_id is not None
+        await _employer(session, data.employer_id)
+    else:
+        assert agency_id is not None and data.destination_country is not None
+        await _check_agency(session, agency_id, data.destination_country, today)
+    at = await clock_now(session)
+    vacancy = Vacancy(
+        id=uuid.uuid4(),
+        kind=kind,
+        status=VacancyStatus.DRAFT,
+        status_reason=None,
+        title=data.title,
+        description=data.description,
+        isco08=data.isco08,
+        match_keys=vacancy_keys(
+            isco08=data.isco08,
+            province_code=data.province_code,
+            destination_country=data.destination_country,
+        ),
+        employer_id=data.employer_id,
+        province_code=data.province_code,
+        district=data.district,
+        agency_id=agency_id,
+        destination_country=data.destination_country,
+        foreign_employer=data.foreign_employer,
+        demand_letter_ref=data.demand_letter_ref,
+        channel=data.channel,
+        required_skills=normalise_skills(data.required_skills),
+        min_isced=data.min_isced,
+        min_experience_years=data.min_experience_years,
+        languages=list(data.languages),
+        min_age=min_age,
+        max_age=data.max_age,
+        positions=data.positions,
+        open_positions=data.positions,
+        wage_amount=data.wage_amount,
+        wage_currency=data.wage_currency,
+        wage_period=data.wage_period,
+        contract_months=data.contract_months,
+        starts_on=data.starts_on,
+        closes_on=data.closes_on,
+        worker_fees=fees,
+        worker_fee_total=total,
+        office_code=None if actor.is_agency else actor.principal.office,
+        created_by=actor.subject,
+        created_at=at,
+        updated_at=at,
+        published_at=None,
+        version=1,
+    )
+    await _insert(session, vacancy)
+    await session.refresh(vacancy)  # amounts as stored (scale 2), as every later read shows them
+    await announce(session, vacancy, None, reason=None, changed_by=actor.subject)
+    return vacancy
+
+
+async def update_vacancy(
+    session: AsyncSession,
+    vacancy_id: uuid.UUID,
+    data: VacancyUpdate,
+    actor: Actor,
+    *,
+    expected_version: int | None,
+    today: date,
+) -> Vacancy:
+    """Change the terms sent: any of a draft's; of a published or paused vacancy only the
+    description, the closing date and more positions. 412 on a stale `expected_version`."""
+    vacancy = await get_vacancy(session, vacancy_id, actor, lock=True)
+    check_version(vacancy.version, expected_version)
+    status = VacancyStatus(vacancy.status)
+    if status is VacancyStatus.DRAFT:
+        _require_editor(actor)
+    else:
+        actor.require_staff()
+    sent = data.model_dump(exclude_unset=True)
+    for field in NOT_NULL:
+        if field in sent and sent[field] is None:
+            raise InvalidField(field, "cannot be removed")
+    if "worker_fees" in sent:
+        sent["worker_fees"] = _fees(data)
+    if "required_skills" in sent:
+        sent["required_skills"] = normalise_skills(sent["required_skills"])
+    changes = {f: v for f, v in sent.items() if getattr(vacancy, f) != v}
+    if not changes:
+        return vacancy
+    check_open_changes(status, changes, vacancy.positions)
+    kind = Kind(vacancy.kind)
+    merged = {f: getattr(vacancy, f) for f in VacancyUpdate.model_fields} | changes
+    merged["agency_id"] = vacancy.agency_id
+    check_kind_fields(kind, merged)
+    if "min_age" in changes:
+        min_age_for(kind, changes["min_age"])
+    check_ages(merged["min_age"], merged["max_age"])
+    if "closes_on" in changes:
+        check_closing(changes["closes_on"], today)
+    if "worker_fees" in changes:
+        changes["worker_fee_total"] = check_worker_fees(changes["worker_fees"])
+    if "province_code" in changes:
+        actor.require(province_code=changes["province_code"], agency_id=vacancy.agency_id)
+    if changes.get("employer_id") is not None:
+        await _employer(session, changes["employer_id"])
+    if "destination_country" in changes and vacancy.agency_id is not None:
+        await _check_agency(session, vacancy.agency_id, changes["destination_country"], today)
+    if "positions" in changes:
+        taken = vacancy.positions - vacancy.open_positions
+        changes["open_positions"] = changes["positions"] - taken
+    for field, value in changes.items():
+        setattr(vacancy, field, value)
+    vacancy.match_keys = vacancy_keys(
+        isco08=vacancy.isco08,
+        province_code=vacancy.province_code,
+        destination_country=vacancy.destination_country,
+    )
+    vacancy.updated_at = await clock_now(session)
+    vacancy.version += 1
+    await session.flush()
+    await session.refresh(vacancy)
+    # Announced with its status unchanged, so that feeds describe the job as it now is.
+    changed = ", ".join(sorted(f for f in changes if f in VacancyUpdate.model_fields))
+    await announce(session, vacancy, status, reason=f"changed: {changed}", changed_by=actor.subject)
+    return vacancy
+
+
+async def change_status(
+    session: AsyncSession,
+    vacancy_id: uuid.UUID,
+    data: VacancyStatusIn,
+    actor: Actor,
+    *,
+    today: date,
+) -> Vacancy:
+    """Publish (officers approve, re-checking an overseas agency's licence), fill or close.
+
+    An invalid change answers 409 with `current_status` and the `allowed` next states.
+    """
+    vacancy = await get_vacancy(session, vacancy_id, actor, lock=True)
+    requested = VacancyStatus(data.status)
+    if requested in (VacancyStatus.PUBLISHED, VacancyStatus.FILLED):
+        actor.require_staff()
+    else:
+        _require_editor(actor)
+    check_transition(VacancyStatus(vacancy.status), requested)
+    if requested is VacancyStatus.PUBLISHED:
+        check_closing(vacancy.closes_on, today)
+        if vacancy.kind == Kind.OVERSEAS:
+            assert vacancy.agency_id is not None and vacancy.destination_country is not None
+            await _check_agency(
+                session, vacancy.agency_id, vacancy.destination_country, today, lock=True
+            )
+    if requested is VacancyStatus.FILLED:
+        vacancy.open_positions = 0
+    await _move(
+        session,
+        vacancy,
+        requested,
+        reason=data.reason,
+        changed_by=actor.subject,
+        at=await clock_now(session),
+        by_request=True,
+    )
+    return vacancy
+
+
+async def take_position(session: AsyncSession, vacancy: Vacancy, *, changed_by: str) -> Vacancy:
+    """Take one open position of an open vacancy under its row lock (a placement was made);
+    the last one moves the vacancy to `filled`, announced. 409 when none is open."""
+    await session.flush()
+    await session.refresh(vacancy, with_for_update=True)
+    if vacancy.status not in OPEN or vacancy.open_positions < 1:
+        raise NoOpenPosition(
+            f"the vacancy is {vacancy.status} with {vacancy.open_positions} open positions",
+            field="vacancy_id",
+            current_status=vacancy.status,
+        )
+    vacancy.open_positions -= 1
+    at = await clock_now(session)
+    if vacancy.open_positions == 0:
+        await _move(
+            session,
+            vacancy,
+            VacancyStatus.FILLED,
+            reason="every position placed",
+            changed_by=changed_by,
+            at=at,
+        )
+    else:
+        vacancy.updated_at = at
+        vacancy.version += 1
+        await session.flush()
+    return vacancy
+
+
+# -- pauses that follow the agency's licence, and the calendar --------------------------------
+
+
+async def pause_for_agency(
+    session: AsyncSession, agency: Agency, agency_status: str, detail: str | None, *, by: str
+) -> int:
+    """Pause the agency's published vacancies because it became `agency_status`."""
+    vacancies = (
+        await session.scalars(
+            select(Vacancy)
+            .where(Vacancy.agency_id == agency.id, Vacancy.status == VacancyStatus.PUBLISHED)
+            .order_by(Vacancy.created_at)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    at = await clock_now(session)
+    reason = pause_reason(agency_status, detail)
+    for vacancy in vacancies:
+        await _move(session, vacancy, VacancyStatus.PAUSED, reason=reason, changed_by=by, at=at)
+    return len(vacancies)
+
+
+async def resume_for_agency(
+    session: AsyncSession, agency: Agency, *, reason: str, by: str, today: date
+) -> int:
+    """Republish the vacancies the agency's suspension or expiry paused, once it may recruit
+    again: those still before their closing date and for a destination still licensed."""
+    vacancies = (
+        await session.scalars(
+            select(Vacancy)
+            .where(Vacancy.agency_id == agency.id, Vacancy.status == VacancyStatus.PAUSED)
+            .order_by(Vacancy.created_at)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    at = await clock_now(session)
+    resumed = 0
+    for vacancy in vacancies:
+        if not resumable(vacancy.status_reason, vacancy.closes_on, today):
+            continue
+        if vacancy.destination_country not in agency.destinations:
+            continue
+        await _move(session, vacancy, VacancyStatus.PUBLISHED, reason=reason, changed_by=by, at=at)
+        resumed += 1
+    return resumed
+
+
+async def expire_due(session: AsyncSession, today: date, *, limit: int) -> int:
+    """Expire open vacancies whose closing date has passed, claimed with SKIP LOCKED so that
+    several job processes share the work and none expires a vacancy twice."""
+    vacancies = (
+        await session.scalars(
+            select(Vacancy)
+            .where(Vacancy.status.in_(sorted(OPEN)), Vacancy.closes_on < today)
+            .order_by(Vacancy.closes_on, Vacancy.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    at = await clock_now(session)
+    for vacancy in vacancies:
+        await _move(
+            session,
+            vacancy,
+            VacancyStatus.EXPIRED,
+            reason=f"closing date {vacancy.closes_on} passed",
+            changed_by=SYSTEM,
+            at=at,
+        )
+    return len(vacancies)

@@ -1,0 +1,39 @@
+"""What registry does when matching places a worker abroad."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.migration.domain import Channel
+from services.registry.migration.service import apply_placement
+from shared.auth import Principal
+from shared.consumer import PoisonEvent
+from shared.events import CloudEvent, Event
+from shared.events.matching import PlacementMade
+
+
+def _placer(payload: PlacementMade) -> Principal:
+    """The officer who made the placement in matching: the audit trail and the event name
+    them. National scope: matching already checked theirs, and the person may have moved."""
+    return Principal(subject=payload.placed_by, roles=frozenset(), national=True)
+
+
+async def on_placement_made(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """An overseas placement readies the person's migration record; a domestic one changes none."""
+    if not isinstance(payload, PlacementMade):
+        raise PoisonEvent(f"expected PlacementMade, got {type(payload).__name__}")
+    if not payload.overseas:
+        return
+    if payload.destination_country is None or payload.channel is None:
+        raise PoisonEvent("an overseas placement without destination_country or channel")
+    if payload.channel == Channel.MOU and not payload.agency_code:
+        raise PoisonEvent("an MOU placement without the agency_code of the recruiting agency")
+    await apply_placement(
+        session,
+        payload.person_id,
+        destination_country=payload.destination_country,
+        channel=Channel(payload.channel),
+        agency_code=payload.agency_code,
+        principal=_placer(payload),
+        reason=f"placement {payload.placement_id}",
+    )
