@@ -10,14 +10,14 @@ from services.registry.audit.api import router as audit_router
 from services.registry.consent.api import router as consent_router
 from services.registry.imports.api import router as imports_router
 from services.registry.jobseekers.api import router as jobseekers_router
-from services.registry.jobseekers.handlers import on_referral_status_changed
+from services.registry.jobseekers.handlers import on_placement_ended, on_referral_status_changed
 from services.registry.migration.api import router as migration_router
 from services.registry.migration.handlers import on_placement_made
 from services.registry.migration.reminders import send_return_reminders
 from services.registry.offices.api import router as offices_router
 from services.registry.people.api import router as people_router
 from shared.app import create_app
-from shared.events.matching import PlacementMade, ReferralStatusChanged
+from shared.events.matching import PlacementEnded, PlacementMade, ReferralStatusChanged
 from shared.events.topics import MATCHING_REFERRALS, REGISTRY_PEOPLE
 from shared.service import ConsumerSpec, PeriodicJob, ServiceSpec
 
@@ -40,6 +40,7 @@ SPEC = ServiceSpec(
             handlers={
                 ReferralStatusChanged.event_type(): on_referral_status_changed,
                 PlacementMade.event_type(): on_placement_made,
+                PlacementEnded.event_type(): on_placement_ended,
             },
         )
     ],

@@ -71,6 +71,30 @@ class PlacementMade(Event):
     placed_at: datetime
 
 
+@catalogued
+class PlacementEnded(Event):
+    """A placement ended (the contract finished, the worker left, or it fell through before the
+    start); the person may be placed again, and registry makes a placed jobseeker active."""
+
+    service: ClassVar[str] = "matching"
+    entity: ClassVar[str] = "placement"
+    verb: ClassVar[str] = "ended"
+    version: ClassVar[int] = 1
+    topic: ClassVar[str] = MATCHING_REFERRALS
+    # Keyed like the referral and the placement it ends, so it follows PlacementMade in order.
+    subject_field: ClassVar[str] = "referral_id"
+
+    placement_id: uuid.UUID
+    referral_id: uuid.UUID
+    person_id: uuid.UUID
+    vacancy_id: uuid.UUID
+    overseas: bool = False
+    ended_on: date
+    reason: str
+    ended_by: str
+    ended_at: datetime
+
+
 VacancyState = Literal["draft", "published", "paused", "filled", "closed", "expired"]
 
 

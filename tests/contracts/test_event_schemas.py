@@ -104,6 +104,7 @@ def _example(event_type: str) -> Any:
 
     from shared.events.matching import (
         AgencyStatusChanged,
+        PlacementEnded,
         PlacementMade,
         ReferralStatusChanged,
         VacancyStatusChanged,
@@ -228,6 +229,17 @@ def _example(event_type: str) -> Any:
             contract_months=24,
             placed_by="officer",
             placed_at=now,
+        ),
+        PlacementEnded.event_type(): PlacementEnded(
+            placement_id=uuid4(),
+            referral_id=uuid4(),
+            person_id=uuid4(),
+            vacancy_id=uuid4(),
+            overseas=False,
+            ended_on=date(2027, 8, 1),
+            reason="contract finished",
+            ended_by="officer",
+            ended_at=now,
         ),
         VacancyStatusChanged.event_type(): VacancyStatusChanged(
             vacancy_id=uuid4(),

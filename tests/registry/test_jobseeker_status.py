@@ -16,7 +16,7 @@ from services.registry.app import SPEC as REGISTRY
 from shared.db import create_engine, session_factory
 from shared.events import CONTENT_TYPE
 from shared.events.envelope import CloudEvent, envelope_for
-from shared.events.matching import ReferralState, ReferralStatusChanged
+from shared.events.matching import PlacementEnded, ReferralState, ReferralStatusChanged
 from shared.events.topics import MATCHING_REFERRALS
 from shared.kafka import make_producer
 from shared.settings import Settings
@@ -247,3 +247,43 @@ async def test_a_return_from_abroad_reactivates_the_jobseeker_with_the_skills_ga
     assert back["migration_status"] == "returned"
     [event] = await _status_events(migrated, person["id"])
     assert (event["previous_status"], event["status"]) == (None, "active")
+
+
+def _ended(person_id: str, referral_id: uuid.UUID, n: int) -> CloudEvent:
+    return envelope_for(
+        PlacementEnded(
+            placement_id=uuid.uuid5(referral_id, "placement"),
+            referral_id=referral_id,
+            person_id=uuid.UUID(person_id),
+            vacancy_id=uuid.uuid5(referral_id, "vacancy"),
+            ended_on=date(2026, 1, 1),
+            reason="contract finished",
+            ended_by="officer-vt-2",
+            ended_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n),
+        )
+    )
+
+
+async def test_an_ended_placement_makes_the_jobseeker_active_unless_a_newer_one_holds_them(
+    registry_consumer: None,
+    producer: AIOKafkaProducer,
+    registry_client: httpx.AsyncClient,
+    auth: dict[str, str],
+    migrated: Settings,
+) -> None:
+    person = (await registry_client.post("/v1/jobseekers", json=jobseeker(), headers=auth)).json()
+    first, second = uuid.uuid4(), uuid.uuid4()
+
+    await _send(producer, person["id"], first, "placed", 0)
+    ended = await _publish(producer, _ended(person["id"], first, 1))
+    await _wait_applied(migrated, ended)
+    after_end = await _status(registry_client, auth, person["id"])
+    # Placed again at minute 3; the first placement's end (minute 2) arrives only afterwards.
+    await _wait_applied(migrated, await _send(producer, person["id"], second, "placed", 3))
+    late = await _publish(producer, _ended(person["id"], first, 2))
+    await _wait_applied(migrated, late)
+
+    assert after_end == "active"
+    assert await _status(registry_client, auth, person["id"]) == "placed"
+    events = await _status_events(migrated, person["id"])
+    assert [e["status"] for e in events] == ["placed", "active", "placed"]

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.candidates import service
 from services.matching.candidates.service import Outcome
+from services.matching.referrals import service as referrals
 from shared.consumer import PoisonEvent
 from shared.consumer.runner import Handler
 from shared.events import CloudEvent, Event
@@ -101,13 +102,17 @@ async def on_migration_status_changed(
 
 
 async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """The duplicate retires; its referrals and placements follow the survivor."""
     merged = _expect(payload, PersonMerged)
     _note(event, await service.merge(session, merged.person_id, merged.survivor_id))
+    await referrals.repoint_merged_person(session, merged.person_id, merged.survivor_id)
 
 
 async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """The person leaves the read model; referrals keep no free text about them."""
     erased = _expect(payload, PersonErased)
     _note(event, await service.erase(session, erased.person_id))
+    await referrals.forget_person(session, erased.person_id)
 
 
 async def on_orientation_completed(

@@ -12,6 +12,7 @@ from services.matching.referrals import service
 from services.matching.referrals.domain import ReferralStatus
 from services.matching.referrals.schemas import (
     PlacementCreate,
+    PlacementEnd,
     PlacementRead,
     ReferralCreate,
     ReferralList,
@@ -24,6 +25,7 @@ from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
+placements = APIRouter(prefix="/v1/placements", tags=["referrals"])
 
 
 @router.post("", status_code=201, response_model=ReferralRead)
@@ -107,3 +109,32 @@ async def place(
         session, referral_id, starts_on=body.starts_on, actor=actor, today=clock.today()
     )
     return await idempotency.remember(session, 201, PlacementRead.model_validate(placement))
+
+
+@placements.get("/{placement_id}", response_model=PlacementRead)
+async def get_placement(
+    placement_id: uuid.UUID, session: SessionDep, actor: ActorDep
+) -> PlacementRead:
+    return PlacementRead.model_validate(await service.get_placement(session, placement_id, actor))
+
+
+@placements.post("/{placement_id}/end", response_model=PlacementRead)
+async def end_placement(
+    placement_id: uuid.UUID,
+    body: PlacementEnd,
+    session: SessionDep,
+    actor: ActorDep,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """The job ended (or fell through before the start): the person may be placed again."""
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    placement = await service.end_placement(
+        session,
+        placement_id,
+        ended_on=body.ended_on,
+        reason=body.reason,
+        actor=actor,
+        today=clock.today(),
+    )
+    return await idempotency.remember(session, 200, PlacementRead.model_validate(placement))

@@ -86,6 +86,10 @@ class AlreadyPlaced(Conflict):
     slug, title = "already-placed", "The person already holds a placement"
 
 
+class PlacementEnded(Conflict):
+    slug, title = "placement-ended", "The placement has already ended"
+
+
 class AlreadyReferred(Conflict):
     slug, title = "already-referred", "The person already has an open referral to this vacancy"
 

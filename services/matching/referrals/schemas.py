@@ -31,6 +31,13 @@ class PlacementCreate(BaseModel):
     starts_on: date | None = None
 
 
+class PlacementEnd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ended_on: date
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class StatusChangeRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -76,5 +83,7 @@ class PlacementRead(BaseModel):
     status: str
     overseas: bool
     starts_on: date | None
+    ended_on: date | None = None
+    end_reason: str | None = None
     placed_by: str
     placed_at: datetime

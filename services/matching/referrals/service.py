@@ -25,6 +25,7 @@ from services.matching.referrals.domain import (
     MissingPrerequisite,
     NotReferable,
     OverseasPlacement,
+    PlacementEnded,
     ReferralStatus,
     check_transition,
     overseas_prerequisites,
@@ -34,7 +35,9 @@ from services.matching.referrals.schemas import ReferralRead, StatusChangeRead
 from services.matching.scope import Actor
 from services.matching.vacancies.models import Vacancy
 from services.matching.vacancies.service import take_position
+from shared.clock import LAO_TIME
 from shared.db import clock_now
+from shared.events.matching import PlacementEnded as PlacementEndedEvent
 from shared.events.matching import PlacementMade, ReferralStatusChanged
 from shared.outbox import add_event
 from shared.pagination import decode_cursor, encode_cursor
@@ -42,6 +45,7 @@ from shared.problems import Forbidden, InvalidField, NotFound
 
 # A referral is made to a vacancy taking people now; a paused one (agency suspended) is not.
 REFERABLE_VACANCY = frozenset({"published"})
+SYSTEM = "system"
 
 
 def agency_status(agency: Agency, today: date) -> str:
@@ -99,16 +103,17 @@ async def _record(
     previous: ReferralStatus | None,
     *,
     reason: str | None,
-    actor: Actor,
+    by: str,
     at: datetime,
 ) -> None:
+    """Keep the change in the referral's history and announce it (registry follows)."""
     session.add(
         ReferralStatusChange(
             referral_id=referral.id,
             status=new,
             previous_status=previous,
             reason=reason,
-            changed_by=actor.subject,
+            changed_by=by,
             changed_at=at,
         )
     )
@@ -121,7 +126,7 @@ async def _record(
             status=new.value,
             previous_status=previous.value if previous else None,
             overseas=referral.overseas,
-            changed_by=actor.subject,
+            changed_by=by,
             changed_at=at,
         ),
     )
@@ -188,7 +193,7 @@ async def refer(
             "the person already has an open referral to this vacancy", field="person_id"
         ) from exc
     await _record(
-        session, referral, ReferralStatus.REFERRED, None, reason=None, actor=actor, at=now
+        session, referral, ReferralStatus.REFERRED, None, reason=None, by=actor.subject, at=now
     )
     return referral
 
@@ -227,7 +232,7 @@ async def change_status(
     referral.status = new
     referral.updated_at = now
     referral.version += 1
-    await _record(session, referral, new, current, reason=reason, actor=actor, at=now)
+    await _record(session, referral, new, current, reason=reason, by=actor.subject, at=now)
     await session.flush()
     return referral
 
@@ -309,7 +314,7 @@ async def place(
     referral.updated_at = now
     referral.version += 1
     await _record(
-        session, referral, ReferralStatus.PLACED, current, reason=None, actor=actor, at=now
+        session, referral, ReferralStatus.PLACED, current, reason=None, by=actor.subject, at=now
     )
     await add_event(
         session,
@@ -393,24 +398,47 @@ async def repoint_merged_person(
     """A merge in registry: referrals and placements follow the surviving record.
 
     An open referral the survivor already has to the same vacancy wins; the duplicate's is
-    closed as withdrawn rather than moved, so the one-open-referral rule keeps holding.
+    withdrawn (recorded and announced) rather than moved, so one open referral per person and
+    vacancy keeps holding. Applying the same merge again changes nothing.
     """
-    clash = (
-        select(Referral.vacancy_id)
-        .where(Referral.person_id == survivor, Referral.status.in_([s.value for s in OPEN]))
-        .scalar_subquery()
-    )
+    open_states = [s.value for s in OPEN]
+    clashing = (
+        await session.scalars(
+            select(Referral)
+            .where(
+                Referral.person_id == merged,
+                Referral.status.in_(open_states),
+                Referral.vacancy_id.in_(
+                    select(Referral.vacancy_id).where(
+                        Referral.person_id == survivor, Referral.status.in_(open_states)
+                    )
+                ),
+            )
+            .order_by(Referral.id)
+            .with_for_update()
+        )
+    ).all()
+    now = await clock_now(session)
+    for referral in clashing:
+        previous = ReferralStatus(referral.status)
+        referral.status = ReferralStatus.WITHDRAWN
+        referral.updated_at = now
+        referral.version += 1
+        await _record(
+            session,
+            referral,
+            ReferralStatus.WITHDRAWN,
+            previous,
+            reason=f"duplicate record merged into {survivor}",
+            by=SYSTEM,
+            at=now,
+        )
+    await session.flush()
     await session.execute(
         update(Referral)
-        .where(
-            Referral.person_id == merged,
-            Referral.status.in_([s.value for s in OPEN]),
-            Referral.vacancy_id.in_(clash),
-        )
-        .values(status=ReferralStatus.WITHDRAWN.value)
-    )
-    await session.execute(
-        update(Referral).where(Referral.person_id == merged).values(person_id=survivor)
+        .where(Referral.person_id == merged)
+        .values(person_id=survivor)
+        .execution_options(synchronize_session=False)
     )
     # One active placement per person: the survivor's stands, the duplicate's is ended.
     if await session.scalar(
@@ -419,8 +447,96 @@ async def repoint_merged_person(
         await session.execute(
             update(Placement)
             .where(Placement.person_id == merged, Placement.status == "active")
-            .values(status="ended", end_reason="duplicate record merged")
+            .values(status="ended", ended_on=now.date(), end_reason="duplicate record merged")
+            .execution_options(synchronize_session=False)
         )
     await session.execute(
-        update(Placement).where(Placement.person_id == merged).values(person_id=survivor)
+        update(Placement)
+        .where(Placement.person_id == merged)
+        .values(person_id=survivor)
+        .execution_options(synchronize_session=False)
     )
+
+
+async def forget_person(session: AsyncSession, person_id: uuid.UUID) -> None:
+    """An erasure in registry: the free text officers wrote about the person goes.
+
+    Referrals and placements stay as counts of what the network did, keyed by an id that no
+    longer leads to anyone; notes and reasons could name the person, so they are blanked.
+    """
+    referral_ids = select(Referral.id).where(Referral.person_id == person_id)
+    await session.execute(
+        update(Referral)
+        .where(Referral.person_id == person_id)
+        .values(note=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(ReferralStatusChange)
+        .where(ReferralStatusChange.referral_id.in_(referral_ids))
+        .values(reason=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(Placement)
+        .where(Placement.person_id == person_id)
+        .values(end_reason=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def get_placement(
+    session: AsyncSession, placement_id: uuid.UUID, actor: Actor, *, lock: bool = False
+) -> Placement:
+    """A placement the actor may see (as they may see its referral); 404 when unknown."""
+    placement = await session.get(
+        Placement, placement_id, with_for_update=lock or None, populate_existing=lock
+    )
+    if placement is None:
+        raise NotFound(f"no placement {placement_id}")
+    referral = await session.get(Referral, placement.referral_id)
+    assert referral is not None
+    _require(actor, referral)
+    return placement
+
+
+async def end_placement(
+    session: AsyncSession,
+    placement_id: uuid.UUID,
+    *,
+    ended_on: date,
+    reason: str,
+    actor: Actor,
+    today: date,
+) -> Placement:
+    """Record that a placement ended, so that the person may be placed again; announced."""
+    actor.require_staff()
+    placement = await get_placement(session, placement_id, actor, lock=True)
+    if placement.status != "active":
+        raise PlacementEnded(
+            f"the placement ended on {placement.ended_on}", current_status=placement.status
+        )
+    if ended_on > today:
+        raise InvalidField("ended_on", "cannot be in the future")
+    if ended_on < placement.placed_at.astimezone(LAO_TIME).date():
+        raise InvalidField("ended_on", "is before the placement was recorded")
+    now = await clock_now(session)
+    placement.status = "ended"
+    placement.ended_on = ended_on
+    placement.end_reason = reason
+    await session.flush()
+    await add_event(
+        session,
+        PlacementEndedEvent(
+            placement_id=placement.id,
+            referral_id=placement.referral_id,
+            person_id=placement.person_id,
+            vacancy_id=placement.vacancy_id,
+            overseas=placement.overseas,
+            ended_on=ended_on,
+            reason=reason,
+            ended_by=actor.subject,
+            ended_at=now,
+        ),
+    )
+    return placement

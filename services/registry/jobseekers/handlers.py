@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.jobseekers.service import apply_referral
+from services.registry.jobseekers.service import apply_placement_ended, apply_referral
+from shared.consumer import PoisonEvent
 from shared.events import CloudEvent, Event
-from shared.events.matching import ReferralStatusChanged
+from shared.events.matching import PlacementEnded, ReferralStatusChanged
 
 
 async def on_referral_status_changed(
@@ -21,4 +22,18 @@ async def on_referral_status_changed(
         status=payload.status,
         changed_at=payload.changed_at,
         changed_by=payload.changed_by,
+    )
+
+
+async def on_placement_ended(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """A placement ended: the jobseeker it placed is active again."""
+    if not isinstance(payload, PlacementEnded):
+        raise PoisonEvent(f"expected PlacementEnded, got {type(payload).__name__}")
+    await apply_placement_ended(
+        session,
+        person_id=payload.person_id,
+        referral_id=payload.referral_id,
+        placement_id=payload.placement_id,
+        ended_at=payload.ended_at,
+        changed_by=payload.ended_by,
     )

@@ -187,6 +187,45 @@ async def apply_referral(
         )
 
 
+async def apply_placement_ended(
+    session: AsyncSession,
+    *,
+    person_id: uuid.UUID,
+    referral_id: uuid.UUID,
+    placement_id: uuid.UUID,
+    ended_at: datetime,
+    changed_by: str,
+) -> None:
+    """A placement ended in matching: a placed jobseeker is looking for work again.
+
+    Unless a newer placement (another referral placed after this end) holds them: events of
+    different referrals travel on different partitions and may arrive in any order.
+    """
+    profile = await _profile_following_merges(session, person_id)
+    if profile is None or profile.status != JobseekerStatus.PLACED.value:
+        return
+    newer = await session.scalar(
+        select(func.count())
+        .select_from(Referral)
+        .where(
+            Referral.person_id == profile.person_id,
+            Referral.referral_id != referral_id,
+            Referral.status == "placed",
+            Referral.changed_at > ended_at,
+        )
+    )
+    if newer:
+        return
+    await move(
+        session,
+        profile,
+        JobseekerStatus.ACTIVE,
+        reason=f"placement {placement_id} ended",
+        changed_by=changed_by,
+        referral_id=referral_id,
+    )
+
+
 async def _profile_following_merges(
     session: AsyncSession, person_id: uuid.UUID
 ) -> JobseekerProfile | None:
