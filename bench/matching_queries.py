@@ -1,9 +1,9 @@
 """Figure 5: ranked matching at national scale, both directions (issue 4, item 10).
 
-A synthetic labour bank (bench.synthetic.generate_people) is loaded straight into matching's
+A synthetic labour bank (shared.synthetic.generate_people) is loaded straight into matching's
 `candidates` read model with COPY, as the read model would hold it after registry's events
 (retrieval keys and the eligibility flag from services/matching/candidates/domain.py), with a
-few completed orientations. Then a synthetic job bank (bench.synthetic.generate_vacancies):
+few completed orientations. Then a synthetic job bank (shared.synthetic.generate_vacancies):
 employers, licensed agencies and published vacancies with their retrieval keys. The matching
 API, served by `labourx api matching` as in production, answers one request at a time:
 
@@ -43,12 +43,6 @@ from bench import report
 from bench.environment import Environment
 from bench.processes import start_labourx_api
 from bench.stats import latency_summary
-from bench.synthetic import (
-    generate_agencies,
-    generate_employers,
-    generate_people,
-    generate_vacancies,
-)
 from services.catalog import SERVICES
 from services.matching.candidates import domain as candidates
 from services.matching.candidates.models import Candidate
@@ -61,6 +55,12 @@ from shared import clock
 from shared.auth import mint_token
 from shared.db import create_engine, drop_database
 from shared.provision import prepare_databases
+from shared.synthetic import (
+    generate_agencies,
+    generate_employers,
+    generate_people,
+    generate_vacancies,
+)
 
 SERVICE = "matching"
 TARGET_P95_MS = 100.0

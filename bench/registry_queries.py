@@ -1,6 +1,6 @@
 """Figure 4: the registry at national scale: name search, filtered lists, the duplicate check.
 
-A synthetic labour bank (bench.synthetic) is loaded straight into the registry's tables with
+A synthetic labour bank (shared.synthetic) is loaded straight into the registry's tables with
 COPY, with the same derived search keys the API writes. Then the registry API, served by
 `labourx api` as in production, answers one request at a time (an officer waits for each):
 
@@ -8,7 +8,7 @@ COPY, with the same derived search keys the API writes. Then the registry API, s
   the person was registered with or another usual one, in Lao script or Latin letters;
 - filtered list: `GET /v1/people` by province, sex, age band and status;
 - duplicate check: `POST /v1/people/duplicate-check` with a registered person written the way a
-  second officer would (bench.synthetic.messy_variant), the check every registration runs.
+  second officer would (shared.synthetic.messy_variant), the check every registration runs.
 
 The reference for each is the same query's SQL sent straight to PostgreSQL with asyncpg, on the
 same data in the same run: the ratio says what the API adds on top of the database's own work.
@@ -30,7 +30,6 @@ import httpx
 from bench.environment import Environment
 from bench.processes import start_labourx_api
 from bench.stats import latency_summary
-from bench.synthetic import generate_people, messy_variant
 from services.registry.people.domain import (
     AGE_BANDS,
     birth_dates_for_ages,
@@ -41,6 +40,7 @@ from services.registry.people.domain import (
 from shared.auth import mint_token
 from shared.reference.disability import Answer, Domain
 from shared.reference.names import romanise_lao
+from shared.synthetic import generate_people, messy_variant
 
 TARGET_P95_MS = 50.0
 CHUNK = 20_000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -148,6 +149,74 @@ def token(
             ttl_s=ttl_hours * 3600,
         )
     )
+
+
+@app.command("seed")
+def seed_command(
+    people: Annotated[int, typer.Option(min=0, help="Jobseekers and prospective migrants")] = 200,
+    employers: Annotated[int, typer.Option(min=0)] = 20,
+    agencies: Annotated[int, typer.Option(min=0, help="Licensed recruitment agencies")] = 4,
+    vacancies: Annotated[int, typer.Option(min=0, help="Domestic jobs and demand letters")] = 100,
+    seed: Annotated[
+        int, typer.Option(help="Same seed, same data: a re-run creates nothing twice")
+    ] = 0,
+    registry_url: Annotated[str | None, typer.Option(help="Default: registry's dev port")] = None,
+    matching_url: Annotated[str | None, typer.Option(help="Default: matching's dev port")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Requests at once")] = 8,
+    force: Annotated[
+        bool, typer.Option("--force", help="Seed even with LABOURX_ENV=production")
+    ] = False,
+) -> None:
+    """Fill a running system through its APIs with synthetic agencies, employers, vacancies
+    and people (with consents and migration records), for demos and benchmarks."""
+    from services.catalog import SERVICES
+    from shared.seed import Plan, SeedError
+    from shared.seed import seed as run_seed
+    from shared.synthetic.people import CAPACITY
+    from shared.synthetic.vacancies import generate_agencies, generate_employers
+
+    settings = get_settings()
+    if settings.env == "production" and not force:
+        typer.echo(
+            "refusing to seed a production system with synthetic people (LABOURX_ENV=production);"
+            " pass --force if this really is what you want",
+            err=True,
+        )
+        raise typer.Exit(2)
+    registers = {
+        "--people": (people, CAPACITY),
+        "--employers": (employers, len(generate_employers(0))),
+        "--agencies": (agencies, len(generate_agencies())),
+    }
+    for option, (asked, most) in registers.items():
+        if asked > most:
+            raise typer.BadParameter(f"at most {most:,}", param_hint=option)
+    if vacancies and not (employers or agencies):
+        raise typer.BadParameter("need --employers or --agencies", param_hint="--vacancies")
+    dev_url = {name: f"http://127.0.0.1:{spec.dev_port}" for name, spec in SERVICES.items()}
+    plan = Plan(
+        people=people,
+        employers=employers,
+        agencies=agencies,
+        vacancies=vacancies,
+        seed=seed,
+        registry_url=(registry_url or dev_url["registry"]).rstrip("/"),
+        matching_url=(matching_url or dev_url["matching"]).rstrip("/"),
+        concurrency=concurrency,
+    )
+    started = time.monotonic()
+    try:
+        seeder = asyncio.run(run_seed(settings, plan, lambda line: typer.echo(line, err=True)))
+    except SeedError as exc:
+        typer.echo(f"seed stopped: {exc}", err=True)
+        if exc.done:
+            typer.echo("done before it stopped:\n" + "\n".join(exc.done), err=True)
+        raise typer.Exit(1) from exc
+    except KeyboardInterrupt:
+        typer.echo("seed interrupted: run it again to finish; nothing is created twice", err=True)
+        raise typer.Exit(130) from None
+    typer.echo(f"seeded with --seed {seed} in {time.monotonic() - started:.1f} s:")
+    typer.echo("\n".join(seeder.summary()))
 
 
 @schemas_app.command("generate")

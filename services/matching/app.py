@@ -8,8 +8,13 @@ from fastapi import FastAPI
 
 from services.matching.agencies.api import router as agencies_router
 from services.matching.agencies.expiry import expire_licences
+from services.matching.candidates.api import router as candidates_router
 from services.matching.candidates.handlers import HANDLERS as CANDIDATE_HANDLERS
 from services.matching.employers.api import router as employers_router
+from services.matching.ranking.api import router as ranking_router
+from services.matching.recruitment.api import router as recruitment_router
+from services.matching.referrals.api import placements as placements_router
+from services.matching.referrals.api import router as referrals_router
 from services.matching.vacancies.api import router as vacancies_router
 from services.matching.vacancies.expiry import expire_vacancies
 from shared.app import create_app
@@ -25,7 +30,16 @@ from shared.service import ConsumerSpec, PeriodicJob, ServiceSpec
 SPEC = ServiceSpec(
     name="matching",
     package_dir=Path(__file__).parent,
-    routers=[employers_router, agencies_router, vacancies_router],
+    routers=[
+        employers_router,
+        agencies_router,
+        vacancies_router,
+        ranking_router,
+        referrals_router,
+        placements_router,
+        candidates_router,
+        recruitment_router,
+    ],
     consumers=[
         ConsumerSpec(
             group="matching",

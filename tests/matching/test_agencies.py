@@ -572,28 +572,6 @@ async def test_complaints_are_taken_by_officers_and_decided_by_supervisors(
     assert (read["open_complaints"], read["complaints_total"]) == (1, 2)
 
 
-async def test_worker_paid_recruitment_costs_count_against_the_agency(
-    matching_client: httpx.AsyncClient, migrated: Settings
-) -> None:
-    agency = await new_agency(matching_client, migrated)
-    vacancy = await published_overseas(matching_client, migrated, agency)
-    for paid_by in ("worker", "worker", "employer"):
-        await fetchval(
-            migrated,
-            "matching",
-            "INSERT INTO recruitment_costs (id, vacancy_id, agency_id, person_id, item, amount,"
-            " currency, paid_by, recorded_by) VALUES ($1, $2, $3, $4, 'visa', 2000, 'THB', $5,"
-            " 'officer-vt-1') RETURNING id",
-            uuid.uuid4(),
-            uuid.UUID(vacancy["id"]),
-            uuid.UUID(agency["id"]),
-            uuid.uuid4(),
-            paid_by,
-        )
-    read = await matching_client.get(f"/v1/agencies/{agency['id']}", headers=analyst(migrated))
-    assert read.json()["worker_paid_costs"] == 2
-
-
 async def test_a_retried_decision_is_applied_once(
     matching_client: httpx.AsyncClient, migrated: Settings
 ) -> None:

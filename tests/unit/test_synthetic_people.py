@@ -1,4 +1,4 @@
-"""The synthetic Lao people of bench.synthetic: realistic, valid and reproducible."""
+"""The synthetic Lao people of shared.synthetic: realistic, valid and reproducible."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench.synthetic import generate_people, messy_variant, respell
-from bench.synthetic import lao_names as names
-from bench.synthetic.geography import PROVINCES
 from services.registry.people.schemas import PersonCreate
 from shared.reference.disability import Answer, Domain, has_disability
 from shared.reference.ethnicity import ETHNIC_GROUPS
 from shared.reference.isco08 import validate_isco08
+from shared.synthetic import generate_people, messy_variant, respell
+from shared.synthetic import lao_names as names
+from shared.synthetic.geography import PROVINCES
 
 Person = dict[str, Any]
 COUNT = 20_000

@@ -1,4 +1,4 @@
-"""The synthetic job bank of bench.synthetic: reproducible, and every row one the API and the
+"""The synthetic job bank of shared.synthetic: reproducible, and every row one the API and the
 vacancies table would accept."""
 
 from __future__ import annotations
@@ -9,9 +9,6 @@ from typing import Any
 
 import pytest
 
-from bench.synthetic import generate_agencies, generate_employers, generate_vacancies
-from bench.synthetic.geography import PROVINCES
-from bench.synthetic.people import _TAGS
 from services.matching.vacancies.domain import (
     Kind,
     check_ages,
@@ -22,6 +19,9 @@ from services.matching.vacancies.domain import (
     normalise_skills,
 )
 from services.matching.vacancies.schemas import VacancyCreate
+from shared.synthetic import generate_agencies, generate_employers, generate_vacancies
+from shared.synthetic.geography import PROVINCES
+from shared.synthetic.people import _TAGS
 
 Row = dict[str, Any]
 COUNT = 5_000

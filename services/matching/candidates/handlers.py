@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.candidates import service
 from services.matching.candidates.service import Outcome
+from services.matching.recruitment import service as recruitment
 from services.matching.referrals import service as referrals
 from shared.consumer import PoisonEvent
 from shared.consumer.runner import Handler
@@ -102,17 +103,21 @@ async def on_migration_status_changed(
 
 
 async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """The duplicate retires; its referrals and placements follow the survivor."""
+    """The duplicate retires; its referrals, placements, name list entries and costs follow
+    the survivor."""
     merged = _expect(payload, PersonMerged)
     _note(event, await service.merge(session, merged.person_id, merged.survivor_id))
     await referrals.repoint_merged_person(session, merged.person_id, merged.survivor_id)
+    await recruitment.repoint_merged_person(session, merged.person_id, merged.survivor_id)
 
 
 async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """The person leaves the read model; referrals keep no free text about them."""
+    """The person leaves the read model; referrals and recruitment records keep no free text
+    about them."""
     erased = _expect(payload, PersonErased)
     _note(event, await service.erase(session, erased.person_id))
     await referrals.forget_person(session, erased.person_id)
+    await recruitment.forget_person(session, erased.person_id)
 
 
 async def on_orientation_completed(

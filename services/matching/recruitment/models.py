@@ -16,7 +16,6 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
-    UniqueConstraint,
     func,
     text,
 )
@@ -30,7 +29,16 @@ class NameListEntry(Base):
 
     __tablename__ = "name_list_entries"
     __table_args__ = (
-        UniqueConstraint("vacancy_id", "person_id", name="uq_name_list_entries_vacancy_person"),
+        # One selected entry per person and vacancy; withdrawn ones stay as history, and a
+        # withdrawn worker may be selected again.
+        Index(
+            "uq_name_list_entries_selected",
+            "vacancy_id",
+            "person_id",
+            unique=True,
+            postgresql_where=text("status = 'selected'"),
+        ),
+        Index("ix_name_list_entries_vacancy", "vacancy_id", "submitted_at"),
         CheckConstraint("status IN ('selected', 'withdrawn')", name="status"),
     )
 
@@ -43,6 +51,9 @@ class NameListEntry(Base):
     submitted_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    withdrawn_by: Mapped[str | None] = mapped_column(String(100))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class RecruitmentCost(Base):

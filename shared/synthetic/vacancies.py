@@ -6,7 +6,7 @@ the table's rules: a domestic one names its employer, an overseas one its agency
 destination, and nothing is charged to the worker (the Employer Pays Principle).
 
 About three quarters are domestic jobs: the employer sits in a province weighted like the
-people of bench.synthetic.people, and the occupations are the same ISCO-08 unit groups, weighted
+people of shared.synthetic.people, and the occupations are the same ISCO-08 unit groups, weighted
 the way employers ask for them (factories, building sites, hotels and shops well ahead of farm
 work, which is mostly family work and seldom advertised). The rest are demand letters from
 abroad, mostly Thailand under the MOU, then Malaysia, the Republic of Korea and Japan, each
@@ -24,8 +24,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bench.synthetic.geography import PROVINCES
-from bench.synthetic.people import _TAGS, REFERENCE_DAY, _Pick, _table
+from shared.synthetic.geography import PROVINCES
+from shared.synthetic.people import _TAGS, REFERENCE_DAY, _Pick, _table
 
 OVERSEAS_SHARE = 0.25
 
@@ -57,7 +57,7 @@ _SECTOR_NAMES = {
 # Employers per province and section, before weighting by population (each gets at least one).
 _EMPLOYERS_PER_SECTION = 20
 
-# What domestic employers advertise: weight per unit group (of bench.synthetic.people's table).
+# What domestic employers advertise: weight per unit group (of shared.synthetic.people's table).
 _DOMESTIC_DEMAND: Mapping[str, float] = {
     "9211": 2, "6111": 1, "6121": 0.5, "6221": 0.3, "9214": 0.5,
     "9312": 4, "9313": 6, "7112": 4, "7115": 3, "7212": 3, "7231": 3, "7411": 3,

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from bench.synthetic.geography import PROVINCES, VILLAGE_HEADS, VILLAGE_TAILS, Province
-from bench.synthetic.lao_names import (
+from shared.synthetic.geography import PROVINCES, VILLAGE_HEADS, VILLAGE_TAILS, Province
+from shared.synthetic.lao_names import (
     FAMILY,
     FEMALE_GIVEN,
     HMONG_FAMILY,

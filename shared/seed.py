@@ -1,0 +1,593 @@
+"""`labourx seed`: fill a running system with synthetic agencies, employers, vacancies and people
+through its own HTTP APIs, so that every rule, event and read model treats them as real data.
+
+Every POST carries an Idempotency-Key made of the seed and the item's index: a re-run with the
+same --seed (after a dropped link, or on purpose) gets the first run's answers and creates
+nothing twice; more people with the same seed adds the difference. Agencies and employers
+are one national register whatever the seed: one already registered (same code or registration
+number) is used as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+
+import httpx
+
+from shared import clock
+from shared.auth import mint_token
+from shared.settings import Settings
+from shared.synthetic import (
+    generate_agencies,
+    generate_employers,
+    generate_people,
+    generate_vacancies,
+)
+from shared.synthetic.geography import PROVINCES
+
+T = TypeVar("T")
+Item = tuple[int, dict[str, Any]]  # the generator's index of an item, and the item
+
+SUBJECT = "labourx-seed"  # the officer every seeded record names as its author
+ATTEMPTS = 5  # a dropped connection or a gateway error is retried, with the same key
+RETRIED_STATUSES = frozenset({502, 503, 504})
+TIMEOUT_S = 60.0
+PROGRESS_EVERY_S = 10.0
+
+# Shares, drawn per item from the seed and the item's index.
+CONSENT_GIVEN, CONSENT_REFUSED = 0.85, 0.05  # the others have not decided yet
+MIGRANT_SHARE = 0.5  # of the adults willing to work abroad: an MRC opens a migration record
+MIGRANT_WITH_AGENCY = 0.6
+PUBLISHED_SHARE = 0.9  # the others stay drafts, waiting for an officer
+DRAWS_PER_VACANCY = 200  # generated rows read per vacancy wanted before giving up
+
+VACANCY_FIELDS = (
+    "kind", "title", "description", "isco08", "employer_id", "province_code", "district",
+    "agency_id", "destination_country", "foreign_employer", "demand_letter_ref", "channel",
+    "required_skills", "min_isced", "min_experience_years", "languages", "min_age", "max_age",
+    "positions", "wage_amount", "wage_currency", "wage_period", "contract_months", "starts_on",
+    "closes_on", "worker_fees",
+)  # fmt: skip
+EMPLOYER_FIELDS = ("name", "registration_number", "isic_section", "province_code", "district")
+_CAPITAL_DISTRICT = {p.code: p.districts[0] for p in PROVINCES}
+_DUPLICATE = frozenset({"probable-duplicate", "duplicate-document"})
+
+
+class SeedError(Exception):
+    """The seed cannot go on: an API is unreachable or answered what it should not."""
+
+    done: list[str] = []  # the summary of what the run did before it stopped
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to seed, and where."""
+
+    people: int
+    employers: int
+    agencies: int
+    vacancies: int
+    seed: int
+    registry_url: str
+    matching_url: str
+    concurrency: int
+
+
+# -- what to seed (pure) ----------------------------------------------------------------------
+
+
+def agencies_in_order() -> list[dict[str, Any]]:
+    """The synthetic register of licensed agencies, each next one adding the most destinations,
+    so that the first two already recruit for every country demand letters come from."""
+    left, ordered, covered = generate_agencies(), [], set[str]()
+    while left:
+        best = max(left, key=lambda a: len(set(a["destinations"]) - covered))
+        left.remove(best)
+        ordered.append(best)
+        covered |= set(best["destinations"])
+    return ordered
+
+
+def employers_in_order(seed: int) -> list[dict[str, Any]]:
+    """The synthetic register of employers in the seed's order: shuffled (so more where more
+    people live), then one ISIC section after the other, so that a dozen span every section."""
+    register = generate_employers(0)
+    random.Random(f"employers:{seed}").shuffle(register)
+    by_section: dict[str, list[dict[str, Any]]] = {}
+    for employer in register:
+        by_section.setdefault(employer["isic_section"], []).append(employer)
+    ranked = [(rank, s, e) for s, group in by_section.items() for rank, e in enumerate(group)]
+    return [employer for _, _, employer in sorted(ranked, key=lambda r: (r[0], r[1]))]
+
+
+def vacancy_rows(
+    n: int, seed: int, today: date, employers: list[dict[str, Any]], agencies: list[dict[str, Any]]
+) -> Iterator[Item]:
+    """Up to `n` generated vacancies that the given employers and agencies can offer: jobs of an
+    ISIC section none of the employers is in, or abroad where no agency may recruit, are left
+    out. Employers and agencies are records as the API returns them."""
+    by_section: dict[str, list[dict[str, Any]]] = {}
+    for employer in employers:
+        by_section.setdefault(employer["isic_section"], []).append(employer)
+    # Where the generator finds no employer it takes one of the capital's: stand-ins fill that
+    # gap, and their jobs go to an employer of the same section elsewhere.
+    stand_ins = {
+        f"stand-in-{section}": section
+        for section in {e["isic_section"] for e in generate_employers(0)}
+        if not any(e["province_code"] == "LA-VT" for e in by_section.get(section, []))
+    }
+    countries = {c for a in generate_agencies() for c in a["destinations"]}
+    unlicensed = countries.difference(*(a["destinations"] for a in agencies))
+    rows = generate_vacancies(
+        DRAWS_PER_VACANCY * n,
+        seed,
+        today=today,
+        employers=employers + [_stand_in(key, section) for key, section in stand_ins.items()],
+        agencies=agencies + ([{"id": None, "destinations": unlicensed}] if unlicensed else []),
+    )
+    wanted = n
+    for index, row in enumerate(rows):
+        if not wanted:
+            return
+        if row["kind"] == "overseas" and row["agency_id"] is None:
+            continue
+        if row["employer_id"] in stand_ins:
+            candidates = by_section.get(stand_ins[row["employer_id"]])
+            if not candidates:
+                continue
+            employer = candidates[index % len(candidates)]
+            row |= {k: employer[k] for k in ("province_code", "district")}
+            row["employer_id"] = employer["id"]
+        if row["kind"] == "domestic" and not row["district"]:
+            row["district"] = _CAPITAL_DISTRICT[row["province_code"]]
+        wanted -= 1
+        yield index, row
+
+
+def _stand_in(key: str, section: str) -> dict[str, Any]:
+    """An employer that is none, standing where the generator looks last (the capital)."""
+    return {
+        "id": key,
+        "isic_section": section,
+        "province_code": "LA-VT",
+        "district": None,
+        "office_code": None,
+    }
+
+
+def _active(agency: dict[str, Any]) -> bool:
+    return bool(agency["status"] == "active")
+
+
+def _first_of_next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _age(born: str, today: date) -> int:
+    birth = date.fromisoformat(born)
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+# -- HTTP -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+    fresh: bool  # written by this run, not the replay of an earlier run's answer
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 300
+
+    @property
+    def problem(self) -> str | None:
+        """The problem type's last segment (`probable-duplicate`) of an error answer."""
+        if self.ok or not isinstance(self.body, dict):
+            return None
+        return str(self.body.get("type", "")).rsplit("/", 1)[-1]
+
+
+def _json(value: Any) -> Any:
+    """UUIDs, dates and decimals as the API reads them."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def _explain(method: str, url: str, response: httpx.Response) -> str:
+    body = _body(response)
+    shown = json.dumps(body, indent=2, ensure_ascii=False) if isinstance(body, dict) else body
+    hint = (
+        "\n(the seed signs its tokens with LABOURX_JWT_SECRET, which must be the APIs' secret)"
+        if response.status_code == 401
+        else ""
+    )
+    return f"{method} {url} answered {response.status_code}:\n{shown}{hint}"
+
+
+async def _each(items: Iterable[T], work: Callable[[T], Awaitable[None]], workers: int) -> None:
+    """Run `work` on every item, `workers` at a time; the first error stops them all."""
+    iterator = iter(items)
+
+    async def worker() -> None:
+        for item in iterator:
+            await work(item)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(workers):
+                group.create_task(worker())
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+
+
+@dataclass
+class Phase:
+    """One kind of record: how many are wanted, what became of them, how long it took."""
+
+    name: str
+    wanted: int
+    counts: Counter[str] = field(default_factory=Counter)
+    started: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def done(self) -> int:
+        return self.counts["created"] + self.counts["existing"] + self.counts["skipped"]
+
+    def tally(self, answer: Answer) -> None:
+        self.counts["created" if answer.fresh and answer.ok else "existing"] += 1
+
+
+class Seeder:
+    """One seed run: its tokens and client, the offices and job bank found, and the counts."""
+
+    def __init__(
+        self, settings: Settings, plan: Plan, client: httpx.AsyncClient, say: Callable[[str], None]
+    ) -> None:
+        self.settings, self.plan, self.client, self.say = settings, plan, client, say
+        self.today = clock.today()
+        self.phases = {
+            "agencies": Phase("agencies", plan.agencies),
+            "employers": Phase("employers", plan.employers),
+            "vacancies": Phase("vacancies", plan.vacancies),
+            "people": Phase("people", plan.people),
+        }
+        self.offices: dict[str, str] = {}  # office code → province
+        self.esc: dict[str, str] = {}  # province → the code of its ESC
+        self.mrc: dict[str, str] = {}  # province → the code of its MRC
+        # By index: the order (hence the vacancies drawn for them) must not depend on timing.
+        self.agencies: dict[int, dict[str, Any]] = {}
+        self.employers: dict[int, dict[str, Any]] = {}
+        self._tokens: dict[tuple[str, str | None], dict[str, str]] = {}
+
+    def _auth(self, role: str, office: str | None = None) -> dict[str, str]:
+        """The seed's officer at `office` (of national scope without one)."""
+        if (role, office) not in self._tokens:
+            token = mint_token(
+                self.settings,
+                subject=SUBJECT,
+                roles=[role],
+                office=office,
+                province=self.offices.get(office or ""),
+                national=office is None,
+                ttl_s=24 * 3600,
+            )
+            self._tokens[role, office] = {"Authorization": f"Bearer {token}"}
+        return self._tokens[role, office]
+
+    def _key(self, *parts: object) -> str:
+        return ":".join(map(str, (SUBJECT, self.plan.seed, *parts)))
+
+    async def _send(
+        self, method: str, url: str, headers: dict[str, str], **kwargs: Any
+    ) -> tuple[httpx.Response, int]:
+        """The response, and how many times the request was retried to get it."""
+        for attempt in range(ATTEMPTS):
+            try:
+                response = await self.client.request(method, url, headers=headers, **kwargs)
+            except httpx.TransportError as exc:
+                if attempt + 1 == ATTEMPTS:
+                    raise SeedError(_unreachable(url, exc)) from exc
+            else:
+                if response.status_code not in RETRIED_STATUSES or attempt + 1 == ATTEMPTS:
+                    return response, attempt
+            await asyncio.sleep(0.2 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    async def post(
+        self,
+        url: str,
+        body: dict[str, Any],
+        headers: dict[str, str],
+        key: str,
+        allowed: Iterable[str] = (),
+    ) -> Answer:
+        """POST with an Idempotency-Key. Error answers other than the `allowed` problem types
+        stop the seed; so does none, except a key an earlier run used for other terms."""
+        response, retries = await self._send(
+            "POST", url, headers | {"Idempotency-Key": key}, json=_json(body)
+        )
+        # A replay after a retry of this run answers this run's own write.
+        replayed = response.headers.get("Idempotent-Replayed") == "true" and not retries
+        answer = Answer(response.status_code, _body(response), fresh=not replayed)
+        if answer.ok or answer.problem in {*allowed, "idempotency-key-reused"}:
+            return answer
+        raise SeedError(_explain("POST", url, response))
+
+    async def pages(self, url: str, headers: dict[str, str], **filters: str) -> list[Any]:
+        """Every item of a cursor-paged list."""
+        items: list[Any] = []
+        params = {**filters, "limit": "200"}
+        while True:
+            response, _ = await self._send("GET", url, headers, params=params)
+            if not response.is_success:
+                raise SeedError(_explain("GET", url, response))
+            page = response.json()
+            items += page["items"]
+            if not page.get("next_cursor"):
+                return items
+            params["cursor"] = page["next_cursor"]
+
+    # -- the run ------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        plan = self.plan
+        for base in (plan.registry_url, plan.matching_url):
+            try:
+                response = await self.client.get(f"{base}/healthz")
+            except httpx.TransportError as exc:
+                raise SeedError(_unreachable(base, exc)) from exc
+            if not response.is_success:
+                raise SeedError(_explain("GET", f"{base}/healthz", response))
+        for office in await self.pages(f"{plan.registry_url}/v1/offices", self._auth("admin")):
+            if office["active"]:
+                self.offices[office["code"]] = office["province_code"]
+                by_province = self.esc if office["kind"] == "esc" else self.mrc
+                by_province.setdefault(office["province_code"], office["code"])
+        progress = asyncio.create_task(self._report_progress())
+        try:
+            agencies = enumerate(agencies_in_order()[: plan.agencies])
+            await self._phase("agencies", agencies, self._agency)
+            employers = enumerate(employers_in_order(plan.seed)[: plan.employers])
+            await self._phase("employers", employers, self._employer)
+            vacancies = vacancy_rows(
+                plan.vacancies,
+                plan.seed,
+                _first_of_next_month(self.today),  # the same terms, hence keys, all month
+                [self.employers[i] for i in sorted(self.employers)],
+                [self.agencies[i] for i in sorted(self.agencies) if _active(self.agencies[i])],
+            )
+            await self._phase("vacancies", vacancies, self._vacancy)
+            people = enumerate(generate_people(plan.people, plan.seed))
+            await self._phase("people", people, self._person)
+        finally:
+            progress.cancel()
+
+    async def _phase(
+        self, name: str, items: Iterable[Item], work: Callable[[Item], Awaitable[None]]
+    ) -> None:
+        phase = self.phases[name]
+        if phase.wanted:
+            phase.started = time.monotonic()
+            await _each(items, work, self.plan.concurrency)
+            phase.seconds = time.monotonic() - phase.started
+
+    async def _report_progress(self) -> None:
+        while True:
+            await asyncio.sleep(PROGRESS_EVERY_S)
+            for p in self.phases.values():
+                if p.started and not p.seconds:
+                    rate = p.done / (time.monotonic() - p.started)
+                    self.say(f"{p.name}: {p.done:,} of {p.wanted:,} ({rate:,.0f}/s)")
+
+    # -- agencies and employers: one register for every seed -----------------------------
+
+    async def _agency(self, item: Item) -> None:
+        index, agency = item
+        issued = date(self.today.year - 1 - index % 3, index % 12 + 1, 1)
+        body = {k: v for k, v in agency.items() if k != "id"} | {
+            "licence_issued_on": issued,
+            "licence_expires_on": issued.replace(year=issued.year + 5),
+        }
+        # The licence dates follow the year, so the year goes in the key.
+        key = self._key("agency", index, self.today.year)
+        url, admin = f"{self.plan.matching_url}/v1/agencies", self._auth("admin")
+        answer = await self.post(url, body, admin, key, ["duplicate-agency"])
+        record = await self._registered(url, admin, answer, "agencies")
+        if record["code"] == agency["code"]:
+            self.agencies[index] = record
+        else:  # its licence number belongs to another agency: not ours to use
+            self.phases["agencies"].counts["skipped"] += 1
+
+    async def _employer(self, item: Item) -> None:
+        index, employer = item
+        url = f"{self.plan.matching_url}/v1/employers"
+        staff = self._auth("esc_staff", self.esc.get(employer["province_code"]))
+        body = {k: employer[k] for k in EMPLOYER_FIELDS}
+        key = self._key("employer", index)
+        answer = await self.post(url, body, staff, key, ["duplicate-registration-number"])
+        self.employers[index] = await self._registered(url, staff, answer, "employers")
+
+    async def _registered(
+        self, url: str, headers: dict[str, str], answer: Answer, phase: str
+    ) -> dict[str, Any]:
+        """The record created, or the one already registered under the same code or number
+        (by an earlier seed, or by hand) that a 409 names."""
+        if answer.ok:
+            self.phases[phase].tally(answer)
+            return dict(answer.body)
+        existing = answer.body.get("existing_id")
+        if existing is None:
+            raise SeedError(f"POST {url} answered {json.dumps(answer.body, ensure_ascii=False)}")
+        response, _ = await self._send("GET", f"{url}/{existing}", headers)
+        if not response.is_success:
+            raise SeedError(_explain("GET", f"{url}/{existing}", response))
+        self.phases[phase].counts["existing"] += 1
+        return dict(response.json())
+
+    # -- vacancies ------------------------------------------------------------------------
+
+    async def _vacancy(self, item: Item) -> None:
+        index, row = item
+        phase = self.phases["vacancies"]
+        url = f"{self.plan.matching_url}/v1/vacancies"
+        staff = self._auth("esc_staff", self.esc.get(row["province_code"]))
+        body = {k: row[k] for k in VACANCY_FIELDS if row[k] is not None}
+        # An agency suspended by its supervisors meanwhile may not recruit: left out.
+        answer = await self.post(
+            url, body, staff, self._key("vacancy", index), ["agency-not-eligible"]
+        )
+        if answer.problem == "agency-not-eligible":
+            phase.counts["skipped"] += 1
+            return
+        phase.tally(answer)
+        if not answer.ok:
+            return  # created by a run of another month, with that month's dates
+        phase.counts[row["kind"]] += answer.fresh
+        if random.Random(self._key("publish", index)).random() >= PUBLISHED_SHARE:
+            phase.counts["draft"] += answer.fresh
+            return
+        published = await self.post(
+            f"{url}/{answer.body['id']}/status",
+            {"status": "published"},
+            staff,
+            self._key("vacancy", index, "publish"),
+            ["invalid-transition", "agency-not-eligible"],  # closed or paused meanwhile
+        )
+        phase.counts["published" if published.ok else "draft"] += published.fresh
+
+    # -- people ---------------------------------------------------------------------------
+
+    async def _person(self, item: Item) -> None:
+        index, body = item
+        phase = self.phases["people"]
+        draw = random.Random(self._key("person", index)).random
+        wish = body["jobseeker"]
+        migrant = (
+            wish["willing_to_work_abroad"]
+            and bool(wish["abroad_countries"])
+            and _age(body["date_of_birth"], self.today) >= self.settings.registry_min_age_migrant
+            and draw() < MIGRANT_SHARE
+        )
+        province = body["province_code"]
+        office = (self.mrc.get(province) if migrant else None) or self.esc.get(province)
+        staff = self._auth("mrc_staff" if office in self.mrc.values() else "esc_staff", office)
+        url = f"{self.plan.registry_url}/v1/jobseekers"
+        answer = await self.post(url, body, staff, self._key("person", index), _DUPLICATE)
+        if answer.problem in _DUPLICATE:
+            # The officer looked at the candidates: a relative, not the same person. A re-run
+            # lands here too (the person is their own duplicate) and gets the first answer.
+            body = body | {"confirm_not_duplicate": True}
+            key = self._key("person", index, "confirmed")
+            answer = await self.post(url, body, staff, key, _DUPLICATE)
+            if answer.problem == "duplicate-document":  # a person of another seed holds it
+                phase.counts["skipped"] += 1
+                return
+            phase.counts["confirmed"] += answer.ok and answer.fresh
+        phase.tally(answer)
+        if not answer.ok:
+            return
+        person = answer.body["id"]
+        if (consent := draw()) < CONSENT_GIVEN + CONSENT_REFUSED:
+            status = "given" if consent < CONSENT_GIVEN else "refused"
+            method = "signed" if draw() < 0.7 else "thumbprint" if draw() < 0.7 else "verbal"
+            decision = {"purpose": "job_matching", "status": status, "method": method}
+            if method != "signed":
+                decision["witness_name"] = f"Duty officer, {office or 'registry'}"
+            url = f"{self.plan.registry_url}/v1/people/{person}/consents"
+            recorded = await self.post(url, decision, staff, self._key("consent", index))
+            phase.counts[f"consent {status}"] += recorded.ok and recorded.fresh
+        if migrant:
+            await self._migration(index, person, body, staff, draw)
+
+    async def _migration(
+        self,
+        index: int,
+        person: str,
+        body: dict[str, Any],
+        staff: dict[str, str],
+        draw: Callable[[], float],
+    ) -> None:
+        """A prospective migration record to the first country the person would go to."""
+        country = body["jobseeker"]["abroad_countries"][0]
+        record: dict[str, Any] = {
+            "destination_country": country,
+            "channel": "mou" if country == "TH" else "other_regular",
+        }
+        agencies = [
+            a["code"] for a in self.agencies.values() if _active(a) and country in a["destinations"]
+        ]
+        if agencies and draw() < MIGRANT_WITH_AGENCY:
+            record["agency_code"] = agencies[int(draw() * len(agencies))]
+        for document in body["documents"]:
+            if document["kind"] == "passport" and document["expires_on"] > str(self.today):
+                record["passport_number"] = document["number"]
+                record["passport_expires_on"] = document["expires_on"]
+        url = f"{self.plan.registry_url}/v1/people/{person}/migrations"
+        # 409: a record is open already (opened by hand since the first run).
+        opened = await self.post(url, record, staff, self._key("migration", index), ["conflict"])
+        self.phases["people"].counts["migration records"] += opened.ok and opened.fresh
+
+    def summary(self) -> list[str]:
+        """A line per kind of record: created (with what this run did to them), found already
+        there, left out, and how fast."""
+        lines = []
+        for p in self.phases.values():
+            if not p.started:
+                continue
+            c = p.counts
+            details = {
+                "vacancies": f"{c['overseas']:,} overseas; {c['published']:,} published, "
+                f"{c['draft']:,} left as drafts",
+                "people": f"{c['confirmed']:,} confirmed as not duplicates; job matching "
+                f"consent {c['consent given']:,} given, {c['consent refused']:,} refused; "
+                f"{c['migration records']:,} migration records",
+            }.get(p.name)
+            line = f"  {p.name:<10} {c['created']:>7,} created"
+            if details and c["created"]:
+                line += f" ({details})"
+            if c["existing"]:
+                line += f"; {c['existing']:,} already there"
+            if c["skipped"]:
+                line += f"; {c['skipped']:,} skipped"
+            if p.seconds and p.done < p.wanted:
+                line += "; no more fit the employers' sections and agencies' destinations"
+            seconds = p.seconds or time.monotonic() - p.started
+            lines.append(f"{line}; {seconds:.1f} s, {p.done / seconds:,.0f}/s")
+        return lines
+
+
+def _unreachable(url: str, exc: Exception) -> str:
+    return (
+        f"cannot reach {url} ({type(exc).__name__}: {exc}); is the system running "
+        "(`make run`), and are --registry-url and --matching-url right?"
+    )
+
+
+async def seed(settings: Settings, plan: Plan, say: Callable[[str], None]) -> Seeder:
+    """Seed what `plan` asks for; the returned Seeder holds the counts for `summary()`."""
+    limits = httpx.Limits(max_connections=plan.concurrency)
+    async with httpx.AsyncClient(timeout=TIMEOUT_S, limits=limits) as client:
+        seeder = Seeder(settings, plan, client, say)
+        try:
+            await seeder.run()
+        except SeedError as exc:
+            exc.done = seeder.summary()
+            raise
+        return seeder
