@@ -78,8 +78,8 @@ CANDIDATE_COLUMNS = (
     "district", "office_code", "isced_level", "skills", "languages", "experience",
     "desired_occupations", "preferred_provinces", "willing_abroad", "abroad_countries",
     "match_keys", "jobseeker_status", "migration_status", "consent_job_matching",
-    "consent_expires_on", "consent_recorded_at", "passport_expires_on", "eligible",
-    "record_status", "record_version", "updated_at",
+    "consent_expires_on", "consent_recorded_at", "passport_expires_on", "oriented_countries",
+    "eligible", "record_status", "record_version", "updated_at",
 )  # fmt: skip
 ORIENTATION_COLUMNS = (
     "person_id", "destination_country", "certificate_number", "completed_on", "valid_until",
@@ -180,9 +180,6 @@ def _candidate(
         "record_version": 1,
         "updated_at": registered_at,
     }
-    # The read model's own derivations (candidates/service.py `_refresh`).
-    row["match_keys"] = candidates.match_keys(row)
-    row["eligible"] = candidates.is_eligible(row)
     orientation = None
     if willing and rng.random() < 0.10:
         completed = today - timedelta(days=rng.randrange(400))
@@ -194,6 +191,10 @@ def _candidate(
             completed + timedelta(days=365),
             registered_at,
         )
+    row["oriented_countries"] = [orientation[1]] if orientation else []
+    # The read model's own derivations (candidates/service.py `_refresh`).
+    row["match_keys"] = candidates.match_keys(row)
+    row["eligible"] = candidates.is_eligible(row)
     return row, orientation
 
 

@@ -282,14 +282,14 @@ def render(results: dict[str, Any]) -> str:
             "quiet machine"
         )
     header.append("")
-    figures = _format([("figure", "labourx", "reference", "ratio"), *_rows(results)])
+    rows, targets = _rows(results), checks(results)
+    if not rows and not targets:  # only figures that print their own tables were run
+        return "\n".join(header)
+    figures = _format([("figure", "labourx", "reference", "ratio"), *rows])
     verdicts = _format(
         [
             ("target", "measured", "wanted", "result"),
-            *[
-                (c.figure, _n(c.measured), c.target, "PASS" if c.met else "MISS")
-                for c in checks(results)
-            ],
+            *[(c.figure, _n(c.measured), c.target, "PASS" if c.met else "MISS") for c in targets],
         ]
     )
     return "\n".join([*header, figures, "", verdicts])

@@ -169,6 +169,7 @@ async def test_a_registered_jobseeker_who_consents_becomes_an_eligible_candidate
         preferred_provinces=["LA-CH"],
         willing_abroad=True,
         abroad_countries=["TH"],
+        languages=["lo", "th"],
     )
 
 
@@ -425,15 +426,19 @@ async def test_an_orientation_completed_is_kept_until_its_certificate_is_withdra
     older = orientation(person_id, "PDO-O-1", recorded_at=NOW - timedelta(days=30))
     await send(event_producer, migrated, older)
     kept = await orientations(migrated, person_id)
+    keys_kept = (await row(migrated, person_id) or {})["match_keys"]
     await send(event_producer, migrated, withdrawn(person_id, "PDO-O-1"))
     after_other = await orientations(migrated, person_id)
     await send(event_producer, migrated, withdrawn(person_id, "PDO-O-2"))
     after_own = await orientations(migrated, person_id)
+    keys_after = (await row(migrated, person_id) or {})["match_keys"]
 
     assert kept["TH"]["certificate_number"] == "PDO-O-2"
     assert kept["TH"]["valid_until"] == date(2027, 1, 31)
     assert after_other["TH"]["certificate_number"] == "PDO-O-2"  # another certificate's voiding
     assert after_own == {}
+    # Ranking searches people oriented for the destination first, by this key.
+    assert "r:TH" in keys_kept and "r:TH" not in keys_after
 
 
 async def test_an_orientation_of_a_person_matching_does_not_hold_is_ignored(

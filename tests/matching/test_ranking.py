@@ -154,8 +154,58 @@ async def test_the_ranked_list_is_the_top_of_a_full_scan(
             ],
             jobseeker=looking(),
         )
-    answer = await ranked(matching_client, migrated, vacancy["id"], limit=15)
-    engine = create_engine(migrated, "matching")
+    await same_as_full_scan(matching_client, migrated, vacancy)
+
+
+async def test_an_overseas_ranking_split_by_orientation_and_language_is_a_full_scans_top(
+    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    """Korean speakers and people oriented for Korea are searched first; the list must still
+    be what scoring everyone gives."""
+    agency = await new_agency(matching_client, migrated)
+    vacancy = await published_overseas(
+        matching_client, migrated, agency, isco08="6111", destination_country="KR",
+        languages=["ko"], required_skills=["rice farming"],
+    )  # fmt: skip
+    for n in range(8):
+        person = await candidate(
+            event_producer,
+            migrated,
+            skills=["rice farming"] if n % 2 else [],
+            languages=[{"code": "ko", "proficiency": "basic"}] if n % 3 == 0 else [],
+            experience=[{"isco08": ("6111", "6112", "6121")[n % 3], "years": 2}],
+            jobseeker=looking(willing_to_work_abroad=True, abroad_countries=["KR"][: n % 2]),
+        )
+        if n % 4 == 1:
+            await send(event_producer, migrated, orientation(person, "KR"))
+
+    answer = await same_as_full_scan(matching_client, migrated, vacancy)
+
+    assert answer["search"]["groups_searched"] >= 1
+
+
+def orientation(person: uuid.UUID, country: str) -> OrientationCompleted:
+    return OrientationCompleted(
+        person_id=person,
+        certificate_number=f"PDO-{uuid.uuid4().hex[:8]}",
+        destination_country=country,
+        completed_on=TODAY,
+        valid_until=TODAY + timedelta(days=365),
+        recorded_at=datetime.now(UTC),
+    )
+
+
+async def same_as_full_scan(
+    client: httpx.AsyncClient, settings: Settings, vacancy: dict[str, Any]
+) -> dict[str, Any]:
+    """The API's top 15 for the vacancy, checked against scoring every candidate at once."""
+    answer = await client.get(
+        f"/v1/vacancies/{vacancy['id']}/candidates",
+        params={"limit": 15},
+        headers=national(settings),
+    )
+    assert answer.status_code == 200, answer.text
+    engine = create_engine(settings, "matching")
     try:
         async with session_factory(engine)() as session:
             row = await session.get(Vacancy, uuid.UUID(vacancy["id"]))
@@ -165,10 +215,12 @@ async def test_the_ranked_list_is_the_top_of_a_full_scan(
     finally:
         await engine.dispose()
 
-    assert len(answer["items"]) == len(full) > 0
-    assert [(i["person_id"], i["score"]) for i in answer["items"]] == [
+    items = answer.json()["items"]
+    assert len(items) == len(full) > 0
+    assert [(i["person_id"], i["score"]) for i in items] == [
         (str(r["person_id"]), round(float(r["score"]), 2)) for r in full
     ]
+    return dict(answer.json())
 
 
 async def test_changing_sex_ethnicity_or_disability_changes_no_result(
@@ -326,18 +378,7 @@ async def test_overseas_candidates_are_ranked_on_orientation_and_passport_readin
         experience=[{"isco08": "7413", "years": 2}],
         jobseeker=looking(),
     )
-    await send(
-        event_producer,
-        migrated,
-        OrientationCompleted(
-            person_id=ready,
-            certificate_number=f"PDO-{uuid.uuid4().hex[:8]}",
-            destination_country="KR",
-            completed_on=TODAY,
-            valid_until=TODAY + timedelta(days=365),
-            recorded_at=datetime.now(UTC),
-        ),
-    )
+    await send(event_producer, migrated, orientation(ready, "KR"))
 
     response = await matching_client.get(
         f"/v1/vacancies/{vacancy['id']}/candidates",

@@ -19,6 +19,7 @@ from services.matching.ranking.domain import (
     OTHER_COUNTRY,
     SHARED_LEVEL,
     WOULD_MOVE_THERE,
+    Cell,
     Criterion,
     enough,
     search_plan,
@@ -108,6 +109,55 @@ def test_no_overseas_candidate_scores_above_the_bound_of_its_cell(
     plan = search_plan(domestic=False, overseas=True)
     [cell] = [c for c in plan if (c.level, c.nearby) == (level, nearby)]
     assert total(values, weights_for(True)) <= cell.bound + 1e-9
+
+
+@given(
+    level=st.sampled_from([4, 3, 2, 1, 0]),
+    location=st.sampled_from([NAMED_COUNTRY, ANY_COUNTRY, OTHER_COUNTRY]),
+    oriented=st.booleans(),
+    passport=st.booleans(),
+    asked=st.integers(min_value=1, max_value=3),
+    spoken=st.integers(min_value=0, max_value=3),
+    rest=st.tuples(_values, _values, _values),
+)
+def test_splitting_by_orientation_and_language_keeps_every_candidate_under_its_bound(
+    level: int,
+    location: float,
+    oriented: bool,
+    passport: bool,
+    asked: int,
+    spoken: int,
+    rest: tuple[float, ...],
+) -> None:
+    """Without an orientation a row loses its half of readiness; without one of the job's
+    languages at least that language's share: the lower bounds of the split cells hold."""
+    spoken = min(spoken, asked)
+    languages = ["ko", "ja", "en"][:asked]
+    values = dict(
+        zip([Criterion.SKILLS, Criterion.EDUCATION, Criterion.EXPERIENCE], rest, strict=True)
+    )
+    values |= {
+        Criterion.OCCUPATION: EXPERIENCED_UNIT if level == 4 else SHARED_LEVEL[level],
+        Criterion.LOCATION: location,
+        Criterion.READINESS: 0.5 * oriented + 0.5 * passport,
+        Criterion.LANGUAGES: spoken / asked,
+    }
+    plan = search_plan(domestic=False, overseas=True, readiness=True, languages=languages)
+    [cell] = [
+        c
+        for c in plan
+        if (c.level, c.nearby, c.oriented, c.speaking)
+        == (level, location != OTHER_COUNTRY, oriented, spoken == asked)
+    ]
+    assert total(values, weights_for(True)) <= cell.bound + 1e-9
+    assert len(plan) == 40 and plan[-1] == Cell(0, False, plan[-1].bound)
+
+
+def test_no_language_split_when_the_job_asks_for_lao() -> None:
+    """Everyone speaks Lao: a cell of its speakers would be the whole cell again."""
+    assert len(search_plan(languages=["lo", "th"])) == 10
+    assert len(search_plan(languages=["th"])) == 20
+    assert len(search_plan(domestic=False, overseas=True, readiness=True)) == 20
 
 
 def test_the_search_stops_only_with_enough_rows_at_or_above_the_next_bound() -> None:

@@ -203,6 +203,8 @@ def match_keys(candidate: Mapping[str, Any] | object) -> list[str]:
         preferred_provinces=get("preferred_provinces") or [],
         willing_abroad=bool(get("willing_abroad")),
         abroad_countries=get("abroad_countries") or [],
+        oriented_countries=get("oriented_countries") or [],
+        languages=get("languages") or [],
     )
 
 

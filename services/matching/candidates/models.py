@@ -67,6 +67,8 @@ class Candidate(Base):
     consent_expires_on: Mapped[date | None] = mapped_column(Date)
     consent_recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     passport_expires_on: Mapped[date | None] = mapped_column(Date)
+    # Destinations of the orientations in candidate_orientations, copied for retrieval keys.
+    oriented_countries: Mapped[list[str]] = mapped_column(ARRAY(String(2)), server_default="{}")
     # Whether the person can be matched at all apart from dates (age, consent expiry, passport):
     # consent in force, an open record, a jobseeker status that is looking, not abroad.
     eligible: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))

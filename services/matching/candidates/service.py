@@ -58,6 +58,18 @@ def _refresh(candidate: Candidate) -> None:
     candidate.updated_at = datetime.now(UTC)
 
 
+async def _sync_orientations(session: AsyncSession, candidate: Candidate) -> None:
+    """Copy the destinations of the person's orientations onto the row (retrieval keys)."""
+    countries = await session.scalars(
+        select(_orientations.c.destination_country)
+        .where(_orientations.c.person_id == candidate.person_id)
+        .order_by(_orientations.c.destination_country)
+    )
+    candidate.oriented_countries = list(countries.all())
+    _refresh(candidate)
+    await session.flush()
+
+
 async def _locked(session: AsyncSession, person_id: uuid.UUID) -> Candidate | None:
     # populate_existing: within a batch the row may already be in the session, and the
     # database (under our lock) is what counts.
@@ -189,6 +201,7 @@ async def merge(session: AsyncSession, person_id: uuid.UUID, survivor_id: uuid.U
         return Outcome.MERGED
     if survivor is not None and survivor.record_status == domain.ACTIVE:
         await _move_orientations(session, duplicate.person_id, survivor.person_id)
+        await _sync_orientations(session, survivor)
         if duplicate.consent_recorded_at is not None and domain.not_older(
             duplicate.consent_recorded_at, survivor.consent_recorded_at
         ):
@@ -203,6 +216,7 @@ async def merge(session: AsyncSession, person_id: uuid.UUID, survivor_id: uuid.U
         _refresh(survivor)
     duplicate.record_status = domain.MERGED
     duplicate.merged_into = survivor_id
+    duplicate.oriented_countries = []
     _refresh(duplicate)
     await session.flush()
     return Outcome.APPLIED
@@ -278,6 +292,7 @@ async def record_orientation(
             "recorded_at": recorded_at,
         },
     )
+    await _sync_orientations(session, candidate)
     return Outcome.APPLIED
 
 
@@ -299,6 +314,7 @@ async def withdraw_orientation(
             _orientations.c.certificate_number == certificate_number,
         )
     )
+    await _sync_orientations(session, candidate)
     return Outcome.APPLIED
 
 

@@ -14,12 +14,13 @@ searched, so that the top of the list is exact without scoring every candidate.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from services.matching.candidates.domain import exclusion_reasons
+from services.matching.ranking import keys
 
 
 class Criterion(enum.StrEnum):
@@ -89,29 +90,57 @@ def total(values: Mapping[Criterion, float], weights: Weights) -> float:
 @dataclass(frozen=True)
 class Cell:
     """A group of rows the search can fetch with one index lookup: those sharing at least ISCO-08
-    `level` with the job, and (when `nearby`) living or willing to work where the job is.
-    `bound` is the best score any row outside the better cells can reach."""
+    `level` with the job, (when `nearby`) living or willing to work where the job is, (when
+    `oriented`) holding an orientation for the job's destination, and (when `speaking`) speaking
+    every language the job asks for. `bound` is the best score any row outside the better cells
+    can reach."""
 
     level: int
     nearby: bool
     bound: float
+    oriented: bool = False
+    speaking: bool = False
 
 
-def search_plan(*, domestic: bool = True, overseas: bool = False) -> list[Cell]:
+def search_plan(
+    *,
+    domestic: bool = True,
+    overseas: bool = False,
+    readiness: bool = False,
+    languages: Sequence[str] = (),
+) -> list[Cell]:
     """Cells from the most promising down; the last (level 0, anywhere) is every row.
 
     The search stops once it holds enough rows scoring at least the next cell's bound: no row
     further down could overtake them, so the result equals a full scan's. When both kinds of
     job are searched, a bound is the higher of the two weightings'.
+
+    Candidates for one job can be split further where few people qualify and those who don't
+    lose points for sure, so that the few are searched first: `readiness` (an overseas job)
+    splits by orientation for the destination; `languages` (the job's, when all are foreign)
+    by speaking all of them.
     """
     kinds = [k for k, wanted in ((False, domestic), (True, overseas)) if wanted]
+    weights = weights_for(kinds[0])
+    orientation_split = readiness and kinds == [True]
+    language_split = len(kinds) == 1 and bool(languages) and keys.LOCAL_LANGUAGE not in languages
+    unoriented_loss = 100 * weights.get(Criterion.READINESS, 0.0) * ORIENTATION_SHARE
+    unspoken_loss = 100 * weights[Criterion.LANGUAGES] / max(len(languages), 1)
     cells = []
     for level in (4, 3, 2, 1, 0):
         occupation = EXPERIENCED_UNIT if level == 4 else SHARED_LEVEL[level]
         for nearby in (True, False):
             bound = max(_bound(kind, occupation, nearby) for kind in kinds)
-            cells.append(Cell(level, nearby, bound))
-    return sorted(cells, key=lambda c: (-c.bound, -c.level, not c.nearby))
+            for oriented in (True, False) if orientation_split else (False,):
+                for speaking in (True, False) if language_split else (False,):
+                    loss = (unoriented_loss if orientation_split and not oriented else 0.0) + (
+                        unspoken_loss if language_split and not speaking else 0.0
+                    )
+                    cells.append(Cell(level, nearby, round(bound - loss, 2), oriented, speaking))
+    return sorted(
+        cells,
+        key=lambda c: (-c.bound, -c.level, not c.nearby, not c.oriented, not c.speaking),
+    )
 
 
 def _bound(overseas: bool, occupation: float, nearby: bool) -> float:

@@ -8,6 +8,9 @@ candidates (or vacancies) worth scoring among a million without reading the rest
 - `w:abroad`: the person is willing to work abroad; `a:TH` a country they would go to, `a:*`
   anywhere; `d:TH` an overseas vacancy's destination, and `d:*` on every overseas vacancy (found
   for people willing to go anywhere).
+- `l:ko`: a language the person speaks (not Lao, which everyone registered here speaks).
+- `r:TH`: the person completed orientation for that destination (valid or not: ranking checks
+  the date), so the few who are ready are searched first.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from collections.abc import Iterable
 ANYWHERE_ABROAD = "a:*"
 ANY_DESTINATION = "d:*"
 WILLING_ABROAD = "w:abroad"
+# Everyone registered in Lao PDR is taken to speak Lao: a key for it would find everyone.
+LOCAL_LANGUAGE = "lo"
 
 
 def occupation(code: str, level: int) -> str:
@@ -40,6 +45,14 @@ def destination(code: str) -> str:
     return f"d:{code}"
 
 
+def oriented(code: str) -> str:
+    return f"r:{code}"
+
+
+def language(code: str) -> str:
+    return f"l:{code}"
+
+
 def candidate_keys(
     *,
     experience: Iterable[str],
@@ -48,6 +61,8 @@ def candidate_keys(
     preferred_provinces: Iterable[str],
     willing_abroad: bool,
     abroad_countries: Iterable[str],
+    oriented_countries: Iterable[str] = (),
+    languages: Iterable[str] = (),
 ) -> list[str]:
     """Every key a person is found by, sorted (stable for comparisons and tests)."""
     experienced = list(experience)
@@ -58,6 +73,8 @@ def candidate_keys(
         countries = list(abroad_countries)
         keys.add(WILLING_ABROAD)
         keys |= {country(c) for c in countries} if countries else {ANYWHERE_ABROAD}
+    keys |= {oriented(c) for c in oriented_countries}
+    keys |= {language(code) for code in languages if code != LOCAL_LANGUAGE}
     return sorted(keys)
 
 

@@ -90,6 +90,16 @@ def vacancy_terms(vacancy: Vacancy) -> VacancyTerms:
     )
 
 
+def candidate_plan(terms: VacancyTerms) -> list[Cell]:
+    """The cells a search for this vacancy's candidates goes through, best first."""
+    return domain.search_plan(
+        domestic=not terms.overseas,
+        overseas=terms.overseas,
+        readiness=terms.overseas,
+        languages=terms.languages,
+    )
+
+
 async def candidates_for_vacancy(
     session: AsyncSession,
     vacancy_id: uuid.UUID,
@@ -107,7 +117,7 @@ async def candidates_for_vacancy(
     actor.require(province_code=vacancy.province_code, agency_id=vacancy.agency_id)
     terms = vacancy_terms(vacancy)
     weights = domain.weights_for(terms.overseas)
-    plan = domain.search_plan(domestic=not terms.overseas, overseas=terms.overseas)
+    plan = candidate_plan(terms)
     rows, searched = await _top(
         session,
         plan,

@@ -155,6 +155,8 @@ def candidates_for(
             filters.append("c.willing_abroad")
         else:
             retrieval.append(keys.WILLING_ABROAD)
+        if cell.oriented:
+            retrieval.append(keys.oriented(terms.destination_country))
         if cell.nearby:
             params["nearby"] = [params["country"], keys.ANYWHERE_ABROAD]
             where.append("c.match_keys && CAST(:nearby AS varchar[])")
@@ -169,6 +171,8 @@ def candidates_for(
         readiness = "0.0"
         if cell.nearby:
             retrieval.append(params["province_key"])
+    if cell.speaking:
+        retrieval += [keys.language(code) for code in terms.languages]
     if retrieval:
         params["retrieval"] = retrieval
         where.append("c.match_keys @> CAST(:retrieval AS varchar[])")
