@@ -184,6 +184,33 @@ async def test_an_overseas_ranking_split_by_orientation_and_language_is_a_full_s
     assert answer["search"]["groups_searched"] >= 1
 
 
+async def test_ties_at_the_cut_off_are_ordered_as_a_full_scan_orders_them(
+    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    """People oriented without a passport and people with a passport but no orientation score
+    the same (90); the cut-off falls among them, across two cells of the search."""
+    agency = await new_agency(matching_client, migrated)
+    vacancy = await published_overseas(
+        matching_client, migrated, agency, isco08="6122", destination_country="KR",
+        required_skills=[], starts_on=(TODAY + timedelta(days=30)).isoformat(),
+    )  # fmt: skip
+    abroad = looking(willing_to_work_abroad=True, abroad_countries=["KR"])
+    for n in range(6):
+        person = await candidate(
+            event_producer,
+            migrated,
+            experience=[{"isco08": "6122", "years": 3}],
+            jobseeker=abroad,
+            passport_expires_on=None if n % 2 else TODAY + timedelta(days=1000),
+        )
+        if n % 2:
+            await send(event_producer, migrated, orientation(person, "KR"))
+
+    answer = await same_as_full_scan(matching_client, migrated, vacancy, limit=3)
+
+    assert [item["score"] for item in answer["items"]] == [90.0, 90.0, 90.0]
+
+
 def orientation(person: uuid.UUID, country: str) -> OrientationCompleted:
     return OrientationCompleted(
         person_id=person,
@@ -196,12 +223,12 @@ def orientation(person: uuid.UUID, country: str) -> OrientationCompleted:
 
 
 async def same_as_full_scan(
-    client: httpx.AsyncClient, settings: Settings, vacancy: dict[str, Any]
+    client: httpx.AsyncClient, settings: Settings, vacancy: dict[str, Any], limit: int = 15
 ) -> dict[str, Any]:
-    """The API's top 15 for the vacancy, checked against scoring every candidate at once."""
+    """The API's top `limit` for the vacancy, checked against scoring every candidate at once."""
     answer = await client.get(
         f"/v1/vacancies/{vacancy['id']}/candidates",
-        params={"limit": 15},
+        params={"limit": limit},
         headers=national(settings),
     )
     assert answer.status_code == 200, answer.text
@@ -210,7 +237,7 @@ async def same_as_full_scan(
         async with session_factory(engine)() as session:
             row = await session.get(Vacancy, uuid.UUID(vacancy["id"]))
             assert row is not None
-            scan = candidates_for(vacancy_terms(row), Cell(0, False, 0.0), limit=15, today=TODAY)
+            scan = candidates_for(vacancy_terms(row), Cell(0, False, 0.0), limit=limit, today=TODAY)
             full = (await session.execute(text(scan.sql), scan.params)).mappings().all()
     finally:
         await engine.dispose()

@@ -22,6 +22,7 @@ from services.matching.ranking.domain import (
     Cell,
     Criterion,
     enough,
+    only_ties_left,
     search_plan,
     total,
     weights_for,
@@ -160,11 +161,19 @@ def test_no_language_split_when_the_job_asks_for_lao() -> None:
     assert len(search_plan(domestic=False, overseas=True, readiness=True)) == 20
 
 
-def test_the_search_stops_only_with_enough_rows_at_or_above_the_next_bound() -> None:
-    assert enough([90.0, 80.0], 2, 80.0)
+def test_the_search_stops_only_with_enough_rows_above_the_next_bound() -> None:
+    assert enough([90.0, 80.1], 2, 80.0)
+    assert not enough([90.0, 80.0], 2, 80.0)  # a row further down could tie and sort first
     assert not enough([90.0, 79.9], 2, 80.0)
     assert not enough([99.0], 2, 10.0)
     assert enough([5.0], 20, None)  # nothing further: what was found is all there is
+
+
+def test_only_ties_are_left_when_the_last_of_the_top_equals_the_next_bound() -> None:
+    assert only_ties_left([90.0, 80.0], 2, 80.0)
+    assert not only_ties_left([90.0, 79.9], 2, 80.0)
+    assert not only_ties_left([80.0], 2, 80.0)  # not enough rows yet: everything counts
+    assert not only_ties_left([80.0, 80.0], 2, None)
 
 
 def test_candidate_keys_cover_every_isco_level_and_place() -> None:

@@ -157,10 +157,17 @@ def _bound(overseas: bool, occupation: float, nearby: bool) -> float:
 
 
 def enough(scores: list[float], wanted: int, next_bound: float | None) -> bool:
-    """Whether the best `wanted` scores found so far are final (sorted best first)."""
+    """Whether the best `wanted` scores found so far are final (sorted best first): no row
+    further down can reach the last of them, not even to tie (ties go by id)."""
     if next_bound is None:
         return True
-    return len(scores) >= wanted and scores[wanted - 1] >= next_bound
+    return len(scores) >= wanted and scores[wanted - 1] > next_bound
+
+
+def only_ties_left(scores: list[float], wanted: int, next_bound: float | None) -> bool:
+    """Whether rows further down can at best tie with the last of the best `wanted`: then only
+    those ordered before it (by id) are worth fetching."""
+    return next_bound is not None and len(scores) >= wanted and scores[wanted - 1] == next_bound
 
 
 def age_on(born: date, today: date) -> int:

@@ -52,25 +52,30 @@ def _breakdown(row: Mapping[str, Any], weights: Weights) -> list[CriterionScore]
 async def _top(
     session: AsyncSession,
     plan: list[Cell],
-    build: Callable[[Cell], Query],
+    build: Callable[[Cell, Any], Query],
     limit: int,
     key: str,
 ) -> tuple[list[Mapping[str, Any]], int]:
     """The exact top `limit` rows, fetching cell by cell until nothing further down can compete.
 
     Each cell's query returns the best of every row at least as good in occupation and place, so
-    the union of what was fetched holds the best of every cell searched.
+    the union of what was fetched holds the best of every cell searched. `build(cell, before)`
+    makes a cell's query; `before`, when set, keeps only rows whose id sorts before it: once
+    rows further down can at best tie with the last of the top, only those could displace it.
     """
     found: dict[Any, Mapping[str, Any]] = {}
     best: list[Mapping[str, Any]] = []
+    before = None
     for index, cell in enumerate(plan):
-        query = build(cell)
+        query = build(cell, before)
         for row in (await session.execute(text(query.sql), query.params)).mappings():
             found[row[key]] = dict(row)
         best = sorted(found.values(), key=lambda r: (-float(r["score"]), str(r[key])))[:limit]
         following = plan[index + 1].bound if index + 1 < len(plan) else None
-        if domain.enough([float(r["score"]) for r in best], limit, following):
+        scores = [float(r["score"]) for r in best]
+        if domain.enough(scores, limit, following):
             return best, index + 1
+        before = best[-1][key] if domain.only_ties_left(scores, limit, following) else None
     return best, len(plan)
 
 
@@ -121,7 +126,7 @@ async def candidates_for_vacancy(
     rows, searched = await _top(
         session,
         plan,
-        lambda cell: candidates_for(terms, cell, limit=limit, today=today),
+        lambda cell, before: candidates_for(terms, cell, limit=limit, today=today, before=before),
         limit,
         "person_id",
     )
@@ -217,7 +222,7 @@ async def vacancies_for_person(
     rows, searched = await _top(
         session,
         domain.search_plan(overseas=profile.willing_abroad),
-        lambda cell: vacancies_for(profile, cell, limit=limit, today=today),
+        lambda cell, before: vacancies_for(profile, cell, limit=limit, today=today, before=before),
         limit,
         "id",
     )

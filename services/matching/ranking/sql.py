@@ -99,11 +99,13 @@ def candidates_for(
     today: date,
     excluded: bool = False,
     person_id: uuid.UUID | None = None,
+    before: uuid.UUID | None = None,
 ) -> Query:
     """The best `limit` candidates in `cell` for a vacancy, with every criterion value.
 
     `excluded=True` searches the people the hard filters leave out instead, to explain them;
-    `person_id` scores that one person only (a referral records the score it was made at).
+    `person_id` scores that one person only (a referral records the score it was made at);
+    `before` keeps only people whose id sorts before it (see service._top).
     """
     code = terms.isco08
     params: dict[str, Any] = {
@@ -125,6 +127,9 @@ def candidates_for(
     if person_id is not None:
         params["person_id"] = person_id
         where.append("c.person_id = :person_id")
+    if before is not None:
+        params["before"] = before
+        where.append("c.person_id < :before")
     # Hard filters: the stored flag (consent, record, status), then what depends on the date.
     filters = [
         "c.eligible",
@@ -243,8 +248,16 @@ class PersonProfile:
     age: int
 
 
-def vacancies_for(person: PersonProfile, cell: Cell, *, limit: int, today: date) -> Query:
-    """The best `limit` published vacancies in `cell` for a person, with every criterion value."""
+def vacancies_for(
+    person: PersonProfile,
+    cell: Cell,
+    *,
+    limit: int,
+    today: date,
+    before: uuid.UUID | None = None,
+) -> Query:
+    """The best `limit` published vacancies in `cell` for a person, with every criterion value
+    (only those whose id sorts before `before`, when set)."""
     codes = [*person.experienced, *person.desired]
     params: dict[str, Any] = {
         "experienced": person.experienced,
@@ -320,6 +333,9 @@ def vacancies_for(person: PersonProfile, cell: Cell, *, limit: int, today: date)
         ":age >= v.min_age",
         "(v.max_age IS NULL OR :age <= v.max_age)",
     ]
+    if before is not None:
+        params["before"] = before
+        where.append("v.id < :before")
     if cell.level:
         params["retrieval"] = sorted({keys.occupation(c, cell.level) for c in codes})
         where.append("v.match_keys && CAST(:retrieval AS varchar[])")
