@@ -1,4 +1,5 @@
-"""Pre-departure service wiring: orientation (built out by its own issue)."""
+"""Pre-departure service wiring: curricula, sessions and enrolment, attendance, completions
+and certificates, outreach, reports; the read model of learners from registry's events."""
 
 from __future__ import annotations
 
@@ -6,15 +7,37 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.predeparture.attendance.api import router as attendance_router
+from services.predeparture.completions.api import router as completions_router
+from services.predeparture.curricula.api import router as curricula_router
+from services.predeparture.learners.api import router as learners_router
+from services.predeparture.learners.handlers import HANDLERS as LEARNER_HANDLERS
+from services.predeparture.outreach.api import router as outreach_router
+from services.predeparture.reports.api import router as reports_router
+from services.predeparture.sessions.api import router as sessions_router
 from shared.app import create_app
-from shared.events.topics import PREDEPARTURE_ORIENTATIONS
-from shared.service import ServiceSpec
+from shared.events.topics import MATCHING_REFERRALS, PREDEPARTURE_ORIENTATIONS, REGISTRY_PEOPLE
+from shared.service import ConsumerSpec, ServiceSpec
 
 SPEC = ServiceSpec(
     name="predeparture",
     package_dir=Path(__file__).parent,
-    routers=[],
-    consumers=[],
+    routers=[
+        curricula_router,
+        sessions_router,
+        attendance_router,
+        completions_router,
+        learners_router,
+        outreach_router,
+        reports_router,
+    ],
+    consumers=[
+        ConsumerSpec(
+            group="predeparture",
+            topics=[REGISTRY_PEOPLE, MATCHING_REFERRALS],
+            handlers=LEARNER_HANDLERS,
+        )
+    ],
     publishes=[PREDEPARTURE_ORIENTATIONS],
     dev_port=8103,
 )

@@ -35,6 +35,9 @@ class ReferralStatusChanged(Event):
     status: ReferralState
     previous_status: ReferralState | None = None
     overseas: bool = Field(default=False, description="The vacancy is abroad (a demand letter)")
+    destination_country: str | None = Field(
+        default=None, description="ISO 3166-1 alpha-2 of an overseas vacancy"
+    )
     changed_by: str
     changed_at: datetime
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -49,5 +49,90 @@ class OrientationCompletionWithdrawn(OrientationEvent):
     verb: ClassVar[str] = "completion_withdrawn"
     version: ClassVar[int] = 1
 
+    reason: str
+    recorded_at: datetime
+
+
+SessionState = Literal["scheduled", "held", "closed", "cancelled"]
+
+
+@catalogued
+class SessionStatusChanged(Event):
+    """An orientation session was scheduled (`previous_status` null), changed, held, closed or
+    cancelled; a cancellation is followed by each enrolled person's EnrolmentChanged."""
+
+    service: ClassVar[str] = "predeparture"
+    entity: ClassVar[str] = "session"
+    verb: ClassVar[str] = "status_changed"
+    version: ClassVar[int] = 1
+    topic: ClassVar[str] = PREDEPARTURE_ORIENTATIONS
+    subject_field: ClassVar[str] = "session_id"
+
+    session_id: uuid.UUID
+    office_code: str
+    province_code: str = Field(description="ISO 3166-2:LA province where the session is held")
+    status: SessionState
+    previous_status: SessionState | None = None
+    reason: str | None = None
+    starts_at: datetime
+    ends_at: datetime
+    venue: str
+    outreach: bool = Field(default=False, description="Held in a village, not at the office")
+    language: str = Field(description="ISO 639-1 code of the language it is given in")
+    capacity: int
+    changed_by: str
+    changed_at: datetime
+
+
+EnrolmentState = Literal["enrolled", "waitlisted", "cancelled"]
+
+
+@catalogued
+class EnrolmentChanged(Event):
+    """A person was enrolled in a session (by staff, or invited automatically), put on its
+    waiting list, moved up from it, or their place was cancelled (by them, staff, or the
+    session's cancellation). Notify turns these into invitations and notices."""
+
+    service: ClassVar[str] = "predeparture"
+    entity: ClassVar[str] = "enrolment"
+    verb: ClassVar[str] = "status_changed"
+    version: ClassVar[int] = 1
+    topic: ClassVar[str] = PREDEPARTURE_ORIENTATIONS
+    # Keyed by person, like their completions: a person's orientation events stay in order.
+    subject_field: ClassVar[str] = "person_id"
+
+    enrolment_id: uuid.UUID
+    session_id: uuid.UUID
+    person_id: uuid.UUID
+    status: EnrolmentState
+    previous_status: EnrolmentState | None = None
+    automatic: bool = Field(
+        default=False, description="Invited by the service, not enrolled by staff"
+    )
+    reason: str | None = None
+    office_code: str
+    starts_at: datetime
+    venue: str
+    language: str
+    changed_by: str
+    changed_at: datetime
+
+
+@catalogued
+class OrientationRequired(Event):
+    """A person was offered work abroad for a destination they have no valid orientation for;
+    they are invited to the next session (EnrolmentChanged follows when there is one)."""
+
+    service: ClassVar[str] = "predeparture"
+    entity: ClassVar[str] = "orientation"
+    verb: ClassVar[str] = "required"
+    version: ClassVar[int] = 1
+    topic: ClassVar[str] = PREDEPARTURE_ORIENTATIONS
+    subject_field: ClassVar[str] = "person_id"
+
+    person_id: uuid.UUID
+    destination_country: str = Field(description="ISO 3166-1 alpha-2")
+    referral_id: uuid.UUID | None = None
+    vacancy_id: uuid.UUID | None = None
     reason: str
     recorded_at: datetime

@@ -110,7 +110,13 @@ def _example(event_type: str) -> Any:
         VacancyStatusChanged,
         WorkerPaidCostRecorded,
     )
-    from shared.events.predeparture import OrientationCompleted, OrientationCompletionWithdrawn
+    from shared.events.predeparture import (
+        EnrolmentChanged,
+        OrientationCompleted,
+        OrientationCompletionWithdrawn,
+        OrientationRequired,
+        SessionStatusChanged,
+    )
     from shared.events.registry import (
         ConsentChanged,
         JobseekerProfile,
@@ -240,6 +246,40 @@ def _example(event_type: str) -> Any:
             reason="contract finished",
             ended_by="officer",
             ended_at=now,
+        ),
+        SessionStatusChanged.event_type(): SessionStatusChanged(
+            session_id=uuid4(),
+            office_code="MRC-SV",
+            province_code="LA-SV",
+            status="scheduled",
+            starts_at=now,
+            ends_at=now,
+            venue="MRC Savannakhet, training room",
+            language="lo",
+            capacity=40,
+            changed_by="mrc-sv-1",
+            changed_at=now,
+        ),
+        EnrolmentChanged.event_type(): EnrolmentChanged(
+            enrolment_id=uuid4(),
+            session_id=uuid4(),
+            person_id=uuid4(),
+            status="enrolled",
+            automatic=True,
+            office_code="MRC-SV",
+            starts_at=now,
+            venue="MRC Savannakhet, training room",
+            language="lo",
+            changed_by="system",
+            changed_at=now,
+        ),
+        OrientationRequired.event_type(): OrientationRequired(
+            person_id=uuid4(),
+            destination_country="TH",
+            referral_id=uuid4(),
+            vacancy_id=uuid4(),
+            reason="offered work in TH",
+            recorded_at=now,
         ),
         VacancyStatusChanged.event_type(): VacancyStatusChanged(
             vacancy_id=uuid4(),

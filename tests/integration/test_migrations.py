@@ -19,6 +19,12 @@ import services.matching.recruitment.models
 import services.matching.referrals.models
 import services.matching.vacancies.models
 import services.notify.messages.models
+import services.predeparture.attendance.models
+import services.predeparture.completions.models
+import services.predeparture.curricula.models
+import services.predeparture.learners.models
+import services.predeparture.outreach.models
+import services.predeparture.sessions.models
 import services.registry.audit.models
 import services.registry.consent.models
 import services.registry.imports.models

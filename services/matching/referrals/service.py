@@ -117,6 +117,7 @@ async def _record(
             changed_at=at,
         )
     )
+    vacancy = await session.get(Vacancy, referral.vacancy_id)
     await add_event(
         session,
         ReferralStatusChanged(
@@ -126,6 +127,8 @@ async def _record(
             status=new.value,
             previous_status=previous.value if previous else None,
             overseas=referral.overseas,
+            # Predeparture invites a person offered work abroad to orientation for it.
+            destination_country=vacancy.destination_country if vacancy else None,
             changed_by=by,
             changed_at=at,
         ),

@@ -1,0 +1,68 @@
+"""Versioned curricula of pre-departure orientation and their modules."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import Base
+
+
+class Curriculum(Base):
+    """One version of a curriculum; a completion names the version it was earned under."""
+
+    __tablename__ = "curricula"
+    __table_args__ = (
+        UniqueConstraint("code", "version", name="uq_curricula_code_version"),
+        CheckConstraint("status IN ('draft', 'active', 'retired')", name="status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    code: Mapped[str] = mapped_column(String(30))
+    version: Mapped[int] = mapped_column(Integer)
+    title_lo: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    # The completion rule: every mandatory module for the destination attended within this many
+    # months (first module to last), and how long the completion then counts for a departure.
+    completion_window_months: Mapped[int] = mapped_column(SmallInteger)
+    validity_months: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(10), default="draft", server_default="draft")
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CurriculumModule(Base):
+    __tablename__ = "curriculum_modules"
+    __table_args__ = (
+        UniqueConstraint("curriculum_id", "code", name="uq_curriculum_modules_code"),
+        CheckConstraint("hours > 0", name="hours"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    curriculum_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("curricula.id"))
+    code: Mapped[str] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(SmallInteger)
+    title_lo: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    description_en: Mapped[str | None] = mapped_column(Text)
+    hours: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    mandatory: Mapped[bool] = mapped_column(Boolean)
+    # ISO 3166-1 alpha-2 destinations the module is for; empty: every destination.
+    destinations: Mapped[list[str]] = mapped_column(ARRAY(String(2)), server_default="{}")

@@ -1,0 +1,35 @@
+"""Predeparture's read model of people, built only from registry's events.
+
+It keeps what orientation needs: who to enrol and where (province), initials for a
+certificate's public check, sex and birth date for disaggregated reports; never names in full,
+contact details, ethnicity or documents.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import Base
+
+
+class Learner(Base):
+    __tablename__ = "learners"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(12))
+    initials: Mapped[str] = mapped_column(String(10))
+    sex: Mapped[str] = mapped_column(String(6))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    province_code: Mapped[str] = mapped_column(String(6))
+    office_code: Mapped[str | None] = mapped_column(String(20))
+    # The open migration record, as registry last announced it.
+    migration_status: Mapped[str | None] = mapped_column(String(12))
+    destination_country: Mapped[str | None] = mapped_column(String(2))
+    record_status: Mapped[str] = mapped_column(String(10), server_default="active")
+    merged_into: Mapped[uuid.UUID | None] = mapped_column()
+    record_version: Mapped[int] = mapped_column(Integer, server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,54 @@
+"""Curricula of pre-departure orientation, versioned, and their modules.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-01
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('curricula',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('code', sa.String(length=30), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('title_lo', sa.String(length=300), nullable=False),
+    sa.Column('title_en', sa.String(length=300), nullable=False),
+    sa.Column('completion_window_months', sa.SmallInteger(), nullable=False),
+    sa.Column('validity_months', sa.SmallInteger(), nullable=False),
+    sa.Column('status', sa.String(length=10), server_default='draft', nullable=False),
+    sa.Column('created_by', sa.String(length=100), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint("status IN ('draft', 'active', 'retired')", name=op.f('ck_curricula_status')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_curricula')),
+    sa.UniqueConstraint('code', 'version', name='uq_curricula_code_version')
+    )
+    op.create_table('curriculum_modules',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('curriculum_id', sa.Uuid(), nullable=False),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('position', sa.SmallInteger(), nullable=False),
+    sa.Column('title_lo', sa.String(length=300), nullable=False),
+    sa.Column('title_en', sa.String(length=300), nullable=False),
+    sa.Column('description_en', sa.Text(), nullable=True),
+    sa.Column('hours', sa.Numeric(precision=4, scale=1), nullable=False),
+    sa.Column('mandatory', sa.Boolean(), nullable=False),
+    sa.Column('destinations', postgresql.ARRAY(sa.String(length=2)), server_default='{}', nullable=False),
+    sa.CheckConstraint('hours > 0', name=op.f('ck_curriculum_modules_hours')),
+    sa.ForeignKeyConstraint(['curriculum_id'], ['curricula.id'], name=op.f('fk_curriculum_modules_curriculum_id_curricula')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_curriculum_modules')),
+    sa.UniqueConstraint('curriculum_id', 'code', name='uq_curriculum_modules_code')
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('curriculum_modules')
+    op.drop_table('curricula')
