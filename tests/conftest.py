@@ -106,6 +106,12 @@ async def matching_client(migrated: Settings) -> AsyncIterator[httpx.AsyncClient
 
 
 @pytest.fixture(scope="session")
+async def predeparture_client(migrated: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in _client_for(create_app(SERVICES["predeparture"], migrated)):
+        yield client
+
+
+@pytest.fixture(scope="session")
 async def notify_client(migrated: Settings) -> AsyncIterator[httpx.AsyncClient]:
     async for client in _client_for(create_app(SERVICES["notify"], migrated)):
         yield client
