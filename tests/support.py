@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-from shared.db import asyncpg_dsn
+from shared.db import asyncpg_dsn, create_engine, session_factory
+from shared.service import ServiceSpec
 from shared.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -177,3 +180,27 @@ def bearer(settings: Settings, subject: str, roles: list[str], **claims: Any) ->
     return {
         "Authorization": f"Bearer {mint_token(settings, subject=subject, roles=roles, **claims)}"
     }
+
+
+@contextlib.asynccontextmanager
+async def running_consumer(spec: ServiceSpec, settings: Settings) -> AsyncIterator[None]:
+    """The service's consumer group running as a task, as `labourx consume` runs it."""
+    stop = asyncio.Event()
+    engine = create_engine(settings, spec.name)
+    task = asyncio.create_task(
+        spec.consumers[0].runner(settings, session_factory(engine)).run(stop)
+    )
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+        await engine.dispose()
+
+
+async def applied(settings: Settings, service: str, event_id: uuid.UUID) -> bool:
+    """Whether `service`'s consumer has applied the event (its inbox holds the id)."""
+    count = await fetchval(
+        settings, service, "SELECT count(*) FROM inbox WHERE event_id = $1", event_id
+    )
+    return bool(count)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -13,26 +12,18 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.matching.app import SPEC as MATCHING
-from shared.db import create_engine, session_factory
 from shared.events.envelope import envelope_for
 from shared.events.registry import ConsentChanged, PersonRegistered, PersonUpdated
 from shared.kafka import make_producer
 from shared.settings import Settings
 from tests.events import publish
-from tests.support import fetchval, wait_until
+from tests.support import applied, running_consumer, wait_until
 
 
 @pytest.fixture(scope="session")
 async def matching_consumer(migrated: Settings) -> AsyncIterator[None]:
-    stop = asyncio.Event()
-    engine = create_engine(migrated, "matching")
-    task = asyncio.create_task(
-        MATCHING.consumers[0].runner(migrated, session_factory(engine)).run(stop)
-    )
-    yield
-    stop.set()
-    await task
-    await engine.dispose()
+    async with running_consumer(MATCHING, migrated):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -64,18 +55,11 @@ def person_fields(**overrides: Any) -> dict[str, Any]:
     return fields | overrides
 
 
-async def applied(settings: Settings, event_id: uuid.UUID) -> bool:
-    count = await fetchval(
-        settings, "matching", "SELECT count(*) FROM inbox WHERE event_id = $1", event_id
-    )
-    return bool(count)
-
-
 async def send(producer: AIOKafkaProducer, settings: Settings, payload: Any) -> uuid.UUID:
     """Publish an event as its service's relay would and wait until matching applied it."""
     envelope = envelope_for(payload)
     await publish(producer, envelope, payload.topic)
-    await wait_until(lambda: applied(settings, envelope.id), timeout_s=30)
+    await wait_until(lambda: applied(settings, "matching", envelope.id), timeout_s=30)
     return envelope.id
 
 

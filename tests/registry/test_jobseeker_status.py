@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -13,28 +12,20 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.registry.app import SPEC as REGISTRY
-from shared.db import create_engine, session_factory
 from shared.events import CONTENT_TYPE
 from shared.events.envelope import CloudEvent, envelope_for
 from shared.events.matching import PlacementEnded, ReferralState, ReferralStatusChanged
 from shared.events.topics import MATCHING_REFERRALS
 from shared.kafka import make_producer
 from shared.settings import Settings
-from tests.support import fetch, fetchval, jobseeker, wait_until
+from tests.support import applied, fetch, fetchval, jobseeker, running_consumer, wait_until
 
 
 @pytest.fixture(scope="module")
 async def registry_consumer(migrated: Settings) -> AsyncIterator[None]:
     """Registry's consumer of matching's events, running as its process would."""
-    stop = asyncio.Event()
-    engine = create_engine(migrated, "registry")
-    task = asyncio.create_task(
-        REGISTRY.consumers[0].runner(migrated, session_factory(engine)).run(stop)
-    )
-    yield
-    stop.set()
-    await task
-    await engine.dispose()
+    async with running_consumer(REGISTRY, migrated):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +53,7 @@ async def _status_events(settings: Settings, person_id: str) -> list[dict[str, o
 
 
 async def _wait_applied(settings: Settings, event_id: uuid.UUID) -> None:
-    await wait_until(lambda: _applied(settings, event_id))
+    await wait_until(lambda: applied(settings, "registry", event_id))
 
 
 async def test_officers_move_a_jobseeker_only_along_allowed_transitions(
@@ -127,13 +118,6 @@ async def _send(
     return await _publish(producer, _referral(person_id, referral_id, status, n))
 
 
-async def _applied(settings: Settings, event_id: uuid.UUID) -> bool:
-    count = await fetchval(
-        settings, "registry", "SELECT count(*) FROM inbox WHERE event_id = $1", event_id
-    )
-    return bool(count)
-
-
 async def test_referral_events_move_the_jobseeker_and_a_redelivery_changes_nothing(
     registry_consumer: None,
     producer: AIOKafkaProducer,
@@ -157,7 +141,7 @@ async def test_referral_events_move_the_jobseeker_and_a_redelivery_changes_nothi
         await _wait_applied(migrated, event_id)
     still_referred = await _status(registry_client, auth, person["id"])
     placed = await _send(producer, person["id"], second, "placed", 3)
-    await wait_until(lambda: _applied(migrated, placed))
+    await wait_until(lambda: applied(migrated, "registry", placed))
 
     assert still_referred == "referred"  # the second referral is still open
     assert await _status(registry_client, auth, person["id"]) == "placed"
@@ -183,7 +167,7 @@ async def test_a_closed_last_referral_makes_the_jobseeker_active_again(
 
     await _send(producer, person["id"], referral, "referred", 0)
     done = await _send(producer, person["id"], referral, "no_show", 1)
-    await wait_until(lambda: _applied(migrated, done))
+    await wait_until(lambda: applied(migrated, "registry", done))
 
     assert await _status(registry_client, auth, person["id"]) == "active"
 
@@ -196,7 +180,7 @@ async def test_referrals_of_people_registry_does_not_know_are_ignored(
 
     # Applied (not dead-lettered: a person erased here may still be referred in matching for
     # a moment) and nothing kept about a person registry does not hold.
-    await wait_until(lambda: _applied(migrated, done))
+    await wait_until(lambda: applied(migrated, "registry", done))
     kept = await fetchval(
         migrated,
         "registry",

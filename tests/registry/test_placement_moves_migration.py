@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -14,28 +13,28 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.registry.app import SPEC as REGISTRY
-from shared.db import create_engine, session_factory
 from shared.events.envelope import CloudEvent, envelope_for
 from shared.events.matching import PlacementMade
 from shared.events.topics import MATCHING_REFERRALS
 from shared.kafka import make_producer
 from shared.settings import Settings
 from tests.events import publish
-from tests.support import fetch, fetchval, full_registration, jobseeker, wait_until
+from tests.support import (
+    applied,
+    fetch,
+    fetchval,
+    full_registration,
+    jobseeker,
+    running_consumer,
+    wait_until,
+)
 
 
 @pytest.fixture(scope="module")
 async def registry_consumer(migrated: Settings) -> AsyncIterator[None]:
     """Registry's consumer of matching's events, running as its process would."""
-    stop = asyncio.Event()
-    engine = create_engine(migrated, "registry")
-    task = asyncio.create_task(
-        REGISTRY.consumers[0].runner(migrated, session_factory(engine)).run(stop)
-    )
-    yield
-    stop.set()
-    await task
-    await engine.dispose()
+    async with running_consumer(REGISTRY, migrated):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -68,16 +67,9 @@ def placement(person_id: str | uuid.UUID, *, overseas: bool = True, **extra: Any
     )
 
 
-async def _applied(settings: Settings, event_id: uuid.UUID) -> bool:
-    count = await fetchval(
-        settings, "registry", "SELECT count(*) FROM inbox WHERE event_id = $1", event_id
-    )
-    return bool(count)
-
-
 async def deliver(producer: AIOKafkaProducer, settings: Settings, event: CloudEvent) -> None:
     await publish(producer, event, MATCHING_REFERRALS)
-    await wait_until(lambda: _applied(settings, event.id))
+    await wait_until(lambda: applied(settings, "registry", event.id))
 
 
 async def records(
@@ -185,7 +177,7 @@ async def test_a_placement_delivered_again_changes_nothing_more(
 
     await publish(producer, first, MATCHING_REFERRALS)
     await publish(producer, first, MATCHING_REFERRALS)  # the same record twice
-    await wait_until(lambda: _applied(migrated, first.id))
+    await wait_until(lambda: applied(migrated, "registry", first.id))
     # The same placement in a new envelope (re-sent) finds the record ready and leaves it.
     again = envelope_for(PlacementMade.model_validate(first.data))
     await deliver(producer, migrated, again)
