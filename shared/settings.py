@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     # reminder event fires, so notify can tell them in time to arrange the journey home.
     registry_return_reminder_lead_days: int = Field(default=60, ge=1)
 
+    # Predeparture reports hide every figure of fewer people than this (and the figures that
+    # would give it away); 2 is the least that still keeps a single person from being singled out.
+    predeparture_report_min_cell: int = Field(default=5, ge=2)
+
     # Scheduled jobs (`labourx jobs <service>`): seconds between passes.
     jobs_interval_s: float = Field(default=300.0, gt=0)
 

@@ -3,7 +3,6 @@ and the tokens of the people who use it."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -14,26 +13,18 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.predeparture.app import SPEC as PREDEPARTURE
-from shared.db import create_engine, session_factory
 from shared.events.envelope import envelope_for
 from shared.events.registry import MigrationStatusChanged, PersonRegistered
 from shared.kafka import make_producer
 from shared.settings import Settings
 from tests.events import publish
-from tests.support import bearer, fetchval, wait_until
+from tests.support import applied, bearer, running_consumer, wait_until
 
 
 @pytest.fixture(scope="session")
 async def predeparture_consumer(migrated: Settings) -> AsyncIterator[None]:
-    stop = asyncio.Event()
-    engine = create_engine(migrated, "predeparture")
-    task = asyncio.create_task(
-        PREDEPARTURE.consumers[0].runner(migrated, session_factory(engine)).run(stop)
-    )
-    yield
-    stop.set()
-    await task
-    await engine.dispose()
+    async with running_consumer(PREDEPARTURE, migrated):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -44,18 +35,11 @@ async def producer(migrated: Settings) -> AsyncIterator[AIOKafkaProducer]:
     await producer.stop()
 
 
-async def applied(settings: Settings, event_id: uuid.UUID) -> bool:
-    count = await fetchval(
-        settings, "predeparture", "SELECT count(*) FROM inbox WHERE event_id = $1", event_id
-    )
-    return bool(count)
-
-
 async def send(producer: AIOKafkaProducer, settings: Settings, payload: Any) -> uuid.UUID:
     """Publish an event as its service's relay would and wait until predeparture applied it."""
     envelope = envelope_for(payload)
     await publish(producer, envelope, payload.topic)
-    await wait_until(lambda: applied(settings, envelope.id), timeout_s=30)
+    await wait_until(lambda: applied(settings, "predeparture", envelope.id), timeout_s=30)
     return envelope.id
 
 

@@ -1,7 +1,102 @@
-"""HTTP routes for attendance (built out by issue 5)."""
+"""HTTP routes for attendance: a session's roster entered whole, corrections after closing, and
+their audit trail.
+
+`PUT /v1/sessions/{id}/attendance` sets the cells it names (person x module) and leaves the
+others as they are: sending the same roster again changes nothing and announces nothing, so a
+client on a bad link simply sends it again (an `Idempotency-Key` is honoured too, and also
+returns the first answer). The roster is checked as a whole: if any row is wrong, every bad
+row is named in one 422 and nothing is written.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
 
-router = APIRouter(tags=["attendance"])
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from services.predeparture.attendance import service
+from services.predeparture.attendance.domain import RosterRow
+from services.predeparture.attendance.schemas import (
+    CorrectionIn,
+    CorrectionRead,
+    CorrectionsRead,
+    RosterIn,
+    RosterRead,
+    RosterRowIn,
+    RosterWritten,
+)
+from services.predeparture.completions.schemas import Recomputed
+from services.predeparture.scope import Manager, Reader
+from shared import clock
+from shared.db import SessionDep
+from shared.idempotency import IdempotencyDep
+
+router = APIRouter(prefix="/v1/sessions/{session_id}/attendance", tags=["attendance"])
+
+
+class CorrectionsWritten(CorrectionsRead):
+    certificates: Recomputed
+
+
+def _rows(rows: list[RosterRowIn]) -> list[RosterRow]:
+    return [RosterRow(r.person_id, r.module_code, r.status, r.note or None) for r in rows]
+
+
+@router.put("", response_model=RosterWritten)
+async def enter_roster(
+    session_id: uuid.UUID,
+    body: RosterIn,
+    session: SessionDep,
+    principal: Manager,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """Set the roster of a session that has started and is not closed (staff of its office)."""
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    written = await service.enter(
+        session, session_id, _rows(body.rows), principal=principal, today=clock.today()
+    )
+    return await idempotency.remember(session, 200, written)
+
+
+@router.get("", response_model=RosterRead)
+async def read_roster(session_id: uuid.UUID, session: SessionDep, _: Reader) -> RosterRead:
+    """The roster grid: each person enrolled and their status in each module."""
+    return await service.read_roster(session, session_id)
+
+
+@router.post("/corrections", status_code=201, response_model=CorrectionsWritten)
+async def correct_roster(
+    session_id: uuid.UUID,
+    body: CorrectionIn,
+    session: SessionDep,
+    principal: Manager,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """Correct the roster of a closed session, with a reason; each change is kept for audit
+    and completions follow (a certificate may be issued or withdrawn)."""
+    if (replayed := await idempotency.replay(session)) is not None:
+        return replayed
+    trail, outcome = await service.correct(
+        session,
+        session_id,
+        _rows(body.rows),
+        reason=body.reason,
+        principal=principal,
+        today=clock.today(),
+    )
+    written = CorrectionsWritten(
+        session_id=session_id,
+        items=[CorrectionRead.model_validate(c) for c in trail],
+        certificates=outcome,
+    )
+    return await idempotency.remember(session, 201, written)
+
+
+@router.get("/corrections", response_model=CorrectionsRead)
+async def list_corrections(
+    session_id: uuid.UUID, session: SessionDep, _: Reader
+) -> CorrectionsRead:
+    """Every correction made to the session's attendance after it closed, oldest first."""
+    return await service.corrections(session, session_id)

@@ -34,7 +34,10 @@ class AttendanceCorrection(Base):
     Append-only (a trigger refuses changes), like registry's audit trail."""
 
     __tablename__ = "attendance_corrections"
-    __table_args__ = (Index("ix_attendance_corrections_session", "session_id", "corrected_at"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('present', 'absent', 'excused')", name="status"),
+        Index("ix_attendance_corrections_session", "session_id", "corrected_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orientation_sessions.id"))

@@ -10,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
 
+# Numbers certificates PDO-<year>-<n> (created by migration 0005): sequential, so that two
+# certificates can never share a number; a number alone opens nothing to the public.
+CERTIFICATE_SEQUENCE = "completion_certificate_numbers"
+
 
 class Completion(Base):
     __tablename__ = "completions"
@@ -23,6 +27,8 @@ class Completion(Base):
             unique=True,
             postgresql_where=text("status = 'valid'"),
         ),
+        # A person's certificates of every status, for their orientation record.
+        Index("ix_completions_person", "person_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     SmallInteger,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
@@ -32,6 +34,15 @@ class Curriculum(Base):
     __table_args__ = (
         UniqueConstraint("code", "version", name="uq_curricula_code_version"),
         CheckConstraint("status IN ('draft', 'active', 'retired')", name="status"),
+        CheckConstraint("completion_window_months > 0", name="completion_window_months"),
+        CheckConstraint("validity_months > 0", name="validity_months"),
+        # One active version per curriculum code: two activations at once cannot both win.
+        Index(
+            "uq_curricula_active",
+            "code",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Integer, String
+from sqlalchemy import Date, DateTime, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
@@ -18,6 +18,15 @@ from shared.db import Base
 
 class Learner(Base):
     __tablename__ = "learners"
+    __table_args__ = (
+        # Prospective migrants waiting for orientation, for staff planning sessions.
+        Index(
+            "ix_learners_prospective",
+            "created_at",
+            "person_id",
+            postgresql_where=text("migration_status = 'prospective' AND record_status = 'active'"),
+        ),
+    )
 
     person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(12))
@@ -32,4 +41,6 @@ class Learner(Base):
     record_status: Mapped[str] = mapped_column(String(10), server_default="active")
     merged_into: Mapped[uuid.UUID | None] = mapped_column()
     record_version: Mapped[int] = mapped_column(Integer, server_default="0")
+    # When predeparture first heard of the person: the stable order of lists and their cursors.
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

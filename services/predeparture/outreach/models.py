@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -14,6 +24,11 @@ from shared.db import Base
 
 class OutreachSession(Base):
     __tablename__ = "outreach_sessions"
+    __table_args__ = (
+        # Reports sum outreach over a period; lists page newest recorded first.
+        Index("ix_outreach_sessions_held_on", "held_on"),
+        Index("ix_outreach_sessions_recorded", "recorded_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     office_code: Mapped[str] = mapped_column(String(20))
@@ -35,7 +50,14 @@ class OutreachCount(Base):
     """How many people of one sex and age band came: never who."""
 
     __tablename__ = "outreach_counts"
-    __table_args__ = (CheckConstraint("people >= 0", name="people"),)
+    __table_args__ = (
+        CheckConstraint("people >= 0", name="people"),
+        CheckConstraint("sex IN ('female', 'male', 'other')", name="sex"),
+        CheckConstraint(
+            "age_band IN ('under_15', '15-17', '18-24', '25-34', '35-44', '45-54', '55+')",
+            name="age_band",
+        ),
+    )
 
     outreach_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("outreach_sessions.id", ondelete="CASCADE"), primary_key=True

@@ -1,4 +1,6 @@
-"""Curricula of pre-departure orientation, versioned, and their modules.
+"""Curricula of pre-departure orientation, versioned, and their modules; the default
+curriculum (services/predeparture/curricula/default_curriculum.json) inserted as version 1,
+active, so that every database starts with one.
 
 Revision ID: 0002
 Revises: 0001
@@ -8,6 +10,8 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
+from services.predeparture.curricula.defaults import curriculum_row, module_rows
 
 revision = "0002"
 down_revision = "0001"
@@ -28,9 +32,12 @@ def upgrade() -> None:
     sa.Column('created_by', sa.String(length=100), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.CheckConstraint("status IN ('draft', 'active', 'retired')", name=op.f('ck_curricula_status')),
+    sa.CheckConstraint('completion_window_months > 0', name=op.f('ck_curricula_completion_window_months')),
+    sa.CheckConstraint('validity_months > 0', name=op.f('ck_curricula_validity_months')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_curricula')),
     sa.UniqueConstraint('code', 'version', name='uq_curricula_code_version')
     )
+    op.create_index('uq_curricula_active', 'curricula', ['code'], unique=True, postgresql_where=sa.text("status = 'active'"))
     op.create_table('curriculum_modules',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('curriculum_id', sa.Uuid(), nullable=False),
@@ -47,8 +54,25 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_curriculum_modules')),
     sa.UniqueConstraint('curriculum_id', 'code', name='uq_curriculum_modules_code')
     )
+    # The shipped curriculum, as data: tables of their own here so that later model changes
+    # cannot change what this revision inserted.
+    curricula = sa.table(
+        'curricula',
+        *(sa.column(c) for c in ('id', 'code', 'version', 'title_lo', 'title_en',
+                                 'completion_window_months', 'validity_months', 'status',
+                                 'created_by')),
+    )
+    modules = sa.table(
+        'curriculum_modules',
+        *(sa.column(c) for c in ('id', 'curriculum_id', 'code', 'position', 'title_lo',
+                                 'title_en', 'description_en', 'hours', 'mandatory')),
+        sa.column('destinations', postgresql.ARRAY(sa.String(2))),
+    )
+    op.bulk_insert(curricula, [curriculum_row()])
+    op.bulk_insert(modules, module_rows())
 
 
 def downgrade() -> None:
     op.drop_table('curriculum_modules')
+    op.drop_index('uq_curricula_active', table_name='curricula', postgresql_where=sa.text("status = 'active'"))
     op.drop_table('curricula')

@@ -28,10 +28,13 @@ def upgrade() -> None:
     sa.Column('record_status', sa.String(length=10), server_default='active', nullable=False),
     sa.Column('merged_into', sa.Uuid(), nullable=True),
     sa.Column('record_version', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('person_id', name=op.f('pk_learners'))
     )
+    op.create_index('ix_learners_prospective', 'learners', ['created_at', 'person_id'], unique=False, postgresql_where=sa.text("migration_status = 'prospective' AND record_status = 'active'"))
 
 
 def downgrade() -> None:
+    op.drop_index('ix_learners_prospective', table_name='learners')
     op.drop_table('learners')

@@ -31,12 +31,16 @@ def upgrade() -> None:
     sa.Column('recorded_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outreach_sessions'))
     )
+    op.create_index('ix_outreach_sessions_held_on', 'outreach_sessions', ['held_on'], unique=False)
+    op.create_index('ix_outreach_sessions_recorded', 'outreach_sessions', ['recorded_at', 'id'], unique=False)
     op.create_table('outreach_counts',
     sa.Column('outreach_id', sa.Uuid(), nullable=False),
     sa.Column('sex', sa.String(length=6), nullable=False),
     sa.Column('age_band', sa.String(length=8), nullable=False),
     sa.Column('people', sa.Integer(), nullable=False),
     sa.CheckConstraint('people >= 0', name=op.f('ck_outreach_counts_people')),
+    sa.CheckConstraint("sex IN ('female', 'male', 'other')", name=op.f('ck_outreach_counts_sex')),
+    sa.CheckConstraint("age_band IN ('under_15', '15-17', '18-24', '25-34', '35-44', '45-54', '55+')", name=op.f('ck_outreach_counts_age_band')),
     sa.ForeignKeyConstraint(['outreach_id'], ['outreach_sessions.id'], name=op.f('fk_outreach_counts_outreach_id_outreach_sessions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('outreach_id', 'sex', 'age_band', name=op.f('pk_outreach_counts'))
     )
@@ -44,4 +48,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('outreach_counts')
+    op.drop_index('ix_outreach_sessions_recorded', table_name='outreach_sessions')
+    op.drop_index('ix_outreach_sessions_held_on', table_name='outreach_sessions')
     op.drop_table('outreach_sessions')

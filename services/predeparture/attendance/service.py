@@ -1,0 +1,280 @@
+"""Attendance operations: a session's whole roster in one statement, corrections after closing
+with their audit trail, and completions recomputed in the same transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.predeparture.attendance.domain import (
+    RosterRow,
+    as_rows,
+    check_correction,
+    check_entry,
+    check_rows,
+)
+from services.predeparture.attendance.models import Attendance, AttendanceCorrection
+from services.predeparture.attendance.schemas import (
+    Cell,
+    CorrectionRead,
+    CorrectionsRead,
+    RosterLine,
+    RosterRead,
+    RosterWritten,
+)
+from services.predeparture.completions import service as completions
+from services.predeparture.completions.schemas import Recomputed
+from services.predeparture.curricula.domain import InvalidFields
+from services.predeparture.learners.models import Learner
+from services.predeparture.scope import require_manager
+from services.predeparture.sessions.models import Enrolment, OrientationSession
+from shared.auth import Principal
+from shared.db import clock_now
+from shared.problems import NotFound
+
+# Set every cell of the roster in one statement. A cell whose status and note are unchanged is
+# not touched (its recorder and time stay), so only the people of changed cells come back.
+_UPSERT = text(
+    """
+    INSERT INTO attendance AS a
+        (session_id, person_id, module_code, status, note, recorded_by, recorded_at)
+    SELECT :session_id, r.person_id, r.module_code, r.status, r.note, :by, :at
+    FROM unnest(
+        CAST(:persons AS uuid[]), CAST(:modules AS varchar[]),
+        CAST(:statuses AS varchar[]), CAST(:notes AS text[])
+    ) AS r(person_id, module_code, status, note)
+    ON CONFLICT (session_id, person_id, module_code) DO UPDATE
+    SET status = excluded.status, note = excluded.note,
+        recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at
+    WHERE (a.status, a.note) IS DISTINCT FROM (excluded.status, excluded.note)
+    RETURNING a.person_id
+    """
+)
+
+# The cells a correction touches, locked so that two corrections of one cell keep their order.
+_CURRENT = text(
+    """
+    SELECT a.person_id, a.module_code, a.status
+    FROM attendance a
+    JOIN unnest(CAST(:persons AS uuid[]), CAST(:modules AS varchar[])) AS r(person_id, module_code)
+      ON a.person_id = r.person_id AND a.module_code = r.module_code
+    WHERE a.session_id = :session_id
+    FOR UPDATE OF a
+    """
+)
+
+
+async def _session(
+    session: AsyncSession, session_id: uuid.UUID, *, lock: bool = False
+) -> OrientationSession:
+    # A share lock holds off a concurrent close (or cancellation) until the roster is written.
+    found = await session.get(
+        OrientationSession, session_id, with_for_update={"read": True} if lock else None
+    )
+    if found is None:
+        raise NotFound(f"no session {session_id}")
+    return found
+
+
+async def _check(
+    session: AsyncSession, orientation: OrientationSession, rows: Sequence[RosterRow]
+) -> None:
+    """The whole roster is refused, every bad row named, if any row is wrong."""
+    persons = list({r.person_id for r in rows})
+    enrolled = set(
+        (
+            await session.scalars(
+                select(Enrolment.person_id).where(
+                    Enrolment.session_id == orientation.id,
+                    Enrolment.status == "enrolled",
+                    Enrolment.person_id.in_(persons),
+                )
+            )
+        ).all()
+    )
+    errors = check_rows(rows, enrolled=enrolled, planned=orientation.planned_modules)
+    if errors:
+        raise InvalidFields(errors)
+
+
+async def enter(
+    session: AsyncSession,
+    session_id: uuid.UUID,
+    rows: Sequence[RosterRow],
+    *,
+    principal: Principal,
+    today: date,
+) -> RosterWritten:
+    """Set the given cells of an open session's roster (staff of its office), then recompute
+    the completions of the people whose cells changed."""
+    orientation = await _session(session, session_id, lock=True)
+    require_manager(principal, orientation.office_code)
+    now = await clock_now(session)
+    check_entry(orientation.status, orientation.starts_at, now)
+    await _check(session, orientation, rows)
+    persons, modules, statuses, notes = as_rows(rows)
+    changed = (
+        (
+            await session.execute(
+                _UPSERT,
+                {
+                    "session_id": orientation.id,
+                    "persons": persons,
+                    "modules": modules,
+                    "statuses": statuses,
+                    "notes": notes,
+                    "by": principal.subject,
+                    "at": now,
+                },
+            )
+        )
+        .scalars()
+        .all()
+    )
+    outcome = await completions.recompute(session, changed, today=today, by=principal.subject)
+    return RosterWritten(
+        session_id=orientation.id, received=len(rows), changed=len(changed), certificates=outcome
+    )
+
+
+async def correct(
+    session: AsyncSession,
+    session_id: uuid.UUID,
+    rows: Sequence[RosterRow],
+    *,
+    reason: str,
+    principal: Principal,
+    today: date,
+) -> tuple[list[AttendanceCorrection], Recomputed]:
+    """Change cells of a closed session's roster: each change is kept in the append-only trail
+    with its reason, and the completions of the people concerned are recomputed."""
+    orientation = await _session(session, session_id, lock=True)
+    require_manager(principal, orientation.office_code)
+    check_correction(orientation.status)
+    await _check(session, orientation, rows)
+    persons, modules, statuses, notes = as_rows(rows)
+    current = {
+        (r.person_id, r.module_code): r.status
+        for r in (
+            await session.execute(
+                _CURRENT, {"session_id": orientation.id, "persons": persons, "modules": modules}
+            )
+        ).mappings()
+    }
+    # Only a change of status is a correction; a row that repeats the recorded status is
+    # ignored, so a retried correction writes nothing twice.
+    changes = [r for r in rows if current.get((r.person_id, r.module_code)) != r.status]
+    if not changes:
+        return [], Recomputed()
+    now = await clock_now(session)
+    trail = [
+        AttendanceCorrection(
+            id=uuid.uuid4(),
+            session_id=orientation.id,
+            person_id=r.person_id,
+            module_code=r.module_code,
+            previous_status=current.get((r.person_id, r.module_code)),
+            status=r.status,
+            reason=reason,
+            corrected_by=principal.subject,
+            corrected_at=now,
+        )
+        for r in changes
+    ]
+    session.add_all(trail)
+    persons, modules, statuses, notes = as_rows(changes)
+    await session.execute(
+        _UPSERT,
+        {
+            "session_id": orientation.id,
+            "persons": persons,
+            "modules": modules,
+            "statuses": statuses,
+            "notes": notes,
+            "by": principal.subject,
+            "at": now,
+        },
+    )
+    await session.flush()
+    outcome = await completions.recompute(
+        session, {r.person_id for r in changes}, today=today, by=principal.subject, reason=reason
+    )
+    return trail, outcome
+
+
+async def roster(session: AsyncSession, orientation: OrientationSession) -> RosterRead:
+    """The grid: everyone enrolled (and anyone with attendance kept from before their place was
+    cancelled), each with a cell per module entered."""
+    enrolled = set(
+        (
+            await session.scalars(
+                select(Enrolment.person_id).where(
+                    Enrolment.session_id == orientation.id, Enrolment.status == "enrolled"
+                )
+            )
+        ).all()
+    )
+    cells = (
+        (await session.execute(select(Attendance).where(Attendance.session_id == orientation.id)))
+        .scalars()
+        .all()
+    )
+    people = enrolled | {c.person_id for c in cells}
+    learners = (
+        {
+            learner.person_id: learner
+            for learner in (
+                await session.scalars(select(Learner).where(Learner.person_id.in_(people)))
+            ).all()
+        }
+        if people
+        else {}
+    )
+    grid: dict[uuid.UUID, dict[str, Cell]] = {p: {} for p in people}
+    for c in cells:
+        grid[c.person_id][c.module_code] = Cell(
+            status=c.status, note=c.note, recorded_by=c.recorded_by, recorded_at=c.recorded_at
+        )
+
+    def order(person_id: uuid.UUID) -> tuple[str, str]:
+        learner = learners.get(person_id)
+        return (learner.reference if learner else "~", str(person_id))
+
+    return RosterRead(
+        session_id=orientation.id,
+        office_code=orientation.office_code,
+        session_status=orientation.status,
+        starts_at=orientation.starts_at,
+        modules=list(orientation.planned_modules),
+        people=[
+            RosterLine(
+                person_id=p,
+                reference=learners[p].reference if p in learners else None,
+                initials=learners[p].initials if p in learners else None,
+                enrolled=p in enrolled,
+                modules=grid[p],
+            )
+            for p in sorted(people, key=order)
+        ],
+    )
+
+
+async def read_roster(session: AsyncSession, session_id: uuid.UUID) -> RosterRead:
+    return await roster(session, await _session(session, session_id))
+
+
+async def corrections(session: AsyncSession, session_id: uuid.UUID) -> CorrectionsRead:
+    """The session's corrections, oldest first."""
+    orientation = await _session(session, session_id)
+    found = await session.scalars(
+        select(AttendanceCorrection)
+        .where(AttendanceCorrection.session_id == orientation.id)
+        .order_by(AttendanceCorrection.corrected_at, AttendanceCorrection.id)
+    )
+    return CorrectionsRead(
+        session_id=orientation.id, items=[CorrectionRead.model_validate(c) for c in found]
+    )

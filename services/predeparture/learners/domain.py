@@ -1,0 +1,63 @@
+"""Pure rules of the learners read model: what is kept of a person, and what an event did."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from shared.events.registry import PersonDetails
+
+ACTIVE = "active"
+MERGED = "merged"
+PROSPECTIVE = "prospective"
+
+# Lao vowels written before the consonant they follow in speech (e, ae, o, ai, ai): a name's
+# initial is its first consonant, so these are skipped.
+_LAO_LEADING_VOWELS = frozenset("\u0ec0\u0ec1\u0ec2\u0ec3\u0ec4")
+
+
+class Outcome(enum.StrEnum):
+    """What an event did, for the handlers' log and counter."""
+
+    APPLIED = "applied"
+    UNKNOWN_PERSON = "unknown_person"
+    STALE = "stale"
+    MERGED = "merged"
+    NOT_NEEDED = "not_needed"  # already oriented, enrolled or invited
+
+
+def _initial(name: str | None) -> str | None:
+    for char in (name or "").strip():
+        if char.isalpha() and char not in _LAO_LEADING_VOWELS:
+            return char.upper()[0]  # "ß" upper-cases to two letters
+    return None
+
+
+def initials(
+    given_name_en: str | None,
+    family_name_en: str | None,
+    given_name_lo: str | None,
+    family_name_lo: str | None,
+) -> str:
+    """`B. S.` from the Latin given and family names, else from the Lao ones; what a public
+    certificate check may show of a person."""
+    latin = [_initial(given_name_en), _initial(family_name_en)]
+    letters = latin if any(latin) else [_initial(given_name_lo), _initial(family_name_lo)]
+    return " ".join(f"{letter}." for letter in letters if letter)
+
+
+def person_fields(details: PersonDetails) -> dict[str, Any]:
+    """The columns a registration or update sets: never names in full, contacts or documents."""
+    return {
+        "reference": details.reference,
+        "initials": initials(
+            details.given_name_en,
+            details.family_name_en,
+            details.given_name_lo,
+            details.family_name_lo,
+        ),
+        "sex": details.sex,
+        "date_of_birth": details.date_of_birth,
+        "province_code": details.province_code,
+        "office_code": details.office_code,
+    }

@@ -1,0 +1,346 @@
+"""Learners read model operations: each registry event's change, and the staff's lists.
+
+Every function runs in the caller's transaction (the consumer's, with its inbox row) and
+writes state so that applying the same event again leaves the same rows. A person's record
+carries a version, so an older one arriving late is recognised and ignored; migration status
+changes carry none and rely on registry's per-person order on one partition.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import cast
+
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Table,
+    and_,
+    delete,
+    exists,
+    not_,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from services.predeparture.attendance.models import Attendance
+from services.predeparture.completions.models import Completion
+from services.predeparture.learners import domain
+from services.predeparture.learners.domain import Outcome
+from services.predeparture.learners.models import Learner
+from services.predeparture.learners.schemas import LearnerDetail, LearnerEnrolment, LearnerRead
+from services.predeparture.sessions import enrolment as places
+from services.predeparture.sessions.domain import LIVE, EnrolmentStatus
+from services.predeparture.sessions.invitations import (
+    SYSTEM,
+    VALID,
+    has_live_place,
+    has_valid_completion,
+)
+from services.predeparture.sessions.models import Enrolment, OrientationSession
+from shared.events.registry import PersonDetails
+from shared.idempotency import IdempotencyRecord
+from shared.outbox.models import OutboxRecord
+from shared.pagination import decode_cursor, encode_cursor
+from shared.problems import NotFound
+
+MAX_MERGE_HOPS = 5  # merges chain rarely; a bound keeps a bad chain from looping
+MERGED_REASON = "duplicate record merged: the person holds another place in this session"
+
+_attendance = cast(Table, Attendance.__table__)
+_completions = cast(Table, Completion.__table__)
+_enrolments = cast(Table, Enrolment.__table__)
+
+
+async def _locked(session: AsyncSession, person_id: uuid.UUID) -> Learner | None:
+    # populate_existing: within a batch the row may already be in the session, and the
+    # database (under our lock) is what counts.
+    return await session.get(Learner, person_id, with_for_update=True, populate_existing=True)
+
+
+async def following_merges(session: AsyncSession, person_id: uuid.UUID) -> Learner | None:
+    """The locked row of the person, or of the record they were merged into."""
+    learner = await _locked(session, person_id)
+    for _ in range(MAX_MERGE_HOPS):
+        if learner is None or learner.merged_into is None:
+            break
+        learner = await _locked(session, learner.merged_into)
+    return learner
+
+
+# -- registry's events -----------------------------------------------------------------------
+
+
+async def apply_person(session: AsyncSession, details: PersonDetails, version: int) -> Outcome:
+    """A registration (version 1) or update: the kept fields are replaced.
+
+    An update older than the stored version (a replay) and any update of a merged-away record
+    change nothing. An update for a person not seen yet creates the row: it carries the record.
+    """
+    learner = await _locked(session, details.person_id)
+    if learner is None:
+        learner = Learner(
+            person_id=details.person_id,
+            record_status=domain.ACTIVE,
+            record_version=0,
+            migration_status=None,
+            destination_country=None,
+            merged_into=None,
+        )
+        session.add(learner)
+    elif learner.record_status != domain.ACTIVE:
+        return Outcome.MERGED
+    elif learner.record_version >= version:
+        return Outcome.STALE
+    for name, value in domain.person_fields(details).items():
+        setattr(learner, name, value)
+    learner.record_version = version
+    learner.updated_at = datetime.now(UTC)
+    await session.flush()
+    return Outcome.APPLIED
+
+
+async def apply_migration_status(
+    session: AsyncSession, person_id: uuid.UUID, status: str, destination_country: str
+) -> Learner | None:
+    """The latest migration record moved; the (locked) learner it applied to, or None for a
+    person predeparture does not know."""
+    learner = await following_merges(session, person_id)
+    if learner is None:
+        return None
+    learner.migration_status = status
+    learner.destination_country = destination_country
+    learner.updated_at = datetime.now(UTC)
+    await session.flush()
+    return learner
+
+
+async def merge(session: AsyncSession, person_id: uuid.UUID, survivor_id: uuid.UUID) -> Outcome:
+    """`person_id` was a duplicate of `survivor_id`: retire it and give the survivor its
+    places, attendance and completions.
+
+    Where both hold a live enrolment in one session, one goes (a place is kept over a turn on
+    the waiting list, else the survivor's), cancelled and announced like any cancellation.
+    Attendance or a valid completion the survivor already has for the same module or
+    destination stays; the duplicate's copy stays under the retired id, as history.
+    """
+    if person_id == survivor_id:
+        return Outcome.STALE
+    rows = {}
+    # Both rows locked in id order, so that two merges touching the same rows cannot deadlock.
+    for pid in sorted({person_id, survivor_id}):
+        rows[pid] = await _locked(session, pid)
+    duplicate, survivor = rows[person_id], rows[survivor_id]
+    if duplicate is None:
+        return Outcome.UNKNOWN_PERSON
+    if duplicate.record_status == domain.MERGED:
+        return Outcome.MERGED
+    await _move_enrolments(session, person_id, survivor_id)
+    await _move_attendance(session, person_id, survivor_id)
+    await _move_completions(session, person_id, survivor_id)
+    # Registry moves the migration record to the survivor without announcing it again.
+    if (
+        survivor is not None
+        and survivor.record_status == domain.ACTIVE
+        and survivor.migration_status is None
+    ):
+        survivor.migration_status = duplicate.migration_status
+        survivor.destination_country = duplicate.destination_country
+        survivor.updated_at = datetime.now(UTC)
+    duplicate.record_status = domain.MERGED
+    duplicate.merged_into = survivor_id
+    duplicate.updated_at = datetime.now(UTC)
+    await session.flush()
+    return Outcome.APPLIED
+
+
+async def _move_enrolments(session: AsyncSession, from_id: uuid.UUID, to_id: uuid.UUID) -> None:
+    sessions_held = await session.scalars(
+        select(Enrolment.session_id)
+        .where(Enrolment.person_id == from_id, Enrolment.status.in_(sorted(LIVE)))
+        .distinct()
+    )
+    # Sessions locked in id order, as capacity changes lock them, before either place moves.
+    for session_id in sorted(sessions_held.all()):
+        orientation = await places.locked_session(session, session_id)
+        mine = await places.live_enrolment(session, session_id, from_id)
+        theirs = await places.live_enrolment(session, session_id, to_id)
+        if mine is None or theirs is None:
+            continue
+        keep_mine = (
+            mine.status == EnrolmentStatus.ENROLLED and theirs.status == EnrolmentStatus.WAITLISTED
+        )
+        dropped = theirs if keep_mine else mine
+        await places.cancel(session, orientation, dropped, reason=MERGED_REASON, by=SYSTEM)
+    await session.execute(
+        update(_enrolments).where(_enrolments.c.person_id == from_id).values(person_id=to_id)
+    )
+
+
+async def _move_attendance(session: AsyncSession, from_id: uuid.UUID, to_id: uuid.UUID) -> None:
+    theirs = aliased(_attendance)
+    await session.execute(
+        update(_attendance)
+        .where(
+            _attendance.c.person_id == from_id,
+            not_(
+                exists().where(
+                    theirs.c.session_id == _attendance.c.session_id,
+                    theirs.c.module_code == _attendance.c.module_code,
+                    theirs.c.person_id == to_id,
+                )
+            ),
+        )
+        .values(person_id=to_id)
+    )
+
+
+async def _move_completions(session: AsyncSession, from_id: uuid.UUID, to_id: uuid.UUID) -> None:
+    theirs = aliased(_completions)
+    await session.execute(
+        update(_completions)
+        .where(
+            _completions.c.person_id == from_id,
+            or_(
+                _completions.c.status != VALID,
+                not_(
+                    exists().where(
+                        theirs.c.person_id == to_id,
+                        theirs.c.destination_country == _completions.c.destination_country,
+                        theirs.c.status == VALID,
+                    )
+                ),
+            ),
+        )
+        .values(person_id=to_id)
+    )
+
+
+async def erase(session: AsyncSession, person_id: uuid.UUID) -> Outcome:
+    """The person was erased in registry: their row (and merged copies) go; enrolments,
+    attendance and completions keep only the id, which now leads nowhere; events not yet
+    published and stored answers about them go too."""
+    found = list(
+        (
+            await session.scalars(
+                select(Learner.person_id)
+                .where(or_(Learner.person_id == person_id, Learner.merged_into == person_id))
+                .with_for_update()
+            )
+        ).all()
+    )
+    ids = sorted({person_id, *found})
+    await session.execute(
+        delete(Learner)
+        .where(Learner.person_id.in_(ids))
+        .execution_options(synchronize_session="fetch")
+    )
+    # Free text staff wrote about the person (why a place was cancelled, why a completion was
+    # withdrawn, an attendance note) goes; the rows stay for the session's and office's counts.
+    await session.execute(
+        update(_enrolments).where(_enrolments.c.person_id.in_(ids)).values(reason=None)
+    )
+    await session.execute(
+        update(_completions).where(_completions.c.person_id.in_(ids)).values(withdrawn_reason=None)
+    )
+    await session.execute(
+        update(_attendance).where(_attendance.c.person_id.in_(ids)).values(note=None)
+    )
+    await session.execute(delete(OutboxRecord).where(OutboxRecord.key.in_([str(i) for i in ids])))
+    await session.execute(
+        delete(IdempotencyRecord).where(
+            or_(*(sql_cast(IdempotencyRecord.body, String).contains(str(i)) for i in ids))
+        )
+    )
+    return Outcome.APPLIED if found else Outcome.UNKNOWN_PERSON
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    awaiting: bool = False
+    office_code: str | None = None
+    province_code: str | None = None
+
+
+def _awaiting(today: date) -> ColumnElement[bool]:
+    """Prospective migrants with no place to come and no valid orientation for where they go."""
+    return and_(
+        Learner.migration_status == domain.PROSPECTIVE,
+        Learner.record_status == domain.ACTIVE,
+        not_(has_live_place(Learner.person_id)),
+        not_(has_valid_completion(Learner.person_id, Learner.destination_country, today)),
+    )
+
+
+async def list_learners(
+    session: AsyncSession, filters: Filters, *, today: date, cursor: str | None, limit: int
+) -> tuple[list[Learner], str | None]:
+    """A page of learners, oldest known first, and the next page's cursor."""
+    conditions: list[ColumnElement[bool]] = [Learner.record_status == domain.ACTIVE]
+    if filters.awaiting:
+        conditions.append(_awaiting(today))
+    if filters.office_code is not None:
+        conditions.append(Learner.office_code == filters.office_code)
+    if filters.province_code is not None:
+        conditions.append(Learner.province_code == filters.province_code)
+    query = select(Learner).where(*conditions)
+    if cursor is not None:
+        at, last_id = decode_cursor(cursor)
+        query = query.where(tuple_(Learner.created_at, Learner.person_id) > tuple_(at, last_id))
+    query = query.order_by(Learner.created_at, Learner.person_id).limit(limit + 1)
+    rows = list((await session.scalars(query)).all())
+    page = rows[:limit]
+    following = (
+        encode_cursor(page[-1].created_at, page[-1].person_id) if len(rows) > limit else None
+    )
+    return page, following
+
+
+async def read_learner(
+    session: AsyncSession, person_id: uuid.UUID, *, today: date
+) -> LearnerDetail:
+    """A learner with their enrolments (newest first) and whether they wait for orientation."""
+    learner = await session.get(Learner, person_id)
+    if learner is None:
+        raise NotFound(f"no learner {person_id}", field="person_id")
+    awaiting = await session.scalar(
+        select(_awaiting(today)).select_from(Learner).where(Learner.person_id == person_id)
+    )
+    rows = await session.execute(
+        select(
+            Enrolment,
+            OrientationSession.office_code,
+            OrientationSession.status,
+            OrientationSession.starts_at,
+        )
+        .join(OrientationSession, OrientationSession.id == Enrolment.session_id)
+        .where(Enrolment.person_id == person_id)
+        .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())
+    )
+    enrolments = [
+        LearnerEnrolment(
+            enrolment_id=e.id,
+            session_id=e.session_id,
+            status=e.status,
+            automatic=e.automatic,
+            destination_country=e.destination_country,
+            office_code=office_code,
+            session_status=status,
+            starts_at=starts_at,
+        )
+        for e, office_code, status, starts_at in rows
+    ]
+    return LearnerDetail.model_validate(
+        LearnerRead.model_validate(learner).model_dump()
+        | {"awaiting": bool(awaiting), "enrolments": enrolments}
+    )

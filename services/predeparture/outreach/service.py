@@ -1,0 +1,149 @@
+"""Outreach operations: record a village session's anonymous counts, read them back."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.predeparture.outreach.domain import (
+    Count,
+    check_counts,
+    check_held_on,
+    office_province,
+    ordered,
+    totals,
+)
+from services.predeparture.outreach.models import OutreachCount, OutreachSession
+from services.predeparture.outreach.schemas import (
+    OutreachCountRead,
+    OutreachCreate,
+    OutreachRead,
+    OutreachTotals,
+)
+from services.predeparture.scope import require_manager
+from shared.auth import Principal
+from shared.clock import today
+from shared.db import clock_now
+from shared.pagination import decode_cursor, encode_cursor
+from shared.problems import InvalidField, NotFound
+
+
+def _read(outreach: OutreachSession, counts: Sequence[Count]) -> OutreachRead:
+    rows = ordered(counts)
+    summed = totals(rows)
+    return OutreachRead(
+        id=outreach.id,
+        office_code=outreach.office_code,
+        province_code=outreach.province_code,
+        district=outreach.district,
+        village=outreach.village,
+        held_on=outreach.held_on,
+        facilitator=outreach.facilitator,
+        language=outreach.language,
+        topics=list(outreach.topics),
+        note=outreach.note,
+        counts=[OutreachCountRead(sex=c.sex, age_band=c.age_band, people=c.people) for c in rows],
+        totals=OutreachTotals(
+            people=summed.people, by_sex=summed.by_sex, by_age_band=summed.by_age_band
+        ),
+        recorded_by=outreach.recorded_by,
+        recorded_at=outreach.recorded_at,
+    )
+
+
+async def record_outreach(
+    session: AsyncSession, data: OutreachCreate, principal: Principal
+) -> OutreachRead:
+    """Record an outreach session of the caller's Migrant Resource Centre (admins: any)."""
+    office_code = data.office_code or principal.office
+    if not office_code:
+        raise InvalidField("office_code", "is required: your token names no office")
+    province_code = office_province(office_code)
+    require_manager(principal, office_code)
+    check_held_on(data.held_on, today())
+    counts = [Count(c.sex, c.age_band, c.people) for c in data.counts]
+    check_counts(counts)
+    outreach = OutreachSession(
+        id=uuid.uuid4(),
+        office_code=office_code,
+        province_code=province_code,
+        district=data.district,
+        village=data.village,
+        held_on=data.held_on,
+        facilitator=data.facilitator,
+        language=data.language,
+        topics=list(dict.fromkeys(data.topics)),  # a topic ticked twice is the same topic
+        note=data.note,
+        recorded_by=principal.subject,
+        recorded_at=await clock_now(session),
+    )
+    session.add(outreach)
+    await session.flush()  # no ORM relationship orders the two inserts: the session goes first
+    session.add_all(
+        OutreachCount(outreach_id=outreach.id, sex=c.sex, age_band=c.age_band, people=c.people)
+        for c in counts
+    )
+    await session.flush()
+    return _read(outreach, counts)
+
+
+async def _counts_of(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Count]]:
+    found: dict[uuid.UUID, list[Count]] = defaultdict(list)
+    if ids:
+        rows = await session.execute(
+            select(OutreachCount).where(OutreachCount.outreach_id.in_(ids))
+        )
+        for (row,) in rows:
+            found[row.outreach_id].append(Count(row.sex, row.age_band, row.people))
+    return found
+
+
+async def get_outreach(session: AsyncSession, outreach_id: uuid.UUID) -> OutreachRead:
+    """One outreach session with its counts and totals; 404 when unknown."""
+    outreach = await session.get(OutreachSession, outreach_id)
+    if outreach is None:
+        raise NotFound(f"no outreach session {outreach_id}")
+    counts = await _counts_of(session, [outreach.id])
+    return _read(outreach, counts[outreach.id])
+
+
+@dataclass(frozen=True)
+class Filters:
+    office_code: str | None = None
+    province_code: str | None = None
+    held_from: date | None = None
+    held_to: date | None = None
+
+
+async def list_outreach(
+    session: AsyncSession, filters: Filters, *, cursor: str | None, limit: int
+) -> tuple[list[OutreachRead], str | None]:
+    """A page of outreach sessions, latest recorded first, and the next page's cursor."""
+    query = select(OutreachSession)
+    if filters.office_code is not None:
+        query = query.where(OutreachSession.office_code == filters.office_code)
+    if filters.province_code is not None:
+        query = query.where(OutreachSession.province_code == filters.province_code)
+    if filters.held_from is not None:
+        query = query.where(OutreachSession.held_on >= filters.held_from)
+    if filters.held_to is not None:
+        query = query.where(OutreachSession.held_on <= filters.held_to)
+    if cursor is not None:
+        at, last_id = decode_cursor(cursor)
+        query = query.where(
+            tuple_(OutreachSession.recorded_at, OutreachSession.id) < tuple_(at, last_id)
+        )
+    query = query.order_by(OutreachSession.recorded_at.desc(), OutreachSession.id.desc())
+    rows = list((await session.scalars(query.limit(limit + 1))).all())
+    page = rows[:limit]
+    following = encode_cursor(page[-1].recorded_at, page[-1].id) if len(rows) > limit else None
+    counts = await _counts_of(session, [o.id for o in page])
+    return [_read(o, counts[o.id]) for o in page], following

@@ -1,0 +1,253 @@
+"""Pure rules of orientation sessions: the lifecycle, times and places, who gets a place, and
+where a prospective migrant is invited."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared.problems import Conflict, InvalidField, Problem
+from shared.reference.offices import SEED_MRCS, nearest_first
+
+
+class SessionStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"  # planned: people are enrolled and waitlisted
+    HELD = "held"  # it took place (or is taking place): attendance is entered
+    CLOSED = "closed"  # attendance final; corrections are recorded and audited
+    CANCELLED = "cancelled"  # called off: every place is cancelled and people are told
+
+
+class EnrolmentStatus(enum.StrEnum):
+    ENROLLED = "enrolled"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+LIVE = frozenset({EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED})
+# Sessions whose places still count as orientation on its way: not yet held, or held and
+# waiting for attendance to make a completion.
+UPCOMING_OR_RUNNING = frozenset({SessionStatus.SCHEDULED, SessionStatus.HELD})
+
+TRANSITIONS: dict[SessionStatus, frozenset[SessionStatus]] = {
+    SessionStatus.SCHEDULED: frozenset({SessionStatus.HELD, SessionStatus.CANCELLED}),
+    SessionStatus.HELD: frozenset({SessionStatus.CLOSED}),
+    SessionStatus.CLOSED: frozenset(),
+    SessionStatus.CANCELLED: frozenset(),
+}
+
+MAX_CAPACITY = 200
+# An automatic invitation leaves the person at least this long to arrange the journey.
+INVITATION_NOTICE = timedelta(days=1)
+# Changes enrolled people are told about (EnrolmentChanged with the change as its reason).
+NOTICE_FIELDS = frozenset(
+    {"starts_at", "ends_at", "venue", "outreach", "district", "village", "language"}
+)
+# What PATCH may change; the office and the curriculum make another session.
+CHANGEABLE = (
+    "starts_at",
+    "ends_at",
+    "facilitator",
+    "language",
+    "venue",
+    "outreach",
+    "district",
+    "village",
+    "capacity",
+    "planned_modules",
+)
+
+
+class InvalidTransition(Conflict):
+    """409: the session is not in a state the requested one may follow."""
+
+    slug, title = "invalid-transition", "Invalid status change"
+
+    def __init__(
+        self, current: SessionStatus, requested: SessionStatus, allowed: Iterable[SessionStatus]
+    ) -> None:
+        super().__init__(
+            f"a session that is {current} cannot become {requested}",
+            current_status=str(current),
+            requested_status=str(requested),
+            allowed=sorted(str(s) for s in allowed),
+        )
+
+
+class NotScheduled(Conflict):
+    """409: enrolments and changes are only taken while the session is scheduled."""
+
+    slug, title = "session-not-scheduled", "Session no longer scheduled"
+
+    def __init__(self, current: str, what: str) -> None:
+        super().__init__(
+            f"{what} only while the session is scheduled; it is {current}",
+            current_status=current,
+        )
+
+
+class VersionMismatch(Problem):
+    """412: the session changed since the client read it (its `If-Match` is stale)."""
+
+    status, slug, title = 412, "version-mismatch", "Record changed since you read it"
+
+
+def check_transition(current: SessionStatus, requested: SessionStatus) -> None:
+    if requested not in TRANSITIONS[current]:
+        raise InvalidTransition(current, requested, TRANSITIONS[current])
+
+
+def check_status_change(
+    current: SessionStatus,
+    requested: SessionStatus,
+    *,
+    reason: str | None,
+    starts_at: datetime,
+    now: datetime,
+) -> None:
+    """A change the lifecycle allows; a cancellation gives its reason; a session is held only
+    once it has started."""
+    check_transition(current, requested)
+    if requested is SessionStatus.CANCELLED and not reason:
+        raise InvalidField("reason", "is required to cancel a session (people are told why)")
+    if requested is SessionStatus.HELD and starts_at > now:
+        raise Conflict(
+            f"the session starts at {starts_at.isoformat()}: it can be marked held once started",
+            field="status",
+            current_status=str(current),
+            starts_at=starts_at.isoformat(),
+        )
+
+
+def check_scheduled(status: str, what: str) -> None:
+    if status != SessionStatus.SCHEDULED:
+        raise NotScheduled(status, what)
+
+
+def check_office(office_code: str) -> str:
+    """Sessions are run by the Migrant Resource Centres (and the LFTU skills institute)."""
+    if office_code not in SEED_MRCS:
+        raise InvalidField(
+            "office_code",
+            f"{office_code!r} runs no orientation; one of {', '.join(sorted(SEED_MRCS))}",
+        )
+    return office_code
+
+
+def office_province(office_code: str) -> str:
+    return SEED_MRCS[check_office(office_code)][1]
+
+
+def check_times(
+    starts_at: datetime, ends_at: datetime, now: datetime, *, new_start: bool = True
+) -> None:
+    """Ends after it starts; a start being set is in the future."""
+    if new_start and starts_at <= now:
+        raise InvalidField("starts_at", "is in the past")
+    if ends_at <= starts_at:
+        raise InvalidField("ends_at", "must be after starts_at")
+
+
+def check_place(outreach: bool, district: str | None, village: str | None) -> None:
+    """A village outreach session says in which district and village it is held."""
+    if not outreach:
+        return
+    if not district:
+        raise InvalidField("district", "is required for an outreach session")
+    if not village:
+        raise InvalidField("village", "is required for an outreach session")
+
+
+def check_planned_modules(planned: Sequence[str], known: Iterable[str]) -> list[str]:
+    """The planned modules, each once, all of the session's curriculum."""
+    codes = list(dict.fromkeys(planned))
+    if not codes:
+        raise InvalidField("planned_modules", "at least one module is planned")
+    unknown = [c for c in codes if c not in set(known)]
+    if unknown:
+        raise InvalidField(
+            "planned_modules", f"not modules of the curriculum: {', '.join(unknown)}"
+        )
+    return codes
+
+
+def check_capacity(capacity: int, enrolled: int) -> None:
+    if capacity < enrolled:
+        raise InvalidField(
+            "capacity", f"{enrolled} people are enrolled; cancel places before reducing it"
+        )
+
+
+def status_for_new(enrolled: int, capacity: int) -> EnrolmentStatus:
+    """A place while there is room, else the waiting list."""
+    return EnrolmentStatus.ENROLLED if enrolled < capacity else EnrolmentStatus.WAITLISTED
+
+
+def changed(current: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields sent that differ from the stored values."""
+    return {f: v for f, v in sent.items() if current.get(f) != v}
+
+
+def notice_reason(changes: Iterable[str]) -> str | None:
+    """The reason enrolled people are told, when a change concerns them."""
+    told = sorted(set(changes) & NOTICE_FIELDS)
+    return f"session changed: {', '.join(told)}" if told else None
+
+
+# -- automatic invitations -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    """A scheduled session an invitation may go to."""
+
+    id: Any
+    office_code: str
+    starts_at: datetime
+    capacity: int
+    enrolled: int
+
+    @property
+    def has_room(self) -> bool:
+        return self.enrolled < self.capacity
+
+
+def invitation_plan(
+    province_code: str, sessions: Iterable[OpenSession]
+) -> tuple[list[OpenSession], OpenSession | None]:
+    """Where to invite a person from `province_code`: the sessions with room to try, best
+    first (the nearest office's, earliest first, then the next nearest office's), and the
+    session whose waiting list they join when none has room (the nearest office's next)."""
+    offices = {code: province for code, (_, province) in SEED_MRCS.items()}
+    by_office: dict[str, list[OpenSession]] = {}
+    for s in sorted(sessions, key=lambda s: (s.starts_at, str(s.id))):
+        by_office.setdefault(s.office_code, []).append(s)
+    ordered = [code for code in nearest_first(province_code, offices) if code in by_office]
+    with_room = [s for code in ordered for s in by_office[code] if s.has_room]
+    return with_room, (by_office[ordered[0]][0] if ordered else None)
+
+
+# -- optimistic concurrency ------------------------------------------------------------------
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """The version an `If-Match` header names (`"3"` or `W/"3"`); None when not sent."""
+    if value is None:
+        return None
+    try:
+        return int(value.strip().removeprefix("W/").strip('"'))
+    except ValueError as exc:
+        raise InvalidField("If-Match", "must be an ETag this API returned") from exc
+
+
+def check_version(current: int, expected: int | None) -> None:
+    if expected is not None and expected != current:
+        raise VersionMismatch(
+            f"the session is at version {current}, you sent {expected}", current_version=current
+        )

@@ -1,0 +1,418 @@
+"""Places in sessions and their waiting lists: each change and its EnrolmentChanged event.
+
+Every change of a session's places runs under the session's row lock, so that counting the
+places taken and taking one are a single step: capacity holds however many staff (and the
+invitation consumer) enrol at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.predeparture.learners.models import Learner
+from services.predeparture.sessions.domain import (
+    LIVE,
+    EnrolmentStatus,
+    SessionStatus,
+    check_scheduled,
+    status_for_new,
+)
+from services.predeparture.sessions.models import Enrolment, OrientationSession
+from services.predeparture.sessions.schemas import EnrolmentRead, Roster
+from shared.db import clock_now
+from shared.events.predeparture import EnrolmentChanged
+from shared.outbox import add_event
+from shared.problems import Conflict, NotFound
+
+PROMOTED = "a place became free"
+
+
+class AlreadyEnrolled(Conflict):
+    slug, title = "already-enrolled", "Already enrolled"
+
+
+async def locked_session(session: AsyncSession, session_id: uuid.UUID) -> OrientationSession:
+    """The session's row, held until the transaction ends; 404 when unknown."""
+    found = await session.get(
+        OrientationSession, session_id, with_for_update=True, populate_existing=True
+    )
+    if found is None:
+        raise NotFound(f"no orientation session {session_id}", field="session_id")
+    return found
+
+
+async def counts(session: AsyncSession, session_id: uuid.UUID) -> dict[str, int]:
+    """How many hold a place and how many wait for one."""
+    rows = await session.execute(
+        select(Enrolment.status, func.count())
+        .where(Enrolment.session_id == session_id, Enrolment.status.in_(sorted(LIVE)))
+        .group_by(Enrolment.status)
+    )
+    found = {str(status): int(n) for status, n in rows}
+    return {s: found.get(s, 0) for s in (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED)}
+
+
+async def announce(
+    session: AsyncSession,
+    orientation: OrientationSession,
+    enrolment: Enrolment,
+    previous: str | None,
+    *,
+    changed_by: str,
+) -> None:
+    """Stage the enrolment's EnrolmentChanged, with the session as it now is."""
+    await add_event(
+        session,
+        EnrolmentChanged(
+            enrolment_id=enrolment.id,
+            session_id=orientation.id,
+            person_id=enrolment.person_id,
+            status=enrolment.status,
+            previous_status=previous,
+            automatic=enrolment.automatic,
+            reason=enrolment.reason,
+            office_code=orientation.office_code,
+            starts_at=orientation.starts_at,
+            venue=orientation.venue,
+            language=orientation.language,
+            changed_by=changed_by,
+            changed_at=enrolment.updated_at,
+        ),
+    )
+
+
+async def live_enrolment(
+    session: AsyncSession, session_id: uuid.UUID, person_id: uuid.UUID
+) -> Enrolment | None:
+    return await session.scalar(
+        select(Enrolment)
+        .where(
+            Enrolment.session_id == session_id,
+            Enrolment.person_id == person_id,
+            Enrolment.status.in_(sorted(LIVE)),
+        )
+        # The database's row, not a copy an earlier event of the same batch left in the session.
+        .execution_options(populate_existing=True)
+    )
+
+
+async def place(
+    session: AsyncSession,
+    orientation: OrientationSession,
+    person_id: uuid.UUID,
+    *,
+    destination_country: str | None,
+    automatic: bool,
+    by: str,
+    waitlist_only: bool = False,
+) -> Enrolment:
+    """Give the person a place in the (locked, scheduled) session, or the end of its waiting
+    list when it is full, and announce it. The caller checked they hold no live one."""
+    taken = await counts(session, orientation.id)
+    status = status_for_new(taken[EnrolmentStatus.ENROLLED], orientation.capacity)
+    if waitlist_only:
+        status = EnrolmentStatus.WAITLISTED
+    at = await clock_now(session)
+    enrolment = Enrolment(
+        id=uuid.uuid4(),
+        session_id=orientation.id,
+        person_id=person_id,
+        status=status,
+        automatic=automatic,
+        destination_country=destination_country,
+        reason=None,
+        created_by=by,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(enrolment)
+    await session.flush()
+    await announce(session, orientation, enrolment, None, changed_by=by)
+    return enrolment
+
+
+async def enrol(
+    session: AsyncSession,
+    orientation: OrientationSession,
+    person_id: uuid.UUID,
+    *,
+    destination_country: str | None,
+    by: str,
+) -> Enrolment:
+    """Staff enrol a learner in a (locked) session: a place while there is room, else the
+    waiting list. 404 naming `person_id` for someone predeparture does not know; 409 when
+    they already hold a place or a turn in this session, or the session is not scheduled."""
+    check_scheduled(orientation.status, "people are enrolled")
+    learner = await session.get(Learner, person_id)
+    if learner is None:
+        raise NotFound(f"no learner {person_id}", field="person_id")
+    if learner.merged_into is not None:
+        raise NotFound(
+            f"{person_id} was merged into {learner.merged_into}: enrol that record",
+            field="person_id",
+            merged_into=str(learner.merged_into),
+        )
+    existing = await live_enrolment(session, orientation.id, person_id)
+    if existing is not None:
+        raise AlreadyEnrolled(
+            f"the person is already {existing.status} in this session",
+            field="person_id",
+            enrolment_id=str(existing.id),
+            current_status=existing.status,
+        )
+    return await place(
+        session,
+        orientation,
+        person_id,
+        destination_country=destination_country or learner.destination_country,
+        automatic=False,
+        by=by,
+    )
+
+
+async def _set_status(
+    session: AsyncSession,
+    orientation: OrientationSession,
+    enrolment: Enrolment,
+    status: EnrolmentStatus,
+    *,
+    reason: str | None,
+    by: str,
+    at: datetime,
+) -> None:
+    previous = enrolment.status
+    enrolment.status = status
+    enrolment.reason = reason
+    enrolment.updated_at = at
+    await session.flush()
+    await announce(session, orientation, enrolment, previous, changed_by=by)
+
+
+async def promote(session: AsyncSession, orientation: OrientationSession, *, by: str) -> int:
+    """Move the oldest waitlisted people up into the (locked) session's free places."""
+    if orientation.status != SessionStatus.SCHEDULED:
+        return 0
+    free = orientation.capacity - (await counts(session, orientation.id))[EnrolmentStatus.ENROLLED]
+    if free <= 0:
+        return 0
+    waiting = (
+        await session.scalars(
+            select(Enrolment)
+            .where(
+                Enrolment.session_id == orientation.id,
+                Enrolment.status == EnrolmentStatus.WAITLISTED,
+            )
+            .order_by(Enrolment.created_at, Enrolment.id)
+            .limit(free)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    at = await clock_now(session)
+    for enrolment in waiting:
+        await _set_status(
+            session, orientation, enrolment, EnrolmentStatus.ENROLLED, reason=PROMOTED, by=by, at=at
+        )
+    return len(waiting)
+
+
+async def cancel(
+    session: AsyncSession,
+    orientation: OrientationSession,
+    enrolment: Enrolment,
+    *,
+    reason: str,
+    by: str,
+) -> Enrolment:
+    """Cancel a live place or turn in the (locked) session; a freed place goes to the oldest
+    on the waiting list. Each change announced."""
+    held_place = enrolment.status == EnrolmentStatus.ENROLLED
+    await _set_status(
+        session,
+        orientation,
+        enrolment,
+        EnrolmentStatus.CANCELLED,
+        reason=reason,
+        by=by,
+        at=await clock_now(session),
+    )
+    if held_place:
+        await promote(session, orientation, by=by)
+    return enrolment
+
+
+async def get_enrolment(
+    session: AsyncSession, orientation: OrientationSession, enrolment_id: uuid.UUID
+) -> Enrolment:
+    enrolment = await session.get(
+        Enrolment, enrolment_id, with_for_update=True, populate_existing=True
+    )
+    if enrolment is None or enrolment.session_id != orientation.id:
+        raise NotFound(
+            f"no enrolment {enrolment_id} in session {orientation.id}", field="enrolment_id"
+        )
+    return enrolment
+
+
+async def cancel_by_staff(
+    session: AsyncSession,
+    orientation: OrientationSession,
+    enrolment_id: uuid.UUID,
+    *,
+    reason: str,
+    by: str,
+) -> Enrolment:
+    """Staff cancel a place or turn (the person cannot come, or asked to leave the list)."""
+    check_scheduled(orientation.status, "places are cancelled")
+    enrolment = await get_enrolment(session, orientation, enrolment_id)
+    if enrolment.status not in LIVE:
+        raise Conflict(
+            "this enrolment is already cancelled",
+            field="enrolment_id",
+            current_status=enrolment.status,
+        )
+    return await cancel(session, orientation, enrolment, reason=reason, by=by)
+
+
+async def cancel_all(
+    session: AsyncSession,
+    orientation: OrientationSession,
+    statuses: frozenset[EnrolmentStatus],
+    *,
+    reason: str,
+    by: str,
+) -> int:
+    """Cancel every enrolment of the (locked) session in `statuses`, each announced."""
+    live = (
+        await session.scalars(
+            select(Enrolment)
+            .where(Enrolment.session_id == orientation.id, Enrolment.status.in_(sorted(statuses)))
+            .order_by(Enrolment.created_at, Enrolment.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    at = await clock_now(session)
+    for enrolment in live:
+        await _set_status(
+            session, orientation, enrolment, EnrolmentStatus.CANCELLED, reason=reason, by=by, at=at
+        )
+    return len(live)
+
+
+async def tell_enrolled(
+    session: AsyncSession, orientation: OrientationSession, *, reason: str, by: str
+) -> int:
+    """Announce a change of the session to everyone holding a place (their status stays);
+    the waiting list learns the session as it then is when they move up."""
+    enrolled = (
+        await session.scalars(
+            select(Enrolment)
+            .where(
+                Enrolment.session_id == orientation.id,
+                Enrolment.status == EnrolmentStatus.ENROLLED,
+            )
+            .order_by(Enrolment.created_at, Enrolment.id)
+        )
+    ).all()
+    at = await clock_now(session)
+    for enrolment in enrolled:
+        await add_event(
+            session,
+            EnrolmentChanged(
+                enrolment_id=enrolment.id,
+                session_id=orientation.id,
+                person_id=enrolment.person_id,
+                status=enrolment.status,
+                previous_status=enrolment.status,
+                automatic=enrolment.automatic,
+                reason=reason,
+                office_code=orientation.office_code,
+                starts_at=orientation.starts_at,
+                venue=orientation.venue,
+                language=orientation.language,
+                changed_by=by,
+                changed_at=at,
+            ),
+        )
+    return len(enrolled)
+
+
+async def roster(session: AsyncSession, orientation: OrientationSession) -> Roster:
+    """The session's places and its waiting list, each in the order they were taken."""
+    rows = (
+        await session.execute(
+            select(Enrolment, Learner.reference, Learner.initials)
+            .outerjoin(Learner, Learner.person_id == Enrolment.person_id)
+            .where(Enrolment.session_id == orientation.id, Enrolment.status.in_(sorted(LIVE)))
+            .order_by(Enrolment.created_at, Enrolment.id)
+        )
+    ).all()
+    enrolled: list[EnrolmentRead] = []
+    waitlisted: list[EnrolmentRead] = []
+    for enrolment, reference, initials in rows:
+        waiting = enrolment.status == EnrolmentStatus.WAITLISTED
+        read = to_read(
+            enrolment,
+            reference=reference,
+            initials=initials,
+            position=len(waitlisted) + 1 if waiting else None,
+        )
+        (waitlisted if waiting else enrolled).append(read)
+    return Roster(
+        session_id=orientation.id,
+        status=SessionStatus(orientation.status),
+        capacity=orientation.capacity,
+        enrolled=enrolled,
+        waitlisted=waitlisted,
+    )
+
+
+def to_read(
+    enrolment: Enrolment,
+    *,
+    reference: str | None,
+    initials: str | None,
+    position: int | None = None,
+) -> EnrolmentRead:
+    return EnrolmentRead(
+        id=enrolment.id,
+        session_id=enrolment.session_id,
+        person_id=enrolment.person_id,
+        reference=reference,
+        initials=initials,
+        status=EnrolmentStatus(enrolment.status),
+        automatic=enrolment.automatic,
+        destination_country=enrolment.destination_country,
+        reason=enrolment.reason,
+        waitlist_position=position,
+        created_by=enrolment.created_by,
+        created_at=enrolment.created_at,
+        updated_at=enrolment.updated_at,
+    )
+
+
+async def read_one(session: AsyncSession, enrolment: Enrolment) -> EnrolmentRead:
+    """An enrolment with the learner's reference, initials and place in the waiting list."""
+    learner = await session.get(Learner, enrolment.person_id)
+    position = None
+    if enrolment.status == EnrolmentStatus.WAITLISTED:
+        ahead = await session.scalar(
+            select(func.count()).where(
+                Enrolment.session_id == enrolment.session_id,
+                Enrolment.status == EnrolmentStatus.WAITLISTED,
+                tuple_(Enrolment.created_at, Enrolment.id)
+                < tuple_(enrolment.created_at, enrolment.id),
+            )
+        )
+        position = int(ahead or 0) + 1
+    return to_read(
+        enrolment,
+        reference=learner.reference if learner else None,
+        initials=learner.initials if learner else None,
+        position=position,
+    )
