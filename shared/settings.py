@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     # would give it away); 2 is the least that still keeps a single person from being singled out.
     predeparture_report_min_cell: int = Field(default=5, ge=2)
 
+    # Certificates: verification codes are derived with this key (never stored), and printed
+    # as a link under this base URL (the predeparture API as the public reaches it).
+    certificate_key: SecretStr | None = None
+    public_base_url: str | None = None
+
     # Scheduled jobs (`labourx jobs <service>`): seconds between passes.
     jobs_interval_s: float = Field(default=300.0, gt=0)
 
@@ -76,6 +81,12 @@ class Settings(BaseSettings):
             if self.jwt_jwks_url is None and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
                 raise ValueError(
                     "LABOURX_JWT_SECRET or LABOURX_JWT_JWKS_URL must be set in production"
+                )
+            if self.certificate_key is None or not self.public_base_url:
+                raise ValueError(
+                    "LABOURX_CERTIFICATE_KEY and LABOURX_PUBLIC_BASE_URL are required in"
+                    " production: certificates printed with a development key or link could"
+                    " not be verified later"
                 )
             if not self.database_url or not self.kafka_bootstrap_servers:
                 raise ValueError(

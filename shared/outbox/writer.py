@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import cast
 
 from sqlalchemy import Table, insert
@@ -22,14 +23,27 @@ async def add_event(session: AsyncSession, event: Event) -> CloudEvent:
     Must be given the same session as the state change (a second session breaks atomicity).
     """
     envelope = envelope_for(event)
-    await session.execute(
-        _INSERT,
-        {
-            "event_id": envelope.id,
-            "topic": event.topic,
-            "key": envelope.subject,
-            "type": envelope.type,
-            "value": envelope.to_bytes(),
-        },
-    )
+    await session.execute(_INSERT, _row(event, envelope))
     return envelope
+
+
+async def add_events(session: AsyncSession, events: Sequence[Event]) -> list[CloudEvent]:
+    """Stage several events in one statement, in order (a class of sixty certificates costs one
+    round trip, not sixty); the same guarantees as `add_event`."""
+    envelopes = [envelope_for(event) for event in events]
+    if envelopes:
+        await session.execute(
+            _INSERT,
+            [_row(event, envelope) for event, envelope in zip(events, envelopes, strict=True)],
+        )
+    return envelopes
+
+
+def _row(event: Event, envelope: CloudEvent) -> dict[str, object]:
+    return {
+        "event_id": envelope.id,
+        "topic": event.topic,
+        "key": envelope.subject,
+        "type": envelope.type,
+        "value": envelope.to_bytes(),
+    }

@@ -147,6 +147,8 @@ async def test_seed_refuses_a_production_system_without_force(
         *apis,
         LABOURX_ENV="production",
         LABOURX_JWT_SECRET="a-production-secret-of-at-least-32-bytes",
+        LABOURX_CERTIFICATE_KEY="a-certificate-key-of-at-least-32-bytes",
+        LABOURX_PUBLIC_BASE_URL="https://labourx.example.la",
     )
     assert code != 0
     assert "LABOURX_ENV=production" in output and "--force" in output

@@ -24,7 +24,6 @@ from services.matching.agencies.domain import (
     effective_status,
 )
 from services.matching.agencies.domain import InvalidTransition as AgencyTransition
-from services.matching.employers.domain import VersionMismatch, check_version, parse_if_match
 from services.matching.vacancies.domain import (
     BY_REQUEST,
     PAUSED_REVOKED,
@@ -47,6 +46,7 @@ from services.matching.vacancies.domain import (
     resumable,
 )
 from shared.problems import InvalidField
+from shared.versioning import VersionMismatch, check_version, parse_if_match
 
 TODAY = date(2026, 11, 23)
 S = VacancyStatus

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from shared.auth import Role, decode_token, mint_token
 from shared.problems import Unauthorized
@@ -15,6 +15,23 @@ def test_production_refuses_the_development_secret() -> None:
         Settings(
             env="production", database_url="postgresql://db/x", kafka_bootstrap_servers="k:9092"
         )
+
+
+def test_production_needs_a_certificate_key_and_the_public_address() -> None:
+    """A certificate printed with a development key or link could never be verified later."""
+    production = Settings(
+        database_url="postgresql://db/x",
+        kafka_bootstrap_servers="k:9092",
+        jwt_secret=SecretStr("a-production-secret-of-at-least-32-bytes"),
+    ).model_dump() | {"env": "production"}
+    with pytest.raises(ValidationError, match="LABOURX_CERTIFICATE_KEY"):
+        Settings.model_validate(production)
+    with pytest.raises(ValidationError, match="LABOURX_PUBLIC_BASE_URL"):
+        Settings.model_validate(production | {"certificate_key": "k" * 32})
+    settings = Settings.model_validate(
+        production | {"certificate_key": "k" * 32, "public_base_url": "https://labourx.example.la"}
+    )
+    assert settings.public_base_url == "https://labourx.example.la"
 
 
 def test_each_service_gets_its_own_database() -> None:

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 
 from services.matching.employers import service
-from services.matching.employers.domain import etag, parse_if_match
 from services.matching.employers.schemas import (
     EmployerCreate,
     EmployerPage,
@@ -23,6 +22,7 @@ from shared.idempotency import IdempotencyDep
 from shared.problems import InvalidField
 from shared.reference.isic import validate_isic_section
 from shared.reference.places import validate_province
+from shared.versioning import etag, parse_if_match
 
 # Employers are business data, not personal data: every officer and analyst may read them.
 Reader = Annotated[Principal, require_roles(Role.ESC_STAFF, Role.MRC_STAFF, Role.ANALYST)]

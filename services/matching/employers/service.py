@@ -9,13 +9,14 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.matching.employers.domain import check_version, name_pattern
+from services.matching.employers.domain import name_pattern
 from services.matching.employers.models import Employer
 from services.matching.employers.schemas import EmployerCreate, EmployerUpdate
 from shared.auth import Principal
 from shared.db import clock_now
 from shared.pagination import decode_cursor, encode_cursor
 from shared.problems import Conflict, InvalidField, NotFound
+from shared.versioning import check_version
 
 REQUIRED = ("name", "registration_number", "isic_section", "province_code")
 

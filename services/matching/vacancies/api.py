@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 
-from services.matching.employers.domain import etag, parse_if_match
 from services.matching.scope import ActorDep
 from services.matching.vacancies import service
 from services.matching.vacancies.domain import Kind, VacancyStatus
@@ -24,6 +23,7 @@ from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.problems import InvalidField
 from shared.reference.places import validate_province
+from shared.versioning import etag, parse_if_match
 
 router = APIRouter(prefix="/v1/vacancies", tags=["vacancies"])
 

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.agencies.domain import check_may_recruit
 from services.matching.agencies.models import Agency
-from services.matching.employers.domain import check_version
 from services.matching.employers.models import Employer
 from services.matching.ranking.keys import vacancy_keys
 from services.matching.scope import Actor
@@ -45,6 +44,7 @@ from shared.events.matching import VacancyStatusChanged
 from shared.outbox import add_event
 from shared.pagination import decode_cursor, encode_cursor
 from shared.problems import Conflict, Forbidden, InvalidField, NotFound
+from shared.versioning import check_version
 
 REFERENCE_ATTEMPTS = 5
 # Terms a change may not empty: every vacancy has them.

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.predeparture.completions.domain import ATTENDANCE_STATUSES
-from services.predeparture.curricula.domain import FieldError
-from shared.problems import Conflict
+from shared.problems import Conflict, FieldError
 
 # While a session runs (or waits to be closed) its roster is entered directly; after closing,
 # only through corrections, each kept with its reason.

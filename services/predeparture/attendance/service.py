@@ -28,13 +28,12 @@ from services.predeparture.attendance.schemas import (
 )
 from services.predeparture.completions import service as completions
 from services.predeparture.completions.schemas import Recomputed
-from services.predeparture.curricula.domain import InvalidFields
 from services.predeparture.learners.models import Learner
 from services.predeparture.scope import require_manager
 from services.predeparture.sessions.models import Enrolment, OrientationSession
 from shared.auth import Principal
 from shared.db import clock_now
-from shared.problems import NotFound
+from shared.problems import InvalidFields, NotFound
 
 # Set every cell of the roster in one statement. A cell whose status and note are unchanged is
 # not touched (its recorder and time stay), so only the people of changed cells come back.

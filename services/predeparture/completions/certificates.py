@@ -17,29 +17,28 @@ from services.predeparture.completions.domain import display_code
 from shared.reference.names import romanise_lao
 from shared.settings import get_settings
 
-# Where the public verification route is reached from outside. A stand-in until settings carry
-# the public base URL of the deployment (to be `LABOURX_PUBLIC_BASE_URL`).
-PUBLIC_BASE_URL = "https://labourx.la"
 VERIFY_PATH = "/v1/certificates/verify/"
+# Outside production (where LABOURX_PUBLIC_BASE_URL is required) the link points at the
+# development runner's predeparture API.
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:8103"
 
-# Derivation label: a dedicated key is derived from the service secret, so a certificate code
-# never equals anything else signed with it.
+# Derivation label: a dedicated key is derived from the secret, so a certificate code never
+# equals anything else signed with it.
 _KEY_LABEL = b"labourx/predeparture/certificate-verification-codes/v1"
 
 
 def code_key() -> bytes:
-    """The key verification codes are derived with, from the process's settings.
-
-    Every predeparture process (API, consumer) of one deployment shares the environment and so
-    the key; until settings carry a key of its own (to be `LABOURX_CERTIFICATE_KEY`), it is
-    derived from the JWT secret.
-    """
-    secret = get_settings().jwt_secret.get_secret_value().encode()
-    return hmac.new(secret, _KEY_LABEL, hashlib.sha256).digest()
+    """The key verification codes are derived with: LABOURX_CERTIFICATE_KEY (required in
+    production), or outside production the JWT secret. Every predeparture process of a
+    deployment reads the same environment, so API and consumers derive the same codes."""
+    settings = get_settings()
+    secret = settings.certificate_key or settings.jwt_secret
+    return hmac.new(secret.get_secret_value().encode(), _KEY_LABEL, hashlib.sha256).digest()
 
 
 def verification_link(code: str) -> str:
-    return f"{PUBLIC_BASE_URL}{VERIFY_PATH}{code}"
+    base = get_settings().public_base_url or DEVELOPMENT_BASE_URL
+    return f"{base.rstrip('/')}{VERIFY_PATH}{code}"
 
 
 @dataclass(frozen=True)

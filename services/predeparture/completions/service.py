@@ -9,9 +9,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.predeparture.completions import domain
@@ -38,13 +38,10 @@ from services.predeparture.curricula.models import Curriculum
 from services.predeparture.learners.models import Learner
 from shared.clock import LAO_TIME
 from shared.db import clock_now
-from shared.events.base import Event
-from shared.events.envelope import envelope_for
 from shared.events.predeparture import OrientationCompleted, OrientationCompletionWithdrawn
-from shared.outbox import OutboxRecord
+from shared.outbox import add_events
 from shared.problems import Conflict, NotFound
 
-_outbox = cast(Table, OutboxRecord.__table__)
 # Statement parameters stay well under PostgreSQL's 32,767 per statement.
 _CHUNK = 1000
 # Only people the read model holds as themselves get certificates issued or withdrawn: not one
@@ -299,7 +296,7 @@ async def _recompute_chunk(
     issued = await _issue(session, issues, now)
     # Withdrawals first: a person's events are keyed by person, so matching sees the old
     # certificate go before the new one arrives.
-    await stage_events(
+    await add_events(
         session,
         [
             OrientationCompletionWithdrawn(
@@ -393,26 +390,6 @@ async def _issue(
     )
     kept = set(inserted.scalars())
     return [row for row in rows if row["id"] in kept]
-
-
-async def stage_events(session: AsyncSession, events: Sequence[Event]) -> None:
-    """Stage many events in one statement, in order: what `shared.outbox.add_event` does for
-    one. Sixty certificates of a class cost one round trip instead of sixty."""
-    if not events:
-        return
-    rows = []
-    for event in events:
-        envelope = envelope_for(event)
-        rows.append(
-            {
-                "event_id": envelope.id,
-                "topic": event.topic,
-                "key": envelope.subject,
-                "type": envelope.type,
-                "value": envelope.to_bytes(),
-            }
-        )
-    await session.execute(insert(_outbox), rows)
 
 
 # -- reading -----------------------------------------------------------------------------------

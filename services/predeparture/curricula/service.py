@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.predeparture.completions.domain import CurriculumRule, ModuleRule
 from services.predeparture.curricula.domain import (
     CurriculumStatus,
-    InvalidFields,
     ModuleDraft,
     check_activation,
     check_modules,
@@ -26,7 +25,7 @@ from services.predeparture.curricula.schemas import (
     ModuleRead,
 )
 from shared.db import clock_now
-from shared.problems import Conflict, NotFound
+from shared.problems import Conflict, InvalidFields, NotFound
 
 
 async def list_curricula(session: AsyncSession) -> list[Curriculum]:

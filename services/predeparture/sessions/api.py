@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from services.predeparture.scope import Manager, Reader
 from services.predeparture.sessions import enrolment as places
 from services.predeparture.sessions import service
-from services.predeparture.sessions.domain import SessionStatus, etag, parse_if_match
+from services.predeparture.sessions.domain import SessionStatus
 from services.predeparture.sessions.schemas import (
     CancellationIn,
     EnrolmentCreate,
@@ -30,6 +30,7 @@ from services.predeparture.sessions.schemas import (
 )
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
+from shared.versioning import etag, parse_if_match
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.problems import Conflict, InvalidField, Problem
+from shared.problems import Conflict, InvalidField
 from shared.reference.offices import SEED_MRCS, nearest_first
 
 
@@ -86,12 +86,6 @@ class NotScheduled(Conflict):
             f"{what} only while the session is scheduled; it is {current}",
             current_status=current,
         )
-
-
-class VersionMismatch(Problem):
-    """412: the session changed since the client read it (its `If-Match` is stale)."""
-
-    status, slug, title = 412, "version-mismatch", "Record changed since you read it"
 
 
 def check_transition(current: SessionStatus, requested: SessionStatus) -> None:
@@ -227,27 +221,3 @@ def invitation_plan(
     ordered = [code for code in nearest_first(province_code, offices) if code in by_office]
     with_room = [s for code in ordered for s in by_office[code] if s.has_room]
     return with_room, (by_office[ordered[0]][0] if ordered else None)
-
-
-# -- optimistic concurrency ------------------------------------------------------------------
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def parse_if_match(value: str | None) -> int | None:
-    """The version an `If-Match` header names (`"3"` or `W/"3"`); None when not sent."""
-    if value is None:
-        return None
-    try:
-        return int(value.strip().removeprefix("W/").strip('"'))
-    except ValueError as exc:
-        raise InvalidField("If-Match", "must be an ETag this API returned") from exc
-
-
-def check_version(current: int, expected: int | None) -> None:
-    if expected is not None and expected != current:
-        raise VersionMismatch(
-            f"the session is at version {current}, you sent {expected}", current_version=current
-        )

@@ -27,7 +27,6 @@ from services.predeparture.sessions.domain import (
     check_scheduled,
     check_status_change,
     check_times,
-    check_version,
     notice_reason,
     office_province,
 )
@@ -45,6 +44,7 @@ from shared.events.predeparture import SessionStatusChanged
 from shared.outbox import add_event
 from shared.pagination import decode_cursor, encode_cursor
 from shared.problems import InvalidField, NotFound
+from shared.versioning import check_version
 
 ACTIVE_CURRICULUM = "active"
 # Cancelling a session: these places and turns are cancelled, and the people told why.

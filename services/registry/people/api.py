@@ -26,24 +26,12 @@ from shared.events.registry import JobseekerState, MigrationState, Sex
 from shared.idempotency import IdempotencyDep
 from shared.problems import InvalidField
 from shared.reference.isco08 import validate_isco08
+from shared.versioning import etag, parse_if_match
 
 router = APIRouter(prefix="/v1", tags=["people"])
 
 AgeBand = Literal["15-24", "25-34", "35-44", "45-54", "55-64", "65+"]
 assert set(AgeBand.__args__) == set(AGE_BANDS)  # type: ignore[attr-defined]
-
-
-def _etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def _if_match(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.strip().removeprefix("W/").strip('"'))
-    except ValueError as exc:
-        raise InvalidField("If-Match", "must be an ETag this API returned") from exc
 
 
 async def _register(
@@ -173,7 +161,7 @@ async def get_person(
 ) -> PersonRead:
     """The whole record; a merged-away id answers with the survivor's record."""
     person = await service.read_person(session, person_id, principal, reason=reason)
-    response.headers["ETag"] = _etag(person.version)
+    response.headers["ETag"] = etag(person.version)
     return person
 
 
@@ -193,10 +181,10 @@ async def update_person(
         person_id,
         body,
         principal,
-        expected_version=_if_match(if_match),
+        expected_version=parse_if_match(if_match),
         minimum_age=settings.registry_min_age_jobseeker,
     )
-    response.headers["ETag"] = _etag(person.version)
+    response.headers["ETag"] = etag(person.version)
     return await service.to_read(session, person)
 
 

@@ -47,6 +47,7 @@ from shared.outbox import add_event
 from shared.pagination import decode_cursor, encode_cursor
 from shared.problems import Conflict, Forbidden, InvalidField, NotFound, Problem
 from shared.reference.names import PersonName
+from shared.versioning import check_version
 
 _people = cast(Table, Person.__table__)
 # A reference is 8 characters of 32 (10^12 codes): at a million people a new one collides about
@@ -84,10 +85,6 @@ class DocumentAlreadyRegistered(Conflict):
 
 class ProbableDuplicate(Conflict):
     slug, title = "probable-duplicate", "Probable duplicate"
-
-
-class VersionMismatch(Problem):
-    status, slug, title = 412, "version-mismatch", "Record changed since you read it"
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -416,11 +413,7 @@ async def update_person(
 ) -> Person:
     """Change the fields sent; 412 when `expected_version` (If-Match) is not the current one."""
     person = await get_person(session, person_id, principal, lock=True)
-    if expected_version is not None and expected_version != person.version:
-        raise VersionMismatch(
-            f"the record is at version {person.version}, you sent {expected_version}",
-            current_version=person.version,
-        )
+    check_version(person.version, expected_version)
     for required in ("sex", "date_of_birth", "province_code", "preferred_language"):
         if required in data.model_fields_set and getattr(data, required) is None:
             raise InvalidField(required, "cannot be removed")
