@@ -204,3 +204,16 @@ async def applied(settings: Settings, service: str, event_id: uuid.UUID) -> bool
         settings, service, "SELECT count(*) FROM inbox WHERE event_id = $1", event_id
     )
     return bool(count)
+
+
+async def clear_upcoming_sessions(settings: Settings) -> None:
+    """Move every orientation session other tests left scheduled into the past, where
+    predeparture's automatic invitations never look (test setup, as if time had passed)."""
+    await fetchval(
+        settings,
+        "predeparture",
+        "WITH moved AS (UPDATE orientation_sessions"
+        " SET starts_at = now() - interval '30 days', ends_at = now() - interval '29 days'"
+        " WHERE status = 'scheduled' AND starts_at > now() RETURNING 1)"
+        " SELECT count(*) FROM moved",
+    )

@@ -21,10 +21,17 @@ from shared.clock import LAO_TIME
 from shared.db import asyncpg_dsn
 from shared.events.envelope import envelope_for
 from shared.events.predeparture import OrientationCompleted, OrientationCompletionWithdrawn
-from shared.events.registry import PersonRegistered
+from shared.events.registry import PersonMerged, PersonRegistered
 from shared.settings import Settings
 from tests.events import publish
-from tests.predeparture.conftest import admin, analyst, esc_officer, mrc_staff, person_fields
+from tests.predeparture.conftest import (
+    admin,
+    analyst,
+    esc_officer,
+    mrc_staff,
+    person_fields,
+    send,
+)
 from tests.support import applied, fetch, fetchval, wait_until
 
 pytestmark = pytest.mark.usefixtures("predeparture_consumer")
@@ -551,3 +558,45 @@ async def test_corrections_are_for_closed_sessions_by_their_offices_staff_with_a
         f"/v1/sessions/{orientation['id']}/attendance/corrections", headers=staff(migrated)
     )
     assert trail.json()["items"] == []
+
+
+async def test_a_merge_completes_a_survivor_whose_two_records_each_attended_part(
+    predeparture_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    """Registered twice, the person attended the general modules as one record and Thailand's
+    as the other; once registry merges them the survivor holds the whole course."""
+    duplicate, survivor = await learners(producer, migrated, 2)
+    general = await session_for(predeparture_client, migrated, [duplicate], modules=GENERAL)
+    thailand = await session_for(predeparture_client, migrated, [survivor], modules=["DEST-TH"])
+    for orientation, person, modules in (
+        (general, duplicate, GENERAL),
+        (thailand, survivor, ["DEST-TH"]),
+    ):
+        await started(migrated, orientation)
+        entered = await enter(predeparture_client, migrated, orientation, rows([person], modules))
+        assert entered.status_code == 200, entered.text
+    before = await completions_of(migrated, survivor)
+
+    await send(
+        producer,
+        migrated,
+        PersonMerged(
+            person_id=duplicate,
+            survivor_id=survivor,
+            merged_by="mrc-lp-1",
+            merged_at=datetime.now(UTC),
+        ),
+    )
+
+    assert before == []
+    assert await completions_of(migrated, survivor) == [("TH", "valid")]
+
+
+async def completions_of(settings: Settings, person: uuid.UUID) -> list[tuple[str, str]]:
+    found = await fetch(
+        settings,
+        "predeparture",
+        "SELECT destination_country, status FROM completions WHERE person_id = $1",
+        person,
+    )
+    return [(r["destination_country"], r["status"]) for r in found]

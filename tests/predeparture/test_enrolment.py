@@ -34,7 +34,7 @@ from tests.predeparture.test_sessions import (
     set_status,
     start,
 )
-from tests.support import fetch, fetchval
+from tests.support import clear_upcoming_sessions, fetch, fetchval
 
 pytestmark = pytest.mark.usefixtures("predeparture_consumer")
 
@@ -394,16 +394,8 @@ async def test_holding_a_session_releases_its_waiting_list(
 
 @pytest.fixture
 async def empty_calendar(migrated: Settings) -> AsyncIterator[None]:
-    """No session to come but those the test schedules: sessions other tests left scheduled
-    are moved into the past, where invitations never look."""
-    await fetchval(
-        migrated,
-        "predeparture",
-        "WITH moved AS (UPDATE orientation_sessions"
-        " SET starts_at = now() - interval '30 days', ends_at = now() - interval '29 days'"
-        " WHERE status = 'scheduled' AND starts_at > now() RETURNING 1)"
-        " SELECT count(*) FROM moved",
-    )
+    """No session to come but those the test schedules."""
+    await clear_upcoming_sessions(migrated)
     yield
 
 

@@ -19,6 +19,7 @@ from typing import TypeVar
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.predeparture.completions import service as completions
 from services.predeparture.learners import service
 from services.predeparture.learners.domain import PROSPECTIVE, Outcome
 from services.predeparture.sessions import invitations
@@ -145,9 +146,15 @@ async def on_referral_status_changed(
 
 
 async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """The duplicate retires; its places, attendance and completions follow the survivor."""
+    """The duplicate retires; its places, attendance and completions follow the survivor, whose
+    completions are then recomputed: the two records' attendance together may meet the rule."""
     merged = _expect(payload, PersonMerged)
-    _note(event, await service.merge(session, merged.person_id, merged.survivor_id))
+    outcome = await service.merge(session, merged.person_id, merged.survivor_id)
+    _note(event, outcome)
+    if outcome is Outcome.APPLIED:
+        await completions.recompute(
+            session, [merged.survivor_id], today=clock.today(), by=merged.merged_by
+        )
 
 
 async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
