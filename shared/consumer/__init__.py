@@ -1,6 +1,19 @@
 """The one consumer runner: inbox deduplication, retries, dead letters, stall restarts."""
 
 from shared.consumer.models import InboxRecord
-from shared.consumer.runner import ConsumerRunner, Handler, PoisonEvent
+from shared.consumer.runner import (
+    ConsumerRunner,
+    Handler,
+    PoisonEvent,
+    combine_handlers,
+    expect,
+)
 
-__all__ = ["ConsumerRunner", "Handler", "InboxRecord", "PoisonEvent"]
+__all__ = [
+    "ConsumerRunner",
+    "Handler",
+    "InboxRecord",
+    "PoisonEvent",
+    "combine_handlers",
+    "expect",
+]

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import cast
+from typing import TypeVar, cast
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -54,8 +54,39 @@ _CLAIM = (
 )
 
 
+E = TypeVar("E", bound=Event)
+
+
 class PoisonEvent(Exception):
     """Raised by a handler for an event that can never be applied as it is: dead-letter it now."""
+
+
+def expect(payload: Event, kind: type[E]) -> E:
+    """The payload as the model a handler was registered for; anything else is poison."""
+    if not isinstance(payload, kind):
+        raise PoisonEvent(f"expected {kind.__name__}, got {type(payload).__name__}")
+    return payload
+
+
+def combine_handlers(*maps: Mapping[str, Handler]) -> dict[str, Handler]:
+    """One handler per event type from several features' maps: where two features handle the
+    same type, both run, in the order given, in the one transaction of that event."""
+    chains: dict[str, list[Handler]] = {}
+    for handlers in maps:
+        for event_type, handler in handlers.items():
+            chains.setdefault(event_type, []).append(handler)
+    return {event_type: _chain(chain) for event_type, chain in chains.items()}
+
+
+def _chain(handlers: list[Handler]) -> Handler:
+    if len(handlers) == 1:
+        return handlers[0]
+
+    async def run_all(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+        for handler in handlers:
+            await handler(session, event, payload)
+
+    return run_all
 
 
 class _Restart(Exception):

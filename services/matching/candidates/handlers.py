@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TypeVar
 
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +18,7 @@ from services.matching.candidates import service
 from services.matching.candidates.service import Outcome
 from services.matching.recruitment import service as recruitment
 from services.matching.referrals import service as referrals
-from shared.consumer import PoisonEvent
+from shared.consumer import expect
 from shared.consumer.runner import Handler
 from shared.events import CloudEvent, Event
 from shared.events.predeparture import OrientationCompleted, OrientationCompletionWithdrawn
@@ -42,13 +41,6 @@ CANDIDATE_EVENTS_SKIPPED = Counter(
 )
 
 JOB_MATCHING = "job_matching"
-E = TypeVar("E", bound=Event)
-
-
-def _expect(payload: Event, kind: type[E]) -> E:
-    if not isinstance(payload, kind):
-        raise PoisonEvent(f"expected {kind.__name__}, got {type(payload).__name__}")
-    return payload
 
 
 def _note(event: CloudEvent, outcome: Outcome) -> None:
@@ -60,19 +52,19 @@ def _note(event: CloudEvent, outcome: Outcome) -> None:
 
 async def on_person_registered(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
     """A new person: their record, as version 1."""
-    person = _expect(payload, PersonRegistered)
+    person = expect(payload, PersonRegistered)
     _note(event, await service.apply_person(session, person, 1))
 
 
 async def on_person_updated(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
     """The whole record after a change; an older version than the stored one is ignored."""
-    person = _expect(payload, PersonUpdated)
+    person = expect(payload, PersonUpdated)
     _note(event, await service.apply_person(session, person, person.record_version))
 
 
 async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
     """A job_matching decision; other purposes are not matching's business."""
-    consent = _expect(payload, ConsentChanged)
+    consent = expect(payload, ConsentChanged)
     if consent.purpose != JOB_MATCHING:
         return
     outcome = await service.apply_consent(
@@ -88,14 +80,14 @@ async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: 
 async def on_jobseeker_status_changed(
     session: AsyncSession, event: CloudEvent, payload: Event
 ) -> None:
-    changed = _expect(payload, JobseekerStatusChanged)
+    changed = expect(payload, JobseekerStatusChanged)
     _note(event, await service.apply_jobseeker_status(session, changed.person_id, changed.status))
 
 
 async def on_migration_status_changed(
     session: AsyncSession, event: CloudEvent, payload: Event
 ) -> None:
-    changed = _expect(payload, MigrationStatusChanged)
+    changed = expect(payload, MigrationStatusChanged)
     outcome = await service.apply_migration_status(
         session, changed.person_id, changed.status, changed.destination_country
     )
@@ -105,7 +97,7 @@ async def on_migration_status_changed(
 async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
     """The duplicate retires; its referrals, placements, name list entries and costs follow
     the survivor."""
-    merged = _expect(payload, PersonMerged)
+    merged = expect(payload, PersonMerged)
     _note(event, await service.merge(session, merged.person_id, merged.survivor_id))
     await referrals.repoint_merged_person(session, merged.person_id, merged.survivor_id)
     await recruitment.repoint_merged_person(session, merged.person_id, merged.survivor_id)
@@ -114,7 +106,7 @@ async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Ev
 async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
     """The person leaves the read model; referrals and recruitment records keep no free text
     about them."""
-    erased = _expect(payload, PersonErased)
+    erased = expect(payload, PersonErased)
     _note(event, await service.erase(session, erased.person_id))
     await referrals.forget_person(session, erased.person_id)
     await recruitment.forget_person(session, erased.person_id)
@@ -123,7 +115,7 @@ async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Ev
 async def on_orientation_completed(
     session: AsyncSession, event: CloudEvent, payload: Event
 ) -> None:
-    completed = _expect(payload, OrientationCompleted)
+    completed = expect(payload, OrientationCompleted)
     outcome = await service.record_orientation(
         session,
         completed.person_id,
@@ -139,7 +131,7 @@ async def on_orientation_completed(
 async def on_orientation_withdrawn(
     session: AsyncSession, event: CloudEvent, payload: Event
 ) -> None:
-    withdrawn = _expect(payload, OrientationCompletionWithdrawn)
+    withdrawn = expect(payload, OrientationCompletionWithdrawn)
     outcome = await service.withdraw_orientation(
         session,
         withdrawn.person_id,

@@ -24,10 +24,10 @@ from services.matching.candidates.schemas import CandidateRead, Exclusion, Orien
 from services.matching.scope import Actor
 from shared.events.registry import PersonDetails
 from shared.problems import Forbidden, NotFound
+from shared.readmodels import locked, locked_following_merges
 
 log = logging.getLogger(__name__)
 
-MAX_MERGE_HOPS = 5  # merges chain rarely; a bound keeps a bad chain from looping
 
 _orientations = cast(Table, CandidateOrientation.__table__)
 _new_orientation = pg_insert(_orientations)
@@ -71,19 +71,12 @@ async def _sync_orientations(session: AsyncSession, candidate: Candidate) -> Non
 
 
 async def _locked(session: AsyncSession, person_id: uuid.UUID) -> Candidate | None:
-    # populate_existing: within a batch the row may already be in the session, and the
-    # database (under our lock) is what counts.
-    return await session.get(Candidate, person_id, with_for_update=True, populate_existing=True)
+    return await locked(session, Candidate, person_id)
 
 
 async def _following_merges(session: AsyncSession, person_id: uuid.UUID) -> Candidate | None:
     """The locked row of the person, or of the record they were merged into."""
-    candidate = await _locked(session, person_id)
-    for _ in range(MAX_MERGE_HOPS):
-        if candidate is None or candidate.merged_into is None:
-            break
-        candidate = await _locked(session, candidate.merged_into)
-    return candidate
+    return await locked_following_merges(session, Candidate, person_id)
 
 
 # -- registry's events -----------------------------------------------------------------------

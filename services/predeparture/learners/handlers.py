@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TypeVar
 
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +23,7 @@ from services.predeparture.learners import service
 from services.predeparture.learners.domain import PROSPECTIVE, Outcome
 from services.predeparture.sessions import invitations
 from shared import clock
-from shared.consumer import PoisonEvent
+from shared.consumer import expect
 from shared.consumer.runner import Handler
 from shared.events import CloudEvent, Event
 from shared.events.matching import ReferralStatusChanged
@@ -48,13 +47,6 @@ LEARNER_EVENTS_SKIPPED = Counter(
 
 # The referral status at which orientation becomes urgent (see the module's docstring).
 OFFERED = "offered"
-E = TypeVar("E", bound=Event)
-
-
-def _expect(payload: Event, kind: type[E]) -> E:
-    if not isinstance(payload, kind):
-        raise PoisonEvent(f"expected {kind.__name__}, got {type(payload).__name__}")
-    return payload
 
 
 def _note(event: CloudEvent, outcome: Outcome) -> None:
@@ -66,13 +58,13 @@ def _note(event: CloudEvent, outcome: Outcome) -> None:
 
 async def on_person_registered(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
     """A new person: what orientation needs of their record, as version 1."""
-    person = _expect(payload, PersonRegistered)
+    person = expect(payload, PersonRegistered)
     _note(event, await service.apply_person(session, person, 1))
 
 
 async def on_person_updated(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
     """The whole record after a change; an older version than the stored one is ignored."""
-    person = _expect(payload, PersonUpdated)
+    person = expect(payload, PersonUpdated)
     _note(event, await service.apply_person(session, person, person.record_version))
 
 
@@ -80,7 +72,7 @@ async def on_migration_status_changed(
     session: AsyncSession, event: CloudEvent, payload: Event
 ) -> None:
     """Kept on the learner; a prospective migrant is invited to orientation automatically."""
-    changed = _expect(payload, MigrationStatusChanged)
+    changed = expect(payload, MigrationStatusChanged)
     learner = await service.apply_migration_status(
         session, changed.person_id, changed.status, changed.destination_country
     )
@@ -105,7 +97,7 @@ async def on_referral_status_changed(
 ) -> None:
     """An offer of work abroad to someone without a valid orientation for the destination:
     OrientationRequired, and an invitation unless they already hold a place or a turn."""
-    referral = _expect(payload, ReferralStatusChanged)
+    referral = expect(payload, ReferralStatusChanged)
     if not referral.overseas or referral.status != OFFERED:
         return
     learner = await service.following_merges(session, referral.person_id)
@@ -148,7 +140,7 @@ async def on_referral_status_changed(
 async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
     """The duplicate retires; its places, attendance and completions follow the survivor, whose
     completions are then recomputed: the two records' attendance together may meet the rule."""
-    merged = _expect(payload, PersonMerged)
+    merged = expect(payload, PersonMerged)
     outcome = await service.merge(session, merged.person_id, merged.survivor_id)
     _note(event, outcome)
     if outcome is Outcome.APPLIED:
@@ -159,7 +151,7 @@ async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Ev
 
 async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
     """The person leaves the read model; what stays of their orientation keeps only the id."""
-    erased = _expect(payload, PersonErased)
+    erased = expect(payload, PersonErased)
     _note(event, await service.erase(session, erased.person_id))
 
 

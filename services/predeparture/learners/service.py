@@ -50,8 +50,8 @@ from shared.idempotency import IdempotencyRecord
 from shared.outbox.models import OutboxRecord
 from shared.pagination import decode_cursor, encode_cursor
 from shared.problems import NotFound
+from shared.readmodels import locked, locked_following_merges
 
-MAX_MERGE_HOPS = 5  # merges chain rarely; a bound keeps a bad chain from looping
 MERGED_REASON = "duplicate record merged: the person holds another place in this session"
 
 _attendance = cast(Table, Attendance.__table__)
@@ -60,19 +60,12 @@ _enrolments = cast(Table, Enrolment.__table__)
 
 
 async def _locked(session: AsyncSession, person_id: uuid.UUID) -> Learner | None:
-    # populate_existing: within a batch the row may already be in the session, and the
-    # database (under our lock) is what counts.
-    return await session.get(Learner, person_id, with_for_update=True, populate_existing=True)
+    return await locked(session, Learner, person_id)
 
 
 async def following_merges(session: AsyncSession, person_id: uuid.UUID) -> Learner | None:
     """The locked row of the person, or of the record they were merged into."""
-    learner = await _locked(session, person_id)
-    for _ in range(MAX_MERGE_HOPS):
-        if learner is None or learner.merged_into is None:
-            break
-        learner = await _locked(session, learner.merged_into)
-    return learner
+    return await locked_following_merges(session, Learner, person_id)
 
 
 # -- registry's events -----------------------------------------------------------------------

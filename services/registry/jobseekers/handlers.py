@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.jobseekers.service import apply_placement_ended, apply_referral
-from shared.consumer import PoisonEvent
+from shared.consumer import expect
 from shared.events import CloudEvent, Event
 from shared.events.matching import PlacementEnded, ReferralStatusChanged
 
@@ -14,7 +14,7 @@ async def on_referral_status_changed(
     session: AsyncSession, event: CloudEvent, payload: Event
 ) -> None:
     """A referral made, moved on or closed: the jobseeker's status follows."""
-    assert isinstance(payload, ReferralStatusChanged)
+    payload = expect(payload, ReferralStatusChanged)
     await apply_referral(
         session,
         referral_id=payload.referral_id,
@@ -27,8 +27,7 @@ async def on_referral_status_changed(
 
 async def on_placement_ended(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
     """A placement ended: the jobseeker it placed is active again."""
-    if not isinstance(payload, PlacementEnded):
-        raise PoisonEvent(f"expected PlacementEnded, got {type(payload).__name__}")
+    payload = expect(payload, PlacementEnded)
     await apply_placement_ended(
         session,
         person_id=payload.person_id,

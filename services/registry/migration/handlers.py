@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.migration.domain import Channel
 from services.registry.migration.service import apply_placement
 from shared.auth import Principal
-from shared.consumer import PoisonEvent
+from shared.consumer import PoisonEvent, expect
 from shared.events import CloudEvent, Event
 from shared.events.matching import PlacementMade
 
@@ -20,8 +20,7 @@ def _placer(payload: PlacementMade) -> Principal:
 
 async def on_placement_made(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
     """An overseas placement readies the person's migration record; a domestic one changes none."""
-    if not isinstance(payload, PlacementMade):
-        raise PoisonEvent(f"expected PlacementMade, got {type(payload).__name__}")
+    payload = expect(payload, PlacementMade)
     if not payload.overseas:
         return
     if payload.destination_country is None or payload.channel is None:
