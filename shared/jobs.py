@@ -40,15 +40,24 @@ async def run_periodic(
     sessions: async_sessionmaker[AsyncSession],
     stop: asyncio.Event,
 ) -> None:
-    """Run every job, then wait `jobs_interval_s`; a failed pass is logged and retried later."""
+    """Run every job on its own interval until `stop`; a failed pass is logged and retried."""
+    await asyncio.gather(*(_repeat(job, settings, sessions, stop) for job in jobs))
+
+
+async def _repeat(
+    job: PeriodicJob,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    stop: asyncio.Event,
+) -> None:
+    interval = job.interval_s if job.interval_s is not None else settings.jobs_interval_s
     while not stop.is_set():
-        for job in jobs:
-            try:
-                handled = await run_once(job, settings, sessions)
-                if handled:
-                    log.info("job pass", extra={"job": job.name, "handled": handled})
-            except Exception:
-                JOB_FAILURES.labels(job.name).inc()
-                log.exception("job pass failed", extra={"job": job.name})
+        try:
+            handled = await run_once(job, settings, sessions)
+            if handled:
+                log.info("job pass", extra={"job": job.name, "handled": handled})
+        except Exception:
+            JOB_FAILURES.labels(job.name).inc()
+            log.exception("job pass failed", extra={"job": job.name})
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), settings.jobs_interval_s)
+            await asyncio.wait_for(stop.wait(), interval)

@@ -50,6 +50,9 @@ class PeriodicJob:
 
     name: str
     run: Callable[[AsyncSession, Settings, date], Awaitable[int]]
+    # Seconds between passes; None means `jobs_interval_s`. Queues that people wait on (message
+    # and webhook delivery) run every few seconds; daily sweeps keep the slow default.
+    interval_s: float | None = None
 
 
 @dataclass(frozen=True)
