@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     certificate_key: SecretStr | None = None
     public_base_url: str | None = None
 
+    # Notify, message delivery (services/notify/delivery).
+
+    # Notify, partner feeds (services/notify/partners).
+
     # Scheduled jobs (`labourx jobs <service>`): seconds between passes.
     jobs_interval_s: float = Field(default=300.0, gt=0)
 

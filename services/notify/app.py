@@ -1,4 +1,5 @@
-"""Notify service wiring: contacts, templates and messages."""
+"""Notify service wiring: the contact read model, templates, messages and their delivery, and
+partner feeds; one consumer group reads every stream it turns into messages or feeds."""
 
 from __future__ import annotations
 
@@ -6,18 +7,47 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.notify.contacts.handlers import HANDLERS as CONTACT_HANDLERS
+from services.notify.delivery.api import router as delivery_router
+from services.notify.delivery.jobs import JOBS as DELIVERY_JOBS
 from services.notify.messages.api import router as messages_router
-from services.notify.messages.handlers import HANDLERS
+from services.notify.messages.handlers import HANDLERS as MESSAGE_HANDLERS
+from services.notify.partners.api import router as partners_router
+from services.notify.partners.handlers import HANDLERS as PARTNER_HANDLERS
+from services.notify.partners.jobs import JOBS as PARTNER_JOBS
+from services.notify.templates.api import router as templates_router
 from shared.app import create_app
-from shared.events.topics import NOTIFY_DELIVERIES, REGISTRY_PEOPLE
+from shared.consumer import combine_handlers
+from shared.events.topics import (
+    MATCHING_AGENCIES,
+    MATCHING_REFERRALS,
+    MATCHING_VACANCIES,
+    NOTIFY_DELIVERIES,
+    PREDEPARTURE_ORIENTATIONS,
+    REGISTRY_PEOPLE,
+)
 from shared.service import ConsumerSpec, ServiceSpec
 
 SPEC = ServiceSpec(
     name="notify",
     package_dir=Path(__file__).parent,
-    routers=[messages_router],
-    consumers=[ConsumerSpec(group="notify", topics=[REGISTRY_PEOPLE], handlers=HANDLERS)],
+    routers=[messages_router, templates_router, delivery_router, partners_router],
+    consumers=[
+        ConsumerSpec(
+            group="notify",
+            topics=[
+                REGISTRY_PEOPLE,
+                MATCHING_REFERRALS,
+                MATCHING_VACANCIES,
+                MATCHING_AGENCIES,
+                PREDEPARTURE_ORIENTATIONS,
+            ],
+            # Contacts first: a message or a feed entry sees the contact as this event left it.
+            handlers=combine_handlers(CONTACT_HANDLERS, MESSAGE_HANDLERS, PARTNER_HANDLERS),
+        )
+    ],
     publishes=[NOTIFY_DELIVERIES],
+    jobs=[*DELIVERY_JOBS, *PARTNER_JOBS],
     dev_port=8104,
 )
 

@@ -13,7 +13,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.app import SPEC as NOTIFY
-from services.notify.messages.handlers import on_person_registered
 from shared.db import create_engine, session_factory
 from shared.events import CloudEvent, Event
 from shared.events.registry import PersonRegistered
@@ -28,7 +27,7 @@ async def counted(session: AsyncSession, event: CloudEvent, payload: Event) -> N
     await session.execute(
         text("INSERT INTO fault_applied (event_id) VALUES (:id)"), {"id": event.id}
     )
-    await on_person_registered(session, event, payload)
+    await NOTIFY.consumers[0].handlers[PersonRegistered.event_type()](session, event, payload)
     # Slow enough that a batch takes about a second, so kills land inside transactions too.
     await asyncio.sleep(0.002)
 

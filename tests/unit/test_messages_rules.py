@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from jinja2 import UndefinedError
 
-from services.notify.messages.domain import display_name, render, sms_segments
+from services.notify.messages.domain import display_name
+from services.notify.templates.domain import render, sms_segments
 
 
 def test_plain_latin_text_fits_160_gsm_characters() -> None:

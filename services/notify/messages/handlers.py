@@ -1,123 +1,173 @@
-"""What notify does when events arrive."""
+"""What notify does when events arrive: keep the facts messages describe, and queue the
+messages each event calls for (see `domain.notices_for`)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify.messages.domain import display_name, render, sms_segments
-from services.notify.messages.models import Contact, Message, Template
-from shared.consumer import PoisonEvent
+from services.notify.contacts.domain import CHANNELS, channel_open
+from services.notify.contacts.models import Contact
+from services.notify.contacts.service import standing
+from services.notify.messages.domain import (
+    Notice,
+    display_name,
+    localised,
+    notices_for,
+    session_moved,
+)
+from services.notify.messages.models import KnownEnrolment, KnownVacancy, Message, MessageStatus
+from services.notify.templates.domain import render, sms_segments
+from services.notify.templates.service import in_use
+from shared import clock
+from shared.consumer import Handler, expect
 from shared.events import CloudEvent, Event
-from shared.events.registry import PersonErased, PersonRegistered
-
-WELCOME = "welcome"
-FALLBACK_LANGUAGE = "lo"
-
-
-class TemplateMissing(PoisonEvent):
-    """No template for a message: dead-lettered, replayed once an admin adds one."""
-
-
-# Statements built once and run with parameters: on a busy topic, building them per event
-# cost more CPU than running them.
-_new_contact = pg_insert(cast(Table, Contact.__table__))
-_UPSERT_CONTACT = _new_contact.on_conflict_do_update(
-    index_elements=["person_id"],
-    set_={
-        "phone": _new_contact.excluded.phone,
-        "preferred_language": _new_contact.excluded.preferred_language,
-    },
+from shared.events.matching import PlacementMade, ReferralStatusChanged, VacancyStatusChanged
+from shared.events.predeparture import (
+    EnrolmentChanged,
+    OrientationCompleted,
+    OrientationRequired,
+    SessionStatusChanged,
 )
-_INSERT_MESSAGE = pg_insert(cast(Table, Message.__table__)).on_conflict_do_nothing()
-_TEMPLATE = (
-    select(Template)
-    .where(
-        Template.key == bindparam("key"),
-        Template.channel == bindparam("channel"),
-        Template.language.in_([bindparam("language"), FALLBACK_LANGUAGE]),
-    )
-    # The person's language first, then Lao; the newest version of either.
-    .order_by((Template.language == bindparam("language")).desc(), Template.version.desc())
-    .limit(1)
+from shared.events.registry import MigrationReturnDue, PersonRegistered
+from shared.readmodels import locked_following_merges
+
+# When the vacancy's own event has not arrived yet (it travels on another topic).
+UNKNOWN_JOB = {"lo": "ວຽກທີ່ສະເໜີ", "en": "the job offered", "th": "the job offered"}
+
+# Built once and run with parameters: on a busy topic, building them per event cost more CPU
+# than running them.
+_INSERT_MESSAGE = (
+    pg_insert(cast(Table, Message.__table__)).on_conflict_do_nothing().returning(Message.id)
+)
+_new_vacancy = pg_insert(cast(Table, KnownVacancy.__table__))
+_UPSERT_VACANCY = _new_vacancy.on_conflict_do_update(
+    index_elements=["vacancy_id"],
+    set_={c: _new_vacancy.excluded[c] for c in ("reference", "title", "province_code")},
+)
+_new_enrolment = pg_insert(cast(Table, KnownEnrolment.__table__))
+_UPSERT_ENROLMENT = _new_enrolment.on_conflict_do_update(
+    index_elements=["enrolment_id"], set_={"status": _new_enrolment.excluded.status}
 )
 
 
-async def active_template(session: AsyncSession, key: str, channel: str, language: str) -> Template:
-    """Newest version of a template in `language`, else in Lao."""
-    template = await session.scalar(
-        _TEMPLATE, {"key": key, "channel": channel, "language": language}
-    )
-    if template is not None:
-        return template
-    raise TemplateMissing(f"no {channel} template {key!r} in {language} or {FALLBACK_LANGUAGE}")
+async def queue(session: AsyncSession, event: CloudEvent, notice: Notice) -> int:
+    """Queue `notice` on every channel the person may be reached on; returns how many were
+    new (a redelivered event queues nothing twice: one message per event, person, channel)."""
+    contact = await locked_following_merges(session, Contact, notice.person_id)
+    if contact is None:
+        return 0  # never registered here, or erased: nobody to tell
+    queued = 0
+    today = clock.today()
+    vacancy = await session.get(KnownVacancy, notice.vacancy_id) if notice.vacancy_id else None
+    for channel in CHANNELS:
+        if not channel_open(standing(contact, channel), today):
+            continue
+        template = await in_use(session, notice.key, channel, contact.preferred_language)
+        language = template.language
+        values = localised(notice.facts, language) | {
+            "name": display_name(language, contact.given_name_lo, contact.given_name_en)
+        }
+        if notice.vacancy_id is not None:
+            values["vacancy_title"] = vacancy.title if vacancy else UNKNOWN_JOB[language]
+            values["vacancy_reference"] = vacancy.reference if vacancy else "-"
+        body = render(template.body, values)
+        message_id = await session.scalar(
+            _INSERT_MESSAGE,
+            {
+                "id": uuid.uuid4(),
+                "event_id": event.id,
+                "event_type": event.type,
+                "template_key": notice.key,
+                "person_id": contact.person_id,
+                "province_code": contact.province_code,
+                "channel": channel,
+                "recipient": contact.phone if channel == "sms" else contact.email,
+                "language": language,
+                "template_id": template.id,
+                "subject": render(template.subject, values) if template.subject else None,
+                "body": body,
+                "segments": sms_segments(body) if channel == "sms" else 0,
+                "status": "queued",
+                "correlation_id": event.correlationid,
+            },
+        )
+        if message_id is not None:
+            session.add(MessageStatus(message_id=message_id, status="queued", detail=notice.key))
+            queued += 1
+    return queued
 
 
-async def on_person_registered(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """Keep the contact and queue the welcome SMS."""
-    if not isinstance(payload, PersonRegistered):
-        raise PoisonEvent(f"expected PersonRegistered, got {type(payload).__name__}")
+async def on_notable_event(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """Queue whatever the event tells the person it is about."""
+    for notice in notices_for(payload):
+        await queue(session, event, notice)
+
+
+async def on_vacancy(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """Keep the title and reference referral messages quote."""
+    vacancy = expect(payload, VacancyStatusChanged)
     await session.execute(
-        _UPSERT_CONTACT,
+        _UPSERT_VACANCY,
         {
-            "person_id": payload.person_id,
-            "phone": payload.phone,
-            "preferred_language": payload.preferred_language,
-            "province_code": payload.province_code,
+            "vacancy_id": vacancy.vacancy_id,
+            "reference": vacancy.reference,
+            "title": vacancy.title,
+            "province_code": vacancy.province_code,
+            "destination_country": vacancy.destination_country,
+            "overseas": vacancy.overseas,
         },
     )
-    if payload.phone is None:
-        return
-    template = await active_template(session, WELCOME, "sms", payload.preferred_language)
-    body = render(
-        template.body,
-        {
-            "name": display_name(template.language, payload.given_name_lo, payload.given_name_en),
-            "reference": payload.reference,
-        },
-    )
+
+
+async def on_enrolment(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """Remember who holds a place in which session, then tell the person of the change."""
+    enrolment = expect(payload, EnrolmentChanged)
     await session.execute(
-        _INSERT_MESSAGE,
+        _UPSERT_ENROLMENT,
         {
-            "id": uuid.uuid4(),
-            "event_id": event.id,
-            "event_type": event.type,
-            "person_id": payload.person_id,
-            "province_code": payload.province_code,
-            "channel": "sms",
-            "recipient": payload.phone,
-            "language": template.language,
-            "template_id": template.id,
-            "body": body,
-            "segments": sms_segments(body),
-            "status": "queued",
-            "correlation_id": event.correlationid,
+            "enrolment_id": enrolment.enrolment_id,
+            "session_id": enrolment.session_id,
+            "person_id": enrolment.person_id,
+            "status": enrolment.status,
         },
     )
+    await on_notable_event(session, event, payload)
 
 
-async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """The person was erased in registry: drop the contact, blank what messages said.
+async def on_session(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """A session was moved: everyone holding a place hears of the new time and venue.
 
-    Messages stay as rows (delivery counts by province and channel must not change) but keep
-    neither the number nor the text, which carried the person's name.
+    Cancellations are told through each person's EnrolmentChanged, not here, so nobody gets two.
     """
-    if not isinstance(payload, PersonErased):
-        raise PoisonEvent(f"expected PersonErased, got {type(payload).__name__}")
-    await session.execute(delete(Contact).where(Contact.person_id == payload.person_id))
-    await session.execute(
-        update(Message)
-        .where(Message.person_id == payload.person_id)
-        .values(recipient="", body="")
-        .execution_options(synchronize_session=False)
-    )
+    changed = expect(payload, SessionStatusChanged)
+    if not session_moved(changed):
+        return
+    people = (
+        await session.scalars(
+            select(KnownEnrolment.person_id).where(
+                KnownEnrolment.session_id == changed.session_id,
+                KnownEnrolment.status == "enrolled",
+            )
+        )
+    ).all()
+    facts = {"starts_at": changed.starts_at, "venue": changed.venue}
+    for person_id in people:
+        await queue(session, event, Notice("session_changed", person_id, facts))
 
 
-HANDLERS = {
-    PersonRegistered.event_type(): on_person_registered,
-    PersonErased.event_type(): on_person_erased,
+HANDLERS: dict[str, Handler] = {
+    PersonRegistered.event_type(): on_notable_event,
+    ReferralStatusChanged.event_type(): on_notable_event,
+    PlacementMade.event_type(): on_notable_event,
+    OrientationRequired.event_type(): on_notable_event,
+    OrientationCompleted.event_type(): on_notable_event,
+    MigrationReturnDue.event_type(): on_notable_event,
+    EnrolmentChanged.event_type(): on_enrolment,
+    SessionStatusChanged.event_type(): on_session,
+    VacancyStatusChanged.event_type(): on_vacancy,
 }

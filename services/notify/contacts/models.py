@@ -1,0 +1,41 @@
+"""The contact read model: how to reach a person, built only from registry's events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import Base
+
+
+class Contact(Base):
+    """One person's phone, email, language and the standing of each channel.
+
+    `sms_consent` / `email_consent` hold the latest registry consent status for `contact_sms`
+    / `contact_email` (null when none was ever recorded); `sms_opted_out_at` is set when the
+    person replied STOP. A merged record points at its survivor and is never messaged.
+    """
+
+    __tablename__ = "contacts"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(40))
+    given_name_lo: Mapped[str | None] = mapped_column(String(200))
+    given_name_en: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    preferred_language: Mapped[str] = mapped_column(String(2))
+    province_code: Mapped[str] = mapped_column(String(6))
+    office_code: Mapped[str | None] = mapped_column(String(20))
+    sms_consent: Mapped[str | None] = mapped_column(String(20))
+    sms_consent_expires_on: Mapped[date | None] = mapped_column(Date)
+    email_consent: Mapped[str | None] = mapped_column(String(20))
+    email_consent_expires_on: Mapped[date | None] = mapped_column(Date)
+    sms_opted_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    merged_into: Mapped[uuid.UUID | None]
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
