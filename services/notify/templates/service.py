@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.templates.domain import (
@@ -49,7 +50,7 @@ async def current(session: AsyncSession, key: str | None = None) -> list[Templat
     """The version in use of every key, channel and language (or of one key)."""
     query = (
         select(Template)
-        .distinct(Template.key, Template.channel, Template.language)
+        .ext(distinct_on(Template.key, Template.channel, Template.language))
         .order_by(Template.key, Template.channel, Template.language, Template.version.desc())
     )
     if key is not None:

@@ -1,0 +1,400 @@
+"""Which events message whom, in which language and on which channels, exactly once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from shared.events import Event
+from shared.events.envelope import envelope_for
+from shared.events.matching import PlacementMade, ReferralStatusChanged, VacancyStatusChanged
+from shared.events.predeparture import (
+    EnrolmentChanged,
+    OrientationCompleted,
+    OrientationRequired,
+    SessionStatusChanged,
+)
+from shared.events.registry import (
+    ConsentChanged,
+    MigrationReturnDue,
+    PersonErased,
+    PersonMerged,
+    PersonUpdated,
+)
+from shared.settings import Settings
+from tests.events import publish
+from tests.notify.conftest import esc_staff, person_fields, registered, send
+from tests.support import applied, fetch, wait_until
+
+pytestmark = pytest.mark.usefixtures("notify_consumer")
+
+NOW = datetime(2026, 12, 8, 1, 30, tzinfo=UTC)  # 08:30 in Vientiane
+
+
+async def messages(settings: Settings, person_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await fetch(
+        settings,
+        "notify",
+        "SELECT template_key, channel, language, recipient, subject, body, status, event_id"
+        " FROM messages WHERE person_id = $1 ORDER BY created_at, channel",
+        person_id,
+    )
+    return [dict(r) for r in rows]
+
+
+def keys(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(r["template_key"], r["channel"]) for r in rows]
+
+
+def vacancy(vacancy_id: uuid.UUID, title: str = "Sewing machine operator") -> VacancyStatusChanged:
+    return VacancyStatusChanged(
+        vacancy_id=vacancy_id,
+        reference="V-2026-0077",
+        status="published",
+        previous_status="draft",
+        title=title,
+        isco08="8153",
+        overseas=False,
+        province_code="LA-VT",
+        positions=3,
+        open_positions=3,
+        changed_by="esc-vt-1",
+        changed_at=NOW,
+    )
+
+
+def referral(person_id: uuid.UUID, vacancy_id: uuid.UUID, status: str) -> ReferralStatusChanged:
+    return ReferralStatusChanged(
+        referral_id=uuid.uuid5(person_id, str(vacancy_id)),
+        person_id=person_id,
+        vacancy_id=vacancy_id,
+        status=status,
+        changed_by="esc-vt-1",
+        changed_at=NOW,
+    )
+
+
+def enrolment(
+    person_id: uuid.UUID, session_id: uuid.UUID, status: str, previous: str | None = None
+) -> EnrolmentChanged:
+    return EnrolmentChanged(
+        enrolment_id=uuid.uuid5(person_id, str(session_id)),
+        session_id=session_id,
+        person_id=person_id,
+        status=status,
+        previous_status=previous,
+        office_code="MRC-SV",
+        starts_at=NOW,
+        venue="MRC Savannakhet",
+        language="lo",
+        changed_by="mrc-sv-1",
+        changed_at=NOW,
+    )
+
+
+async def test_every_notable_event_messages_the_person_on_each_channel_in_their_language(
+    producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    person = await registered(producer, migrated, preferred_language="en")
+    job = uuid.uuid4()
+    session_id = uuid.uuid4()
+    await send(producer, migrated, vacancy(job))
+    events: list[Event] = [
+        referral(person, job, "referred"),
+        referral(person, job, "interviewed"),
+        referral(person, job, "offered"),
+        PlacementMade(
+            placement_id=uuid.uuid4(),
+            referral_id=uuid.uuid5(person, str(job)),
+            person_id=person,
+            vacancy_id=job,
+            isco08="8153",
+            province_code="LA-VT",
+            starts_on=date(2027, 1, 4),
+            placed_by="esc-vt-1",
+            placed_at=NOW,
+        ),
+        OrientationRequired(
+            person_id=person, destination_country="TH", reason="offered", recorded_at=NOW
+        ),
+        enrolment(person, session_id, "waitlisted"),
+        enrolment(person, session_id, "enrolled", "waitlisted"),
+        OrientationCompleted(
+            person_id=person,
+            certificate_number="PDO-SV-2026-000123",
+            destination_country="TH",
+            completed_on=date(2026, 12, 9),
+            valid_until=date(2027, 12, 9),
+            recorded_at=NOW,
+        ),
+        MigrationReturnDue(
+            person_id=person,
+            migration_id=uuid.uuid4(),
+            destination_country="TH",
+            permit_expires_on=date(2029, 1, 4),
+            return_due_on=date(2028, 12, 5),
+            days_left=60,
+        ),
+    ]
+    for event in events:
+        await send(producer, migrated, event)
+
+    rows = await messages(migrated, person)
+    expected = [
+        "welcome",
+        "referral",
+        "interview",
+        "offer",
+        "placement_confirmed",
+        "orientation_required",
+        "orientation_waitlisted",
+        "orientation_invitation",
+        "certificate_issued",
+        "return_reminder",
+    ]
+    assert keys(rows) == [(key, channel) for key in expected for channel in ("email", "sms")]
+    assert {r["language"] for r in rows} == {"en"}
+    by_key = {(r["template_key"], r["channel"]): r for r in rows}
+    assert "Sewing machine operator" in by_key["referral", "sms"]["body"]
+    assert "V-2026-0077" in by_key["referral", "sms"]["body"]
+    assert "starting 04/01/2027" in by_key["placement_confirmed", "sms"]["body"]
+    assert "Thailand" in by_key["orientation_required", "sms"]["body"]
+    assert "08/12/2026 08:30" in by_key["orientation_invitation", "sms"]["body"]
+    assert "PDO-SV-2026-000123" in by_key["certificate_issued", "email"]["body"]
+    assert by_key["certificate_issued", "email"]["subject"] == "Your orientation certificate"
+    assert "05/12/2028" in by_key["return_reminder", "sms"]["body"]
+    assert by_key["welcome", "sms"]["recipient"].startswith("+85620")
+    assert by_key["welcome", "email"]["recipient"].endswith("@example.la")
+
+
+async def test_lao_is_the_default_and_names_are_written_in_lao_script(
+    producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    person = await registered(producer, migrated, email=None)
+    await send(
+        producer,
+        migrated,
+        OrientationRequired(
+            person_id=person, destination_country="KR", reason="offered", recorded_at=NOW
+        ),
+    )
+    rows = await messages(migrated, person)
+    assert keys(rows) == [("welcome", "sms"), ("orientation_required", "sms")]
+    assert {r["language"] for r in rows} == {"lo"}
+    assert "ສະບາຍດີ ສົມສັກ" in rows[0]["body"]
+    assert "ເກົາຫຼີໃຕ້" in rows[1]["body"]  # South Korea, in Lao
+
+
+async def test_a_repeated_event_queues_one_message_per_channel(
+    producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    person = await registered(producer, migrated)
+    payload = OrientationRequired(
+        person_id=person, destination_country="TH", reason="offered", recorded_at=NOW
+    )
+    envelope = envelope_for(payload)
+    for _ in range(3):
+        await publish(producer, envelope, payload.topic)
+    await wait_until(lambda: applied(migrated, "notify", envelope.id), timeout_s=30)
+    later = await send(producer, migrated, vacancy(uuid.uuid4()))  # all three are behind it
+    assert later is not None
+    rows = [r for r in await messages(migrated, person) if r["event_id"] == envelope.id]
+    assert keys(rows) == [("orientation_required", "email"), ("orientation_required", "sms")]
+
+
+async def test_events_that_tell_nobody_anything_queue_nothing(
+    producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    person = await registered(producer, migrated)
+    job = uuid.uuid4()
+    for event in (
+        referral(person, job, "rejected"),
+        referral(person, job, "withdrawn"),
+        enrolment(person, uuid.uuid4(), "enrolled", "enrolled"),
+    ):
+        await send(producer, migrated, event)
+    assert keys(await messages(migrated, person)) == [("welcome", "email"), ("welcome", "sms")]
+
+
+async def test_a_moved_session_tells_everyone_enrolled_and_a_cancelled_place_tells_its_holder(
+    producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    session_id = uuid.uuid4()
+    staying, leaving, waiting = [await registered(producer, migrated, email=None) for _ in "abc"]
+    await send(producer, migrated, enrolment(staying, session_id, "enrolled"))
+    await send(producer, migrated, enrolment(leaving, session_id, "enrolled"))
+    await send(producer, migrated, enrolment(waiting, session_id, "waitlisted"))
+    await send(producer, migrated, enrolment(leaving, session_id, "cancelled", "enrolled"))
+    moved = NOW + timedelta(days=2)
+    await send(
+        producer,
+        migrated,
+        SessionStatusChanged(
+            session_id=session_id,
+            office_code="MRC-SV",
+            province_code="LA-SV",
+            status="scheduled",
+            previous_status="scheduled",
+            starts_at=moved,
+            ends_at=moved + timedelta(hours=6),
+            venue="Kaysone Phomvihane district hall",
+            language="lo",
+            capacity=30,
+            changed_by="mrc-sv-1",
+            changed_at=NOW,
+        ),
+    )
+    assert [k for k, _ in keys(await messages(migrated, staying))] == [
+        "welcome",
+        "orientation_invitation",
+        "session_changed",
+    ]
+    changed = (await messages(migrated, staying))[-1]["body"]
+    assert "10/12/2026 08:30" in changed and "Kaysone Phomvihane district hall" in changed
+    assert [k for k, _ in keys(await messages(migrated, leaving))] == [
+        "welcome",
+        "orientation_invitation",
+        "orientation_cancelled",
+    ]
+    assert [k for k, _ in keys(await messages(migrated, waiting))] == [
+        "welcome",
+        "orientation_waitlisted",
+    ]
+
+
+def consent(person_id: uuid.UUID, purpose: str, status: str) -> ConsentChanged:
+    return ConsentChanged(
+        person_id=person_id,
+        consent_id=uuid.uuid5(person_id, purpose),
+        purpose=purpose,
+        status=status,
+        method="signed",
+        recorded_by="esc-vt-1",
+        recorded_at=NOW,
+    )
+
+
+async def test_withdrawing_sms_consent_cancels_waiting_sms_at_once_and_stops_new_ones(
+    producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    person = await registered(producer, migrated)
+    await send(producer, migrated, consent(person, "contact_sms", "withdrawn"))
+    rows = await messages(migrated, person)
+    assert {(r["channel"], r["status"]) for r in rows} == {
+        ("sms", "cancelled"),
+        ("email", "queued"),
+    }
+    history = await fetch(
+        migrated,
+        "notify",
+        "SELECT s.status, s.detail FROM message_statuses s JOIN messages m ON m.id = s.message_id"
+        " WHERE m.person_id = $1 AND m.channel = 'sms' ORDER BY s.id",
+        person,
+    )
+    assert [(h["status"], h["detail"]) for h in history] == [
+        ("queued", "welcome"),
+        ("cancelled", "consent withdrawn"),
+    ]
+
+    await send(producer, migrated, enrolment(person, uuid.uuid4(), "enrolled"))
+    assert keys(await messages(migrated, person))[-1:] == [("orientation_invitation", "email")]
+
+    await send(producer, migrated, consent(person, "contact_sms", "given"))
+    await send(producer, migrated, enrolment(person, uuid.uuid4(), "enrolled"))
+    assert keys(await messages(migrated, person))[-2:] == [
+        ("orientation_invitation", "email"),
+        ("orientation_invitation", "sms"),
+    ]
+
+
+async def test_a_changed_phone_and_language_are_used_for_the_next_message(
+    producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    fields = person_fields()
+    person = await registered(producer, migrated, **fields)
+    updated = fields | {
+        "phone": "+66812345678",
+        "preferred_language": "en",
+        "changed_fields": ["phone", "preferred_language"],
+        "record_version": 2,
+        "updated_by": "esc-vt-1",
+        "updated_at": NOW,
+    }
+    for name in ("registered_by", "registered_at"):
+        updated.pop(name)
+    await send(producer, migrated, PersonUpdated(**updated))
+    await send(
+        producer,
+        migrated,
+        OrientationRequired(
+            person_id=person, destination_country="TH", reason="offered", recorded_at=NOW
+        ),
+    )
+    sms = [r for r in await messages(migrated, person) if r["channel"] == "sms"]
+    assert (sms[-1]["recipient"], sms[-1]["language"]) == ("+66812345678", "en")
+
+
+async def test_a_merged_duplicate_is_never_messaged_and_events_about_it_reach_the_survivor(
+    producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    survivor = await registered(producer, migrated, email=None)
+    duplicate = await registered(producer, migrated, email=None)
+    await send(
+        producer,
+        migrated,
+        PersonMerged(
+            person_id=duplicate, survivor_id=survivor, merged_by="esc-vt-1", merged_at=NOW
+        ),
+    )
+    assert {r["status"] for r in await messages(migrated, duplicate)} == {"cancelled"}
+    await send(
+        producer,
+        migrated,
+        OrientationRequired(
+            person_id=duplicate, destination_country="TH", reason="offered", recorded_at=NOW
+        ),
+    )
+    assert keys(await messages(migrated, survivor))[-1] == ("orientation_required", "sms")
+    assert len(await messages(migrated, duplicate)) == 1
+
+
+async def test_erasure_blanks_what_messages_said_and_nothing_more_is_sent(
+    producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    person = await registered(producer, migrated)
+    await send(
+        producer, migrated, PersonErased(person_id=person, erased_by="esc-vt-1", erased_at=NOW)
+    )
+    rows = await messages(migrated, person)
+    assert {(r["recipient"], r["body"], r["subject"], r["status"]) for r in rows} == {
+        ("", "", None, "cancelled")
+    }
+    await send(
+        producer,
+        migrated,
+        OrientationRequired(
+            person_id=person, destination_country="TH", reason="offered", recorded_at=NOW
+        ),
+    )
+    assert len(await messages(migrated, person)) == 2
+
+
+async def test_staff_read_the_messages_of_their_province_only(
+    producer: AIOKafkaProducer, migrated: Settings, notify_client: httpx.AsyncClient
+) -> None:
+    person = await registered(producer, migrated)
+    mine = await notify_client.get(
+        "/v1/messages", params={"person_id": str(person)}, headers=esc_staff(migrated)
+    )
+    assert mine.status_code == 200
+    assert len(mine.json()["items"]) == 2
+    theirs = await notify_client.get(
+        "/v1/messages", params={"person_id": str(person)}, headers=esc_staff(migrated, "LA-SV")
+    )
+    assert theirs.status_code == 200
+    assert theirs.json()["items"] == []

@@ -1,0 +1,166 @@
+"""Templates: versions through the API, checked when saved, previewed with their SMS length."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from shared.events.predeparture import OrientationRequired
+from shared.settings import Settings
+from tests.notify.conftest import admin, esc_staff, registered, send
+from tests.notify.test_messages import NOW, messages
+
+
+async def test_staff_read_the_templates_in_use_for_every_message_in_lao_and_english(
+    notify_client: httpx.AsyncClient, migrated: Settings
+) -> None:
+    answer = await notify_client.get("/v1/templates", headers=esc_staff(migrated))
+    assert answer.status_code == 200
+    have = {(t["key"], t["channel"], t["language"]) for t in answer.json()["items"]}
+    for key in (
+        "welcome",
+        "referral",
+        "interview",
+        "offer",
+        "orientation_required",
+        "orientation_invitation",
+        "orientation_waitlisted",
+        "orientation_cancelled",
+        "session_changed",
+        "certificate_issued",
+        "placement_confirmed",
+        "return_reminder",
+    ):
+        for channel in ("sms", "email"):
+            assert {(key, channel, "lo"), (key, channel, "en")} <= have
+
+
+@pytest.mark.usefixtures("notify_consumer")
+async def test_an_admin_adds_a_version_and_the_next_message_uses_it(
+    notify_client: httpx.AsyncClient, migrated: Settings, producer: AIOKafkaProducer
+) -> None:
+    body = {
+        "key": "orientation_required",
+        "channel": "sms",
+        "language": "en",
+        "body": "{{ name }}: orientation needed before {{ destination }}. Call your MRC.",
+    }
+    created = await notify_client.post(
+        "/v1/templates", json=body, headers=admin(migrated) | {"Idempotency-Key": "tpl-or-1"}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["version"] == 2
+    assert created.json()["created_by"] == "admin-1"
+    again = await notify_client.post(
+        "/v1/templates", json=body, headers=admin(migrated) | {"Idempotency-Key": "tpl-or-1"}
+    )
+    assert again.json()["id"] == created.json()["id"]  # a retried save adds nothing
+
+    versions = await notify_client.get(
+        "/v1/templates/orientation_required/sms/en/versions", headers=esc_staff(migrated)
+    )
+    assert [v["version"] for v in versions.json()["items"]] == [2, 1]
+
+    person = await registered(producer, migrated, preferred_language="en", email=None)
+    await send(
+        producer,
+        migrated,
+        OrientationRequired(
+            person_id=person, destination_country="MY", reason="offered", recorded_at=NOW
+        ),
+    )
+    last = (await messages(migrated, person))[-1]
+    assert last["body"].endswith("orientation needed before Malaysia. Call your MRC.")
+
+
+async def test_a_template_with_an_unknown_variable_or_bad_syntax_is_refused_naming_the_field(
+    notify_client: httpx.AsyncClient, migrated: Settings
+) -> None:
+    unknown = await notify_client.post(
+        "/v1/templates",
+        json={"key": "welcome", "channel": "sms", "language": "lo", "body": "{{ nmae }}"},
+        headers=admin(migrated),
+    )
+    assert unknown.status_code == 422
+    assert unknown.headers["content-type"] == "application/problem+json"
+    [error] = unknown.json()["errors"]
+    assert error["field"] == "body" and "nmae" in error["message"]
+
+    broken = await notify_client.post(
+        "/v1/templates",
+        json={
+            "key": "welcome",
+            "channel": "email",
+            "language": "en",
+            "body": "Hello {{ name ",
+        },
+        headers=admin(migrated),
+    )
+    assert broken.status_code == 422
+    assert {e["field"] for e in broken.json()["errors"]} == {"body", "subject"}
+
+    no_key = await notify_client.post(
+        "/v1/templates",
+        json={"key": "lottery", "channel": "sms", "language": "lo", "body": "x"},
+        headers=admin(migrated),
+    )
+    assert no_key.status_code == 422
+    assert "key" in no_key.text
+
+
+async def test_only_admins_edit_templates(
+    notify_client: httpx.AsyncClient, migrated: Settings
+) -> None:
+    answer = await notify_client.post(
+        "/v1/templates",
+        json={"key": "welcome", "channel": "sms", "language": "lo", "body": "{{ name }}"},
+        headers=esc_staff(migrated),
+    )
+    assert answer.status_code == 403
+    versions = await notify_client.get(
+        "/v1/templates/welcome/sms/lo/versions", headers=esc_staff(migrated)
+    )
+    assert len(versions.json()["items"]) == 1
+
+
+async def test_the_preview_counts_lao_sms_in_ucs2_parts_of_seventy(
+    notify_client: httpx.AsyncClient, migrated: Settings
+) -> None:
+    lao = await notify_client.post(
+        "/v1/templates/preview",
+        json={"key": "welcome", "channel": "sms", "language": "lo"},
+        headers=admin(migrated),
+    )
+    assert lao.status_code == 200, lao.text
+    preview = lao.json()
+    assert preview["text"].startswith("ສະບາຍດີ ສົມສັກ!")
+    assert preview["encoding"] == "UCS-2"
+    assert preview["characters"] == len(preview["text"]) > 70
+    assert preview["segments"] == -(-preview["units"] // 67)
+
+    draft = await notify_client.post(
+        "/v1/templates/preview",
+        json={
+            "key": "welcome",
+            "channel": "sms",
+            "language": "en",
+            "body": "Hi {{ name }}, ref {{ reference }}",
+            "values": {"name": "Somsak"},
+        },
+        headers=admin(migrated),
+    )
+    assert draft.status_code == 200, draft.text
+    assert (draft.json()["text"], draft.json()["encoding"], draft.json()["segments"]) == (
+        "Hi Somsak, ref P-7K3M9Q2X",
+        "GSM-7",
+        1,
+    )
+
+    email = await notify_client.post(
+        "/v1/templates/preview",
+        json={"key": "certificate_issued", "channel": "email", "language": "en"},
+        headers=admin(migrated),
+    )
+    assert email.json()["subject"] == "Your orientation certificate"
+    assert email.json()["segments"] is None
