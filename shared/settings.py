@@ -67,6 +67,20 @@ class Settings(BaseSettings):
     # Notify, message delivery (services/notify/delivery).
 
     # Notify, partner feeds (services/notify/partners).
+    # Every partner's pseudonym key and every webhook secret is derived from this key (none is
+    # stored); changing it changes all pseudonyms and secrets. Unset, a key derived from
+    # `certificate_key` (required in production) is used, else a development key.
+    partner_secret_key: SecretStr | None = None
+    # Seconds before each retry of a failed webhook (the first attempt is immediate); when the
+    # last one fails the delivery has failed (about 17.6 h in all by default, within a day).
+    partner_webhook_retry_schedule_s: list[float] = Field(
+        default=[5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0], min_length=1
+    )
+    partner_webhook_timeout_s: float = Field(default=10.0, gt=0)
+    partner_webhook_batch_size: int = Field(default=200, ge=1)
+    partner_webhook_concurrency: int = Field(default=32, ge=1)
+    # After a secret rotation webhooks carry signatures by the old and the new secret this long.
+    partner_webhook_secret_grace_s: float = Field(default=86400.0, ge=0)
 
     # Scheduled jobs (`labourx jobs <service>`): seconds between passes.
     jobs_interval_s: float = Field(default=300.0, gt=0)

@@ -1,7 +1,310 @@
-"""HTTP routes for partner organisations: keys, subscriptions, deliveries and feeds."""
+"""HTTP routes for partner organisations: keys, subscriptions, deliveries and feeds.
+
+Two kinds of caller:
+- admins (bearer JWT with the `admin` role) manage partners, their keys and, on a partner's
+  behalf, its subscriptions and deliveries: `/v1/partners/{partner_id}/...`;
+- partners authenticate with their API key in the `X-API-Key` header (not `Authorization`,
+  which carries staff JWTs everywhere else, so the two can never be confused) and reach only
+  their own objects: `/v1/partners/me/...` and `/v1/feeds/{stream}`. Another partner's object is
+  a 404, like one that does not exist.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response, Security
+from fastapi.security import APIKeyHeader
+
+from services.notify.partners import service
+from services.notify.partners.models import Partner
+from services.notify.partners.schemas import (
+    DeliveryPage,
+    DeliveryRead,
+    DeliveryState,
+    FeedPage,
+    KeyCreated,
+    KeyRead,
+    PartnerCreate,
+    PartnerCreated,
+    PartnerRead,
+    PartnerUpdate,
+    SecretRotated,
+    Stream,
+    SubscriptionCreate,
+    SubscriptionCreated,
+    SubscriptionRead,
+)
+from shared.app import SettingsDep
+from shared.auth import Principal, Role, require_roles
+from shared.db import SessionDep
+from shared.problems import Unauthorized
 
 router = APIRouter(prefix="/v1", tags=["partners"])
+
+Admin = Annotated[Principal, require_roles(Role.ADMIN)]
+
+_api_key = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="A partner's API key (`lxp_...`)"
+)
+
+
+async def current_partner(
+    session: SessionDep, api_key: Annotated[str | None, Security(_api_key)]
+) -> Partner:
+    if not api_key:
+        raise Unauthorized("a partner API key is required in the X-API-Key header")
+    return await service.authenticate(session, api_key)
+
+
+CurrentPartner = Annotated[Partner, Depends(current_partner)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Cursor = Annotated[str | None, Query(max_length=200)]
+
+# --- a partner's own (X-API-Key) ----------------------------------------------------------------
+
+
+@router.get("/partners/me", response_model=PartnerRead)
+async def me(partner: CurrentPartner) -> PartnerRead:
+    """The partner the key belongs to."""
+    return service.partner_read(partner)
+
+
+@router.post("/partners/me/keys/rotate", status_code=201, response_model=KeyCreated)
+async def rotate_own_key(session: SessionDep, partner: CurrentPartner) -> KeyCreated:
+    """A new API key (shown once); every other key of the partner, this one too, stops working."""
+    return await service.rotate_keys(session, partner, f"partner:{partner.code}")
+
+
+@router.get("/partners/me/subscriptions", response_model=list[SubscriptionRead])
+async def own_subscriptions(session: SessionDep, partner: CurrentPartner) -> list[SubscriptionRead]:
+    return [
+        service.subscription_read(s, partner)
+        for s in await service.list_subscriptions(session, partner.id)
+    ]
+
+
+@router.post("/partners/me/subscriptions", status_code=201, response_model=SubscriptionCreated)
+async def subscribe(
+    body: SubscriptionCreate, session: SessionDep, settings: SettingsDep, partner: CurrentPartner
+) -> SubscriptionCreated:
+    """Subscribe to a stream, up to the scope an admin allowed; the webhook secret (if any) is
+    shown once."""
+    return await service.create_subscription(session, settings, partner, body)
+
+
+@router.get("/partners/me/subscriptions/{subscription_id}", response_model=SubscriptionRead)
+async def own_subscription(
+    subscription_id: uuid.UUID, session: SessionDep, partner: CurrentPartner
+) -> SubscriptionRead:
+    subscription = await service.get_subscription(session, partner.id, subscription_id)
+    return service.subscription_read(subscription, partner)
+
+
+@router.delete("/partners/me/subscriptions/{subscription_id}", status_code=204)
+async def unsubscribe(
+    subscription_id: uuid.UUID, session: SessionDep, partner: CurrentPartner
+) -> Response:
+    """End a subscription; its waiting deliveries are cancelled."""
+    await service.delete_subscription(session, partner.id, subscription_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/partners/me/subscriptions/{subscription_id}/secret/rotate", response_model=SecretRotated
+)
+async def rotate_own_secret(
+    subscription_id: uuid.UUID, session: SessionDep, settings: SettingsDep, partner: CurrentPartner
+) -> SecretRotated:
+    """A new webhook secret (shown once); the old one keeps signing during the grace period."""
+    return await service.rotate_secret(session, settings, partner.id, subscription_id)
+
+
+@router.post("/partners/me/subscriptions/{subscription_id}/enable", response_model=SubscriptionRead)
+async def enable_own_subscription(
+    subscription_id: uuid.UUID, session: SessionDep, partner: CurrentPartner
+) -> SubscriptionRead:
+    """Re-enable a subscription disabled after persistent webhook failures."""
+    subscription = await service.enable_subscription(session, partner.id, subscription_id)
+    return service.subscription_read(subscription, partner)
+
+
+@router.get("/partners/me/deliveries", response_model=DeliveryPage)
+async def own_deliveries(
+    session: SessionDep,
+    settings: SettingsDep,
+    partner: CurrentPartner,
+    subscription_id: uuid.UUID | None = None,
+    status: DeliveryState | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> DeliveryPage:
+    """Webhook deliveries, newest first."""
+    return await service.list_deliveries(
+        session,
+        settings,
+        partner.id,
+        subscription_id=subscription_id,
+        status=status,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+@router.get("/partners/me/deliveries/{delivery_id}", response_model=DeliveryRead)
+async def own_delivery(
+    delivery_id: uuid.UUID, session: SessionDep, settings: SettingsDep, partner: CurrentPartner
+) -> DeliveryRead:
+    return await service.get_delivery(session, settings, partner.id, delivery_id)
+
+
+@router.post("/partners/me/deliveries/{delivery_id}/redeliver", response_model=DeliveryRead)
+async def redeliver_own(
+    delivery_id: uuid.UUID, session: SessionDep, settings: SettingsDep, partner: CurrentPartner
+) -> DeliveryRead:
+    """Send a delivered or failed webhook again (same `webhook-id`, fresh retry schedule)."""
+    return await service.redeliver(session, settings, partner.id, delivery_id)
+
+
+@router.get("/feeds/{stream}", response_model=FeedPage)
+async def read_feed(
+    stream: Annotated[Stream, Path()],
+    session: SessionDep,
+    settings: SettingsDep,
+    partner: CurrentPartner,
+    after: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the last page")
+    ] = None,
+    limit: Limit = 100,
+) -> FeedPage:
+    """A subscribed stream in a stable order, events and removals, as the scope allows."""
+    return await service.read_feed(session, settings, partner, stream, after=after, limit=limit)
+
+
+# --- admins -----------------------------------------------------------------------------------
+
+
+@router.post("/partners", status_code=201, response_model=PartnerCreated)
+async def create_partner(body: PartnerCreate, session: SessionDep, admin: Admin) -> PartnerCreated:
+    """Register a partner organisation; its first API key is shown once."""
+    partner, key = await service.create_partner(session, body, admin.subject)
+    return PartnerCreated(partner=service.partner_read(partner), key=key)
+
+
+@router.get("/partners", response_model=list[PartnerRead])
+async def list_partners(session: SessionDep, _: Admin) -> list[PartnerRead]:
+    return [service.partner_read(p) for p in await service.list_partners(session)]
+
+
+@router.get("/partners/{partner_id}", response_model=PartnerRead)
+async def get_partner(partner_id: uuid.UUID, session: SessionDep, _: Admin) -> PartnerRead:
+    return service.partner_read(await service.get_partner(session, partner_id))
+
+
+@router.patch("/partners/{partner_id}", response_model=PartnerRead)
+async def update_partner(
+    partner_id: uuid.UUID, body: PartnerUpdate, session: SessionDep, _: Admin
+) -> PartnerRead:
+    """Rename, recategorise, (de)activate, or change the widest scope (narrowing subscriptions)."""
+    return service.partner_read(await service.update_partner(session, partner_id, body))
+
+
+@router.get("/partners/{partner_id}/keys", response_model=list[KeyRead])
+async def list_keys(partner_id: uuid.UUID, session: SessionDep, _: Admin) -> list[KeyRead]:
+    return [service.key_read(k) for k in await service.list_keys(session, partner_id)]
+
+
+@router.post("/partners/{partner_id}/keys", status_code=201, response_model=KeyCreated)
+async def add_key(partner_id: uuid.UUID, session: SessionDep, admin: Admin) -> KeyCreated:
+    """Another key (shown once), e.g. to replace one without a gap: revoke the old one after."""
+    partner = await service.get_partner(session, partner_id)
+    return await service.issue_key(session, partner, admin.subject)
+
+
+@router.post("/partners/{partner_id}/keys/rotate", status_code=201, response_model=KeyCreated)
+async def rotate_keys(partner_id: uuid.UUID, session: SessionDep, admin: Admin) -> KeyCreated:
+    """A new key (shown once); all the others stop working now."""
+    partner = await service.get_partner(session, partner_id)
+    return await service.rotate_keys(session, partner, admin.subject)
+
+
+@router.post("/partners/{partner_id}/keys/{key_id}/revoke", response_model=KeyRead)
+async def revoke_key(
+    partner_id: uuid.UUID, key_id: uuid.UUID, session: SessionDep, _: Admin
+) -> KeyRead:
+    return service.key_read(await service.revoke_key(session, partner_id, key_id))
+
+
+@router.get("/partners/{partner_id}/subscriptions", response_model=list[SubscriptionRead])
+async def partner_subscriptions(
+    partner_id: uuid.UUID, session: SessionDep, _: Admin
+) -> list[SubscriptionRead]:
+    partner = await service.get_partner(session, partner_id)
+    return [
+        service.subscription_read(s, partner)
+        for s in await service.list_subscriptions(session, partner.id)
+    ]
+
+
+@router.post(
+    "/partners/{partner_id}/subscriptions", status_code=201, response_model=SubscriptionCreated
+)
+async def subscribe_partner(
+    partner_id: uuid.UUID,
+    body: SubscriptionCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: Admin,
+) -> SubscriptionCreated:
+    """Subscribe a partner on its behalf (the webhook secret is shown once, to pass on)."""
+    partner = await service.get_partner(session, partner_id)
+    return await service.create_subscription(session, settings, partner, body)
+
+
+@router.post(
+    "/partners/{partner_id}/subscriptions/{subscription_id}/enable",
+    response_model=SubscriptionRead,
+)
+async def enable_subscription(
+    partner_id: uuid.UUID, subscription_id: uuid.UUID, session: SessionDep, _: Admin
+) -> SubscriptionRead:
+    partner = await service.get_partner(session, partner_id)
+    subscription = await service.enable_subscription(session, partner.id, subscription_id)
+    return service.subscription_read(subscription, partner)
+
+
+@router.get("/partners/{partner_id}/deliveries", response_model=DeliveryPage)
+async def partner_deliveries(
+    partner_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: Admin,
+    subscription_id: uuid.UUID | None = None,
+    status: DeliveryState | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> DeliveryPage:
+    await service.get_partner(session, partner_id)
+    return await service.list_deliveries(
+        session,
+        settings,
+        partner_id,
+        subscription_id=subscription_id,
+        status=status,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+@router.post(
+    "/partners/{partner_id}/deliveries/{delivery_id}/redeliver", response_model=DeliveryRead
+)
+async def redeliver(
+    partner_id: uuid.UUID,
+    delivery_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: Admin,
+) -> DeliveryRead:
+    return await service.redeliver(session, settings, partner_id, delivery_id)

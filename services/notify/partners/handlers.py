@@ -1,7 +1,95 @@
-"""What partner feeds do when events arrive."""
+"""What partner feeds do when events arrive: every event type of the streams partners may
+subscribe to becomes a feed entry (fanned out to webhooks and partner topics), and erasures,
+merges and partner-sharing consents keep what partners hold honest.
+
+Handlers take no settings (the runner passes none): the process settings give the key that
+pseudonyms are derived from, as they do for the API and jobs of the same deployment.
+"""
 
 from __future__ import annotations
 
-from shared.consumer import Handler
+import uuid
 
-HANDLERS: dict[str, Handler] = {}
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notify.partners import feed
+from services.notify.partners.domain import STREAMS, EntryKind
+from shared import clock
+from shared.consumer import Handler, expect
+from shared.events import CATALOGUE, CloudEvent, Event
+from shared.events.registry import ConsentChanged, PersonErased, PersonMerged
+from shared.settings import get_settings
+
+
+async def on_event(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """Append the event to its stream's feed, as it arrived (it is redacted when read)."""
+    data = payload.model_dump(mode="json")
+    person = data.get("person_id")
+    await feed.append(
+        session,
+        get_settings(),
+        stream=payload.topic,
+        kind=EntryKind.EVENT,
+        event_type=event.type,
+        time=event.time,
+        data=data,
+        event_id=event.id,
+        dataschema=event.dataschema,
+        subject=event.subject,
+        person_id=uuid.UUID(person) if person else None,
+    )
+
+
+async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """Purge the person from the feed and tell every partner; the erasure is no feed event."""
+    erased = expect(payload, PersonErased)
+    await feed.erase_person(
+        session, get_settings(), person_id=erased.person_id, time=event.time, today=clock.today()
+    )
+
+
+async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """The merge is a feed event (partners relink pseudonyms); personal copies of the duplicate
+    are removed."""
+    merged = expect(payload, PersonMerged)
+    await on_event(session, event, payload)
+    await feed.merge_person(
+        session,
+        get_settings(),
+        person_id=merged.person_id,
+        survivor_id=merged.survivor_id,
+        time=event.time,
+        today=clock.today(),
+    )
+
+
+async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """A feed event like any other; a partner-sharing decision also decides what partners in
+    `personal` scope see, and a withdrawal sends them a removal."""
+    consent = expect(payload, ConsentChanged)
+    await on_event(session, event, payload)
+    if consent.purpose == "partner_sharing":
+        await feed.record_consent(
+            session,
+            get_settings(),
+            person_id=consent.person_id,
+            agency=consent.agency,
+            category=consent.category,
+            status=consent.status,
+            expires_on=consent.expires_on,
+            recorded_at=consent.recorded_at,
+            today=clock.today(),
+        )
+
+
+_SPECIFIC: dict[str, Handler] = {
+    PersonErased.event_type(): on_person_erased,
+    PersonMerged.event_type(): on_person_merged,
+    ConsentChanged.event_type(): on_consent_changed,
+}
+
+HANDLERS: dict[str, Handler] = {
+    event_type: _SPECIFIC.get(event_type, on_event)
+    for event_type, spec in CATALOGUE.items()
+    if spec.topic in STREAMS
+}

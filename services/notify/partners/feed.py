@@ -1,0 +1,510 @@
+"""The partner feed: entries appended as events arrive, fanned out to webhook deliveries and
+partner Kafka topics, presented to each partner as its scope and the person's consent allow,
+and kept honest when people are erased, merged or withdraw consent.
+
+Order: entries are numbered by a bigserial, and appended under one transaction-level advisory
+lock held until commit, so that entries become visible in the order of their numbers. Without
+it, a reader past entry 100 could miss entry 99 committed a moment later by another consumer
+(DESIGN.md 7b: a poller reading `id > last_seen` skips rows committed late), and its cursor
+would never return to it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import uuid
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notify.partners import domain
+from services.notify.partners.domain import EntryKind, RemovalReason, Scope, SharingDecision
+from services.notify.partners.models import (
+    Delivery,
+    FeedEntry,
+    Partner,
+    SharingConsent,
+    Subscription,
+)
+from shared.events.base import CATALOGUE
+from shared.outbox.models import OutboxRecord
+from shared.settings import Settings
+
+DEV_PARTNER_KEY = b"labourx-development-partner-key-not-for-production"
+_FEED_LOCK = zlib.crc32(b"labourx-partner-feed")
+_LOCKED = "partner_feed_locked"
+
+# Streams whose events name a person: where an erasure or a withdrawal appends its removal.
+PERSON_STREAMS = tuple(
+    stream
+    for stream in domain.STREAMS
+    if any(
+        "person_id" in spec.model.model_fields
+        for spec in CATALOGUE.values()
+        if spec.topic == stream
+    )
+)
+
+_ENTRIES = cast(Table, FeedEntry.__table__)
+_DELIVERIES = cast(Table, Delivery.__table__)
+_OUTBOX = cast(Table, OutboxRecord.__table__)
+_PURGE_OUTBOX = text(
+    "DELETE FROM outbox WHERE topic LIKE 'partner.%' AND position(:person_id IN value) > 0"
+)
+
+
+def master_key(settings: Settings) -> bytes:
+    """The key every pseudonym key and webhook secret is derived from: `partner_secret_key`, else
+    one derived from `certificate_key` (production requires it), else the development key."""
+    if settings.partner_secret_key is not None:
+        return settings.partner_secret_key.get_secret_value().encode()
+    if settings.certificate_key is not None:
+        return hmac.digest(
+            settings.certificate_key.get_secret_value().encode(), b"labourx-partner-feeds", "sha256"
+        )
+    return DEV_PARTNER_KEY
+
+
+@dataclass(frozen=True)
+class PartnerRef:
+    """What presenting an entry needs to know of a partner."""
+
+    id: uuid.UUID
+    code: str
+    category: str
+    key: bytes
+
+    @classmethod
+    def of(cls, partner: Partner, master: bytes) -> PartnerRef:
+        return cls(
+            partner.id, partner.code, partner.category, domain.partner_key(master, partner.id)
+        )
+
+
+def subject_field(event_type: str) -> str | None:
+    spec = CATALOGUE.get(event_type)
+    return spec.model.subject_field if spec is not None else None
+
+
+# --- consent --------------------------------------------------------------------------------
+
+
+async def decisions_of(
+    session: AsyncSession, person_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, SharingDecision]]:
+    """Each person's partner-sharing decisions, by scope key."""
+    ids = list(set(person_ids))
+    found: dict[uuid.UUID, dict[str, SharingDecision]] = defaultdict(dict)
+    if not ids:
+        return found
+    rows = await session.execute(select(SharingConsent).where(SharingConsent.person_id.in_(ids)))
+    for consent in rows.scalars():
+        found[consent.person_id][consent.scope_key] = SharingDecision(
+            consent.status, consent.expires_on
+        )
+    return found
+
+
+def shares_personal(
+    partner: PartnerRef,
+    person_id: uuid.UUID | None,
+    decisions: Mapping[uuid.UUID, Mapping[str, SharingDecision]],
+    today: date,
+) -> bool:
+    if person_id is None:
+        return False
+    return domain.may_share(decisions.get(person_id, {}), partner.code, partner.category, today)
+
+
+# --- presenting -----------------------------------------------------------------------------
+
+
+def present(
+    entry: FeedEntry,
+    partner: PartnerRef,
+    scope: Scope,
+    decisions: Mapping[uuid.UUID, Mapping[str, SharingDecision]],
+    today: date,
+) -> dict[str, Any] | None:
+    """The entry as this partner may see it (a CloudEvents document); None: not for it."""
+    item = domain.item_id(partner.key, entry.id)
+    kind = EntryKind(entry.kind)
+    if kind is EntryKind.REMOVAL:
+        if scope is Scope.AGGREGATE:
+            return None  # it never held anything about the person
+        personal = scope is Scope.PERSONAL and str(partner.id) in entry.data.get(
+            "personal_partner_ids", []
+        )
+        data = domain.removal_data(entry.data, partner.key, personal)
+        return domain.partner_event(
+            item=item,
+            stream=entry.stream,
+            kind=kind,
+            event_type=entry.event_type,
+            subject=data["person_pseudonym"],
+            time=entry.time,
+            scope=Scope.PERSONAL if personal else Scope.PSEUDONYMISED,
+            data=data,
+        )
+    effective = scope
+    if entry.erased_at is not None:
+        effective = Scope.AGGREGATE
+    elif (
+        scope is Scope.PERSONAL
+        and "person_id" in entry.data
+        and not shares_personal(partner, entry.person_id, decisions, today)
+    ):
+        effective = Scope.PSEUDONYMISED
+    return domain.partner_event(
+        item=item,
+        stream=entry.stream,
+        kind=kind,
+        event_type=entry.event_type,
+        subject=domain.redact_subject(
+            subject_field(entry.event_type), entry.subject, effective, partner.key
+        ),
+        time=entry.time,
+        scope=effective,
+        data=domain.redact(entry.data, effective, partner.key, entry.time.date()),
+        dataschema=entry.dataschema,
+    )
+
+
+def body_bytes(document: Mapping[str, Any]) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+# --- appending and fan-out --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Live:
+    subscription: Subscription
+    partner: PartnerRef
+
+
+async def _live_subscriptions(session: AsyncSession, stream: str, master: bytes) -> list[_Live]:
+    rows = await session.execute(
+        select(Subscription, Partner)
+        .join(Partner, Partner.id == Subscription.partner_id)
+        .where(
+            Subscription.stream == stream,
+            Subscription.status == "active",
+            Partner.active.is_(True),
+        )
+    )
+    return [_Live(sub, PartnerRef.of(partner, master)) for sub, partner in rows.tuples()]
+
+
+async def append(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    stream: str,
+    kind: EntryKind,
+    event_type: str,
+    time: datetime,
+    data: dict[str, Any],
+    event_id: uuid.UUID | None = None,
+    dataschema: str | None = None,
+    subject: str | None = None,
+    person_id: uuid.UUID | None = None,
+    target_partner_id: uuid.UUID | None = None,
+) -> int:
+    """Append one entry to a stream's feed and fan it out; returns its position."""
+    if not session.info.get(_LOCKED):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _FEED_LOCK})
+        session.info[_LOCKED] = True
+    position = (
+        await session.execute(
+            insert(_ENTRIES)
+            .values(
+                stream=stream,
+                kind=kind.value,
+                event_id=event_id,
+                event_type=event_type,
+                dataschema=dataschema,
+                subject=subject,
+                person_id=person_id,
+                target_partner_id=target_partner_id,
+                time=time,
+                data=data,
+            )
+            .returning(_ENTRIES.c.id)
+        )
+    ).scalar_one()
+    await _fan_out(
+        session,
+        settings,
+        FeedEntry(
+            id=position,
+            stream=stream,
+            kind=kind.value,
+            event_id=event_id,
+            event_type=event_type,
+            dataschema=dataschema,
+            subject=subject,
+            person_id=person_id,
+            target_partner_id=target_partner_id,
+            time=time,
+            data=data,
+        ),
+    )
+    return position
+
+
+def wants(subscription: Subscription, entry: FeedEntry, partner: PartnerRef) -> bool:
+    """Whether an entry belongs in a subscription's deliveries."""
+    if entry.kind == EntryKind.REMOVAL:
+        if subscription.scope == Scope.AGGREGATE:
+            return False
+        return entry.target_partner_id in (None, partner.id)
+    return not subscription.event_types or entry.event_type in subscription.event_types
+
+
+async def _fan_out(session: AsyncSession, settings: Settings, entry: FeedEntry) -> None:
+    """Webhook deliveries and Kafka records of a new entry, in the caller's transaction."""
+    live = [
+        live
+        for live in await _live_subscriptions(session, entry.stream, master_key(settings))
+        if wants(live.subscription, entry, live.partner)
+    ]
+    if not live:
+        return
+    deliveries = [
+        {
+            "id": uuid.uuid4(),
+            "partner_id": item.partner.id,
+            "subscription_id": item.subscription.id,
+            "entry_id": entry.id,
+        }
+        for item in live
+        if item.subscription.webhook_url
+    ]
+    if deliveries:
+        await session.execute(insert(_DELIVERIES), deliveries)
+    kafka = [item for item in live if item.subscription.kafka]
+    if not kafka:
+        return
+    decisions = await decisions_of(session, [entry.person_id] if entry.person_id else [])
+    today = entry.time.date()
+    records = []
+    for item in kafka:
+        document = present(entry, item.partner, Scope(item.subscription.scope), decisions, today)
+        if document is None:
+            continue
+        records.append(
+            {
+                "event_id": uuid.UUID(document["id"]),
+                "topic": domain.partner_topic(item.partner.code, entry.stream),
+                "key": document.get("subject") or document["id"],
+                "type": entry.event_type,
+                "value": body_bytes(document),
+            }
+        )
+    if records:
+        await session.execute(insert(_OUTBOX), records)
+
+
+# --- keeping partner data honest --------------------------------------------------------------
+
+
+async def _personal_partners(session: AsyncSession, master: bytes) -> dict[uuid.UUID, _Partner]:
+    """Partners with a live personal-scope subscription, and the streams it covers."""
+    rows = await session.execute(
+        select(Partner, Subscription.stream)
+        .join(Subscription, Subscription.partner_id == Partner.id)
+        .where(Subscription.scope == Scope.PERSONAL, Subscription.status != "deleted")
+    )
+    found: dict[uuid.UUID, _Partner] = {}
+    for partner, stream in rows.tuples():
+        ref = found.setdefault(partner.id, _Partner(PartnerRef.of(partner, master), set()))
+        ref.streams.add(stream)
+    return found
+
+
+@dataclass(frozen=True)
+class _Partner:
+    ref: PartnerRef
+    streams: set[str]
+
+
+async def record_consent(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    person_id: uuid.UUID,
+    agency: str | None,
+    category: str | None,
+    status: str,
+    expires_on: date | None,
+    recorded_at: datetime,
+    today: date,
+) -> None:
+    """Keep a partner-sharing decision; a partner that loses the person's personal data is sent
+    a removal (for that partner only) on each stream it receives personal data of."""
+    key = domain.scope_key(agency, category)
+    if key is None:
+        return
+    partners = await _personal_partners(session, master_key(settings))
+    before = (await decisions_of(session, [person_id])).get(person_id, {})
+    current = before.get(key)
+    if current is not None:
+        stored = await session.get(SharingConsent, (person_id, key))
+        if stored is not None and stored.recorded_at > recorded_at:
+            return  # an older decision arriving late changes nothing
+    await session.merge(
+        SharingConsent(
+            person_id=person_id,
+            scope_key=key,
+            status=status,
+            expires_on=expires_on,
+            recorded_at=recorded_at,
+        )
+    )
+    after = {**before, key: SharingDecision(status, expires_on)}
+    for partner in partners.values():
+        ref = partner.ref
+        had = domain.may_share(before, ref.code, ref.category, today)
+        has = domain.may_share(after, ref.code, ref.category, today)
+        if had and not has:
+            await _removals(
+                session,
+                settings,
+                person_id=person_id,
+                reason=RemovalReason.CONSENT_WITHDRAWN,
+                time=recorded_at,
+                personal=[ref.id],
+                streams=sorted(partner.streams & set(PERSON_STREAMS)),
+                target=ref.id,
+            )
+
+
+async def _removals(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    person_id: uuid.UUID,
+    reason: RemovalReason,
+    time: datetime,
+    personal: Sequence[uuid.UUID],
+    streams: Sequence[str],
+    target: uuid.UUID | None = None,
+    survivor_id: uuid.UUID | None = None,
+) -> None:
+    data: dict[str, Any] = {
+        "reason": reason.value,
+        "person_id": str(person_id),
+        # Partners that held the person's data with their consent: only they are told the id.
+        "personal_partner_ids": [str(p) for p in personal],
+    }
+    if survivor_id is not None:
+        data["survivor_id"] = str(survivor_id)
+    for stream in streams:
+        await append(
+            session,
+            settings,
+            stream=stream,
+            kind=EntryKind.REMOVAL,
+            event_type=domain.REMOVAL_TYPE,
+            time=time,
+            data=data,
+            person_id=person_id,
+            target_partner_id=target,
+        )
+
+
+async def _sharing_partners(
+    session: AsyncSession, settings: Settings, person_id: uuid.UUID, today: date
+) -> list[uuid.UUID]:
+    partners = await _personal_partners(session, master_key(settings))
+    decisions = (await decisions_of(session, [person_id])).get(person_id, {})
+    return [
+        p.ref.id
+        for p in partners.values()
+        if domain.may_share(decisions, p.ref.code, p.ref.category, today)
+    ]
+
+
+async def merge_person(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    person_id: uuid.UUID,
+    survivor_id: uuid.UUID,
+    time: datetime,
+    today: date,
+) -> None:
+    """A duplicate record was merged away: its sharing decisions go (registry records what the
+    person decides on the kept record), and partners that held its personal data are told to
+    delete it and follow the survivor's pseudonym."""
+    personal = await _sharing_partners(session, settings, person_id, today)
+    await session.execute(delete(SharingConsent).where(SharingConsent.person_id == person_id))
+    if personal:
+        await _removals(
+            session,
+            settings,
+            person_id=person_id,
+            reason=RemovalReason.MERGED,
+            time=time,
+            personal=personal,
+            streams=PERSON_STREAMS,
+            survivor_id=survivor_id,
+        )
+
+
+async def erase_person(
+    session: AsyncSession, settings: Settings, *, person_id: uuid.UUID, time: datetime, today: date
+) -> None:
+    """Purge what the feed holds of a person and tell every partner to delete them.
+
+    Their entries keep only the aggregate view (no identifier, no pseudonym can be made from
+    them), webhooks not yet sent are cancelled, partner Kafka records holding their id that the
+    relay has not sent are deleted, their sharing decisions go, and a removal is appended to
+    every stream that names people.
+    """
+    personal = await _sharing_partners(session, settings, person_id, today)
+    await session.execute(delete(SharingConsent).where(SharingConsent.person_id == person_id))
+    entries = (
+        await session.execute(
+            select(FeedEntry).where(
+                FeedEntry.person_id == person_id, FeedEntry.kind == EntryKind.EVENT
+            )
+        )
+    ).scalars()
+    throwaway = secrets.token_bytes(32)  # aggregate views hold no pseudonym; the key is unused
+    purged: list[int] = []
+    for entry in entries:
+        entry.data = domain.redact(entry.data, Scope.AGGREGATE, throwaway, entry.time.date())
+        entry.person_id = None
+        if subject_field(entry.event_type) in (*domain.PERSON_IDS, *domain.LINKED_IDS):
+            entry.subject = None
+        entry.erased_at = time
+        purged.append(entry.id)
+    if purged:
+        await session.flush()
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.entry_id.in_(purged), Delivery.status.in_(("pending", "in_flight")))
+            .values(status="cancelled", last_error="the person was erased")
+        )
+    # Only personal-scope records carry the raw id (pseudonymised ones are followed by the
+    # removals): unsent ones are never published, sent ones are not kept until the relay's purge.
+    await session.execute(_PURGE_OUTBOX, {"person_id": str(person_id).encode()})
+    await _removals(
+        session,
+        settings,
+        person_id=person_id,
+        reason=RemovalReason.ERASED,
+        time=time,
+        personal=personal,
+        streams=PERSON_STREAMS,
+    )

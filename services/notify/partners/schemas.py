@@ -1,0 +1,148 @@
+"""Request and response bodies of partners, keys, subscriptions, deliveries and feeds."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, field_validator
+
+from services.notify.partners.domain import Scope
+
+Category = Literal["un_agencies", "government", "ngos", "employers_associations"]
+PartnerCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$", to_upper=True)]
+Stream = Literal[
+    "registry.people",
+    "matching.vacancies",
+    "matching.referrals",
+    "matching.agencies",
+    "predeparture.orientations",
+]
+DeliveryState = Literal["pending", "in_flight", "succeeded", "failed", "cancelled"]
+
+
+class PartnerCreate(BaseModel):
+    code: PartnerCode = Field(examples=["IOM-LA"], description="Also names its Kafka topics")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    category: Category
+    max_scope: Scope = Field(
+        default=Scope.PSEUDONYMISED, description="The widest scope its subscriptions may ask for"
+    )
+
+
+class PartnerUpdate(BaseModel):
+    name: (
+        Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+        | None
+    ) = None
+    category: Category | None = None
+    max_scope: Scope | None = None
+    active: bool | None = Field(default=None, description="An inactive partner's keys stop working")
+
+
+class PartnerRead(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    category: str
+    max_scope: Scope
+    active: bool
+    created_at: datetime
+
+
+class KeyRead(BaseModel):
+    id: uuid.UUID
+    prefix: str = Field(description="The key's first characters, to tell keys apart")
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class KeyCreated(KeyRead):
+    api_key: str = Field(description="Shown once: send it as the `X-API-Key` header")
+
+
+class PartnerCreated(BaseModel):
+    partner: PartnerRead
+    key: KeyCreated
+
+
+class SubscriptionCreate(BaseModel):
+    stream: Stream
+    event_types: list[str] = Field(
+        default_factory=list, description="Event types of the stream; empty: all of them"
+    )
+    scope: Scope = Scope.PSEUDONYMISED
+    webhook_url: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
+        default=None, description="Where signed webhooks go (Standard Webhooks); none: feed only"
+    )
+    kafka: bool = Field(default=False, description="Also publish to `partner.<code>.<stream>`")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+
+class SubscriptionRead(BaseModel):
+    id: uuid.UUID
+    partner_id: uuid.UUID
+    stream: str
+    event_types: list[str]
+    scope: Scope
+    webhook_url: str | None
+    kafka: bool
+    kafka_topic: str | None
+    status: Literal["active", "disabled", "deleted"]
+    disabled_reason: str | None
+    disabled_at: datetime | None
+    last_success_at: datetime | None
+    created_at: datetime
+
+
+class SubscriptionCreated(SubscriptionRead):
+    webhook_secret: str | None = Field(
+        description="Shown once: verifies the `webhook-signature` header (Standard Webhooks)"
+    )
+
+
+class SecretRotated(BaseModel):
+    webhook_secret: str = Field(description="Shown once")
+    previous_secret_valid_until: datetime = Field(
+        description="Until then webhooks carry signatures by both the old and the new secret"
+    )
+
+
+class DeliveryRead(BaseModel):
+    id: uuid.UUID = Field(description="Also the `webhook-id` header of every attempt")
+    subscription_id: uuid.UUID
+    item_id: str = Field(description="The `id` of the event it carries")
+    event_type: str
+    status: DeliveryState
+    attempts: int
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    succeeded_at: datetime | None
+    created_at: datetime
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryRead]
+    next_cursor: str | None
+
+
+class FeedPage(BaseModel):
+    """Items in feed order; pass `next_cursor` as `after` to resume (it is also returned, and
+    unchanged, when the page is empty)."""
+
+    stream: str
+    scope: Scope
+    items: list[dict[str, Any]] = Field(
+        description="CloudEvents documents; `partnerkind` is `event` or `removal`"
+    )
+    next_cursor: str | None
+    has_more: bool

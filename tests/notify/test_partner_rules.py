@@ -1,0 +1,172 @@
+"""Partner feed rules without a database: scopes, pseudonyms, consent, cursors, retries, keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import get_args
+
+from hypothesis import given
+from hypothesis import strategies as st
+from standardwebhooks.webhooks import Webhook
+
+from services.notify.partners import domain
+from services.notify.partners.domain import Scope, SharingDecision
+from services.notify.partners.feed import PERSON_STREAMS
+from services.notify.partners.schemas import Stream
+from services.registry.consent.domain import PARTNER_CATEGORIES as REGISTRY_CATEGORIES
+from shared.events import CATALOGUE
+from shared.events.registry import PersonRegistered
+from tests.notify.conftest import person_fields
+
+KEY_A = domain.partner_key(b"master", uuid.UUID(int=1))
+KEY_B = domain.partner_key(b"master", uuid.UUID(int=2))
+ON = date(2026, 12, 1)
+
+
+def registered_data() -> dict[str, object]:
+    return PersonRegistered(**person_fields()).model_dump(mode="json")
+
+
+def test_every_field_of_every_partner_stream_event_is_classified() -> None:
+    for spec in CATALOGUE.values():
+        if spec.topic in domain.STREAMS:
+            unclassified = [f for f in spec.model.model_fields if not domain.classified(f)]
+            assert unclassified == [], spec.type
+
+
+def test_streams_and_categories_agree_with_the_rest_of_labourx() -> None:
+    assert set(get_args(Stream)) == set(domain.STREAMS)
+    assert domain.PARTNER_CATEGORIES == REGISTRY_CATEGORIES
+    assert "matching.vacancies" not in PERSON_STREAMS
+    assert "registry.people" in PERSON_STREAMS
+
+
+def test_pseudonymised_view_has_no_names_contacts_birth_date_or_reference() -> None:
+    data = registered_data()
+    view = domain.redact(data, Scope.PSEUDONYMISED, KEY_A, ON)
+    for field in (
+        "person_id",
+        "given_name_lo",
+        "family_name_lo",
+        "given_name_en",
+        "family_name_en",
+        "phone",
+        "email",
+        "date_of_birth",
+        "reference",
+        "registered_by",
+    ):
+        assert field not in view
+    assert view["person_pseudonym"] == domain.pseudonym(KEY_A, str(data["person_id"]))
+    assert view["age_band"] == "25-29"
+    assert view["sex"] == data["sex"]
+    assert view["province_code"] == "LA-VT"
+    for value in (data["given_name_en"], data["phone"], data["email"], str(data["person_id"])):
+        assert str(value) not in str(view)
+
+
+def test_aggregate_view_of_an_event_about_a_person_keeps_only_fields_to_count_by() -> None:
+    view = domain.redact(registered_data(), Scope.AGGREGATE, KEY_A, ON)
+    assert set(view) <= domain.AGGREGATE_FIELDS
+    assert "person_pseudonym" not in view
+    assert view["age_band"] == "25-29"
+    assert domain.redact_subject("person_id", str(uuid.uuid4()), Scope.AGGREGATE, KEY_A) is None
+
+
+def test_aggregate_view_of_a_vacancy_keeps_the_job_but_not_who_changed_it() -> None:
+    vacancy = {
+        "vacancy_id": str(uuid.uuid4()),
+        "reference": "V-000123",
+        "title": "Welder",
+        "status": "published",
+        "changed_by": "esc-vt-1",
+        "reason": "free text",
+        "positions": 3,
+    }
+    view = domain.redact(vacancy, Scope.AGGREGATE, KEY_A, ON)
+    assert view["reference"] == "V-000123" and view["title"] == "Welder"
+    assert "changed_by" not in view and "reason" not in view
+
+
+def test_personal_view_is_the_whole_payload() -> None:
+    data = registered_data()
+    assert domain.redact(data, Scope.PERSONAL, KEY_A, ON) == data
+
+
+def test_ids_of_a_persons_records_differ_between_partners_and_are_stable() -> None:
+    referral = str(uuid.uuid4())
+    person = uuid.uuid4()
+    assert domain.linked_id(KEY_A, "referral_id", referral) == domain.linked_id(
+        KEY_A, "referral_id", referral
+    )
+    assert domain.linked_id(KEY_A, "referral_id", referral) != domain.linked_id(
+        KEY_B, "referral_id", referral
+    )
+    assert domain.pseudonym(KEY_A, person) != domain.pseudonym(KEY_B, person)
+    assert domain.item_id(KEY_A, 7) != domain.item_id(KEY_B, 7)
+
+
+@given(st.dates(min_value=date(1930, 1, 1), max_value=date(2026, 12, 1)))
+def test_age_bands_are_five_years_wide_with_open_ends(born: date) -> None:
+    band = domain.age_band(born, ON)
+    assert band in {"0-14", "65+"} or int(band.split("-")[1]) - int(band.split("-")[0]) == 4
+
+
+def test_a_decision_about_the_partner_itself_wins_over_its_category() -> None:
+    given_ = SharingDecision("given")
+    withdrawn = SharingDecision("withdrawn")
+    assert domain.may_share({"category:un_agencies": given_}, "IOM-LA", "un_agencies", ON)
+    assert not domain.may_share(
+        {"category:un_agencies": given_, "agency:IOM-LA": withdrawn}, "IOM-LA", "un_agencies", ON
+    )
+    assert domain.may_share(
+        {"category:un_agencies": withdrawn, "agency:IOM-LA": given_}, "IOM-LA", "un_agencies", ON
+    )
+    assert not domain.may_share({"category:ngos": given_}, "IOM-LA", "un_agencies", ON)
+    expired = SharingDecision("renewed", date(2026, 11, 30))
+    assert not domain.may_share({"agency:IOM-LA": expired}, "IOM-LA", "un_agencies", ON)
+
+
+@given(st.integers(min_value=0, max_value=2**62))
+def test_cursors_round_trip_for_their_partner_only(position: int) -> None:
+    cursor = domain.encode_cursor(KEY_A, position)
+    assert domain.decode_cursor(KEY_A, cursor) == position
+    assert domain.decode_cursor(KEY_B, cursor) is None
+    assert str(position) not in cursor
+
+
+def test_a_made_up_cursor_is_refused() -> None:
+    assert domain.decode_cursor(KEY_A, "not-a-cursor") is None
+    assert domain.decode_cursor(KEY_A, "") is None
+
+
+def test_retries_follow_the_schedule_then_give_up() -> None:
+    schedule = [5.0, 300.0, 1800.0]
+    assert [domain.retry_delay(schedule, n) for n in (1, 2, 3, 4)] == [5.0, 300.0, 1800.0, None]
+
+
+def test_the_default_schedule_ends_within_a_day() -> None:
+    from shared.settings import Settings
+
+    assert sum(Settings().partner_webhook_retry_schedule_s) < 24 * 3600
+
+
+def test_signatures_verify_with_the_standard_webhooks_verifier_under_either_secret() -> None:
+    new = domain.webhook_secret(b"master", uuid.UUID(int=5), 2)
+    old = domain.webhook_secret(b"master", uuid.UUID(int=5), 1)
+    at = datetime.now(UTC)
+    body = '{"a":1}'
+    headers = {
+        "webhook-id": "msg_1",
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": domain.signature_header([new, old], "msg_1", at, body),
+    }
+    assert Webhook(new).verify(body, headers) == {"a": 1}
+    assert Webhook(old).verify(body, headers) == {"a": 1}
+
+
+def test_api_keys_are_kept_as_digests() -> None:
+    key = domain.new_api_key()
+    assert key.key.startswith("lxp_") and key.prefix == key.key[:12]
+    assert key.digest == domain.key_digest(key.key) and key.key not in key.digest
