@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -65,6 +66,41 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
 
     # Notify, message delivery (services/notify/delivery).
+    # Providers: "dev" keeps messages in notify's own database (GET /v1/dev/outbox), so a
+    # machine with no gateway and no mail server still runs everything; see delivery/providers.
+    sms_provider: Literal["dev", "http"] = "dev"
+    sms_gateway_url: str | None = None
+    sms_gateway_token: SecretStr | None = None
+    sms_sender_id: str = "LABOURX"
+    sms_gateway_timeout_s: float = Field(default=10.0, gt=0)
+    # The gateway treats our `reference` as an idempotency key (the contract in
+    # delivery/providers.py); false for one that does not: then an SMS whose outcome is unknown
+    # (a timeout after the request left, a dispatcher that died mid-send) is failed, never resent.
+    sms_gateway_idempotent: bool = True
+    # Standard Webhooks secret ("whsec_" + base64) the gateway signs receipts and inbound SMS
+    # with; unset, both webhooks refuse every call.
+    sms_inbound_secret: SecretStr | None = None
+    email_provider: Literal["dev", "smtp"] = "dev"
+    email_from: str = "labourx <no-reply@labourx.la>"
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_timeout_s: float = Field(default=20.0, gt=0)
+    # No SMS between these local (Asia/Vientiane) times: one due then waits for the end; equal
+    # times switch quiet hours off. Email is never held back.
+    sms_quiet_start: time = time(21, 0)
+    sms_quiet_end: time = time(7, 0)
+    # At most this many SMS to one number in any hour; more wait for a free slot.
+    sms_per_recipient_per_hour: int = Field(default=5, ge=1)
+    delivery_max_attempts: int = Field(default=6, ge=1)
+    delivery_backoff_base_s: float = Field(default=30.0, gt=0)
+    delivery_backoff_cap_s: float = Field(default=3600.0, gt=0)
+    delivery_batch_size: int = Field(default=200, ge=1)
+    delivery_concurrency: int = Field(default=16, ge=1)
+    # A message left `sending` this long belongs to a dispatcher that died mid-send.
+    delivery_sending_timeout_s: float = Field(default=300.0, gt=0)
 
     # Notify, partner feeds (services/notify/partners).
     # Every partner's pseudonym key and every webhook secret is derived from this key (none is
@@ -106,6 +142,16 @@ class Settings(BaseSettings):
                     " production: certificates printed with a development key or link could"
                     " not be verified later"
                 )
+            if self.sms_provider == "http" and not (
+                self.sms_gateway_url and self.sms_gateway_token and self.sms_inbound_secret
+            ):
+                raise ValueError(
+                    "LABOURX_SMS_GATEWAY_URL, LABOURX_SMS_GATEWAY_TOKEN and"
+                    " LABOURX_SMS_INBOUND_SECRET are required with the http SMS provider in"
+                    " production: without the secret, anyone could opt people out"
+                )
+            if self.email_provider == "smtp" and not self.smtp_host:
+                raise ValueError("LABOURX_SMTP_HOST is required with the smtp email provider")
             if not self.database_url or not self.kafka_bootstrap_servers:
                 raise ValueError(
                     "LABOURX_DATABASE_URL and LABOURX_KAFKA_BOOTSTRAP_SERVERS"

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from shared.events import matching, predeparture, registry  # noqa: F401  (registers their events)
+from shared.events import (  # noqa: F401  (registers their events)
+    matching,
+    notify,
+    predeparture,
+    registry,
+)
 from shared.events.base import CATALOGUE, EventSpec
 
 __all__ = ["CATALOGUE", "EventSpec"]

@@ -1,0 +1,386 @@
+"""The dispatcher: hands due messages to their channel's provider and records what happened.
+
+One pass, in three transactions:
+
+1. Claim: due `queued` messages are locked with `FOR UPDATE SKIP LOCKED` (so two dispatchers
+   never take the same one), checked (address, STOP, consent, quiet hours, the per-number rate
+   limit), marked `sending` with one more attempt, and committed. What may not go yet is
+   deferred to when it may, still `queued`; what may never go is `cancelled`.
+2. Send: every claimed message is handed to its provider, a few at a time, outside any
+   transaction (a slow gateway holds no locks).
+3. Record: each outcome is written with its status history row and, for `sent` and `failed`,
+   its event in the outbox, in one transaction. A temporary failure goes back to `queued` with
+   an exponential, jittered wait, until `delivery_max_attempts`.
+
+A dispatcher that dies between 2 and 3 leaves messages `sending`. After
+`delivery_sending_timeout_s` a later pass decides: to an idempotent provider (the development
+one, SMTP with its fixed Message-ID, an SMS gateway that deduplicates on `reference`) the message
+is handed over again; otherwise it is `failed` with `unknown_outcome` and never resent: a
+person may miss an SMS, but never gets two. The gateway's receipt, if one comes, corrects it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from prometheus_client import Counter
+from sqlalchemy import bindparam, func, insert, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.notify.contacts.domain import channel_open
+from services.notify.contacts.models import Contact
+from services.notify.contacts.service import standing
+from services.notify.delivery.domain import (
+    UNKNOWN_OUTCOME,
+    VIENTIANE,
+    DeliveryError,
+    backoff_s,
+    next_rate_slot,
+    quiet_hours_end,
+)
+from services.notify.delivery.events import message_event
+from services.notify.delivery.models import SmsOptOut
+from services.notify.delivery.providers import Outgoing, Providers
+from services.notify.messages.models import Message, MessageStatus
+from shared.settings import Settings
+
+DELIVERIES = Counter(
+    "labourx_notify_deliveries_total",
+    "Messages handed to a provider, by channel and outcome",
+    ["channel", "outcome"],
+)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# Numbers another dispatcher is claiming for are skipped this pass, not waited for: two
+# dispatchers counting the same number's sends at once could both let one more through.
+_LOCK_NUMBERS = text(
+    "SELECT r FROM unnest(CAST(:numbers AS text[])) AS r"
+    " WHERE pg_try_advisory_xact_lock(hashtextextended(r, 6016))"
+)
+_RNG = random.Random()
+
+
+@dataclass
+class PassResult:
+    """What one pass did."""
+
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    deferred: int = 0
+    cancelled: int = 0
+    recovered: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.failed + self.cancelled + self.recovered
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    message_id: uuid.UUID
+    accepted: bool
+    provider_id: str | None = None
+    error: DeliveryError | None = None
+
+
+@dataclass
+class _Claim:
+    outgoing: list[Outgoing] = field(default_factory=list)
+    deferred: int = 0
+    cancelled: int = 0
+
+
+async def dispatch_once(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    providers: Providers,
+    *,
+    clock: Clock = utc_now,
+    rng: random.Random | None = None,
+) -> PassResult:
+    """One pass of the dispatcher (see the module docstring); safe to run in many processes."""
+    result = PassResult(recovered=await recover_interrupted(sessions, settings, providers, clock))
+    claim = await _claim(sessions, settings, clock())
+    result.claimed, result.deferred = len(claim.outgoing), claim.deferred
+    result.cancelled = claim.cancelled
+    if not claim.outgoing:
+        return result
+    outcomes = await _send_all(claim.outgoing, providers, settings.delivery_concurrency)
+    await _record(sessions, settings, providers, outcomes, clock(), rng or _RNG, result)
+    return result
+
+
+async def _claim(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
+) -> _Claim:
+    claim = _Claim()
+    async with sessions() as session, session.begin():
+        rows = (
+            await session.execute(
+                select(Message, Contact, SmsOptOut.phone)
+                .outerjoin(Contact, Contact.person_id == Message.person_id)
+                .outerjoin(
+                    SmsOptOut, (Message.channel == "sms") & (SmsOptOut.phone == Message.recipient)
+                )
+                .where(Message.status == "queued", Message.next_attempt_at <= now)
+                .order_by(Message.next_attempt_at)
+                .limit(settings.delivery_batch_size)
+                .with_for_update(of=Message, skip_locked=True)
+            )
+        ).all()
+        if not rows:
+            return claim
+        today = now.astimezone(VIENTIANE).date()
+        quiet_until = quiet_hours_end(now, settings.sms_quiet_start, settings.sms_quiet_end)
+
+        go: list[Message] = []
+        history: list[dict[str, object]] = []
+
+        def cancel(message: Message, reason: str) -> None:
+            message.status, message.last_error, message.updated_at = "cancelled", reason, now
+            history.append({"message_id": message.id, "status": "cancelled", "detail": reason})
+            claim.cancelled += 1
+
+        def defer(message: Message, until: datetime, why: str) -> None:
+            message.next_attempt_at, message.updated_at = until, now
+            local = until.astimezone(VIENTIANE).strftime("%Y-%m-%d %H:%M")
+            detail = f"deferred until {local} Vientiane time: {why}"
+            history.append({"message_id": message.id, "status": "queued", "detail": detail})
+            claim.deferred += 1
+
+        sms_ready: list[Message] = []
+        for message, contact, opted_out in rows:
+            if not message.recipient:
+                cancel(message, "no address (the person was erased)")
+            elif opted_out is not None:
+                cancel(message, "the number replied STOP")
+            elif contact is not None and contact.merged_into is not None:
+                cancel(message, "the person's record was merged into another")
+            elif contact is not None and not channel_open(
+                standing(contact, "sms" if message.channel == "sms" else "email"), today
+            ):
+                cancel(message, f"{message.channel} is closed for this person (consent or STOP)")
+            elif message.channel == "sms" and quiet_until is not None:
+                defer(message, quiet_until, "quiet hours")
+            elif message.channel == "sms":
+                sms_ready.append(message)
+            else:
+                go.append(message)
+
+        if sms_ready:
+            go += await _within_rate_limit(session, settings, sms_ready, now, defer)
+
+        for message in go:
+            message.status, message.updated_at = "sending", now
+            message.attempts += 1
+            history.append(
+                {
+                    "message_id": message.id,
+                    "status": "sending",
+                    "detail": f"attempt {message.attempts}",
+                }
+            )
+            claim.outgoing.append(
+                Outgoing(
+                    message.id, message.channel, message.recipient, message.subject, message.body
+                )
+            )
+        if history:
+            await session.flush()
+            await session.execute(insert(MessageStatus), [h | {"at": now} for h in history])
+    return claim
+
+
+async def _within_rate_limit(
+    session: AsyncSession,
+    settings: Settings,
+    messages: Sequence[Message],
+    now: datetime,
+    defer: Callable[[Message, datetime, str], None],
+) -> list[Message]:
+    """The SMS that may go now; the others are deferred to their number's next free slot, or
+    left for the next pass when another dispatcher holds their number."""
+    numbers = sorted({m.recipient for m in messages})
+    locked = set((await session.scalars(_LOCK_NUMBERS, {"numbers": numbers})).all())
+    recent: dict[str, list[datetime]] = defaultdict(list)
+    window_start = now - timedelta(hours=1)
+    for number, at in (
+        await session.execute(
+            select(Message.recipient, func.coalesce(Message.sent_at, Message.updated_at)).where(
+                Message.channel == "sms",
+                Message.recipient.in_(bindparam("numbers", expanding=True)),
+                or_(Message.status == "sending", Message.sent_at > window_start),
+            ),
+            {"numbers": sorted(locked)},
+        )
+    ).all():
+        recent[number].append(at)
+    ready: list[Message] = []
+    for message in messages:
+        if message.recipient not in locked:
+            continue
+        slot = next_rate_slot(recent[message.recipient], settings.sms_per_recipient_per_hour, now)
+        if slot is not None:
+            defer(message, slot, f"at most {settings.sms_per_recipient_per_hour} SMS an hour")
+            continue
+        recent[message.recipient].append(now)
+        ready.append(message)
+    return ready
+
+
+async def _send_all(
+    outgoing: Sequence[Outgoing], providers: Providers, concurrency: int
+) -> list[_Outcome]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def send(item: Outgoing) -> _Outcome:
+        async with gate:
+            try:
+                provider_id = await providers.of(item.channel).send(item)
+            except DeliveryError as exc:
+                return _Outcome(item.message_id, accepted=False, error=exc)
+            except Exception as exc:
+                # A fault in a provider, not an answer from it: whether anything left is unknown.
+                error = DeliveryError(
+                    "provider_error", f"{type(exc).__name__}: {exc}", unknown_outcome=True
+                )
+                return _Outcome(item.message_id, accepted=False, error=error)
+            return _Outcome(item.message_id, accepted=True, provider_id=provider_id)
+
+    return list(await asyncio.gather(*(send(item) for item in outgoing)))
+
+
+async def _record(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    providers: Providers,
+    outcomes: Sequence[_Outcome],
+    now: datetime,
+    rng: random.Random,
+    result: PassResult,
+) -> None:
+    async with sessions() as session, session.begin():
+        messages = {
+            m.id: m
+            for m in (
+                await session.scalars(
+                    select(Message)
+                    .where(
+                        Message.id.in_([o.message_id for o in outcomes]),
+                        # Unless a sweep already decided for a pass that looked dead.
+                        Message.status == "sending",
+                    )
+                    .with_for_update()
+                )
+            ).all()
+        }
+        history: list[dict[str, object]] = []
+        for outcome in outcomes:
+            message = messages.get(outcome.message_id)
+            if message is None:
+                continue
+            message.updated_at = now
+            error = outcome.error
+            if outcome.accepted:
+                message.status, message.sent_at = "sent", now
+                message.provider_message_id, message.last_error = outcome.provider_id, None
+                history.append({"message_id": message.id, "status": "sent", "detail": None})
+                await message_event(session, message, "sent", now)
+                result.sent += 1
+                DELIVERIES.labels(message.channel, "sent").inc()
+                continue
+            assert error is not None
+            idempotent = providers.of(message.channel).idempotent
+            if error.unknown_outcome and not idempotent:
+                code, detail = UNKNOWN_OUTCOME, f"{UNKNOWN_OUTCOME}: {error}; not sent again"
+            elif error.permanent:
+                code, detail = error.code, str(error)
+            elif message.attempts >= settings.delivery_max_attempts:
+                code = error.code
+                detail = f"{error}; gave up after {message.attempts} attempts"
+            else:
+                wait = backoff_s(
+                    message.attempts,
+                    settings.delivery_backoff_base_s,
+                    settings.delivery_backoff_cap_s,
+                    rng.random(),
+                )
+                message.status, message.last_error = "queued", str(error)
+                message.next_attempt_at = now + timedelta(seconds=wait)
+                history.append(
+                    {
+                        "message_id": message.id,
+                        "status": "queued",
+                        "detail": f"{error}; attempt {message.attempts + 1} in {wait:.0f} s",
+                    }
+                )
+                result.retried += 1
+                DELIVERIES.labels(message.channel, "retried").inc()
+                continue
+            message.status, message.last_error = "failed", detail
+            history.append({"message_id": message.id, "status": "failed", "detail": detail})
+            await message_event(session, message, "failed", now, error_code=code)
+            result.failed += 1
+            DELIVERIES.labels(message.channel, "failed").inc()
+        await session.flush()
+        if history:
+            await session.execute(insert(MessageStatus), [h | {"at": now} for h in history])
+
+
+async def recover_interrupted(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    providers: Providers,
+    clock: Clock = utc_now,
+) -> int:
+    """Settle messages a dead dispatcher left `sending`: handed over again to an idempotent
+    provider, failed as `unknown_outcome` otherwise (never a second SMS)."""
+    now = clock()
+    cutoff = now - timedelta(seconds=settings.delivery_sending_timeout_s)
+    async with sessions() as session, session.begin():
+        stale = (
+            await session.scalars(
+                select(Message)
+                .where(Message.status == "sending", Message.updated_at < cutoff)
+                .order_by(Message.updated_at)
+                .limit(settings.delivery_batch_size)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        history: list[dict[str, object]] = []
+        for message in stale:
+            message.updated_at = now
+            if providers.of(message.channel).idempotent:
+                message.status, message.next_attempt_at = "queued", now
+                detail = (
+                    "the hand-over was interrupted; handed over again with the same reference "
+                    "(the provider deduplicates)"
+                )
+                history.append({"message_id": message.id, "status": "queued", "detail": detail})
+                continue
+            detail = (
+                f"{UNKNOWN_OUTCOME}: the hand-over was interrupted and the provider does not "
+                "deduplicate; not sent again"
+            )
+            message.status, message.last_error = "failed", detail
+            history.append({"message_id": message.id, "status": "failed", "detail": detail})
+            await message_event(session, message, "failed", now, error_code=UNKNOWN_OUTCOME)
+            DELIVERIES.labels(message.channel, "failed").inc()
+        await session.flush()
+        if history:
+            await session.execute(insert(MessageStatus), [h | {"at": now} for h in history])
+    return len(stale)
