@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from services.catalog import SERVICES
@@ -21,8 +22,10 @@ from shared.app import create_app
 from shared.auth import mint_token
 from shared.db import drop_database
 from shared.infra import EmbeddedPostgres, TansuBroker
+from shared.kafka import make_producer
 from shared.provision import prepare_databases, prepare_topics
 from shared.settings import Settings
+from tests.support import running_consumer
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +75,23 @@ async def migrated(settings: Settings) -> AsyncIterator[Settings]:
     yield settings
     for name in SERVICES:
         await drop_database(settings, name)
+
+
+@pytest.fixture(scope="session")
+async def producer(migrated: Settings) -> AsyncIterator[AIOKafkaProducer]:
+    """A producer for tests that publish events as another service's relay would."""
+    producer = make_producer(migrated)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest.fixture(scope="session")
+async def notify_consumer(migrated: Settings) -> AsyncIterator[None]:
+    """Notify's consumer group running as its process would, for every test that needs it (one
+    member for the whole session: members joining and leaving would make the group rebalance)."""
+    async with running_consumer(SERVICES["notify"], migrated):
+        yield
 
 
 @pytest.fixture(scope="session")

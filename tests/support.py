@@ -17,10 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from aiokafka import AIOKafkaProducer
 
 from shared.db import asyncpg_dsn, create_engine, session_factory
+from shared.events import Event
+from shared.events.envelope import CloudEvent, envelope_for
 from shared.service import ServiceSpec
 from shared.settings import Settings
+from tests.events import publish
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -217,3 +221,13 @@ async def clear_upcoming_sessions(settings: Settings) -> None:
         " WHERE status = 'scheduled' AND starts_at > now() RETURNING 1)"
         " SELECT count(*) FROM moved",
     )
+
+
+async def deliver(
+    producer: AIOKafkaProducer, settings: Settings, service: str, payload: Event
+) -> CloudEvent:
+    """Publish an event as its service's relay would; return once `service` has applied it."""
+    envelope = envelope_for(payload)
+    await publish(producer, envelope, payload.topic)
+    await wait_until(lambda: applied(settings, service, envelope.id), timeout_s=30)
+    return envelope

@@ -22,7 +22,6 @@ from services.registry.app import SPEC as REGISTRY
 from shared.db import create_engine, session_factory
 from shared.events.envelope import envelope_for
 from shared.events.predeparture import OrientationCompleted
-from shared.kafka import make_producer
 from shared.outbox.relay import OutboxRelay
 from shared.settings import Settings
 from tests.events import publish
@@ -49,14 +48,6 @@ async def network(migrated: Settings) -> AsyncIterator[None]:
     await asyncio.gather(*tasks)
     for engine in engines:
         await engine.dispose()
-
-
-@pytest.fixture(scope="module")
-async def producer(migrated: Settings) -> AsyncIterator[AIOKafkaProducer]:
-    producer = make_producer(migrated)
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 async def registered_with_consent(

@@ -8,15 +8,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.notify.app import SPEC as NOTIFY
 from shared.auth import mint_token
-from shared.db import create_engine, session_factory
 from shared.events import CONTENT_TYPE
 from shared.events.envelope import envelope_for
 from shared.events.topics import REGISTRY_PEOPLE
-from shared.kafka import make_producer
 from shared.observability import EVENTS_CONSUMED
 from shared.outbox.relay import OutboxRelay
 from shared.settings import Settings
@@ -25,28 +21,13 @@ from tests.support import fetch, fetchval, jobseeker, wait_until
 
 
 @pytest.fixture(scope="module")
-async def pipeline(migrated: Settings) -> AsyncIterator[None]:
-    """The registry relay and the notify consumer running as tasks, as their processes would."""
+async def pipeline(migrated: Settings, notify_consumer: None) -> AsyncIterator[None]:
+    """The registry relay running as a task beside notify's consumer, as their processes would."""
     stop = asyncio.Event()
-    engine: AsyncEngine = create_engine(migrated, "notify")
-    consumer = NOTIFY.consumers[0]
-    runner = consumer.runner(migrated, session_factory(engine))
-    tasks = [
-        asyncio.create_task(OutboxRelay(migrated, "registry", [REGISTRY_PEOPLE]).run(stop)),
-        asyncio.create_task(runner.run(stop)),
-    ]
+    relay = asyncio.create_task(OutboxRelay(migrated, "registry", [REGISTRY_PEOPLE]).run(stop))
     yield
     stop.set()
-    await asyncio.gather(*tasks)
-    await engine.dispose()
-
-
-@pytest.fixture(scope="module")
-async def producer(migrated: Settings) -> AsyncIterator[AIOKafkaProducer]:
-    producer = make_producer(migrated)
-    await producer.start()
-    yield producer
-    await producer.stop()
+    await relay
 
 
 async def test_a_registered_jobseeker_gets_a_welcome_sms_in_lao(

@@ -12,26 +12,15 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.matching.app import SPEC as MATCHING
-from shared.events.envelope import envelope_for
 from shared.events.registry import ConsentChanged, PersonRegistered, PersonUpdated
-from shared.kafka import make_producer
 from shared.settings import Settings
-from tests.events import publish
-from tests.support import applied, running_consumer, wait_until
+from tests.support import deliver, running_consumer
 
 
 @pytest.fixture(scope="session")
 async def matching_consumer(migrated: Settings) -> AsyncIterator[None]:
     async with running_consumer(MATCHING, migrated):
         yield
-
-
-@pytest.fixture(scope="session")
-async def event_producer(migrated: Settings) -> AsyncIterator[AIOKafkaProducer]:
-    producer = make_producer(migrated)
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 _made = itertools.count()
@@ -57,10 +46,7 @@ def person_fields(**overrides: Any) -> dict[str, Any]:
 
 async def send(producer: AIOKafkaProducer, settings: Settings, payload: Any) -> uuid.UUID:
     """Publish an event as its service's relay would and wait until matching applied it."""
-    envelope = envelope_for(payload)
-    await publish(producer, envelope, payload.topic)
-    await wait_until(lambda: applied(settings, "matching", envelope.id), timeout_s=30)
-    return envelope.id
+    return (await deliver(producer, settings, "matching", payload)).id
 
 
 def consent(person_id: uuid.UUID, status: str = "given", **extra: Any) -> ConsentChanged:

@@ -36,8 +36,8 @@ from shared.events.registry import (
 )
 from shared.settings import Settings
 from tests.events import publish
-from tests.matching.conftest import applied, candidate, consent, person_fields, send, updated
-from tests.support import bearer, fetch, fetchval, wait_until
+from tests.matching.conftest import candidate, consent, person_fields, send, updated
+from tests.support import applied, bearer, fetch, fetchval, wait_until
 
 pytestmark = pytest.mark.usefixtures("matching_consumer")
 
@@ -115,7 +115,7 @@ def migration(person_id: uuid.UUID, status: str, country: str = "TH") -> Migrati
 
 
 async def test_a_registered_jobseeker_who_consents_becomes_an_eligible_candidate_with_keys(
-    event_producer: AIOKafkaProducer, migrated: Settings
+    producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     fields = person_fields(
         given_name_lo="ສົມໃຈ",
@@ -142,10 +142,10 @@ async def test_a_registered_jobseeker_who_consents_becomes_an_eligible_candidate
     )
     person_id = fields["person_id"]
 
-    await send(event_producer, migrated, PersonRegistered(**fields))
+    await send(producer, migrated, PersonRegistered(**fields))
     before = await row(migrated, person_id)
     await send(
-        event_producer,
+        producer,
         migrated,
         consent(person_id, expires_on=date.today() + timedelta(days=365)),
     )
@@ -174,17 +174,17 @@ async def test_a_registered_jobseeker_who_consents_becomes_an_eligible_candidate
 
 
 async def test_withdrawing_consent_takes_the_person_out_of_matching_at_once(
-    event_producer: AIOKafkaProducer, migrated: Settings
+    producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
-    person_id = await candidate(event_producer, migrated, consented=False)
+    person_id = await candidate(producer, migrated, consented=False)
     given = consent(person_id, expires_on=date.today() + timedelta(days=365))
-    await send(event_producer, migrated, given)
+    await send(producer, migrated, given)
     eligible = (await row(migrated, person_id) or {})["eligible"]
 
-    await send(event_producer, migrated, consent(person_id, "withdrawn"))
+    await send(producer, migrated, consent(person_id, "withdrawn"))
     after_withdrawal = await row(migrated, person_id)
     # The earlier decision published again (a new envelope, e.g. re-sent by hand) is older.
-    await send(event_producer, migrated, given)
+    await send(producer, migrated, given)
     after_replay = await row(migrated, person_id)
 
     assert eligible is True
@@ -196,22 +196,22 @@ async def test_withdrawing_consent_takes_the_person_out_of_matching_at_once(
 
 
 async def test_consent_for_other_purposes_does_not_count_for_matching(
-    event_producer: AIOKafkaProducer, migrated: Settings
+    producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
-    person_id = await candidate(event_producer, migrated, consented=False)
+    person_id = await candidate(producer, migrated, consented=False)
     sms = consent(person_id).model_copy(update={"purpose": "contact_sms"})
 
-    await send(event_producer, migrated, sms)
+    await send(producer, migrated, sms)
 
     assert (await row(migrated, person_id) or {})["consent_job_matching"] is False
 
 
 async def test_consent_for_a_person_matching_never_heard_of_creates_nothing(
-    event_producer: AIOKafkaProducer, migrated: Settings
+    producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     stranger = uuid.uuid4()
 
-    await send(event_producer, migrated, consent(stranger))
+    await send(producer, migrated, consent(stranger))
 
     assert await row(migrated, stranger) is None
 
@@ -220,14 +220,14 @@ async def test_consent_for_a_person_matching_never_heard_of_creates_nothing(
 
 
 async def test_an_older_update_replayed_does_not_overwrite_the_newer_record(
-    event_producer: AIOKafkaProducer, migrated: Settings
+    producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     fields = person_fields()
-    await send(event_producer, migrated, PersonRegistered(**fields))
+    await send(producer, migrated, PersonRegistered(**fields))
 
-    await send(event_producer, migrated, updated(fields, 3, province_code="LA-CH"))
-    await send(event_producer, migrated, updated(fields, 2, skills=["carpentry"]))
-    await send(event_producer, migrated, PersonRegistered(**fields))  # published again
+    await send(producer, migrated, updated(fields, 3, province_code="LA-CH"))
+    await send(producer, migrated, updated(fields, 2, skills=["carpentry"]))
+    await send(producer, migrated, PersonRegistered(**fields))  # published again
 
     kept = await row(migrated, fields["person_id"])
     assert kept is not None
@@ -238,16 +238,16 @@ async def test_an_older_update_replayed_does_not_overwrite_the_newer_record(
 
 
 async def test_placed_or_departed_people_are_not_matched_and_a_returned_jobseeker_is_again(
-    event_producer: AIOKafkaProducer, migrated: Settings
+    producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
-    person_id = await candidate(event_producer, migrated)
+    person_id = await candidate(producer, migrated)
 
-    await send(event_producer, migrated, jobseeker_status(person_id, "placed"))
+    await send(producer, migrated, jobseeker_status(person_id, "placed"))
     placed = await row(migrated, person_id)
-    await send(event_producer, migrated, jobseeker_status(person_id, "active"))
-    await send(event_producer, migrated, migration(person_id, "departed"))
+    await send(producer, migrated, jobseeker_status(person_id, "active"))
+    await send(producer, migrated, migration(person_id, "departed"))
     departed = await row(migrated, person_id)
-    await send(event_producer, migrated, migration(person_id, "returned"))
+    await send(producer, migrated, migration(person_id, "returned"))
     returned = await row(migrated, person_id)
 
     assert placed is not None and departed is not None and returned is not None
@@ -257,19 +257,19 @@ async def test_placed_or_departed_people_are_not_matched_and_a_returned_jobseeke
 
 
 async def test_a_prospective_migrant_without_a_jobseeker_profile_is_found_for_jobs_abroad(
-    event_producer: AIOKafkaProducer, migrated: Settings
+    producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     fields = person_fields(jobseeker=None)
     person_id = fields["person_id"]
-    await send(event_producer, migrated, PersonRegistered(**fields))
-    await send(event_producer, migrated, consent(person_id))
+    await send(producer, migrated, PersonRegistered(**fields))
+    await send(producer, migrated, consent(person_id))
     not_yet = await row(migrated, person_id)
 
-    await send(event_producer, migrated, migration(person_id, "prospective", "TH"))
+    await send(producer, migrated, migration(person_id, "prospective", "TH"))
     prospective = await row(migrated, person_id)
-    await send(event_producer, migrated, updated(fields, 2, district="Xaythany"))
+    await send(producer, migrated, updated(fields, 2, district="Xaythany"))
     still = await row(migrated, person_id)
-    await send(event_producer, migrated, migration(person_id, "cancelled", "TH"))
+    await send(producer, migrated, migration(person_id, "cancelled", "TH"))
     cancelled = await row(migrated, person_id)
 
     assert not_yet is not None and prospective is not None
@@ -287,7 +287,7 @@ async def test_a_prospective_migrant_without_a_jobseeker_profile_is_found_for_jo
 
 
 async def test_ethnicity_disability_and_contact_details_are_never_stored(
-    event_producer: AIOKafkaProducer, migrated: Settings
+    producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     fields = person_fields(
         ethnicity="hmong",
@@ -297,7 +297,7 @@ async def test_ethnicity_disability_and_contact_details_are_never_stored(
         village="Ban Phonxay",
     )
 
-    await send(event_producer, migrated, PersonRegistered(**fields))
+    await send(producer, migrated, PersonRegistered(**fields))
 
     stored = await fetchval(
         migrated,
@@ -317,10 +317,10 @@ async def test_ethnicity_disability_and_contact_details_are_never_stored(
 
 
 async def test_a_merge_retires_the_duplicate_and_gives_the_survivor_its_orientations_and_consent(
-    event_producer: AIOKafkaProducer, migrated: Settings
+    producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
-    survivor = await candidate(event_producer, migrated, consented=False)
-    duplicate = await candidate(event_producer, migrated)  # consented on the duplicate only
+    survivor = await candidate(producer, migrated, consented=False)
+    duplicate = await candidate(producer, migrated)  # consented on the duplicate only
     for event in (
         orientation(survivor, "PDO-S-TH", "TH", valid_until=date(2027, 6, 30)),
         orientation(survivor, "PDO-S-MY", "MY", valid_until=date(2026, 6, 30)),
@@ -328,10 +328,10 @@ async def test_a_merge_retires_the_duplicate_and_gives_the_survivor_its_orientat
         orientation(duplicate, "PDO-D-MY", "MY", valid_until=date(2027, 3, 31)),
         orientation(duplicate, "PDO-D-KR", "KR"),
     ):
-        await send(event_producer, migrated, event)
+        await send(producer, migrated, event)
 
     await send(
-        event_producer,
+        producer,
         migrated,
         PersonMerged(
             person_id=duplicate,
@@ -341,7 +341,7 @@ async def test_a_merge_retires_the_duplicate_and_gives_the_survivor_its_orientat
         ),
     )
     # Predeparture may still know the person by the merged-away id.
-    await send(event_producer, migrated, orientation(duplicate, "PDO-D-JP", "JP"))
+    await send(producer, migrated, orientation(duplicate, "PDO-D-JP", "JP"))
 
     retired, kept = await row(migrated, duplicate), await row(migrated, survivor)
     assert retired is not None and kept is not None
@@ -361,20 +361,20 @@ async def test_a_merge_retires_the_duplicate_and_gives_the_survivor_its_orientat
 
 
 async def test_erasure_leaves_nothing_of_the_person_in_any_matching_table(
-    event_producer: AIOKafkaProducer, migrated: Settings
+    producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
-    person_id = await candidate(event_producer, migrated)
-    await send(event_producer, migrated, orientation(person_id, "PDO-E-1"))
-    await send(event_producer, migrated, migration(person_id, "prospective"))
+    person_id = await candidate(producer, migrated)
+    await send(producer, migrated, orientation(person_id, "PDO-E-1"))
+    await send(producer, migrated, migration(person_id, "prospective"))
 
     await send(
-        event_producer,
+        producer,
         migrated,
         PersonErased(person_id=person_id, erased_by="officer-vt-1", erased_at=datetime.now(UTC)),
     )
     # Events still in flight about the person find nobody and create nothing.
-    await send(event_producer, migrated, orientation(person_id, "PDO-E-2"))
-    await send(event_producer, migrated, consent(person_id))
+    await send(producer, migrated, orientation(person_id, "PDO-E-2"))
+    await send(producer, migrated, consent(person_id))
 
     columns = await fetch(
         migrated,
@@ -400,12 +400,12 @@ async def test_erasure_leaves_nothing_of_the_person_in_any_matching_table(
 
 
 async def test_erasing_a_person_matching_does_not_hold_is_a_no_op(
-    event_producer: AIOKafkaProducer, migrated: Settings
+    producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     stranger = uuid.uuid4()
 
     await send(
-        event_producer,
+        producer,
         migrated,
         PersonErased(person_id=stranger, erased_by="officer-vt-1", erased_at=datetime.now(UTC)),
     )
@@ -417,19 +417,19 @@ async def test_erasing_a_person_matching_does_not_hold_is_a_no_op(
 
 
 async def test_an_orientation_completed_is_kept_until_its_certificate_is_withdrawn(
-    event_producer: AIOKafkaProducer, migrated: Settings
+    producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
-    person_id = await candidate(event_producer, migrated)
+    person_id = await candidate(producer, migrated)
 
-    await send(event_producer, migrated, orientation(person_id, "PDO-O-2"))
+    await send(producer, migrated, orientation(person_id, "PDO-O-2"))
     # An earlier completion arriving late does not replace the later one.
     older = orientation(person_id, "PDO-O-1", recorded_at=NOW - timedelta(days=30))
-    await send(event_producer, migrated, older)
+    await send(producer, migrated, older)
     kept = await orientations(migrated, person_id)
     keys_kept = (await row(migrated, person_id) or {})["match_keys"]
-    await send(event_producer, migrated, withdrawn(person_id, "PDO-O-1"))
+    await send(producer, migrated, withdrawn(person_id, "PDO-O-1"))
     after_other = await orientations(migrated, person_id)
-    await send(event_producer, migrated, withdrawn(person_id, "PDO-O-2"))
+    await send(producer, migrated, withdrawn(person_id, "PDO-O-2"))
     after_own = await orientations(migrated, person_id)
     keys_after = (await row(migrated, person_id) or {})["match_keys"]
 
@@ -442,11 +442,11 @@ async def test_an_orientation_completed_is_kept_until_its_certificate_is_withdra
 
 
 async def test_an_orientation_of_a_person_matching_does_not_hold_is_ignored(
-    event_producer: AIOKafkaProducer, migrated: Settings
+    producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     stranger = uuid.uuid4()
 
-    await send(event_producer, migrated, orientation(stranger, "PDO-X-1"))
+    await send(producer, migrated, orientation(stranger, "PDO-X-1"))
 
     assert await orientations(migrated, stranger) == {}
 
@@ -455,17 +455,17 @@ async def test_an_orientation_of_a_person_matching_does_not_hold_is_ignored(
 
 
 async def test_an_event_delivered_twice_is_applied_once(
-    event_producer: AIOKafkaProducer, migrated: Settings
+    producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     fields = person_fields()
-    await send(event_producer, migrated, PersonRegistered(**fields))
+    await send(producer, migrated, PersonRegistered(**fields))
     envelope = envelope_for(updated(fields, 2, skills=["masonry"]))
 
-    await publish(event_producer, envelope)
-    await publish(event_producer, envelope)
+    await publish(producer, envelope)
+    await publish(producer, envelope)
     await wait_until(lambda: applied(migrated, "matching", envelope.id))
     # Something after both copies, so that the second has surely been read.
-    await send(event_producer, migrated, consent(fields["person_id"]))
+    await send(producer, migrated, consent(fields["person_id"]))
 
     inbox = await fetchval(
         migrated, "matching", "SELECT count(*) FROM inbox WHERE event_id = $1", envelope.id
@@ -494,11 +494,11 @@ async def _state(settings: Settings, *people: uuid.UUID) -> list[Any]:
 
 
 async def test_applying_each_event_again_even_past_the_inbox_leaves_the_same_state(
-    event_producer: AIOKafkaProducer, migrated: Settings, matching_sessions: Any
+    producer: AIOKafkaProducer, migrated: Settings, matching_sessions: Any
 ) -> None:
     fields = person_fields(jobseeker=None)
-    person_id, survivor = fields["person_id"], await candidate(event_producer, migrated)
-    await send(event_producer, migrated, PersonRegistered(**fields))
+    person_id, survivor = fields["person_id"], await candidate(producer, migrated)
+    await send(producer, migrated, PersonRegistered(**fields))
     events: list[Event] = [
         consent(person_id),
         migration(person_id, "prospective"),
@@ -549,11 +549,11 @@ async def candidates_client(migrated: Settings) -> AsyncIterator[httpx.AsyncClie
 
 
 async def test_office_staff_of_the_province_read_the_candidate_with_why_they_are_excluded(
-    event_producer: AIOKafkaProducer, migrated: Settings, candidates_client: httpx.AsyncClient
+    producer: AIOKafkaProducer, migrated: Settings, candidates_client: httpx.AsyncClient
 ) -> None:
-    person_id = await candidate(event_producer, migrated, consented=False, province_code="LA-CH")
-    await send(event_producer, migrated, orientation(person_id, "PDO-A-1"))
-    await send(event_producer, migrated, jobseeker_status(person_id, "placed"))
+    person_id = await candidate(producer, migrated, consented=False, province_code="LA-CH")
+    await send(producer, migrated, orientation(person_id, "PDO-A-1"))
+    await send(producer, migrated, jobseeker_status(person_id, "placed"))
     path = f"/v1/candidates/{person_id}"
     champasak = bearer(migrated, "officer-ch-1", ["esc_staff"], office="ESC-CH", province="LA-CH")
 
@@ -569,9 +569,9 @@ async def test_office_staff_of_the_province_read_the_candidate_with_why_they_are
 
 
 async def test_only_staff_in_scope_read_a_candidate(
-    event_producer: AIOKafkaProducer, migrated: Settings, candidates_client: httpx.AsyncClient
+    producer: AIOKafkaProducer, migrated: Settings, candidates_client: httpx.AsyncClient
 ) -> None:
-    person_id = await candidate(event_producer, migrated, province_code="LA-CH")
+    person_id = await candidate(producer, migrated, province_code="LA-CH")
     path = f"/v1/candidates/{person_id}"
     vientiane = bearer(migrated, "officer-vt-1", ["esc_staff"], office="ESC-VT", province="LA-VT")
     national = bearer(migrated, "officer-hq-1", ["mrc_staff"], office="MOLSW", national=True)
@@ -593,12 +593,10 @@ async def test_only_staff_in_scope_read_a_candidate(
 
 
 async def test_an_expired_consent_shows_as_an_exclusion_though_the_stored_flag_is_set(
-    event_producer: AIOKafkaProducer, migrated: Settings, candidates_client: httpx.AsyncClient
+    producer: AIOKafkaProducer, migrated: Settings, candidates_client: httpx.AsyncClient
 ) -> None:
-    person_id = await candidate(event_producer, migrated, consented=False)
-    await send(
-        event_producer, migrated, consent(person_id, expires_on=date.today() - timedelta(days=2))
-    )
+    person_id = await candidate(producer, migrated, consented=False)
+    await send(producer, migrated, consent(person_id, expires_on=date.today() - timedelta(days=2)))
     national = bearer(migrated, "officer-hq-1", ["esc_staff"], office="MOLSW", national=True)
 
     body = (await candidates_client.get(f"/v1/candidates/{person_id}", headers=national)).json()
@@ -608,12 +606,12 @@ async def test_an_expired_consent_shows_as_an_exclusion_though_the_stored_flag_i
 
 
 async def test_a_merged_away_record_reads_as_merged_and_points_to_the_survivor(
-    event_producer: AIOKafkaProducer, migrated: Settings, candidates_client: httpx.AsyncClient
+    producer: AIOKafkaProducer, migrated: Settings, candidates_client: httpx.AsyncClient
 ) -> None:
-    survivor = await candidate(event_producer, migrated)
-    duplicate = await candidate(event_producer, migrated)
+    survivor = await candidate(producer, migrated)
+    duplicate = await candidate(producer, migrated)
     await send(
-        event_producer,
+        producer,
         migrated,
         PersonMerged(
             person_id=duplicate,

@@ -81,11 +81,11 @@ def only(items: list[dict[str, Any]], people: list[uuid.UUID], key: str = "perso
 
 
 async def test_candidates_are_ranked_with_the_score_broken_down_by_criterion(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     vacancy = await electrician_vacancy(matching_client, migrated)
     best = await candidate(
-        event_producer,
+        producer,
         migrated,
         province_code=PROVINCE,
         isced_level=4,
@@ -95,7 +95,7 @@ async def test_candidates_are_ranked_with_the_score_broken_down_by_criterion(
         jobseeker=looking(),
     )
     wishes = await candidate(
-        event_producer,
+        producer,
         migrated,
         province_code="LA-VT",
         isced_level=3,
@@ -104,7 +104,7 @@ async def test_candidates_are_ranked_with_the_score_broken_down_by_criterion(
         jobseeker=looking(desired_occupations=[ELECTRICIAN], preferred_provinces=[PROVINCE]),
     )
     related = await candidate(
-        event_producer,
+        producer,
         migrated,
         province_code="LA-SV",
         isced_level=2,
@@ -139,13 +139,13 @@ async def test_candidates_are_ranked_with_the_score_broken_down_by_criterion(
 
 
 async def test_the_ranked_list_is_the_top_of_a_full_scan(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     """The indexed search stops early; what it returns must equal scoring everyone."""
     vacancy = await electrician_vacancy(matching_client, migrated, required_skills=["meters"])
     for n in range(6):
         await candidate(
-            event_producer,
+            producer,
             migrated,
             province_code=PROVINCE if n % 2 else "LA-VT",
             skills=["meters"] if n % 3 else [],
@@ -158,7 +158,7 @@ async def test_the_ranked_list_is_the_top_of_a_full_scan(
 
 
 async def test_an_overseas_ranking_split_by_orientation_and_language_is_a_full_scans_top(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     """Korean speakers and people oriented for Korea are searched first; the list must still
     be what scoring everyone gives."""
@@ -169,7 +169,7 @@ async def test_an_overseas_ranking_split_by_orientation_and_language_is_a_full_s
     )  # fmt: skip
     for n in range(8):
         person = await candidate(
-            event_producer,
+            producer,
             migrated,
             skills=["rice farming"] if n % 2 else [],
             languages=[{"code": "ko", "proficiency": "basic"}] if n % 3 == 0 else [],
@@ -177,7 +177,7 @@ async def test_an_overseas_ranking_split_by_orientation_and_language_is_a_full_s
             jobseeker=looking(willing_to_work_abroad=True, abroad_countries=["KR"][: n % 2]),
         )
         if n % 4 == 1:
-            await send(event_producer, migrated, orientation(person, "KR"))
+            await send(producer, migrated, orientation(person, "KR"))
 
     answer = await same_as_full_scan(matching_client, migrated, vacancy)
 
@@ -185,7 +185,7 @@ async def test_an_overseas_ranking_split_by_orientation_and_language_is_a_full_s
 
 
 async def test_ties_at_the_cut_off_are_ordered_as_a_full_scan_orders_them(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     """People oriented without a passport and people with a passport but no orientation score
     the same (90); the cut-off falls among them, across two cells of the search."""
@@ -197,14 +197,14 @@ async def test_ties_at_the_cut_off_are_ordered_as_a_full_scan_orders_them(
     abroad = looking(willing_to_work_abroad=True, abroad_countries=["KR"])
     for n in range(6):
         person = await candidate(
-            event_producer,
+            producer,
             migrated,
             experience=[{"isco08": "6122", "years": 3}],
             jobseeker=abroad,
             passport_expires_on=None if n % 2 else TODAY + timedelta(days=1000),
         )
         if n % 2:
-            await send(event_producer, migrated, orientation(person, "KR"))
+            await send(producer, migrated, orientation(person, "KR"))
 
     answer = await same_as_full_scan(matching_client, migrated, vacancy, limit=3)
 
@@ -251,7 +251,7 @@ async def same_as_full_scan(
 
 
 async def test_changing_sex_ethnicity_or_disability_changes_no_result(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     """Fairness: the same people with other protected characteristics rank exactly the same,
     for a vacancy and for each person's own list of jobs."""
@@ -269,8 +269,8 @@ async def test_changing_sex_ethnicity_or_disability_changes_no_result(
             experience=[{"isco08": (ELECTRICIAN, LINE_WORKER)[n % 2], "years": n}],
             jobseeker=looking(desired_occupations=[ELECTRICIAN]),
         )
-        await send(event_producer, migrated, PersonRegistered(**fields))
-        await send(event_producer, migrated, consent(fields["person_id"]))
+        await send(producer, migrated, PersonRegistered(**fields))
+        await send(producer, migrated, consent(fields["person_id"]))
         people.append(fields)
     ids = [p["person_id"] for p in people]
 
@@ -300,7 +300,7 @@ async def test_changing_sex_ethnicity_or_disability_changes_no_result(
             ethnicity="hmong" if person["ethnicity"] != "hmong" else "lao",
             has_disability=not person["has_disability"],
         )
-        await send(event_producer, migrated, change)
+        await send(producer, migrated, change)
     sexes = await fetch(
         migrated, "matching", "SELECT sex FROM candidates WHERE person_id = ANY($1)", ids
     )
@@ -311,7 +311,7 @@ async def test_changing_sex_ethnicity_or_disability_changes_no_result(
 
 
 async def test_hard_filters_are_stated_for_excluded_candidates_on_request(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     vacancy = await electrician_vacancy(matching_client, migrated, min_age=21, max_age=40)
     experienced: dict[str, Any] = {
@@ -319,22 +319,22 @@ async def test_hard_filters_are_stated_for_excluded_candidates_on_request(
         "experience": [{"isco08": ELECTRICIAN, "years": 5}],
     }
     no_consent = await candidate(
-        event_producer, migrated, consented=False, jobseeker=looking(), **experienced
+        producer, migrated, consented=False, jobseeker=looking(), **experienced
     )
     too_young = await candidate(
-        event_producer,
+        producer,
         migrated,
         date_of_birth=TODAY - timedelta(days=365 * 19),
         jobseeker=looking(),
         **experienced,
     )
     too_old = await candidate(
-        event_producer, migrated, date_of_birth=date(1960, 1, 1), jobseeker=looking(), **experienced
+        producer, migrated, date_of_birth=date(1960, 1, 1), jobseeker=looking(), **experienced
     )
     resting = await candidate(
-        event_producer, migrated, jobseeker=looking(status="inactive"), **experienced
+        producer, migrated, jobseeker=looking(status="inactive"), **experienced
     )
-    fine = await candidate(event_producer, migrated, jobseeker=looking(), **experienced)
+    fine = await candidate(producer, migrated, jobseeker=looking(), **experienced)
 
     plain = await ranked(matching_client, migrated, vacancy["id"])
     explained = await ranked(matching_client, migrated, vacancy["id"], include_excluded="true")
@@ -355,18 +355,18 @@ async def test_hard_filters_are_stated_for_excluded_candidates_on_request(
 
 
 async def test_withdrawing_consent_removes_a_candidate_from_the_next_ranking(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     vacancy = await electrician_vacancy(matching_client, migrated)
     person = await candidate(
-        event_producer,
+        producer,
         migrated,
         province_code=PROVINCE,
         experience=[{"isco08": ELECTRICIAN, "years": 4}],
         jobseeker=looking(),
     )
     before = await ranked(matching_client, migrated, vacancy["id"])
-    await send(event_producer, migrated, consent(person, "withdrawn"))
+    await send(producer, migrated, consent(person, "withdrawn"))
     after = await ranked(matching_client, migrated, vacancy["id"], include_excluded="true")
     jobs = await matching_client.get(
         f"/v1/people/{person}/vacancies", headers=officer(migrated, PROVINCE)
@@ -381,7 +381,7 @@ async def test_withdrawing_consent_removes_a_candidate_from_the_next_ranking(
 
 
 async def test_overseas_candidates_are_ranked_on_orientation_and_passport_readiness(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     agency = await new_agency(matching_client, migrated)
     vacancy = await published_overseas(
@@ -396,16 +396,16 @@ async def test_overseas_candidates_are_ranked_on_orientation_and_passport_readin
     abroad = looking(willing_to_work_abroad=True, abroad_countries=["KR"])
     common: dict[str, Any] = {"experience": [{"isco08": "7413", "years": 2}], "jobseeker": abroad}
     ready = await candidate(
-        event_producer, migrated, passport_expires_on=TODAY + timedelta(days=900), **common
+        producer, migrated, passport_expires_on=TODAY + timedelta(days=900), **common
     )
-    unprepared = await candidate(event_producer, migrated, **common)
+    unprepared = await candidate(producer, migrated, **common)
     homebody = await candidate(
-        event_producer,
+        producer,
         migrated,
         experience=[{"isco08": "7413", "years": 2}],
         jobseeker=looking(),
     )
-    await send(event_producer, migrated, orientation(ready, "KR"))
+    await send(producer, migrated, orientation(ready, "KR"))
 
     response = await matching_client.get(
         f"/v1/vacancies/{vacancy['id']}/candidates",
@@ -433,7 +433,7 @@ async def test_overseas_candidates_are_ranked_on_orientation_and_passport_readin
 
 
 async def test_jobs_for_a_person_are_ranked_with_the_score_broken_down(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     here = await electrician_vacancy(matching_client, migrated, title="Electrician, Pakse")
     related = await electrician_vacancy(
@@ -451,7 +451,7 @@ async def test_jobs_for_a_person_are_ranked_with_the_score_broken_down(
         matching_client, officer(migrated, "LA-LP"), elsewhere_draft, "published"
     )
     person = await candidate(
-        event_producer,
+        producer,
         migrated,
         province_code=PROVINCE,
         isced_level=3,

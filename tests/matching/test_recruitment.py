@@ -161,11 +161,11 @@ async def on_the_list(
 
 
 async def test_an_agency_selects_referred_people_within_the_quota(
-    matching_client: httpx.AsyncClient, migrated: Settings, event_producer: AIOKafkaProducer
+    matching_client: httpx.AsyncClient, migrated: Settings, producer: AIOKafkaProducer
 ) -> None:
     agency = await new_agency(matching_client, migrated)
     vacancy = await published_overseas(matching_client, migrated, agency, positions=3)
-    people = await referred(matching_client, migrated, event_producer, vacancy, 3)
+    people = await referred(matching_client, migrated, producer, vacancy, 3)
 
     response = await submit(matching_client, agent(migrated, agency), vacancy, people[:2])
     assert response.status_code == 201, response.text
@@ -199,11 +199,9 @@ async def test_an_agency_selects_referred_people_within_the_quota(
 
 
 async def test_resubmitting_a_selected_person_selects_them_once(
-    matching_client: httpx.AsyncClient, migrated: Settings, event_producer: AIOKafkaProducer
+    matching_client: httpx.AsyncClient, migrated: Settings, producer: AIOKafkaProducer
 ) -> None:
-    agency, vacancy, people = await on_the_list(
-        matching_client, migrated, event_producer, 1, positions=1
-    )
+    agency, vacancy, people = await on_the_list(matching_client, migrated, producer, 1, positions=1)
     # The list is full, yet sending the same name again is not a second selection.
     again = await submit(matching_client, agent(migrated, agency), vacancy, people)
     assert again.status_code == 200, again.text
@@ -214,11 +212,11 @@ async def test_resubmitting_a_selected_person_selects_them_once(
 
 
 async def test_a_submission_over_the_quota_is_refused_and_writes_nothing(
-    matching_client: httpx.AsyncClient, migrated: Settings, event_producer: AIOKafkaProducer
+    matching_client: httpx.AsyncClient, migrated: Settings, producer: AIOKafkaProducer
 ) -> None:
     agency = await new_agency(matching_client, migrated)
     vacancy = await published_overseas(matching_client, migrated, agency, positions=2)
-    people = await referred(matching_client, migrated, event_producer, vacancy, 3)
+    people = await referred(matching_client, migrated, producer, vacancy, 3)
     headers = agent(migrated, agency)
 
     over = await submit(matching_client, headers, vacancy, people)
@@ -239,11 +237,11 @@ async def test_a_submission_over_the_quota_is_refused_and_writes_nothing(
 
 
 async def test_concurrent_submissions_never_exceed_the_quota(
-    matching_client: httpx.AsyncClient, migrated: Settings, event_producer: AIOKafkaProducer
+    matching_client: httpx.AsyncClient, migrated: Settings, producer: AIOKafkaProducer
 ) -> None:
     agency = await new_agency(matching_client, migrated)
     vacancy = await published_overseas(matching_client, migrated, agency, positions=3)
-    people = await referred(matching_client, migrated, event_producer, vacancy, 4)
+    people = await referred(matching_client, migrated, producer, vacancy, 4)
 
     answers = await asyncio.gather(
         submit(matching_client, agent(migrated, agency), vacancy, people[:2]),
@@ -258,12 +256,12 @@ async def test_concurrent_submissions_never_exceed_the_quota(
 async def test_a_submission_waits_for_one_in_progress_and_counts_what_it_selected(
     matching_client: httpx.AsyncClient,
     migrated: Settings,
-    event_producer: AIOKafkaProducer,
+    producer: AIOKafkaProducer,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     agency = await new_agency(matching_client, migrated)
     vacancy = await published_overseas(matching_client, migrated, agency, positions=3)
-    people = await referred(matching_client, migrated, event_producer, vacancy, 4)
+    people = await referred(matching_client, migrated, producer, vacancy, 4)
     actor = Actor(
         Principal("officer-vt-1", frozenset({Role.ESC_STAFF}), office="ESC-VT", province="LA-VT")
     )
@@ -288,12 +286,12 @@ async def test_a_submission_waits_for_one_in_progress_and_counts_what_it_selecte
 
 
 async def test_a_person_without_an_open_referral_is_refused_naming_the_row(
-    matching_client: httpx.AsyncClient, migrated: Settings, event_producer: AIOKafkaProducer
+    matching_client: httpx.AsyncClient, migrated: Settings, producer: AIOKafkaProducer
 ) -> None:
     agency = await new_agency(matching_client, migrated)
     vacancy = await published_overseas(matching_client, migrated, agency, positions=5)
-    referred_people = await referred(matching_client, migrated, event_producer, vacancy, 2)
-    never_referred = str(await candidate(event_producer, migrated, jobseeker=ABROAD))
+    referred_people = await referred(matching_client, migrated, producer, vacancy, 2)
+    never_referred = str(await candidate(producer, migrated, jobseeker=ABROAD))
     # A referral that ended is not open: the person withdrew before the interview.
     withdrawn_referral = await fetchval(
         migrated,
@@ -329,11 +327,11 @@ async def test_a_person_without_an_open_referral_is_refused_naming_the_row(
 
 
 async def test_withdrawal_frees_a_place(
-    matching_client: httpx.AsyncClient, migrated: Settings, event_producer: AIOKafkaProducer
+    matching_client: httpx.AsyncClient, migrated: Settings, producer: AIOKafkaProducer
 ) -> None:
     agency = await new_agency(matching_client, migrated)
     vacancy = await published_overseas(matching_client, migrated, agency, positions=1)
-    first, second = await referred(matching_client, migrated, event_producer, vacancy, 2)
+    first, second = await referred(matching_client, migrated, producer, vacancy, 2)
     headers = agent(migrated, agency)
     assert (await submit(matching_client, headers, vacancy, [first])).status_code == 201
     assert (await submit(matching_client, headers, vacancy, [second])).status_code == 409
@@ -442,11 +440,9 @@ async def test_names_are_taken_only_for_a_published_demand_letter(
 
 
 async def test_costs_are_kept_in_a_ledger_that_says_who_paid(
-    matching_client: httpx.AsyncClient, migrated: Settings, event_producer: AIOKafkaProducer
+    matching_client: httpx.AsyncClient, migrated: Settings, producer: AIOKafkaProducer
 ) -> None:
-    agency, vacancy, (first, second) = await on_the_list(
-        matching_client, migrated, event_producer, 2
-    )
+    agency, vacancy, (first, second) = await on_the_list(matching_client, migrated, producer, 2)
     headers = agent(migrated, agency)
     visa = await record(matching_client, headers, vacancy, cost(first, note="Thai embassy"))
     assert visa.status_code == 201, visa.text
@@ -521,9 +517,9 @@ async def test_the_ledger_is_append_only(
 
 
 async def test_worker_paid_recruitment_costs_count_against_the_agency(
-    matching_client: httpx.AsyncClient, migrated: Settings, event_producer: AIOKafkaProducer
+    matching_client: httpx.AsyncClient, migrated: Settings, producer: AIOKafkaProducer
 ) -> None:
-    agency, vacancy, (worker,) = await on_the_list(matching_client, migrated, event_producer)
+    agency, vacancy, (worker,) = await on_the_list(matching_client, migrated, producer)
     headers = agent(migrated, agency)
     before = await matching_client.get(f"/v1/agencies/{agency['id']}", headers=analyst(migrated))
     assert before.json()["worker_paid_costs"] == 0
@@ -584,11 +580,11 @@ async def test_worker_paid_recruitment_costs_count_against_the_agency(
 async def test_a_bad_cost_is_refused_naming_the_field_and_nothing_is_written(
     matching_client: httpx.AsyncClient,
     migrated: Settings,
-    event_producer: AIOKafkaProducer,
+    producer: AIOKafkaProducer,
     change: dict[str, Any],
     field: str,
 ) -> None:
-    agency, vacancy, (worker,) = await on_the_list(matching_client, migrated, event_producer)
+    agency, vacancy, (worker,) = await on_the_list(matching_client, migrated, producer)
     outbox = await fetchval(migrated, "matching", "SELECT count(*) FROM outbox")
     response = await record(
         matching_client, agent(migrated, agency), vacancy, cost(worker, paid_by="worker") | change
@@ -601,9 +597,9 @@ async def test_a_bad_cost_is_refused_naming_the_field_and_nothing_is_written(
 
 
 async def test_a_retried_cost_is_recorded_once(
-    matching_client: httpx.AsyncClient, migrated: Settings, event_producer: AIOKafkaProducer
+    matching_client: httpx.AsyncClient, migrated: Settings, producer: AIOKafkaProducer
 ) -> None:
-    agency, vacancy, (worker,) = await on_the_list(matching_client, migrated, event_producer)
+    agency, vacancy, (worker,) = await on_the_list(matching_client, migrated, producer)
     headers = agent(migrated, agency) | {"Idempotency-Key": str(uuid.uuid4())}
     body = cost(worker, item="work_permit", amount="1900", paid_by="worker")
     first = await record(matching_client, headers, vacancy, body)
@@ -618,11 +614,11 @@ async def test_a_retried_cost_is_recorded_once(
 
 
 async def test_a_merge_moves_name_list_entries_and_costs_and_an_erasure_blanks_their_notes(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     agency = await new_agency(matching_client, migrated)
     vacancy = await published_overseas(matching_client, migrated, agency, positions=5)
-    survivor, duplicate = await referred(matching_client, migrated, event_producer, vacancy, 2)
+    survivor, duplicate = await referred(matching_client, migrated, producer, vacancy, 2)
     assert (
         await submit(matching_client, agent(migrated, agency), vacancy, [survivor, duplicate])
     ).status_code == 201
@@ -636,7 +632,7 @@ async def test_a_merge_moves_name_list_entries_and_costs_and_an_erasure_blanks_t
         assert answer.status_code == 201, answer.text
 
     await send(
-        event_producer,
+        producer,
         migrated,
         PersonMerged(
             person_id=uuid.UUID(duplicate),
@@ -653,7 +649,7 @@ async def test_a_merge_moves_name_list_entries_and_costs_and_an_erasure_blanks_t
         uuid.UUID(vacancy["id"]),
     )
     await send(
-        event_producer,
+        producer,
         migrated,
         PersonErased(
             person_id=uuid.UUID(survivor), erased_by="admin-1", erased_at=datetime.now(UTC)

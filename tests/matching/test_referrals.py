@@ -114,10 +114,10 @@ async def place(
 
 
 async def test_a_referral_moves_through_its_lifecycle_and_each_step_is_announced(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     vacancy = await published_domestic(matching_client, migrated, positions=2)
-    person = await jobseeker_for(event_producer, migrated)
+    person = await jobseeker_for(producer, migrated)
 
     referral = await refer(matching_client, migrated, vacancy, person, note="Good fit")
     for status in ("interviewed", "offered"):
@@ -146,10 +146,10 @@ async def test_a_referral_moves_through_its_lifecycle_and_each_step_is_announced
 
 
 async def test_a_referral_moves_only_along_its_lifecycle(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     vacancy = await published_domestic(matching_client, migrated)
-    person = await jobseeker_for(event_producer, migrated)
+    person = await jobseeker_for(producer, migrated)
     referral = await refer(matching_client, migrated, vacancy, person)
 
     too_early = await place(matching_client, migrated, referral)
@@ -171,12 +171,12 @@ async def test_a_referral_moves_only_along_its_lifecycle(
 
 
 async def test_a_referral_needs_a_published_vacancy_and_a_person_the_filters_let_through(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     draft = await domestic_draft(matching_client, migrated)
     vacancy = await published_domestic(matching_client, migrated)
-    person = await jobseeker_for(event_producer, migrated)
-    unconsented = await jobseeker_for(event_producer, migrated, consented=False)
+    person = await jobseeker_for(producer, migrated)
+    unconsented = await jobseeker_for(producer, migrated, consented=False)
 
     to_draft = await refer(matching_client, migrated, draft, person, expected=409)
     without_consent = await refer(matching_client, migrated, vacancy, unconsented, expected=409)
@@ -198,11 +198,11 @@ async def test_a_referral_needs_a_published_vacancy_and_a_person_the_filters_let
 
 
 async def test_placing_the_last_open_position_fills_the_vacancy(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     vacancy = await published_domestic(matching_client, migrated, positions=1)
-    first = await jobseeker_for(event_producer, migrated)
-    second = await jobseeker_for(event_producer, migrated)
+    first = await jobseeker_for(producer, migrated)
+    second = await jobseeker_for(producer, migrated)
     taken = await offered(matching_client, migrated, vacancy, first)
     late = await offered(matching_client, migrated, vacancy, second)
 
@@ -219,11 +219,11 @@ async def test_placing_the_last_open_position_fills_the_vacancy(
 
 
 async def test_two_officers_placing_one_person_at_the_same_moment_do_not_both_succeed(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     """The unique index on a person's active placement decides; repeated to catch races."""
     for _ in range(4):
-        person = await jobseeker_for(event_producer, migrated)
+        person = await jobseeker_for(producer, migrated)
         one = await published_domestic(matching_client, migrated)
         other = await published_domestic(matching_client, migrated)
         first = await offered(matching_client, migrated, one, person)
@@ -255,9 +255,9 @@ async def test_two_officers_placing_one_person_at_the_same_moment_do_not_both_su
 
 
 async def test_an_ended_placement_lets_the_person_be_placed_again(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
-    person = await jobseeker_for(event_producer, migrated)
+    person = await jobseeker_for(producer, migrated)
     first_job = await published_domestic(matching_client, migrated)
     second_job = await published_domestic(matching_client, migrated)
     first = await offered(matching_client, migrated, first_job, person)
@@ -293,11 +293,11 @@ async def test_an_ended_placement_lets_the_person_be_placed_again(
 
 
 async def test_an_overseas_placement_needs_an_active_licence_and_completed_orientation(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     agency = await new_agency(matching_client, migrated)
     vacancy = await published_overseas(matching_client, migrated, agency)
-    person = await jobseeker_for(event_producer, migrated)
+    person = await jobseeker_for(producer, migrated)
     referral = await offered(matching_client, migrated, vacancy, person)
 
     without_orientation = await place(matching_client, migrated, referral)
@@ -307,7 +307,7 @@ async def test_an_overseas_placement_needs_an_active_licence_and_completed_orien
         headers=supervisor(migrated),
     )
     await send(
-        event_producer,
+        producer,
         migrated,
         OrientationCompleted(
             person_id=person,
@@ -320,7 +320,7 @@ async def test_an_overseas_placement_needs_an_active_licence_and_completed_orien
     )
     while_suspended = await place(matching_client, migrated, referral)
     new_referral = await refer(
-        matching_client, migrated, vacancy, await jobseeker_for(event_producer, migrated), 409
+        matching_client, migrated, vacancy, await jobseeker_for(producer, migrated), 409
     )
     await matching_client.post(
         f"/v1/agencies/{agency['id']}/status",
@@ -349,13 +349,13 @@ async def test_an_overseas_placement_needs_an_active_licence_and_completed_orien
 
 
 async def test_an_agency_follows_referrals_to_its_own_vacancies_only(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     agency = await new_agency(matching_client, migrated)
     rival = await new_agency(matching_client, migrated)
     vacancy = await published_overseas(matching_client, migrated, agency)
     theirs = await published_overseas(matching_client, migrated, rival)
-    person = await jobseeker_for(event_producer, migrated)
+    person = await jobseeker_for(producer, migrated)
     referral = await refer(matching_client, migrated, vacancy, person)
     other = await refer(matching_client, migrated, theirs, person)
 
@@ -382,10 +382,10 @@ async def test_an_agency_follows_referrals_to_its_own_vacancies_only(
 
 
 async def test_officers_see_referrals_of_their_province_and_national_staff_see_all(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     vacancy = await published_domestic(matching_client, migrated)
-    person = await jobseeker_for(event_producer, migrated)
+    person = await jobseeker_for(producer, migrated)
     referral = await refer(matching_client, migrated, vacancy, person)
     url = f"/v1/referrals/{referral['id']}"
 
@@ -401,10 +401,10 @@ async def test_officers_see_referrals_of_their_province_and_national_staff_see_a
 
 
 async def test_a_retried_placement_is_made_once(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     vacancy = await published_domestic(matching_client, migrated)
-    person = await jobseeker_for(event_producer, migrated)
+    person = await jobseeker_for(producer, migrated)
     referral = await offered(matching_client, migrated, vacancy, person)
     headers = officer(migrated) | {"Idempotency-Key": str(uuid.uuid4())}
     url = f"/v1/referrals/{referral['id']}/placement"
@@ -422,12 +422,12 @@ async def test_a_retried_placement_is_made_once(
 
 
 async def test_a_merge_moves_referrals_to_the_survivor_and_withdraws_a_clashing_one(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     vacancy = await published_domestic(matching_client, migrated)
     other = await published_domestic(matching_client, migrated)
-    survivor = await jobseeker_for(event_producer, migrated)
-    duplicate = await jobseeker_for(event_producer, migrated)
+    survivor = await jobseeker_for(producer, migrated)
+    duplicate = await jobseeker_for(producer, migrated)
     kept = await refer(matching_client, migrated, vacancy, survivor)
     clash = await refer(matching_client, migrated, vacancy, duplicate)
     moved = await refer(matching_client, migrated, other, duplicate)
@@ -438,8 +438,8 @@ async def test_a_merge_moves_referrals_to_the_survivor_and_withdraws_a_clashing_
         merged_by="officer-vt-1",
         merged_at=datetime.now(UTC),
     )
-    await send(event_producer, migrated, merge)
-    await send(event_producer, migrated, merge)  # a redelivery changes nothing more
+    await send(producer, migrated, merge)
+    await send(producer, migrated, merge)  # a redelivery changes nothing more
 
     rows = {
         str(r["id"]): dict(r)
@@ -459,15 +459,15 @@ async def test_a_merge_moves_referrals_to_the_survivor_and_withdraws_a_clashing_
 
 
 async def test_an_erasure_blanks_what_officers_wrote_about_the_person(
-    matching_client: httpx.AsyncClient, event_producer: AIOKafkaProducer, migrated: Settings
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     vacancy = await published_domestic(matching_client, migrated)
-    person = await jobseeker_for(event_producer, migrated)
+    person = await jobseeker_for(producer, migrated)
     referral = await refer(matching_client, migrated, vacancy, person, note="Called Mr Somsak")
     await move(matching_client, officer(migrated), referral, "withdrawn", "Somsak moved to Pakse")
 
     await send(
-        event_producer,
+        producer,
         migrated,
         PersonErased(person_id=person, erased_by="admin-1", erased_at=datetime.now(UTC)),
     )

@@ -5,43 +5,21 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pytest
 from aiokafka import AIOKafkaProducer
 
-from services.notify.app import SPEC as NOTIFY
 from shared.events import Event
-from shared.events.envelope import CloudEvent, envelope_for
+from shared.events.envelope import CloudEvent
 from shared.events.registry import PersonRegistered
-from shared.kafka import make_producer
 from shared.settings import Settings
-from tests.events import publish
-from tests.support import applied, bearer, running_consumer, wait_until
-
-
-@pytest.fixture(scope="session")
-async def notify_consumer(migrated: Settings) -> AsyncIterator[None]:
-    async with running_consumer(NOTIFY, migrated):
-        yield
-
-
-@pytest.fixture(scope="session")
-async def producer(migrated: Settings) -> AsyncIterator[AIOKafkaProducer]:
-    producer = make_producer(migrated)
-    await producer.start()
-    yield producer
-    await producer.stop()
+from tests.support import bearer, deliver
 
 
 async def send(producer: AIOKafkaProducer, settings: Settings, payload: Event) -> CloudEvent:
     """Publish an event as its service's relay would and wait until notify applied it."""
-    envelope = envelope_for(payload)
-    await publish(producer, envelope, payload.topic)
-    await wait_until(lambda: applied(settings, "notify", envelope.id), timeout_s=30)
-    return envelope
+    return await deliver(producer, settings, "notify", payload)
 
 
 _made = itertools.count()

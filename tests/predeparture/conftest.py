@@ -13,12 +13,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.predeparture.app import SPEC as PREDEPARTURE
-from shared.events.envelope import envelope_for
 from shared.events.registry import MigrationStatusChanged, PersonRegistered
-from shared.kafka import make_producer
 from shared.settings import Settings
-from tests.events import publish
-from tests.support import applied, bearer, running_consumer, wait_until
+from tests.support import bearer, deliver, running_consumer
 
 
 @pytest.fixture(scope="session")
@@ -27,20 +24,9 @@ async def predeparture_consumer(migrated: Settings) -> AsyncIterator[None]:
         yield
 
 
-@pytest.fixture(scope="session")
-async def producer(migrated: Settings) -> AsyncIterator[AIOKafkaProducer]:
-    producer = make_producer(migrated)
-    await producer.start()
-    yield producer
-    await producer.stop()
-
-
 async def send(producer: AIOKafkaProducer, settings: Settings, payload: Any) -> uuid.UUID:
     """Publish an event as its service's relay would and wait until predeparture applied it."""
-    envelope = envelope_for(payload)
-    await publish(producer, envelope, payload.topic)
-    await wait_until(lambda: applied(settings, "predeparture", envelope.id), timeout_s=30)
-    return envelope.id
+    return (await deliver(producer, settings, "predeparture", payload)).id
 
 
 _made = itertools.count()

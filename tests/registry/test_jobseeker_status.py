@@ -16,7 +16,6 @@ from shared.events import CONTENT_TYPE
 from shared.events.envelope import CloudEvent, envelope_for
 from shared.events.matching import PlacementEnded, ReferralState, ReferralStatusChanged
 from shared.events.topics import MATCHING_REFERRALS
-from shared.kafka import make_producer
 from shared.settings import Settings
 from tests.support import applied, fetch, fetchval, jobseeker, running_consumer, wait_until
 
@@ -26,14 +25,6 @@ async def registry_consumer(migrated: Settings) -> AsyncIterator[None]:
     """Registry's consumer of matching's events, running as its process would."""
     async with running_consumer(REGISTRY, migrated):
         yield
-
-
-@pytest.fixture(scope="module")
-async def producer(migrated: Settings) -> AsyncIterator[AIOKafkaProducer]:
-    producer = make_producer(migrated)
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 async def _status(client: httpx.AsyncClient, auth: dict[str, str], person_id: str) -> str:

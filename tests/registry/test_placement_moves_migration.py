@@ -16,7 +16,6 @@ from services.registry.app import SPEC as REGISTRY
 from shared.events.envelope import CloudEvent, envelope_for
 from shared.events.matching import PlacementMade
 from shared.events.topics import MATCHING_REFERRALS
-from shared.kafka import make_producer
 from shared.settings import Settings
 from tests.events import publish
 from tests.support import (
@@ -35,14 +34,6 @@ async def registry_consumer(migrated: Settings) -> AsyncIterator[None]:
     """Registry's consumer of matching's events, running as its process would."""
     async with running_consumer(REGISTRY, migrated):
         yield
-
-
-@pytest.fixture(scope="module")
-async def producer(migrated: Settings) -> AsyncIterator[AIOKafkaProducer]:
-    producer = make_producer(migrated)
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 def placement(person_id: str | uuid.UUID, *, overseas: bool = True, **extra: Any) -> CloudEvent:
