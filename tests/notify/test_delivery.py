@@ -112,8 +112,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-async def gateway() -> AsyncIterator[FakeGateway]:
+@pytest.fixture(scope="session", name="gateway")
+async def gateway_fixture() -> AsyncIterator[FakeGateway]:
     fake = FakeGateway()
     app = Starlette(routes=[Route("/sms", fake.endpoint, methods=["POST"])])
     port = free_port()
@@ -128,8 +128,8 @@ async def gateway() -> AsyncIterator[FakeGateway]:
     await task
 
 
-@pytest.fixture
-def fresh_gateway(gateway: FakeGateway) -> Iterator[FakeGateway]:
+@pytest.fixture(name="fresh_gateway")
+def fresh_gateway_fixture(gateway: FakeGateway) -> Iterator[FakeGateway]:
     gateway.reset()
     yield gateway
     gateway.reset()
@@ -159,8 +159,8 @@ def raw_header(mail: EmailMessage, name: str) -> str:
     return str(raw[name])
 
 
-@pytest.fixture(scope="session")
-def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+@pytest.fixture(scope="session", name="smtp_server")
+def smtp_server_fixture() -> Iterator[tuple[Mailbox, int]]:
     mailbox = Mailbox()
     port = free_port()
     # SMTPUTF8: addresses and headers may be UTF-8 as they are; the body is UTF-8 either way.
@@ -191,20 +191,22 @@ def delivery_settings(settings: Settings, gateway: FakeGateway, **overrides: Any
     )
 
 
-@pytest.fixture(scope="session")
-async def notify_engine(migrated: Settings) -> AsyncIterator[AsyncEngine]:
+@pytest.fixture(scope="session", name="notify_engine")
+async def notify_engine_fixture(migrated: Settings) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(migrated, "notify")
     yield engine
     await engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def sessions(notify_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+@pytest.fixture(scope="session", name="sessions")
+def sessions_fixture(notify_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return session_factory(notify_engine)
 
 
-@pytest.fixture(autouse=True)
-async def _leave_nothing_queued(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+@pytest.fixture(autouse=True, name="leave_nothing_queued")
+async def leave_nothing_queued_fixture(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[None]:
     """Messages a test left waiting are cancelled, so no later pass of another test takes them."""
     yield
     async with sessions() as session, session.begin():
@@ -232,10 +234,8 @@ class Dispatcher:
         )
 
 
-@pytest.fixture
-async def dispatchers(
-    sessions: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[list[Dispatcher]]:
+@pytest.fixture(name="dispatchers")
+async def dispatchers_fixture() -> AsyncIterator[list[Dispatcher]]:
     """Every dispatcher a test makes with `dispatcher()`, closed after it."""
     made: list[Dispatcher] = []
     yield made

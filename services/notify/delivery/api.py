@@ -31,7 +31,8 @@ from shared.db import SessionDep
 from shared.problems import NotFound, Problem, Unauthorized
 
 router = APIRouter(prefix="/v1", tags=["delivery"])
-webhooks = APIRouter(prefix="/v1", tags=["delivery (gateway webhooks)"])
+# Included in `router` (below), which gives it the /v1 prefix.
+webhooks = APIRouter(tags=["delivery (gateway webhooks)"])
 
 Admin = Annotated[Principal, require_roles(Role.ADMIN)]
 
