@@ -201,7 +201,7 @@ async def _live_subscriptions(session: AsyncSession, stream: str, master: bytes)
             Partner.active.is_(True),
         )
     )
-    return [_Live(sub, PartnerRef.of(partner, master)) for sub, partner in rows.tuples()]
+    return [_Live(sub, PartnerRef.of(partner, master)) for sub, partner in rows.all()]
 
 
 async def append(
@@ -325,7 +325,7 @@ async def _personal_partners(session: AsyncSession, master: bytes) -> dict[uuid.
         .where(Subscription.scope == Scope.PERSONAL, Subscription.status != "deleted")
     )
     found: dict[uuid.UUID, _Partner] = {}
-    for partner, stream in rows.tuples():
+    for partner, stream in rows.all():
         ref = found.setdefault(partner.id, _Partner(PartnerRef.of(partner, master), set()))
         ref.streams.add(stream)
     return found

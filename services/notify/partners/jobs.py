@@ -162,7 +162,7 @@ async def claim(sessions: async_sessionmaker[AsyncSession], settings: Settings) 
                     .join(Partner, Partner.id == Delivery.partner_id)
                     .where(Delivery.id.in_(ids))
                 )
-            ).tuples()
+            ).all()
         )
         personal = [e.person_id for _, e, s, _ in rows if s.scope == Scope.PERSONAL and e.person_id]
         decisions = await feed.decisions_of(session, personal)
@@ -321,7 +321,7 @@ async def ensure_partner_topics(session: AsyncSession, settings: Settings, today
         .join(Subscription, Subscription.partner_id == Partner.id)
         .where(Subscription.kafka.is_(True), Subscription.status != "deleted")
     )
-    wanted = {domain.partner_topic(code, stream) for code, stream in rows.tuples()} - _ENSURED
+    wanted = {domain.partner_topic(code, stream) for code, stream in rows.all()} - _ENSURED
     if wanted:
         await ensure_topics(settings, sorted(wanted))
         _ENSURED.update(wanted)

@@ -376,7 +376,7 @@ async def list_deliveries(
     if cursor:
         at, last = decode_cursor(cursor)
         query = query.where((Delivery.created_at, Delivery.id) < (at, last))  # type: ignore[operator]
-    rows = list((await session.execute(query)).tuples())
+    rows = [(d, e) for d, e in (await session.execute(query)).all()]
     page = rows[:limit]
     following = encode_cursor(page[-1][0].created_at, page[-1][0].id) if len(rows) > limit else None
     return DeliveryPage(items=await _delivery_reads(session, settings, page), next_cursor=following)
@@ -394,7 +394,7 @@ async def get_delivery(
     ).first()
     if row is None:
         raise NotFound(f"no delivery {delivery_id}")
-    return (await _delivery_reads(session, settings, [row.tuple()]))[0]
+    return (await _delivery_reads(session, settings, [(row[0], row[1])]))[0]
 
 
 async def redeliver(

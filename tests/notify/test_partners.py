@@ -1,0 +1,795 @@
+"""Partner feeds end to end: events from the broker through notify's consumer into signed
+webhooks (a real HTTP server), the pull feed and per-partner Kafka topics; object-level access;
+scopes, pseudonyms and consent; and a final scan of every payload partners received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from standardwebhooks.webhooks import Webhook
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from services.notify.partners.jobs import deliver_webhooks, ensure_partner_topics
+from shared.db import create_engine, session_factory
+from shared.events.registry import (
+    ConsentChanged,
+    PersonErased,
+    PersonMerged,
+    PersonRegistered,
+    PersonUpdated,
+)
+from shared.jobs import run_once
+from shared.outbox.relay import OutboxRelay
+from shared.service import PeriodicJob
+from shared.settings import Settings
+from tests.notify.conftest import admin, person_fields, send
+from tests.support import fetch, fetchval, wait_until
+
+pytestmark = pytest.mark.usefixtures("notify_consumer")
+
+PEOPLE = "registry.people"
+
+# Every payload a partner received in this module: (partner code, channel, CloudEvent document).
+RECEIVED: list[tuple[str, str, dict[str, Any]]] = []
+# Every person made here; the sharing consents given at some point ("agency:<code>" or
+# "category:<name>", person id); each partner's category.
+MADE: list[dict[str, Any]] = []
+CONSENTED: set[tuple[str, str]] = set()
+CATEGORY: dict[str, str] = {}
+
+
+# --- a real webhook receiver ----------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    """An HTTP server on a free local port: records every request, answers as planned."""
+
+    base_url: str = ""
+    hits: list[Hit] = field(default_factory=list)
+    plans: dict[str, list[int]] = field(default_factory=dict)
+    failing: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def url(self, name: str) -> str:
+        return f"{self.base_url}/hooks/{name}"
+
+    def at(self, name: str) -> list[Hit]:
+        with self.lock:
+            return [h for h in self.hits if h.path == f"/hooks/{name}"]
+
+    async def answer(self, request: Request) -> Response:
+        body = await request.body()
+        path = request.url.path
+        with self.lock:
+            self.hits.append(Hit(path, dict(request.headers), body))
+            plan = self.plans.get(path)
+            status = plan.pop(0) if plan else (500 if path in self.failing else 204)
+        return Response(status_code=status)
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    hooks = Receiver()
+    app = Starlette(routes=[Route("/hooks/{name}", hooks.answer, methods=["POST"])])
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    hooks.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        threading.Event().wait(0.02)
+    yield hooks
+    server.should_exit = True
+    thread.join(10)
+    sock.close()
+
+
+def webhook_documents(code: str, hits: list[Hit]) -> list[dict[str, Any]]:
+    documents = [json.loads(hit.body) for hit in hits]
+    RECEIVED.extend((code, "webhook", d) for d in documents)
+    return documents
+
+
+# --- jobs run as `labourx jobs notify` runs them --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+async def sessions(migrated: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(migrated, "notify")
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+def quick(settings: Settings, schedule: list[float] | None = None) -> Settings:
+    """Settings whose retries come within the test's patience."""
+    return settings.model_copy(
+        update={"partner_webhook_retry_schedule_s": schedule or [0.2, 0.2, 0.2]}
+    )
+
+
+async def webhook_pass(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> int:
+    return await run_once(PeriodicJob("partner-webhooks", deliver_webhooks), settings, sessions)
+
+
+# --- partners through the API -------------------------------------------------------------
+
+
+@dataclass
+class Partner:
+    id: str
+    code: str
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.key}
+
+
+async def new_partner(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    *,
+    category: str = "un_agencies",
+    max_scope: str = "pseudonymised",
+) -> Partner:
+    code = f"P{uuid.uuid4().hex[:8].upper()}"
+    answer = await client.post(
+        "/v1/partners",
+        json={
+            "code": code,
+            "name": f"Partner {code}",
+            "category": category,
+            "max_scope": max_scope,
+        },
+        headers=admin(settings),
+    )
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    CATEGORY[code] = category
+    return Partner(body["partner"]["id"], code, body["key"]["api_key"])
+
+
+async def subscribe(
+    client: httpx.AsyncClient, partner: Partner, stream: str = PEOPLE, **fields: Any
+) -> dict[str, Any]:
+    answer = await client.post(
+        "/v1/partners/me/subscriptions",
+        json={"stream": stream, **fields},
+        headers=partner.headers,
+    )
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json())
+
+
+async def read_all(
+    client: httpx.AsyncClient, partner: Partner, stream: str = PEOPLE, after: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Every item after `after`, page by page, and the cursor to resume from."""
+    items: list[dict[str, Any]] = []
+    while True:
+        params: dict[str, Any] = {"limit": 50}
+        if after:
+            params["after"] = after
+        answer = await client.get(f"/v1/feeds/{stream}", params=params, headers=partner.headers)
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        RECEIVED.extend((partner.code, "feed", d) for d in page["items"])
+        items += page["items"]
+        after = page["next_cursor"]
+        if not page["has_more"]:
+            return items, after
+
+
+def person(**overrides: Any) -> dict[str, Any]:
+    """A person's registration, remembered for the final scan; a unique skill tag finds their
+    entries in any scope that keeps skills."""
+    fields = person_fields(skills=[f"tag-{uuid.uuid4().hex[:10]}"], **overrides)
+    MADE.append(fields)
+    return fields
+
+
+def tagged(items: list[dict[str, Any]], fields: dict[str, Any]) -> list[dict[str, Any]]:
+    return [i for i in items if fields["skills"][0] in json.dumps(i.get("data", {}))]
+
+
+async def consent(
+    producer: AIOKafkaProducer,
+    settings: Settings,
+    person_id: uuid.UUID,
+    status: str,
+    *,
+    agency: str | None = None,
+    category: str | None = None,
+) -> None:
+    await send(
+        producer,
+        settings,
+        ConsentChanged(
+            person_id=person_id,
+            consent_id=uuid.uuid4(),
+            purpose="partner_sharing",
+            agency=agency,
+            category=category,
+            status=status,
+            method="signed",
+            recorded_by="esc-vt-1",
+            recorded_at=datetime.now(UTC),
+        ),
+    )
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+
+async def test_a_partner_key_is_shown_once_kept_hashed_and_can_be_rotated_and_revoked(
+    notify_client: httpx.AsyncClient, migrated: Settings
+) -> None:
+    partner = await new_partner(notify_client, migrated)
+    me = await notify_client.get("/v1/partners/me", headers=partner.headers)
+    assert me.status_code == 200 and me.json()["code"] == partner.code
+    stored = await fetch(
+        migrated,
+        "notify",
+        "SELECT prefix, digest FROM partner_keys WHERE partner_id = $1",
+        uuid.UUID(partner.id),
+    )
+    assert len(stored) == 1 and partner.key not in stored[0]["digest"]
+    keys = await notify_client.get(f"/v1/partners/{partner.id}/keys", headers=admin(migrated))
+    assert "api_key" not in keys.json()[0] and partner.key.startswith(keys.json()[0]["prefix"])
+
+    rotated = await notify_client.post("/v1/partners/me/keys/rotate", headers=partner.headers)
+    assert rotated.status_code == 201
+    new_key = rotated.json()["api_key"]
+    assert (await notify_client.get("/v1/partners/me", headers=partner.headers)).status_code == 401
+    new = {"X-API-Key": new_key}
+    assert (await notify_client.get("/v1/partners/me", headers=new)).status_code == 200
+
+    revoked = await notify_client.post(
+        f"/v1/partners/{partner.id}/keys/{rotated.json()['id']}/revoke", headers=admin(migrated)
+    )
+    assert revoked.status_code == 200
+    assert (await notify_client.get("/v1/partners/me", headers=new)).status_code == 401
+    assert (await notify_client.get("/v1/partners/me")).status_code == 401
+
+
+async def test_only_admins_manage_partners_and_a_partner_stays_within_its_scope(
+    notify_client: httpx.AsyncClient, migrated: Settings
+) -> None:
+    from tests.notify.conftest import esc_staff
+
+    refused = await notify_client.post(
+        "/v1/partners",
+        json={"code": "NOPE", "name": "x", "category": "ngos"},
+        headers=esc_staff(migrated),
+    )
+    assert refused.status_code == 403
+    partner = await new_partner(notify_client, migrated, max_scope="aggregate")
+    wider = await notify_client.post(
+        "/v1/partners/me/subscriptions",
+        json={"stream": PEOPLE, "scope": "personal"},
+        headers=partner.headers,
+    )
+    assert wider.status_code == 422 and wider.json()["errors"][0]["field"] == "scope"
+
+
+# --- webhooks -----------------------------------------------------------------------------------
+
+
+async def test_webhooks_are_signed_per_standard_webhooks_and_carry_pseudonyms_only(
+    notify_client: httpx.AsyncClient,
+    migrated: Settings,
+    producer: AIOKafkaProducer,
+    receiver: Receiver,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    partner = await new_partner(notify_client, migrated)
+    name = f"signed-{partner.code}"
+    subscription = await subscribe(notify_client, partner, webhook_url=receiver.url(name))
+    secret = subscription["webhook_secret"]
+    assert secret.startswith("whsec_")
+    listed = await notify_client.get("/v1/partners/me/subscriptions", headers=partner.headers)
+    assert "webhook_secret" not in listed.json()[0]
+
+    fields = person()
+    await send(producer, migrated, PersonRegistered(**fields))
+    await webhook_pass(quick(migrated), sessions)
+    hits = receiver.at(name)
+    assert len(hits) == 1
+    body = Webhook(secret).verify(hits[0].body, hits[0].headers)
+    assert body["type"] == PersonRegistered.event_type()
+    assert body["partnerscope"] == "pseudonymised"
+    assert body["data"]["person_pseudonym"].startswith("ps_")
+    assert "given_name_en" not in body["data"] and "person_id" not in body["data"]
+    webhook_documents(partner.code, hits)
+
+    # A rotated secret signs from now on; the old one still verifies during the grace period.
+    rotated = await notify_client.post(
+        f"/v1/partners/me/subscriptions/{subscription['id']}/secret/rotate",
+        headers=partner.headers,
+    )
+    new_secret = rotated.json()["webhook_secret"]
+    assert new_secret != secret
+    await send(producer, migrated, PersonRegistered(**person()))
+    await webhook_pass(quick(migrated), sessions)
+    latest = receiver.at(name)[-1]
+    Webhook(new_secret).verify(latest.body, latest.headers)
+    Webhook(secret).verify(latest.body, latest.headers)
+    webhook_documents(partner.code, [latest])
+
+
+async def test_a_failed_webhook_is_retried_with_the_same_id_until_it_succeeds(
+    notify_client: httpx.AsyncClient,
+    migrated: Settings,
+    producer: AIOKafkaProducer,
+    receiver: Receiver,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    partner = await new_partner(notify_client, migrated)
+    name = f"flaky-{partner.code}"
+    receiver.plans[f"/hooks/{name}"] = [500, 503]
+    subscription = await subscribe(notify_client, partner, webhook_url=receiver.url(name))
+    await send(producer, migrated, PersonRegistered(**person()))
+    settings = quick(migrated, [0.2, 0.2, 0.2])
+
+    async def delivered() -> bool:
+        await webhook_pass(settings, sessions)
+        return len(receiver.at(name)) >= 3
+
+    await wait_until(delivered, timeout_s=20, interval_s=0.3)
+    hits = receiver.at(name)
+    assert len(hits) == 3 and len({h.headers["webhook-id"] for h in hits}) == 1
+    for hit in hits:
+        Webhook(subscription["webhook_secret"]).verify(hit.body, hit.headers)
+    webhook_documents(partner.code, hits)
+    page = await notify_client.get("/v1/partners/me/deliveries", headers=partner.headers)
+    [delivery] = page.json()["items"]
+    assert delivery["status"] == "succeeded" and delivery["attempts"] == 3
+    assert delivery["id"] == hits[0].headers["webhook-id"]
+    attempts = await fetch(
+        migrated,
+        "notify",
+        "SELECT status_code FROM partner_delivery_attempts WHERE delivery_id = $1 ORDER BY id",
+        uuid.UUID(delivery["id"]),
+    )
+    assert [a["status_code"] for a in attempts] == [500, 503, 204]
+
+
+async def test_persistent_failure_disables_the_subscription_until_re_enabled_and_redelivered(
+    notify_client: httpx.AsyncClient,
+    migrated: Settings,
+    producer: AIOKafkaProducer,
+    receiver: Receiver,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    partner = await new_partner(notify_client, migrated)
+    name = f"down-{partner.code}"
+    receiver.failing.add(f"/hooks/{name}")
+    subscription = await subscribe(notify_client, partner, webhook_url=receiver.url(name))
+    await send(producer, migrated, PersonRegistered(**person()))
+    settings = quick(migrated, [0.1, 0.1])
+
+    async def disabled() -> bool:
+        await webhook_pass(settings, sessions)
+        answer = await notify_client.get(
+            f"/v1/partners/me/subscriptions/{subscription['id']}", headers=partner.headers
+        )
+        return bool(answer.json()["status"] == "disabled")
+
+    await wait_until(disabled, timeout_s=20, interval_s=0.2)
+    assert len(receiver.at(name)) == 3  # the first attempt and both retries
+    webhook_documents(partner.code, receiver.at(name))
+    [delivery] = (
+        await notify_client.get("/v1/partners/me/deliveries", headers=partner.headers)
+    ).json()["items"]
+    assert delivery["status"] == "failed" and delivery["last_status_code"] == 500
+
+    # Nothing is sent to a disabled subscription, and a redelivery waits for it to be enabled.
+    await send(producer, migrated, PersonRegistered(**person()))
+    await webhook_pass(settings, sessions)
+    assert len(receiver.at(name)) == 3
+    refused = await notify_client.post(
+        f"/v1/partners/me/deliveries/{delivery['id']}/redeliver", headers=partner.headers
+    )
+    assert refused.status_code == 409
+
+    receiver.failing.discard(f"/hooks/{name}")
+    enabled = await notify_client.post(
+        f"/v1/partners/me/subscriptions/{subscription['id']}/enable", headers=partner.headers
+    )
+    assert enabled.json()["status"] == "active" and enabled.json()["disabled_reason"] is None
+    again = await notify_client.post(
+        f"/v1/partners/me/deliveries/{delivery['id']}/redeliver", headers=partner.headers
+    )
+    assert again.status_code == 200 and again.json()["status"] == "pending"
+    await webhook_pass(settings, sessions)
+    latest = receiver.at(name)[-1]
+    assert latest.headers["webhook-id"] == delivery["id"]
+    Webhook(subscription["webhook_secret"]).verify(latest.body, latest.headers)
+    webhook_documents(partner.code, [latest])
+    done = await notify_client.get(
+        f"/v1/partners/me/deliveries/{delivery['id']}", headers=partner.headers
+    )
+    assert done.json()["status"] == "succeeded"
+
+    # An admin may redeliver too.
+    by_admin = await notify_client.post(
+        f"/v1/partners/{partner.id}/deliveries/{delivery['id']}/redeliver",
+        headers=admin(migrated),
+    )
+    assert by_admin.status_code == 200
+    await webhook_pass(settings, sessions)
+    assert receiver.at(name)[-1].headers["webhook-id"] == delivery["id"]
+    webhook_documents(partner.code, receiver.at(name)[-1:])
+
+
+# --- object-level access ------------------------------------------------------------------------
+
+
+async def test_a_partner_cannot_see_another_partners_subscriptions_deliveries_or_feeds(
+    notify_client: httpx.AsyncClient,
+    migrated: Settings,
+    producer: AIOKafkaProducer,
+    receiver: Receiver,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    a = await new_partner(notify_client, migrated)
+    b = await new_partner(notify_client, migrated)
+    await subscribe(notify_client, a, "matching.vacancies")
+    b_sub = await subscribe(notify_client, b, webhook_url=receiver.url(f"b-{b.code}"))
+    await send(producer, migrated, PersonRegistered(**person()))
+    await webhook_pass(quick(migrated), sessions)
+    webhook_documents(b.code, receiver.at(f"b-{b.code}"))
+    [b_delivery] = (
+        await notify_client.get("/v1/partners/me/deliveries", headers=b.headers)
+    ).json()["items"]
+    b_items, b_cursor = await read_all(notify_client, b)
+    assert b_items and b_cursor
+
+    for path in (
+        f"/v1/partners/me/subscriptions/{b_sub['id']}",
+        f"/v1/partners/me/deliveries/{b_delivery['id']}",
+        f"/v1/feeds/{PEOPLE}",
+    ):
+        assert (await notify_client.get(path, headers=a.headers)).status_code == 404, path
+    for path in (
+        f"/v1/partners/me/subscriptions/{b_sub['id']}/enable",
+        f"/v1/partners/me/subscriptions/{b_sub['id']}/secret/rotate",
+        f"/v1/partners/me/deliveries/{b_delivery['id']}/redeliver",
+    ):
+        assert (await notify_client.post(path, headers=a.headers)).status_code == 404, path
+    assert (
+        await notify_client.delete(
+            f"/v1/partners/me/subscriptions/{b_sub['id']}", headers=a.headers
+        )
+    ).status_code == 404
+    own = await notify_client.get("/v1/partners/me/subscriptions", headers=a.headers)
+    assert [s["stream"] for s in own.json()] == ["matching.vacancies"]
+    assert (await notify_client.get("/v1/partners/me/deliveries", headers=a.headers)).json()[
+        "items"
+    ] == []
+
+    # B's cursor means nothing to A (on a stream A reads too).
+    await subscribe(notify_client, a)
+    foreign = await notify_client.get(
+        f"/v1/feeds/{PEOPLE}", params={"after": b_cursor}, headers=a.headers
+    )
+    assert foreign.status_code == 422 and foreign.json()["errors"][0]["field"] == "after"
+    # And a staff token is no partner key.
+    assert (
+        await notify_client.get(f"/v1/feeds/{PEOPLE}", headers=admin(migrated))
+    ).status_code == 401
+
+
+# --- the pull feed --------------------------------------------------------------------------------
+
+
+async def test_the_feed_is_stable_resumable_and_carries_the_removal_of_an_erased_person(
+    notify_client: httpx.AsyncClient, migrated: Settings, producer: AIOKafkaProducer
+) -> None:
+    partner = await new_partner(notify_client, migrated)
+    await subscribe(notify_client, partner)
+    _, start = await read_all(notify_client, partner)
+    people = [person() for _ in range(3)]
+    for fields in people:
+        await send(producer, migrated, PersonRegistered(**fields))
+
+    first = await notify_client.get(
+        f"/v1/feeds/{PEOPLE}", params={"after": start, "limit": 2}, headers=partner.headers
+    )
+    page = first.json()
+    RECEIVED.extend((partner.code, "feed", d) for d in page["items"])
+    assert len(page["items"]) == 2 and page["has_more"] is True
+    rest, end = await read_all(notify_client, partner, after=page["next_cursor"])
+    everything, again_end = await read_all(notify_client, partner, after=start)
+    assert [i["id"] for i in everything] == [i["id"] for i in page["items"] + rest]
+    assert len(everything) == 3 and end == again_end
+    quiet = await notify_client.get(
+        f"/v1/feeds/{PEOPLE}", params={"after": end}, headers=partner.headers
+    )
+    assert quiet.json()["items"] == [] and quiet.json()["next_cursor"] == end
+
+    erased = people[1]
+    [before] = tagged(everything, erased)
+    pseudonym = before["data"]["person_pseudonym"]
+    await send(
+        producer,
+        migrated,
+        PersonErased(
+            person_id=erased["person_id"], erased_by="esc-vt-1", erased_at=datetime.now(UTC)
+        ),
+    )
+    after_erasure, _ = await read_all(notify_client, partner, after=end)
+    [removal] = after_erasure
+    assert removal["partnerkind"] == "removal"
+    assert removal["data"] == {"reason": "erased", "person_pseudonym": pseudonym}
+    # Re-read from the start: the same entries in the same order, the erased person's without
+    # anything that leads back to them.
+    reread, _ = await read_all(notify_client, partner, after=start)
+    assert [i["id"] for i in reread[:3]] == [i["id"] for i in everything]
+    assert pseudonym not in json.dumps(reread[:3])
+    held = await fetchval(
+        migrated,
+        "notify",
+        "SELECT count(*) FROM partner_feed_entries WHERE kind = 'event' AND data::text LIKE $1",
+        f"%{erased['given_name_en']}%",
+    )
+    assert held == 0
+
+
+async def test_pseudonyms_are_stable_for_a_partner_and_differ_between_partners(
+    notify_client: httpx.AsyncClient, migrated: Settings, producer: AIOKafkaProducer
+) -> None:
+    a = await new_partner(notify_client, migrated)
+    b = await new_partner(notify_client, migrated, category="ngos")
+    await subscribe(notify_client, a)
+    await subscribe(notify_client, b)
+    fields = person()
+    await send(producer, migrated, PersonRegistered(**fields))
+    await send(
+        producer,
+        migrated,
+        PersonUpdated(
+            **(fields | {"phone": "+8562059990001"}),
+            changed_fields=["phone"],
+            record_version=2,
+            updated_by="esc-vt-1",
+            updated_at=datetime.now(UTC),
+        ),
+    )
+    a_items = tagged((await read_all(notify_client, a))[0], fields)
+    b_items = tagged((await read_all(notify_client, b))[0], fields)
+    assert len(a_items) == len(b_items) == 2
+    a_names = {i["data"]["person_pseudonym"] for i in a_items}
+    b_names = {i["data"]["person_pseudonym"] for i in b_items}
+    assert len(a_names) == 1 and len(b_names) == 1 and a_names != b_names
+    # Nothing else in the two feeds joins them: not the items' ids, not their subjects.
+    assert not {i["id"] for i in a_items} & {i["id"] for i in b_items}
+    assert not {i["subject"] for i in a_items} & {i["subject"] for i in b_items}
+
+
+async def test_personal_scope_shows_names_only_with_consent_and_a_withdrawal_sends_a_removal(
+    notify_client: httpx.AsyncClient, migrated: Settings, producer: AIOKafkaProducer
+) -> None:
+    partner = await new_partner(notify_client, migrated, max_scope="personal")
+    sibling = await new_partner(notify_client, migrated, max_scope="personal")  # same category
+    other = await new_partner(notify_client, migrated, category="ngos", max_scope="personal")
+    for p in (partner, sibling, other):
+        await subscribe(notify_client, p, scope="personal")
+    _, start = await read_all(notify_client, partner)
+    _, sibling_start = await read_all(notify_client, sibling)
+    _, other_start = await read_all(notify_client, other)
+
+    stranger, agreed, by_category = person(), person(), person()
+    for fields in (stranger, agreed, by_category):
+        await send(producer, migrated, PersonRegistered(**fields))
+    await consent(producer, migrated, agreed["person_id"], "given", agency=partner.code)
+    CONSENTED.add((f"agency:{partner.code}", str(agreed["person_id"])))
+    await consent(producer, migrated, by_category["person_id"], "given", category="un_agencies")
+    CONSENTED.add(("category:un_agencies", str(by_category["person_id"])))
+
+    items, end = await read_all(notify_client, partner, after=start)
+    [not_shared] = tagged(items, stranger)
+    assert not_shared["partnerscope"] == "pseudonymised"
+    assert "given_name_en" not in not_shared["data"] and "person_id" not in not_shared["data"]
+    [shared] = tagged(items, agreed)
+    assert shared["partnerscope"] == "personal"
+    assert shared["data"]["given_name_en"] == agreed["given_name_en"]
+    assert shared["data"]["phone"] == agreed["phone"]
+    [by_cat] = tagged(items, by_category)
+    assert by_cat["partnerscope"] == "personal"
+    # The agency consent is for `partner` only; the category one for every UN agency.
+    sibling_items, _ = await read_all(notify_client, sibling, after=sibling_start)
+    assert tagged(sibling_items, agreed)[0]["partnerscope"] == "pseudonymised"
+    assert tagged(sibling_items, by_category)[0]["partnerscope"] == "personal"
+    other_items, other_end = await read_all(notify_client, other, after=other_start)
+    assert {i["partnerscope"] for i in tagged(other_items, by_category)} == {"pseudonymised"}
+
+    await consent(producer, migrated, agreed["person_id"], "withdrawn", agency=partner.code)
+    after_withdrawal, _ = await read_all(notify_client, partner, after=end)
+    [removal] = [i for i in after_withdrawal if i["partnerkind"] == "removal"]
+    assert removal["data"]["reason"] == "consent_withdrawn"
+    assert removal["data"]["person_id"] == str(agreed["person_id"])
+    # What was personal is now read pseudonymised, under the pseudonym the removal gave; no
+    # other partner is told of the withdrawal.
+    reread, _ = await read_all(notify_client, partner, after=start)
+    assert tagged(reread, agreed)[0]["partnerscope"] == "pseudonymised"
+    assert (
+        tagged(reread, agreed)[0]["data"]["person_pseudonym"] == removal["data"]["person_pseudonym"]
+    )
+    assert agreed["given_name_en"] not in json.dumps(tagged(reread, agreed))
+    others, _ = await read_all(notify_client, other, after=other_end)
+    assert [i for i in others if i["partnerkind"] == "removal"] == []
+
+
+async def test_a_merge_relinks_pseudonyms_and_removes_the_duplicates_personal_data(
+    notify_client: httpx.AsyncClient, migrated: Settings, producer: AIOKafkaProducer
+) -> None:
+    partner = await new_partner(notify_client, migrated, max_scope="personal")
+    await subscribe(notify_client, partner, scope="personal")
+    _, start = await read_all(notify_client, partner)
+    duplicate, survivor = person(), person()
+    for fields in (duplicate, survivor):
+        await send(producer, migrated, PersonRegistered(**fields))
+    await consent(producer, migrated, duplicate["person_id"], "given", agency=partner.code)
+    CONSENTED.add((f"agency:{partner.code}", str(duplicate["person_id"])))
+    await send(
+        producer,
+        migrated,
+        PersonMerged(
+            person_id=duplicate["person_id"],
+            survivor_id=survivor["person_id"],
+            merged_by="esc-vt-1",
+            merged_at=datetime.now(UTC),
+        ),
+    )
+    items, _ = await read_all(notify_client, partner, after=start)
+    [merged] = [i for i in items if i["type"] == PersonMerged.event_type()]
+    [removal] = [i for i in items if i["partnerkind"] == "removal"]
+    assert removal["data"]["reason"] == "merged"
+    assert removal["data"]["person_id"] == str(duplicate["person_id"])
+    assert removal["data"]["survivor_pseudonym"] == tagged(items, survivor)[0]["data"].get(
+        "person_pseudonym"
+    )
+    # The duplicate's consent went with it: the merge itself is read pseudonymised now.
+    assert merged["partnerscope"] == "pseudonymised"
+    assert merged["data"]["survivor_pseudonym"] == removal["data"]["survivor_pseudonym"]
+
+
+# --- Kafka ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def relay(migrated: Settings) -> AsyncIterator[None]:
+    """Notify's outbox relay, as `labourx relay notify` runs it."""
+    from services.notify.app import SPEC
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(OutboxRelay(migrated, "notify", SPEC.publishes).run(stop))
+    yield
+    stop.set()
+    await task
+
+
+async def test_partner_kafka_topics_carry_each_partners_redacted_records_and_removals(
+    notify_client: httpx.AsyncClient,
+    migrated: Settings,
+    producer: AIOKafkaProducer,
+    sessions: async_sessionmaker[AsyncSession],
+    relay: None,
+) -> None:
+    partner = await new_partner(notify_client, migrated, max_scope="personal")
+    subscription = await subscribe(notify_client, partner, scope="personal", kafka=True)
+    topic = subscription["kafka_topic"]
+    assert topic == f"partner.{partner.code}.{PEOPLE}"
+    assert (
+        await run_once(PeriodicJob("partner-topics", ensure_partner_topics), migrated, sessions)
+        == 1
+    )
+
+    stranger, agreed = person(), person()
+    await consent(producer, migrated, agreed["person_id"], "given", agency=partner.code)
+    CONSENTED.add((f"agency:{partner.code}", str(agreed["person_id"])))
+    for fields in (stranger, agreed):
+        await send(producer, migrated, PersonRegistered(**fields))
+    await send(
+        producer,
+        migrated,
+        PersonErased(
+            person_id=stranger["person_id"], erased_by="esc-vt-1", erased_at=datetime.now(UTC)
+        ),
+    )
+
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=migrated.bootstrap_servers, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    records: list[dict[str, Any]] = []
+    try:
+
+        async def all_there() -> bool:
+            batches = await consumer.getmany(timeout_ms=500)
+            for batch in batches.values():
+                for record in batch:
+                    assert record.value is not None
+                    document = json.loads(record.value)
+                    records.append(document)
+                    RECEIVED.append((partner.code, "kafka", document))
+            return len(records) >= 4  # the consent, two registrations, the removal
+
+        await wait_until(all_there, timeout_s=30, interval_s=0.1)
+    finally:
+        await consumer.stop()
+    [not_shared] = tagged(records, stranger)
+    assert not_shared["partnerscope"] == "pseudonymised" and "phone" not in not_shared["data"]
+    [shared] = tagged(records, agreed)
+    assert shared["partnerscope"] == "personal"
+    assert shared["data"]["family_name_en"] == agreed["family_name_en"]
+    [removal] = [r for r in records if r["partnerkind"] == "removal"]
+    assert removal["data"]["person_pseudonym"] == not_shared["data"]["person_pseudonym"]
+
+
+# --- the scan -------------------------------------------------------------------------------------
+
+
+def test_no_partner_payload_holds_a_name_phone_email_reference_or_birth_date_outside_scope() -> (
+    None
+):
+    """Every webhook body, feed item and Kafka record partners received in this module: only a
+    personal-scope item about a person who consented to that partner may name them."""
+    channels = {channel for _, channel, _ in RECEIVED}
+    assert channels == {"webhook", "feed", "kafka"}, channels
+    assert MADE
+    checked = 0
+    for code, channel, document in RECEIVED:
+        about = str(document.get("data", {}).get("person_id", ""))
+        if document["partnerscope"] == "personal" and document["partnerkind"] == "event":
+            assert (f"agency:{code}", about) in CONSENTED or (
+                f"category:{CATEGORY[code]}",
+                about,
+            ) in CONSENTED, (code, channel, document["id"])
+            continue
+        text = json.dumps(document, ensure_ascii=False)
+        for fields in MADE:
+            for name in (
+                "given_name_lo",
+                "family_name_lo",
+                "given_name_en",
+                "family_name_en",
+                "phone",
+                "email",
+                "reference",
+                "date_of_birth",
+            ):
+                value = fields[name]
+                value = value.isoformat() if isinstance(value, date) else str(value)
+                assert value not in text, (code, channel, name, document["id"])
+            if document["partnerkind"] == "event":
+                assert str(fields["person_id"]) not in text, (code, channel, document["id"])
+        checked += 1
+    assert checked > 20
