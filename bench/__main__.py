@@ -21,6 +21,7 @@ from bench import (
     registry_queries,
     relay_throughput,
     report,
+    webhook_deliveries,
 )
 from bench.bodies import Numbering
 from bench.environment import Environment, machine, provision, servers, teardown
@@ -40,6 +41,7 @@ class Figure(StrEnum):
     REGISTRY = "registry"
     MATCHING = "matching"
     PREDEPARTURE = "predeparture"
+    WEBHOOKS = "webhooks"
 
 
 def _say(message: str) -> None:
@@ -104,6 +106,9 @@ async def run_all(
             results["predeparture"] = await predeparture_queries.run(
                 env, predeparture_learners, predeparture_requests
             )
+        if Figure.WEBHOOKS in figures:
+            _say("partner webhooks: signed deliveries by the job, then bare signed POSTs")
+            results["webhooks"] = await webhook_deliveries.run(env)
     finally:
         await teardown(env)
     return results
@@ -224,6 +229,11 @@ def main(
         checks += predeparture_queries.checks(predeparture)
         print()
         print(predeparture_queries.render(predeparture), flush=True)
+    if webhooks := results.get("webhooks"):
+        webhooks["targets"] = [asdict(c) for c in webhook_deliveries.checks(webhooks)]
+        checks += webhook_deliveries.checks(webhooks)
+        print()
+        print(webhook_deliveries.render(webhooks), flush=True)
     path = report.write(results, RESULTS, name)
     print(f"\nresults: {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     if fail_on_miss and not all(check.met for check in checks):
