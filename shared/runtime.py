@@ -32,14 +32,18 @@ def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> Non
     asyncio.run(_wrapper())
 
 
-def serve_metrics(port: int | None) -> None:
+def serve_metrics(port: int | None, settings: Settings) -> None:
+    """Serve /metrics: on loopback for `--metrics-port` (the dev runner), on every interface for
+    LABOURX_METRICS_PORT (containers, scraped by a Prometheus elsewhere)."""
     if port:
         start_http_server(port, addr="127.0.0.1")
+    elif settings.metrics_port:
+        start_http_server(settings.metrics_port, addr="0.0.0.0")
 
 
 def run_relay(spec: ServiceSpec, settings: Settings, metrics_port: int | None = None) -> None:
     configure_logging(f"{spec.name}-relay", settings.log_level)
-    serve_metrics(metrics_port)
+    serve_metrics(metrics_port, settings)
     relay = OutboxRelay(settings, spec.name, spec.publishes)
     run_until_signalled(relay.run)
 
@@ -55,7 +59,7 @@ def run_consumer(
     spec: ServiceSpec, group: str, settings: Settings, metrics_port: int | None = None
 ) -> None:
     configure_logging(f"{spec.name}-consumer", settings.log_level)
-    serve_metrics(metrics_port)
+    serve_metrics(metrics_port, settings)
     consumer = consumer_for(spec, group)
 
     async def _main(stop: asyncio.Event) -> None:
@@ -70,7 +74,7 @@ def run_consumer(
 
 def run_jobs(spec: ServiceSpec, settings: Settings, metrics_port: int | None = None) -> None:
     configure_logging(f"{spec.name}-jobs", settings.log_level)
-    serve_metrics(metrics_port)
+    serve_metrics(metrics_port, settings)
 
     async def _main(stop: asyncio.Event) -> None:
         engine = create_engine(settings, spec.name)

@@ -128,6 +128,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path(".labourx")
     log_level: str = "INFO"
+    # Relay, consumer and jobs processes serve /metrics on this port on every interface, for a
+    # Prometheus in another container (`--metrics-port`, the dev runner's, stays on loopback).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> Settings:
