@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 run: $(VENV)/.synced
 	$(BIN)/labourx dev
 
-test: $(VENV)/.synced lint typecheck
+test: $(VENV)/.synced $(VENV)/.debian-tools lint typecheck
 	$(BIN)/labourx schemas check
 	$(BIN)/pytest -q -p no:cacheprovider
 
@@ -33,6 +33,17 @@ bench: $(VENV)/.synced
 $(VENV)/.synced: pyproject.toml uv.lock
 	test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q uv==$(UV_VERSION); }
 	$(BIN)/uv sync --frozen --quiet
+	touch $@
+
+# Debian tools the deployment checks (tests/deploy) run: docker-compose validates
+# docker-compose.yml, promtool (package prometheus) the alert rules and scrape config. Quick when
+# they are there already; sudo only when not root.
+$(VENV)/.debian-tools: | $(VENV)/.synced
+	command -v docker-compose >/dev/null && command -v promtool >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    docker-compose prometheus >/dev/null; }
 	touch $@
 
 clean:

@@ -1,0 +1,197 @@
+"""deploy/k8s: every manifest valid for Kubernetes, and what running labourx there needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+from fastapi.routing import APIRoute
+
+from services.catalog import SERVICES
+from shared.app import create_app
+from shared.settings import Settings
+from tests.deploy.files import K8S, k8s_resources, workloads
+
+# The oldest Kubernetes the manifests are written for (autoscaling/v2, policy/v1 and the
+# restricted Pod Security Standard are all stable there).
+KUBERNETES_VERSION = "1.30.0"
+
+
+def _by_kind(kind: str) -> dict[str, dict[str, Any]]:
+    return {doc["metadata"]["name"]: doc for _, doc in k8s_resources() if doc["kind"] == kind}
+
+
+def _partitions() -> int:
+    config = _by_kind("ConfigMap")["labourx-config"]["data"]
+    return int(config["LABOURX_TOPIC_PARTITIONS"])
+
+
+def _container(workload: dict[str, Any]) -> dict[str, Any]:
+    containers = workload["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1
+    container: dict[str, Any] = containers[0]
+    return container
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [doc for _, doc in k8s_resources()],
+    ids=[f"{path.name}:{doc['kind']}/{doc['metadata']['name']}" for path, doc in k8s_resources()],
+)
+def test_every_manifest_validates_against_the_kubernetes_schema(resource: dict[str, Any]) -> None:
+    # strict: an unknown (e.g. misspelt) field fails instead of being silently dropped.
+    kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)
+
+
+def test_everything_is_in_the_labourx_namespace_and_holds_no_secret() -> None:
+    for path, doc in k8s_resources():
+        assert doc["kind"] != "Secret", f"{path.name}: secrets are created outside the repo"
+        if doc["kind"] != "Namespace":
+            assert doc["metadata"]["namespace"] == "labourx", path.name
+    assert set(_by_kind("Namespace")) == {"labourx"}
+
+
+def test_kustomization_lists_every_manifest() -> None:
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    listed = set(kustomization["resources"])
+    on_disk = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
+    assert listed == on_disk
+    images = {image["name"] for image in kustomization["images"]}
+    used = {_container(w)["image"].split(":")[0] for _, w in workloads()}
+    assert used == images, "kustomize sets the image of every workload"
+
+
+def test_every_workload_has_probes_resources_and_runs_as_non_root() -> None:
+    for name, workload in workloads():
+        pod = workload["spec"]["template"]["spec"]
+        container = _container(workload)
+        if workload["kind"] == "Deployment":
+            assert container.get("livenessProbe"), f"{name}: no liveness probe"
+            assert container.get("readinessProbe"), f"{name}: no readiness probe"
+        resources = container["resources"]
+        for kind in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(resources[kind]), f"{name}: {kind}"
+        security = pod["securityContext"]
+        assert security["runAsNonRoot"] is True, name
+        assert security["runAsUser"] != 0, name
+        assert security["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        container_security = container["securityContext"]
+        assert container_security["allowPrivilegeEscalation"] is False, name
+        assert container_security["readOnlyRootFilesystem"] is True, name
+        assert container_security["capabilities"]["drop"] == ["ALL"], name
+        env_from = container["envFrom"]
+        assert {"configMapRef": {"name": "labourx-config"}} in env_from, name
+        assert {"secretRef": {"name": "labourx-secrets"}} in env_from, name
+
+
+def test_apis_are_probed_on_the_paths_the_app_serves() -> None:
+    paths = {
+        route.path
+        for route in create_app(SERVICES["registry"], Settings()).routes
+        if isinstance(route, APIRoute)
+    }
+    for name in SERVICES:
+        container = _container(_by_kind("Deployment")[f"{name}-api"])
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
+        # Readiness reads /readyz through deploy/healthcheck.py (see test_image.py).
+        assert container["readinessProbe"]["exec"]["command"][-2:] == [
+            "/app/deploy/healthcheck.py",
+            "--ready",
+        ]
+        assert {"/healthz", "/readyz", "/metrics"} <= paths
+        annotations = _by_kind("Deployment")[f"{name}-api"]["spec"]["template"]["metadata"][
+            "annotations"
+        ]
+        assert annotations["prometheus.io/port"] == str(container["ports"][0]["containerPort"])
+
+
+def test_every_process_of_every_service_is_deployed() -> None:
+    deployments = _by_kind("Deployment")
+    for name, spec in SERVICES.items():
+        expected = {"api": ["api", name, "--host", "0.0.0.0", "--port", "8000"]}
+        expected["relay"] = ["relay", name]
+        if spec.consumers:
+            expected["consumer"] = ["consume", name]
+        if spec.jobs:
+            expected["jobs"] = ["jobs", name]
+        for role, args in expected.items():
+            deployment = deployments[f"{name}-{role}"]
+            assert _container(deployment)["args"] == args
+        assert (f"{name}-jobs" in deployments) == bool(spec.jobs)
+    migrate = _by_kind("Job")["labourx-migrate"]
+    assert _container(migrate)["args"] == ["labourx migrate && labourx topics"]
+
+
+def test_workers_serve_metrics_where_prometheus_and_the_probes_look() -> None:
+    for name, deployment in _by_kind("Deployment").items():
+        if name.endswith("-api"):
+            continue
+        container = _container(deployment)
+        env = {e["name"]: e["value"] for e in container.get("env", [])}
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert env["LABOURX_METRICS_PORT"] == annotations["prometheus.io/port"], name
+        assert container["livenessProbe"]["httpGet"]["port"] == "metrics", name
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert str(ports["metrics"]) == env["LABOURX_METRICS_PORT"], name
+
+
+def test_consumers_never_outnumber_the_partitions() -> None:
+    partitions = _partitions()
+    deployments = _by_kind("Deployment")
+    autoscaled = {
+        hpa["spec"]["scaleTargetRef"]["name"]: hpa["spec"]["maxReplicas"]
+        for hpa in _by_kind("HorizontalPodAutoscaler").values()
+    }
+    for name in SERVICES:
+        consumer = f"{name}-consumer"
+        most = max(deployments[consumer]["spec"]["replicas"], autoscaled.get(consumer, 0))
+        assert 1 <= most <= partitions, f"{consumer}: {most} replicas, {partitions} partitions"
+
+
+def test_apis_autoscale_and_every_deployment_has_a_disruption_budget() -> None:
+    deployments = _by_kind("Deployment")
+    budgets = list(_by_kind("PodDisruptionBudget").values())
+    autoscalers = {
+        hpa["spec"]["scaleTargetRef"]["name"]: hpa
+        for hpa in _by_kind("HorizontalPodAutoscaler").values()
+    }
+    for name, deployment in deployments.items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        covering = [
+            b for b in budgets if b["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        ]
+        assert len(covering) == 1, f"{name}: {len(covering)} PodDisruptionBudgets"
+        if name.endswith("-api"):
+            hpa = autoscalers[name]["spec"]
+            assert 2 <= hpa["minReplicas"] < hpa["maxReplicas"]
+            assert "replicas" not in deployment["spec"], f"{name}: the autoscaler owns replicas"
+    assert set(autoscalers) == {f"{name}-api" for name in SERVICES}
+
+
+def test_the_config_map_holds_only_real_settings_and_production_replication() -> None:
+    config = _by_kind("ConfigMap")["labourx-config"]["data"]
+    fields = {f"LABOURX_{name.upper()}" for name in Settings.model_fields}
+    assert set(config) <= fields, set(config) - fields
+    assert config["LABOURX_ENV"] == "production"
+    assert config["LABOURX_KAFKA_ENABLE_IDEMPOTENCE"] == "true"
+    assert int(config["LABOURX_TOPIC_REPLICATION_FACTOR"]) >= 3
+    secret_fields = {
+        f"LABOURX_{name.upper()}"
+        for name, field in Settings.model_fields.items()
+        if "SecretStr" in str(field.annotation)
+    } | {"LABOURX_DATABASE_URL"}
+    assert not set(config) & secret_fields, "secrets belong in the Secret labourx-secrets"
+    # What production refuses to start without comes from the ConfigMap or the Secret.
+    settings = Settings(
+        **{k.removeprefix("LABOURX_").lower(): v for k, v in config.items()},
+        database_url="postgresql://labourx@db/postgres",
+        jwt_jwks_url="https://id.example.la/certs",
+        certificate_key="from-the-secret",
+        sms_gateway_token="from-the-secret",
+        sms_inbound_secret="whsec_ZnJvbS10aGUtc2VjcmV0",
+    )
+    assert settings.sms_provider == "http" and settings.email_provider == "smtp"
