@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -131,6 +131,28 @@ class Settings(BaseSettings):
     # Relay, consumer and jobs processes serve /metrics on this port on every interface, for a
     # Prometheus in another container (`--metrics-port`, the dev runner's, stays on loopback).
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+
+    @field_validator(
+        "database_url",
+        "kafka_bootstrap_servers",
+        "certificate_key",
+        "public_base_url",
+        "jwt_jwks_url",
+        "sms_gateway_url",
+        "sms_gateway_token",
+        "sms_inbound_secret",
+        "smtp_host",
+        "smtp_user",
+        "smtp_password",
+        "partner_secret_key",
+        "metrics_port",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `LABOURX_JWT_JWKS_URL=` in an env file means "not set"; read as an empty string it
+        # would slip past the production checks below and fall back to development secrets.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> Settings:

@@ -17,6 +17,20 @@ def test_production_refuses_the_development_secret() -> None:
         )
 
 
+def test_an_empty_value_in_an_env_file_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`LABOURX_JWT_JWKS_URL=` must not pass for a JWKS URL and let the development secret in."""
+    monkeypatch.setenv("LABOURX_JWT_JWKS_URL", "")
+    monkeypatch.setenv("LABOURX_CERTIFICATE_KEY", " ")
+    assert (Settings().jwt_jwks_url, Settings().certificate_key) == (None, None)
+    with pytest.raises(ValidationError, match="JWT"):
+        Settings(
+            env="production",
+            database_url="postgresql://db/x",
+            kafka_bootstrap_servers="k:9092",
+            public_base_url="https://labourx.example.la",
+        )
+
+
 def test_production_needs_a_certificate_key_and_the_public_address() -> None:
     """A certificate printed with a development key or link could never be verified later."""
     production = Settings(
