@@ -136,6 +136,7 @@ class ConsumerRunner:
         self.sessions = sessions
         self._dlq_producer: AIOKafkaProducer | None = None
         self._last_progress = time.monotonic()
+        self._lag_reported: set[tuple[str, int]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; restart the client when it stalls or loses its commits."""
@@ -367,6 +368,12 @@ class ConsumerRunner:
             if stalled_for > self.settings.consumer_stall_timeout_s:
                 raise _Restart("broker-unreachable") from exc
             return
+        # A partition lost in a rebalance is another member's to report now: drop its series,
+        # or its last value would count as lag forever.
+        for topic, partition in self._lag_reported - {(tp.topic, tp.partition) for tp in ends}:
+            with contextlib.suppress(KeyError):
+                CONSUMER_LAG.remove(self.group, topic, str(partition))
+        self._lag_reported = {(tp.topic, tp.partition) for tp in ends}
         behind = 0
         lags: dict[str, int] = {}
         for tp, end in ends.items():
