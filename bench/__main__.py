@@ -16,6 +16,7 @@ import typer
 from bench import (
     end_to_end,
     matching_queries,
+    notify_delivery,
     post_throughput,
     predeparture_queries,
     registry_queries,
@@ -41,6 +42,7 @@ class Figure(StrEnum):
     REGISTRY = "registry"
     MATCHING = "matching"
     PREDEPARTURE = "predeparture"
+    DELIVERY = "delivery"
     WEBHOOKS = "webhooks"
 
 
@@ -62,6 +64,7 @@ async def run_all(
     matching_requests: int = 300,
     predeparture_learners: int = 100_000,
     predeparture_requests: int = 200,
+    delivery_messages: int = 5_000,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
     numbering = Numbering()
@@ -106,6 +109,12 @@ async def run_all(
             results["predeparture"] = await predeparture_queries.run(
                 env, predeparture_learners, predeparture_requests
             )
+        if Figure.DELIVERY in figures:
+            _say(
+                f"notify delivery: {delivery_messages:,} SMS rendered, then handed to an HTTP "
+                "gateway and to the development provider, each against its reference"
+            )
+            results["delivery"] = await notify_delivery.run(env, delivery_messages)
         if Figure.WEBHOOKS in figures:
             _say("partner webhooks: signed deliveries by the job, then bare signed POSTs")
             results["webhooks"] = await webhook_deliveries.run(env)
@@ -150,14 +159,17 @@ def main(
     predeparture_requests: Annotated[
         int, typer.Option(help="Measured roster entries (60 people x 9 modules each)")
     ] = 200,
+    delivery_messages: Annotated[
+        int, typer.Option(help="SMS the notify dispatcher hands over, per provider")
+    ] = 5_000,
     only: Annotated[
         list[Figure] | None, typer.Option(help="Run only these figures (repeatable)")
     ] = None,
     fail_on_miss: Annotated[bool, typer.Option(help="Exit 1 when a target is missed")] = False,
 ) -> None:
     """Measure POST throughput, outbox relay throughput, end-to-end latency, registry queries,
-    ranked matching and pre-departure orientation (see docs/performance.md), each against a
-    reference measured in the same run."""
+    ranked matching, pre-departure orientation and notify delivery (see docs/performance.md),
+    each against a reference measured in the same run."""
     started = datetime.now(UTC)
     name = started.strftime("%Y%m%dT%H%M%SZ")
     RESULTS.mkdir(exist_ok=True)
@@ -191,6 +203,7 @@ def main(
                 "matching_requests": matching_requests,
                 "predeparture_learners": predeparture_learners,
                 "predeparture_requests": predeparture_requests,
+                "delivery_messages": delivery_messages,
                 "figures": sorted(figures),
             },
         }
@@ -209,6 +222,7 @@ def main(
                 matching_requests,
                 predeparture_learners,
                 predeparture_requests,
+                delivery_messages,
             )
         )
     results["duration_s"] = round((datetime.now(UTC) - started).total_seconds(), 1)
@@ -229,6 +243,12 @@ def main(
         checks += predeparture_queries.checks(predeparture)
         print()
         print(predeparture_queries.render(predeparture), flush=True)
+    if delivery := results.get("delivery"):
+        # The delivery figure likewise.
+        delivery["targets"] = [asdict(c) for c in notify_delivery.checks(delivery)]
+        checks += notify_delivery.checks(delivery)
+        print()
+        print(notify_delivery.render_table(delivery), flush=True)
     if webhooks := results.get("webhooks"):
         webhooks["targets"] = [asdict(c) for c in webhook_deliveries.checks(webhooks)]
         checks += webhook_deliveries.checks(webhooks)

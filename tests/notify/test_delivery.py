@@ -37,7 +37,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from services.notify.contacts.models import Contact
-from services.notify.delivery.dispatcher import PassResult, dispatch_once
+from services.notify.delivery.dispatcher import PassResult, dispatch_once, drain
+from services.notify.delivery.jobs import JOBS as DELIVERY_JOBS
 from services.notify.delivery.providers import Providers, providers_for
 from services.notify.messages.models import Message, MessageStatus
 from services.notify.templates.models import Template
@@ -790,3 +791,26 @@ async def test_sent_and_failed_events_reach_notify_deliveries_without_the_text_o
     for event in (sent, failed):
         text = json.dumps(event, ensure_ascii=False)
         assert good_number not in text and bad_number not in text and "ສະບາຍດີ" not in text
+
+
+# ---------------------------------------------------------------------------------------------
+# The job.
+
+
+async def test_the_delivery_job_runs_every_second_and_drains_a_backlog_in_one_run(
+    migrated: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    fresh_gateway: FakeGateway,
+    dispatchers: list[Dispatcher],
+) -> None:
+    [job] = DELIVERY_JOBS
+    assert job.interval_s is not None and job.interval_s <= 2
+
+    t0 = a_day()
+    settings = delivery_settings(migrated, fresh_gateway, delivery_batch_size=5)
+    d = dispatcher(dispatchers, sessions, settings, t0)
+    backlog = [await queue_message(sessions, due=t0, recipient=a_number()) for _ in range(12)]
+
+    result = await drain(sessions, settings, d.providers, clock=lambda: t0)
+    assert result.sent == 12
+    assert {(await message(sessions, m)).status for m in backlog} == {"sent"}

@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from prometheus_client import Counter
 from sqlalchemy import bindparam, func, insert, or_, select, text
@@ -46,7 +47,7 @@ from services.notify.delivery.domain import (
 )
 from services.notify.delivery.events import message_event
 from services.notify.delivery.models import SmsOptOut
-from services.notify.delivery.providers import Outgoing, Providers
+from services.notify.delivery.providers import BatchProvider, Outgoing, Providers
 from services.notify.messages.models import Message, MessageStatus
 from shared.settings import Settings
 
@@ -122,6 +123,28 @@ async def dispatch_once(
     outcomes = await _send_all(claim.outgoing, providers, settings.delivery_concurrency)
     await _record(sessions, settings, providers, outcomes, clock(), rng or _RNG, result)
     return result
+
+
+async def drain(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    providers: Providers,
+    *,
+    budget_s: float = 10.0,
+    clock: Clock = utc_now,
+) -> PassResult:
+    """Passes back to back while each finds a full batch, for at most about `budget_s`: a
+    backlog (the morning after quiet hours, a campaign) goes at the providers' pace, not one
+    batch per job interval."""
+    total = PassResult()
+    deadline = asyncio.get_running_loop().time() + budget_s
+    while True:
+        one = await dispatch_once(sessions, settings, providers, clock=clock)
+        for name in ("claimed", "sent", "retried", "failed", "deferred", "cancelled", "recovered"):
+            setattr(total, name, getattr(total, name) + getattr(one, name))
+        touched = one.claimed + one.deferred + one.cancelled
+        if touched < settings.delivery_batch_size or asyncio.get_running_loop().time() > deadline:
+            return total
 
 
 async def _claim(
@@ -261,7 +284,33 @@ async def _send_all(
                 return _Outcome(item.message_id, accepted=False, error=error)
             return _Outcome(item.message_id, accepted=True, provider_id=provider_id)
 
-    return list(await asyncio.gather(*(send(item) for item in outgoing)))
+    async def send_batch(provider: BatchProvider, items: Sequence[Outgoing]) -> list[_Outcome]:
+        try:
+            ids = await provider.send_batch(items)
+        except DeliveryError as exc:
+            return [_Outcome(i.message_id, accepted=False, error=exc) for i in items]
+        except Exception as exc:
+            error = DeliveryError(
+                "provider_error", f"{type(exc).__name__}: {exc}", unknown_outcome=True
+            )
+            return [_Outcome(i.message_id, accepted=False, error=error) for i in items]
+        return [
+            _Outcome(i.message_id, accepted=True, provider_id=p)
+            for i, p in zip(items, ids, strict=True)
+        ]
+
+    singles: list[Outgoing] = []
+    batches: dict[int, tuple[BatchProvider, list[Outgoing]]] = {}
+    for item in outgoing:
+        provider = providers.of(item.channel)
+        if isinstance(provider, BatchProvider):
+            batches.setdefault(id(provider), (provider, []))[1].append(item)
+        else:
+            singles.append(item)
+    one_by_one = asyncio.gather(*(send(item) for item in singles))
+    in_batches = asyncio.gather(*(send_batch(p, items) for p, items in batches.values()))
+    done, batched = await asyncio.gather(one_by_one, in_batches)
+    return [*done, *(outcome for outcomes in batched for outcome in outcomes)]
 
 
 async def _record(
@@ -289,6 +338,9 @@ async def _record(
             ).all()
         }
         history: list[dict[str, object]] = []
+        # Events are staged after the loop: staging one flushes the session, and a flush per
+        # message would be an UPDATE round trip per message instead of one for all.
+        events: list[tuple[Message, Literal["sent", "failed"], str | None]] = []
         for outcome in outcomes:
             message = messages.get(outcome.message_id)
             if message is None:
@@ -299,7 +351,7 @@ async def _record(
                 message.status, message.sent_at = "sent", now
                 message.provider_message_id, message.last_error = outcome.provider_id, None
                 history.append({"message_id": message.id, "status": "sent", "detail": None})
-                await message_event(session, message, "sent", now)
+                events.append((message, "sent", None))
                 result.sent += 1
                 DELIVERIES.labels(message.channel, "sent").inc()
                 continue
@@ -333,12 +385,14 @@ async def _record(
                 continue
             message.status, message.last_error = "failed", detail
             history.append({"message_id": message.id, "status": "failed", "detail": detail})
-            await message_event(session, message, "failed", now, error_code=code)
+            events.append((message, "failed", code))
             result.failed += 1
             DELIVERIES.labels(message.channel, "failed").inc()
         await session.flush()
         if history:
             await session.execute(insert(MessageStatus), [h | {"at": now} for h in history])
+        for message, verb, error_code in events:
+            await message_event(session, message, verb, now, error_code=error_code)
 
 
 async def recover_interrupted(

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from services.notify.delivery.dispatcher import dispatch_once
+from services.notify.delivery.dispatcher import drain
 from services.notify.delivery.providers import Providers, providers_for
 from shared.db import session_factory
 from shared.service import PeriodicJob
@@ -30,14 +30,15 @@ def _for(
 
 
 async def dispatch_due(session: AsyncSession, settings: Settings, today: date) -> int:
-    """One dispatcher pass. It needs a transaction before the hand-over and one after (a send
-    must never wait inside an open transaction), so it opens its own sessions on the job's
-    engine; the session the job runner gives it stays unused (it holds no connection)."""
+    """Dispatcher passes until nothing more is due (see `drain`). Each pass needs a transaction
+    before the hand-over and one after (a send must never wait inside an open transaction), so
+    it opens its own sessions on the job's engine; the session the job runner gives it stays
+    unused (it holds no connection)."""
     engine = session.bind
     if not isinstance(engine, AsyncEngine):
         raise TypeError("the delivery job needs a session bound to an engine")
     providers, sessions = _for(settings, engine)
-    return (await dispatch_once(sessions, settings, providers)).handled
+    return (await drain(sessions, settings, providers)).handled
 
 
 JOBS: list[PeriodicJob] = [

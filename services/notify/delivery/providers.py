@@ -28,11 +28,12 @@ instead, never sent twice; a later receipt carrying the reference still corrects
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import parseaddr
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import aiosmtplib
 import httpx
@@ -66,6 +67,13 @@ class Provider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class BatchProvider(Provider, Protocol):
+    """A provider that takes many messages in one go; all are accepted or none."""
+
+    async def send_batch(self, batch: Sequence[Outgoing]) -> list[str | None]: ...
 
 
 class HttpSmsGateway:
@@ -195,20 +203,30 @@ class DevProvider:
         self.sender = sender
 
     async def send(self, outgoing: Outgoing) -> str | None:
+        [provider_id] = await self.send_batch([outgoing])
+        return provider_id
+
+    async def send_batch(self, batch: Sequence[Outgoing]) -> list[str | None]:
+        """Keep a whole batch in one statement (a table has no reason to take them one by one)."""
         async with self.sessions() as session, session.begin():
             await session.execute(
                 insert(DevOutboxMessage)
                 .values(
-                    message_id=outgoing.message_id,
-                    channel=outgoing.channel,
-                    recipient=outgoing.to,
-                    sender=self.sender,
-                    subject=outgoing.subject,
-                    body=outgoing.body,
+                    [
+                        {
+                            "message_id": o.message_id,
+                            "channel": o.channel,
+                            "recipient": o.to,
+                            "sender": self.sender,
+                            "subject": o.subject,
+                            "body": o.body,
+                        }
+                        for o in batch
+                    ]
                 )
                 .on_conflict_do_nothing(index_elements=["message_id"])
             )
-        return f"dev-{outgoing.message_id}"
+        return [f"dev-{o.message_id}" for o in batch]
 
     async def aclose(self) -> None:
         return None
