@@ -110,6 +110,7 @@ def _example(event_type: str) -> Any:
         VacancyStatusChanged,
         WorkerPaidCostRecorded,
     )
+    from shared.events.notify import MessageDelivered, MessageFailed, MessageSent
     from shared.events.predeparture import (
         EnrolmentChanged,
         OrientationCompleted,
@@ -337,6 +338,24 @@ def _example(event_type: str) -> Any:
             destination_country="TH",
             reason="attendance corrected after closing",
             recorded_at=now,
+        ),
+    }
+    delivery = {
+        "message_id": uuid4(),
+        "person_id": uuid4(),
+        "channel": "sms",
+        "template_key": "welcome",
+        "province_code": "LA-VT",
+        "cause_event_id": uuid4(),
+        "cause_event_type": PersonRegistered.event_type(),
+        "attempts": 2,
+        "at": now,
+    }
+    examples |= {
+        MessageSent.event_type(): MessageSent(**delivery),
+        MessageDelivered.event_type(): MessageDelivered(**delivery),
+        MessageFailed.event_type(): MessageFailed(
+            **delivery, error_code="receipt_expired", after_sent=True
         ),
     }
     return examples[event_type]
