@@ -16,7 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
 
 from services.notify.app import SPEC as NOTIFY
+from services.notify.delivery.handlers import on_person_erased
 from shared.app import create_app
+from shared.events.envelope import envelope_for
+from shared.events.registry import PersonErased
 from shared.settings import Settings
 from tests.notify.conftest import admin, esc_staff
 
@@ -422,3 +425,39 @@ async def test_admins_see_what_the_development_provider_kept_and_staff_do_not(
     assert item["body"].startswith("ສະບາຍດີ")
     staff = await client.get("/v1/dev/outbox", headers=esc_staff(migrated))
     assert staff.status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------
+# Erasure.
+
+
+async def test_an_erasure_drops_the_kept_copies_and_blanks_what_the_person_sent_us(
+    client: httpx.AsyncClient,
+    migrated: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    dispatchers: list[Dispatcher],
+) -> None:
+    t0, number = a_day(), a_number()
+    person = await add_contact(sessions, number)
+    d = dispatcher(dispatchers, sessions, migrated, t0)  # the development providers
+    sms = await queue_message(sessions, due=t0, recipient=number, person_id=person)
+    await d.run()
+    await reply(client, number, "STOP")
+
+    erased = PersonErased(person_id=person, erased_by="esc-vt-1", erased_at=datetime.now(UTC))
+    # As the consumer runs it: in the event's own transaction.
+    async with sessions() as session, session.begin():
+        await on_person_erased(session, envelope_for(erased), erased)
+
+    assert not await fetch(
+        migrated, "notify", "SELECT 1 FROM dev_outbox WHERE message_id = $1", sms
+    )
+    [inbound] = await fetch(
+        migrated,
+        "notify",
+        "SELECT sender, text, action FROM inbound_sms WHERE person_id = $1",
+        person,
+    )
+    assert (inbound["sender"], inbound["text"], inbound["action"]) == ("", "", "opted_out")
+    # The number stays opted out: it said STOP, whoever it belongs to now.
+    assert await fetch(migrated, "notify", "SELECT 1 FROM sms_opt_outs WHERE phone = $1", number)
