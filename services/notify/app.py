@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from services.notify.contacts.handlers import HANDLERS as CONTACT_HANDLERS
 from services.notify.delivery.api import router as delivery_router
+from services.notify.delivery.handlers import HANDLERS as DELIVERY_HANDLERS
 from services.notify.delivery.jobs import JOBS as DELIVERY_JOBS
 from services.notify.messages.api import router as messages_router
 from services.notify.messages.handlers import HANDLERS as MESSAGE_HANDLERS
@@ -43,7 +44,9 @@ SPEC = ServiceSpec(
                 PREDEPARTURE_ORIENTATIONS,
             ],
             # Contacts first: a message or a feed entry sees the contact as this event left it.
-            handlers=combine_handlers(CONTACT_HANDLERS, MESSAGE_HANDLERS, PARTNER_HANDLERS),
+            handlers=combine_handlers(
+                CONTACT_HANDLERS, MESSAGE_HANDLERS, DELIVERY_HANDLERS, PARTNER_HANDLERS
+            ),
         )
     ],
     publishes=[NOTIFY_DELIVERIES],

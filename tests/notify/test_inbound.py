@@ -11,17 +11,16 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
 
 from services.notify.app import SPEC as NOTIFY
-from services.notify.delivery.handlers import on_person_erased
 from shared.app import create_app
-from shared.events.envelope import envelope_for
 from shared.events.registry import PersonErased
 from shared.settings import Settings
-from tests.notify.conftest import admin, esc_staff
+from tests.notify.conftest import admin, esc_staff, send
 
 # The fixtures of delivery's tests (tests/notify/conftest.py is shared, not delivery's to change):
 # imported, they are this module's too.
@@ -183,6 +182,8 @@ async def test_start_after_stop_lets_sms_through_again(
     sessions: async_sessionmaker[AsyncSession],
     fresh_gateway: FakeGateway,
     dispatchers: list[Dispatcher],
+    producer: AIOKafkaProducer,
+    notify_consumer: None,
 ) -> None:
     t0, number = a_day(), a_number()
     person = await add_contact(sessions, number)
@@ -436,6 +437,8 @@ async def test_an_erasure_drops_the_kept_copies_and_blanks_what_the_person_sent_
     migrated: Settings,
     sessions: async_sessionmaker[AsyncSession],
     dispatchers: list[Dispatcher],
+    producer: AIOKafkaProducer,
+    notify_consumer: None,
 ) -> None:
     t0, number = a_day(), a_number()
     person = await add_contact(sessions, number)
@@ -445,9 +448,7 @@ async def test_an_erasure_drops_the_kept_copies_and_blanks_what_the_person_sent_
     await reply(client, number, "STOP")
 
     erased = PersonErased(person_id=person, erased_by="esc-vt-1", erased_at=datetime.now(UTC))
-    # As the consumer runs it: in the event's own transaction.
-    async with sessions() as session, session.begin():
-        await on_person_erased(session, envelope_for(erased), erased)
+    await send(producer, migrated, erased)  # through the broker and notify's consumer
 
     assert not await fetch(
         migrated, "notify", "SELECT 1 FROM dev_outbox WHERE message_id = $1", sms

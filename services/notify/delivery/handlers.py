@@ -1,8 +1,4 @@
-"""What delivery does when registry's events arrive: an erasure reaches delivery's own copies.
-
-Not wired yet: services/notify/app.py (the lead's) adds `HANDLERS` to `combine_handlers` after
-the contacts' and messages' handlers.
-"""
+"""What delivery does when registry's events arrive: an erasure reaches delivery's own copies."""
 
 from __future__ import annotations
 
