@@ -223,41 +223,22 @@ async def append(
     if not session.info.get(_LOCKED):
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _FEED_LOCK})
         session.info[_LOCKED] = True
+    fields: dict[str, Any] = {
+        "stream": stream,
+        "kind": kind.value,
+        "event_id": event_id,
+        "event_type": event_type,
+        "dataschema": dataschema,
+        "subject": subject,
+        "person_id": person_id,
+        "target_partner_id": target_partner_id,
+        "time": time,
+        "data": data,
+    }
     position = (
-        await session.execute(
-            insert(_ENTRIES)
-            .values(
-                stream=stream,
-                kind=kind.value,
-                event_id=event_id,
-                event_type=event_type,
-                dataschema=dataschema,
-                subject=subject,
-                person_id=person_id,
-                target_partner_id=target_partner_id,
-                time=time,
-                data=data,
-            )
-            .returning(_ENTRIES.c.id)
-        )
+        await session.execute(insert(_ENTRIES).values(**fields).returning(_ENTRIES.c.id))
     ).scalar_one()
-    await _fan_out(
-        session,
-        settings,
-        FeedEntry(
-            id=position,
-            stream=stream,
-            kind=kind.value,
-            event_id=event_id,
-            event_type=event_type,
-            dataschema=dataschema,
-            subject=subject,
-            person_id=person_id,
-            target_partner_id=target_partner_id,
-            time=time,
-            data=data,
-        ),
-    )
+    await _fan_out(session, settings, FeedEntry(id=position, **fields))
     return position
 
 
