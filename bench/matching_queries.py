@@ -605,14 +605,4 @@ def rows(matching: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
 
 
 def render(matching: Mapping[str, Any]) -> str:
-    figures = report._format([("figure", "labourx", "reference", "ratio"), *rows(matching)])
-    verdicts = report._format(
-        [
-            ("target", "measured", "wanted", "result"),
-            *[
-                (c.figure, report._n(c.measured), c.target, "PASS" if c.met else "MISS")
-                for c in checks(matching)
-            ],
-        ]
-    )
-    return f"{figures}\n\n{verdicts}"
+    return report.figure_tables(rows(matching), checks(matching))

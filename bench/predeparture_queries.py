@@ -790,14 +790,4 @@ def rows(figure: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
 
 
 def render(figure: Mapping[str, Any]) -> str:
-    figures = report._format([("figure", "labourx", "reference", "ratio"), *rows(figure)])
-    verdicts = report._format(
-        [
-            ("target", "measured", "wanted", "result"),
-            *[
-                (c.figure, report._n(c.measured), c.target, "PASS" if c.met else "MISS")
-                for c in checks(figure)
-            ],
-        ]
-    )
-    return f"{figures}\n\n{verdicts}"
+    return report.figure_tables(rows(figure), checks(figure))

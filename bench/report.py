@@ -262,6 +262,18 @@ def _format(table: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
+def figure_tables(rows: Sequence[Sequence[str]], checks: Sequence[Check]) -> str:
+    """A figure's table of measurements, then its targets with PASS or MISS."""
+    figures = _format([("figure", "labourx", "reference", "ratio"), *rows])
+    verdicts = _format(
+        [
+            ("target", "measured", "wanted", "result"),
+            *[(c.figure, _n(c.measured), c.target, "PASS" if c.met else "MISS") for c in checks],
+        ]
+    )
+    return f"{figures}\n\n{verdicts}"
+
+
 def render(results: dict[str, Any]) -> str:
     machine = results["machine"]
     header = [
