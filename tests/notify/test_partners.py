@@ -342,6 +342,26 @@ async def test_webhooks_are_signed_per_standard_webhooks_and_carry_pseudonyms_on
     Webhook(secret).verify(latest.body, latest.headers)
     webhook_documents(partner.code, [latest])
 
+    # An admin can rotate it too (a partner that lost its copy), only under the right partner.
+    other = await new_partner(notify_client, migrated)
+    wrong = await notify_client.post(
+        f"/v1/partners/{other.id}/subscriptions/{subscription['id']}/secret/rotate",
+        headers=admin(migrated),
+    )
+    assert wrong.status_code == 404
+    by_admin = await notify_client.post(
+        f"/v1/partners/{partner.id}/subscriptions/{subscription['id']}/secret/rotate",
+        headers=admin(migrated),
+    )
+    assert by_admin.status_code == 200, by_admin.text
+    admin_secret = by_admin.json()["webhook_secret"]
+    assert admin_secret not in (secret, new_secret)
+    await send(producer, migrated, PersonRegistered(**person()))
+    await webhook_pass(quick(migrated), sessions)
+    latest = receiver.at(name)[-1]
+    Webhook(admin_secret).verify(latest.body, latest.headers)
+    webhook_documents(partner.code, [latest])
+
 
 async def test_a_failed_webhook_is_retried_with_the_same_id_until_it_succeeds(
     notify_client: httpx.AsyncClient,

@@ -274,6 +274,23 @@ async def enable_subscription(
     return service.subscription_read(subscription, partner)
 
 
+@router.post(
+    "/partners/{partner_id}/subscriptions/{subscription_id}/secret/rotate",
+    response_model=SecretRotated,
+)
+async def rotate_secret(
+    partner_id: uuid.UUID,
+    subscription_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: Admin,
+) -> SecretRotated:
+    """A new webhook secret for a partner's subscription (shown once, to pass on), e.g. when
+    the partner's copy leaked; the old one keeps signing during the grace period."""
+    partner = await service.get_partner(session, partner_id)
+    return await service.rotate_secret(session, settings, partner.id, subscription_id)
+
+
 @router.get("/partners/{partner_id}/deliveries", response_model=DeliveryPage)
 async def partner_deliveries(
     partner_id: uuid.UUID,
