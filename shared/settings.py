@@ -117,6 +117,12 @@ class Settings(BaseSettings):
     partner_webhook_concurrency: int = Field(default=32, ge=1)
     # After a secret rotation webhooks carry signatures by the old and the new secret this long.
     partner_webhook_secret_grace_s: float = Field(default=86400.0, ge=0)
+    # Whether webhook URLs may point into private networks (10.x, 192.168.x, loopback,
+    # link-local such as 169.254.169.254, ...): checked when subscribing and, resolved, before
+    # every send. Unset: refused in production, allowed in development and test (whose
+    # receivers are on localhost). Set it true in production only for a partner on a private
+    # network you trust: it lets partners make labourx call anything it can reach.
+    partner_webhook_allow_private_addresses: bool | None = None
 
     # Scheduled jobs (`labourx jobs <service>`): seconds between passes.
     jobs_interval_s: float = Field(default=300.0, gt=0)
@@ -145,6 +151,7 @@ class Settings(BaseSettings):
         "smtp_user",
         "smtp_password",
         "partner_secret_key",
+        "partner_webhook_allow_private_addresses",
         "metrics_port",
         mode="before",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from datetime import UTC, date, datetime
 from typing import get_args
@@ -128,6 +129,19 @@ def test_a_decision_about_the_partner_itself_wins_over_its_category() -> None:
     assert not domain.may_share({"agency:IOM-LA": expired}, "IOM-LA", "un_agencies", ON)
 
 
+def test_a_lapsed_consent_counts_as_held_until_its_removals_are_sent() -> None:
+    lapsed = SharingDecision("given", date(2026, 11, 30))
+    decisions = {"agency:IOM-LA": lapsed, "category:un_agencies": SharingDecision("withdrawn")}
+    assert not domain.may_share(decisions, "IOM-LA", "un_agencies", ON)
+    assert domain.may_share(domain.held(decisions, ON), "IOM-LA", "un_agencies", ON)
+    assert domain.held(decisions, ON)["category:un_agencies"] == SharingDecision("withdrawn")
+    swept = SharingDecision("given", date(2026, 11, 30), swept=True)
+    assert not domain.may_share(domain.held({"agency:IOM-LA": swept}, ON), "IOM-LA", "x", ON)
+    # In force through its expiry date: nothing has lapsed yet.
+    last_day = SharingDecision("renewed", ON)
+    assert not last_day.lapsed_unswept(ON) and last_day.lapsed_unswept(date(2026, 12, 2))
+
+
 @given(st.integers(min_value=0, max_value=2**62))
 def test_cursors_round_trip_for_their_partner_only(position: int) -> None:
     cursor = domain.encode_cursor(KEY_A, position)
@@ -170,3 +184,68 @@ def test_api_keys_are_kept_as_digests() -> None:
     key = domain.new_api_key()
     assert key.key.startswith("lxp_") and key.prefix == key.key[:12]
     assert key.digest == domain.key_digest(key.key) and key.key not in key.digest
+
+
+# --- webhook addresses ---------------------------------------------------------------------
+
+
+def test_webhooks_may_not_go_to_private_loopback_link_local_or_reserved_addresses() -> None:
+    for blocked in (
+        "10.1.2.3",
+        "172.16.0.9",
+        "192.168.1.1",
+        "127.0.0.1",
+        "169.254.169.254",  # cloud metadata
+        "100.64.0.1",  # shared address space (CGNAT)
+        "0.0.0.0",
+        "224.0.0.1",
+        "240.0.0.1",
+        "::1",
+        "::",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:10.0.0.1",  # IPv4-mapped
+        "2002:a00:1::",  # 6to4 of 10.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "ff02::1",
+    ):
+        assert domain.blocked_address(ipaddress.ip_address(blocked)), blocked
+    for public in ("8.8.8.8", "203.113.1.10", "2606:4700::1111", "::ffff:8.8.8.8"):
+        assert not domain.blocked_address(ipaddress.ip_address(public)), public
+
+
+def test_a_webhook_url_naming_a_private_address_or_localhost_is_refused_a_public_one_not() -> None:
+    for url in (
+        "http://10.0.0.5/hook",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://127.0.0.1:8443/h",
+        "https://[::1]/h",
+        "https://[::ffff:192.168.0.1]/h",
+        "https://localhost/h",
+        "https://LOCALHOST./h",
+        "https://api.localhost/h",
+        "http://2130706433/h",  # 127.0.0.1 as one number
+        "http://0x7f.1/h",
+        "http://127.1/h",
+        "https:///no-host",
+        "https://[::1/broken",
+    ):
+        assert domain.webhook_url_refusal(url) is not None, url
+    for url in ("https://hooks.iom.int/labourx", "https://8.8.8.8/h", "https://[2606:4700::1]/"):
+        assert domain.webhook_url_refusal(url) is None, url
+
+
+def test_private_addresses_are_refused_in_production_unless_allowed_and_allowed_elsewhere() -> None:
+    from services.notify.partners.service import private_addresses_allowed
+    from shared.settings import Settings
+
+    test = Settings(env="test")
+    production = test.model_copy(update={"env": "production"})
+    assert private_addresses_allowed(test)
+    assert not private_addresses_allowed(production)
+    assert private_addresses_allowed(
+        production.model_copy(update={"partner_webhook_allow_private_addresses": True})
+    )
+    assert not private_addresses_allowed(
+        test.model_copy(update={"partner_webhook_allow_private_addresses": False})
+    )

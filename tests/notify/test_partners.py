@@ -12,7 +12,7 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -26,7 +26,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from services.notify.partners.jobs import deliver_webhooks, ensure_partner_topics
+from services.catalog import SERVICES
+from services.notify.partners import domain
+from services.notify.partners.feed import master_key
+from services.notify.partners.jobs import (
+    WebhookClient,
+    deliver_webhooks,
+    ensure_partner_topics,
+    sweep_lapsed_consents,
+)
+from shared import clock
+from shared.app import create_app
 from shared.db import create_engine, session_factory
 from shared.events.registry import (
     ConsentChanged,
@@ -226,6 +236,7 @@ async def consent(
     *,
     agency: str | None = None,
     category: str | None = None,
+    expires_on: date | None = None,
 ) -> None:
     await send(
         producer,
@@ -237,6 +248,7 @@ async def consent(
             agency=agency,
             category=category,
             status=status,
+            expires_on=expires_on,
             method="signed",
             recorded_by="esc-vt-1",
             recorded_at=datetime.now(UTC),
@@ -468,6 +480,102 @@ async def test_persistent_failure_disables_the_subscription_until_re_enabled_and
     webhook_documents(partner.code, receiver.at(name)[-1:])
 
 
+# --- webhook addresses ---------------------------------------------------------------------------
+
+
+async def test_webhooks_into_private_networks_are_refused_when_subscribing_and_when_sending(
+    notify_client: httpx.AsyncClient,
+    migrated: Settings,
+    producer: AIOKafkaProducer,
+    receiver: Receiver,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """As in production: a partner could otherwise make labourx call its internal services or
+    the cloud's metadata endpoint."""
+    strict = migrated.model_copy(update={"partner_webhook_allow_private_addresses": False})
+    partner = await new_partner(notify_client, migrated)
+    app = create_app(SERVICES["notify"], strict)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client,
+    ):
+        for url in (
+            "http://10.0.0.5/hook",
+            "https://169.254.169.254/latest/meta-data/",
+            "http://[::1]:8080/hook",
+            "http://localhost:8080/hook",
+            receiver.url("never"),
+        ):
+            for path, headers in (
+                ("/v1/partners/me/subscriptions", partner.headers),
+                (f"/v1/partners/{partner.id}/subscriptions", admin(migrated)),
+            ):
+                refused = await client.post(
+                    path, json={"stream": PEOPLE, "webhook_url": url}, headers=headers
+                )
+                assert refused.status_code == 422, (url, refused.text)
+                assert refused.headers["content-type"].startswith("application/problem+json")
+                assert refused.json()["errors"][0]["field"] == "webhook_url"
+        listed = await client.get("/v1/partners/me/subscriptions", headers=partner.headers)
+        assert listed.json() == []
+
+    # A name that resolves to a private address (DNS can change after subscribing; here one made
+    # where private addresses are allowed): the job resolves it and sends nothing.
+    name = f"rebound-{partner.code}"
+    port = receiver.base_url.rsplit(":", 1)[1]
+    await subscribe(notify_client, partner, webhook_url=f"http://localhost:{port}/hooks/{name}")
+    await send(producer, migrated, PersonRegistered(**person()))
+    await webhook_pass(quick(strict, [0.2, 0.2, 0.2]), sessions)
+    assert receiver.at(name) == []
+    [delivery] = (
+        await notify_client.get("/v1/partners/me/deliveries", headers=partner.headers)
+    ).json()["items"]
+    assert delivery["status"] == "pending" and delivery["last_status_code"] is None
+    assert delivery["last_error"].startswith("blocked_address: localhost resolves to")
+
+    # Where they are allowed, the retry goes out.
+    async def delivered() -> bool:
+        await webhook_pass(quick(migrated), sessions)
+        return bool(receiver.at(name))
+
+    await wait_until(delivered, timeout_s=10, interval_s=0.2)
+    webhook_documents(partner.code, receiver.at(name))
+
+
+async def test_a_vetted_webhook_goes_to_the_address_checked_with_its_host_name_kept(
+    migrated: Settings, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second lookup by the HTTP client could answer differently (DNS rebinding): the POST
+    goes to the address that was checked. (The check is stubbed to vouch for the receiver.)"""
+    import ipaddress
+
+    from services.notify.partners import jobs
+
+    checked: list[str] = []
+
+    async def vouch(host: str, port: int, timeout_s: float) -> domain.IPAddress:
+        checked.append(host)
+        return ipaddress.ip_address("127.0.0.1")
+
+    monkeypatch.setattr(jobs, "vetted_address", vouch)
+    strict = migrated.model_copy(update={"partner_webhook_allow_private_addresses": False})
+    client = WebhookClient(strict)
+    port = receiver.base_url.rsplit(":", 1)[1]
+    try:
+        for _ in range(2):
+            answer = await client.post(
+                f"http://hooks.partner.example:{port}/hooks/pinned", b"{}", {}
+            )
+            assert answer.status_code == 204
+    finally:
+        await client.aclose()
+    assert checked == ["hooks.partner.example"]  # once per host and pass
+    hits = receiver.at("pinned")
+    assert [h.headers["host"] for h in hits] == [f"hooks.partner.example:{port}"] * 2
+
+
 # --- object-level access ------------------------------------------------------------------------
 
 
@@ -665,6 +773,75 @@ async def test_personal_scope_shows_names_only_with_consent_and_a_withdrawal_sen
     assert agreed["given_name_en"] not in json.dumps(tagged(reread, agreed))
     others, _ = await read_all(notify_client, other, after=other_end)
     assert [i for i in others if i["partnerkind"] == "removal"] == []
+
+
+async def test_a_consent_that_lapses_on_its_expiry_date_sends_a_removal_as_a_withdrawal_does(
+    notify_client: httpx.AsyncClient,
+    migrated: Settings,
+    producer: AIOKafkaProducer,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    partner = await new_partner(notify_client, migrated, max_scope="personal")
+    sibling = await new_partner(notify_client, migrated, max_scope="personal")  # same category
+    for p in (partner, sibling):
+        await subscribe(notify_client, p, scope="personal")
+    _, start = await read_all(notify_client, partner)
+    _, sibling_start = await read_all(notify_client, sibling)
+
+    agreed = person()
+    await send(producer, migrated, PersonRegistered(**agreed))
+    last_day = clock.today()  # in force through today, lapsed from tomorrow
+    await consent(
+        producer, migrated, agreed["person_id"], "given", agency=partner.code, expires_on=last_day
+    )
+    CONSENTED.add((f"agency:{partner.code}", str(agreed["person_id"])))
+    items, end = await read_all(notify_client, partner, after=start)
+    [shared] = tagged(items, agreed)
+    assert shared["partnerscope"] == "personal"
+    assert shared["data"]["given_name_en"] == agreed["given_name_en"]
+
+    sweep = PeriodicJob("partner-consent-lapses", sweep_lapsed_consents)
+    await run_once(sweep, migrated, sessions, today=last_day)
+    assert (await read_all(notify_client, partner, after=end))[0] == []  # not lapsed yet
+
+    day_after = last_day + timedelta(days=1)
+    assert await run_once(sweep, migrated, sessions, today=day_after) >= 1
+    after_lapse, lapse_end = await read_all(notify_client, partner, after=end)
+    [removal] = after_lapse
+    pseudonym = domain.pseudonym(
+        domain.partner_key(master_key(migrated), uuid.UUID(partner.id)), agreed["person_id"]
+    )
+    assert removal["partnerkind"] == "removal" and removal["subject"] == pseudonym
+    assert removal["data"] == {
+        "reason": "consent_withdrawn",
+        "person_pseudonym": pseudonym,
+        "person_id": str(agreed["person_id"]),
+    }
+    # For that partner only, and once: the consent is marked swept.
+    sibling_items, _ = await read_all(notify_client, sibling, after=sibling_start)
+    assert [i for i in sibling_items if i["partnerkind"] == "removal"] == []
+    await run_once(sweep, migrated, sessions, today=day_after)
+    assert (await read_all(notify_client, partner, after=lapse_end))[0] == []
+
+    # A renewal replaces the lapsed decision; the sweep waits for the new date.
+    await consent(
+        producer,
+        migrated,
+        agreed["person_id"],
+        "renewed",
+        agency=partner.code,
+        expires_on=last_day + timedelta(days=365),
+    )
+    swept = await fetchval(
+        migrated,
+        "notify",
+        "SELECT lapsed_swept_at FROM partner_sharing_consents WHERE person_id = $1",
+        agreed["person_id"],
+    )
+    assert swept is None
+    await run_once(sweep, migrated, sessions, today=day_after)
+    renewed, _ = await read_all(notify_client, partner, after=lapse_end)
+    assert [i["partnerkind"] for i in renewed] == ["event"]  # the renewal itself
 
 
 async def test_a_merge_relinks_pseudonyms_and_removes_the_duplicates_personal_data(

@@ -25,12 +25,15 @@ import binascii
 import enum
 import hashlib
 import hmac
+import ipaddress
 import secrets
+import socket
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from standardwebhooks.webhooks import Webhook
 
@@ -286,9 +289,31 @@ class SharingDecision:
 
     status: str
     expires_on: date | None = None
+    # Removals were sent for its lapse (the sweep after `expires_on`); until then partners may
+    # still hold personal data shared under it.
+    swept: bool = False
 
     def in_force(self, today: date) -> bool:
         return self.status in IN_FORCE and (self.expires_on is None or self.expires_on >= today)
+
+    def lapsed_unswept(self, today: date) -> bool:
+        """Given or renewed, past its expiry date, and no removal sent for that yet."""
+        return (
+            self.status in IN_FORCE
+            and self.expires_on is not None
+            and self.expires_on < today
+            and not self.swept
+        )
+
+
+def held(decisions: Mapping[str, SharingDecision], today: date) -> dict[str, SharingDecision]:
+    """The decisions as partners may still hold personal data under them: one that lapsed with
+    no removal sent yet counts as in force, so that the removal is sent once, by whichever comes
+    first (the sweep, a withdrawal, a merge or an erasure)."""
+    return {
+        key: SharingDecision(d.status) if d.lapsed_unswept(today) else d
+        for key, d in decisions.items()
+    }
 
 
 def scope_key(agency: str | None, category: str | None) -> str | None:
@@ -491,3 +516,70 @@ def retry_delay(schedule: Sequence[float], failed_attempts: int) -> float | None
 def succeeded(status_code: int) -> bool:
     """Standard Webhooks: any 2xx is a success; everything else (and no answer) is retried."""
     return 200 <= status_code < 300
+
+
+# --- webhook addresses -------------------------------------------------------------------
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# NAT64's well-known prefix: the last 32 bits are an IPv4 address a NAT64 gateway reaches.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def blocked_address(address: IPAddress) -> bool:
+    """Whether webhooks may not go to `address`: anything but a public unicast address, so not
+    private networks, loopback, link-local (cloud metadata at 169.254.169.254), shared (CGNAT),
+    multicast, reserved or unspecified ones, nor an IPv4 one of those inside an IPv6 address."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return blocked_address(address.ipv4_mapped)
+        embedded = address.sixtofour
+        if embedded is None and address in _NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None and blocked_address(embedded):
+            return True
+    return (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+        or not address.is_global
+    )
+
+
+def address_literal(host: str) -> IPAddress | None:
+    """The address a host names by itself, in any form a resolver takes: `10.0.0.1`, `::1`, and
+    the IPv4 shorthands `127.1`, `2130706433` or `0x7f.1`; None for a name."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def host_refusal(host: str) -> str | None:
+    """Why webhooks may not go to `host` as written, None if nothing is known against it (a
+    name is checked again, resolved, each time a webhook is sent)."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return f"{host} is the sending machine itself"
+    address = address_literal(name)
+    if address is not None and blocked_address(address):
+        return f"{host} is a private, loopback, link-local or reserved address"
+    return None
+
+
+def webhook_url_refusal(url: str) -> str | None:
+    """Why a webhook URL may not be subscribed when private addresses are refused, or None."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return "is not a valid URL"
+    if not host:
+        return "has no host"
+    return host_refusal(host)

@@ -1,6 +1,6 @@
 """The partner feed: entries appended as events arrive, fanned out to webhook deliveries and
 partner Kafka topics, presented to each partner as its scope and the person's consent allow,
-and kept honest when people are erased, merged or withdraw consent.
+and kept honest when people are erased, merged, withdraw consent or let it lapse.
 
 Order: entries are numbered by a bigserial, and appended under one transaction-level advisory
 lock held until commit, so that entries become visible in the order of their numbers. Without
@@ -19,7 +19,8 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from datetime import time as datetime_time
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, select, text, update
@@ -34,6 +35,8 @@ from services.notify.partners.models import (
     SharingConsent,
     Subscription,
 )
+from shared.clock import LAO_TIME
+from shared.db import clock_now
 from shared.events.base import CATALOGUE
 from shared.outbox.models import OutboxRecord
 from shared.settings import Settings
@@ -108,7 +111,7 @@ async def decisions_of(
     rows = await session.execute(select(SharingConsent).where(SharingConsent.person_id.in_(ids)))
     for consent in rows.scalars():
         found[consent.person_id][consent.scope_key] = SharingDecision(
-            consent.status, consent.expires_on
+            consent.status, consent.expires_on, swept=consent.lapsed_swept_at is not None
         )
     return found
 
@@ -220,9 +223,7 @@ async def append(
     target_partner_id: uuid.UUID | None = None,
 ) -> int:
     """Append one entry to a stream's feed and fan it out; returns its position."""
-    if not session.info.get(_LOCKED):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _FEED_LOCK})
-        session.info[_LOCKED] = True
+    await _lock_feed(session)
     fields: dict[str, Any] = {
         "stream": stream,
         "kind": kind.value,
@@ -240,6 +241,13 @@ async def append(
     ).scalar_one()
     await _fan_out(session, settings, FeedEntry(id=position, **fields))
     return position
+
+
+async def _lock_feed(session: AsyncSession) -> None:
+    """The feed's advisory lock, held until the transaction ends (taken once per transaction)."""
+    if not session.info.get(_LOCKED):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _FEED_LOCK})
+        session.info[_LOCKED] = True
 
 
 def wants(subscription: Subscription, entry: FeedEntry, partner: PartnerRef) -> bool:
@@ -342,6 +350,7 @@ async def record_consent(
         stored = await session.get(SharingConsent, (person_id, key))
         if stored is not None and stored.recorded_at > recorded_at:
             return  # an older decision arriving late changes nothing
+    decision = SharingDecision(status, expires_on)
     await session.merge(
         SharingConsent(
             person_id=person_id,
@@ -349,9 +358,37 @@ async def record_consent(
             status=status,
             expires_on=expires_on,
             recorded_at=recorded_at,
+            # Set either way: merge keeps what the object leaves unset. A decision already past
+            # its date has its removals (if any) sent now, below, not again by the sweep.
+            lapsed_swept_at=recorded_at if decision.lapsed_unswept(today) else None,
         )
     )
-    after = {**before, key: SharingDecision(status, expires_on)}
+    held = domain.held(before, today)
+    await _remove_lost_sharing(
+        session,
+        settings,
+        partners,
+        person_id=person_id,
+        before=held,
+        after={**held, key: decision},
+        today=today,
+        time=recorded_at,
+    )
+
+
+async def _remove_lost_sharing(
+    session: AsyncSession,
+    settings: Settings,
+    partners: Mapping[uuid.UUID, _Partner],
+    *,
+    person_id: uuid.UUID,
+    before: Mapping[str, SharingDecision],
+    after: Mapping[str, SharingDecision],
+    today: date,
+    time: datetime,
+) -> None:
+    """A removal, for that partner only, on each stream it receives personal data of, to every
+    personal-scope partner that may share the person's data under `before` but not `after`."""
     for partner in partners.values():
         ref = partner.ref
         had = domain.may_share(before, ref.code, ref.category, today)
@@ -362,11 +399,71 @@ async def record_consent(
                 settings,
                 person_id=person_id,
                 reason=RemovalReason.CONSENT_WITHDRAWN,
-                time=recorded_at,
+                time=time,
                 personal=[ref.id],
                 streams=sorted(partner.streams & set(PERSON_STREAMS)),
                 target=ref.id,
             )
+
+
+async def sweep_lapsed_consents(
+    session: AsyncSession, settings: Settings, today: date, limit: int
+) -> int:
+    """Treat consents in force until a date before `today` as withdrawn on the day after it:
+    partners that lose the person's personal data are sent the withdrawal's removals, and the
+    consent is marked swept. Returns how many consents were swept.
+
+    Rows are claimed with `FOR UPDATE SKIP LOCKED` (several job processes may sweep at once)
+    after the feed's lock, the order the consumer takes them in, so neither waits on the other.
+    """
+    unswept = (
+        SharingConsent.status.in_(domain.IN_FORCE),
+        SharingConsent.expires_on < today,
+        SharingConsent.lapsed_swept_at.is_(None),
+    )
+    if await session.scalar(select(SharingConsent.person_id).where(*unswept).limit(1)) is None:
+        return 0  # most passes: no need to hold up the feed
+    await _lock_feed(session)
+    lapsed = list(
+        (
+            await session.scalars(
+                select(SharingConsent)
+                .where(*unswept)
+                .order_by(
+                    SharingConsent.expires_on, SharingConsent.person_id, SharingConsent.scope_key
+                )
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+    )
+    if not lapsed:
+        return 0
+    partners = await _personal_partners(session, master_key(settings))
+    decisions = await decisions_of(session, [consent.person_id for consent in lapsed])
+    swept_at = await clock_now(session)
+    for consent in lapsed:
+        if consent.expires_on is None:
+            continue  # never selected; narrows the type
+        held = domain.held(decisions[consent.person_id], today)
+        await _remove_lost_sharing(
+            session,
+            settings,
+            partners,
+            person_id=consent.person_id,
+            before=held,
+            after={**held, consent.scope_key: decisions[consent.person_id][consent.scope_key]},
+            today=today,
+            time=lapse_time(consent.expires_on),
+        )
+        consent.lapsed_swept_at = swept_at
+    await session.flush()
+    return len(lapsed)
+
+
+def lapse_time(expires_on: date) -> datetime:
+    """When a consent valid through `expires_on` lapses: the next midnight in Lao PDR."""
+    return datetime.combine(expires_on + timedelta(days=1), datetime_time.min, tzinfo=LAO_TIME)
 
 
 async def _removals(
@@ -408,10 +505,12 @@ async def _sharing_partners(
 ) -> list[uuid.UUID]:
     partners = await _personal_partners(session, master_key(settings))
     decisions = (await decisions_of(session, [person_id])).get(person_id, {})
+    # A lapse not swept yet counts: the partner may still hold the data and is told the id.
+    held = domain.held(decisions, today)
     return [
         p.ref.id
         for p in partners.values()
-        if domain.may_share(decisions, p.ref.code, p.ref.category, today)
+        if domain.may_share(held, p.ref.code, p.ref.category, today)
     ]
 
 

@@ -1,4 +1,5 @@
-"""Scheduled work of partner feeds: webhook deliveries, and the partners' Kafka topics.
+"""Scheduled work of partner feeds: webhook deliveries, the partners' Kafka topics, and the
+removals owed for partner-sharing consents that lapsed.
 
 Webhook deliveries are sent in two phases, each in a short transaction of its own, so that no
 database transaction (nor its connection and row locks) is held open while a partner's server
@@ -13,6 +14,12 @@ takes its time to answer:
    got through meanwhile). Only rows still `in_flight` are updated, so an erasure that cancelled
    a delivery meanwhile stands.
 
+Unless private addresses are allowed (`partner_webhook_allow_private_addresses`; by default only
+outside production), each host is resolved here and every address it resolves to checked before
+anything is sent, and the POST goes to that vetted address: were httpx to look the name up again,
+a DNS server answering a public address first and 10.0.0.5 next (DNS rebinding) would get past a
+check made at subscription time alone. Such an attempt fails with `blocked_address`.
+
 A sender that dies between 1 and 3 leaves rows `in_flight`; when their lease runs out they are
 claimed again (at-least-once: receivers deduplicate by `webhook-id`, as the specification
 asks). The job API gives a pass one transaction (`run(session, ...)`); this pass leaves it unused
@@ -22,6 +29,8 @@ and opens its own on the same engine (`session.bind`).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 import time
 import uuid
 from collections.abc import Sequence
@@ -42,7 +51,7 @@ from services.notify.partners.models import (
     Partner,
     Subscription,
 )
-from services.notify.partners.service import signing_secrets
+from services.notify.partners.service import private_addresses_allowed, signing_secrets
 from shared import clock
 from shared.kafka import ensure_topics
 from shared.service import PeriodicJob
@@ -194,8 +203,87 @@ async def claim(sessions: async_sessionmaker[AsyncSession], settings: Settings) 
         return claimed
 
 
+class Unsendable(Exception):
+    """A webhook that is not sent: its host is, or resolves to, an address webhooks may not go
+    to (`blocked_address`), or does not resolve (`dns_error`)."""
+
+
+class WebhookClient:
+    """POSTs webhooks for one pass. With private addresses allowed, one httpx client does it all;
+    otherwise each host is resolved once per pass, every address it has checked, and a client of
+    its own posts to the vetted address, with the name kept in `Host` and in TLS (SNI and the
+    certificate check). One client per host, because a pool keyed by address would reuse a TLS
+    connection made for one partner's host for another's on the same address (a shared CDN)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._vet = not private_addresses_allowed(settings)
+        self._timeout_s = settings.partner_webhook_timeout_s
+        self._timeout = httpx.Timeout(self._timeout_s)
+        self._limits = httpx.Limits(max_connections=settings.partner_webhook_concurrency)
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._routes: dict[tuple[str, int], asyncio.Task[domain.IPAddress]] = {}
+
+    def _client(self, host: str) -> httpx.AsyncClient:
+        if host not in self._clients:
+            # Redirects are not followed: a partner's URL is where the signed body goes.
+            self._clients[host] = httpx.AsyncClient(
+                timeout=self._timeout, limits=self._limits, follow_redirects=False
+            )
+        return self._clients[host]
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        if not self._vet:
+            return await self._client("").post(url, content=body, headers=headers)
+        target = httpx.URL(url)
+        host = target.raw_host.decode("ascii")
+        port = target.port or (443 if target.scheme == "https" else 80)
+        if (host, port) not in self._routes:
+            self._routes[host, port] = asyncio.ensure_future(
+                vetted_address(host, port, self._timeout_s)
+            )
+        # Shielded: one sender given up on must not cancel the lookup others wait for.
+        address = await asyncio.shield(self._routes[host, port])
+        return await self._client(host).post(
+            target.copy_with(host=str(address)),
+            content=body,
+            headers={**headers, "host": target.netloc.decode("ascii")},
+            extensions={"sni_hostname": host} if target.scheme == "https" else {},
+        )
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        for route in self._routes.values():
+            if not route.done():
+                route.cancel()
+
+
+async def vetted_address(host: str, port: int, timeout_s: float) -> domain.IPAddress:
+    """An address of `host` to send a webhook to, once every address it resolves to (asyncio's
+    getaddrinfo) is one webhooks may go to; `Unsendable` if any is not, or none is found.
+    Addresses written as the host (in any form) resolve to themselves and are checked alike."""
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(timeout_s):
+            found = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except TimeoutError as exc:
+        raise Unsendable(f"dns_error: {host} did not resolve within {timeout_s} s") from exc
+    except OSError as exc:
+        raise Unsendable(f"dns_error: {host}: {exc}") from exc
+    addresses = [ipaddress.ip_address(str(info[4][0])) for info in found]
+    if not addresses:
+        raise Unsendable(f"dns_error: {host} has no address")
+    for address in addresses:
+        if domain.blocked_address(address):
+            raise Unsendable(
+                f"blocked_address: {host} resolves to {address}, a private, loopback,"
+                " link-local or reserved address"
+            )
+    return addresses[0]
+
+
 async def send_all(
-    client: httpx.AsyncClient, claimed: Sequence[Claimed], concurrency: int
+    client: WebhookClient, claimed: Sequence[Claimed], concurrency: int
 ) -> list[Outcome]:
     """Phase 2: POST every claimed delivery, at most `concurrency` at a time."""
     gate = asyncio.Semaphore(concurrency)
@@ -205,9 +293,11 @@ async def send_all(
             at = datetime.now(UTC)
             started = time.perf_counter()
             try:
-                answer = await client.post(item.url, content=item.body, headers=item.headers)
+                answer = await client.post(item.url, item.body, item.headers)
                 code: int | None = answer.status_code
                 error = None if domain.succeeded(answer.status_code) else answer.text[:500]
+            except Unsendable as exc:
+                code, error = None, str(exc)[:500]
             except httpx.HTTPError as exc:
                 code, error = None, f"{type(exc).__name__}: {exc}"[:500]
             duration = int((time.perf_counter() - started) * 1000)
@@ -288,10 +378,8 @@ async def deliver_webhooks(session: AsyncSession, settings: Settings, today: dat
     """One pass: claim, send and record batches until the due queue is empty (or a limit)."""
     sessions = _sessions(session)
     handled = 0
-    timeout = httpx.Timeout(settings.partner_webhook_timeout_s)
-    limits = httpx.Limits(max_connections=settings.partner_webhook_concurrency)
-    # Redirects are not followed: a partner's URL is where the signed body goes, nowhere else.
-    async with httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False) as client:
+    client = WebhookClient(settings)
+    try:
         for _ in range(MAX_BATCHES_PER_PASS):
             claimed = await claim(sessions, settings)
             if not claimed:
@@ -301,6 +389,8 @@ async def deliver_webhooks(session: AsyncSession, settings: Settings, today: dat
             handled += len(claimed)
             if len(claimed) < settings.partner_webhook_batch_size:
                 break
+    finally:
+        await client.aclose()
     return handled
 
 
@@ -328,7 +418,21 @@ async def ensure_partner_topics(session: AsyncSession, settings: Settings, today
     return len(wanted)
 
 
+# Consents one sweep pass handles (a larger backlog, e.g. after an outage, takes more passes).
+LAPSE_SWEEP_BATCH = 500
+
+
+async def sweep_lapsed_consents(session: AsyncSession, settings: Settings, today: date) -> int:
+    """Send the removals a withdrawal would for partner-sharing consents past their expiry date.
+
+    Consents lapse once a day (at midnight, Lao time); the pass runs every `jobs_interval_s`
+    so that removals follow within minutes, and finds nothing to do in between.
+    """
+    return await feed.sweep_lapsed_consents(session, settings, today, LAPSE_SWEEP_BATCH)
+
+
 JOBS: list[PeriodicJob] = [
     PeriodicJob("partner-webhooks", deliver_webhooks, interval_s=1.0),
     PeriodicJob("partner-topics", ensure_partner_topics, interval_s=2.0),
+    PeriodicJob("partner-consent-lapses", sweep_lapsed_consents),
 ]

@@ -147,6 +147,17 @@ class SharingConsent(Base):
     """A person's latest partner-sharing decision per agency or category, from ConsentChanged."""
 
     __tablename__ = "partner_sharing_consents"
+    __table_args__ = (
+        # What the lapse sweep looks for: consents in force until a date, not swept yet.
+        Index(
+            "ix_partner_sharing_consents_unswept",
+            "expires_on",
+            postgresql_where=text(
+                "status IN ('given', 'renewed') AND expires_on IS NOT NULL"
+                " AND lapsed_swept_at IS NULL"
+            ),
+        ),
+    )
 
     person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     # 'agency:<code>' or 'category:<name>', as registry keys them.
@@ -154,6 +165,9 @@ class SharingConsent(Base):
     status: Mapped[str] = mapped_column(String(20))
     expires_on: Mapped[date | None] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # When partners were sent removals for its lapse (after `expires_on`); a later decision
+    # replaces the row and clears it.
+    lapsed_swept_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Delivery(Base):

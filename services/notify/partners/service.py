@@ -221,6 +221,12 @@ def signing_secrets(settings: Settings, subscription: Subscription, now: datetim
     return found
 
 
+def private_addresses_allowed(settings: Settings) -> bool:
+    """Whether webhooks may go into private networks: as set, else outside production only."""
+    allowed = settings.partner_webhook_allow_private_addresses
+    return settings.env != "production" if allowed is None else allowed
+
+
 async def create_subscription(
     session: AsyncSession, settings: Settings, partner: Partner, data: SubscriptionCreate
 ) -> SubscriptionCreated:
@@ -232,6 +238,13 @@ async def create_subscription(
         raise InvalidField("event_types", f"not event types of {data.stream}: {unknown}")
     if settings.env == "production" and data.webhook_url and data.webhook_url[:8] != "https://":
         raise InvalidField("webhook_url", "must be https")
+    refusal = (
+        domain.webhook_url_refusal(data.webhook_url)
+        if data.webhook_url and not private_addresses_allowed(settings)
+        else None
+    )
+    if refusal:
+        raise InvalidField("webhook_url", f"must reach a public address: {refusal}")
     subscription = Subscription(
         partner_id=partner.id,
         stream=data.stream,
