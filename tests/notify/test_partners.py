@@ -19,6 +19,7 @@ import httpx
 import pytest
 import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks.webhooks import Webhook
 from starlette.applications import Starlette
@@ -386,6 +387,7 @@ async def test_a_failed_webhook_is_retried_with_the_same_id_until_it_succeeds(
     name = f"flaky-{partner.code}"
     receiver.plans[f"/hooks/{name}"] = [500, 503]
     subscription = await subscribe(notify_client, partner, webhook_url=receiver.url(name))
+    counted_before = {outcome: attempts_counted(outcome) for outcome in ("retried", "succeeded")}
     await send(producer, migrated, PersonRegistered(**person()))
     settings = quick(migrated, [0.2, 0.2, 0.2])
 
@@ -410,6 +412,17 @@ async def test_a_failed_webhook_is_retried_with_the_same_id_until_it_succeeds(
         uuid.UUID(delivery["id"]),
     )
     assert [a["status_code"] for a in attempts] == [500, 503, 204]
+    # What the dashboards and the alert read (at least: other subscriptions may be delivered
+    # by the same passes).
+    assert attempts_counted("retried") >= counted_before["retried"] + 2
+    assert attempts_counted("succeeded") >= counted_before["succeeded"] + 1
+
+
+def attempts_counted(outcome: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "labourx_partner_webhook_attempts_total", {"outcome": outcome}
+    )
+    return value or 0.0
 
 
 async def test_persistent_failure_disables_the_subscription_until_re_enabled_and_redelivered(

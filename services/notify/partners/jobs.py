@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime
 from typing import cast
 
 import httpx
+from prometheus_client import Counter
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -306,6 +307,13 @@ async def send_all(
     return list(await asyncio.gather(*(send(item) for item in claimed)))
 
 
+WEBHOOK_ATTEMPTS = Counter(
+    "labourx_partner_webhook_attempts_total",
+    "Partner webhook attempts recorded, by outcome (succeeded, retried, failed: given up)",
+    ["outcome"],
+)
+
+
 async def record(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, outcomes: Sequence[Outcome]
 ) -> None:
@@ -372,6 +380,14 @@ async def record(
                 for o in outcomes
             ],
         )
+    # Counted once the outcomes are committed, so a rolled-back pass counts nothing.
+    for outcome_name, batch in (
+        ("succeeded", succeeded),
+        ("retried", retried),
+        ("failed", failed),
+    ):
+        if batch:
+            WEBHOOK_ATTEMPTS.labels(outcome_name).inc(len(batch))
 
 
 async def deliver_webhooks(session: AsyncSession, settings: Settings, today: date) -> int:
