@@ -21,7 +21,9 @@ from shared.service import ServiceSpec
 from shared.settings import Settings, get_settings
 
 
-def _app_settings(request: Request) -> Settings:
+# async although it awaits nothing: FastAPI runs a plain `def` dependency in a worker thread,
+# a thread hand-off on every request for one attribute read.
+async def _app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import DateTime, Integer, String, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,7 +80,12 @@ class Idempotency:
 
     async def remember(self, session: AsyncSession, status_code: int, body: Any) -> JSONResponse:
         """Store the answer with the claim (same transaction) and return it."""
-        content = jsonable_encoder(body)
+        # What jsonable_encoder gives for a model, without walking the dumped result again.
+        content = (
+            body.model_dump(mode="json", by_alias=True)
+            if isinstance(body, BaseModel)
+            else jsonable_encoder(body)
+        )
         if self.key is not None:
             await session.execute(
                 update(IdempotencyRecord)

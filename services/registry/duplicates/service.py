@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import Select, Table, bindparam, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.duplicates.domain import Applicant, compare
@@ -18,6 +19,20 @@ MAX_CANDIDATES = 500
 ACTIVE = "active"
 
 
+_documents = cast(Table, IdentityDocument.__table__)
+# Built once, with the document keys as one expanding parameter (see _candidates_statement).
+_OWNER = (
+    select(_documents.c.person_id, _documents.c.kind, _documents.c.number)
+    .where(
+        tuple_(_documents.c.kind, _documents.c.country, _documents.c.number).in_(
+            bindparam("documents", expanding=True)
+        )
+    )
+    .limit(1)
+)
+_OWNER_EXCLUDING = _OWNER.where(_documents.c.person_id != bindparam("exclude"))
+
+
 async def document_owner(
     session: AsyncSession,
     documents: Sequence[tuple[str, str, str]],
@@ -27,19 +42,46 @@ async def document_owner(
     """The person holding any of these (kind, country, number) documents, with the document."""
     if not documents:
         return None
-    statement = (
-        select(IdentityDocument.person_id, IdentityDocument.kind, IdentityDocument.number)
-        .where(
-            tuple_(IdentityDocument.kind, IdentityDocument.country, IdentityDocument.number).in_(
-                list(documents)
-            )
+    if exclude is None:
+        result = await session.execute(_OWNER, {"documents": list(documents)})
+    else:
+        result = await session.execute(
+            _OWNER_EXCLUDING, {"documents": list(documents), "exclude": exclude}
         )
-        .limit(1)
-    )
-    if exclude is not None:
-        statement = statement.where(IdentityDocument.person_id != exclude)
-    row = (await session.execute(statement)).first()
+    row = result.first()
     return (row[0], row[1], row[2]) if row else None
+
+
+_people = cast(Table, Person.__table__)
+_CANDIDATE_COLUMNS = select(
+    _people.c.id,
+    _people.c.reference,
+    _people.c.province_code,
+    _people.c.office_code,
+    _people.c.given_name_lo,
+    _people.c.family_name_lo,
+    _people.c.given_name_en,
+    _people.c.family_name_en,
+    _people.c.date_of_birth,
+    _people.c.phone,
+)
+
+
+@cache
+def _candidates_statement(by_birth: bool, by_phone: bool, excluding: bool) -> Select[Any]:
+    """The candidate query for one combination of keys, built once: building and keying a
+    statement cost more than running it, on every registration."""
+    keys = []
+    if by_birth:
+        keys.append(_people.c.date_of_birth == bindparam("date_of_birth"))
+    if by_phone:
+        keys.append(_people.c.phone == bindparam("phone"))
+    statement = _CANDIDATE_COLUMNS.where(or_(*keys), _people.c.record_status == ACTIVE).limit(
+        MAX_CANDIDATES
+    )
+    if excluding:
+        statement = statement.where(_people.c.id != bindparam("exclude"))
+    return statement
 
 
 async def probable_duplicates(
@@ -50,33 +92,19 @@ async def probable_duplicates(
     Candidates carry ids, reference, office and scores but no names: the officer may not be
     allowed to see a record of another province, only to know that it exists.
     """
-    keys = []
-    if applicant.date_of_birth is not None:
-        keys.append(Person.date_of_birth == applicant.date_of_birth)
-    if applicant.phone is not None:
-        keys.append(Person.phone == applicant.phone)
-    if not keys:
+    by_birth, by_phone = applicant.date_of_birth is not None, applicant.phone is not None
+    if not (by_birth or by_phone):
         return []
-    statement = (
-        select(
-            Person.id,
-            Person.reference,
-            Person.province_code,
-            Person.office_code,
-            Person.given_name_lo,
-            Person.family_name_lo,
-            Person.given_name_en,
-            Person.family_name_en,
-            Person.date_of_birth,
-            Person.phone,
-        )
-        .where(or_(*keys), Person.record_status == ACTIVE)
-        .limit(MAX_CANDIDATES)
-    )
+    statement = _candidates_statement(by_birth, by_phone, exclude is not None)
+    params: dict[str, object] = {}
+    if by_birth:
+        params["date_of_birth"] = applicant.date_of_birth
+    if by_phone:
+        params["phone"] = applicant.phone
     if exclude is not None:
-        statement = statement.where(Person.id != exclude)
+        params["exclude"] = exclude
     found = []
-    for row in (await session.execute(statement)).all():
+    for row in (await session.execute(statement, params)).all():
         existing = Applicant(
             name=PersonName(row[4], row[5], row[6], row[7]),
             date_of_birth=row.date_of_birth,

@@ -81,9 +81,11 @@ async def _import_row(
         return RowReport(row=row.number, status="error", errors=errors)
     savepoint = await session.begin_nested()
     try:
-        person = await people.register(
-            session, data, principal, minimum_age=minimum_age, as_jobseeker=True
-        )
+        person = (
+            await people.register(
+                session, data, principal, minimum_age=minimum_age, as_jobseeker=True
+            )
+        ).person
         await session.execute(
             insert(ImportedRow).values(
                 row_key=row.key, person_id=person.id, batch_id=batch_id, row_number=row.number

@@ -48,6 +48,16 @@ def profile_dict(profile: JobseekerProfile) -> dict[str, Any]:
     }
 
 
+def new_profile_dict(data: ProfileData, at: datetime, reason: str | None = None) -> dict[str, Any]:
+    """A profile as `create_profile` writes it, in the shape `profile_dict` gives."""
+    return {
+        "status": JobseekerStatus.ACTIVE.value,
+        **{f: getattr(data, f) for f in _PROFILE_FIELDS},
+        "status_reason": reason,
+        "status_changed_at": at,
+    }
+
+
 async def create_profile(
     session: AsyncSession,
     person_id: uuid.UUID,
@@ -59,14 +69,7 @@ async def create_profile(
 ) -> None:
     """A new profile, active. `mirrored`: the caller already set the person's status copy."""
     await session.execute(
-        _INSERT_PROFILE,
-        {
-            "person_id": person_id,
-            "status": JobseekerStatus.ACTIVE.value,
-            "status_changed_at": at,
-            "status_reason": reason,
-            **{f: getattr(data, f) for f in _PROFILE_FIELDS},
-        },
+        _INSERT_PROFILE, {"person_id": person_id, **new_profile_dict(data, at, reason)}
     )
     if not mirrored:
         await _mirror(session, person_id, JobseekerStatus.ACTIVE)

@@ -45,15 +45,14 @@ async def _register(
 ) -> JSONResponse:
     if (replayed := await idempotency.replay(session)) is not None:
         return replayed
-    person = await service.register(
+    registration = await service.register(
         session,
         body,
         principal,
         minimum_age=settings.registry_min_age_jobseeker,
         as_jobseeker=as_jobseeker,
     )
-    answer = await service.to_read(session, person)
-    return await idempotency.remember(session, 201, answer)
+    return await idempotency.remember(session, 201, registration.read())
 
 
 @router.post("/jobseekers", status_code=201, response_model=PersonRead)

@@ -126,11 +126,27 @@ async def to_read(session: AsyncSession, person: Person) -> PersonRead:
     profile = await session.get(JobseekerProfile, person.id)
     return PersonRead.model_validate(
         {
-            **{c.key: getattr(person, c.key) for c in _people.columns},
+            **_column_values(person),
             "documents": [DocumentRead.model_validate(d) for d in documents],
             "jobseeker": jobseekers.profile_dict(profile) if profile else None,
         }
     )
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A person just registered, with what was written beside the row: enough to answer
+    without reading the record back."""
+
+    person: Person
+    row: dict[str, Any]  # the people row as inserted
+    documents: list[dict[str, Any]]  # as inserted, in the order the record lists them
+    profile: dict[str, Any] | None  # the jobseeker profile as `profile_dict` gives it
+
+    def read(self) -> PersonRead:
+        return PersonRead.model_validate(
+            {**self.row, "documents": self.documents, "jobseeker": self.profile}
+        )
 
 
 async def read_person(
@@ -232,7 +248,7 @@ async def register(
     minimum_age: int,
     as_jobseeker: bool,
     today: date | None = None,
-) -> Person:
+) -> Registration:
     """Register a person (as a jobseeker, or only as a person, e.g. a prospective migrant).
 
     An identity document already registered answers 409 with the existing id; probable
@@ -281,19 +297,18 @@ async def register(
     person.jobseeker_status = "active" if profile else None
     # A Core insert of the new row: the unit of work's bookkeeping for an object nobody changes
     # afterwards was the largest single cost of a registration.
+    row = _column_values(person)
     for _ in range(REFERENCE_ATTEMPTS):
-        if (await session.execute(_INSERT_PERSON, _column_values(person))).first() is not None:
+        if (await session.execute(_INSERT_PERSON, row)).first() is not None:
             break
-        person.reference = new_reference()
+        person.reference = row["reference"] = new_reference()
     else:
         raise RuntimeError("no free person reference after several draws")
-    if data.documents:
+    documents = [d.model_dump() for d in data.documents]
+    if documents:
         await session.execute(
             _INSERT_DOCUMENT,
-            [
-                {"id": uuid.uuid4(), "person_id": person.id, **d.model_dump()}
-                for d in data.documents
-            ],
+            [{"id": uuid.uuid4(), "person_id": person.id, **d} for d in documents],
         )
     if profile is not None:
         await jobseekers.create_profile(session, person.id, profile, now, mirrored=True)
@@ -319,7 +334,28 @@ async def register(
             registered_at=person.created_at,
         ),
     )
-    return person
+    listed = _in_record_order(documents)
+    if listed is None:
+        listed = [
+            DocumentRead.model_validate(d).model_dump()
+            for d in await documents_of(session, person.id)
+        ]
+    return Registration(
+        person,
+        row,
+        listed,
+        jobseekers.new_profile_dict(profile, now) if profile is not None else None,
+    )
+
+
+def _in_record_order(documents: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """`documents` in the order the record lists them (by kind, then number), or None when
+    only the database can tell: numbers of one kind with punctuation, which its collation may
+    order differently from Python."""
+    kinds = {d["kind"] for d in documents}
+    if len(kinds) < len(documents) and not all(d["number"].isalnum() for d in documents):
+        return None
+    return sorted(documents, key=lambda d: (d["kind"], d["number"]))
 
 
 def passport_expiry(documents: list[IdentityDocumentIn]) -> date | None:
