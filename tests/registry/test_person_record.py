@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.registry.people import service as people_service
 from shared.settings import Settings
 from tests.support import fetch, fetchval, full_registration, jobseeker
 
@@ -171,3 +172,34 @@ async def test_office_codes_must_exist(
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "office_code"
+
+
+async def test_a_taken_reference_draws_another_and_writes_the_record_once(
+    registry_client: httpx.AsyncClient,
+    auth: dict[str, str],
+    migrated: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = await registry_client.post("/v1/jobseekers", json=jobseeker(), headers=auth)
+    taken = first.json()["reference"]
+    draws = iter([taken, taken, "P-ZZZZZZZ2"])
+    monkeypatch.setattr(people_service, "new_reference", lambda: next(draws))
+
+    response = await registry_client.post("/v1/jobseekers", json=jobseeker(), headers=auth)
+
+    assert response.status_code == 201, response.text
+    person = response.json()
+    assert person["reference"] == "P-ZZZZZZZ2"
+    assert person["jobseeker"]["status"] == "active"
+    counts = await fetch(
+        migrated,
+        "registry",
+        "SELECT (SELECT count(*) FROM people WHERE reference = $2) AS people,"
+        " (SELECT count(*) FROM jobseeker_profiles WHERE person_id = $1::uuid) AS profiles,"
+        " (SELECT count(*) FROM audit_log WHERE person_id = $1::uuid) AS entries",
+        person["id"],
+        "P-ZZZZZZZ2",
+    )
+    assert dict(counts[0]) == {"people": 1, "profiles": 1, "entries": 1}
+    [event] = await _events(migrated, person["id"])
+    assert event["data"]["reference"] == "P-ZZZZZZZ2"

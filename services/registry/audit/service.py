@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,8 @@ _INSERT = insert(cast(Table, AuditEntry.__table__))
 # The request id comes from the client's X-Request-Id header when it sends one; a longer one
 # than the column holds must not fail the read or change it would be logged with.
 _REQUEST_ID_MAX = 64
+# What `entry` gives: every column a writer sets but the person's id.
+ENTRY_COLUMNS = ("actor", "office_code", "action", "fields", "reason", "request_id")
 
 
 async def record(
@@ -35,21 +37,27 @@ async def record(
     Logged with the data it speaks of: a change that rolls back leaves no entry, and no read
     reaches the caller without one.
     """
-    request_id = (current_request_id() or "")[:_REQUEST_ID_MAX] or None
     rows = [
-        {
-            "actor": principal.subject,
-            "office_code": principal.office,
-            "action": action.value,
-            "person_id": person_id,
-            "fields": list(fields),
-            "reason": reason,
-            "request_id": request_id,
-        }
+        {"person_id": person_id, **entry(principal, action, fields=fields, reason=reason)}
         for person_id in person_ids
     ]
     if rows:
         await session.execute(_INSERT, rows)
+
+
+def entry(
+    principal: Principal, action: Action, *, fields: Sequence[str] = (), reason: str | None = None
+) -> dict[str, Any]:
+    """An entry's values but the person's id, for a statement that writes it with the change
+    (`record` is the usual way)."""
+    return {
+        "actor": principal.subject,
+        "office_code": principal.office,
+        "action": action.value,
+        "fields": list(fields),
+        "reason": reason,
+        "request_id": (current_request_id() or "")[:_REQUEST_ID_MAX] or None,
+    }
 
 
 async def query(

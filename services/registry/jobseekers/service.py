@@ -33,6 +33,9 @@ _PROFILE_FIELDS = (
     "available_from",
 )
 
+# What `new_profile_dict` and `profile_dict` give: every column but the person's id.
+PROFILE_COLUMNS = ("status", *_PROFILE_FIELDS, "status_reason", "status_changed_at")
+
 
 def empty_profile() -> ProfileData:
     return ProfileData()

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, delete, func, insert, select, tuple_
+from sqlalchemy import CTE, Select, Table, and_, bindparam, delete, func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
+from services.registry.audit.models import AuditEntry
 from services.registry.duplicates import service as duplicates
 from services.registry.duplicates.domain import Applicant
 from services.registry.jobseekers import service as jobseekers
@@ -52,11 +53,42 @@ from shared.versioning import check_version
 _people = cast(Table, Person.__table__)
 # A reference is 8 characters of 32 (10^12 codes): at a million people a new one collides about
 # once in a million registrations, so a collision draws another code instead of failing.
-_INSERT_PERSON = (
-    pg_insert(_people).on_conflict_do_nothing(index_elements=["reference"]).returning(_people.c.id)
-)
 REFERENCE_ATTEMPTS = 5
 _INSERT_DOCUMENT = insert(cast(Table, IdentityDocument.__table__))
+
+
+def _written_with(person: CTE, table: Table, keys: tuple[str, ...]) -> CTE:
+    """An insert into `table` of one row for the person `person` inserted (none when it inserted
+    none), its other columns from parameters named `<table>_<column>`."""
+    values = (bindparam(f"{table.name}_{k}", type_=table.c[k].type) for k in keys)
+    return (
+        insert(table)
+        .from_select(["person_id", *keys], select(person.c.id, *values))
+        .cte(f"new_{table.name}")
+    )
+
+
+def _registering(*, jobseeker: bool) -> Select[Any]:
+    """The person's row, their jobseeker profile (if `jobseeker`) and the audit entry of
+    the registration in one statement, one round trip instead of three; answers the new id, or
+    no row when the reference was taken."""
+    person = (
+        pg_insert(_people)
+        .values({c.key: bindparam(c.key, type_=c.type) for c in _people.columns})
+        .on_conflict_do_nothing(index_elements=["reference"])
+        .returning(_people.c.id)
+        .cte("new_person")
+    )
+    written = [_written_with(person, _audit, audit.ENTRY_COLUMNS)]
+    if jobseeker:
+        written.append(_written_with(person, _profiles, jobseekers.PROFILE_COLUMNS))
+    return select(person.c.id).add_cte(*written)
+
+
+_audit = cast(Table, AuditEntry.__table__)
+_profiles = cast(Table, JobseekerProfile.__table__)
+_REGISTER_JOBSEEKER = _registering(jobseeker=True)
+_REGISTER_PERSON = _registering(jobseeker=False)
 
 _SCALARS = SCALAR_FIELDS
 # Fields of the record that are personal data: emptied on erasure and on the merged-away copy.
@@ -298,10 +330,18 @@ async def register(
     # A Core insert of the new row: the unit of work's bookkeeping for an object nobody changes
     # afterwards was the largest single cost of a registration.
     row = _column_values(person)
+    filled = [f for f in type(data).model_fields if getattr(data, f) not in (None, [], False)]
+    written = {
+        **row,
+        **_prefixed(_audit, audit.entry(principal, Action.REGISTERED, fields=filled)),
+    }
+    if profile is not None:
+        written.update(_prefixed(_profiles, jobseekers.new_profile_dict(profile, now)))
+    statement = _REGISTER_JOBSEEKER if profile is not None else _REGISTER_PERSON
     for _ in range(REFERENCE_ATTEMPTS):
-        if (await session.execute(_INSERT_PERSON, row)).first() is not None:
+        if (await session.execute(statement, written)).first() is not None:
             break
-        person.reference = row["reference"] = new_reference()
+        person.reference = row["reference"] = written["reference"] = new_reference()
     else:
         raise RuntimeError("no free person reference after several draws")
     documents = [d.model_dump() for d in data.documents]
@@ -310,10 +350,6 @@ async def register(
             _INSERT_DOCUMENT,
             [{"id": uuid.uuid4(), "person_id": person.id, **d} for d in documents],
         )
-    if profile is not None:
-        await jobseekers.create_profile(session, person.id, profile, now, mirrored=True)
-    filled = [f for f in type(data).model_fields if getattr(data, f) not in (None, [], False)]
-    await audit.record(session, principal, Action.REGISTERED, [person.id], fields=filled)
     if candidates:
         await audit.record(
             session,
@@ -356,6 +392,10 @@ def _in_record_order(documents: list[dict[str, Any]]) -> list[dict[str, Any]] | 
     if len(kinds) < len(documents) and not all(d["number"].isalnum() for d in documents):
         return None
     return sorted(documents, key=lambda d: (d["kind"], d["number"]))
+
+
+def _prefixed(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    return {f"{table.name}_{k}": v for k, v in values.items()}
 
 
 def passport_expiry(documents: list[IdentityDocumentIn]) -> date | None:
