@@ -81,14 +81,15 @@ async def _import_row(
         return RowReport(row=row.number, status="error", errors=errors)
     savepoint = await session.begin_nested()
     try:
-        person = (
-            await people.register(
-                session, data, principal, minimum_age=minimum_age, as_jobseeker=True
-            )
-        ).person
+        registration = await people.register(
+            session, data, principal, minimum_age=minimum_age, as_jobseeker=True
+        )
         await session.execute(
             insert(ImportedRow).values(
-                row_key=row.key, person_id=person.id, batch_id=batch_id, row_number=row.number
+                row_key=row.key,
+                person_id=registration.person_id,
+                batch_id=batch_id,
+                row_number=row.number,
             )
         )
     except people.DocumentAlreadyRegistered as exc:
@@ -113,4 +114,4 @@ async def _import_row(
             errors=[{"field": "province_code", "message": exc.detail}],
         )
     await savepoint.commit()
-    return RowReport(row=row.number, status="created", person_id=person.id)
+    return RowReport(row=row.number, status="created", person_id=registration.person_id)

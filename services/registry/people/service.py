@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -91,6 +92,7 @@ _REGISTER_JOBSEEKER = _registering(jobseeker=True)
 _REGISTER_PERSON = _registering(jobseeker=False)
 
 _SCALARS = SCALAR_FIELDS
+_CREATE_FIELDS = frozenset(PersonCreate.model_fields)
 # Fields of the record that are personal data: emptied on erasure and on the merged-away copy.
 PERSONAL = (
     *(f for f in _SCALARS if f not in {"sex", "province_code", "preferred_language"}),
@@ -170,10 +172,13 @@ class Registration:
     """A person just registered, with what was written beside the row: enough to answer
     without reading the record back."""
 
-    person: Person
     row: dict[str, Any]  # the people row as inserted
     documents: list[dict[str, Any]]  # as inserted, in the order the record lists them
     profile: dict[str, Any] | None  # the jobseeker profile as `profile_dict` gives it
+
+    @property
+    def person_id(self) -> uuid.UUID:
+        return cast(uuid.UUID, self.row["id"])
 
     def read(self) -> PersonRead:
         return PersonRead.model_validate(
@@ -227,24 +232,38 @@ async def check_duplicates(
 
 def _derived(person: Person, desired: list[str]) -> None:
     """Recompute what is derived from the record: disability flag, search keys, birth year."""
-    person.has_disability = disability_flag(person.disability)  # type: ignore[arg-type]
-    person.name_tokens = search_tokens(
-        person.given_name_lo, person.family_name_lo, person.given_name_en, person.family_name_en
-    )
-    person.occupation_codes = occupation_codes(
-        [e["isco08"] for e in person.experience or []] + desired
-    )
-    if person.date_of_birth is not None:
-        person.birth_year = person.date_of_birth.year
+    for field, value in _derived_values(_column_values(person), desired).items():
+        setattr(person, field, value)
 
 
-def _apply(person: Person, data: PersonFields, *, every_field: bool = False) -> list[str]:
-    """Copy the fields `data` carries onto the row; the names of those whose value changed.
+def _derived_values(row: Mapping[str, Any], desired: list[str]) -> dict[str, Any]:
+    """What is derived from the record's values: disability flag, search keys, birth year."""
+    derived = {
+        "has_disability": disability_flag(row["disability"]),
+        "name_tokens": search_tokens(
+            row["given_name_lo"], row["family_name_lo"], row["given_name_en"], row["family_name_en"]
+        ),
+        "occupation_codes": occupation_codes(
+            [e["isco08"] for e in row["experience"] or []] + desired
+        ),
+    }
+    if row["date_of_birth"] is not None:
+        derived["birth_year"] = row["date_of_birth"].year
+    return derived
 
-    An update copies only the fields the client sent; a registration copies all of them.
-    """
-    sent = set(type(data).model_fields) if every_field else data.model_fields_set
+
+def _apply(person: Person, data: PersonFields) -> list[str]:
+    """Copy the fields the client sent onto the row; the names of those whose value changed."""
     changed = []
+    for field, value in _field_values(data, data.model_fields_set).items():
+        if getattr(person, field) != value:
+            setattr(person, field, value)
+            changed.append(field)
+    return changed
+
+
+def _field_values(data: PersonFields, sent: Collection[str]) -> dict[str, Any]:
+    """The stored form of the fields of `data` named in `sent`, by column."""
     values: dict[str, Any] = {f: getattr(data, f) for f in _SCALARS if f in sent}
     if "disability" in sent:
         values["disability"] = (
@@ -261,14 +280,10 @@ def _apply(person: Person, data: PersonFields, *, every_field: bool = False) -> 
         values["languages"] = [x.model_dump(mode="json") for x in data.languages or []]
     if "experience" in sent:
         values["experience"] = [x.model_dump(mode="json") for x in data.experience or []]
-    for field, value in values.items():
-        if getattr(person, field) != value:
-            setattr(person, field, value)
-            changed.append(field)
-    return changed
+    return values
 
 
-def _column_values(person: Person) -> dict[str, object]:
+def _column_values(person: Person) -> dict[str, Any]:
     return {column.key: getattr(person, column.key) for column in _people.columns}
 
 
@@ -299,7 +314,10 @@ async def register(
             candidates=candidates,
         )
     now = datetime.now(UTC)
-    person = Person(
+    # The row as a plain dict: an ORM object that no session will track only costs attribute
+    # bookkeeping on every field.
+    row: dict[str, Any] = dict.fromkeys(_people.columns.keys())
+    row.update(
         id=uuid.uuid4(),
         reference=new_reference(),
         office_code=office_code,
@@ -308,28 +326,16 @@ async def register(
         version=1,
         created_at=now,
         updated_at=now,
-        merged_into=None,
-        erased_at=None,
-        migration_status=None,
         duplicate_override=(
             {"confirmed_by": principal.subject, "candidates": candidates} if candidates else None
         ),
-        disability=None,
-        isced_level=None,
-        skills=[],
-        certificates=[],
-        languages=[],
-        experience=[],
+        **_field_values(data, _CREATE_FIELDS),
     )
-    _apply(person, data, every_field=True)
     profile: ProfileData | None = data.jobseeker if as_jobseeker else None
     if as_jobseeker and profile is None:
         profile = jobseekers.empty_profile()
-    _derived(person, profile.desired_occupations if profile else [])
-    person.jobseeker_status = "active" if profile else None
-    # A Core insert of the new row: the unit of work's bookkeeping for an object nobody changes
-    # afterwards was the largest single cost of a registration.
-    row = _column_values(person)
+    row.update(_derived_values(row, profile.desired_occupations if profile else []))
+    row["jobseeker_status"] = "active" if profile else None
     filled = [f for f in type(data).model_fields if getattr(data, f) not in (None, [], False)]
     written = {
         **row,
@@ -341,43 +347,42 @@ async def register(
     for _ in range(REFERENCE_ATTEMPTS):
         if (await session.execute(statement, written)).first() is not None:
             break
-        person.reference = row["reference"] = written["reference"] = new_reference()
+        row["reference"] = written["reference"] = new_reference()
     else:
         raise RuntimeError("no free person reference after several draws")
     documents = [d.model_dump() for d in data.documents]
     if documents:
         await session.execute(
             _INSERT_DOCUMENT,
-            [{"id": uuid.uuid4(), "person_id": person.id, **d} for d in documents],
+            [{"id": uuid.uuid4(), "person_id": row["id"], **d} for d in documents],
         )
     if candidates:
         await audit.record(
             session,
             principal,
             Action.DUPLICATE_OVERRIDDEN,
-            [person.id],
+            [row["id"]],
             fields=[c["id"] for c in candidates],
         )
     await add_event(
         session,
         PersonRegistered(
             **snapshot(
-                person,
+                row,
                 profile.model_dump() if profile else None,
                 passport_expiry(data.documents),
             ),
-            registered_by=person.registered_by,
-            registered_at=person.created_at,
+            registered_by=row["registered_by"],
+            registered_at=row["created_at"],
         ),
     )
     listed = _in_record_order(documents)
     if listed is None:
         listed = [
             DocumentRead.model_validate(d).model_dump()
-            for d in await documents_of(session, person.id)
+            for d in await documents_of(session, row["id"])
         ]
     return Registration(
-        person,
         row,
         listed,
         jobseekers.new_profile_dict(profile, now) if profile is not None else None,
@@ -415,36 +420,37 @@ async def stored_passport_expiry(session: AsyncSession, person_id: uuid.UUID) ->
 
 
 def snapshot(
-    person: Person, profile: dict[str, Any] | None, passport_expires_on: date | None
+    record: Mapping[str, Any], profile: dict[str, Any] | None, passport_expires_on: date | None
 ) -> dict[str, Any]:
-    """The record as events carry it: everything but identity documents and internal keys.
+    """The record (its column values) as events carry it: everything but identity documents
+    and internal keys.
 
     Of the documents only the latest passport's expiry travels (matching ranks readiness to
     depart by it); numbers stay in registry.
     """
     return {
-        "person_id": person.id,
-        "reference": person.reference,
-        "given_name_lo": person.given_name_lo,
-        "family_name_lo": person.family_name_lo,
-        "given_name_en": person.given_name_en,
-        "family_name_en": person.family_name_en,
-        "sex": person.sex,
-        "date_of_birth": person.date_of_birth,
-        "phone": person.phone,
-        "email": person.email,
-        "ethnicity": person.ethnicity,
-        "has_disability": person.has_disability,
-        "province_code": person.province_code,
-        "district": person.district,
-        "village": person.village,
-        "office_code": person.office_code,
-        "preferred_language": person.preferred_language,
-        "isced_level": person.isced_level,
-        "skills": person.skills or [],
-        "certificates": person.certificates or [],
-        "languages": person.languages or [],
-        "experience": person.experience or [],
+        "person_id": record["id"],
+        "reference": record["reference"],
+        "given_name_lo": record["given_name_lo"],
+        "family_name_lo": record["family_name_lo"],
+        "given_name_en": record["given_name_en"],
+        "family_name_en": record["family_name_en"],
+        "sex": record["sex"],
+        "date_of_birth": record["date_of_birth"],
+        "phone": record["phone"],
+        "email": record["email"],
+        "ethnicity": record["ethnicity"],
+        "has_disability": record["has_disability"],
+        "province_code": record["province_code"],
+        "district": record["district"],
+        "village": record["village"],
+        "office_code": record["office_code"],
+        "preferred_language": record["preferred_language"],
+        "isced_level": record["isced_level"],
+        "skills": record["skills"] or [],
+        "certificates": record["certificates"] or [],
+        "languages": record["languages"] or [],
+        "experience": record["experience"] or [],
         "jobseeker": profile,
         "passport_expires_on": passport_expires_on,
     }
@@ -465,7 +471,7 @@ async def announce_update(
         session,
         PersonUpdated(
             **snapshot(
-                person,
+                _column_values(person),
                 jobseekers.profile_dict(profile) if profile else None,
                 await stored_passport_expiry(session, person.id),
             ),
