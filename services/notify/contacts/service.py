@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +14,26 @@ from services.notify.contacts.models import Contact
 from services.notify.messages.models import Message, MessageStatus
 
 
-def standing(contact: Contact, channel: Channel) -> ChannelStanding:
+class Reachable(Protocol):
+    """What `standing` reads of a contact: a `Contact`, or a row of the contacts table."""
+
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def sms_consent(self) -> str | None: ...
+    @property
+    def sms_consent_expires_on(self) -> date | None: ...
+    @property
+    def sms_opted_out_at(self) -> datetime | None: ...
+    @property
+    def email_consent(self) -> str | None: ...
+    @property
+    def email_consent_expires_on(self) -> date | None: ...
+
+
+def standing(contact: Reachable, channel: Channel) -> ChannelStanding:
     """What the read model knows about one of the person's channels."""
     if channel == "sms":
         return ChannelStanding(

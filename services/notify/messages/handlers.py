@@ -4,9 +4,9 @@ messages each event calls for (see `domain.notices_for`)."""
 from __future__ import annotations
 
 import uuid
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Row, Table, Text, bindparam, insert, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +22,7 @@ from services.notify.messages.domain import (
 )
 from services.notify.messages.models import KnownEnrolment, KnownVacancy, Message, MessageStatus
 from services.notify.templates.domain import render, sms_segments
-from services.notify.templates.service import in_use
+from services.notify.templates.service import TemplateMissing, in_use_lateral
 from shared import clock
 from shared.consumer import Handler, expect
 from shared.events import CloudEvent, Event
@@ -34,15 +34,71 @@ from shared.events.predeparture import (
     SessionStatusChanged,
 )
 from shared.events.registry import MigrationReturnDue, PersonRegistered
-from shared.readmodels import locked_following_merges
+from shared.readmodels import MAX_MERGE_HOPS
 
 # When the vacancy's own event has not arrived yet (it travels on another topic).
 UNKNOWN_JOB = {"lo": "ວຽກທີ່ສະເໜີ", "en": "the job offered", "th": "the job offered"}
 
 # Built once and run with parameters: on a busy topic, building them per event cost more CPU
 # than running them.
-_INSERT_MESSAGE = (
-    pg_insert(cast(Table, Message.__table__)).on_conflict_do_nothing().returning(Message.id)
+_MESSAGES = cast(Table, Message.__table__)
+_STATUSES = cast(Table, MessageStatus.__table__)
+_MESSAGE_FIELDS = (
+    "id",
+    "event_id",
+    "event_type",
+    "template_key",
+    "person_id",
+    "province_code",
+    "channel",
+    "recipient",
+    "language",
+    "template_id",
+    "subject",
+    "body",
+    "segments",
+    "status",
+    "correlation_id",
+)
+_new_message = (
+    pg_insert(_MESSAGES)
+    .values({name: bindparam(name, type_=_MESSAGES.c[name].type) for name in _MESSAGE_FIELDS})
+    .on_conflict_do_nothing()
+    .returning(_MESSAGES.c.id, _MESSAGES.c.status)
+    .cte("new_message")
+)
+# The message and the first entry of its history in one statement; a redelivered event inserts
+# neither (one message per event, person and channel) and returns no row.
+_QUEUE_MESSAGE = (
+    insert(_STATUSES)
+    .from_select(
+        ["message_id", "status", "detail"],
+        select(_new_message.c.id, _new_message.c.status, bindparam("detail", type_=Text)),
+    )
+    .returning(_STATUSES.c.message_id)
+)
+_CONTACTS = cast(Table, Contact.__table__)
+_TEMPLATES_IN_USE = {
+    channel: in_use_lateral(channel, _CONTACTS.c.preferred_language) for channel in CHANNELS
+}
+# The person's contact, locked as `shared.readmodels.locked` locks it, with the template in use
+# on each channel in their language (the `key` parameter): one round trip, not one per channel.
+_RECIPIENT = (
+    select(
+        _CONTACTS,
+        *[
+            column.label(f"{channel}_template_{column.name}")
+            for channel, template in _TEMPLATES_IN_USE.items()
+            for column in template.c
+        ],
+    )
+    .select_from(
+        _CONTACTS.outerjoin(_TEMPLATES_IN_USE["sms"], true()).outerjoin(
+            _TEMPLATES_IN_USE["email"], true()
+        )
+    )
+    .where(_CONTACTS.c.person_id == bindparam("person_id"))
+    .with_for_update(of=_CONTACTS)
 )
 _new_vacancy = pg_insert(cast(Table, KnownVacancy.__table__))
 _UPSERT_VACANCY = _new_vacancy.on_conflict_do_update(
@@ -55,10 +111,25 @@ _UPSERT_ENROLMENT = _new_enrolment.on_conflict_do_update(
 )
 
 
+async def _recipient(session: AsyncSession, person_id: uuid.UUID, key: str) -> Row[Any] | None:
+    """The person's contact row with the templates of `key` in use for them (`_RECIPIENT`),
+    locked and following merges as `shared.readmodels.locked_following_merges` does."""
+    # What earlier events of the batch changed through the ORM must be in the rows read here.
+    await session.flush()
+    row = (await session.execute(_RECIPIENT, {"person_id": person_id, "key": key})).first()
+    for _ in range(MAX_MERGE_HOPS):
+        if row is None or row.merged_into is None:
+            break
+        row = (
+            await session.execute(_RECIPIENT, {"person_id": row.merged_into, "key": key})
+        ).first()
+    return row
+
+
 async def queue(session: AsyncSession, event: CloudEvent, notice: Notice) -> int:
     """Queue `notice` on every channel the person may be reached on; returns how many were
     new (a redelivered event queues nothing twice: one message per event, person, channel)."""
-    contact = await locked_following_merges(session, Contact, notice.person_id)
+    contact = await _recipient(session, notice.person_id, notice.key)
     if contact is None:
         return 0  # never registered here, or erased: nobody to tell
     queued = 0
@@ -67,17 +138,23 @@ async def queue(session: AsyncSession, event: CloudEvent, notice: Notice) -> int
     for channel in CHANNELS:
         if not channel_open(standing(contact, channel), today):
             continue
-        template = await in_use(session, notice.key, channel, contact.preferred_language)
-        language = template.language
+        found = contact._mapping
+        template_id = found[f"{channel}_template_id"]
+        if template_id is None:
+            raise TemplateMissing(
+                f"no {channel} template {notice.key!r} in {contact.preferred_language} or Lao"
+            )
+        language = found[f"{channel}_template_language"]
+        subject = found[f"{channel}_template_subject"]
         values = localised(notice.facts, language) | {
             "name": display_name(language, contact.given_name_lo, contact.given_name_en)
         }
         if notice.vacancy_id is not None:
             values["vacancy_title"] = vacancy.title if vacancy else UNKNOWN_JOB[language]
             values["vacancy_reference"] = vacancy.reference if vacancy else "-"
-        body = render(template.body, values)
+        body = render(found[f"{channel}_template_body"], values)
         message_id = await session.scalar(
-            _INSERT_MESSAGE,
+            _QUEUE_MESSAGE,
             {
                 "id": uuid.uuid4(),
                 "event_id": event.id,
@@ -88,16 +165,16 @@ async def queue(session: AsyncSession, event: CloudEvent, notice: Notice) -> int
                 "channel": channel,
                 "recipient": contact.phone if channel == "sms" else contact.email,
                 "language": language,
-                "template_id": template.id,
-                "subject": render(template.subject, values) if template.subject else None,
+                "template_id": template_id,
+                "subject": render(subject, values) if subject else None,
                 "body": body,
                 "segments": sms_segments(body) if channel == "sms" else 0,
                 "status": "queued",
                 "correlation_id": event.correlationid,
+                "detail": notice.key,
             },
         )
         if message_id is not None:
-            session.add(MessageStatus(message_id=message_id, status="queued", detail=notice.key))
             queued += 1
     return queued
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, select
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import ColumnElement, Select, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import LateralFromClause
 
 from services.notify.templates.domain import (
     SAMPLES,
@@ -24,18 +27,34 @@ class TemplateMissing(PoisonEvent):
     """No template for a message: dead-lettered, replayed once an admin adds one."""
 
 
-# Built once: the consumer looks a template up for every message it queues.
-_IN_USE = (
-    select(Template)
-    .where(
-        Template.key == bindparam("key"),
-        Template.channel == bindparam("channel"),
-        Template.language.in_([bindparam("language"), FALLBACK_LANGUAGE]),
+_TEMPLATES = cast(Table, Template.__table__)
+S = TypeVar("S", bound=Select[Any])
+
+
+def _newest(query: S, channel: ColumnElement[str] | str, language: ColumnElement[str]) -> S:
+    """The template in use: for the `key` parameter and `channel`, in `language` first, then
+    in Lao; the newest version of either."""
+    return (
+        query.where(
+            _TEMPLATES.c.key == bindparam("key"),
+            _TEMPLATES.c.channel == channel,
+            _TEMPLATES.c.language.in_([language, FALLBACK_LANGUAGE]),
+        )
+        .order_by((_TEMPLATES.c.language == language).desc(), _TEMPLATES.c.version.desc())
+        .limit(1)
     )
-    # The person's language first, then Lao; the newest version of either.
-    .order_by((Template.language == bindparam("language")).desc(), Template.version.desc())
-    .limit(1)
-)
+
+
+# Built once: previews look templates up by the same rule as the consumer.
+_IN_USE = _newest(select(Template), bindparam("channel"), bindparam("language"))
+
+
+def in_use_lateral(channel: str, language: ColumnElement[str]) -> LateralFromClause:
+    """`in_use` for one channel as a lateral subquery (id, language, subject, body), for a
+    statement that reads the person's language in the same row: the consumer reads a contact
+    and its templates in one round trip instead of one per channel."""
+    columns = (_TEMPLATES.c.id, _TEMPLATES.c.language, _TEMPLATES.c.subject, _TEMPLATES.c.body)
+    return _newest(select(*columns), channel, language).lateral(f"{channel}_template")
 
 
 async def in_use(session: AsyncSession, key: str, channel: str, language: str) -> Template:
