@@ -230,30 +230,19 @@ def main(
     checks = report.checks(results)
     print()
     print(report.render(results), flush=True)
-    if matching := results.get("matching"):
-        # Figure 5 prints its own rows and targets in the same layout, and lists its targets
-        # in its part of the JSON (report.checks knows the figures before it).
-        matching["targets"] = [asdict(c) for c in matching_queries.checks(matching)]
-        checks += matching_queries.checks(matching)
-        print()
-        print(matching_queries.render(matching), flush=True)
-    if predeparture := results.get("predeparture"):
-        # Figure 6 likewise.
-        predeparture["targets"] = [asdict(c) for c in predeparture_queries.checks(predeparture)]
-        checks += predeparture_queries.checks(predeparture)
-        print()
-        print(predeparture_queries.render(predeparture), flush=True)
-    if delivery := results.get("delivery"):
-        # The delivery figure likewise.
-        delivery["targets"] = [asdict(c) for c in notify_delivery.checks(delivery)]
-        checks += notify_delivery.checks(delivery)
-        print()
-        print(notify_delivery.render_table(delivery), flush=True)
-    if webhooks := results.get("webhooks"):
-        webhooks["targets"] = [asdict(c) for c in webhook_deliveries.checks(webhooks)]
-        checks += webhook_deliveries.checks(webhooks)
-        print()
-        print(webhook_deliveries.render(webhooks), flush=True)
+    # Figures from 5 on print their own rows and targets in the same layout, and list their
+    # targets in their part of the JSON (report.checks knows the figures before them).
+    for key, checks_of, render in (
+        ("matching", matching_queries.checks, matching_queries.render),
+        ("predeparture", predeparture_queries.checks, predeparture_queries.render),
+        ("delivery", notify_delivery.checks, notify_delivery.render_table),
+        ("webhooks", webhook_deliveries.checks, webhook_deliveries.render),
+    ):
+        if figure := results.get(key):
+            figure["targets"] = [asdict(c) for c in checks_of(figure)]
+            checks += checks_of(figure)
+            print()
+            print(render(figure), flush=True)
     path = report.write(results, RESULTS, name)
     print(f"\nresults: {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     if fail_on_miss and not all(check.met for check in checks):
