@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -63,6 +64,23 @@ class Principal:
     def require_province(self, province_code: str | None) -> None:
         if not self.can_see_province(province_code):
             raise Forbidden(f"outside your scope (province {self.province or 'none'})")
+
+    def serves(self, province_code: str | None, serving_offices: Collection[str] = ()) -> bool:
+        """A person's records: staff of the person's province, national scope, or staff of an
+        office that serves the person (a visit, an enrolment or a referral there; see "Who sees
+        what" in docs/architecture.md)."""
+        return self.can_see_province(province_code) or (
+            self.office is not None and self.office in serving_offices
+        )
+
+    def require_serves(
+        self, province_code: str | None, serving_offices: Collection[str] = ()
+    ) -> None:
+        if not self.serves(province_code, serving_offices):
+            raise Forbidden(
+                f"outside your scope (province {self.province or 'none'}, office"
+                f" {self.office or 'none'}): record a visit at your office to serve this person"
+            )
 
 
 def mint_token(

@@ -45,6 +45,23 @@ class JobseekerProfile(BaseModel):
     available_from: date | None = None
 
 
+ConsentPurpose = Literal[
+    "registration", "job_matching", "contact_sms", "contact_email", "partner_sharing"
+]
+ConsentState = Literal["requested", "given", "renewed", "refused", "withdrawn", "invalidated"]
+
+
+class RegistrationConsent(BaseModel):
+    """A consent given or refused at the counter, recorded with the registration itself, so that
+    nothing is sent on a channel before the person's answer is known."""
+
+    purpose: ConsentPurpose
+    status: Literal["given", "refused"]
+    agency: str | None = Field(default=None, description="Partner agency code (partner_sharing)")
+    category: str | None = Field(default=None, description="Partner category (partner_sharing)")
+    expires_on: date | None = None
+
+
 class PersonEvent(Event):
     service: ClassVar[str] = "registry"
     entity: ClassVar[str] = "person"
@@ -98,6 +115,10 @@ class PersonRegistered(PersonDetails):
 
     registered_by: str
     registered_at: datetime
+    consents: list[RegistrationConsent] = Field(
+        default_factory=list,
+        description="Consents answered at registration; each is also a ConsentChanged after this",
+    )
 
 
 @catalogued
@@ -111,6 +132,23 @@ class PersonUpdated(PersonDetails):
     record_version: int
     updated_by: str
     updated_at: datetime
+
+
+@catalogued
+class PersonServedAt(PersonEvent):
+    """An office outside the person's province now serves them (a visit recorded there, an
+    enrolment in one of its sessions, a referral it made): its staff may read and act on the
+    person's records in every service, as the person's own province's staff do, each access
+    audited. See "Who sees what" in docs/architecture.md."""
+
+    verb: ClassVar[str] = "served_at"
+    version: ClassVar[int] = 1
+
+    office_code: str
+    office_province_code: str = Field(description="ISO 3166-2:LA of the serving office")
+    basis: Literal["visit", "enrolment", "referral"]
+    recorded_by: str
+    recorded_at: datetime
 
 
 @catalogued
@@ -153,12 +191,6 @@ class JobseekerStatusChanged(PersonEvent):
     )
     changed_by: str
     changed_at: datetime
-
-
-ConsentPurpose = Literal[
-    "registration", "job_matching", "contact_sms", "contact_email", "partner_sharing"
-]
-ConsentState = Literal["requested", "given", "renewed", "refused", "withdrawn", "invalidated"]
 
 
 @catalogued

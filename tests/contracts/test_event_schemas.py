@@ -128,7 +128,9 @@ def _example(event_type: str) -> Any:
         PersonErased,
         PersonMerged,
         PersonRegistered,
+        PersonServedAt,
         PersonUpdated,
+        RegistrationConsent,
         WorkExperience,
     )
 
@@ -144,6 +146,18 @@ def _example(event_type: str) -> Any:
             province_code="LA-CH",
             registered_by="officer",
             registered_at=datetime.now(UTC),
+            consents=[
+                RegistrationConsent(purpose="contact_sms", status="given"),
+                RegistrationConsent(purpose="partner_sharing", status="refused", category="ngo"),
+            ],
+        ),
+        PersonServedAt.event_type(): PersonServedAt(
+            person_id=uuid4(),
+            office_code="MRC-SV",
+            office_province_code="LA-SV",
+            basis="enrolment",
+            recorded_by="mrc-sv-1",
+            recorded_at=now,
         ),
         ConsentChanged.event_type(): ConsentChanged(
             person_id=uuid4(),
