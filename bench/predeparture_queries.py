@@ -200,7 +200,7 @@ class Loader:
                 f"{chr(65 + self.rng.randrange(26))}. {chr(65 + self.rng.randrange(26))}.",
                 self.rng.choice(("female", "male")),
                 date(1975, 1, 1) + timedelta(days=self.rng.randrange(11_000)),
-                SEED_MRCS[office][1],
+                SEED_MRCS[office].province_code,
                 office,
                 "prospective" if destination else None,
                 destination,
@@ -219,13 +219,13 @@ class Loader:
             (
                 session_id,
                 office,
-                SEED_MRCS[office][1],
+                SEED_MRCS[office].province_code,
                 DEFAULT_CURRICULUM_ID,
                 starts_at,
                 starts_at + timedelta(hours=8),
                 "Khamla Vongsa",
                 "lo",
-                SEED_MRCS[office][0],
+                SEED_MRCS[office].name_en,
                 CLASS_SIZE,
                 [*GENERAL, DESTINATION_MODULE[destination]],
                 status,
@@ -430,7 +430,7 @@ def _tokens(env: Environment) -> dict[str, str]:
             office=office,
             province=province,
         )
-        for office, (_, province) in SEED_MRCS.items()
+        for office, province in ((c, o.province_code) for c, o in SEED_MRCS.items())
     }
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 import math
+from dataclasses import dataclass
 
-from shared.reference.places import lao_provinces
+from shared.reference.places import PROVINCE_NAMES
 
 
 class OfficeKind(enum.StrEnum):
@@ -18,33 +19,84 @@ class OfficeKind(enum.StrEnum):
     MRC = "mrc"  # Migrant Resource Centre: counselling and pre-departure orientation
 
 
+@dataclass(frozen=True)
+class Office:
+    code: str
+    kind: OfficeKind
+    province_code: str
+    name_lo: str
+    name_en: str
+
+    def name(self, language: str = "lo") -> str:
+        """The office's name in Lao (default) or English."""
+        return self.name_lo if language == "lo" else self.name_en
+
+
+_ESC_LO, _ESC_EN = "ສູນບໍລິການຈັດຫາງານ", "Employment Service Centre"
+_MRC_LO, _MRC_EN = "ສູນບໍລິການຂໍ້ມູນແຮງງານເຄື່ອນຍ້າຍ", "Migrant Resource Centre"
+
+
+def _esc(province: str) -> Office:
+    lo, en = PROVINCE_NAMES[province]
+    return Office(
+        "ESC-" + province.removeprefix("LA-"),
+        OfficeKind.ESC,
+        province,
+        f"{_ESC_LO} {lo}",
+        f"{_ESC_EN}, {en}",
+    )
+
+
+def _mrc(code: str, province: str) -> Office:
+    lo, en = PROVINCE_NAMES[province]
+    return Office(code, OfficeKind.MRC, province, f"{_MRC_LO} {lo}", f"{_MRC_EN}, {en}")
+
+
 # The Migrant Resource Centres named in the design (run with the Lao Federation of Trade Unions
 # and IOM), and the LFTU skills institute in Vientiane, which also runs orientation.
-SEED_MRCS = {
-    "MRC-BK": ("Migrant Resource Centre Bokeo", "LA-BK"),
-    "MRC-CH": ("Migrant Resource Centre Champasak", "LA-CH"),
-    "MRC-LP": ("Migrant Resource Centre Luang Prabang", "LA-LP"),
-    "MRC-SV": ("Migrant Resource Centre Savannakhet", "LA-SV"),
-    "MRC-VT": ("LFTU Skills Development Institute, Vientiane", "LA-VT"),
+SEED_MRCS: dict[str, Office] = {
+    office.code: office
+    for office in (
+        _mrc("MRC-BK", "LA-BK"),
+        _mrc("MRC-CH", "LA-CH"),
+        _mrc("MRC-LP", "LA-LP"),
+        _mrc("MRC-SV", "LA-SV"),
+        Office(
+            "MRC-VT",
+            OfficeKind.MRC,
+            "LA-VT",
+            "ສະຖາບັນພັດທະນາສີມືແຮງງານ ສະຫະພັນກຳມະບານລາວ, ນະຄອນຫຼວງວຽງຈັນ",
+            "LFTU Skills Development Institute, Vientiane Capital",
+        ),
+    )
+}
+# One ESC per province (code `ESC-` + the ISO 3166-2 suffix) and the known MRCs.
+SEED_OFFICES: dict[str, Office] = {
+    **{office.code: office for office in map(_esc, sorted(PROVINCE_NAMES))},
+    **SEED_MRCS,
 }
 
 
 def seed_offices() -> list[dict[str, str]]:
-    """One ESC per province (code `ESC-` + the ISO 3166-2 suffix) and the known MRCs."""
-    escs = [
+    """The seed list as rows of registry's office register (English name in `name`)."""
+    return [
         {
-            "code": "ESC-" + code.removeprefix("LA-"),
-            "name": f"Employment Service Centre {name}",
-            "kind": OfficeKind.ESC.value,
-            "province_code": code,
+            "code": o.code,
+            "name": o.name_en,
+            "kind": o.kind.value,
+            "province_code": o.province_code,
         }
-        for code, name in sorted(lao_provinces().items())
+        for o in SEED_OFFICES.values()
     ]
-    mrcs = [
-        {"code": code, "name": name, "kind": OfficeKind.MRC.value, "province_code": province}
-        for code, (name, province) in SEED_MRCS.items()
-    ]
-    return escs + mrcs
+
+
+def office_name(code: str | None, language: str = "lo") -> str:
+    """A seed office's name for people to read; an unknown code (an office an admin added
+    later) is shown as its code."""
+    if code is None:
+        return ""
+    office = SEED_OFFICES.get(code)
+    return office.name(language) if office else code
 
 
 # Latitude and longitude of each province's capital town, rounded to a hundredth of a degree:

@@ -62,7 +62,7 @@ def office_province(office_code: str) -> str:
             "office_code",
             f"{office_code!r} is not a Migrant Resource Centre ({', '.join(SEED_MRCS)})",
         )
-    return office[1]
+    return office.province_code
 
 
 def check_held_on(held_on: date, today: date) -> None:

@@ -39,7 +39,7 @@ def _completion_columns() -> dict[str, Column]:
     # sex is "unknown" and the province is that of the office that certified them.
     erased = or_(Learner.person_id.is_(None), Learner.record_status == ERASED)
     office_province = case(
-        {code: province for code, (_, province) in SEED_MRCS.items()},
+        {code: office.province_code for code, office in SEED_MRCS.items()},
         value=Completion.office_code,
         else_=literal(UNKNOWN),
     )

@@ -131,7 +131,7 @@ def check_office(office_code: str) -> str:
 
 
 def office_province(office_code: str) -> str:
-    return SEED_MRCS[check_office(office_code)][1]
+    return SEED_MRCS[check_office(office_code)].province_code
 
 
 def check_times(
@@ -214,7 +214,7 @@ def invitation_plan(
     """Where to invite a person from `province_code`: the sessions with room to try, best
     first (the nearest office's, earliest first, then the next nearest office's), and the
     session whose waiting list they join when none has room (the nearest office's next)."""
-    offices = {code: province for code, (_, province) in SEED_MRCS.items()}
+    offices = {code: office.province_code for code, office in SEED_MRCS.items()}
     by_office: dict[str, list[OpenSession]] = {}
     for s in sorted(sessions, key=lambda s: (s.starts_at, str(s.id))):
         by_office.setdefault(s.office_code, []).append(s)
