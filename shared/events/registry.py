@@ -136,8 +136,8 @@ class PersonUpdated(PersonDetails):
 
 @catalogued
 class PersonServedAt(PersonEvent):
-    """An office outside the person's province now serves them (a visit recorded there, an
-    enrolment in one of its sessions, a referral it made): its staff may read and act on the
+    """An office outside the person's province now serves them (a visit recorded there, or an
+    enrolment in one of its orientation sessions): its staff may read and act on the
     person's records in every service, as the person's own province's staff do, each access
     audited. See "Who sees what" in docs/architecture.md."""
 
@@ -146,7 +146,7 @@ class PersonServedAt(PersonEvent):
 
     office_code: str
     office_province_code: str = Field(description="ISO 3166-2:LA of the serving office")
-    basis: Literal["visit", "enrolment", "referral"]
+    basis: Literal["visit", "enrolment"]
     recorded_by: str
     recorded_at: datetime
 
