@@ -61,7 +61,7 @@ class _BrokerProbe:
 def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     """Build a service's API from its spec."""
     settings = settings or get_settings()
-    configure_logging(spec.name, settings.log_level)
+    configure_logging(spec.name, settings.log_level, settings.log_format)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 
-from shared.settings import get_settings
+from shared.settings import SERVICES, get_settings
+
+if TYPE_CHECKING:
+    from shared.service import ServiceSpec
+
+# Imports of heavy modules (uvicorn, SQLAlchemy, a service's code) stay inside the commands
+# that need them: `labourx relay` and the dev runner's supervisor load none of them.
 
 app = typer.Typer(
     help="labourx: National Employment Service Network software.", no_args_is_help=True
@@ -23,12 +28,22 @@ app.add_typer(dlq_app, name="dlq")
 ServiceArg = Annotated[str, typer.Argument(help="registry, matching, predeparture or notify")]
 
 
-def _spec(name: str):  # type: ignore[no-untyped-def]
-    from services.catalog import SERVICES
-
+def _known(name: str) -> str:
     if name not in SERVICES:
         raise typer.BadParameter(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
-    return SERVICES[name]
+    return name
+
+
+def _spec(name: str) -> ServiceSpec:
+    from services.catalog import load
+
+    return load(_known(name))
+
+
+def _dev_port(name: str) -> int:
+    from services.catalog import DEV_PORTS
+
+    return DEV_PORTS[name]
 
 
 @app.command()
@@ -40,11 +55,35 @@ def dev(
         int, typer.Option(help="Added to every port (run two side by side)")
     ] = 0,
 ) -> None:
-    """Start everything: PostgreSQL and broker if not configured, migrations, every process."""
-    from services.catalog import SERVICES
+    """Start everything: PostgreSQL and broker if not configured, then each service (its
+    migrations, API, relay, consumers and jobs) as one supervised process."""
+    from services.catalog import DEV_PORTS
     from shared.devrun import run_dev
 
-    run_dev(get_settings(), list(SERVICES.values()), data_dir=data_dir, port_offset=port_offset)
+    status = run_dev(get_settings(), DEV_PORTS, data_dir=data_dir, port_offset=port_offset)
+    raise typer.Exit(status)
+
+
+@app.command("run")
+def run_command(
+    service: ServiceArg,
+    host: str = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Default: the service's dev port")] = None,
+    provision: Annotated[
+        bool, typer.Option(help="First create and migrate its database and create its topics")
+    ] = False,
+) -> None:
+    """Run one service whole in one process: API, relay, consumers and jobs (development;
+    production runs them apart with `api`, `relay`, `consume` and `jobs`)."""
+    from shared.runtime import run_service
+
+    run_service(
+        _spec(service),
+        get_settings(),
+        host=host,
+        port=port or _dev_port(service),
+        provision=provision,
+    )
 
 
 @app.command()
@@ -76,12 +115,13 @@ def api(
     workers: int = 1,
 ) -> None:
     """Serve a service's HTTP API."""
-    spec = _spec(service)
+    import uvicorn
+
     uvicorn.run(
-        f"services.{spec.name}.app:create",
+        f"services.{_known(service)}.app:create",
         factory=True,
         host=host,
-        port=port or spec.dev_port,
+        port=port or _dev_port(service),
         workers=workers,
         log_config=None,
         access_log=False,
@@ -94,7 +134,7 @@ def relay(service: ServiceArg, metrics_port: int | None = None) -> None:
     """Run a service's outbox relay (one leads; extra ones wait as standbys)."""
     from shared.runtime import run_relay
 
-    run_relay(_spec(service), get_settings(), metrics_port)
+    run_relay(_known(service), get_settings(), metrics_port)
 
 
 @app.command()
@@ -169,7 +209,6 @@ def seed_command(
 ) -> None:
     """Fill a running system through its APIs with synthetic agencies, employers, vacancies
     and people (with consents and migration records), for demos and benchmarks."""
-    from services.catalog import SERVICES
     from shared.seed import Plan, SeedError
     from shared.seed import seed as run_seed
     from shared.synthetic.people import CAPACITY
@@ -193,7 +232,7 @@ def seed_command(
             raise typer.BadParameter(f"at most {most:,}", param_hint=option)
     if vacancies and not (employers or agencies):
         raise typer.BadParameter("need --employers or --agencies", param_hint="--vacancies")
-    dev_url = {name: f"http://127.0.0.1:{spec.dev_port}" for name, spec in SERVICES.items()}
+    dev_url = {name: f"http://127.0.0.1:{_dev_port(name)}" for name in SERVICES}
     plan = Plan(
         people=people,
         employers=employers,

@@ -10,7 +10,6 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from shared.settings import Settings
+from shared.settings import Settings, with_database
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -86,9 +85,7 @@ async def clock_now(session: AsyncSession) -> datetime:
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
     """The plain libpq-style DSN asyncpg wants, from a SQLAlchemy URL."""
-    return (
-        make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    )
+    return with_database(sqlalchemy_url, "postgresql")
 
 
 async def ensure_database(settings: Settings, service: str) -> bool:

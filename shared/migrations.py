@@ -10,7 +10,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.outbox.models import NOTIFY_CHANNEL
+from shared.outbox import NOTIFY_CHANNEL
 from shared.service import ServiceSpec
 from shared.settings import Settings
 

@@ -68,16 +68,24 @@ class _ContextFilter(logging.Filter):
         return True
 
 
-def configure_logging(service: str, level: str = "INFO") -> None:
-    """JSON lines on stderr, each with the service and the ambient ids."""
+def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
+    """Log lines on stderr, each with the service and the ambient ids: JSON for machines to
+    collect, or `text` for a person reading a terminal (the dev runner's default)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            static_fields={"service": service},
+    if fmt == "text":
+        handler.setFormatter(
+            logging.Formatter(
+                f"%(asctime)s %(levelname)-7s {service}: %(message)s", datefmt="%H:%M:%S"
+            )
         )
-    )
+    else:
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                static_fields={"service": service},
+            )
+        )
     handler.addFilter(_ContextFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -1,20 +1,30 @@
-"""Running a service's relay and consumers as long-lived processes with clean shutdown."""
+"""Running a service's parts as long-lived processes with clean shutdown.
+
+Production runs each part on its own (`labourx api | relay | consume | jobs`), so each scales
+and fails alone. Development runs one process per service with every part as a task of one
+event loop (`labourx run`), which is what keeps `make run` small enough for an office laptop.
+
+Heavy modules (SQLAlchemy, FastAPI, the service's code) are imported inside the functions that
+need them: a relay process imports none of them.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import start_http_server
 
-from shared.db import create_engine, session_factory
-from shared.jobs import run_periodic
 from shared.observability import configure_logging
-from shared.outbox.relay import OutboxRelay
-from shared.service import ConsumerSpec, ServiceSpec
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from shared.service import ConsumerSpec, ServiceSpec
 
 log = logging.getLogger(__name__)
 
@@ -33,19 +43,21 @@ def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> Non
 
 
 def serve_metrics(port: int | None, settings: Settings) -> None:
-    """Serve /metrics: on loopback for `--metrics-port` (the dev runner), on every interface for
-    LABOURX_METRICS_PORT (containers, scraped by a Prometheus elsewhere)."""
+    """Serve /metrics: on loopback for `--metrics-port` (a runner on this machine), on every
+    interface for LABOURX_METRICS_PORT (containers, scraped by a Prometheus elsewhere)."""
     if port:
         start_http_server(port, addr="127.0.0.1")
     elif settings.metrics_port:
         start_http_server(settings.metrics_port, addr="0.0.0.0")
 
 
-def run_relay(spec: ServiceSpec, settings: Settings, metrics_port: int | None = None) -> None:
-    configure_logging(f"{spec.name}-relay", settings.log_level)
+def run_relay(service: str, settings: Settings, metrics_port: int | None = None) -> None:
+    """A relay process: moves the service's outbox rows to the broker, nothing else."""
+    from shared.outbox.relay import OutboxRelay
+
+    configure_logging(f"{service}-relay", settings.log_level, settings.log_format)
     serve_metrics(metrics_port, settings)
-    relay = OutboxRelay(settings, spec.name, spec.publishes)
-    run_until_signalled(relay.run)
+    run_until_signalled(OutboxRelay(settings, service).run)
 
 
 def consumer_for(spec: ServiceSpec, group: str) -> ConsumerSpec:
@@ -58,7 +70,9 @@ def consumer_for(spec: ServiceSpec, group: str) -> ConsumerSpec:
 def run_consumer(
     spec: ServiceSpec, group: str, settings: Settings, metrics_port: int | None = None
 ) -> None:
-    configure_logging(f"{spec.name}-consumer", settings.log_level)
+    from shared.db import create_engine, session_factory
+
+    configure_logging(f"{spec.name}-consumer", settings.log_level, settings.log_format)
     serve_metrics(metrics_port, settings)
     consumer = consumer_for(spec, group)
 
@@ -73,7 +87,10 @@ def run_consumer(
 
 
 def run_jobs(spec: ServiceSpec, settings: Settings, metrics_port: int | None = None) -> None:
-    configure_logging(f"{spec.name}-jobs", settings.log_level)
+    from shared.db import create_engine, session_factory
+    from shared.jobs import run_periodic
+
+    configure_logging(f"{spec.name}-jobs", settings.log_level, settings.log_format)
     serve_metrics(metrics_port, settings)
 
     async def _main(stop: asyncio.Event) -> None:
@@ -81,6 +98,87 @@ def run_jobs(spec: ServiceSpec, settings: Settings, metrics_port: int | None = N
         try:
             await run_periodic(spec.jobs, settings, session_factory(engine), stop)
         finally:
+            await engine.dispose()
+
+    run_until_signalled(_main)
+
+
+def say(message: str) -> None:
+    """A line for the person watching `make run`: plain text on stderr, not a log record.
+    The dev runner shows each service's last such line while it waits for it."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_service(
+    spec: ServiceSpec,
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int,
+    provision: bool = False,
+) -> None:
+    """The whole service in one process (development): its API, relay, consumers and jobs as
+    tasks of one event loop. With `provision`, first create and migrate its database and create
+    the topics it uses. The API's /metrics shows every part's metrics (one registry)."""
+    import uvicorn
+
+    from shared.app import create_app
+    from shared.db import create_engine, session_factory
+    from shared.jobs import run_periodic
+    from shared.outbox.relay import OutboxRelay
+    from shared.provision import prepare_databases, prepare_topics
+
+    configure_logging(spec.name, settings.log_level, settings.log_format)
+
+    class _Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # This process's own handler sets `stop`, which stops the server with the rest.
+            yield
+
+    async def _main(stop: asyncio.Event) -> None:
+        if provision:
+            say(f"{spec.name}: creating its database if missing and running migrations")
+            await prepare_databases(settings, [spec])
+            say(f"{spec.name}: creating its topics")
+            await prepare_topics(settings, [spec])
+        say(f"{spec.name}: starting the API, relay, consumers and jobs")
+        server = _Server(
+            uvicorn.Config(
+                create_app(spec, settings),
+                host=host,
+                port=port,
+                log_config=None,
+                access_log=False,
+                timeout_graceful_shutdown=10,
+            )
+        )
+        engine = create_engine(settings, spec.name)
+        sessions = session_factory(engine)
+        parts = [
+            OutboxRelay(settings, spec.name).run(stop),
+            *(consumer.runner(settings, sessions).run(stop) for consumer in spec.consumers),
+        ]
+        if spec.jobs:
+            parts.append(run_periodic(spec.jobs, settings, sessions, stop))
+        tasks = [asyncio.create_task(part) for part in parts]
+        api = asyncio.create_task(server.serve())
+        try:
+            # The API ending on its own (a port already taken) ends the process: the dev
+            # runner reports it and starts it again.
+            done, _ = await asyncio.wait(
+                [api, asyncio.create_task(stop.wait()), *tasks],
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            for task in done:
+                if task is not api and not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+            if api in done and not stop.is_set():
+                raise SystemExit(f"{spec.name}: the API stopped (is port {port} taken?)")
+        finally:
+            stop.set()
+            server.should_exit = True
+            await asyncio.gather(api, *tasks, return_exceptions=True)
             await engine.dispose()
 
     run_until_signalled(_main)

@@ -6,10 +6,10 @@ from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
 DEV_JWT_SECRET = "labourx-development-secret-not-for-production"
 
@@ -134,6 +134,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path(".labourx")
     log_level: str = "INFO"
+    # `json` for log collectors; `text` for a person at a terminal (`labourx dev` sets it
+    # unless told otherwise).
+    log_format: Literal["json", "text"] = "json"
     # Relay, consumer and jobs processes serve /metrics on this port on every interface, for a
     # Prometheus in another container (`--metrics-port`, the dev runner's, stays on loopback).
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
@@ -199,17 +202,13 @@ class Settings(BaseSettings):
         """SQLAlchemy URL of a service's own database."""
         if not self.database_url:
             raise RuntimeError("LABOURX_DATABASE_URL is not set (the dev runner sets it)")
-        url = make_url(self.database_url).set(
-            drivername=f"postgresql+{driver}", database=self.database_name(service)
-        )
-        return url.render_as_string(hide_password=False)
+        return with_database(self.database_url, f"postgresql+{driver}", self.database_name(service))
 
     def admin_database_url(self) -> str:
         """URL of the server's maintenance database, used to create service databases."""
         if not self.database_url:
             raise RuntimeError("LABOURX_DATABASE_URL is not set")
-        url = make_url(self.database_url).set(drivername="postgresql+asyncpg", database="postgres")
-        return url.render_as_string(hide_password=False)
+        return with_database(self.database_url, "postgresql+asyncpg", "postgres")
 
     @property
     def bootstrap_servers(self) -> str:
@@ -218,6 +217,16 @@ class Settings(BaseSettings):
                 "LABOURX_KAFKA_BOOTSTRAP_SERVERS is not set (the dev runner sets it)"
             )
         return self.kafka_bootstrap_servers
+
+
+def with_database(url: str, scheme: str, database: str | None = None) -> str:
+    """`url` with another scheme (driver) and, when given, another database name; user,
+    password, host and query stay as written. Plain string work, not SQLAlchemy's URL: a relay
+    process needs this and nothing else of SQLAlchemy."""
+    parts = urlsplit(url)
+    path = f"/{database}" if database is not None else parts.path
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{scheme}://{parts.netloc}{path}{query}"
 
 
 @lru_cache

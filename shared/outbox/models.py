@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
 
-NOTIFY_CHANNEL = "labourx_outbox"
-
 
 class OutboxRecord(Base):
     __tablename__ = "outbox"

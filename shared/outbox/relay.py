@@ -18,7 +18,6 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from shared.aio import first_of, sleep_or_stop
-from shared.db import asyncpg_dsn
 from shared.events.envelope import record_headers
 from shared.kafka import ensure_topics, make_producer
 from shared.observability import (
@@ -28,8 +27,8 @@ from shared.observability import (
     OUTBOX_PUBLISHED,
     RELAY_LEADER,
 )
-from shared.outbox.models import NOTIFY_CHANNEL
-from shared.settings import Settings
+from shared.outbox import NOTIFY_CHANNEL
+from shared.settings import Settings, with_database
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +59,14 @@ class _Row:
 class OutboxRelay:
     """Runs until `stop` is set: waits for leadership, then publishes."""
 
-    def __init__(self, settings: Settings, service: str, topics: list[str]) -> None:
+    def __init__(self, settings: Settings, service: str, _topics: object = None) -> None:
         self.settings = settings
         self.service = service
-        self.topics = topics
-        self.dsn = asyncpg_dsn(settings.service_database_url(service))
+        # Topics known to exist on the broker. The relay creates a row's topic before its first
+        # send (a development broker forgets topics when it restarts; notify writes to partner
+        # topics made as partners subscribe), so it needs no list of them, nor the service code.
+        self._topics_made: set[str] = set()
+        self.dsn = with_database(settings.service_database_url(service), "postgresql")
         self.is_leader = asyncio.Event()
         self._wake = asyncio.Event()
 
@@ -115,7 +117,7 @@ class OutboxRelay:
                     if producer is None:
                         producer = make_producer(self.settings)
                         await producer.start()
-                        await ensure_topics(self.settings, self.topics)
+                        self._topics_made.clear()
                     # Cleared before reading, not after: a NOTIFY that arrives while this batch
                     # is read and published must wake the next round, not wait for the poll.
                     self._wake.clear()
@@ -157,6 +159,9 @@ class OutboxRelay:
         rows = [_Row(*r) for r in await conn.fetch(SELECT_UNSENT, batch)]
         if not rows:
             return False
+        if new_topics := {r.topic for r in rows} - self._topics_made:
+            await ensure_topics(self.settings, sorted(new_topics))
+            self._topics_made |= new_topics
         headers = record_headers()
         futures = [
             await producer.send(r.topic, r.value, key=r.key.encode(), headers=headers) for r in rows
