@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # Predeparture reports hide every figure of fewer people than this (and the figures that
     # would give it away); 2 is the least that still keeps a single person from being singled out.
     predeparture_report_min_cell: int = Field(default=5, ge=2)
+    # Sessions and outreach held on a day without a connection are entered afterwards, from
+    # paper, up to this many days later; each is marked as entered late and audited.
+    predeparture_late_entry_days: int = Field(default=30, ge=0)
 
     # Certificates: verification codes are derived with this key (never stored), and printed
     # as a link under this base URL (the predeparture API as the public reaches it).
