@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 ACCEPTED_REGIONS = frozenset({"LA", "TH"})
@@ -19,3 +21,20 @@ def normalise_phone(raw: str, default_region: str = "LA") -> str:
     if region not in ACCEPTED_REGIONS:
         raise ValueError(f"numbers from {region} are not accepted (Lao or Thai numbers only)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# What a typed phone number is made of: digits and the separators people put between them.
+_TYPED_PHONE = re.compile(r"^\+?[\d\s().-]+$")
+_MIN_DIGITS = 8  # shorter runs of digits are not a Lao or Thai number in any form
+
+
+def phone_in(text: str, default_region: str = "LA") -> str | None:
+    """The E.164 number `text` is, typed in any usual way (`020 5555 7001`, `2055557001`,
+    `+8562055557001`, `8562055557001`, `+66 81 234 5678`); None when it is not one."""
+    text = text.strip()
+    if not _TYPED_PHONE.match(text) or sum(c.isdigit() for c in text) < _MIN_DIGITS:
+        return None
+    try:
+        return normalise_phone(text, default_region)
+    except ValueError:
+        return None

@@ -146,7 +146,8 @@ async def test_one_open_record_per_person_and_adults_only(
     minor = await _person(registry_client, auth, "020 5820 0005", date_of_birth=sixteen)
     refused = await _open(registry_client, auth, minor)
     assert refused.status_code == 422
-    assert refused.json()["errors"][0]["field"] == "date_of_birth"
+    # The birth date is the record's: the error names what the request sent, the person.
+    assert refused.json()["errors"][0]["field"] == "person_id"
 
     bad = await _open(registry_client, auth, person, destination_country="XX", channel="boat")
     assert {e["field"] for e in bad.json()["errors"]} == {"destination_country", "channel"}

@@ -131,7 +131,13 @@ async def test_only_admins_open_offices_and_new_offices_scope_their_staff(
     registry_client: httpx.AsyncClient, settings: Settings, auth: dict[str, str]
 ) -> None:
     admin = bearer(settings, "admin-1", ["admin"])
-    office = {"code": "MRC-OU", "name": "MRC Oudomxay", "kind": "mrc", "province_code": "la-ou"}
+    office = {
+        "code": "MRC-OU",
+        "name_lo": "ສູນບໍລິການຂໍ້ມູນແຮງງານເຄື່ອນຍ້າຍ ແຂວງອຸດົມໄຊ",
+        "name_en": "Migrant Resource Centre, Oudomxay",
+        "kind": "mrc",
+        "province_code": "la-ou",
+    }
 
     refused = await registry_client.post("/v1/offices", json=office, headers=auth)
     created = await registry_client.post("/v1/offices", json=office, headers=admin)
@@ -143,5 +149,27 @@ async def test_only_admins_open_offices_and_new_offices_scope_their_staff(
     assert refused.status_code == 403
     assert created.status_code == 201, created.text
     assert created.json()["province_code"] == "LA-OU"
+    assert created.json()["name_lo"] == office["name_lo"]
     assert registered.status_code == 201, registered.text
     assert registered.json()["office_code"] == "MRC-OU"
+
+
+async def test_offices_are_named_in_lao_and_english(
+    registry_client: httpx.AsyncClient, settings: Settings, auth: dict[str, str]
+) -> None:
+    listed = await registry_client.get("/v1/offices?province_code=LA-SV", headers=auth)
+    one_name = await registry_client.post(
+        "/v1/offices",
+        json={"code": "ESC-X1", "name": "Office", "kind": "esc", "province_code": "LA-SV"},
+        headers=bearer(settings, "admin-1", ["admin"]),
+    )
+
+    assert listed.status_code == 200, listed.text
+    names = {o["code"]: (o["name_lo"], o["name_en"]) for o in listed.json()["items"]}
+    assert names["ESC-SV"] == (
+        "ສູນບໍລິການຈັດຫາງານ ແຂວງສະຫວັນນະເຂດ",
+        "Employment Service Centre, Savannakhet",
+    )
+    assert names["MRC-SV"][1] == "Migrant Resource Centre, Savannakhet"
+    assert one_name.status_code == 422
+    assert {e["field"] for e in one_name.json()["errors"]} == {"name_lo", "name_en", "name"}

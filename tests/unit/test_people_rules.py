@@ -8,9 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.registry.people.domain import age_on, check_minimum_age, new_reference
-from shared.problems import InvalidField
-from shared.reference.phones import normalise_phone
+from services.registry.people.domain import (
+    Identifiers,
+    age_errors,
+    age_on,
+    identifiers_in,
+    new_reference,
+    parse_reference,
+)
+from shared.reference.phones import normalise_phone, phone_in
 from shared.reference.places import lao_provinces, validate_province
 from shared.reference.scripts import is_lao_script, is_latin_script
 
@@ -27,15 +33,55 @@ def test_age_is_completed_years(born: date, years: int) -> None:
 
 def test_a_jobseeker_must_be_old_enough() -> None:
     today = date(2026, 11, 23)
-    check_minimum_age(date(2011, 11, 23), today, 15)
-    with pytest.raises(InvalidField) as refused:
-        check_minimum_age(date(2011, 11, 24), today, 15)
-    assert refused.value.extensions["errors"][0]["field"] == "date_of_birth"
+    assert age_errors(date(2011, 11, 23), today, 15) == []
+    [refused] = age_errors(date(2011, 11, 24), today, 15)
+    assert refused.field == "date_of_birth"
 
 
 def test_a_birth_date_in_the_future_is_refused() -> None:
-    with pytest.raises(InvalidField, match="future"):
-        check_minimum_age(date(2030, 1, 1), date(2026, 11, 23), 15)
+    [refused] = age_errors(date(2030, 1, 1), date(2026, 11, 23), 15)
+    assert "future" in refused.message
+
+
+@pytest.mark.parametrize(
+    "typed", ["P-9MLWWRAD", "p-9mlwwrad", "P9MLWWRAD", " p9mlwwrad ", "P- 9MLW WRAD"]
+)
+def test_a_reference_is_read_however_it_was_typed(typed: str) -> None:
+    assert parse_reference(typed) == "P-9MLWWRAD"
+    assert identifiers_in(typed) == Identifiers(reference="P-9MLWWRAD")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "020 5555 7001",
+        "2055557001",
+        "+8562055557001",
+        "8562055557001",
+        "02055557001",
+        "+856 20 5555 7001",
+    ],
+)
+def test_a_lao_phone_is_read_in_every_form_people_type_it(typed: str) -> None:
+    assert phone_in(typed) == "+8562055557001"
+    assert identifiers_in(typed).phone == "+8562055557001"
+
+
+def test_a_thai_phone_is_read_too() -> None:
+    assert phone_in("+66 81 234 5678") == "+66812345678"
+
+
+@pytest.mark.parametrize("text", ["Somsak", "ສົມສັກ", "Somsak Phommavong", "123"])
+def test_names_and_short_numbers_are_not_taken_for_identifiers(text: str) -> None:
+    assert phone_in(text) is None
+    assert not identifiers_in(text)
+
+
+def test_a_document_number_is_read_as_registered() -> None:
+    assert identifiers_in(" nid-77001122 ") == Identifiers(document_number="NID-77001122")
+    # Digits alone may be a phone or a document number: both are looked up.
+    both = identifiers_in("2055557001")
+    assert (both.phone, both.document_number) == ("+8562055557001", "2055557001")
 
 
 def test_references_avoid_characters_misread_on_the_phone() -> None:

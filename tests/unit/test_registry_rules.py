@@ -23,7 +23,7 @@ from services.registry.migration.domain import (
     MouPermit,
     check_transition,
 )
-from shared.problems import Conflict, InvalidField
+from shared.problems import Conflict, InvalidFields
 from shared.reference.disability import Answer, Domain, has_disability
 from shared.reference.education import ISCED_2011, validate_isced_level
 
@@ -117,7 +117,7 @@ def test_only_a_consent_in_force_can_be_withdrawn() -> None:
 
 
 def test_expired_is_derived_not_recorded() -> None:
-    with pytest.raises(InvalidField) as refused:
+    with pytest.raises(InvalidFields) as refused:
         _decide(C.GIVEN, C.EXPIRED)
     assert refused.value.extensions["errors"][0]["field"] == "status"
     assert effective_status(C.GIVEN, TODAY - timedelta(days=1), TODAY) is C.EXPIRED
@@ -127,7 +127,7 @@ def test_expired_is_derived_not_recorded() -> None:
 
 @pytest.mark.parametrize("method", [Method.VERBAL, Method.THUMBPRINT])
 def test_verbal_and_thumbprint_consent_need_a_witness(method: Method) -> None:
-    with pytest.raises(InvalidField) as refused:
+    with pytest.raises(InvalidFields) as refused:
         _decide(None, C.GIVEN, method=method, witness="  ")
     assert refused.value.extensions["errors"][0]["field"] == "witness_name"
     _decide(None, C.GIVEN, method=method, witness="Khamla, village chief")
@@ -143,17 +143,31 @@ def test_sharing_consent_names_one_agency_or_one_known_category() -> None:
         (Scope(agency="IOM-LA", category="un_agencies"), "scope"),
         (Scope(category="everyone"), "scope.category"),
     ]:
-        with pytest.raises(InvalidField) as refused:
+        with pytest.raises(InvalidFields) as refused:
             _decide(None, C.GIVEN, scope=scope, **sharing)
         assert refused.value.extensions["errors"][0]["field"] == field
-    with pytest.raises(InvalidField):
+    with pytest.raises(InvalidFields):
         _decide(None, C.GIVEN, scope=Scope(agency="IOM-LA"))  # not a sharing purpose
 
 
 def test_an_expiry_date_in_the_past_is_refused() -> None:
-    with pytest.raises(InvalidField) as refused:
+    with pytest.raises(InvalidFields) as refused:
         _decide(None, C.GIVEN, expires_on=TODAY - timedelta(days=1))
     assert refused.value.extensions["errors"][0]["field"] == "expires_on"
+
+
+def test_every_rule_a_decision_breaks_is_named_at_once() -> None:
+    with pytest.raises(InvalidFields) as refused:
+        _decide(
+            None,
+            C.GIVEN,
+            purpose=Purpose.PARTNER_SHARING,
+            scope=Scope(category="everyone"),
+            method=Method.VERBAL,
+            expires_on=TODAY - timedelta(days=1),
+        )
+    fields = {e["field"] for e in refused.value.extensions["errors"]}
+    assert fields == {"scope.category", "witness_name", "expires_on"}
 
 
 def test_an_agency_decision_wins_over_its_category() -> None:

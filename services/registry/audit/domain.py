@@ -20,3 +20,8 @@ class Action(enum.StrEnum):
     JOBSEEKER_STATUS_CHANGED = "jobseeker_status_changed"
     DUPLICATE_OVERRIDDEN = "duplicate_overridden"
     IMPORTED = "imported"
+    CARD_SHOWN = "card_shown"  # an identity card of someone outside the officer's scope
+    VISIT_RECORDED = "visit_recorded"
+    SERVED_AT = "served_at"  # an office outside the person's province started serving them
+    TRANSFERRED = "transferred"  # the record moved to the officer's office and province
+    SLIP_PRINTED = "slip_printed"

@@ -31,4 +31,8 @@ class AuditEntry(Base):
     # Names of the fields read or changed, never their values.
     fields: Mapped[list[str]] = mapped_column(ARRAY(String), server_default="{}")
     reason: Mapped[str | None] = mapped_column(Text)
+    # Why the acting office may see the person: `province` (theirs), `national`, `visit` or
+    # `enrolment` (an office serving a person of another province), `card` (only the identity
+    # card was shown: an exact lookup or a duplicate warning). None for system actions.
+    basis: Mapped[str | None] = mapped_column(String(20))
     request_id: Mapped[str | None] = mapped_column(String(64))

@@ -19,6 +19,7 @@ class AuditEntryRead(BaseModel):
     person_id: uuid.UUID | None
     fields: list[str]
     reason: str | None
+    basis: str | None
     request_id: str | None
 
 

@@ -20,7 +20,23 @@ _INSERT = insert(cast(Table, AuditEntry.__table__))
 # than the column holds must not fail the read or change it would be logged with.
 _REQUEST_ID_MAX = 64
 # What `entry` gives: every column a writer sets but the person's id.
-ENTRY_COLUMNS = ("actor", "office_code", "action", "fields", "reason", "request_id")
+ENTRY_COLUMNS = ("actor", "office_code", "action", "fields", "reason", "request_id", "basis")
+# session.info key: person id → the basis on which the acting office reached the person in this
+# transaction (people.service.get_person notes it), so every entry about them names it.
+ACCESS = "registry.access_basis"
+
+
+def note_access(session: AsyncSession, person_id: uuid.UUID, basis: str) -> None:
+    """Remember on what basis the principal reached `person_id` in this transaction."""
+    session.info.setdefault(ACCESS, {})[person_id] = basis
+
+
+def default_basis(principal: Principal) -> str | None:
+    """The basis of an action on a person the principal reached without a link: national scope
+    or their own province; None for the services' own actions (events), which carry no role."""
+    if not principal.roles:
+        return None
+    return "national" if principal.sees_all_provinces else "province"
 
 
 async def record(
@@ -31,14 +47,26 @@ async def record(
     *,
     fields: Sequence[str] = (),
     reason: str | None = None,
+    basis: str | None = None,
 ) -> None:
     """Log `action` on each person, in the same transaction as the read or change itself.
 
     Logged with the data it speaks of: a change that rolls back leaves no entry, and no read
-    reaches the caller without one.
+    reaches the caller without one. The basis is `basis`, else the one noted when the person
+    was reached in this transaction, else the principal's own scope.
     """
+    noted: dict[uuid.UUID | None, str] = session.info.get(ACCESS, {})
     rows = [
-        {"person_id": person_id, **entry(principal, action, fields=fields, reason=reason)}
+        {
+            "person_id": person_id,
+            **entry(
+                principal,
+                action,
+                fields=fields,
+                reason=reason,
+                basis=basis or noted.get(person_id),
+            ),
+        }
         for person_id in person_ids
     ]
     if rows:
@@ -46,11 +74,17 @@ async def record(
 
 
 def entry(
-    principal: Principal, action: Action, *, fields: Sequence[str] = (), reason: str | None = None
+    principal: Principal,
+    action: Action,
+    *,
+    fields: Sequence[str] = (),
+    reason: str | None = None,
+    basis: str | None = None,
 ) -> dict[str, Any]:
     """An entry's values but the person's id, for a statement that writes it with the change
     (`record` is the usual way)."""
     return {
+        "basis": basis or default_basis(principal),
         "actor": principal.subject,
         "office_code": principal.office,
         "action": action.value,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,6 +10,7 @@ from fastapi.responses import JSONResponse
 from services.registry.consent import service
 from services.registry.consent.schemas import ConsentDecisionIn, ConsentList, ConsentRead
 from services.registry.offices.api import Staff
+from services.registry.people.deps import PersonId
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/people/{person_id}/consents", tags=["consent"])
 
 @router.post("", status_code=201, response_model=ConsentRead)
 async def record_consent(
-    person_id: uuid.UUID,
+    person_id: PersonId,
     body: ConsentDecisionIn,
     session: SessionDep,
     principal: Staff,
@@ -38,7 +38,7 @@ async def record_consent(
 
 @router.get("", response_model=ConsentList)
 async def list_consents(
-    person_id: uuid.UUID,
+    person_id: PersonId,
     session: SessionDep,
     principal: Staff,
     history: Annotated[bool, Query(description="every decision, newest first")] = False,

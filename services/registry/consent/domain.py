@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from shared.problems import Conflict, InvalidField
+from shared.problems import Conflict, FieldError, InvalidFields
 
 
 class ConsentStatus(enum.StrEnum):
@@ -104,29 +104,72 @@ def check_decision(
     expires_on: date | None,
     today: date,
 ) -> None:
-    """Refuse a decision that cannot be recorded; `current` is the effective status now."""
-    if new is ConsentStatus.EXPIRED:
-        raise InvalidField("status", "expired is derived from expires_on, it is not recorded")
-    if new not in _MAY_FOLLOW:
-        raise InvalidField("status", f"{new} cannot be recorded")
-    if current not in _MAY_FOLLOW[new]:
+    """Refuse a decision that cannot be recorded; `current` is the effective status now.
+
+    A decision that cannot follow the current one is a conflict (409); otherwise every bad field
+    is named in one answer.
+    """
+    if new in _MAY_FOLLOW and current not in _MAY_FOLLOW[new]:
         raise Conflict(
             f"consent for {purpose} is {current or 'not recorded'}; it cannot become {new}",
             current_status=str(current) if current else None,
         )
+    errors = decision_errors(
+        new,
+        purpose=purpose,
+        scope=scope,
+        method=method,
+        witness=witness,
+        expires_on=expires_on,
+        today=today,
+    )
+    if errors:
+        raise InvalidFields(errors)
+
+
+def decision_errors(
+    new: ConsentStatus,
+    *,
+    purpose: Purpose,
+    scope: Scope,
+    method: Method,
+    witness: str | None,
+    expires_on: date | None,
+    today: date,
+    at: str = "",
+    scope_field: str = "scope",
+    category_field: str = "scope.category",
+) -> list[FieldError]:
+    """Every rule a decision breaks, whatever was recorded before, each naming its field as the
+    client sent it: `at` prefixes the fields (`consents.2.`); the consent API nests agency and
+    category in `scope`, a registration's consents carry them as fields of their own."""
+    errors = []
+    if new is ConsentStatus.EXPIRED:
+        errors.append(
+            FieldError(f"{at}status", "expired is derived from expires_on, it is not recorded")
+        )
+    elif new not in _MAY_FOLLOW:
+        errors.append(FieldError(f"{at}status", f"{new} cannot be recorded"))
     if purpose is Purpose.PARTNER_SHARING:
         if bool(scope.agency) == bool(scope.category):
-            raise InvalidField("scope", "sharing consent names one agency or one category")
-        if scope.category and scope.category not in PARTNER_CATEGORIES:
-            raise InvalidField(
-                "scope.category", f"must be one of {', '.join(sorted(PARTNER_CATEGORIES))}"
+            errors.append(
+                FieldError(scope_field, "sharing consent names one agency or one category")
+            )
+        elif scope.category and scope.category not in PARTNER_CATEGORIES:
+            errors.append(
+                FieldError(
+                    category_field, f"must be one of {', '.join(sorted(PARTNER_CATEGORIES))}"
+                )
             )
     elif scope.key():
-        raise InvalidField("scope", f"only {Purpose.PARTNER_SHARING} consent has a scope")
+        errors.append(
+            FieldError(scope_field, f"only {Purpose.PARTNER_SHARING} consent has a scope")
+        )
     if method in WITNESSED and new in VALID and not (witness and witness.strip()):
-        raise InvalidField("witness_name", f"{method} consent needs a witness")
+        errors.append(FieldError(f"{at}witness_name", f"{method} consent needs a witness"))
     if expires_on is not None and expires_on < today:
-        raise InvalidField("expires_on", "is in the past")
+        errors.append(FieldError(f"{at}expires_on", "is in the past"))
+    return errors
 
 
 @dataclass(frozen=True)

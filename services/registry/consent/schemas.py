@@ -60,3 +60,21 @@ class ConsentRead(BaseModel):
 
 class ConsentList(BaseModel):
     items: list[ConsentRead]
+
+
+class CounterConsentIn(BaseModel):
+    """A consent the person gave or refused at the counter, sent with their registration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: Purpose
+    status: Literal["given", "refused"]
+    method: Method
+    agency: Code | None = Field(default=None, description="Partner agency (partner_sharing)")
+    category: Code | None = Field(
+        default=None, description="Category of partner agencies (partner_sharing)"
+    )
+    witness_name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None
+    ) = Field(default=None, description="Needed for verbal and thumbprint consent")
+    expires_on: date | None = None

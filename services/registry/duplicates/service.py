@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
 
@@ -64,6 +65,7 @@ _CANDIDATE_COLUMNS = select(
     _people.c.family_name_en,
     _people.c.date_of_birth,
     _people.c.phone,
+    _people.c.sex,
 )
 
 
@@ -84,14 +86,20 @@ def _candidates_statement(by_birth: bool, by_phone: bool, excluding: bool) -> Se
     return statement
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A probable duplicate: `summary` (ids, office and scores, no names) is what is kept with
+    a registration made anyway; `person` (the columns a card shows) is only for the officer's
+    eyes, as a card, never stored."""
+
+    summary: dict[str, Any]
+    person: dict[str, Any]
+
+
 async def probable_duplicates(
     session: AsyncSession, applicant: Applicant, *, exclude: uuid.UUID | None = None
-) -> list[dict[str, Any]]:
-    """Active records sharing the birth date or phone whose names match, best first.
-
-    Candidates carry ids, reference, office and scores but no names: the officer may not be
-    allowed to see a record of another province, only to know that it exists.
-    """
+) -> list[Candidate]:
+    """Active records sharing the birth date or phone whose names match, best first."""
     by_birth, by_phone = applicant.date_of_birth is not None, applicant.phone is not None
     if not (by_birth or by_phone):
         return []
@@ -112,17 +120,16 @@ async def probable_duplicates(
         )
         match = compare(applicant, existing)
         if match.probable:
-            found.append(
-                {
-                    "id": str(row.id),
-                    "reference": row.reference,
-                    "province_code": row.province_code,
-                    "office_code": row.office_code,
-                    "score": match.score,
-                    "name_similarity": match.name_similarity,
-                    "same_date_of_birth": match.same_date_of_birth,
-                    "same_phone": match.same_phone,
-                }
-            )
-    found.sort(key=lambda c: c["score"], reverse=True)
+            summary = {
+                "id": str(row.id),
+                "reference": row.reference,
+                "province_code": row.province_code,
+                "office_code": row.office_code,
+                "score": match.score,
+                "name_similarity": match.name_similarity,
+                "same_date_of_birth": match.same_date_of_birth,
+                "same_phone": match.same_phone,
+            }
+            found.append(Candidate(summary, dict(row._mapping)))
+    found.sort(key=lambda c: c.summary["score"], reverse=True)
     return found

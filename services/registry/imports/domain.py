@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 from typing import Any, cast
 
+from services.registry.consent.domain import PARTNER_CATEGORIES
 from services.registry.people.domain import SCALAR_FIELDS
 from shared.problems import InvalidField, Problem
 
@@ -26,6 +27,17 @@ DOCUMENTS = {
     "family_book": "family_book",
     "passport": "passport_number",
 }
+# The consent questions of the paper form: yes (given), no (refused), empty (not asked).
+CONSENTS = {
+    "consent_sms": "contact_sms",
+    "consent_email": "contact_email",
+    "consent_job_matching": "job_matching",
+}
+# Sharing with partners is agreed per category of partner (un_agencies, government, ngos,
+# employers_associations) or per agency code, listed in the cell; `no` or empty records nothing,
+# and nothing is shared without it.
+PARTNER_SHARING = "consent_partner_sharing"
+NOT_SHARED = FALSE
 COLUMNS = (
     *PLAIN,
     "national_id",
@@ -39,6 +51,10 @@ COLUMNS = (
     "willing_to_work_abroad",
     "abroad_countries",
     "confirm_not_duplicate",
+    *CONSENTS,
+    PARTNER_SHARING,
+    "consent_method",
+    "consent_witness",
 )
 
 
@@ -64,6 +80,7 @@ class Row:
     body: dict[str, Any]
     errors: list[dict[str, str]]
     document_columns: list[str]  # which column each entry of body["documents"] came from
+    consent_columns: list[str]  # which column each entry of body["consents"] came from
 
 
 def read_rows(content: bytes) -> list[Row]:
@@ -160,7 +177,48 @@ def _row(number: int, cells: dict[str, str], *, stray: bool = False) -> Row:
         elif value not in FALSE:
             errors.append({"field": flag, "message": "must be yes or no"})
     body["jobseeker"] = jobseeker
-    return Row(number, row_key(cells), body, errors, document_columns)
+    body["consents"], consent_columns = _consents(cells, errors)
+    return Row(number, row_key(cells), body, errors, document_columns, consent_columns)
+
+
+def _consents(
+    cells: dict[str, str], errors: list[dict[str, str]]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The answers of the consent columns, and the column each came from."""
+    # A paper form is signed unless the sheet says how the person agreed.
+    shared = {"method": cells.get("consent_method") or "signed"}
+    if cells.get("consent_witness"):
+        shared["witness_name"] = cells["consent_witness"]
+    consents, columns = [], []
+    for column, purpose in CONSENTS.items():
+        value = cells.get(column, "").casefold()
+        if not value:
+            continue
+        if value in TRUE:
+            consents.append({"purpose": purpose, "status": "given", **shared})
+            columns.append(column)
+        elif value in FALSE:
+            consents.append({"purpose": purpose, "status": "refused", **shared})
+            columns.append(column)
+        else:
+            errors.append({"field": column, "message": "must be yes or no"})
+    partners = cells.get(PARTNER_SHARING, "")
+    if partners.casefold() in TRUE:
+        errors.append(
+            {
+                "field": PARTNER_SHARING,
+                "message": "name the partners agreed to, e.g. un_agencies;government "
+                f"(categories: {', '.join(sorted(PARTNER_CATEGORIES))}, or agency codes)",
+            }
+        )
+    elif partners.casefold() not in NOT_SHARED:
+        for partner in _split(partners):
+            scope = "category" if partner in PARTNER_CATEGORIES else "agency"
+            consents.append(
+                {"purpose": "partner_sharing", "status": "given", scope: partner, **shared}
+            )
+            columns.append(PARTNER_SHARING)
+    return consents, columns
 
 
 def column_of(location: tuple[Any, ...], row: Row) -> str:
@@ -173,4 +231,16 @@ def column_of(location: tuple[Any, ...], row: Row) -> str:
         return "isced_level"
     if head == "jobseeker" and len(location) > 1:
         return str(location[1])
+    if head == "consents" and len(location) > 1 and isinstance(location[1], int):
+        leaf = location[-1] if len(location) > 2 else None
+        if leaf == "method":
+            return "consent_method"
+        if leaf == "witness_name":
+            return "consent_witness"
+        return row.consent_columns[location[1]]
     return head
+
+
+def column_named(field: str, row: Row) -> str:
+    """The CSV column of a field a registration error names (`consents.1.witness_name`)."""
+    return column_of(tuple(int(p) if p.isdigit() else p for p in field.split(".")), row)

@@ -10,13 +10,13 @@ from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.imports.domain import Row, column_of, read_rows
+from services.registry.imports.domain import Row, column_named, column_of, read_rows
 from services.registry.imports.models import ImportBatch, ImportedRow
 from services.registry.imports.schemas import ImportReport, RowReport
 from services.registry.people import service as people
 from services.registry.people.schemas import PersonCreate
 from shared.auth import Principal
-from shared.problems import Forbidden, InvalidField
+from shared.problems import Forbidden, InvalidField, InvalidFields
 
 
 async def import_file(
@@ -100,12 +100,18 @@ async def _import_row(
         )
     except people.ProbableDuplicate as exc:
         await savepoint.rollback()
+        # The row's person is not written, but the cards were shown: that stays on record.
+        await people.record_warning(session, principal, exc)
         return RowReport(
             row=row.number, status="probable_duplicate", candidates=exc.extensions["candidates"]
         )
-    except InvalidField as exc:
+    except (InvalidField, InvalidFields) as exc:
         await savepoint.rollback()
-        return RowReport(row=row.number, status="error", errors=exc.extensions["errors"])
+        by_column: dict[str, dict[str, str]] = {}
+        for error in exc.extensions["errors"]:
+            column = column_named(error["field"], row)
+            by_column.setdefault(column, {"field": column, "message": error["message"]})
+        return RowReport(row=row.number, status="error", errors=list(by_column.values()))
     except Forbidden as exc:
         await savepoint.rollback()
         return RowReport(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
@@ -14,6 +12,7 @@ from services.registry.jobseekers.domain import JobseekerStatus
 from services.registry.jobseekers.models import JobseekerProfile
 from services.registry.jobseekers.schemas import StatusChange, StatusRead
 from services.registry.offices.api import Staff
+from services.registry.people.deps import PersonId
 from services.registry.people.service import get_person
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
@@ -24,7 +23,7 @@ router = APIRouter(prefix="/v1/people/{person_id}/jobseeker", tags=["jobseekers"
 
 @router.post("/status", response_model=StatusRead)
 async def change_status(
-    person_id: uuid.UUID,
+    person_id: PersonId,
     body: StatusChange,
     session: SessionDep,
     principal: Staff,

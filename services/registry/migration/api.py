@@ -16,6 +16,7 @@ from services.registry.migration.schemas import (
     MigrationStatusIn,
 )
 from services.registry.offices.api import Staff
+from services.registry.people.deps import PersonId
 from shared.app import SettingsDep
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/v1", tags=["migration"])
 
 @router.post("/people/{person_id}/migrations", status_code=201, response_model=MigrationRead)
 async def open_record(
-    person_id: uuid.UUID,
+    person_id: PersonId,
     body: MigrationCreate,
     session: SessionDep,
     principal: Staff,
@@ -42,9 +43,7 @@ async def open_record(
 
 
 @router.get("/people/{person_id}/migrations", response_model=MigrationList)
-async def list_records(
-    person_id: uuid.UUID, session: SessionDep, principal: Staff
-) -> MigrationList:
+async def list_records(person_id: PersonId, session: SessionDep, principal: Staff) -> MigrationList:
     records = await service.list_for_person(session, person_id, principal)
     return MigrationList(items=[service.to_read(r) for r in records])
 

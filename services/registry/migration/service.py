@@ -26,7 +26,7 @@ from services.registry.migration.schemas import (
     MigrationRead,
     MigrationStatusIn,
 )
-from services.registry.people.domain import check_minimum_age
+from services.registry.people.domain import age_on
 from services.registry.people.models import Person
 from services.registry.people.service import announce_update, get_person
 from shared import clock
@@ -34,7 +34,7 @@ from shared.auth import Principal
 from shared.db import clock_now
 from shared.events.registry import MigrationStatusChanged
 from shared.outbox import add_event
-from shared.problems import Conflict, NotFound
+from shared.problems import Conflict, InvalidField, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +107,13 @@ async def open_record(
     today = today or clock.today()
     person = await get_person(session, person_id, principal, lock=True)
     person_id = person.id  # a merged-away id leads to the survivor
-    if person.date_of_birth is not None:
-        check_minimum_age(person.date_of_birth, today, minimum_age)
+    if person.date_of_birth is not None and age_on(person.date_of_birth, today) < minimum_age:
+        # The birth date is the record's, not this request's: the request named the person.
+        raise InvalidField(
+            "person_id",
+            f"the person (born {person.date_of_birth.isoformat()}, per their record) must be at "
+            f"least {minimum_age} years old to migrate for work",
+        )
     open_id = await session.scalar(
         select(MigrationRecord.id).where(
             MigrationRecord.person_id == person_id, MigrationRecord.status.not_in(CLOSED)

@@ -14,7 +14,9 @@ class Office(Base):
     __tablename__ = "offices"
 
     code: Mapped[str] = mapped_column(String(20), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    # Lao first on everything a person reads (slips, certificates, messages); English beside it.
+    name_lo: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(3))
     province_code: Mapped[str] = mapped_column(String(6))
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))

@@ -9,6 +9,23 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from services.registry.offices.domain import OfficeKind
 from shared.reference.places import validate_province
+from shared.reference.scripts import LAO_BLOCK, is_latin_script
+
+
+def _lao(value: str) -> str:
+    # Lao script, though an office's Lao name may carry a Latin acronym (LFTU, IOM).
+    if not any(ord(c) in LAO_BLOCK for c in value):
+        raise ValueError("must be written in Lao script")
+    return value
+
+
+def _latin(value: str) -> str:
+    if not is_latin_script(value):
+        raise ValueError("must be written in Latin letters")
+    return value
+
+
+OfficeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
 
 OfficeCode = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z0-9-]{2,20}$")
@@ -19,7 +36,12 @@ class OfficeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: OfficeCode = Field(examples=["ESC-VT"])
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+    name_lo: Annotated[OfficeName, AfterValidator(_lao)] = Field(
+        examples=["ສູນບໍລິການຈັດຫາງານ ແຂວງອຸດົມໄຊ"]
+    )
+    name_en: Annotated[OfficeName, AfterValidator(_latin)] = Field(
+        examples=["Employment Service Centre, Oudomxay"]
+    )
     kind: OfficeKind
     province_code: Annotated[str, AfterValidator(validate_province)]
 
@@ -28,7 +50,8 @@ class OfficeRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     code: str
-    name: str
+    name_lo: str
+    name_en: str
     kind: OfficeKind
     province_code: str
     active: bool

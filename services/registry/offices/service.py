@@ -13,21 +13,37 @@ from services.registry.offices.schemas import OfficeCreate
 from shared.auth import Principal
 from shared.problems import Conflict, Forbidden
 
-# Office code → (province, active, fetched at). Offices change a few times a year; a minute of
-# staleness across API processes is worth one query less on every request.
-_CACHE: dict[str, tuple[str, bool, float]] = {}
+
+@dataclasses.dataclass(frozen=True)
+class OfficeInfo:
+    """What requests need of an office: where it is, whether it is open, what it is called."""
+
+    code: str
+    province_code: str
+    active: bool
+    name_lo: str
+    name_en: str
+
+
+# Office code → (office, fetched at). Offices change a few times a year; a minute of staleness
+# across API processes is worth one query less on every request.
+_CACHE: dict[str, tuple[OfficeInfo, float]] = {}
 CACHE_TTL_S = 60.0
 
 
-async def _office_province(session: AsyncSession, code: str) -> tuple[str, bool] | None:
+async def office_info(session: AsyncSession, code: str) -> OfficeInfo | None:
+    """The office `code`, from a cache of a minute; None when there is no such office."""
     cached = _CACHE.get(code)
-    if cached is not None and time.monotonic() - cached[2] < CACHE_TTL_S:
-        return cached[0], cached[1]
+    if cached is not None and time.monotonic() - cached[1] < CACHE_TTL_S:
+        return cached[0]
     office = await session.get(Office, code)
     if office is None:
         return None
-    _CACHE[code] = (office.province_code, office.active, time.monotonic())
-    return office.province_code, office.active
+    info = OfficeInfo(
+        office.code, office.province_code, office.active, office.name_lo, office.name_en
+    )
+    _CACHE[code] = (info, time.monotonic())
+    return info
 
 
 async def scoped(session: AsyncSession, principal: Principal) -> Principal:
@@ -40,13 +56,23 @@ async def scoped(session: AsyncSession, principal: Principal) -> Principal:
         return principal
     if not principal.office:
         raise Forbidden("your token carries no office; ask an admin to assign one")
-    found = await _office_province(session, principal.office)
-    if found is None or not found[1]:
+    found = await office_info(session, principal.office)
+    if found is None or not found.active:
         raise Forbidden(f"office {principal.office} is unknown or closed")
-    province, _ = found
-    if principal.province is not None and principal.province != province:
-        raise Forbidden(f"office {principal.office} is in {province}, not {principal.province}")
-    return dataclasses.replace(principal, province=province)
+    if principal.province is not None and principal.province != found.province_code:
+        raise Forbidden(
+            f"office {principal.office} is in {found.province_code}, not {principal.province}"
+        )
+    return dataclasses.replace(principal, province=found.province_code)
+
+
+async def acting_office(session: AsyncSession, principal: Principal) -> OfficeInfo:
+    """The open office the principal acts for (a visit is recorded there, a record moves
+    there); 403 for a token without one."""
+    found = await office_info(session, principal.office) if principal.office else None
+    if found is None or not found.active:
+        raise Forbidden("this is done at an office: your token carries no open office")
+    return found
 
 
 async def create_office(session: AsyncSession, data: OfficeCreate) -> Office:
@@ -67,4 +93,4 @@ async def list_offices(session: AsyncSession, province_code: str | None) -> list
 
 
 async def office_exists(session: AsyncSession, code: str) -> bool:
-    return await _office_province(session, code) is not None
+    return await office_info(session, code) is not None

@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.offices.api import Staff
 from services.registry.people import lifecycle, service
+from services.registry.people.deps import PersonId
 from services.registry.people.domain import AGE_BANDS
 from services.registry.people.schemas import (
     ErasureIn,
@@ -21,10 +24,11 @@ from services.registry.people.schemas import (
     PersonUpdate,
 )
 from shared.app import SettingsDep
+from shared.auth import Principal
 from shared.db import SessionDep
 from shared.events.registry import JobseekerState, MigrationState, Sex
-from shared.idempotency import IdempotencyDep
-from shared.problems import InvalidField
+from shared.idempotency import Idempotency, IdempotencyDep, IdempotencyRecord
+from shared.problems import InvalidField, problem_response
 from shared.reference.isco08 import validate_isco08
 from shared.versioning import etag, parse_if_match
 
@@ -36,6 +40,7 @@ assert set(AgeBand.__args__) == set(AGE_BANDS)  # type: ignore[attr-defined]
 
 async def _register(
     body: PersonCreate,
+    request: Request,
     session: SessionDep,
     principal: Staff,
     idempotency: IdempotencyDep,
@@ -45,19 +50,54 @@ async def _register(
 ) -> JSONResponse:
     if (replayed := await idempotency.replay(session)) is not None:
         return replayed
-    registration = await service.register(
-        session,
-        body,
-        principal,
-        minimum_age=settings.registry_min_age_jobseeker,
-        as_jobseeker=as_jobseeker,
-    )
+    try:
+        registration = await service.register(
+            session,
+            body,
+            principal,
+            minimum_age=settings.registry_min_age_jobseeker,
+            as_jobseeker=as_jobseeker,
+        )
+    except service.ProbableDuplicate as warning:
+        return await _warn(session, request, principal, idempotency, warning)
     return await idempotency.remember(session, 201, registration.read())
+
+
+async def _warn(
+    session: AsyncSession,
+    request: Request,
+    principal: Principal,
+    idempotency: Idempotency,
+    warning: service.ProbableDuplicate,
+) -> JSONResponse:
+    """Answer a duplicate warning and commit the audit of the cards it shows (answered, not
+    raised: a raised problem rolls the transaction back, and the showing must stay on record).
+
+    The Idempotency-Key is given back: the officer decides, then sends the registration again
+    under the same key, and that request must run rather than replay this warning.
+    """
+    await service.record_warning(session, principal, warning)
+    if idempotency.key is not None:
+        await session.execute(
+            delete(IdempotencyRecord).where(
+                IdempotencyRecord.principal == idempotency.principal,
+                IdempotencyRecord.key == idempotency.key,
+            )
+        )
+    return problem_response(
+        warning.status,
+        warning.slug,
+        warning.title,
+        warning.detail,
+        request.url.path,
+        **warning.extensions,
+    )
 
 
 @router.post("/jobseekers", status_code=201, response_model=PersonRead)
 async def register_jobseeker(
     body: PersonCreate,
+    request: Request,
     session: SessionDep,
     principal: Staff,
     idempotency: IdempotencyDep,
@@ -66,15 +106,21 @@ async def register_jobseeker(
     """Register a jobseeker. Send an `Idempotency-Key` so a retry never registers twice.
 
     409 `duplicate-document` when an identity document is already registered (with the
-    existing id); 409 `probable-duplicate` with scored candidates unless
-    `confirm_not_duplicate` is true.
+    existing id); 409 `probable-duplicate` with scored candidates, each with an identity card
+    (names, birth date, registering office) and the actions that fit it (open; or, for someone
+    of another province, record a visit here or take the record over), unless
+    `confirm_not_duplicate` is true ("not them", recorded with the new person). `consents`
+    records the answers given at the counter with the registration.
     """
-    return await _register(body, session, principal, idempotency, settings, as_jobseeker=True)
+    return await _register(
+        body, request, session, principal, idempotency, settings, as_jobseeker=True
+    )
 
 
 @router.post("/people", status_code=201, response_model=PersonRead)
 async def register_person(
     body: PersonCreate,
+    request: Request,
     session: SessionDep,
     principal: Staff,
     idempotency: IdempotencyDep,
@@ -86,12 +132,14 @@ async def register_person(
     """
     as_jobseeker = body.jobseeker is not None
     return await _register(
-        body, session, principal, idempotency, settings, as_jobseeker=as_jobseeker
+        body, request, session, principal, idempotency, settings, as_jobseeker=as_jobseeker
     )
 
 
 class DuplicateCheck(BaseModel):
-    candidates: list[dict[str, object]]
+    candidates: list[dict[str, object]] = Field(
+        description="Scored candidates, each with its identity card"
+    )
 
 
 @router.post("/people/duplicate-check", response_model=DuplicateCheck)
@@ -104,7 +152,15 @@ async def duplicate_check(
     """
     if (replayed := await idempotency.replay(session)) is not None:
         return replayed
-    candidates, _ = await service.check_duplicates(session, body)
+    found = await service.check_duplicates(session, body)
+    shown = await service.candidate_cards(session, found, principal)
+    await service.record_warning(
+        session, principal, service.ProbableDuplicate("duplicate check", cards=shown)
+    )
+    candidates: list[dict[str, object]] = [
+        {**c.summary, "card": card.model_dump(mode="json")}
+        for c, card in zip(found, shown, strict=True)
+    ]
     return await idempotency.remember(session, 200, DuplicateCheck(candidates=candidates))
 
 
@@ -114,7 +170,13 @@ async def list_people(
     principal: Staff,
     q: Annotated[
         str | None,
-        Query(min_length=2, max_length=100, description="A name, in Lao script or Latin letters"),
+        Query(
+            min_length=2,
+            max_length=100,
+            description="A name, in Lao script or Latin letters (your scope only), or what the "
+            "person carries: their reference (P-9MLWWRAD), phone number in any usual form, or "
+            "identity document number (every province; cards for people outside your scope)",
+        ),
     ] = None,
     province_code: Annotated[str | None, Query(max_length=6)] = None,
     office_code: Annotated[str | None, Query(max_length=20)] = None,
@@ -126,7 +188,8 @@ async def list_people(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> PersonPage:
-    """People of the caller's province (national roles: all), newest first, one page at a time."""
+    """People of the caller's province and those their office serves (national roles: all),
+    newest first, one page at a time."""
     if occupation is not None:
         try:
             occupation = validate_isco08(occupation)
@@ -142,15 +205,15 @@ async def list_people(
         migration_status=migration_status,
         q=q,
     )
-    items, next_cursor = await service.list_people(
+    items, next_cursor, cards = await service.list_people(
         session, filters, principal, cursor=cursor, limit=limit
     )
-    return PersonPage(items=items, next_cursor=next_cursor)
+    return PersonPage(items=items, next_cursor=next_cursor, cards=cards)
 
 
 @router.get("/people/{person_id}", response_model=PersonRead)
 async def get_person(
-    person_id: uuid.UUID,
+    person_id: PersonId,
     session: SessionDep,
     principal: Staff,
     response: Response,
@@ -166,7 +229,7 @@ async def get_person(
 
 @router.patch("/people/{person_id}", response_model=PersonRead)
 async def update_person(
-    person_id: uuid.UUID,
+    person_id: PersonId,
     body: PersonUpdate,
     session: SessionDep,
     principal: Staff,
@@ -189,7 +252,7 @@ async def update_person(
 
 @router.post("/people/{person_id}/merge", response_model=PersonRead)
 async def merge(
-    person_id: uuid.UUID,
+    person_id: PersonId,
     body: MergeIn,
     session: SessionDep,
     principal: Staff,
@@ -211,7 +274,7 @@ class Erased(BaseModel):
 
 @router.post("/people/{person_id}/erasure", response_model=Erased)
 async def erase(
-    person_id: uuid.UUID,
+    person_id: PersonId,
     body: ErasureIn,
     session: SessionDep,
     principal: Staff,

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 
-from shared.problems import InvalidField
+from shared.problems import FieldError
 from shared.reference.disability import Answer, Domain, has_disability
 from shared.reference.isco08 import ancestors
 from shared.reference.names import name_tokens
+from shared.reference.phones import phone_in
 
 # No 0/O or 1/I: the reference is read out over the phone.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 assert len(_REFERENCE_ALPHABET) == 32  # new_reference takes 5 random bits per letter
+# A reference as people copy it from an SMS or a slip: any case, the dash optional.
+_TYPED_REFERENCE = re.compile(f"^P-?([{_REFERENCE_ALPHABET}]{{8}})$")
+# An identity document number as IdentityDocumentIn accepts it (with at least one digit, so that
+# a name is never taken for one).
+_DOCUMENT_NUMBER = re.compile(r"^(?=.*\d)[A-Z0-9/-]{4,40}$")
 
 # Fields of the form copied as they are onto the person's row (registration, update, import).
 SCALAR_FIELDS = (
@@ -48,12 +56,45 @@ def age_on(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def check_minimum_age(born: date, today: date, minimum: int, field: str = "date_of_birth") -> None:
-    """Refuse a birth date in the future or an age below the legal minimum."""
+def age_errors(
+    born: date, today: date, minimum: int, field: str = "date_of_birth"
+) -> list[FieldError]:
+    """A birth date in the future or an age below the legal minimum, named as `field`."""
     if born > today:
-        raise InvalidField(field, "is in the future")
+        return [FieldError(field, "is in the future")]
     if age_on(born, today) < minimum:
-        raise InvalidField(field, f"the person must be at least {minimum} years old")
+        return [FieldError(field, f"the person must be at least {minimum} years old")]
+    return []
+
+
+def parse_reference(text: str) -> str | None:
+    """The reference `text` is, as stored (`P-9MLWWRAD`), however it was typed; else None."""
+    found = _TYPED_REFERENCE.match(re.sub(r"\s+", "", text).upper())
+    return f"P-{found.group(1)}" if found else None
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    """What a search text can be besides a name: something the person carries."""
+
+    reference: str | None = None
+    phone: str | None = None
+    document_number: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.reference or self.phone or self.document_number)
+
+
+def identifiers_in(text: str) -> Identifiers:
+    """Read a search text as the person's reference, phone number or identity document number
+    (a run of digits may be both a phone and a document number); empty for a name."""
+    if reference := parse_reference(text):
+        return Identifiers(reference=reference)
+    number = text.strip().upper()
+    return Identifiers(
+        phone=phone_in(text),
+        document_number=number if _DOCUMENT_NUMBER.match(number) else None,
+    )
 
 
 def new_reference() -> str:

@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from services.registry.consent.schemas import CounterConsentIn
 from shared.events.registry import (
     JobseekerProfile,
     Language,
@@ -179,10 +180,17 @@ class PersonCreate(PersonFields):
         default=None, max_length=20, description="Defaults to the officer's office"
     )
     jobseeker: JobseekerProfileIn | None = None
+    consents: list[CounterConsentIn] = Field(
+        default_factory=list,
+        max_length=20,
+        description="What the person answered at the counter (SMS, email, job matching, "
+        "partner sharing): recorded with the registration, before anything is sent to them",
+    )
     confirm_not_duplicate: bool = Field(
         default=False,
         description="The officer checked the probable duplicates the registry named and "
-        "confirms this is a different person; recorded with the registration",
+        'decided this is someone else ("not them"); the decision and the candidates are '
+        "recorded with the registration",
     )
 
     @model_validator(mode="after")
@@ -256,9 +264,50 @@ class PersonSummary(PersonHeader):
     jobseeker_status: str | None = None
 
 
+class CardAction(BaseModel):
+    """Something the officer may do about a person shown on a card."""
+
+    action: Literal["open", "record_visit", "take_over"]
+    method: Literal["GET", "POST"]
+    href: str
+    description: str
+
+
+class PersonCard(BaseModel):
+    """Enough to recognise a person, and no more: no contact details, documents or history.
+
+    What an exact lookup answers for someone of another province, and what a duplicate warning
+    shows of each candidate. Showing one is audited.
+    """
+
+    id: uuid.UUID
+    reference: str
+    given_name_lo: str | None
+    family_name_lo: str | None
+    given_name_en: str | None
+    family_name_en: str | None
+    sex: Sex
+    date_of_birth: date | None
+    province_code: str
+    province_name_lo: str
+    province_name_en: str
+    office_code: str | None = Field(description="The office the person is registered at")
+    office_name_lo: str | None
+    office_name_en: str | None
+    outside_scope: bool = Field(
+        description="True when the officer may not open the record: only this card is shown"
+    )
+    actions: list[CardAction]
+
+
 class PersonPage(BaseModel):
     items: list[PersonSummary]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+    cards: list[PersonCard] = Field(
+        default_factory=list,
+        description="A search by reference, phone or document number also finds people outside "
+        "the officer's scope: for them only an identity card, with what can be done",
+    )
 
 
 class MergeIn(BaseModel):

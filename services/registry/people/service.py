@@ -8,24 +8,42 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import CTE, Select, Table, and_, bindparam, delete, func, insert, select, tuple_
+from sqlalchemy import (
+    CTE,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
 from services.registry.audit.models import AuditEntry
+from services.registry.consent import counter
 from services.registry.duplicates import service as duplicates
 from services.registry.duplicates.domain import Applicant
+from services.registry.duplicates.service import Candidate
 from services.registry.jobseekers import service as jobseekers
 from services.registry.jobseekers.models import JobseekerProfile
 from services.registry.offices.service import office_exists
+from services.registry.people import cards
 from services.registry.people.domain import (
     AGE_BANDS,
     SCALAR_FIELDS,
+    Identifiers,
+    age_errors,
     birth_dates_for_ages,
-    check_minimum_age,
     disability_flag,
+    identifiers_in,
     new_reference,
     occupation_codes,
     search_tokens,
@@ -34,12 +52,14 @@ from services.registry.people.models import IdentityDocument, Person
 from services.registry.people.schemas import (
     DocumentRead,
     IdentityDocumentIn,
+    PersonCard,
     PersonCreate,
     PersonFields,
     PersonRead,
     PersonSummary,
     PersonUpdate,
 )
+from services.registry.serving.models import ServiceLink
 from shared import clock
 from shared.auth import Principal
 from shared.db import clock_now
@@ -47,7 +67,15 @@ from shared.events.registry import JobseekerProfile as ProfileData
 from shared.events.registry import PersonRegistered, PersonUpdated
 from shared.outbox import add_event
 from shared.pagination import decode_cursor, encode_cursor
-from shared.problems import Conflict, Forbidden, InvalidField, NotFound, Problem
+from shared.problems import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidField,
+    InvalidFields,
+    NotFound,
+    Problem,
+)
 from shared.reference.names import PersonName
 from shared.versioning import check_version
 
@@ -118,21 +146,36 @@ class DocumentAlreadyRegistered(Conflict):
 
 
 class ProbableDuplicate(Conflict):
+    """Registered people look like this one: each candidate with its card, and the decisions.
+
+    `cards` are kept on the exception so that whoever answers the warning audits them as
+    shown (the registration itself is not written).
+    """
+
     slug, title = "probable-duplicate", "Probable duplicate"
+
+    def __init__(self, detail: str, cards: list[PersonCard], **extensions: Any) -> None:
+        super().__init__(detail, **extensions)
+        self.cards = cards
 
 
 # -- reading ---------------------------------------------------------------------------------
 
 
-async def get_person(
-    session: AsyncSession, person_id: uuid.UUID, principal: Principal, *, lock: bool = False
-) -> Person:
-    """A person the principal may see; 404 for unknown, 403 outside their scope, 410 erased.
+async def find_person(session: AsyncSession, person_id: uuid.UUID, *, lock: bool = False) -> Person:
+    """The record that holds `person_id` now, whoever asks: 404 for unknown, 410 erased.
 
     A merged-away id leads to the survivor, so links and paper forms quoting it keep working.
-    `lock` holds the person's row until the transaction ends, so that changes that depend on
-    the person's current state (consent, lifecycle) are made one after the other.
+    Only for what any office may do with someone it cannot see yet (record a visit, take the
+    record over); everything else goes through `get_person`.
     """
+    person = await _following_merges(session, person_id, lock)
+    if person.record_status == "erased":
+        raise Gone(f"person {person_id} was erased on request")
+    return person
+
+
+async def _following_merges(session: AsyncSession, person_id: uuid.UUID, lock: bool) -> Person:
     person = await session.get(Person, person_id, with_for_update=lock)
     for _ in range(5):  # merges chain rarely; a bound keeps a bad chain from looping
         if person is None or person.merged_into is None:
@@ -140,10 +183,61 @@ async def get_person(
         person = await session.get(Person, person.merged_into, with_for_update=lock)
     if person is None:
         raise NotFound(f"no person {person_id}")
-    principal.require_province(person.province_code)
+    return person
+
+
+async def get_person(
+    session: AsyncSession, person_id: uuid.UUID, principal: Principal, *, lock: bool = False
+) -> Person:
+    """A person the principal may see; 404 for unknown, 403 outside their scope, 410 erased.
+
+    The scope is the person's province, national scope, or an office serving the person (a
+    visit or an enrolment recorded there): the basis is noted so that every audit entry of
+    this transaction about the person names it. A merged-away id leads to the survivor.
+    `lock` holds the person's row until the transaction ends, so that changes that depend on
+    the person's current state (consent, lifecycle) are made one after the other.
+    """
+    person = await _following_merges(session, person_id, lock)
+    basis = await access_basis(session, person.id, person.province_code, principal)
     if person.record_status == "erased":
         raise Gone(f"person {person_id} was erased on request")
+    if basis is not None:
+        audit.note_access(session, person.id, basis)
     return person
+
+
+async def serving_basis(
+    session: AsyncSession, person_id: uuid.UUID, office_code: str | None
+) -> str | None:
+    """How `office_code` came to serve the person (visit, enrolment), or None."""
+    if office_code is None:
+        return None
+    return await session.scalar(
+        select(ServiceLink.basis).where(
+            ServiceLink.person_id == person_id, ServiceLink.office_code == office_code
+        )
+    )
+
+
+async def access_basis(
+    session: AsyncSession, person_id: uuid.UUID, province_code: str, principal: Principal
+) -> str | None:
+    """On what basis the principal may reach the person (see "Who sees what" in
+    docs/architecture.md); 403 when on none. The link is only looked up for staff of another
+    province, so the common case costs no query."""
+    if principal.can_see_province(province_code):
+        return audit.default_basis(principal)
+    link = await serving_basis(session, person_id, principal.office)
+    principal.require_serves(province_code, [principal.office] if link and principal.office else [])
+    return link
+
+
+async def person_by_reference(session: AsyncSession, reference: str) -> uuid.UUID:
+    """The id of the record with this reference (merged-away or not); 404 when none."""
+    found = await session.scalar(select(Person.id).where(Person.reference == reference))
+    if found is None:
+        raise NotFound(f"no person {reference}")
+    return found
 
 
 async def documents_of(session: AsyncSession, person_id: uuid.UUID) -> list[IdentityDocument]:
@@ -221,13 +315,87 @@ async def _refuse_known_documents(
         )
 
 
-async def check_duplicates(
-    session: AsyncSession, data: PersonCreate
-) -> tuple[list[dict[str, Any]], Applicant]:
+async def check_duplicates(session: AsyncSession, data: PersonCreate) -> list[Candidate]:
     """409 on a known document; otherwise the probable duplicates of this registration."""
     await _refuse_known_documents(session, data.documents)
     applicant = Applicant(_name(data), data.date_of_birth, data.phone)
-    return await duplicates.probable_duplicates(session, applicant), applicant
+    return await duplicates.probable_duplicates(session, applicant)
+
+
+NOT_THEM = (
+    "not them: send the registration again with confirm_not_duplicate=true; the decision and "
+    "these candidates are recorded with the new person"
+)
+
+
+async def candidate_cards(
+    session: AsyncSession, candidates: list[Candidate], principal: Principal
+) -> list[PersonCard]:
+    """Each candidate's card, marked outside the scope when the officer may not open it."""
+    ids = [c.person["id"] for c in candidates]
+    served = set()
+    if principal.office is not None and ids:
+        served = set(
+            (
+                await session.scalars(
+                    select(ServiceLink.person_id).where(
+                        ServiceLink.person_id.in_(ids), ServiceLink.office_code == principal.office
+                    )
+                )
+            ).all()
+        )
+    return [
+        await cards.card(
+            session,
+            c.person,
+            outside_scope=not (
+                c.person["id"] in served or principal.can_see_province(c.person["province_code"])
+            ),
+        )
+        for c in candidates
+    ]
+
+
+async def duplicate_warning(
+    session: AsyncSession, candidates: list[Candidate], principal: Principal
+) -> ProbableDuplicate:
+    """The 409 of a registration that looks like registered people, with what is needed to
+    decide: the candidates' cards (names, birth date, registering office), and the decisions
+    (a card outside the officer's scope offers a visit here or taking the record over)."""
+    shown = await candidate_cards(session, candidates, principal)
+    count = (
+        "1 registered person looks"
+        if len(candidates) == 1
+        else f"{len(candidates)} registered people look"
+    )
+    return ProbableDuplicate(
+        f"{count} like this person; check the cards: if one is them, use its actions; if "
+        "not, send confirm_not_duplicate=true",
+        cards=shown,
+        candidates=[
+            {**c.summary, "card": card.model_dump(mode="json")}
+            for c, card in zip(candidates, shown, strict=True)
+        ],
+        decisions={
+            "this_is_them": "use the candidate card's actions: open (in your scope), "
+            "record_visit or take_over (outside it)",
+            "not_them": NOT_THEM,
+        },
+    )
+
+
+async def record_warning(
+    session: AsyncSession, principal: Principal, warning: ProbableDuplicate
+) -> None:
+    """Audit what a duplicate warning showed: cards outside the scope as shown, others listed."""
+    await cards.record_shown(session, principal, warning.cards, reason="duplicate warning")
+    await audit.record(
+        session,
+        principal,
+        Action.LISTED,
+        [c.id for c in warning.cards if not c.outside_scope],
+        reason="duplicate warning",
+    )
 
 
 def _derived(person: Person, desired: list[str]) -> None:
@@ -302,17 +470,19 @@ async def register(
     duplicates answer 409 with the candidates unless the officer confirmed, which is recorded.
     """
     principal.require_province(data.province_code)
-    check_minimum_age(data.date_of_birth, today or clock.today(), minimum_age)
+    today = today or clock.today()
+    # Every rule the request breaks, named at once.
+    errors = age_errors(data.date_of_birth, today, minimum_age)
     office_code = data.office_code or principal.office
     if data.office_code and not await office_exists(session, data.office_code):
-        raise InvalidField("office_code", f"no office {data.office_code}")
-    candidates, _ = await check_duplicates(session, data)
-    if candidates and not data.confirm_not_duplicate:
-        raise ProbableDuplicate(
-            f"{len(candidates)} registered people look like this person; check them, then "
-            "send confirm_not_duplicate=true if this is someone else",
-            candidates=candidates,
-        )
+        errors.append(FieldError("office_code", f"no office {data.office_code}"))
+    errors += counter.errors(data.consents, today)
+    if errors:
+        raise InvalidFields(errors)
+    found = await check_duplicates(session, data)
+    if found and not data.confirm_not_duplicate:
+        raise await duplicate_warning(session, found, principal)
+    candidates = [c.summary for c in found]
     now = datetime.now(UTC)
     # The row as a plain dict: an ORM object that no session will track only costs attribute
     # bookkeeping on every field.
@@ -327,7 +497,9 @@ async def register(
         created_at=now,
         updated_at=now,
         duplicate_override=(
-            {"confirmed_by": principal.subject, "candidates": candidates} if candidates else None
+            {"decision": "not_them", "confirmed_by": principal.subject, "candidates": candidates}
+            if candidates
+            else None
         ),
         **_field_values(data, _CREATE_FIELDS),
     )
@@ -356,6 +528,16 @@ async def register(
             _INSERT_DOCUMENT,
             [{"id": uuid.uuid4(), "person_id": row["id"], **d} for d in documents],
         )
+    consents = counter.rows(row["id"], data.consents, principal, now)
+    await counter.write(session, consents)
+    if consents:
+        await audit.record(
+            session,
+            principal,
+            Action.CONSENT_RECORDED,
+            [row["id"]],
+            fields=[c["purpose"] for c in consents],
+        )
     if candidates:
         await audit.record(
             session,
@@ -363,6 +545,7 @@ async def register(
             Action.DUPLICATE_OVERRIDDEN,
             [row["id"]],
             fields=[c["id"] for c in candidates],
+            reason="not them",
         )
     await add_event(
         session,
@@ -374,8 +557,13 @@ async def register(
             ),
             registered_by=row["registered_by"],
             registered_at=row["created_at"],
+            consents=counter.registered(consents),
         ),
     )
+    # After the registration, under the person's key: consumers see the person first, then
+    # each answer, in that order.
+    for change in counter.changes(consents):
+        await add_event(session, change)
     listed = _in_record_order(documents)
     if listed is None:
         listed = [
@@ -496,16 +684,29 @@ async def update_person(
     """Change the fields sent; 412 when `expected_version` (If-Match) is not the current one."""
     person = await get_person(session, person_id, principal, lock=True)
     check_version(person.version, expected_version)
-    for required in ("sex", "date_of_birth", "province_code", "preferred_language"):
-        if required in data.model_fields_set and getattr(data, required) is None:
-            raise InvalidField(required, "cannot be removed")
+    errors = [
+        FieldError(required, "cannot be removed")
+        for required in ("sex", "date_of_birth", "province_code", "preferred_language")
+        if required in data.model_fields_set and getattr(data, required) is None
+    ]
+    named = {
+        f: getattr(data, f) if f in data.model_fields_set else getattr(person, f)
+        for f in ("given_name_lo", "given_name_en")
+    }
+    if not any(named.values()):
+        errors.append(
+            FieldError(
+                "given_name_lo" if "given_name_lo" in data.model_fields_set else "given_name_en",
+                "given_name_lo or given_name_en is required",
+            )
+        )
+    if data.date_of_birth is not None and data.date_of_birth != person.date_of_birth:
+        errors += age_errors(data.date_of_birth, today or clock.today(), minimum_age)
+    if errors:
+        raise InvalidFields(errors)
     if data.province_code is not None:
         principal.require_province(data.province_code)
     changed = _apply(person, data)
-    if not (person.given_name_lo or person.given_name_en):
-        raise InvalidField("given_name_lo", "given_name_lo or given_name_en is required")
-    if "date_of_birth" in changed and person.date_of_birth is not None:
-        check_minimum_age(person.date_of_birth, today or clock.today(), minimum_age)
     if data.documents is not None and await _replace_documents(session, person, data.documents):
         changed.append("documents")
     profile = await session.get(JobseekerProfile, person.id)
@@ -572,14 +773,13 @@ def _scope(filters: Filters, principal: Principal) -> str | None:
     return principal.province
 
 
-def _list_query(filters: Filters, principal: Principal, today: date) -> Select[Any]:
-    province = _scope(filters, principal)
-    statement = select(
-        *(getattr(Person, f) for f in PersonSummary.model_fields if hasattr(Person, f)),
-    ).where(Person.record_status == "active")
-    conditions = []
-    if province is not None:
-        conditions.append(Person.province_code == province)
+_SUMMARY = tuple(getattr(Person, f) for f in PersonSummary.model_fields if hasattr(Person, f))
+_CARD = tuple(getattr(Person, f) for f in cards.SHOWN if f not in PersonSummary.model_fields)
+
+
+def _conditions(filters: Filters, today: date) -> list[Any]:
+    """What the filters ask, but the scope and the search text."""
+    conditions: list[Any] = [Person.record_status == "active"]
     if filters.office_code is not None:
         conditions.append(Person.office_code == filters.office_code)
     if filters.sex is not None:
@@ -593,12 +793,76 @@ def _list_query(filters: Filters, principal: Principal, today: date) -> Select[A
     if filters.age_band is not None:
         earliest, latest = birth_dates_for_ages(*AGE_BANDS[filters.age_band], today)
         conditions.append(Person.date_of_birth.between(earliest, latest))
+    return conditions
+
+
+def _carrying(found: Identifiers) -> Any:
+    """People carrying one of these identifiers; a merged-away reference leads to the record
+    that holds the person now, as paper and SMS quoting it may."""
+    held = []
+    if found.reference is not None:
+        merged_into = select(Person.merged_into).where(Person.reference == found.reference)
+        held += [Person.reference == found.reference, Person.id.in_(merged_into.scalar_subquery())]
+    if found.phone is not None:
+        held.append(Person.phone == found.phone)
+    if found.document_number is not None:
+        held.append(
+            Person.id.in_(
+                select(IdentityDocument.person_id).where(
+                    IdentityDocument.number == found.document_number
+                )
+            )
+        )
+    return or_(*held)
+
+
+def _served_here(principal: Principal) -> Any:
+    """How the principal's office serves the person of the row (visit, enrolment), or null."""
+    return (
+        select(ServiceLink.basis)
+        .where(ServiceLink.person_id == Person.id, ServiceLink.office_code == principal.office)
+        .scalar_subquery()
+        .label("served_basis")
+    )
+
+
+def _list_branches(filters: Filters, principal: Principal, today: date) -> list[Select[Any]]:
+    """The queries whose rows, newest first, make the page: one per way of being in scope.
+
+    Staff of a province see its people and, apart, the people of other provinces their office
+    serves: two index-backed branches merged by the page, rather than one OR that no index
+    serves.
+    """
+    conditions = _conditions(filters, today)
+    if filters.q is not None and (found := identifiers_in(filters.q)):
+        # What the person carries is exact: found in every province, cards for the others.
+        return [
+            select(*_SUMMARY, *_CARD, _served_here(principal)).where(_carrying(found), *conditions)
+        ]
     if filters.q is not None:
         tokens = search_tokens(filters.q)
         if not tokens:
             raise InvalidField("q", "has no letters to search for")
         conditions.append(Person.name_tokens.contains(tokens))
-    return statement.where(and_(*conditions)) if conditions else statement
+    province = _scope(filters, principal)
+    if province is None:
+        return [select(*_SUMMARY, null().label("served_basis")).where(*conditions)]
+    branches = [
+        select(*_SUMMARY, null().label("served_basis")).where(
+            Person.province_code == province, *conditions
+        )
+    ]
+    if filters.province_code is None and principal.office is not None:
+        branches.append(
+            select(*_SUMMARY, ServiceLink.basis.label("served_basis"))
+            .join(ServiceLink, ServiceLink.person_id == Person.id)
+            .where(
+                ServiceLink.office_code == principal.office,
+                Person.province_code != province,
+                *conditions,
+            )
+        )
+    return branches
 
 
 async def list_people(
@@ -609,15 +873,38 @@ async def list_people(
     cursor: str | None,
     limit: int,
     today: date | None = None,
-) -> tuple[list[PersonSummary], str | None]:
-    """A page of people newest first, in the principal's scope; each listed one is audited."""
-    statement = _list_query(filters, principal, today or clock.today())
+) -> tuple[list[PersonSummary], str | None, list[PersonCard]]:
+    """A page of people newest first, in the principal's scope, each listed one audited; a
+    search by what the person carries also answers cards of people outside it (audited too)."""
+    branches = _list_branches(filters, principal, today or clock.today())
     if cursor is not None:
         at, last_id = decode_cursor(cursor)
-        statement = statement.where(tuple_(Person.created_at, Person.id) < tuple_(at, last_id))
-    statement = statement.order_by(Person.created_at.desc(), Person.id.desc()).limit(limit + 1)
+        after = tuple_(Person.created_at, Person.id) < tuple_(at, last_id)
+        branches = [b.where(after) for b in branches]
+    newest = (Person.created_at.desc(), Person.id.desc())
+    branches = [b.order_by(*newest).limit(limit + 1) for b in branches]
+    if len(branches) == 1:
+        statement = branches[0]
+    else:
+        merged = union_all(*branches).subquery()
+        statement = (
+            select(merged).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit + 1)
+        )
     rows = (await session.execute(statement)).mappings().all()
-    items = [PersonSummary.model_validate(dict(row)) for row in rows[:limit]]
+    page = rows[:limit]
+    visible = [
+        r
+        for r in page
+        if r["served_basis"] is not None or principal.can_see_province(r["province_code"])
+    ]
+    shown = [await cards.card(session, r, outside_scope=True) for r in page if r not in visible]
+    items = [PersonSummary.model_validate(dict(r)) for r in visible]
+    for r in visible:
+        if r["served_basis"] is not None:
+            audit.note_access(session, r["id"], r["served_basis"])
     await audit.record(session, principal, Action.LISTED, [i.id for i in items])
+    await cards.record_shown(session, principal, shown, reason="lookup")
     more = len(rows) > limit
-    return items, encode_cursor(items[-1].created_at, items[-1].id) if more else None
+    last = page[-1] if page else None
+    next_cursor = encode_cursor(last["created_at"], last["id"]) if more and last else None
+    return items, next_cursor, shown

@@ -1,0 +1,38 @@
+"""The person a `/v1/people/{person_id}/...` route is about, named by id or by reference."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Path
+
+from services.registry.people.domain import parse_reference
+from services.registry.people.service import person_by_reference
+from shared.db import SessionDep
+from shared.problems import InvalidField
+
+
+async def _person_id(
+    session: SessionDep,
+    person_id: Annotated[
+        str,
+        Path(
+            max_length=64,
+            description="The person's id, or the reference printed on their slip and SMS "
+            "(`P-9MLWWRAD`, any case, the dash optional)",
+        ),
+    ],
+) -> uuid.UUID:
+    try:
+        return uuid.UUID(person_id)
+    except ValueError:
+        pass
+    reference = parse_reference(person_id)
+    if reference is None:
+        raise InvalidField("person_id", "is neither a person's id nor a reference like P-9MLWWRAD")
+    return await person_by_reference(session, reference)
+
+
+# Every route about one person takes this, so a reference works wherever an id does.
+PersonId = Annotated[uuid.UUID, Depends(_person_id)]
