@@ -1,23 +1,48 @@
-"""Who may see which vacancies and referrals: the province of an officer, the agency of an agent.
+"""Who may see and do what in matching: the scope model of docs/architecture.md ("Who sees
+what"), written once.
 
-Every route that reads or changes a vacancy, referral or placement takes `Actor` and asks it;
-queries that list take `Actor.vacancy_filter()` so that the rule lives in one place.
+- A vacancy is national once published (published, paused, filled, closed, expired: anything
+  with a `published_at`): staff of every office read it, list it, rank candidates for it and
+  refer the people they serve to it. A draft stays with the province that wrote it and the
+  agency that owns it. Changing a vacancy, and what belongs to its side (a demand letter's name
+  list and costs), stays with its province and, for a demand letter, its agency.
+- A person belongs to their province; an office of another province that serves them
+  (registry's PersonServedAt, kept in `candidates.serving_offices`) acts for them as the
+  person's own province does; national scope sees everyone. Ranking lists, referring and
+  placing only people the officer serves.
+- A referral or placement is seen by the person's side (their province, the offices serving
+  them) and by the vacancy's side (its province, its agency).
+
+Every route that reads or changes a vacancy, a person, a referral or a placement asks `Actor`
+on the object; lists take the SQL conditions below, so that the rule lives in one place.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, any_, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.agencies.models import Agency
+from services.matching.candidates.models import Candidate
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
 from shared.problems import Forbidden
+
+
+@dataclass(frozen=True)
+class PeopleScope:
+    """The people a provincial officer serves, for SQL that lists people: those of `province`,
+    and those whose serving offices include `office`."""
+
+    province: str | None
+    office: str | None
 
 
 @dataclass(frozen=True)
@@ -39,33 +64,134 @@ class Actor:
     def national(self) -> bool:
         return not self.is_agency and self.principal.sees_all_provinces
 
+    def require_staff(self) -> None:
+        """Decisions only officers of the network take (publishing, referring, placing)."""
+        if self.is_agency or not self.principal.has_any(Role.ESC_STAFF, Role.MRC_STAFF, Role.ADMIN):
+            raise Forbidden("only office staff can do this")
+
+    # -- the vacancy's side: its province and its agency -------------------------------------
+
     def can_see(self, *, province_code: str | None, agency_id: uuid.UUID | None) -> bool:
-        """A vacancy (or a referral to it) is visible to its agency and to staff of its province."""
+        """The vacancy's side: its agency, and staff of its province (national scope too)."""
         if self.is_agency:
             return agency_id == self.agency_id
         return self.principal.can_see_province(province_code)
 
     def require(self, *, province_code: str | None, agency_id: uuid.UUID | None) -> None:
+        """Only the vacancy's side: changing a vacancy, its name list and its costs."""
         if not self.can_see(province_code=province_code, agency_id=agency_id):
             raise Forbidden(
                 "this belongs to another agency"
                 if self.is_agency
-                else f"outside your scope (province {self.principal.province or 'none'})"
+                else f"this vacancy is changed by staff of {province_code}, its province"
+                f" (yours: {self.principal.province or 'none'})"
             )
 
-    def require_staff(self) -> None:
-        """Decisions only officers of the network take (publishing, placing, supervising)."""
-        if self.is_agency or not self.principal.has_any(Role.ESC_STAFF, Role.MRC_STAFF, Role.ADMIN):
-            raise Forbidden("only office staff can do this")
+    # -- vacancies: national once published ------------------------------------------------
 
-    def filter(self, province: Any, agency: Any, *extra_provinces: Any) -> ColumnElement[bool]:
-        """SQL condition for lists: rows whose province (or agency) this actor may see."""
+    def sees_vacancy(
+        self,
+        *,
+        province_code: str | None,
+        agency_id: uuid.UUID | None,
+        published_at: datetime | None,
+    ) -> bool:
+        """Staff of every office see a vacancy once published; a draft only its side sees.
+        An agency sees its own demand letters only."""
+        if self.is_agency:
+            return agency_id == self.agency_id
+        return published_at is not None or self.principal.can_see_province(province_code)
+
+    def require_vacancy(
+        self,
+        *,
+        province_code: str | None,
+        agency_id: uuid.UUID | None,
+        published_at: datetime | None,
+    ) -> None:
+        if not self.sees_vacancy(
+            province_code=province_code, agency_id=agency_id, published_at=published_at
+        ):
+            raise Forbidden(
+                "this belongs to another agency"
+                if self.is_agency
+                else f"a draft stays with {province_code}, the province writing it"
+                f" (yours: {self.principal.province or 'none'})"
+            )
+
+    def vacancies(self, province: Any, agency: Any, published_at: Any) -> ColumnElement[bool]:
+        """SQL condition for lists of vacancies: what `sees_vacancy` admits."""
+        if self.is_agency:
+            return agency == self.agency_id
+        if self.national:
+            return true()
+        return or_(published_at.is_not(None), province == self.principal.province)
+
+    # -- people ----------------------------------------------------------------------------
+
+    def serves(self, province_code: str | None, serving_offices: Collection[str] = ()) -> bool:
+        """Staff of the person's province, of an office serving them, or of national scope.
+        Agencies never browse the labour bank."""
+        return not self.is_agency and self.principal.serves(province_code, serving_offices)
+
+    def require_serves(
+        self, province_code: str | None, serving_offices: Collection[str] = ()
+    ) -> None:
+        if self.is_agency:
+            raise Forbidden("agencies do not browse the labour bank")
+        self.principal.require_serves(province_code, serving_offices)
+
+    def people(self) -> PeopleScope | None:
+        """Whom this officer's lists of people may hold; None for national scope (everyone)."""
+        if self.national:
+            return None
+        return PeopleScope(self.principal.province, self.principal.office)
+
+    def people_filter(self, province: Any, offices: Any) -> ColumnElement[bool]:
+        """SQL condition on a person's province and serving offices columns: `serves`."""
+        if self.is_agency:
+            return false()
+        if self.national:
+            return true()
+        mine = [province == self.principal.province]
+        if self.principal.office:
+            mine.append(self.principal.office == any_(offices))
+        return or_(*mine)
+
+    # -- referrals and placements: the person's side and the vacancy's side ------------------
+
+    def sees_referral(
+        self,
+        *,
+        vacancy_province: str,
+        agency_id: uuid.UUID | None,
+        person_provinces: Iterable[str | None],
+        serving_offices: Collection[str],
+    ) -> bool:
+        """The vacancy's side (its province, its agency) or the person's side (their province,
+        as referred or as now, and the offices serving them)."""
+        if self.is_agency:
+            return agency_id == self.agency_id
+        return self.principal.can_see_province(vacancy_province) or any(
+            self.principal.serves(p, serving_offices) for p in person_provinces
+        )
+
+    def referrals(
+        self, vacancy_province: Any, agency: Any, person_province: Any, person_id: Any
+    ) -> ColumnElement[bool]:
+        """SQL condition for lists of referrals: what `sees_referral` admits."""
         if self.is_agency:
             return agency == self.agency_id
         if self.national:
             return true()
         mine = self.principal.province
-        return or_(province == mine, *(p == mine for p in extra_provinces))
+        person_now = exists(
+            select(Candidate.person_id).where(
+                Candidate.person_id == person_id,
+                self.people_filter(Candidate.province_code, Candidate.serving_offices),
+            )
+        )
+        return or_(vacancy_province == mine, person_province == mine, person_now)
 
 
 async def resolve(session: AsyncSession, principal: Principal) -> Actor:

@@ -560,12 +560,16 @@ async def test_complaints_are_taken_by_officers_and_decided_by_supervisors(
     assert reopened.status_code == 409
     assert reopened.json()["current_status"] == "upheld"
 
-    listed = await matching_client.get(url, headers=analyst(migrated))
+    listed = await matching_client.get(url, headers=supervisor(migrated))
     # Newest first: both arrived today, the fee complaint was recorded last.
     assert [c["category"] for c in listed.json()["items"]] == [
         "fees_charged",
         "passport_withheld",
     ]
+    # Complaints stay with supervisors and the office that took them; analysts read counts.
+    taken_in_savannakhet = await matching_client.get(url, headers=officer(migrated, "LA-SV"))
+    assert [c["category"] for c in taken_in_savannakhet.json()["items"]] == ["passport_withheld"]
+    assert (await matching_client.get(url, headers=analyst(migrated))).status_code == 403
     read = (
         await matching_client.get(f"/v1/agencies/{agency['id']}", headers=officer(migrated))
     ).json()

@@ -63,12 +63,18 @@ def national(settings: Settings) -> dict[str, str]:
 
 
 async def ranked(
-    client: httpx.AsyncClient, settings: Settings, vacancy_id: str, **params: Any
+    client: httpx.AsyncClient,
+    settings: Settings,
+    vacancy_id: str,
+    headers: dict[str, str] | None = None,
+    **params: Any,
 ) -> dict[str, Any]:
+    """The vacancy's candidates as `headers` sees them: by default a national officer, who
+    serves everyone (a provincial officer's list holds only the people they serve)."""
     response = await client.get(
         f"/v1/vacancies/{vacancy_id}/candidates",
         params={"limit": 100, **params},
-        headers=officer(settings, PROVINCE),
+        headers=headers or national(settings),
     )
     assert response.status_code == 200, response.text
     return dict(response.json())

@@ -21,7 +21,7 @@ from shared.events.matching import (
     VacancyStatusChanged,
 )
 from shared.events.predeparture import OrientationCompleted
-from shared.events.registry import PersonErased, PersonMerged
+from shared.events.registry import MigrationStatusChanged, PersonErased, PersonMerged
 from shared.settings import Settings
 from tests.matching.conftest import candidate, send
 from tests.matching.test_agencies import (
@@ -58,6 +58,22 @@ async def jobseeker_for(
         experience=[{"isco08": isco08, "years": 2}],
         jobseeker={"status": "active", "willing_to_work_abroad": True},
         **fields,
+    )
+
+
+PASSPORT_VALID = TODAY + timedelta(days=3 * 365)
+
+
+def migration(person: uuid.UUID, status: str, country: str) -> MigrationStatusChanged:
+    """Registry's announcement that the person's latest migration record is `status`."""
+    return MigrationStatusChanged(
+        person_id=person,
+        migration_id=uuid.uuid4(),
+        status=status,
+        destination_country=country,
+        channel="mou",
+        changed_by="officer-vt-1",
+        changed_at=datetime.now(UTC),
     )
 
 
@@ -297,7 +313,8 @@ async def test_an_overseas_placement_needs_an_active_licence_and_completed_orien
 ) -> None:
     agency = await new_agency(matching_client, migrated)
     vacancy = await published_overseas(matching_client, migrated, agency)
-    person = await jobseeker_for(producer, migrated)
+    person = await jobseeker_for(producer, migrated, passport_expires_on=PASSPORT_VALID)
+    await send(producer, migrated, migration(person, "prospective", "TH"))
     referral = await offered(matching_client, migrated, vacancy, person)
 
     without_orientation = await place(matching_client, migrated, referral)

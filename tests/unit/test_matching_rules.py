@@ -23,6 +23,7 @@ from services.matching.ranking.domain import (
     Criterion,
     enough,
     only_ties_left,
+    passport_needed_until,
     search_plan,
     total,
     weights_for,
@@ -216,6 +217,10 @@ def _overseas(**changes: object) -> OverseasPlacement:
         "agency_destinations": frozenset({"TH"}),
         "destination_country": "TH",
         "orientation_valid_until": date(2027, 1, 1),
+        "passport_expires_on": date(2030, 1, 1),
+        "passport_needed_until": passport_needed_until(None, TODAY),
+        "migration_status": "prospective",
+        "migration_destination": "TH",
     }
     return OverseasPlacement(**(fields | changes))  # type: ignore[arg-type]
 
@@ -233,3 +238,44 @@ def test_an_overseas_placement_needs_an_active_licence_and_valid_orientation() -
     assert [m["code"] for m in missing] == ["predeparture_orientation"]
     expired = overseas_prerequisites(_overseas(orientation_valid_until=date(2026, 1, 1)), TODAY)
     assert "expired" in expired[0]["detail"]
+
+
+def test_an_overseas_placement_needs_a_passport_valid_six_months_past_the_start() -> None:
+    start = date(2027, 3, 1)
+    needed = passport_needed_until(start, TODAY)
+    assert needed == date(2027, 8, 31)  # 183 days, as ranking scores readiness
+    assert passport_needed_until(None, TODAY) == passport_needed_until(date(2020, 1, 1), TODAY)
+    enough = _overseas(passport_expires_on=needed, passport_needed_until=needed)
+    assert overseas_prerequisites(enough, TODAY) == []
+    short = _overseas(passport_expires_on=date(2027, 8, 30), passport_needed_until=needed)
+    [missing] = overseas_prerequisites(short, TODAY)
+    assert missing["code"] == "passport"
+    assert "2027-08-30" in missing["detail"] and "2027-08-31" in missing["detail"]
+    [none] = overseas_prerequisites(_overseas(passport_expires_on=None), TODAY)
+    assert (none["code"], none["detail"].startswith("no passport")) == ("passport", True)
+
+
+def test_an_overseas_placement_needs_a_migration_record_open_for_the_destination() -> None:
+    assert overseas_prerequisites(_overseas(migration_status="ready"), TODAY) == []
+    for status, destination in [
+        (None, None),
+        ("cancelled", "TH"),
+        ("returned", "TH"),
+        ("prospective", "KR"),
+    ]:
+        placement = _overseas(migration_status=status, migration_destination=destination)
+        [missing] = overseas_prerequisites(placement, TODAY)
+        assert missing["code"] == "migration_record", (status, destination)
+        assert "for TH" in missing["detail"]
+
+
+def test_everything_missing_for_an_overseas_placement_is_named_at_once() -> None:
+    nothing = _overseas(
+        agency_status="suspended",
+        orientation_valid_until=None,
+        passport_expires_on=None,
+        migration_status=None,
+        migration_destination=None,
+    )
+    codes = [m["code"] for m in overseas_prerequisites(nothing, TODAY)]
+    assert codes == ["agency_licence", "predeparture_orientation", "passport", "migration_record"]

@@ -39,13 +39,18 @@ from services.matching.vacancies.domain import (
     check_open_changes,
     check_transition,
     check_worker_fees,
+    closing_errors,
+    kind_field_errors,
+    min_age_errors,
     min_age_for,
     new_reference,
     normalise_skills,
     pause_reason,
+    refuse,
     resumable,
 )
-from shared.problems import InvalidField
+from services.matching.wording import a, count
+from shared.problems import FieldError, InvalidField, InvalidFields
 from shared.versioning import VersionMismatch, check_version, parse_if_match
 
 TODAY = date(2026, 11, 23)
@@ -142,42 +147,83 @@ OVERSEAS = {
 }
 
 
+def _fields(errors: list[FieldError]) -> list[str]:
+    return [e.field for e in errors]
+
+
 def test_each_kind_of_vacancy_names_what_it_needs() -> None:
-    check_kind_fields(Kind.DOMESTIC, DOMESTIC)
+    assert kind_field_errors(Kind.DOMESTIC, DOMESTIC) == []
+    assert kind_field_errors(Kind.OVERSEAS, OVERSEAS) == []
     check_kind_fields(Kind.OVERSEAS, OVERSEAS)
     for field in OVERSEAS:
-        with pytest.raises(InvalidField) as missing:
-            check_kind_fields(Kind.OVERSEAS, {**OVERSEAS, field: None})
-        assert missing.value.extensions["errors"][0]["field"] == field
-    with pytest.raises(InvalidField, match="employer_id"):
+        assert _fields(kind_field_errors(Kind.OVERSEAS, {**OVERSEAS, field: None})) == [field]
+    with pytest.raises(InvalidFields, match="employer_id"):
         check_kind_fields(Kind.DOMESTIC, {"district": "Sisattanak"})
 
 
+def test_every_missing_field_of_a_kind_is_named_at_once() -> None:
+    missing = kind_field_errors(Kind.OVERSEAS, {"employer_id": "e"})
+    assert _fields(missing) == [*OVERSEAS, "employer_id"]
+    assert all(e.code == "missing" for e in missing[:-1])
+
+
 def test_a_domestic_vacancy_cannot_carry_a_destination_and_an_overseas_one_no_employer() -> None:
-    with pytest.raises(InvalidField, match="destination_country"):
-        check_kind_fields(Kind.DOMESTIC, {**DOMESTIC, "destination_country": "TH"})
-    with pytest.raises(InvalidField, match="employer_id"):
-        check_kind_fields(Kind.OVERSEAS, {**OVERSEAS, "employer_id": "e"})
+    [wrong] = kind_field_errors(Kind.DOMESTIC, {**DOMESTIC, "destination_country": "TH"})
+    assert (wrong.field, wrong.message) == (
+        "destination_country",
+        "does not apply to a domestic vacancy",
+    )
+    [wrong] = kind_field_errors(Kind.OVERSEAS, {**OVERSEAS, "employer_id": "e"})
+    assert (wrong.field, wrong.message) == ("employer_id", "does not apply to an overseas vacancy")
+
+
+def test_messages_take_the_article_their_word_needs() -> None:
+    missing = kind_field_errors(Kind.OVERSEAS, {**OVERSEAS, "channel": None})
+    assert missing[0].message == "is required for an overseas vacancy"
+    assert a("overseas") == "an overseas" and a("domestic") == "a domestic"
+    assert a("expired") == "an expired" and a("filled") == "a filled"
+    assert count(1, "open position") == "1 open position"
+    assert count(0, "open position") == "0 open positions"
+    with pytest.raises(FieldFrozen, match=r"^an expired vacancy cannot be changed"):
+        check_open_changes(S.EXPIRED, {"description": "x"}, positions=5)
 
 
 def test_minimum_ages_default_to_15_at_home_and_18_abroad_and_abroad_never_below_18() -> None:
     assert min_age_for(Kind.DOMESTIC, None) == 15
     assert min_age_for(Kind.OVERSEAS, None) == 18
     assert min_age_for(Kind.OVERSEAS, 21) == 21
-    with pytest.raises(InvalidField, match="min_age"):
+    with pytest.raises(InvalidFields, match="min_age"):
         min_age_for(Kind.OVERSEAS, 17)
-    with pytest.raises(InvalidField, match="min_age"):
+    with pytest.raises(InvalidFields, match="min_age"):
         min_age_for(Kind.DOMESTIC, 14)
-    with pytest.raises(InvalidField, match="max_age"):
+    with pytest.raises(InvalidFields, match="max_age"):
         check_ages(30, 25)
     check_ages(18, None)
+    # A maximum below the default minimum names the field sent, and the age it is below.
+    [low] = min_age_errors(Kind.OVERSEAS, None, 16)
+    assert (low.field, low.message) == ("max_age", "must not be below the minimum age (18)")
+    assert _fields(min_age_errors(Kind.OVERSEAS, 17, 16)) == ["min_age", "max_age"]
 
 
 def test_a_closing_date_in_the_past_is_refused_and_today_is_still_open() -> None:
     check_closing(TODAY, TODAY)
     check_closing(None, TODAY)
-    with pytest.raises(InvalidField, match="closes_on"):
+    assert closing_errors(TODAY, TODAY) == []
+    with pytest.raises(InvalidFields, match="closes_on"):
         check_closing(TODAY - timedelta(days=1), TODAY)
+
+
+def test_a_request_is_refused_once_with_every_bad_field() -> None:
+    errors = [FieldError("district", "is required"), FieldError("min_age", "too low")]
+    with pytest.raises(InvalidFields) as refused:
+        refuse(errors)
+    assert [e["field"] for e in refused.value.extensions["errors"]] == ["district", "min_age"]
+    assert refuse([], [_fee("visa", "0")]) == 0
+    # Fees charged to the worker: the Employer Pays problem, the other fields listed after.
+    with pytest.raises(WorkerFeesNotAllowed) as charged:
+        refuse(errors, [_fee("placement fee", "1500")])
+    fields = [e["field"] for e in charged.value.extensions["errors"]]
+    assert fields == ["worker_fees", "district", "min_age"]
 
 
 def test_skills_are_lower_case_trimmed_and_listed_once() -> None:
@@ -195,8 +241,10 @@ def test_once_published_only_description_closing_date_and_more_positions_may_cha
     with pytest.raises(FieldFrozen) as frozen:
         check_open_changes(S.PUBLISHED, {"wage_amount": 1}, positions=5)
     assert frozen.value.extensions["field"] == "wage_amount"
-    with pytest.raises(InvalidField, match="positions"):
-        check_open_changes(S.PUBLISHED, {"positions": 4}, positions=5)
+    with pytest.raises(FieldFrozen) as both:
+        check_open_changes(S.PUBLISHED, {"wage_amount": 1, "title": "x"}, positions=5)
+    assert both.value.extensions["fields"] == ["title", "wage_amount"]
+    assert _fields(check_open_changes(S.PUBLISHED, {"positions": 4}, positions=5)) == ["positions"]
     with pytest.raises(FieldFrozen):
         check_open_changes(S.FILLED, {"description": "x"}, positions=5)
 
@@ -268,7 +316,7 @@ def test_agency_decisions_follow_the_licence_lifecycle_and_revocation_is_final()
 
 def test_suspending_or_revoking_needs_a_reason() -> None:
     for requested in (AgencyStatus.SUSPENDED, AgencyStatus.REVOKED):
-        with pytest.raises(InvalidField, match="reason"):
+        with pytest.raises(InvalidFields, match="reason"):
             _change(AgencyStatus.ACTIVE, requested, reason="  ")
 
 
@@ -276,16 +324,33 @@ def test_an_agency_whose_licence_expired_is_not_reinstated_before_renewal() -> N
     with pytest.raises(LicenceExpired) as refused:
         _change(AgencyStatus.SUSPENDED, AgencyStatus.ACTIVE, expires=TODAY - timedelta(days=1))
     assert refused.value.status == 409
-    with pytest.raises(InvalidField, match="effective_on"):
+    with pytest.raises(InvalidFields, match="effective_on"):
         _change(AgencyStatus.ACTIVE, AgencyStatus.SUSPENDED, effective_on=TODAY + timedelta(1))
+
+
+def test_a_decision_missing_its_reason_and_dated_ahead_names_both() -> None:
+    with pytest.raises(InvalidFields) as refused:
+        _change(
+            AgencyStatus.ACTIVE,
+            AgencyStatus.REVOKED,
+            reason=None,
+            effective_on=TODAY + timedelta(1),
+        )
+    assert [e["field"] for e in refused.value.extensions["errors"]] == ["reason", "effective_on"]
 
 
 def test_a_licence_runs_after_its_issue_and_is_still_valid_when_recorded() -> None:
     check_licence(TODAY - timedelta(days=30), TODAY, TODAY)
-    with pytest.raises(InvalidField, match="licence_expires_on"):
+    with pytest.raises(InvalidFields, match="licence_expires_on"):
         check_licence(TODAY, TODAY, TODAY)
-    with pytest.raises(InvalidField, match="licence_expires_on"):
+    with pytest.raises(InvalidFields, match="licence_expires_on"):
         check_licence(TODAY - timedelta(days=400), TODAY - timedelta(days=1), TODAY)
+    with pytest.raises(InvalidFields) as both:
+        check_licence(TODAY + timedelta(days=5), TODAY + timedelta(days=1), TODAY)
+    assert [e["field"] for e in both.value.extensions["errors"]] == [
+        "licence_expires_on",
+        "licence_issued_on",
+    ]
 
 
 def _may_recruit(status: str = "active", expires: date = TODAY, country: str = "TH") -> None:

@@ -17,16 +17,15 @@ from services.matching.recruitment.domain import (
     NotRecruiting,
     PaidBy,
     QuotaExceeded,
-    check_cost,
     check_overseas,
     check_quota,
     check_recruiting,
+    cost_errors,
     flag_rule,
     flagged,
     ledger_totals,
     plan_submission,
 )
-from shared.problems import InvalidField
 
 TODAY = date(2026, 12, 1)
 
@@ -131,14 +130,21 @@ def test_only_a_cost_the_worker_paid_is_flagged_under_the_employer_pays_principl
 
 
 def test_a_cost_is_paid_today_or_before_and_a_worker_paid_one_is_more_than_nothing() -> None:
-    check_cost(PaidBy.EMPLOYER, Decimal(0), TODAY, TODAY)
-    check_cost(PaidBy.WORKER, Decimal(5), None, TODAY)
-    with pytest.raises(InvalidField) as future:
-        check_cost(PaidBy.EMPLOYER, Decimal(5), TODAY + timedelta(days=1), TODAY)
-    assert future.value.extensions["errors"][0]["field"] == "paid_on"
-    with pytest.raises(InvalidField) as nothing:
-        check_cost(PaidBy.WORKER, Decimal(0), TODAY, TODAY)
-    assert nothing.value.extensions["errors"][0]["field"] == "amount"
+    assert cost_errors(PaidBy.EMPLOYER, Decimal(0), TODAY, TODAY) == []
+    assert cost_errors(PaidBy.WORKER, Decimal(5), None, TODAY) == []
+    future = cost_errors(PaidBy.EMPLOYER, Decimal(5), TODAY + timedelta(days=1), TODAY)
+    assert [e.field for e in future] == ["paid_on"]
+    nothing = cost_errors(PaidBy.WORKER, Decimal(0), TODAY, TODAY)
+    assert [e.field for e in nothing] == ["amount"]
+
+
+def test_every_wrong_thing_about_a_cost_is_named_at_once() -> None:
+    both = cost_errors(PaidBy.WORKER, Decimal(0), TODAY + timedelta(days=1), TODAY)
+    assert [e.field for e in both] == ["paid_on", "amount"]
+
+
+def test_a_domestic_vacancy_is_named_with_its_article() -> None:
+    assert "a domestic vacancy has no name list" in str(NotOverseas("domestic"))
 
 
 def test_totals_are_kept_per_payer_and_currency_and_never_across_currencies() -> None:

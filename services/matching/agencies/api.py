@@ -136,6 +136,8 @@ async def file_complaint(
 async def list_complaints(
     agency_id: uuid.UUID, session: SessionDep, actor: ActorDep
 ) -> ComplaintList:
+    """Complaints against the agency, newest first: every one for supervisors, those an office
+    took for its staff; analysts read the counts on the agency instead."""
     complaints = await service.list_complaints(session, agency_id, actor)
     return ComplaintList(items=[ComplaintRead.model_validate(c) for c in complaints])
 

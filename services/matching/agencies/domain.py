@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from shared.problems import Conflict, InvalidField
+from shared.problems import Conflict, FieldError, InvalidField, InvalidFields
 
 
 class AgencyStatus(enum.StrEnum):
@@ -65,7 +65,8 @@ def check_status_change(
     effective_on: date,
     today: date,
 ) -> None:
-    """Refuse a supervision decision the rules do not allow; errors name the field."""
+    """Refuse a supervision decision the rules do not allow: 409 when the agency's state
+    forbids it, else one 422 naming every bad field."""
     shown = effective_status(current, licence_expires_on, today)
     if requested not in TRANSITIONS[current]:
         raise InvalidTransition(current, shown, requested)
@@ -76,20 +77,29 @@ def check_status_change(
             current_status=shown,
             rule="licence_valid",
         )
+    errors = []
     if requested in NEEDS_REASON and not (reason and reason.strip()):
-        raise InvalidField("reason", f"is required to record an agency as {requested}")
+        errors.append(
+            FieldError("reason", f"is required to record an agency as {requested}", "missing")
+        )
     if effective_on > today:
-        raise InvalidField("effective_on", "cannot be in the future")
+        errors.append(FieldError("effective_on", "cannot be in the future"))
+    if errors:
+        raise InvalidFields(errors)
 
 
 def check_licence(issued_on: date, expires_on: date, today: date) -> None:
-    """A licence recorded or renewed must run after its issue date and still be valid."""
+    """A licence recorded or renewed must run after its issue date and still be valid; one 422
+    names every date that is wrong."""
+    errors = []
     if expires_on <= issued_on:
-        raise InvalidField("licence_expires_on", "must be after licence_issued_on")
-    if licence_expired(expires_on, today):
-        raise InvalidField("licence_expires_on", "the licence has already expired")
+        errors.append(FieldError("licence_expires_on", "must be after licence_issued_on"))
+    elif licence_expired(expires_on, today):
+        errors.append(FieldError("licence_expires_on", "the licence has already expired"))
     if issued_on > today:
-        raise InvalidField("licence_issued_on", "cannot be in the future")
+        errors.append(FieldError("licence_issued_on", "cannot be in the future"))
+    if errors:
+        raise InvalidFields(errors)
 
 
 class AgencyNotEligible(Conflict):

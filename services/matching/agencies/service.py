@@ -39,7 +39,7 @@ from services.matching.employers.domain import name_pattern
 from services.matching.recruitment.models import RecruitmentCost
 from services.matching.scope import Actor
 from services.matching.vacancies import service as vacancies
-from shared.auth import Principal
+from shared.auth import Principal, Role
 from shared.db import clock_now
 from shared.events.matching import AgencyStatusChanged
 from shared.outbox import add_event
@@ -466,15 +466,19 @@ async def file_complaint(
 async def list_complaints(
     session: AsyncSession, agency_id: uuid.UUID, actor: Actor
 ) -> list[Complaint]:
-    """An agency's complaints, newest first: for supervisors, officers and analysts only."""
+    """An agency's complaints, newest first: all of them for supervisors (admins), those an
+    office took for its staff. Complaints name complainants and what happened to them, so they
+    are not part of the national register (which counts them, `open_complaints`)."""
     if actor.is_agency:
         # Complainants are often the agency's own recruits; they must not be exposed to it.
-        raise Forbidden("complaints are seen by supervisors and officers only")
+        raise Forbidden("complaints are seen by supervisors and the office that took them")
     agency = await get_agency(session, agency_id)
+    query = select(Complaint).where(Complaint.agency_id == agency.id)
+    if not actor.principal.has_any(Role.ADMIN):
+        actor.require_staff()
+        query = query.where(Complaint.office_code == actor.principal.office)
     rows = await session.scalars(
-        select(Complaint)
-        .where(Complaint.agency_id == agency.id)
-        .order_by(Complaint.received_on.desc(), Complaint.created_at.desc())
+        query.order_by(Complaint.received_on.desc(), Complaint.created_at.desc())
     )
     return list(rows.all())
 

@@ -21,6 +21,7 @@ async def get_candidate(
 ) -> CandidateRead:
     """The person as matching keeps them, with the hard filters that exclude them today.
 
-    Office staff of the person's province, or national staff; agencies get 403.
+    Office staff who serve the person (their province, an office serving them from another
+    province, or national scope); others, analysts and agencies get 403.
     """
     return await service.read_candidate(session, person_id, actor, today=clock.today())

@@ -208,6 +208,11 @@ def match_keys(candidate: Mapping[str, Any] | object) -> list[str]:
     )
 
 
+def with_offices(held: Iterable[str] | None, added: Iterable[str] | None) -> list[str]:
+    """The offices serving a person, with `added`: each once, sorted (stable for comparisons)."""
+    return sorted({*(held or ()), *(added or ())})
+
+
 def not_older(recorded: datetime, stored: datetime | None) -> bool:
     """Whether a decision recorded at `recorded` is at least as recent as the stored one."""
     return stored is None or recorded >= stored

@@ -29,6 +29,7 @@ from shared.events.registry import (
     PersonErased,
     PersonMerged,
     PersonRegistered,
+    PersonServedAt,
     PersonUpdated,
 )
 
@@ -94,6 +95,12 @@ async def on_migration_status_changed(
     _note(event, outcome)
 
 
+async def on_person_served_at(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """An office of another province serves the person (a visit or an enrolment there)."""
+    served = expect(payload, PersonServedAt)
+    _note(event, await service.apply_served_at(session, served.person_id, served.office_code))
+
+
 async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
     """The duplicate retires; its referrals, placements, name list entries and costs follow
     the survivor."""
@@ -104,8 +111,8 @@ async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Ev
 
 
 async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """The person leaves the read model; referrals and recruitment records keep no free text
-    about them."""
+    """The person leaves the read model (with the offices serving them); referrals and
+    recruitment records keep no free text about them."""
     erased = expect(payload, PersonErased)
     _note(event, await service.erase(session, erased.person_id))
     await referrals.forget_person(session, erased.person_id)
@@ -147,6 +154,7 @@ HANDLERS: Mapping[str, Handler] = {
     ConsentChanged.event_type(): on_consent_changed,
     JobseekerStatusChanged.event_type(): on_jobseeker_status_changed,
     MigrationStatusChanged.event_type(): on_migration_status_changed,
+    PersonServedAt.event_type(): on_person_served_at,
     PersonMerged.event_type(): on_person_merged,
     PersonErased.event_type(): on_person_erased,
     OrientationCompleted.event_type(): on_orientation_completed,

@@ -62,7 +62,10 @@ class Candidate(Base):
     abroad_countries: Mapped[list[str]] = mapped_column(ARRAY(String(2)), server_default="{}")
     match_keys: Mapped[list[str]] = mapped_column(ARRAY(String(16)), server_default="{}")
     jobseeker_status: Mapped[str | None] = mapped_column(String(10))
+    # The latest migration record: its status and destination (an overseas placement needs one
+    # still open, prospective or ready, for the job's country).
     migration_status: Mapped[str | None] = mapped_column(String(12))
+    migration_destination: Mapped[str | None] = mapped_column(String(2))
     consent_job_matching: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     consent_expires_on: Mapped[date | None] = mapped_column(Date)
     consent_recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -74,6 +77,9 @@ class Candidate(Base):
     eligible: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     record_status: Mapped[str] = mapped_column(String(10), server_default="active")
     merged_into: Mapped[uuid.UUID | None] = mapped_column()
+    # Offices outside the person's province that serve them (registry's PersonServedAt): their
+    # staff rank, refer and place the person as the person's own province's staff do.
+    serving_offices: Mapped[list[str]] = mapped_column(ARRAY(String(20)), server_default="{}")
     record_version: Mapped[int] = mapped_column(Integer, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -47,13 +47,17 @@ class CandidateRead(BaseModel):
     willing_abroad: bool
     abroad_countries: list[str]
     jobseeker_status: str | None = Field(description="Null when registered without a profile")
-    migration_status: str | None
+    migration_status: str | None = Field(description="Of the latest migration record")
+    migration_destination: str | None = Field(description="Of the latest migration record")
     consent_job_matching: bool
     consent_expires_on: date | None
     consent_recorded_at: datetime | None
     passport_expires_on: date | None
     record_status: str = Field(description="active, or merged (see merged_into)")
     merged_into: uuid.UUID | None
+    serving_offices: list[str] = Field(
+        description="Offices of other provinces serving the person (a visit or an enrolment)"
+    )
     record_version: int
     match_keys: list[str] = Field(description="Retrieval keys ranking finds the person by")
     eligible: bool = Field(

@@ -23,7 +23,7 @@ from services.matching.candidates.models import Candidate, CandidateOrientation
 from services.matching.candidates.schemas import CandidateRead, Exclusion, OrientationRead
 from services.matching.scope import Actor
 from shared.events.registry import PersonDetails
-from shared.problems import Forbidden, NotFound
+from shared.problems import NotFound
 from shared.readmodels import locked, locked_following_merges
 
 log = logging.getLogger(__name__)
@@ -166,10 +166,26 @@ async def apply_migration_status(
     if candidate is None:
         return Outcome.UNKNOWN_PERSON
     candidate.migration_status = status
+    candidate.migration_destination = destination_country
     if candidate.jobseeker_status is None:
         willing, countries = domain.migrant_wishes(status, destination_country)
         candidate.willing_abroad, candidate.abroad_countries = willing, countries
     _refresh(candidate)
+    await session.flush()
+    return Outcome.APPLIED
+
+
+async def apply_served_at(session: AsyncSession, person_id: uuid.UUID, office_code: str) -> Outcome:
+    """An office outside the person's province now serves them: its staff may rank, refer and
+    place the person from now on (an office already serving them changes nothing)."""
+    candidate = await _following_merges(session, person_id)
+    if candidate is None:
+        return Outcome.UNKNOWN_PERSON
+    offices = domain.with_offices(candidate.serving_offices, [office_code])
+    if offices == list(candidate.serving_offices or []):
+        return Outcome.STALE
+    candidate.serving_offices = offices
+    candidate.updated_at = datetime.now(UTC)
     await session.flush()
     return Outcome.APPLIED
 
@@ -203,9 +219,14 @@ async def merge(session: AsyncSession, person_id: uuid.UUID, survivor_id: uuid.U
             survivor.consent_recorded_at = duplicate.consent_recorded_at
         if survivor.migration_status is None and duplicate.migration_status is not None:
             survivor.migration_status = duplicate.migration_status
+            survivor.migration_destination = duplicate.migration_destination
             if survivor.jobseeker_status is None and duplicate.jobseeker_status is None:
                 survivor.willing_abroad = duplicate.willing_abroad
                 survivor.abroad_countries = list(duplicate.abroad_countries or [])
+        # Offices that served either record serve the person.
+        survivor.serving_offices = domain.with_offices(
+            survivor.serving_offices, duplicate.serving_offices
+        )
         _refresh(survivor)
     duplicate.record_status = domain.MERGED
     duplicate.merged_into = survivor_id
@@ -317,14 +338,13 @@ async def withdraw_orientation(
 async def read_candidate(
     session: AsyncSession, person_id: uuid.UUID, actor: Actor, *, today: date
 ) -> CandidateRead:
-    """What matching knows of a person and why they cannot be matched, for office staff of
-    the person's province (or national staff)."""
+    """What matching knows of a person and why they cannot be matched, for office staff who
+    serve the person (their province, an office serving them, or national scope)."""
     actor.require_staff()
     candidate = await session.get(Candidate, person_id)
     if candidate is None:
         raise NotFound(f"matching knows no person {person_id}")
-    if not actor.principal.can_see_province(candidate.province_code):
-        raise Forbidden(f"outside your scope (province {actor.principal.province or 'none'})")
+    actor.require_serves(candidate.province_code, candidate.serving_offices)
     orientations = await session.scalars(
         select(CandidateOrientation)
         .where(CandidateOrientation.person_id == candidate.person_id)

@@ -19,7 +19,7 @@ from services.matching.employers.schemas import (
 from shared.auth import OfficeStaff, Principal, Role, require_roles
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
-from shared.problems import InvalidField
+from shared.problems import FieldError, InvalidFields
 from shared.reference.isic import validate_isic_section
 from shared.reference.places import validate_province
 from shared.versioning import etag, parse_if_match
@@ -30,14 +30,17 @@ Reader = Annotated[Principal, require_roles(Role.ESC_STAFF, Role.MRC_STAFF, Role
 router = APIRouter(prefix="/v1/employers", tags=["employers"])
 
 
-def _checked(field: str, value: str | None, validate: Callable[[str], str]) -> str | None:
-    """A query parameter checked against reference data; 422 naming it when unknown."""
+def _checked(
+    field: str, value: str | None, validate: Callable[[str], str], errors: list[FieldError]
+) -> str | None:
+    """A query parameter checked against reference data; what is unknown joins `errors`."""
     if value is None:
         return None
     try:
         return validate(value)
     except ValueError as exc:
-        raise InvalidField(field, str(exc)) from exc
+        errors.append(FieldError(field, str(exc)))
+        return None
 
 
 @router.post("", status_code=201, response_model=EmployerRead)
@@ -64,11 +67,14 @@ async def list_employers(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EmployerPage:
     """Employers newest first, one page at a time."""
+    errors: list[FieldError] = []
     filters = service.Filters(
-        province_code=_checked("province_code", province_code, validate_province),
-        isic_section=_checked("isic_section", isic_section, validate_isic_section),
+        province_code=_checked("province_code", province_code, validate_province, errors),
+        isic_section=_checked("isic_section", isic_section, validate_isic_section, errors),
         q=q,
     )
+    if errors:
+        raise InvalidFields(errors)
     rows, following = await service.list_employers(session, filters, cursor=cursor, limit=limit)
     return EmployerPage(items=[EmployerRead.model_validate(e) for e in rows], next_cursor=following)
 

@@ -15,7 +15,7 @@ from services.matching.employers.schemas import EmployerCreate, EmployerUpdate
 from shared.auth import Principal
 from shared.db import clock_now
 from shared.pagination import decode_cursor, encode_cursor
-from shared.problems import Conflict, InvalidField, NotFound
+from shared.problems import Conflict, FieldError, InvalidFields, NotFound
 from shared.versioning import check_version
 
 REQUIRED = ("name", "registration_number", "isic_section", "province_code")
@@ -93,9 +93,9 @@ async def update_employer(
     employer = await get_employer(session, employer_id, lock=True)
     check_version(employer.version, expected_version)
     changes = data.model_dump(exclude_unset=True)
-    for field in REQUIRED:
-        if field in changes and changes[field] is None:
-            raise InvalidField(field, "cannot be removed")
+    removed = [f for f in REQUIRED if f in changes and changes[f] is None]
+    if removed:
+        raise InvalidFields([FieldError(f, "cannot be removed", "missing") for f in removed])
     changed = {f: v for f, v in changes.items() if getattr(employer, f) != v}
     if not changed:
         return employer

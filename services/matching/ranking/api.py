@@ -25,10 +25,33 @@ async def candidates_for_vacancy(
     actor: ActorDep,
     limit: Limit = 20,
     include_excluded: Annotated[
-        bool, Query(description="Also list people a hard filter left out, and why")
+        bool,
+        Query(
+            description="Also list, in `excluded`, the people closest to the job whom a hard"
+            " filter leaves out (up to `limit`, ranked the same way), each with every filter"
+            " that does"
+        ),
     ] = False,
 ) -> CandidateList:
-    """Ranked candidates, best first, with the score broken down by criterion."""
+    """Ranked candidates, best first, with the score broken down by criterion.
+
+    **Who is considered**: people registry announced to matching whom the caller serves (their
+    province, or people their office serves from another province; national scope: everyone)
+    and whom no hard filter leaves out:
+
+    - a **job-matching consent** in force: given or renewed at registry, not withdrawn, not past
+      its expiry date (`no_consent`, `consent_expired`);
+    - an **active record**: not merged into another or erased (`merged`, `record_closed`);
+    - **looking for work**: a jobseeker whose status is active or referred (not placed or
+      inactive: `jobseeker_placed`, `jobseeker_inactive`), or, registered without a jobseeker
+      profile, a prospective migrant (`not_looking`);
+    - **not abroad**: no migration record departed or abroad (`abroad`);
+    - of the vacancy's **age** range on today's date (`too_young`, `too_old`);
+    - for an overseas vacancy, **willing to work abroad** (`not_willing_abroad`).
+
+    Sex, ethnicity, religion and disability are never considered. Any office's staff rank for
+    a published vacancy (the job bank is national); a draft only its province's staff.
+    """
     return await service.candidates_for_vacancy(
         session,
         vacancy_id,
@@ -43,7 +66,9 @@ async def candidates_for_vacancy(
 async def vacancies_for_person(
     person_id: uuid.UUID, session: SessionDep, actor: ActorDep, limit: Limit = 20
 ) -> VacancyList:
-    """Ranked published vacancies for a person, or why they cannot be matched."""
+    """Ranked published vacancies of the whole country for a person the caller serves (their
+    province, an office serving them, or national scope), or why the person cannot be matched
+    (`exclusions`, as in the candidates' list)."""
     return await service.vacancies_for_person(
         session, person_id, actor, limit=limit, today=clock.today()
     )

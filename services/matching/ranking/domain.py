@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from services.matching.candidates.domain import exclusion_reasons
@@ -73,6 +73,14 @@ NAMED_COUNTRY, ANY_COUNTRY, OTHER_COUNTRY = 1.0, 0.8, 0.4
 EDUCATION_ONE_LEVEL_BELOW = 0.5
 ORIENTATION_SHARE = 0.5  # of readiness; the passport is the other half
 PASSPORT_MONTHS_AFTER_START = 6  # destinations ask for six months of validity on arrival
+PASSPORT_DAYS_AFTER_START = round(30.44 * PASSPORT_MONTHS_AFTER_START)  # in days: 183
+
+
+def passport_needed_until(starts_on: date | None, today: date) -> date:
+    """The day until which a passport must be valid for a job abroad: six months past its start
+    (today when the start is unknown or passed). Ranking scores readiness by it and an overseas
+    placement requires it."""
+    return max(starts_on or today, today) + timedelta(days=PASSPORT_DAYS_AFTER_START)
 
 
 def occupation_value(best_shared_level: int, experienced: bool) -> float:

@@ -37,7 +37,8 @@ class ExcludedCandidate(BaseModel):
     reference: str
     display_name: str
     province_code: str
-    reasons: list[Exclusion]
+    score: float = Field(description="What they would score, 0 to 100: how close they are")
+    reasons: list[Exclusion] = Field(description="Every hard filter that leaves them out")
 
 
 class SearchInfo(BaseModel):

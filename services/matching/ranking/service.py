@@ -32,7 +32,8 @@ from services.matching.ranking.sql import (
 )
 from services.matching.scope import Actor
 from services.matching.vacancies.models import Vacancy
-from shared.problems import Forbidden, NotFound
+from services.matching.vacancies.service import get_vacancy
+from shared.problems import NotFound
 
 MAX_RESULTS = 100
 
@@ -105,6 +106,17 @@ def candidate_plan(terms: VacancyTerms) -> list[Cell]:
     )
 
 
+def _excluded(row: Mapping[str, Any], terms: VacancyTerms, today: date) -> ExcludedCandidate:
+    return ExcludedCandidate(
+        person_id=row["person_id"],
+        reference=row["reference"],
+        display_name=row["display_name"],
+        province_code=row["province_code"],
+        score=round(float(row["score"]), 2),
+        reasons=[Exclusion(**r) for r in domain.hard_filter_reasons(row, terms, today)],
+    )
+
+
 async def candidates_for_vacancy(
     session: AsyncSession,
     vacancy_id: uuid.UUID,
@@ -114,22 +126,22 @@ async def candidates_for_vacancy(
     include_excluded: bool,
     today: date,
 ) -> CandidateList:
-    """The best candidates for a vacancy, each with the score broken down by criterion."""
+    """The best candidates for a vacancy among the people the officer serves, each with the
+    score broken down by criterion; on request also the closest of those a hard filter leaves
+    out, ranked the same way, with the filters that do."""
     actor.require_staff()
-    vacancy = await session.get(Vacancy, vacancy_id)
-    if vacancy is None:
-        raise NotFound(f"no vacancy {vacancy_id}")
-    actor.require(province_code=vacancy.province_code, agency_id=vacancy.agency_id)
+    vacancy = await get_vacancy(session, vacancy_id, actor)
     terms = vacancy_terms(vacancy)
     weights = domain.weights_for(terms.overseas)
     plan = candidate_plan(terms)
-    rows, searched = await _top(
-        session,
-        plan,
-        lambda cell, before: candidates_for(terms, cell, limit=limit, today=today, before=before),
-        limit,
-        "person_id",
-    )
+    people = actor.people()
+
+    def search(excluded: bool) -> Callable[[Cell, Any], Query]:
+        return lambda cell, before: candidates_for(
+            terms, cell, limit=limit, today=today, before=before, excluded=excluded, people=people
+        )
+
+    rows, searched = await _top(session, plan, search(False), limit, "person_id")
     items = [
         RankedCandidate(
             rank=n,
@@ -144,19 +156,10 @@ async def candidates_for_vacancy(
     ]
     excluded = None
     if include_excluded:
-        # Those closest to the job: people who share its unit group but a hard filter removes.
-        query = candidates_for(terms, Cell(4, False, 0.0), limit=limit, today=today, excluded=True)
-        found = [dict(r) for r in (await session.execute(text(query.sql), query.params)).mappings()]
-        excluded = [
-            ExcludedCandidate(
-                person_id=row["person_id"],
-                reference=row["reference"],
-                display_name=row["display_name"],
-                province_code=row["province_code"],
-                reasons=[Exclusion(**r) for r in domain.hard_filter_reasons(row, terms, today)],
-            )
-            for row in found
-        ]
+        # The same search over the people the hard filters leave out: the closest to the job
+        # first, wherever they are in the occupation hierarchy (not only its unit group).
+        found, _ = await _top(session, plan, search(True), limit, "person_id")
+        excluded = [_excluded(row, terms, today) for row in found]
     return CandidateList(
         vacancy_id=vacancy.id,
         overseas=terms.overseas,
@@ -201,15 +204,15 @@ async def person_profile(session: AsyncSession, candidate: Candidate, today: dat
 async def vacancies_for_person(
     session: AsyncSession, person_id: uuid.UUID, actor: Actor, *, limit: int, today: date
 ) -> VacancyList:
-    """The best published vacancies for a person, each with the score broken down."""
+    """The best published vacancies of the whole country for a person the officer serves, each
+    with the score broken down."""
     actor.require_staff()
     candidate = await session.get(Candidate, person_id)
     if candidate is None or candidate.record_status == "erased":
         raise NotFound(f"matching knows no person {person_id}")
     if candidate.record_status == "merged" and candidate.merged_into is not None:
         candidate = await session.get(Candidate, candidate.merged_into) or candidate
-    if not actor.principal.can_see_province(candidate.province_code):
-        raise Forbidden(f"outside your scope (province {actor.principal.province or 'none'})")
+    actor.require_serves(candidate.province_code, candidate.serving_offices)
     reasons = domain.person_reasons(candidate, today)
     if reasons:
         return VacancyList(

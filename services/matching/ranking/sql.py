@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from services.matching.ranking import keys
@@ -30,14 +30,16 @@ from services.matching.ranking.domain import (
     NAMED_COUNTRY,
     ORIENTATION_SHARE,
     OTHER_COUNTRY,
-    PASSPORT_MONTHS_AFTER_START,
+    PASSPORT_DAYS_AFTER_START,
     SHARED_LEVEL,
     WOULD_MOVE_THERE,
     Cell,
     Criterion,
     Weights,
+    passport_needed_until,
     weights_for,
 )
+from services.matching.scope import PeopleScope
 from shared.clock import add_years
 
 CRITERIA = tuple(Criterion)
@@ -53,11 +55,6 @@ def _weighted(weights: Weights, alias: str = "m") -> str:
     """The score out of 100 from the criterion columns of subquery `alias`."""
     terms = " + ".join(f"{100 * w!r} * {alias}.{c.value}" for c, w in weights.items())
     return f"({terms})"
-
-
-def _passport_needed(starts_on: date | None, today: date) -> date:
-    start = max(starts_on or today, today)
-    return start + timedelta(days=round(30.44 * PASSPORT_MONTHS_AFTER_START))
 
 
 # -- candidates for a vacancy ----------------------------------------------------------------
@@ -100,19 +97,21 @@ def candidates_for(
     excluded: bool = False,
     person_id: uuid.UUID | None = None,
     before: uuid.UUID | None = None,
+    people: PeopleScope | None = None,
 ) -> Query:
     """The best `limit` candidates in `cell` for a vacancy, with every criterion value.
 
     `excluded=True` searches the people the hard filters leave out instead, to explain them;
     `person_id` scores that one person only (a referral records the score it was made at);
-    `before` keeps only people whose id sorts before it (see service._top).
+    `before` keeps only people whose id sorts before it (see service._top); `people` keeps
+    only those a provincial officer serves (None: everyone, national scope).
     """
     code = terms.isco08
     params: dict[str, Any] = {
         "today": today,
         "born_by": add_years(today, -terms.min_age),
         "limit": limit,
-        "passport_needed": _passport_needed(terms.starts_on, today),
+        "passport_needed": passport_needed_until(terms.starts_on, today),
     }
     occupation = (
         f"CASE WHEN :e4 = ANY(c.match_keys) THEN {EXPERIENCED_UNIT}"
@@ -130,6 +129,14 @@ def candidates_for(
     if before is not None:
         params["before"] = before
         where.append("c.person_id < :before")
+    if people is not None:
+        # Scope, not a hard filter: people of the officer's province or served by their office.
+        params["scope_province"] = people.province
+        served = ["c.province_code = :scope_province"]
+        if people.office:
+            params["scope_office"] = people.office
+            served.append(":scope_office = ANY(c.serving_offices)")
+        where.append(f"({' OR '.join(served)})")
     # Hard filters: the stored flag (consent, record, status), then what depends on the date.
     filters = [
         "c.eligible",
@@ -298,7 +305,7 @@ def vacancies_for(
     )
     passport = (
         "coalesce(CAST(:passport_until AS date) >= greatest(coalesce(v.starts_on, :today), :today)"
-        f" + interval '{PASSPORT_MONTHS_AFTER_START} months', false)"
+        f" + {PASSPORT_DAYS_AFTER_START}, false)"
     )
     readiness = (
         f"({ORIENTATION_SHARE} * (v.destination_country = ANY(CAST(:oriented AS varchar[])))::int"

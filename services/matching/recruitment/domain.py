@@ -11,7 +11,8 @@ from datetime import date
 from decimal import Decimal
 
 from services.matching.vacancies.domain import EMPLOYER_PAYS_RULE, Kind, VacancyStatus
-from shared.problems import Conflict, InvalidField, Problem
+from services.matching.wording import a
+from shared.problems import Conflict, FieldError, Problem
 
 
 class EntryStatus(enum.StrEnum):
@@ -39,7 +40,7 @@ class NotOverseas(Conflict):
 
     def __init__(self, kind: str) -> None:
         super().__init__(
-            f"a {kind} vacancy has no name list or recruitment costs; only an overseas demand"
+            f"{a(kind)} vacancy has no name list or recruitment costs; only an overseas demand"
             " letter does",
             field="vacancy_id",
             kind=kind,
@@ -173,19 +174,25 @@ def flagged(paid_by: str, amount: Decimal) -> bool:
     return paid_by == PaidBy.WORKER and amount > 0
 
 
-def check_cost(paid_by: str, amount: Decimal, paid_on: date | None, today: date) -> None:
+def cost_errors(
+    paid_by: str, amount: Decimal, paid_on: date | None, today: date
+) -> list[FieldError]:
     """A cost was paid on a day that has come, and what the worker paid is more than nothing.
 
     Every worker-paid row counts against the agency, so a zero one would count a cost no one bore.
     """
+    errors = []
     if paid_on is not None and paid_on > today:
-        raise InvalidField("paid_on", f"is in the future (today is {today.isoformat()})")
+        errors.append(FieldError("paid_on", f"is in the future (today is {today.isoformat()})"))
     if paid_by == PaidBy.WORKER and amount == 0:
-        raise InvalidField(
-            "amount",
-            "a cost paid by the worker is more than 0; record a cost no one paid as paid by"
-            " the employer or the agency",
+        errors.append(
+            FieldError(
+                "amount",
+                "a cost paid by the worker is more than 0; record a cost no one paid as paid by"
+                " the employer or the agency",
+            )
         )
+    return errors
 
 
 def flag_rule(paid_by: str, amount: Decimal) -> str | None:

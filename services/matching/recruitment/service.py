@@ -18,10 +18,10 @@ from services.matching.agencies.models import Agency
 from services.matching.recruitment.domain import (
     EntryStatus,
     NotSelected,
-    check_cost,
     check_overseas,
     check_quota,
     check_recruiting,
+    cost_errors,
     flag_rule,
     flagged,
     ledger_totals,
@@ -42,11 +42,11 @@ from services.matching.referrals.domain import OPEN as OPEN_REFERRAL
 from services.matching.referrals.models import Referral
 from services.matching.scope import Actor
 from services.matching.vacancies.models import Vacancy
-from services.matching.vacancies.service import get_vacancy
+from services.matching.vacancies.service import get_own_vacancy
 from shared.db import clock_now
 from shared.events.matching import WorkerPaidCostRecorded
 from shared.outbox import add_event
-from shared.problems import InvalidField, NotFound
+from shared.problems import FieldError, InvalidFields, NotFound
 
 CENTS = Decimal("0.01")
 SYSTEM = "system"
@@ -60,9 +60,10 @@ async def _demand_letter(
     write: bool = False,
     lock: bool = False,
 ) -> Vacancy:
-    """An overseas vacancy the actor may see (404, 403, 409 otherwise); to change its name list
-    or ledger, the actor is its agency or an officer in scope, not an analyst."""
-    vacancy = await get_vacancy(session, vacancy_id, actor, lock=lock)
+    """An overseas vacancy of the actor's side (404, 403, 409 otherwise): its name list and
+    ledger are about people, so they stay with its agency and its province's staff even once
+    the vacancy is published nationally; to change them, not an analyst."""
+    vacancy = await get_own_vacancy(session, vacancy_id, actor, lock=lock)
     if write and not actor.is_agency:
         actor.require_staff()
     check_overseas(vacancy.kind)
@@ -255,7 +256,7 @@ async def record_cost(
     """Append one cost of a worker on the name list. A cost the worker paid is kept, flagged,
     counted against the agency and announced (WorkerPaidCostRecorded) in this transaction."""
     vacancy = await _demand_letter(session, vacancy_id, actor, write=True)
-    check_cost(data.paid_by, data.amount, data.paid_on, today)
+    errors = cost_errors(data.paid_by, data.amount, data.paid_on, today)
     # Withdrawn workers count too: what they paid before leaving the list is still owed to them.
     on_list = await session.scalar(
         select(NameListEntry.id)
@@ -263,7 +264,9 @@ async def record_cost(
         .limit(1)
     )
     if on_list is None:
-        raise InvalidField("person_id", "is not on this vacancy's name list")
+        errors.insert(0, FieldError("person_id", "is not on this vacancy's name list"))
+    if errors:
+        raise InvalidFields(errors)
     agency = await _agency(session, vacancy)
     cost = RecruitmentCost(
         id=uuid.uuid4(),

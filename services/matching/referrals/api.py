@@ -32,7 +32,9 @@ placements = APIRouter(prefix="/v1/placements", tags=["referrals"])
 async def refer(
     body: ReferralCreate, session: SessionDep, actor: ActorDep, idempotency: IdempotencyDep
 ) -> JSONResponse:
-    """Refer a candidate to a published vacancy (409 with reasons when a hard filter forbids)."""
+    """Refer a person the caller serves (their province, an office serving them, or national
+    scope) to a published vacancy of any province; 409 with every reason when the vacancy or
+    a hard filter forbids it."""
     if (replayed := await idempotency.replay(session)) is not None:
         return replayed
     referral = await service.refer(
@@ -102,7 +104,10 @@ async def place(
     actor: ActorDep,
     idempotency: IdempotencyDep,
 ) -> JSONResponse:
-    """The person got the job: one position fewer; abroad only with a licence and orientation."""
+    """The person got the job (staff serving the person): one position fewer. Abroad only with
+    the agency licensed for the destination, a valid orientation for it, a passport valid six
+    months past the start and an open migration record (prospective or ready) for it: 409
+    `missing-prerequisite` lists everything missing at once."""
     if (replayed := await idempotency.replay(session)) is not None:
         return replayed
     placement = await service.place(

@@ -108,6 +108,10 @@ def check_transition(current: ReferralStatus, requested: ReferralStatus) -> None
         raise InvalidTransition(current, requested)
 
 
+# A migration record still open: the person is preparing to leave (registry's lifecycle).
+OPEN_MIGRATION = frozenset({"prospective", "ready"})
+
+
 @dataclass(frozen=True)
 class OverseasPlacement:
     """What an overseas placement is checked against, gathered by the service."""
@@ -117,10 +121,16 @@ class OverseasPlacement:
     agency_destinations: frozenset[str]
     destination_country: str
     orientation_valid_until: date | None  # for that destination, none when not completed
+    passport_expires_on: date | None  # the person's latest passport, none when not recorded
+    passport_needed_until: date  # six months past the start (ranking.domain)
+    migration_status: str | None  # of the person's latest migration record
+    migration_destination: str | None
 
 
 def overseas_prerequisites(placement: OverseasPlacement, today: date) -> list[dict[str, str]]:
-    """What is missing before a worker may be placed abroad (empty when nothing is)."""
+    """Everything missing before a worker may be placed abroad, all at once (empty when
+    nothing is): the agency's licence for the destination, a valid orientation for it, a
+    passport valid six months past the start, and an open migration record for it."""
     missing = []
     if placement.agency_status != "active":
         missing.append(
@@ -146,6 +156,32 @@ def overseas_prerequisites(placement: OverseasPlacement, today: date) -> list[di
                 "detail": "pre-departure orientation for"
                 f" {placement.destination_country} is not completed"
                 + (" (it expired)" if valid is not None else ""),
+            }
+        )
+    passport = placement.passport_expires_on
+    needed = placement.passport_needed_until
+    if passport is None or passport < needed:
+        missing.append(
+            {
+                "code": "passport",
+                "detail": (
+                    "no passport is recorded for the person"
+                    if passport is None
+                    else f"the passport expires on {passport.isoformat()}"
+                )
+                + f"; it must be valid until at least {needed.isoformat()}, six months past"
+                " the start of the job",
+            }
+        )
+    country = placement.destination_country
+    status, destination = placement.migration_status, placement.migration_destination
+    if status not in OPEN_MIGRATION or destination != country:
+        latest = f" (the latest is {status} for {destination})" if status else ""
+        missing.append(
+            {
+                "code": "migration_record",
+                "detail": f"no open migration record (prospective or ready) for {country}"
+                f"{latest}; open one at registry",
             }
         )
     return missing

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +35,7 @@ from services.matching.referrals.schemas import ReferralRead, StatusChangeRead
 from services.matching.scope import Actor
 from services.matching.vacancies.models import Vacancy
 from services.matching.vacancies.service import take_position
+from services.matching.wording import count
 from shared.clock import LAO_TIME
 from shared.db import clock_now
 from shared.events.matching import PlacementEnded as PlacementEndedEvent
@@ -82,18 +83,51 @@ async def _match(
     return None, [{"code": "unknown", "detail": "not in the candidate read model"}]
 
 
-def _visible(actor: Actor) -> object:
-    return actor.filter(Referral.province_code, Referral.agency_id, Referral.person_province_code)
+def _visible(actor: Actor) -> ColumnElement[bool]:
+    return actor.referrals(
+        Referral.province_code,
+        Referral.agency_id,
+        Referral.person_province_code,
+        Referral.person_id,
+    )
 
 
-def _require(actor: Actor, referral: Referral) -> None:
-    if actor.is_agency:
-        actor.require(province_code=None, agency_id=referral.agency_id)
-    elif not (
-        actor.principal.can_see_province(referral.province_code)
-        or actor.principal.can_see_province(referral.person_province_code)
+async def _person_scope(
+    session: AsyncSession, person_id: uuid.UUID, referred_in: str
+) -> tuple[list[str], list[str]]:
+    """The person's provinces (as referred, and as now) and the offices serving them now."""
+    candidate = await session.get(Candidate, person_id)
+    if candidate is None:  # erased: what the referral recorded is all there is
+        return [referred_in], []
+    return [referred_in, candidate.province_code], list(candidate.serving_offices)
+
+
+async def _require(session: AsyncSession, actor: Actor, referral: Referral) -> None:
+    """The referral's two sides see it: the vacancy's (its province, its agency) and the
+    person's (their province, the offices serving them)."""
+    provinces, offices = await _person_scope(
+        session, referral.person_id, referral.person_province_code
+    )
+    if not actor.sees_referral(
+        vacancy_province=referral.province_code,
+        agency_id=referral.agency_id,
+        person_provinces=provinces,
+        serving_offices=offices,
     ):
-        raise Forbidden(f"outside your scope (province {actor.principal.province or 'none'})")
+        raise Forbidden(
+            "this belongs to another agency"
+            if actor.is_agency
+            else f"outside your scope (province {actor.principal.province or 'none'}): a"
+            " referral is seen by the vacancy's province and by those serving the person"
+        )
+
+
+async def _require_serves_person(session: AsyncSession, actor: Actor, referral: Referral) -> None:
+    """Placing a person is for those who serve them, whichever province the vacancy is in."""
+    provinces, offices = await _person_scope(
+        session, referral.person_id, referral.person_province_code
+    )
+    actor.require_serves(provinces[-1], offices)
 
 
 async def _record(
@@ -144,14 +178,19 @@ async def refer(
     actor: Actor,
     today: date,
 ) -> Referral:
-    """Refer a candidate to a vacancy: only a published vacancy, only a person who passes every
-    hard filter, once at a time."""
+    """Refer a person the officer serves to a vacancy of any province: only a published
+    vacancy, only a person who passes every hard filter, once at a time."""
     actor.require_staff()
     vacancy = await session.get(Vacancy, vacancy_id, with_for_update={"read": True})
     if vacancy is None:
         raise NotFound(f"no vacancy {vacancy_id}", field="vacancy_id")
-    actor.require(province_code=vacancy.province_code, agency_id=vacancy.agency_id)
+    actor.require_vacancy(
+        province_code=vacancy.province_code,
+        agency_id=vacancy.agency_id,
+        published_at=vacancy.published_at,
+    )
     candidate = await _candidate(session, person_id)
+    actor.require_serves(candidate.province_code, candidate.serving_offices)
     reasons: list[dict[str, str]] = []
     if vacancy.status not in REFERABLE_VACANCY:
         reasons.append({"code": "vacancy_status", "detail": f"the vacancy is {vacancy.status}"})
@@ -207,7 +246,7 @@ async def get_referral(
     referral = await session.get(Referral, referral_id, with_for_update=lock or None)
     if referral is None:
         raise NotFound(f"no referral {referral_id}")
-    _require(actor, referral)
+    await _require(session, actor, referral)
     return referral
 
 
@@ -259,20 +298,23 @@ async def place(
     actor: Actor,
     today: date,
 ) -> Placement:
-    """Record that the referred person got the job.
+    """Record that the referred person got the job (staff serving the person).
 
     The referral row lock orders placements of one referral; the unique index on a person's
     active placement decides between two officers placing one person in two jobs at once.
     """
     actor.require_staff()
     referral = await get_referral(session, referral_id, actor, lock=True)
+    await _require_serves_person(session, actor, referral)
     current = ReferralStatus(referral.status)
     check_transition(current, ReferralStatus.PLACED)
     vacancy = await session.get(Vacancy, referral.vacancy_id, with_for_update=True)
     assert vacancy is not None
     agency = await session.get(Agency, vacancy.agency_id) if vacancy.agency_id else None
+    starts_on = starts_on or vacancy.starts_on
     if vacancy.kind == "overseas":
         assert agency is not None and vacancy.destination_country is not None
+        person = await session.get(Candidate, referral.person_id)
         missing = overseas_prerequisites(
             OverseasPlacement(
                 agency_code=agency.code,
@@ -282,14 +324,19 @@ async def place(
                 orientation_valid_until=await _orientation_until(
                     session, referral.person_id, vacancy.destination_country
                 ),
+                passport_expires_on=person.passport_expires_on if person else None,
+                passport_needed_until=ranking.passport_needed_until(starts_on, today),
+                migration_status=person.migration_status if person else None,
+                migration_destination=person.migration_destination if person else None,
             ),
             today,
         )
         if missing:
             raise MissingPrerequisite(missing)
     if vacancy.status != "published" or vacancy.open_positions < 1:
+        left = count(vacancy.open_positions, "open position")
         raise NotReferable(
-            f"the vacancy is {vacancy.status} with {vacancy.open_positions} open positions",
+            f"the vacancy is {vacancy.status} with {left}",
             [{"code": "vacancy_status", "detail": f"the vacancy is {vacancy.status}"}],
         )
     now = await clock_now(session)
@@ -300,7 +347,7 @@ async def place(
         person_id=referral.person_id,
         status="active",
         overseas=vacancy.kind == "overseas",
-        starts_on=starts_on or vacancy.starts_on,
+        starts_on=starts_on,
         placed_by=actor.subject,
         placed_at=now,
     )
@@ -368,7 +415,7 @@ async def list_referrals(
     limit: int,
 ) -> tuple[list[Referral], str | None]:
     """Newest first, only what the actor may see, with the cursor of the next page."""
-    query = select(Referral).where(_visible(actor))  # type: ignore[arg-type]
+    query = select(Referral).where(_visible(actor))
     if vacancy_id:
         query = query.where(Referral.vacancy_id == vacancy_id)
     if person_id:
@@ -499,7 +546,7 @@ async def get_placement(
         raise NotFound(f"no placement {placement_id}")
     referral = await session.get(Referral, placement.referral_id)
     assert referral is not None
-    _require(actor, referral)
+    await _require(session, actor, referral)
     return placement
 
 

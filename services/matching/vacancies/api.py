@@ -33,7 +33,8 @@ async def create_vacancy(
     body: VacancyCreate, session: SessionDep, actor: ActorDep, idempotency: IdempotencyDep
 ) -> JSONResponse:
     """Record a draft: a domestic job (office staff) or a demand letter (an agency, or staff
-    for it). Fees charged to the worker answer 422 `worker-fees-not-allowed`."""
+    for it). Every bad field is named in one 422; fees charged to the worker make it
+    `worker-fees-not-allowed`."""
     if (replayed := await idempotency.replay(session)) is not None:
         return replayed
     vacancy = await service.create_vacancy(session, body, actor, today=clock.today())
@@ -57,7 +58,8 @@ async def list_vacancies(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> VacancyPage:
-    """The vacancies the caller may see (their province, or their agency's), newest first."""
+    """The vacancies the caller may see, newest first: every published one (the job bank is
+    national) and the drafts of their province; an agency only its own."""
     if province_code is not None:
         try:
             province_code = validate_province(province_code)
@@ -81,6 +83,8 @@ async def list_vacancies(
 async def get_vacancy(
     vacancy_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response
 ) -> VacancyRead:
+    """Any office's staff read a published vacancy; a draft its province's staff and its
+    agency."""
     vacancy = await service.get_vacancy(session, vacancy_id, actor)
     response.headers["ETag"] = etag(vacancy.version)
     return service.to_read(vacancy)
@@ -96,7 +100,9 @@ async def update_vacancy(
     if_match: Annotated[str | None, Header()] = None,
 ) -> VacancyRead:
     """Change a draft's terms; once published only the description, the closing date and
-    more positions. Send `If-Match` with the ETag read so no one's edit is lost."""
+    more positions. Staff of the vacancy's province (and its agency for a demand letter's
+    draft). Every bad field is named in one 422. Send `If-Match` with the ETag read so no
+    one's edit is lost."""
     vacancy = await service.update_vacancy(
         session,
         vacancy_id,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import enum
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from shared.problems import Conflict, InvalidField, Problem
+from services.matching.wording import a
+from shared.problems import Conflict, FieldError, InvalidFields, Problem
 
 
 class VacancyStatus(enum.StrEnum):
@@ -97,22 +98,24 @@ EMPLOYER_PAYS_RULE = "ILO Employer Pays Principle"
 
 
 class WorkerFeesNotAllowed(Problem):
-    """422: a vacancy may not charge the worker for being recruited."""
+    """422: a vacancy may not charge the worker for being recruited. `errors` lists the fees
+    first and every other bad field of the request after them."""
 
     status, slug, title = 422, "worker-fees-not-allowed", "Fees charged to the worker"
 
-    def __init__(self, total: Decimal, items: list[str]) -> None:
+    def __init__(self, total: Decimal, items: list[str], others: Sequence[FieldError] = ()) -> None:
         message = (
             f"the worker would pay {total} ({', '.join(items)}); under the {EMPLOYER_PAYS_RULE} "
             "(ILO General principles and operational guidelines for fair recruitment) no "
             "recruitment fees or related costs are charged to workers"
         )
+        fees = FieldError("worker_fees", message, "employer_pays")
         super().__init__(
             message,
             field="worker_fees",
             rule=EMPLOYER_PAYS_RULE,
             worker_fee_total=str(total),
-            errors=[{"field": "worker_fees", "message": message, "code": "employer_pays"}],
+            errors=[e.as_dict() for e in (fees, *others)],
         )
 
 
@@ -121,13 +124,25 @@ def worker_fee_total(fees: Iterable[Mapping[str, Any]]) -> Decimal:
     return sum((Decimal(str(f["amount"])) for f in fees), Decimal(0))
 
 
-def check_worker_fees(fees: Iterable[Mapping[str, Any]]) -> Decimal:
-    """The total charged to the worker, which must be zero; 422 naming `worker_fees` if not."""
+def check_worker_fees(
+    fees: Iterable[Mapping[str, Any]], others: Sequence[FieldError] = ()
+) -> Decimal:
+    """The total charged to the worker, which must be zero; 422 naming `worker_fees` if not
+    (with `others`, the request's other bad fields, in the same answer)."""
     listed = list(fees)
     total = worker_fee_total(listed)
     if total != 0:
         items = [f"{f['item']} {f['amount']} {f['currency']}" for f in listed if f["amount"]]
-        raise WorkerFeesNotAllowed(total, items)
+        raise WorkerFeesNotAllowed(total, items, others)
+    return total
+
+
+def refuse(errors: Sequence[FieldError], fees: Iterable[Mapping[str, Any]] = ()) -> Decimal:
+    """One 422 naming every bad field of a request at once, or the fees' total when there is
+    none. Fees charged to the worker make it the Employer Pays problem, listing the rest too."""
+    total = check_worker_fees(fees, errors)
+    if errors:
+        raise InvalidFields(errors)
     return total
 
 
@@ -157,39 +172,72 @@ REQUIRED = {
 }
 
 
-def check_kind_fields(kind: Kind, values: Mapping[str, Any]) -> None:
+def kind_field_errors(kind: Kind, values: Mapping[str, Any]) -> list[FieldError]:
     """A domestic vacancy names its employer and district; an overseas one its agency,
-    destination, foreign employer, demand letter and channel. Errors name the field."""
-    for field in REQUIRED[kind]:
-        if values.get(field) in (None, ""):
-            raise InvalidField(field, f"is required for a {kind} vacancy")
+    destination, foreign employer, demand letter and channel; neither the other's fields."""
+    errors = [
+        FieldError(field, f"is required for {a(kind)} vacancy", "missing")
+        for field in REQUIRED[kind]
+        if values.get(field) in (None, "")
+    ]
     foreign = OVERSEAS_ONLY if kind is Kind.DOMESTIC else DOMESTIC_ONLY
-    for field in foreign:
-        if values.get(field) is not None:
-            raise InvalidField(field, f"does not apply to a {kind} vacancy")
+    errors += [
+        FieldError(field, f"does not apply to {a(kind)} vacancy")
+        for field in foreign
+        if values.get(field) is not None
+    ]
+    return errors
+
+
+def min_age_errors(kind: Kind, min_age: int | None, max_age: int | None) -> list[FieldError]:
+    """The minimum age asked for is never below the legal floor, the maximum never below the
+    minimum (the default of the kind when none is asked for)."""
+    errors = []
+    if min_age is not None and min_age < MIN_AGE_FLOOR[kind]:
+        where = "abroad" if kind is Kind.OVERSEAS else "in Lao PDR"
+        errors.append(
+            FieldError("min_age", f"work {where} cannot be offered below age {MIN_AGE_FLOOR[kind]}")
+        )
+    floor = DEFAULT_MIN_AGE[kind] if min_age is None else min_age
+    if max_age is not None and max_age < floor:
+        errors.append(FieldError("max_age", f"must not be below the minimum age ({floor})"))
+    return errors
+
+
+def closing_errors(closes_on: date | None, today: date) -> list[FieldError]:
+    """A vacancy being opened or extended must still be open on its closing date."""
+    if closes_on is not None and closes_on < today:
+        return [FieldError("closes_on", f"has passed (today is {today.isoformat()})")]
+    return []
+
+
+# Each rule alone, raising its 422: for callers that check one thing (the synthetic job bank
+# checks what it generates against them). A request is checked with the *_errors functions
+# above and refused once with everything wrong (`refuse`).
+
+
+def _raise(errors: Sequence[FieldError]) -> None:
+    if errors:
+        raise InvalidFields(errors)
+
+
+def check_kind_fields(kind: Kind, values: Mapping[str, Any]) -> None:
+    _raise(kind_field_errors(kind, values))
 
 
 def min_age_for(kind: Kind, requested: int | None) -> int:
     """The vacancy's minimum age: the default of its kind, never below the legal floor."""
-    if requested is None:
-        return DEFAULT_MIN_AGE[kind]
-    if requested < MIN_AGE_FLOOR[kind]:
-        where = "abroad" if kind is Kind.OVERSEAS else "in Lao PDR"
-        raise InvalidField(
-            "min_age", f"work {where} cannot be offered below age {MIN_AGE_FLOOR[kind]}"
-        )
-    return requested
+    _raise(min_age_errors(kind, requested, None))
+    return DEFAULT_MIN_AGE[kind] if requested is None else requested
 
 
 def check_ages(min_age: int, max_age: int | None) -> None:
     if max_age is not None and max_age < min_age:
-        raise InvalidField("max_age", "must not be below min_age")
+        _raise([FieldError("max_age", f"must not be below the minimum age ({min_age})")])
 
 
 def check_closing(closes_on: date | None, today: date) -> None:
-    """A vacancy being opened or extended must still be open on its closing date."""
-    if closes_on is not None and closes_on < today:
-        raise InvalidField("closes_on", "has passed")
+    _raise(closing_errors(closes_on, today))
 
 
 def normalise_skills(skills: Iterable[str]) -> list[str]:
@@ -208,22 +256,30 @@ class FieldFrozen(Conflict):
     slug, title = "field-frozen", "Field cannot be changed now"
 
 
-def check_open_changes(status: VacancyStatus, changes: Mapping[str, Any], positions: int) -> None:
-    """What may change after publication: the description, the closing date, more positions."""
+def check_open_changes(
+    status: VacancyStatus, changes: Mapping[str, Any], positions: int
+) -> list[FieldError]:
+    """What may change after publication: the description, the closing date, more positions.
+
+    Fields that may not change now answer 409 naming all of them (`fields`); what is returned
+    are the changes that are allowed but wrong (fewer positions), for the request's 422.
+    """
     if status is VacancyStatus.DRAFT:
-        return
+        return []
     if status not in OPEN:
-        raise FieldFrozen(f"a {status} vacancy cannot be changed", current_status=str(status))
-    for field in sorted(changes):
-        if field not in CHANGEABLE_WHEN_OPEN:
-            raise FieldFrozen(
-                f"{field} cannot be changed once the vacancy is {status}",
-                field=field,
-                current_status=str(status),
-                changeable=sorted(CHANGEABLE_WHEN_OPEN),
-            )
+        raise FieldFrozen(f"{a(status)} vacancy cannot be changed", current_status=str(status))
+    frozen = sorted(f for f in changes if f not in CHANGEABLE_WHEN_OPEN)
+    if frozen:
+        raise FieldFrozen(
+            f"{', '.join(frozen)} cannot be changed once the vacancy is {status}",
+            field=frozen[0],
+            fields=frozen,
+            current_status=str(status),
+            changeable=sorted(CHANGEABLE_WHEN_OPEN),
+        )
     if "positions" in changes and changes["positions"] < positions:
-        raise InvalidField("positions", f"can only grow once published (now {positions})")
+        return [FieldError("positions", f"can only grow once published (now {positions})")]
+    return []
 
 
 # -- pauses that follow the agency's licence ------------------------------------------------

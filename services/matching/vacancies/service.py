@@ -17,19 +17,20 @@ from services.matching.employers.models import Employer
 from services.matching.ranking.keys import vacancy_keys
 from services.matching.scope import Actor
 from services.matching.vacancies.domain import (
+    DEFAULT_MIN_AGE,
     OPEN,
     Kind,
     VacancyStatus,
-    check_ages,
     check_closing,
-    check_kind_fields,
     check_open_changes,
     check_transition,
-    check_worker_fees,
-    min_age_for,
+    closing_errors,
+    kind_field_errors,
+    min_age_errors,
     new_reference,
     normalise_skills,
     pause_reason,
+    refuse,
     resumable,
 )
 from services.matching.vacancies.models import Vacancy
@@ -39,11 +40,12 @@ from services.matching.vacancies.schemas import (
     VacancyStatusIn,
     VacancyUpdate,
 )
+from services.matching.wording import count
 from shared.db import clock_now
 from shared.events.matching import VacancyStatusChanged
 from shared.outbox import add_event
 from shared.pagination import decode_cursor, encode_cursor
-from shared.problems import Conflict, Forbidden, InvalidField, NotFound
+from shared.problems import Conflict, FieldError, Forbidden, InvalidField, NotFound
 from shared.versioning import check_version
 
 REFERENCE_ATTEMPTS = 5
@@ -141,16 +143,34 @@ async def _move(
 # -- reading ---------------------------------------------------------------------------------
 
 
-async def get_vacancy(
-    session: AsyncSession, vacancy_id: uuid.UUID, actor: Actor, *, lock: bool = False
-) -> Vacancy:
-    """A vacancy the actor may see; 404 when unknown, 403 outside their province or agency.
-
-    `lock` holds its row until the transaction ends, so that changes are made one at a time.
-    """
+async def _vacancy(session: AsyncSession, vacancy_id: uuid.UUID, lock: bool) -> Vacancy:
+    # `lock` holds the row until the transaction ends, so that changes are made one at a time.
     vacancy = await session.get(Vacancy, vacancy_id, with_for_update=lock, populate_existing=lock)
     if vacancy is None:
         raise NotFound(f"no vacancy {vacancy_id}")
+    return vacancy
+
+
+async def get_vacancy(
+    session: AsyncSession, vacancy_id: uuid.UUID, actor: Actor, *, lock: bool = False
+) -> Vacancy:
+    """A vacancy the actor may read: any published one (the job bank is national), a draft only
+    its province's staff and its agency; 404 when unknown, 403 otherwise."""
+    vacancy = await _vacancy(session, vacancy_id, lock)
+    actor.require_vacancy(
+        province_code=vacancy.province_code,
+        agency_id=vacancy.agency_id,
+        published_at=vacancy.published_at,
+    )
+    return vacancy
+
+
+async def get_own_vacancy(
+    session: AsyncSession, vacancy_id: uuid.UUID, actor: Actor, *, lock: bool = False
+) -> Vacancy:
+    """A vacancy of the actor's side, to change it or read what belongs to that side (a demand
+    letter's name list and costs): staff of its province, or its agency; 403 for others."""
+    vacancy = await _vacancy(session, vacancy_id, lock)
     actor.require(province_code=vacancy.province_code, agency_id=vacancy.agency_id)
     return vacancy
 
@@ -166,7 +186,7 @@ class Filters:
 
 
 def _conditions(filters: Filters, actor: Actor) -> list[ColumnElement[bool]]:
-    conditions = [actor.filter(Vacancy.province_code, Vacancy.agency_id)]
+    conditions = [actor.vacancies(Vacancy.province_code, Vacancy.agency_id, Vacancy.published_at)]
     if filters.status is not None:
         conditions.append(Vacancy.status == filters.status)
     if filters.kind is not None:
@@ -206,11 +226,13 @@ def _require_editor(actor: Actor) -> None:
         actor.require_staff()
 
 
-async def _employer(session: AsyncSession, employer_id: uuid.UUID) -> Employer:
-    employer = await session.get(Employer, employer_id)
-    if employer is None:
-        raise InvalidField("employer_id", f"no employer {employer_id}")
-    return employer
+async def _employer_errors(
+    session: AsyncSession, employer_id: uuid.UUID | None
+) -> list[FieldError]:
+    """The employer named must be registered."""
+    if employer_id is None or await session.get(Employer, employer_id) is not None:
+        return []
+    return [FieldError("employer_id", f"no employer {employer_id}", "unknown")]
 
 
 async def _check_agency(
@@ -263,7 +285,8 @@ async def create_vacancy(
 ) -> Vacancy:
     """Record a draft vacancy (a domestic job, or an agency's demand letter) and announce it.
 
-    Fees charged to the worker answer 422 `worker-fees-not-allowed` and nothing is written.
+    Every bad field answers in one 422 naming them all; fees charged to the worker make it
+    `worker-fees-not-allowed` (still naming the others). Nothing is written then.
     """
     kind = Kind(data.kind)
     agency_id = data.agency_id
@@ -277,16 +300,18 @@ async def create_vacancy(
         actor.require_staff()
     actor.require(province_code=data.province_code, agency_id=agency_id)
     values = data.model_dump() | {"agency_id": agency_id}
-    check_kind_fields(kind, values)
-    min_age = min_age_for(kind, data.min_age)
-    check_ages(min_age, data.max_age)
-    check_closing(data.closes_on, today)
-    fees = _fees(data)
-    total = check_worker_fees(fees)
+    # Every rule at once, so that the officer corrects the form in one go.
+    errors = kind_field_errors(kind, values)
+    errors += min_age_errors(kind, data.min_age, data.max_age)
+    errors += closing_errors(data.closes_on, today)
     if kind is Kind.DOMESTIC:
-        assert data.employer_id is not None
-        await _employer(session, data.employer_id)
-    else:
+        errors += await _employer_errors(session, data.employer_id)
+    elif agency_id is not None and await session.get(Agency, agency_id) is None:
+        errors.append(FieldError("agency_id", f"no agency {agency_id}", "unknown"))
+    fees = _fees(data)
+    total = refuse(errors, fees)
+    min_age = DEFAULT_MIN_AGE[kind] if data.min_age is None else data.min_age
+    if kind is Kind.OVERSEAS:
         assert agency_id is not None and data.destination_country is not None
         await _check_agency(session, agency_id, data.destination_country, today)
     at = await clock_now(session)
@@ -351,7 +376,7 @@ async def update_vacancy(
 ) -> Vacancy:
     """Change the terms sent: any of a draft's; of a published or paused vacancy only the
     description, the closing date and more positions. 412 on a stale `expected_version`."""
-    vacancy = await get_vacancy(session, vacancy_id, actor, lock=True)
+    vacancy = await get_own_vacancy(session, vacancy_id, actor, lock=True)
     check_version(vacancy.version, expected_version)
     status = VacancyStatus(vacancy.status)
     if status is VacancyStatus.DRAFT:
@@ -359,32 +384,36 @@ async def update_vacancy(
     else:
         actor.require_staff()
     sent = data.model_dump(exclude_unset=True)
-    for field in NOT_NULL:
-        if field in sent and sent[field] is None:
-            raise InvalidField(field, "cannot be removed")
+    errors = [
+        FieldError(field, "cannot be removed", "missing")
+        for field in NOT_NULL
+        if field in sent and sent[field] is None
+    ]
     if "worker_fees" in sent:
         sent["worker_fees"] = _fees(data)
     if "required_skills" in sent:
         sent["required_skills"] = normalise_skills(sent["required_skills"])
     changes = {f: v for f, v in sent.items() if getattr(vacancy, f) != v}
-    if not changes:
+    if not changes and not errors:
         return vacancy
-    check_open_changes(status, changes, vacancy.positions)
+    errors += check_open_changes(status, changes, vacancy.positions)
     kind = Kind(vacancy.kind)
     merged = {f: getattr(vacancy, f) for f in VacancyUpdate.model_fields} | changes
     merged["agency_id"] = vacancy.agency_id
-    check_kind_fields(kind, merged)
-    if "min_age" in changes:
-        min_age_for(kind, changes["min_age"])
-    check_ages(merged["min_age"], merged["max_age"])
+    # Every rule at once; a field already named (removed) is not named again as missing.
+    named = {e.field for e in errors}
+    errors += [e for e in kind_field_errors(kind, merged) if e.field not in named]
+    if "min_age" in changes or "max_age" in changes:
+        errors += min_age_errors(kind, merged["min_age"], merged["max_age"])
     if "closes_on" in changes:
-        check_closing(changes["closes_on"], today)
+        errors += closing_errors(changes["closes_on"], today)
+    if changes.get("employer_id") is not None:
+        errors += await _employer_errors(session, changes["employer_id"])
+    total = refuse(errors, changes.get("worker_fees", ()))
     if "worker_fees" in changes:
-        changes["worker_fee_total"] = check_worker_fees(changes["worker_fees"])
+        changes["worker_fee_total"] = total
     if "province_code" in changes:
         actor.require(province_code=changes["province_code"], agency_id=vacancy.agency_id)
-    if changes.get("employer_id") is not None:
-        await _employer(session, changes["employer_id"])
     if "destination_country" in changes and vacancy.agency_id is not None:
         await _check_agency(session, vacancy.agency_id, changes["destination_country"], today)
     if "positions" in changes:
@@ -419,7 +448,7 @@ async def change_status(
 
     An invalid change answers 409 with `current_status` and the `allowed` next states.
     """
-    vacancy = await get_vacancy(session, vacancy_id, actor, lock=True)
+    vacancy = await get_own_vacancy(session, vacancy_id, actor, lock=True)
     requested = VacancyStatus(data.status)
     if requested in (VacancyStatus.PUBLISHED, VacancyStatus.FILLED):
         actor.require_staff()
@@ -453,8 +482,9 @@ async def take_position(session: AsyncSession, vacancy: Vacancy, *, changed_by: 
     await session.flush()
     await session.refresh(vacancy, with_for_update=True)
     if vacancy.status not in OPEN or vacancy.open_positions < 1:
+        left = count(vacancy.open_positions, "open position")
         raise NoOpenPosition(
-            f"the vacancy is {vacancy.status} with {vacancy.open_positions} open positions",
+            f"the vacancy is {vacancy.status} with {left}",
             field="vacancy_id",
             current_status=vacancy.status,
         )
