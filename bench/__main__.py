@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from bench import (
+    dev_footprint,
     end_to_end,
     matching_queries,
     notify_delivery,
@@ -44,6 +45,7 @@ class Figure(StrEnum):
     PREDEPARTURE = "predeparture"
     DELIVERY = "delivery"
     WEBHOOKS = "webhooks"
+    FOOTPRINT = "footprint"
 
 
 def _say(message: str) -> None:
@@ -118,6 +120,12 @@ async def run_all(
         if Figure.WEBHOOKS in figures:
             _say("partner webhooks: signed deliveries by the job, then bare signed POSTs")
             results["webhooks"] = await webhook_deliveries.run(env)
+        if Figure.FOOTPRINT in figures:
+            _say(
+                "make run's footprint: labourx dev cold and warm, idle memory and CPU, then the "
+                "15-process production layout as the reference"
+            )
+            results["footprint"] = await asyncio.to_thread(dev_footprint.run, env)
     finally:
         await teardown(env)
     return results
@@ -237,6 +245,7 @@ def main(
         ("predeparture", predeparture_queries.checks, predeparture_queries.render),
         ("delivery", notify_delivery.checks, notify_delivery.render_table),
         ("webhooks", webhook_deliveries.checks, webhook_deliveries.render),
+        ("footprint", dev_footprint.checks, dev_footprint.render),
     ):
         if figure := results.get(key):
             figure["targets"] = [asdict(c) for c in checks_of(figure)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -11,12 +12,13 @@ from typing import Annotated
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from shared.db import create_engine, session_factory
 from shared.observability import RequestContextMiddleware, configure_logging
-from shared.problems import install_problem_handlers
+from shared.problems import FieldError, InvalidFields, install_problem_handlers
 from shared.service import ServiceSpec
 from shared.settings import Settings, get_settings
 
@@ -58,6 +60,36 @@ class _BrokerProbe:
             self.client = None
 
 
+@functools.cache
+def _query_names(route: APIRoute) -> frozenset[str]:
+    """The query parameters a route declares, its dependencies' included (one by one: no
+    route takes a pydantic model of query parameters; the OpenAPI-derived test would see it)."""
+    names: set[str] = set()
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        names.update(field.alias for field in dependant.query_params)
+        pending.extend(dependant.dependencies)
+    return frozenset(names)
+
+
+async def _refuse_unknown_query(request: Request) -> None:
+    """A query parameter the route does not take is refused, not ignored: `?phone=` on a list
+    that has no such filter used to answer the whole list, as if the filter had matched."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _query_names(route)
+    if unknown := [name for name in dict.fromkeys(request.query_params) if name not in known]:
+        takes = ", ".join(sorted(known)) or "none"
+        raise InvalidFields(
+            [
+                FieldError(name, f"is not a parameter of this route (it takes: {takes})", "unknown")
+                for name in unknown
+            ]
+        )
+
+
 def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     """Build a service's API from its spec."""
     settings = settings or get_settings()
@@ -86,6 +118,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        dependencies=[Depends(_refuse_unknown_query)],
     )
     app.state.service = spec.name
     app.state.settings = settings

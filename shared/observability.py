@@ -78,6 +78,9 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
                 f"%(asctime)s %(levelname)-7s {service}: %(message)s", datefmt="%H:%M:%S"
             )
         )
+        # At a terminal, each migration's and server start's INFO lines bury what matters.
+        for chatty in ("alembic", "uvicorn.error"):
+            logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     else:
         handler.setFormatter(
             JsonFormatter(
