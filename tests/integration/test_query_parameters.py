@@ -53,9 +53,7 @@ async def test_an_unknown_query_parameter_is_refused_on_every_route(
 async def test_declared_query_parameters_still_work(
     registry_client: httpx.AsyncClient, migrated: Settings
 ) -> None:
-    answer = await registry_client.get(
-        "/v1/people", params={"limit": 5}, headers=_admin(migrated)
-    )
+    answer = await registry_client.get("/v1/people", params={"limit": 5}, headers=_admin(migrated))
     assert answer.status_code == 200, answer.text
 
 
