@@ -16,9 +16,12 @@ from services.registry.migration.handlers import on_placement_made
 from services.registry.migration.reminders import send_return_reminders
 from services.registry.offices.api import router as offices_router
 from services.registry.people.api import router as people_router
+from services.registry.serving.api import router as serving_router
+from services.registry.serving.handlers import on_enrolment_changed
 from shared.app import create_app
 from shared.events.matching import PlacementEnded, PlacementMade, ReferralStatusChanged
-from shared.events.topics import MATCHING_REFERRALS, REGISTRY_PEOPLE
+from shared.events.predeparture import EnrolmentChanged
+from shared.events.topics import MATCHING_REFERRALS, PREDEPARTURE_ORIENTATIONS, REGISTRY_PEOPLE
 from shared.service import ConsumerSpec, PeriodicJob, ServiceSpec
 
 SPEC = ServiceSpec(
@@ -30,17 +33,20 @@ SPEC = ServiceSpec(
         consent_router,
         migration_router,
         imports_router,
+        serving_router,
         offices_router,
         audit_router,
     ],
     consumers=[
         ConsumerSpec(
             group="registry",
-            topics=[MATCHING_REFERRALS],
+            topics=[MATCHING_REFERRALS, PREDEPARTURE_ORIENTATIONS],
             handlers={
                 ReferralStatusChanged.event_type(): on_referral_status_changed,
                 PlacementMade.event_type(): on_placement_made,
                 PlacementEnded.event_type(): on_placement_ended,
+                # An enrolment at another province's office makes that office serve the person.
+                EnrolmentChanged.event_type(): on_enrolment_changed,
             },
         )
     ],

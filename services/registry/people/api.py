@@ -227,6 +227,23 @@ async def get_person(
     return person
 
 
+@router.get(
+    "/people/{person_id}/slip.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The slip, one page"}},
+)
+async def registration_slip(person_id: PersonId, session: SessionDep, principal: Staff) -> Response:
+    """The registration slip to print and hand to the person, Lao first then English: their
+    reference (large, and as a QR code), name in both scripts, registering office, date and
+    what happens next. Audited like a read."""
+    reference, pdf = await service.print_slip(session, person_id, principal)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="slip-{reference}.pdf"'},
+    )
+
+
 @router.patch("/people/{person_id}", response_model=PersonRead)
 async def update_person(
     person_id: PersonId,

@@ -20,6 +20,7 @@ from services.registry.people.service import (
     announce_update,
     get_person,
 )
+from services.registry.serving.models import ServiceLink
 from shared.auth import Principal
 from shared.db import clock_now
 from shared.events.registry import PersonErased, PersonMerged
@@ -44,7 +45,7 @@ _FILLABLE = (
     "isced_level",
 )
 _UNIONED = ("skills", "certificates", "languages", "experience")
-_OWNED_BY_PERSON = (IdentityDocument, Consent, MigrationRecord, Referral, ImportedRow)
+_OWNED_BY_PERSON = (IdentityDocument, Consent, MigrationRecord, Referral, ImportedRow, ServiceLink)
 
 
 def _scrub(person: Person) -> None:
@@ -94,6 +95,15 @@ async def merge(
         if extra:
             setattr(survivor, field, mine + extra)
             changed.append(field)
+    # An office serving both keeps the survivor's link (one per person and office).
+    await session.execute(
+        delete(ServiceLink).where(
+            ServiceLink.person_id == duplicate.id,
+            ServiceLink.office_code.in_(
+                select(ServiceLink.office_code).where(ServiceLink.person_id == survivor.id)
+            ),
+        )
+    )
     for model in _OWNED_BY_PERSON:
         moved = await session.execute(
             update(model)

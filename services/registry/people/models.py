@@ -110,6 +110,8 @@ class IdentityDocument(Base):
     __table_args__ = (
         UniqueConstraint("kind", "country", "number", name="uq_identity_documents_number"),
         Index("ix_identity_documents_person_id", "person_id"),
+        # A search by document number does not know the kind or the issuing country.
+        Index("ix_identity_documents_by_number", "number"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

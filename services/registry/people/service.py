@@ -29,13 +29,15 @@ from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
 from services.registry.audit.models import AuditEntry
 from services.registry.consent import counter
+from services.registry.consent.domain import VALID, ConsentStatus, effective_status
+from services.registry.consent.models import Consent
 from services.registry.duplicates import service as duplicates
 from services.registry.duplicates.domain import Applicant
 from services.registry.duplicates.service import Candidate
 from services.registry.jobseekers import service as jobseekers
 from services.registry.jobseekers.models import JobseekerProfile
-from services.registry.offices.service import office_exists
-from services.registry.people import cards
+from services.registry.offices.service import office_exists, office_info
+from services.registry.people import cards, slip
 from services.registry.people.domain import (
     AGE_BANDS,
     SCALAR_FIELDS,
@@ -77,6 +79,7 @@ from shared.problems import (
     Problem,
 )
 from shared.reference.names import PersonName
+from shared.reference.offices import office_name
 from shared.versioning import check_version
 
 _people = cast(Table, Person.__table__)
@@ -908,3 +911,44 @@ async def list_people(
     last = page[-1] if page else None
     next_cursor = encode_cursor(last["created_at"], last["id"]) if more and last else None
     return items, next_cursor, shown
+
+
+# -- paper -----------------------------------------------------------------------------------
+
+
+async def _sms_consented(session: AsyncSession, person_id: uuid.UUID, today: date) -> bool:
+    """Whether the person's latest answer about SMS is a consent in force."""
+    latest = (
+        await session.execute(
+            select(Consent.status, Consent.expires_on)
+            .where(Consent.person_id == person_id, Consent.purpose == "contact_sms")
+            .order_by(Consent.recorded_at.desc())
+            .limit(1)
+        )
+    ).first()
+    if latest is None:
+        return False
+    return effective_status(ConsentStatus(latest.status), latest.expires_on, today) in VALID
+
+
+async def print_slip(
+    session: AsyncSession, person_id: uuid.UUID, principal: Principal
+) -> tuple[str, bytes]:
+    """The person's registration slip (their reference and the PDF), audited like a read."""
+    person = await get_person(session, person_id, principal)
+    today = clock.today()
+    office = await office_info(session, person.office_code) if person.office_code else None
+    code = person.office_code or ""
+    printed = slip.Slip(
+        reference=person.reference,
+        name_lo=" ".join(filter(None, (person.given_name_lo, person.family_name_lo))) or None,
+        name_en=" ".join(filter(None, (person.given_name_en, person.family_name_en))) or None,
+        office_name_lo=office.name_lo if office else office_name(code, "lo"),
+        office_name_en=office.name_en if office else office_name(code, "en"),
+        registered_on=person.created_at.astimezone(clock.LAO_TIME).date(),
+        jobseeker=person.jobseeker_status is not None,
+        # The slip promises an SMS only to someone who can and agreed to receive one.
+        sms=person.phone is not None and await _sms_consented(session, person.id, today),
+    )
+    await audit.record(session, principal, Action.SLIP_PRINTED, [person.id], fields=slip.PRINTED)
+    return person.reference, slip.render(printed)

@@ -1,5 +1,5 @@
 """Offices named in Lao and English; the offices serving a person of another province; the
-audit trail names on what basis an office acted.
+audit trail names on what basis an office acted; documents found by their number alone.
 
 Revision ID: 0006
 Revises: 0005
@@ -92,9 +92,12 @@ def upgrade() -> None:
     op.create_index("ix_service_links_office", "service_links", ["office_code", "person_id"])
 
     op.add_column("audit_log", sa.Column("basis", sa.String(20)))
+    # A search by document number does not know the kind or the issuing country.
+    op.create_index("ix_identity_documents_by_number", "identity_documents", ["number"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_identity_documents_by_number", "identity_documents")
     op.drop_column("audit_log", "basis")
     op.drop_index("ix_service_links_office", "service_links")
     op.drop_table("service_links")
