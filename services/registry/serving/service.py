@@ -138,7 +138,7 @@ async def transfer(
         principal,
         Action.TRANSFERRED,
         [person.id],
-        fields=changed,
+        fields=sorted(changed),
         reason=reason,
         basis=basis,
     )
