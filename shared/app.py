@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import gc
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -60,7 +59,6 @@ class _BrokerProbe:
             self.client = None
 
 
-@functools.cache
 def _query_names(route: APIRoute) -> frozenset[str]:
     """The query parameters a route declares, its dependencies' included (one by one: no
     route takes a pydantic model of query parameters; the OpenAPI-derived test would see it)."""
@@ -79,7 +77,10 @@ async def _refuse_unknown_query(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    known = _query_names(route)
+    names: dict[str, frozenset[str]] = request.app.state.query_names
+    known = names.get(route.unique_id)
+    if known is None:  # a route added after the app was made
+        known = names[route.unique_id] = _query_names(route)
     if unknown := [name for name in dict.fromkeys(request.query_params) if name not in known]:
         takes = ", ".join(sorted(known)) or "none"
         raise InvalidFields(
@@ -157,4 +158,8 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
 
     for router in spec.routers:
         app.include_router(router)
+    # Worked out once: the dependency above looks each route's names up on every request.
+    app.state.query_names = {
+        route.unique_id: _query_names(route) for route in app.routes if isinstance(route, APIRoute)
+    }
     return app
