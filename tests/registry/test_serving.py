@@ -152,7 +152,7 @@ async def test_an_enrolment_in_another_provinces_session_makes_its_office_serve_
             enrolment_id=uuid.uuid5(person_id, str(session_id)),
             session_id=session_id,
             person_id=person_id,
-            status=status,  # type: ignore[arg-type]
+            status=status,
             office_code=office,
             starts_at=datetime.now(UTC),
             venue="MRC Savannakhet",

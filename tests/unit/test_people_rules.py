@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from services.registry.people.domain import (
     new_reference,
     parse_reference,
 )
+from services.registry.people.slip import Slip, next_steps, render
 from shared.reference.phones import normalise_phone, phone_in
 from shared.reference.places import lao_provinces, validate_province
 from shared.reference.scripts import is_lao_script, is_latin_script
@@ -122,3 +124,38 @@ def test_names_are_checked_for_their_script() -> None:
     assert not is_lao_script("Somsak")
     assert is_latin_script("Sengdao Phommachan")
     assert not is_latin_script("ສົມສັກ")
+
+
+def _slip(*, jobseeker: bool, sms: bool) -> Slip:
+    return Slip(
+        reference="P-9MLWWRAD",
+        name_lo="ສົມສັກ ພົມມະວົງ",
+        name_en="Somsak Phommavong",
+        office_name_lo="ສູນບໍລິການຂໍ້ມູນແຮງງານເຄື່ອນຍ້າຍ ແຂວງສະຫວັນນະເຂດ",
+        office_name_en="Migrant Resource Centre, Savannakhet",
+        registered_on=date(2026, 12, 5),
+        jobseeker=jobseeker,
+        sms=sms,
+    )
+
+
+def test_a_jobseekers_slip_says_to_come_back_and_promises_an_sms_only_with_consent() -> None:
+    with_sms = [english for _, english in next_steps(_slip(jobseeker=True, sms=True))]
+    without = [english for _, english in next_steps(_slip(jobseeker=True, sms=False))]
+
+    assert any("Come back with this slip" in line for line in with_sms)
+    assert any("SMS" in line for line in with_sms)
+    assert not any("SMS" in line for line in without)
+
+
+def test_a_migrants_slip_points_to_the_orientation_at_the_mrc_lao_first() -> None:
+    steps = next_steps(_slip(jobseeker=False, sms=False))
+
+    assert any("pre-departure orientation" in english for _, english in steps)
+    assert all(is_lao_script(lao.replace("SMS", "")) for lao, _ in steps)
+
+
+def test_the_slip_renders_to_one_page() -> None:
+    pdf = render(_slip(jobseeker=False, sms=True))
+    assert pdf.startswith(b"%PDF-")
+    assert len(re.findall(rb"/Type /Page\b", pdf)) == 1
