@@ -18,9 +18,11 @@ from services.registry.consent.domain import (
 )
 from services.registry.migration.domain import (
     TRANSITIONS,
+    Channel,
     InvalidTransition,
     MigrationStatus,
     MouPermit,
+    check_requirements,
     check_transition,
 )
 from shared.problems import Conflict, InvalidFields
@@ -65,6 +67,21 @@ def test_the_migration_lifecycle_refuses_naming_the_current_state(current: S, re
     assert refused.value.status == 409
     assert refused.value.extensions["current_status"] == current
     assert refused.value.extensions["allowed"] == sorted(TRANSITIONS[current])
+
+
+def test_a_return_missing_everything_names_every_field_at_once() -> None:
+    with pytest.raises(InvalidFields) as refused:
+        check_requirements(
+            S.RETURNED,
+            channel=Channel.MOU,
+            agency_code=None,
+            departed_on=TODAY + timedelta(days=3),
+            returned_on=None,
+            return_reason=None,
+            today=TODAY,
+        )
+    assert {e["field"] for e in refused.value.extensions["errors"]} == {"on", "return_reason"}
+    assert len(refused.value.extensions["errors"]) == 3  # no date, no reason, a future departure
 
 
 def test_closed_records_allow_nothing() -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from shared.clock import add_years
-from shared.problems import Conflict, InvalidField
+from shared.problems import Conflict, FieldError, InvalidFields
 
 
 class MigrationStatus(enum.StrEnum):
@@ -80,21 +80,24 @@ def check_requirements(
     return_reason: ReturnReason | None,
     today: date,
 ) -> None:
-    """What a status needs besides a valid transition; errors name the missing field."""
+    """What a status needs besides a valid transition; every missing or wrong field is named
+    in one answer."""
+    errors = []
     if requested is MigrationStatus.READY and channel is Channel.MOU and not agency_code:
-        raise InvalidField("agency_code", "MOU recruitment goes through a licensed agency")
+        errors.append(FieldError("agency_code", "MOU recruitment goes through a licensed agency"))
     if requested is MigrationStatus.DEPARTED and departed_on is None:
-        raise InvalidField("on", "the departure date is required")
+        errors.append(FieldError("on", "the departure date is required"))
     if requested is MigrationStatus.RETURNED:
         if returned_on is None:
-            raise InvalidField("on", "the return date is required")
+            errors.append(FieldError("on", "the return date is required"))
         if return_reason is None:
-            raise InvalidField("return_reason", "is required when a worker returns")
-        if departed_on is not None and returned_on < departed_on:
-            raise InvalidField("on", "the return cannot be before the departure")
-    for day in (departed_on, returned_on):
-        if day is not None and day > today:
-            raise InvalidField("on", "cannot be in the future")
+            errors.append(FieldError("return_reason", "is required when a worker returns"))
+        if departed_on is not None and returned_on is not None and returned_on < departed_on:
+            errors.append(FieldError("on", "the return cannot be before the departure"))
+    if any(day is not None and day > today for day in (departed_on, returned_on)):
+        errors.append(FieldError("on", "cannot be in the future"))
+    if errors:
+        raise InvalidFields(errors)
 
 
 # Under the Lao-Thailand MOU a work permit runs two years and may be extended once by two more;
