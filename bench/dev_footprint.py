@@ -10,8 +10,10 @@ is the warm start.
 The reference, in the same run on the same machine, is the same four services laid out as
 production runs them: an API, a relay, each consumer group and the jobs of each service as
 processes of their own (15), over their own embedded PostgreSQL and Tansu, measured the same
-way. Its relay processes give the relay figure, against the floor of any relay: a Python
-process holding the same clients (asyncpg, aiokafka, prometheus_client) and doing nothing.
+way; and the same layout once more with the settings `make run` had before issue 14 (consumers
+asking the broker every 20 ms, relays polling every second), for the idle CPU that cost. Its
+relay processes give the relay figure, against the floor of any relay: a Python process
+holding the same clients (asyncpg, aiokafka, prometheus_client) and doing nothing.
 """
 
 from __future__ import annotations
@@ -172,18 +174,24 @@ class DevRun:
         return self.process.wait()
 
 
+# What `make run` ran before issue 14: the same 15 processes, consumers asking the broker every
+# 20 ms and relays polling every second.
+BEFORE = {"LABOURX_CONSUMER_FETCH_MAX_WAIT_MS": "20", "LABOURX_RELAY_POLL_INTERVAL_S": "1"}
+
+
 def _production_layout(
-    work: Path, log_dir: Path
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[subprocess.Popen[bytes]]]:
+    work: Path, log_dir: Path, settings: Mapping[str, str] | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The 15-process layout over its own PostgreSQL and broker, measured idle."""
     postgres = EmbeddedPostgres(work / "postgres")
-    broker = TansuBroker(log_path=log_dir / "footprint-reference-tansu.log")
+    broker = TansuBroker(log_path=log_dir / f"footprint-{work.name}-tansu.log")
     children: list[subprocess.Popen[bytes]] = []
     try:
         env = _clean_env() | {
             "LABOURX_DATABASE_URL": postgres.start(),
             "LABOURX_KAFKA_BOOTSTRAP_SERVERS": broker.start(),
             "LABOURX_LOG_LEVEL": "WARNING",
+            **(settings or {}),
         }
         cli = [sys.executable, "-m", "shared.cli"]
         for command in (["migrate"], ["topics"]):
@@ -196,7 +204,7 @@ def _production_layout(
             argvs += [[*cli, "consume", name, "--group", c.group] for c in spec.consumers]
             if spec.jobs:
                 argvs.append([*cli, "jobs", name])
-        log = open(log_dir / "footprint-reference.log", "ab")  # noqa: SIM115
+        log = open(log_dir / f"footprint-{work.name}.log", "ab")  # noqa: SIM115
         children = [
             subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
             for argv in argvs
@@ -204,7 +212,7 @@ def _production_layout(
         for port in ports.values():
             while True:
                 if any(c.poll() is not None for c in children):
-                    raise RuntimeError("a reference process exited; see footprint-reference.log")
+                    raise RuntimeError(f"a process exited; see footprint-{work.name}.log")
                 try:
                     if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).is_success:
                         break
@@ -216,7 +224,7 @@ def _production_layout(
         processes += _tree(_postmaster(postgres.data_dir))
         idle = measure(processes, WINDOW_S)
         relays = [r for r in idle["processes"] if r["process"].startswith("relay")]
-        return idle, relays, children
+        return idle, relays
     finally:
         for child in children:
             child.send_signal(signal.SIGTERM)
@@ -264,7 +272,8 @@ def run(env: Environment) -> dict[str, Any]:
         left_running = _postmaster(work / "dev" / "postgres") is not None
         warm_s = dev.start()
         dev.stop()
-        reference, relays, _ = _production_layout(work / "reference", env.log_dir)
+        reference, relays = _production_layout(work / "reference", env.log_dir)
+        before, _ = _production_layout(work / "before", env.log_dir, BEFORE)
     floor = _relay_floor()
     relay_mb = max(r["rss_mb"] for r in relays)
     return {
@@ -279,6 +288,7 @@ def run(env: Environment) -> dict[str, Any]:
         "cpu_ratio": round(idle["cpu_share"] / reference["cpu_share"], 2)
         if reference["cpu_share"]
         else None,
+        "before": before,
         "relay_rss_mb": relay_mb,
         "relay_floor_rss_mb": floor,
         "relay_ratio": round(relay_mb / floor, 2),
@@ -341,6 +351,12 @@ def render(figure: Mapping[str, Any]) -> str:
             f"{idle['cpu_share']:.3f}",
             f"{ref['cpu_share']:.3f}",
             f"{figure['cpu_ratio']:.2f}" if figure["cpu_ratio"] is not None else "-",
+        ),
+        (
+            "  CPU as make run was before (15 processes, fetch wait 20 ms, relay poll 1 s)",
+            f"{idle['cpu_share']:.3f}",
+            f"{figure['before']['cpu_share']:.3f}",
+            f"{idle['cpu_share'] / figure['before']['cpu_share']:.2f}",
         ),
         (
             "  processes: Python / PostgreSQL",

@@ -167,8 +167,8 @@ def run_dev(
             return 0
         say(f"\nlabourx is running ({time.monotonic() - started:.0f} s to start):")
         for child in children:
-            say(f"  {child.name:<14} {child.url:<24} API docs {child.url}/docs")
-        say("  Ctrl-C stops everything\n")
+            say(f"  {child.name:<14} {child.url}")
+        say("  API documentation at <URL>/docs. Ctrl-C stops everything.\n")
         _supervise(children, env, stopping)
         return 0
     except CannotStart as exc:
