@@ -28,7 +28,7 @@ from tests.events import publish
 from tests.matching.test_agencies import TODAY, agent, new_agency, overseas_body, set_status
 from tests.matching.test_employers import new_employer, officer
 from tests.matching.test_vacancies import domestic_body
-from tests.support import full_registration, wait_until
+from tests.support import bearer, full_registration, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -67,15 +67,17 @@ async def registered_with_consent(
 
 
 async def known_to_matching(
-    matching: httpx.AsyncClient, settings: Settings, person_id: str
+    matching: httpx.AsyncClient, settings: Settings, person_id: str, **expected: Any
 ) -> dict[str, Any]:
-    """Wait until matching's read model holds the person as a candidate nothing excludes."""
+    """Wait until matching's read model holds the person as a candidate nothing excludes (and
+    whose fields have the `expected` values)."""
 
     async def ready() -> dict[str, Any] | None:
         answer = await matching.get(f"/v1/candidates/{person_id}", headers=officer(settings))
-        if answer.status_code == 200 and answer.json()["exclusions"] == []:
-            return dict(answer.json())
-        return None
+        if answer.status_code != 200 or answer.json()["exclusions"] != []:
+            return None
+        held = dict(answer.json())
+        return held if all(held[k] == v for k, v in expected.items()) else None
 
     found: dict[str, Any] = await wait_until(ready, timeout_s=60)
     return found
@@ -148,6 +150,74 @@ async def test_a_registered_jobseeker_is_matched_referred_and_placed_and_registr
     assert active_again == "active"
 
 
+async def test_a_vientiane_jobseeker_is_placed_in_a_savannakhet_job_by_the_office_serving_them(
+    network: None,
+    registry_client: httpx.AsyncClient,
+    matching_client: httpx.AsyncClient,
+    auth: dict[str, str],
+    migrated: Settings,
+) -> None:
+    """The job bank is national: Vientiane's ESC finds, opens and refers to a Savannakhet job;
+    Savannakhet's MRC, once the person's visit there links its office (registry's
+    PersonServedAt), reads and places them. Issue 14, point 4."""
+    person_id = await registered_with_consent(registry_client, auth)
+    await known_to_matching(matching_client, migrated, person_id)
+    savannakhet = officer(migrated, "LA-SV")
+    employer = await new_employer(matching_client, migrated, province_code="LA-SV")
+    body = domestic_body(
+        employer["id"],
+        province_code="LA-SV",
+        district="Kaysone Phomvihane",
+        isco08="7212",
+        title="Welder, Savan-Seno zone",
+        required_skills=["welding"],
+    )
+    draft = await matching_client.post("/v1/vacancies", json=body, headers=savannakhet)
+    vacancy = await set_status(matching_client, savannakhet, draft.json(), "published")
+
+    jobs = await matching_client.get(
+        f"/v1/people/{person_id}/vacancies", params={"limit": 100}, headers=auth
+    )
+    opened = await matching_client.get(f"/v1/vacancies/{vacancy['id']}", headers=auth)
+    referral = await matching_client.post(
+        "/v1/referrals", json={"vacancy_id": vacancy["id"], "person_id": person_id}, headers=auth
+    )
+    mrc = bearer(migrated, "officer-mrc-sv-1", ["mrc_staff"], office="MRC-SV", province="LA-SV")
+    before_visit = await matching_client.get(f"/v1/candidates/{person_id}", headers=mrc)
+    visit = await registry_client.post(
+        f"/v1/people/{person_id}/visits",
+        json={"reason": "job interview in Savannakhet"},
+        headers=mrc,
+    )
+
+    async def served() -> dict[str, Any] | None:
+        answer = await matching_client.get(f"/v1/candidates/{person_id}", headers=mrc)
+        return dict(answer.json()) if answer.status_code == 200 else None
+
+    seen_by_mrc = await wait_until(served, timeout_s=60)
+    for status in ("interviewed", "offered"):
+        moved = await matching_client.post(
+            f"/v1/referrals/{referral.json()['id']}/status",
+            json={"status": status},
+            headers=savannakhet,
+        )
+        assert moved.status_code == 200, moved.text
+    placed = await matching_client.post(
+        f"/v1/referrals/{referral.json()['id']}/placement", json={}, headers=mrc
+    )
+    in_registry = await jobseeker_status(registry_client, auth, person_id, "placed")
+
+    assert vacancy["id"] in [v["vacancy_id"] for v in jobs.json()["items"]]
+    assert opened.status_code == 200, opened.text
+    assert referral.status_code == 201, referral.text
+    assert before_visit.status_code == 403
+    assert visit.status_code == 201, visit.text
+    assert seen_by_mrc["serving_offices"] == ["MRC-SV"]
+    assert seen_by_mrc["province_code"] == "LA-VT"
+    assert placed.status_code == 201, placed.text
+    assert in_registry == "placed"
+
+
 async def test_an_overseas_placement_readies_the_migration_record_in_registry(
     network: None,
     producer: AIOKafkaProducer,
@@ -164,7 +234,14 @@ async def test_an_overseas_placement_readies_the_migration_record_in_registry(
         headers=auth,
     )
     assert opened.status_code == 201, opened.text
-    await known_to_matching(matching_client, migrated, person_id)
+    # An overseas placement needs the open migration record for the destination: wait for it.
+    candidate = await known_to_matching(
+        matching_client,
+        migrated,
+        person_id,
+        migration_status="prospective",
+        migration_destination="TH",
+    )
     body = overseas_body(agency["id"], isco08="7212", title="Welder", required_skills=["welding"])
     draft = await matching_client.post("/v1/vacancies", json=body, headers=agent(migrated, agency))
     vacancy = await set_status(matching_client, officer(migrated), draft.json(), "published")
@@ -206,6 +283,7 @@ async def test_an_overseas_placement_readies_the_migration_record_in_registry(
     [record] = await wait_until(migration_ready, timeout_s=60)
     status = await jobseeker_status(registry_client, auth, person_id, "placed")
 
+    assert candidate["passport_expires_on"] is not None
     assert refused.status_code == 409
     assert [m["code"] for m in refused.json()["missing"]] == ["predeparture_orientation"]
     assert made.json()["overseas"] is True

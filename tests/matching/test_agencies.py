@@ -215,6 +215,35 @@ async def test_licence_dates_and_destinations_are_checked_naming_the_field(
         assert response.json()["errors"][0]["field"] == field
 
 
+async def test_every_bad_licence_date_and_decision_field_is_named_in_one_answer(
+    matching_client: httpx.AsyncClient, migrated: Settings
+) -> None:
+    dates = await matching_client.post(
+        "/v1/agencies",
+        json=agency_body(
+            licence_issued_on=(TODAY + timedelta(days=10)).isoformat(),
+            licence_expires_on=(TODAY + timedelta(days=5)).isoformat(),
+        ),
+        headers=supervisor(migrated),
+    )
+    agency = await new_agency(matching_client, migrated)
+    decision = await _decide(
+        matching_client,
+        migrated,
+        agency,
+        status="suspended",
+        effective_on=(TODAY + timedelta(days=1)).isoformat(),
+    )
+
+    assert dates.status_code == 422
+    assert [e["field"] for e in dates.json()["errors"]] == [
+        "licence_expires_on",
+        "licence_issued_on",
+    ]
+    assert decision.status_code == 422
+    assert [e["field"] for e in decision.json()["errors"]] == ["reason", "effective_on"]
+
+
 # -- who sees agencies -----------------------------------------------------------------------
 
 

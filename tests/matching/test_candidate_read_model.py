@@ -32,6 +32,7 @@ from shared.events.registry import (
     PersonErased,
     PersonMerged,
     PersonRegistered,
+    PersonServedAt,
     PersonUpdated,
 )
 from shared.settings import Settings
@@ -108,6 +109,18 @@ def migration(person_id: uuid.UUID, status: str, country: str = "TH") -> Migrati
         channel="mou",
         changed_by="officer-bk-1",
         changed_at=datetime.now(UTC),
+    )
+
+
+def served_at(person_id: uuid.UUID, office: str, province: str) -> PersonServedAt:
+    """Registry's word that `office` (of another province) now serves the person."""
+    return PersonServedAt(
+        person_id=person_id,
+        office_code=office,
+        office_province_code=province,
+        basis="visit",
+        recorded_by=f"officer-{office.lower()}",
+        recorded_at=datetime.now(UTC),
     )
 
 
@@ -360,6 +373,76 @@ async def test_a_merge_retires_the_duplicate_and_gives_the_survivor_its_orientat
     assert await orientations(migrated, duplicate) == {}
 
 
+async def test_the_offices_serving_a_person_are_kept_and_follow_a_merge(
+    producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    survivor = await candidate(producer, migrated, province_code="LA-VT")
+    duplicate = await candidate(producer, migrated, province_code="LA-VT")
+    await send(producer, migrated, served_at(survivor, "MRC-SV", "LA-SV"))
+    await send(producer, migrated, served_at(survivor, "MRC-SV", "LA-SV"))  # a second visit
+    await send(producer, migrated, served_at(duplicate, "ESC-CH", "LA-CH"))
+    served = await row(migrated, survivor)
+    assert served is not None and served["serving_offices"] == ["MRC-SV"]
+
+    await send(
+        producer,
+        migrated,
+        PersonMerged(
+            person_id=duplicate,
+            survivor_id=survivor,
+            merged_by="officer-vt-1",
+            merged_at=datetime.now(UTC),
+        ),
+    )
+    # Registry may still name the merged-away id: the survivor is served.
+    await send(producer, migrated, served_at(duplicate, "MRC-LP", "LA-LP"))
+
+    kept = await row(migrated, survivor)
+    assert kept is not None and kept["serving_offices"] == ["ESC-CH", "MRC-LP", "MRC-SV"]
+    assert kept["province_code"] == "LA-VT"  # serving never moves the person
+
+
+async def test_an_office_serving_a_person_reads_them_and_an_erasure_drops_it(
+    producer: AIOKafkaProducer, migrated: Settings, candidates_client: httpx.AsyncClient
+) -> None:
+    person_id = await candidate(producer, migrated, province_code="LA-VT")
+    path = f"/v1/candidates/{person_id}"
+    savannakhet = bearer(migrated, "officer-sv-1", ["mrc_staff"], office="MRC-SV", province="LA-SV")
+    before = await candidates_client.get(path, headers=savannakhet)
+
+    await send(producer, migrated, served_at(person_id, "MRC-SV", "LA-SV"))
+    after = await candidates_client.get(path, headers=savannakhet)
+    await send(
+        producer,
+        migrated,
+        PersonErased(person_id=person_id, erased_by="admin-1", erased_at=datetime.now(UTC)),
+    )
+    await send(producer, migrated, served_at(person_id, "ESC-CH", "LA-CH"))  # still in flight
+
+    assert before.status_code == 403
+    assert after.status_code == 200, after.text
+    assert after.json()["serving_offices"] == ["MRC-SV"]
+    assert await row(migrated, person_id) is None
+
+
+async def test_the_latest_migration_record_keeps_its_destination(
+    producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    person_id = await candidate(producer, migrated)
+    await send(producer, migrated, migration(person_id, "prospective", "KR"))
+    prospective = await row(migrated, person_id)
+    await send(producer, migrated, migration(person_id, "cancelled", "KR"))
+    await send(producer, migrated, migration(person_id, "ready", "TH"))
+    ready = await row(migrated, person_id)
+
+    assert prospective is not None and ready is not None
+    assert (prospective["migration_status"], prospective["migration_destination"]) == (
+        "prospective",
+        "KR",
+    )
+    assert (ready["migration_status"], ready["migration_destination"]) == ("ready", "TH")
+
+
 async def test_erasure_leaves_nothing_of_the_person_in_any_matching_table(
     producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
@@ -502,6 +585,7 @@ async def test_applying_each_event_again_even_past_the_inbox_leaves_the_same_sta
     events: list[Event] = [
         consent(person_id),
         migration(person_id, "prospective"),
+        served_at(person_id, "MRC-SV", "LA-SV"),
         updated(fields, 2, skills=["forklift"]),
         orientation(person_id, "PDO-R-1"),
         withdrawn(person_id, "PDO-R-1"),
@@ -637,6 +721,7 @@ def test_every_event_the_read_model_follows_has_a_handler() -> None:
         PersonErased,
         JobseekerStatusChanged,
         MigrationStatusChanged,
+        PersonServedAt,
         OrientationCompleted,
         OrientationCompletionWithdrawn,
     }

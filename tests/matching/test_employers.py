@@ -200,6 +200,31 @@ async def test_an_update_changes_the_fields_sent_and_a_stale_version_is_refused(
     )
 
 
+async def test_every_bad_field_of_an_employer_request_is_named_in_one_answer(
+    matching_client: httpx.AsyncClient, migrated: Settings
+) -> None:
+    employer = await new_employer(matching_client, migrated)
+    removed = await matching_client.patch(
+        f"/v1/employers/{employer['id']}",
+        json={"name": None, "province_code": None, "isic_section": None},
+        headers=officer(migrated),
+    )
+    filters = await matching_client.get(
+        "/v1/employers",
+        params={"province_code": "TH-10", "isic_section": "Z"},
+        headers=analyst(migrated),
+    )
+
+    assert removed.status_code == 422
+    assert [e["field"] for e in removed.json()["errors"]] == [
+        "name",
+        "isic_section",
+        "province_code",
+    ]
+    assert filters.status_code == 422
+    assert [e["field"] for e in filters.json()["errors"]] == ["province_code", "isic_section"]
+
+
 async def test_an_update_to_a_registration_number_already_registered_is_refused(
     matching_client: httpx.AsyncClient, migrated: Settings
 ) -> None:

@@ -360,6 +360,79 @@ async def test_hard_filters_are_stated_for_excluded_candidates_on_request(
     assert all(r["detail"] for item in explained["excluded"] for r in item["reasons"])
 
 
+async def test_excluded_candidates_are_found_beyond_the_unit_group_and_ranked_like_the_rest(
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    """`include_excluded` once listed only people of the job's very unit group: an officer
+    whose jobseeker had related experience but no consent got nothing back."""
+    vacancy = await electrician_vacancy(matching_client, migrated, title="Substation electrician")
+    related = await candidate(
+        producer,
+        migrated,
+        consented=False,
+        province_code=PROVINCE,
+        experience=[{"isco08": LINE_WORKER, "years": 3}],
+        jobseeker=looking(),
+    )
+    wishing = await candidate(
+        producer,
+        migrated,
+        consented=False,
+        province_code=PROVINCE,
+        jobseeker=looking(desired_occupations=[ELECTRONICS_MECHANIC]),
+    )
+
+    answer = await ranked(matching_client, migrated, vacancy["id"], include_excluded="true")
+
+    excluded = {e["person_id"]: e for e in answer["excluded"]}
+    assert [r["code"] for r in excluded[str(related)]["reasons"]] == ["no_consent"]
+    assert [r["code"] for r in excluded[str(wishing)]["reasons"]] == ["no_consent"]
+    assert excluded[str(related)]["score"] > excluded[str(wishing)]["score"] > 0
+    scores = [e["score"] for e in answer["excluded"]]
+    assert scores == sorted(scores, reverse=True)
+    assert not {str(related), str(wishing)} & {i["person_id"] for i in answer["items"]}
+
+
+async def test_the_api_documents_which_candidates_are_considered(
+    matching_client: httpx.AsyncClient,
+) -> None:
+    document = (await matching_client.get("/openapi.json")).json()
+    route = document["paths"]["/v1/vacancies/{vacancy_id}/candidates"]["get"]
+    said = route["description"]
+    for rule in (
+        "job-matching consent",
+        "active record",
+        "looking for work",
+        "not abroad",
+        "age",
+        "willing to work abroad",
+        "serves",
+    ):
+        assert rule in said, rule
+    [flag] = [p for p in route["parameters"] if p["name"] == "include_excluded"]
+    assert "every filter" in flag["description"]
+
+
+async def test_a_provincial_officer_ranks_the_people_they_serve_and_national_staff_everyone(
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    vacancy = await electrician_vacancy(matching_client, migrated, title="Rural electrician")
+    experienced = {"experience": [{"isco08": ELECTRICIAN, "years": 4}], "jobseeker": looking()}
+    here = await candidate(producer, migrated, province_code=PROVINCE, **experienced)
+    elsewhere = await candidate(producer, migrated, province_code="LA-SL", **experienced)
+
+    champasak = await ranked(matching_client, migrated, vacancy["id"], officer(migrated, PROVINCE))
+    salavan = await ranked(matching_client, migrated, vacancy["id"], officer(migrated, "LA-SL"))
+    everyone = await ranked(matching_client, migrated, vacancy["id"])
+
+    def listed(answer: dict[str, Any]) -> set[str]:
+        return {i["person_id"] for i in answer["items"]} & {str(here), str(elsewhere)}
+
+    assert listed(champasak) == {str(here)}
+    assert listed(salavan) == {str(elsewhere)}  # a Champasak job, for Salavan's jobseeker
+    assert listed(everyone) == {str(here), str(elsewhere)}
+
+
 async def test_withdrawing_consent_removes_a_candidate_from_the_next_ranking(
     matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:

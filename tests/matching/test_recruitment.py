@@ -596,6 +596,23 @@ async def test_a_bad_cost_is_refused_naming_the_field_and_nothing_is_written(
     assert await fetchval(migrated, "matching", "SELECT count(*) FROM outbox") == outbox
 
 
+async def test_every_bad_field_of_a_cost_is_named_in_one_answer(
+    matching_client: httpx.AsyncClient, migrated: Settings, producer: AIOKafkaProducer
+) -> None:
+    agency, vacancy, _ = await on_the_list(matching_client, migrated, producer)
+    body = cost(
+        str(uuid.uuid4()),
+        paid_by="worker",
+        amount="0",
+        paid_on=(TODAY + timedelta(days=2)).isoformat(),
+    )
+    response = await record(matching_client, agent(migrated, agency), vacancy, body)
+
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["person_id", "paid_on", "amount"]
+    assert await cost_count(migrated, vacancy) == 0
+
+
 async def test_a_retried_cost_is_recorded_once(
     matching_client: httpx.AsyncClient, migrated: Settings, producer: AIOKafkaProducer
 ) -> None:

@@ -21,9 +21,14 @@ from shared.events.matching import (
     VacancyStatusChanged,
 )
 from shared.events.predeparture import OrientationCompleted
-from shared.events.registry import MigrationStatusChanged, PersonErased, PersonMerged
+from shared.events.registry import (
+    MigrationStatusChanged,
+    PersonErased,
+    PersonMerged,
+    PersonRegistered,
+)
 from shared.settings import Settings
-from tests.matching.conftest import candidate, send
+from tests.matching.conftest import candidate, consent, person_fields, send, updated
 from tests.matching.test_agencies import (
     TODAY,
     agent,
@@ -74,6 +79,18 @@ def migration(person: uuid.UUID, status: str, country: str) -> MigrationStatusCh
         channel="mou",
         changed_by="officer-vt-1",
         changed_at=datetime.now(UTC),
+    )
+
+
+def completed(person: uuid.UUID, country: str) -> OrientationCompleted:
+    """Predeparture's word that the person completed orientation for `country`, valid a year."""
+    return OrientationCompleted(
+        person_id=person,
+        certificate_number=f"PDO-{uuid.uuid4().hex[:8]}",
+        destination_country=country,
+        completed_on=TODAY,
+        valid_until=TODAY + timedelta(days=365),
+        recorded_at=datetime.now(UTC),
     )
 
 
@@ -363,6 +380,45 @@ async def test_an_overseas_placement_needs_an_active_licence_and_completed_orien
         "mou",
         agency["code"],
     )
+
+
+async def test_an_overseas_placement_needs_a_passport_and_an_open_migration_record_for_it(
+    matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    agency = await new_agency(matching_client, migrated)
+    starts_on = TODAY + timedelta(days=30)
+    vacancy = await published_overseas(
+        matching_client, migrated, agency, starts_on=starts_on.isoformat()
+    )
+    fields = person_fields(
+        experience=[{"isco08": "8153", "years": 2}],
+        jobseeker={"status": "active", "willing_to_work_abroad": True},
+    )
+    person = fields["person_id"]
+    await send(producer, migrated, PersonRegistered(**fields))
+    await send(producer, migrated, consent(person))
+    await send(producer, migrated, completed(person, "TH"))
+    referral = await offered(matching_client, migrated, vacancy, person)
+
+    neither = await place(matching_client, migrated, referral)
+    short = starts_on + timedelta(days=100)  # valid at the start, not six months past it
+    await send(producer, migrated, updated(fields, 2, passport_expires_on=short))
+    await send(producer, migrated, migration(person, "prospective", "KR"))
+    elsewhere = await place(matching_client, migrated, referral)
+    await send(producer, migrated, updated(fields, 3, passport_expires_on=PASSPORT_VALID))
+    await send(producer, migrated, migration(person, "cancelled", "KR"))
+    await send(producer, migrated, migration(person, "prospective", "TH"))
+    placed = await place(matching_client, migrated, referral)
+
+    assert neither.status_code == 409
+    assert [m["code"] for m in neither.json()["missing"]] == ["passport", "migration_record"]
+    assert neither.json()["detail"].startswith("no passport is recorded")
+    assert elsewhere.status_code == 409
+    missing = {m["code"]: m["detail"] for m in elsewhere.json()["missing"]}
+    assert list(missing) == ["passport", "migration_record"]
+    assert short.isoformat() in missing["passport"]
+    assert "(the latest is prospective for KR)" in missing["migration_record"]
+    assert placed.status_code == 201, placed.text
 
 
 async def test_an_agency_follows_referrals_to_its_own_vacancies_only(

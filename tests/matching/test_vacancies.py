@@ -205,6 +205,98 @@ async def test_bad_terms_are_refused_naming_the_field(
         assert response.json()["errors"][0]["field"] == field, overrides
 
 
+def named(response: httpx.Response) -> dict[str, str]:
+    """The fields a 422 names, with the message of each."""
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    return {e["field"]: e["message"] for e in response.json()["errors"]}
+
+
+async def test_every_bad_term_of_a_vacancy_is_named_in_one_answer(
+    matching_client: httpx.AsyncClient, migrated: Settings
+) -> None:
+    body = domestic_body(
+        str(uuid.uuid4()),
+        district=None,
+        destination_country="TH",
+        min_age=14,
+        max_age=12,
+        closes_on=(TODAY - timedelta(days=1)).isoformat(),
+    )
+    response = await matching_client.post("/v1/vacancies", json=body, headers=officer(migrated))
+
+    errors = named(response)
+    assert list(errors) == [
+        "district",
+        "destination_country",
+        "min_age",
+        "max_age",
+        "closes_on",
+        "employer_id",
+    ]
+    assert errors["destination_country"] == "does not apply to a domestic vacancy"
+    assert errors["max_age"] == "must not be below the minimum age (14)"
+
+
+async def test_a_demand_letter_missing_its_terms_names_them_all_with_the_right_article(
+    matching_client: httpx.AsyncClient, migrated: Settings
+) -> None:
+    agency = await new_agency(matching_client, migrated)
+    employer = await new_employer(matching_client, migrated)
+    body = overseas_body(agency["id"], employer_id=employer["id"], max_age=17)
+    for field in ("foreign_employer", "demand_letter_ref", "channel"):
+        del body[field]
+    response = await matching_client.post("/v1/vacancies", json=body, headers=officer(migrated))
+
+    errors = named(response)
+    assert errors == {
+        "foreign_employer": "is required for an overseas vacancy",
+        "demand_letter_ref": "is required for an overseas vacancy",
+        "channel": "is required for an overseas vacancy",
+        "employer_id": "does not apply to an overseas vacancy",
+        "max_age": "must not be below the minimum age (18)",
+    }
+
+
+async def test_fees_charged_to_the_worker_are_refused_with_the_other_bad_fields(
+    matching_client: httpx.AsyncClient, migrated: Settings
+) -> None:
+    employer = await new_employer(matching_client, migrated)
+    body = domestic_body(
+        employer["id"],
+        district=None,
+        worker_fees=[{"item": "placement fee", "amount": "500000", "currency": "LAK"}],
+    )
+    response = await matching_client.post("/v1/vacancies", json=body, headers=officer(migrated))
+
+    assert response.status_code == 422
+    assert response.json()["type"].endswith("/worker-fees-not-allowed")
+    assert [e["field"] for e in response.json()["errors"]] == ["worker_fees", "district"]
+
+
+async def test_every_bad_change_to_a_draft_is_named_in_one_answer(
+    matching_client: httpx.AsyncClient, migrated: Settings
+) -> None:
+    draft = await domestic_draft(matching_client, migrated)
+    response = await matching_client.patch(
+        f"/v1/vacancies/{draft['id']}",
+        json={
+            "title": None,
+            "district": None,
+            "min_age": 14,
+            "closes_on": (TODAY - timedelta(days=3)).isoformat(),
+            "employer_id": str(uuid.uuid4()),
+        },
+        headers=officer(migrated),
+    )
+
+    assert list(named(response)) == ["title", "district", "min_age", "closes_on", "employer_id"]
+    row = await fetch(
+        migrated, "matching", "SELECT version FROM vacancies WHERE id = $1", uuid.UUID(draft["id"])
+    )
+    assert row[0]["version"] == 1
+
+
 async def test_an_overseas_vacancy_needs_an_agency_licensed_for_its_destination(
     matching_client: httpx.AsyncClient, migrated: Settings
 ) -> None:
@@ -542,6 +634,10 @@ async def test_once_published_only_the_description_closing_date_and_more_positio
     frozen = await matching_client.patch(url, json={"wage_amount": "1"}, headers=officer(migrated))
     assert frozen.status_code == 409
     assert (frozen.json()["field"], frozen.json()["current_status"]) == ("wage_amount", "published")
+    both = await matching_client.patch(
+        url, json={"wage_amount": "1", "title": "Cutter"}, headers=officer(migrated)
+    )
+    assert (both.status_code, both.json()["fields"]) == (409, ["title", "wage_amount"])
     fewer = await matching_client.patch(url, json={"positions": 2}, headers=officer(migrated))
     assert (fewer.status_code, fewer.json()["errors"][0]["field"]) == (422, "positions")
     more = await matching_client.patch(
