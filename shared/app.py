@@ -6,12 +6,15 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import Depends, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
@@ -57,6 +60,11 @@ class _BrokerProbe:
             with contextlib.suppress(Exception):
                 await self.client.close()
             self.client = None
+
+
+# Swagger UI, vendored by `python -m shared.vendor`.
+SWAGGER_UI = Path(__file__).resolve().parent / "static" / "swagger-ui"
+DOCS_ASSETS = "/docs-assets"
 
 
 def _query_names(route: APIRoute) -> frozenset[str]:
@@ -119,6 +127,10 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        # /docs is served below from the service's own copy of Swagger UI: FastAPI's default
+        # page loads it from a CDN, which an office with no route to one sees as a blank page.
+        docs_url=None,
+        redoc_url=None,
         dependencies=[Depends(_refuse_unknown_query)],
     )
     app.state.service = spec.name
@@ -150,6 +162,18 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks},
             status_code=200 if ready else 503,
+        )
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_UI), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"labourx {spec.name}: API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
         )
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
