@@ -83,7 +83,7 @@ class Actor:
             raise Forbidden(
                 "this belongs to another agency"
                 if self.is_agency
-                else f"this vacancy is changed by staff of {province_code}, its province"
+                else f"only staff of {province_code}, the vacancy's province, do this"
                 f" (yours: {self.principal.province or 'none'})"
             )
 

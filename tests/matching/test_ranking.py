@@ -417,7 +417,10 @@ async def test_a_provincial_officer_ranks_the_people_they_serve_and_national_sta
     matching_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     vacancy = await electrician_vacancy(matching_client, migrated, title="Rural electrician")
-    experienced = {"experience": [{"isco08": ELECTRICIAN, "years": 4}], "jobseeker": looking()}
+    experienced: dict[str, Any] = {
+        "experience": [{"isco08": ELECTRICIAN, "years": 4}],
+        "jobseeker": looking(),
+    }
     here = await candidate(producer, migrated, province_code=PROVINCE, **experienced)
     elsewhere = await candidate(producer, migrated, province_code="LA-SL", **experienced)
 

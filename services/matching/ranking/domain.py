@@ -210,9 +210,13 @@ def hard_filter_reasons(row: Mapping[str, Any], terms: Any, today: date) -> list
     reasons = person_reasons(row, today)
     age = age_on(row["date_of_birth"], today)
     if age < terms.min_age:
-        reasons.append({"code": "too_young", "detail": f"{age}, the job needs {terms.min_age}"})
+        reasons.append(
+            {"code": "too_young", "detail": f"aged {age}; the job needs {terms.min_age} or older"}
+        )
     if terms.max_age is not None and age > terms.max_age:
-        reasons.append({"code": "too_old", "detail": f"{age}, the job takes up to {terms.max_age}"})
+        reasons.append(
+            {"code": "too_old", "detail": f"aged {age}; the job takes people up to {terms.max_age}"}
+        )
     if terms.overseas and not row["willing_abroad"]:
         reasons.append(
             {"code": "not_willing_abroad", "detail": "has not said they would work abroad"}
