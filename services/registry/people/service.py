@@ -839,6 +839,8 @@ def _list_branches(filters: Filters, principal: Principal, today: date) -> list[
     conditions = _conditions(filters, today)
     if filters.q is not None and (found := identifiers_in(filters.q)):
         # What the person carries is exact: found in every province, cards for the others.
+        if filters.province_code is not None:
+            conditions.append(Person.province_code == filters.province_code)
         return [
             select(*_SUMMARY, *_CARD, _served_here(principal)).where(_carrying(found), *conditions)
         ]
@@ -895,16 +897,15 @@ async def list_people(
         )
     rows = (await session.execute(statement)).mappings().all()
     page = rows[:limit]
-    visible = [
-        r
-        for r in page
-        if r["served_basis"] is not None or principal.can_see_province(r["province_code"])
-    ]
-    shown = [await cards.card(session, r, outside_scope=True) for r in page if r not in visible]
-    items = [PersonSummary.model_validate(dict(r)) for r in visible]
-    for r in visible:
-        if r["served_basis"] is not None:
-            audit.note_access(session, r["id"], r["served_basis"])
+    items, shown = [], []
+    for row in page:
+        if row["served_basis"] is not None:
+            audit.note_access(session, row["id"], row["served_basis"])
+            items.append(PersonSummary.model_validate(dict(row)))
+        elif principal.can_see_province(row["province_code"]):
+            items.append(PersonSummary.model_validate(dict(row)))
+        else:  # only an exact lookup reaches here
+            shown.append(await cards.card(session, row, outside_scope=True))
     await audit.record(session, principal, Action.LISTED, [i.id for i in items])
     await cards.record_shown(session, principal, shown, reason="lookup")
     more = len(rows) > limit
