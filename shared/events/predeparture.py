@@ -82,6 +82,12 @@ class SessionStatusChanged(Event):
     capacity: int
     changed_by: str
     changed_at: datetime
+    entered_late: bool = Field(
+        default=False,
+        description="Held on a day without a connection and entered afterwards from paper",
+    )
+    entered_late_by: str | None = Field(default=None, description="Who entered it late")
+    entered_late_at: datetime | None = Field(default=None, description="When it was entered")
 
 
 EnrolmentState = Literal["enrolled", "waitlisted", "cancelled"]
@@ -116,6 +122,11 @@ class EnrolmentChanged(Event):
     language: str
     changed_by: str
     changed_at: datetime
+    entered_late: bool = Field(
+        default=False,
+        description="The session was entered late, after it was held: the person was there "
+        "already, so this is a record, not an invitation",
+    )
 
 
 @catalogued

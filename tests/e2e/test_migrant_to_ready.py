@@ -2,8 +2,9 @@
 
 Registry registers the person and opens a prospective migration record; predeparture invites
 them to the next session of the nearest Migrant Resource Centre; staff enter the class's
-attendance; the completion is announced; matching's read model holds the orientation, and an
-overseas placement that needs it goes through; registry readies the migration record.
+attendance and close the session once it is over, which issues the certificate; the completion
+is announced; matching's read model holds the orientation, and an overseas placement that needs
+it goes through; registry readies the migration record.
 
 Every hop is real: the three APIs, their outbox relays, the broker and the consumers, running
 as their processes would.
@@ -28,7 +29,7 @@ from shared.settings import Settings
 from tests.matching.test_agencies import agent, new_agency, overseas_body, set_status
 from tests.matching.test_employers import officer
 from tests.predeparture.conftest import mrc_staff
-from tests.predeparture.test_attendance import THAILAND, started
+from tests.predeparture.test_attendance import THAILAND, finished
 from tests.support import clear_upcoming_sessions, full_registration, running_consumer, wait_until
 
 OFFICE, PROVINCE = "MRC-SV", "LA-SV"
@@ -113,8 +114,9 @@ async def test_a_prospective_migrant_is_invited_oriented_and_then_ready_for_plac
 
     enrolment = await wait_until(invited, timeout_s=60)
 
-    # The class is held: attendance for the whole roster in one request.
-    await started(migrated, orientation)
+    # The class is held: attendance for the whole roster in one request, then, the day over,
+    # the session is closed and the certificate issued.
+    await finished(migrated, orientation)
     attended = await predeparture_client.put(
         f"/v1/sessions/{orientation['id']}/attendance",
         json={
@@ -124,6 +126,12 @@ async def test_a_prospective_migrant_is_invited_oriented_and_then_ready_for_plac
         },
         headers=mrc,
     )
+    closing = [
+        await predeparture_client.post(
+            f"/v1/sessions/{orientation['id']}/status", json={"status": status}, headers=mrc
+        )
+        for status in ("held", "closed")
+    ]
     record = await predeparture_client.get(f"/v1/people/{person}/orientation", headers=mrc)
 
     # Matching holds the completion and lets the worker be placed abroad.
@@ -170,9 +178,12 @@ async def test_a_prospective_migrant_is_invited_oriented_and_then_ready_for_plac
 
     assert enrolment["status"] == "enrolled"
     assert attended.status_code == 200, attended.text
+    assert [c.status_code for c in closing] == [200, 200], closing[-1].text
+    [issued] = closing[-1].json()["certificates"]["issued"]
     assert record.status_code == 200, record.text
     [certificate] = [c for c in record.json()["certificates"] if c["destination_country"] == "TH"]
     assert certificate["state"] == "valid"
+    assert certificate["certificate_number"] == issued["certificate_number"]
     [held] = candidate["orientations"]
     assert (held["destination_country"], held["certificate_number"]) == (
         "TH",

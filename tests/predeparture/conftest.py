@@ -4,16 +4,20 @@ and the tokens of the people who use it."""
 from __future__ import annotations
 
 import itertools
+import shutil
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.predeparture.app import SPEC as PREDEPARTURE
-from shared.events.registry import MigrationStatusChanged, PersonRegistered
+from shared.app import create_app
+from shared.events.registry import MigrationStatusChanged, PersonRegistered, PersonServedAt
 from shared.settings import Settings
 from tests.support import bearer, deliver, running_consumer
 
@@ -22,6 +26,22 @@ from tests.support import bearer, deliver, running_consumer
 async def predeparture_consumer(migrated: Settings) -> AsyncIterator[None]:
     async with running_consumer(PREDEPARTURE, migrated):
         yield
+
+
+# Tests that count figures over a period of their own, years back, record outreach there.
+ARCHIVE_DAYS = 365 * 30
+
+
+@pytest.fixture(scope="session")
+async def archive_client(migrated: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A predeparture API whose late-entry window reaches decades back, so that a test may
+    record outreach in a period no other test counts in."""
+    settings = migrated.model_copy(update={"predeparture_late_entry_days": ARCHIVE_DAYS})
+    app = create_app(PREDEPARTURE, settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
 
 
 async def send(producer: AIOKafkaProducer, settings: Settings, payload: Any) -> uuid.UUID:
@@ -95,3 +115,38 @@ def analyst(settings: Settings) -> dict[str, str]:
 
 def admin(settings: Settings) -> dict[str, str]:
     return bearer(settings, "admin-1", ["admin"])
+
+
+async def served_at(
+    producer: AIOKafkaProducer,
+    settings: Settings,
+    person_id: uuid.UUID,
+    office: str,
+    province: str,
+    basis: str = "visit",
+) -> None:
+    """Registry's news that `office` (of `province`) now serves a person of another province."""
+    await send(
+        producer,
+        settings,
+        PersonServedAt(
+            person_id=person_id,
+            office_code=office,
+            office_province_code=province,
+            basis=basis,
+            recorded_by=f"{office.lower()}-1",
+            recorded_at=datetime.now(UTC),
+        ),
+    )
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text a PDF prints, as poppler's pdftotext reads it (Lao included: labourx embeds
+    each font's Unicode map)."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (Debian's poppler-utils) reads the printed text")
+    # -raw: in the order it was drawn, so a Lao line's marks follow their consonants.
+    done = subprocess.run(
+        ["pdftotext", "-raw", "-", "-"], input=pdf, capture_output=True, check=True
+    )
+    return done.stdout.decode()

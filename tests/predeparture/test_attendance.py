@@ -1,6 +1,7 @@
 """Attendance: a whole session's roster in one request, checked as a whole; entered only by
-staff of the session's office while the session runs; corrected after closing through an
-append-only trail that recomputes completions; retries that change nothing."""
+staff of the session's office while the session runs; counted (certificates issued) only when
+the session is closed after its end; corrected after closing through an append-only trail
+that recomputes completions; retries that change nothing."""
 
 from __future__ import annotations
 
@@ -51,8 +52,10 @@ def staff(settings: Settings) -> dict[str, str]:
 async def learners(
     producer: AIOKafkaProducer, settings: Settings, count: int, **fields: Any
 ) -> list[uuid.UUID]:
-    """`count` people registry announced to predeparture (published together, then awaited)."""
-    payloads = [PersonRegistered(**person_fields(**fields)) for _ in range(count)]
+    """`count` people of Luang Prabang, whose centre runs these tests' sessions, registry
+    announced to predeparture (published together, then awaited)."""
+    home = {"province_code": PROVINCE, "office_code": OFFICE}
+    payloads = [PersonRegistered(**person_fields(**(home | fields))) for _ in range(count)]
     envelopes = [envelope_for(p) for p in payloads]
     for payload, envelope in zip(payloads, envelopes, strict=True):
         await publish(producer, envelope, payload.topic)
@@ -101,13 +104,7 @@ async def session_for(
     return created
 
 
-async def started(settings: Settings, orientation: dict[str, Any], on: date | None = None) -> None:
-    """Test setup, as if time had passed: the session began an hour ago, or at 08:30 on `on`
-    (the API schedules sessions only in the future, and attendance opens when they start)."""
-    if on is None:
-        starts = datetime.now(UTC) - timedelta(hours=1)
-    else:
-        starts = datetime.combine(on, time(8, 30), LAO_TIME)
+async def _move(settings: Settings, orientation: dict[str, Any], starts: datetime) -> None:
     conn = await asyncpg.connect(asyncpg_dsn(settings.service_database_url("predeparture")))
     try:
         await conn.execute(
@@ -120,8 +117,26 @@ async def started(settings: Settings, orientation: dict[str, Any], on: date | No
         await conn.close()
 
 
-async def close(client: httpx.AsyncClient, settings: Settings, orientation: dict[str, Any]) -> None:
-    """The session was held and is closed, through the API."""
+async def started(settings: Settings, orientation: dict[str, Any]) -> None:
+    """Test setup, as if time had passed: the day's session began an hour ago and runs for
+    seven more hours (attendance opens when it starts; it closes once it has ended)."""
+    await _move(settings, orientation, datetime.now(UTC) - timedelta(hours=1))
+
+
+async def finished(settings: Settings, orientation: dict[str, Any], on: date | None = None) -> None:
+    """Test setup, as if time had passed: the session ran the eight hours up to an hour ago,
+    or 08:30 to 16:30 on `on` (further back than late entry allows, for the window rules)."""
+    if on is None:
+        starts = datetime.now(UTC) - timedelta(hours=9)
+    else:
+        starts = datetime.combine(on, time(8, 30), LAO_TIME)
+    await _move(settings, orientation, starts)
+
+
+async def close(
+    client: httpx.AsyncClient, settings: Settings, orientation: dict[str, Any]
+) -> dict[str, Any]:
+    """The session was held and is closed, through the API; the certificates closing issued."""
     for status in ("held", "closed"):
         response = await client.post(
             f"/v1/sessions/{orientation['id']}/status",
@@ -129,6 +144,8 @@ async def close(client: httpx.AsyncClient, settings: Settings, orientation: dict
             headers=staff(settings),
         )
         assert response.status_code == 200, response.text
+    certificates: dict[str, Any] = response.json()["certificates"]
+    return certificates
 
 
 def rows(
@@ -162,10 +179,10 @@ async def ready_session(
     modules: list[str] = THAILAND,
     on: date | None = None,
 ) -> tuple[dict[str, Any], list[uuid.UUID]]:
-    """A started session of `count` enrolled learners, its roster still empty."""
+    """A session of `count` enrolled learners that has ended, its roster still empty."""
     people = await learners(producer, settings, count)
     orientation = await session_for(client, settings, people, modules=modules)
-    await started(settings, orientation, on)
+    await finished(settings, orientation, on)
     return orientation, people
 
 
@@ -199,7 +216,7 @@ def fields(response: httpx.Response) -> list[str]:
 # -- entering a roster ---------------------------------------------------------------------------
 
 
-async def test_a_whole_session_roster_is_entered_in_one_request(
+async def test_a_whole_session_roster_is_entered_in_one_request_and_closing_issues_certificates(
     predeparture_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     orientation, people = await ready_session(predeparture_client, producer, migrated, 60)
@@ -214,11 +231,15 @@ async def test_a_whole_session_roster_is_entered_in_one_request(
     body = response.json()
     assert (body["received"], body["changed"]) == (540, 540)
     assert await cells(migrated, orientation) == 540
-    # 58 people attended every module and completed orientation for Thailand.
-    issued = body["certificates"]["issued"]
+    # Saving the roster issues nothing: the session is not closed.
+    assert body["certificates"] == {"issued": [], "withdrawn": []}
+    assert await events(migrated, people[2], COMPLETED) == []
+    # 58 people attended every module and completed orientation for Thailand when it closed.
+    certificates = await close(predeparture_client, migrated, orientation)
+    issued = certificates["issued"]
     assert {c["person_id"] for c in issued} == {str(p) for p in people[2:]}
     assert {c["destination_country"] for c in issued} == {"TH"}
-    assert body["certificates"]["withdrawn"] == []
+    assert certificates["withdrawn"] == []
 
     grid = await predeparture_client.get(
         f"/v1/sessions/{orientation['id']}/attendance", headers=analyst(migrated)
@@ -332,6 +353,7 @@ async def test_attendance_opens_when_the_session_starts_and_closes_with_it(
 
     await started(migrated, orientation)
     assert (await enter(predeparture_client, migrated, orientation, roster)).status_code == 200
+    await finished(migrated, orientation)
     await close(predeparture_client, migrated, orientation)
     late = await enter(predeparture_client, migrated, orientation, rows(people, ["OSH"]))
     assert late.status_code == 409
@@ -351,7 +373,6 @@ async def test_sending_the_same_roster_again_changes_nothing_and_announces_nothi
     roster = rows(people, THAILAND)
     first = await enter(predeparture_client, migrated, orientation, roster)
     assert first.status_code == 200
-    assert len(first.json()["certificates"]["issued"]) == 2
 
     again = await enter(predeparture_client, migrated, orientation, roster)
 
@@ -365,15 +386,6 @@ async def test_sending_the_same_roster_again_changes_nothing_and_announces_nothi
         c["recorded_at"] for line in grid.json()["people"] for c in line["modules"].values()
     }
     assert len(recorded) == 1  # the first entry's time: the cells were not written again
-    for person in people:
-        assert len(await events(migrated, person, COMPLETED)) == 1
-    certificates = await fetchval(
-        migrated,
-        "predeparture",
-        "SELECT count(*) FROM completions WHERE person_id = ANY($1::uuid[])",
-        people,
-    )
-    assert certificates == 2
 
     # A retry carrying an Idempotency-Key gets the first answer back, marked as a replay.
     key = {"Idempotency-Key": str(uuid.uuid4())}
@@ -391,6 +403,17 @@ async def test_sending_the_same_roster_again_changes_nothing_and_announces_nothi
     assert twice.headers.get("Idempotent-Replayed") == "true"
     assert twice.json() == once.json()
 
+    assert len((await close(predeparture_client, migrated, orientation))["issued"]) == 2
+    for person in people:
+        assert len(await events(migrated, person, COMPLETED)) == 1
+    certificates = await fetchval(
+        migrated,
+        "predeparture",
+        "SELECT count(*) FROM completions WHERE person_id = ANY($1::uuid[])",
+        people,
+    )
+    assert certificates == 2
+
 
 async def test_a_roster_entered_at_once_by_two_clients_issues_one_certificate(
     predeparture_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
@@ -401,6 +424,7 @@ async def test_a_roster_entered_at_once_by_two_clients_issues_one_certificate(
         *(enter(predeparture_client, migrated, orientation, roster) for _ in range(3))
     )
     assert [a.status_code for a in answers] == [200, 200, 200]
+    assert len((await close(predeparture_client, migrated, orientation))["issued"]) == 3
     for person in people:
         assert len(await events(migrated, person, COMPLETED)) == 1
 
@@ -427,12 +451,9 @@ async def test_a_correction_after_closing_is_audited_and_withdraws_the_completio
     predeparture_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     orientation, [person, other] = await ready_session(predeparture_client, producer, migrated, 2)
-    entered = await enter(
-        predeparture_client, migrated, orientation, rows([person, other], THAILAND)
-    )
-    issued = {c["person_id"]: c for c in entered.json()["certificates"]["issued"]}
-    certificate = issued[str(person)]
-    await close(predeparture_client, migrated, orientation)
+    await enter(predeparture_client, migrated, orientation, rows([person, other], THAILAND))
+    closed = await close(predeparture_client, migrated, orientation)
+    certificate = {c["person_id"]: c for c in closed["issued"]}[str(person)]
 
     reason = "signed in for OSH but left before it began"
     response = await correct(
@@ -572,9 +593,10 @@ async def test_a_merge_completes_a_survivor_whose_two_records_each_attended_part
         (general, duplicate, GENERAL),
         (thailand, survivor, ["DEST-TH"]),
     ):
-        await started(migrated, orientation)
+        await finished(migrated, orientation)
         entered = await enter(predeparture_client, migrated, orientation, rows([person], modules))
         assert entered.status_code == 200, entered.text
+        assert (await close(predeparture_client, migrated, orientation))["issued"] == []
     before = await completions_of(migrated, survivor)
 
     await send(

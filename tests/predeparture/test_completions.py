@@ -23,8 +23,16 @@ from PIL import Image
 from services.predeparture.completions.certificates import VERIFY_PATH
 from shared.clock import add_years
 from shared.events.registry import PersonRegistered
+from shared.reference.offices import SEED_MRCS
 from shared.settings import Settings
-from tests.predeparture.conftest import analyst, esc_officer, migration, person_fields, send
+from tests.predeparture.conftest import (
+    analyst,
+    esc_officer,
+    migration,
+    pdf_text,
+    person_fields,
+    send,
+)
 from tests.predeparture.test_attendance import (
     COMPLETED,
     GENERAL,
@@ -33,12 +41,12 @@ from tests.predeparture.test_attendance import (
     correct,
     enter,
     events,
+    finished,
     learners,
     ready_session,
     rows,
     session_for,
     staff,
-    started,
 )
 from tests.support import fetch
 
@@ -60,8 +68,9 @@ def destination(record: dict[str, Any], country: str) -> dict[str, Any]:
 
 
 async def pdf_of(client: httpx.AsyncClient, settings: Settings, certificate_number: str) -> bytes:
+    # The ESC of the province of the people these tests complete (Luang Prabang).
     response = await client.get(
-        f"/v1/certificates/{certificate_number}.pdf", headers=esc_officer(settings)
+        f"/v1/certificates/{certificate_number}.pdf", headers=esc_officer(settings, "LA-LP")
     )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf"
@@ -131,14 +140,16 @@ async def completed(
     settings: Settings,
     **person: Any,
 ) -> tuple[uuid.UUID, dict[str, Any]]:
-    """A person who completed orientation for Thailand today, and their certificate."""
-    payload = PersonRegistered(**person_fields(**person))
+    """A person of Luang Prabang who completed orientation for Thailand today, and their
+    certificate, issued when the session closed."""
+    home = {"province_code": "LA-LP", "office_code": "MRC-LP"}
+    payload = PersonRegistered(**person_fields(**(home | person)))
     await send(producer, settings, payload)
     orientation = await session_for(client, settings, [payload.person_id])
-    await started(settings, orientation)
+    await finished(settings, orientation)
     response = await enter(client, settings, orientation, rows([payload.person_id], THAILAND))
     assert response.status_code == 200, response.text
-    [certificate] = response.json()["certificates"]["issued"]
+    [certificate] = (await close(client, settings, orientation))["issued"]
     return payload.person_id, certificate
 
 
@@ -197,10 +208,9 @@ async def test_a_thailand_module_does_not_complete_korea(
     # Registry says the person is heading to Korea.
     await send(producer, migrated, migration(person, country="KR"))
     roster = rows([person], THAILAND) + rows([person], ["DEST-KR"], "excused")
+    await enter(predeparture_client, migrated, orientation, roster)
 
-    response = await enter(predeparture_client, migrated, orientation, roster)
-
-    [certificate] = response.json()["certificates"]["issued"]
+    [certificate] = (await close(predeparture_client, migrated, orientation))["issued"]
     assert certificate["destination_country"] == "TH"
     record = await orientation_of(predeparture_client, migrated, person)
     assert record["destination_country"] == "KR"
@@ -218,14 +228,14 @@ async def test_modules_attended_further_apart_than_the_window_do_not_complete(
     [person] = await learners(producer, migrated, 1)
     long_ago = date.today() - timedelta(days=250)  # more than the curriculum's six months
     first = await session_for(predeparture_client, migrated, [person], modules=GENERAL)
-    await started(migrated, first, on=long_ago)
+    await finished(migrated, first, on=long_ago)
     await enter(predeparture_client, migrated, first, rows([person], GENERAL))
+    await close(predeparture_client, migrated, first)
     second = await session_for(predeparture_client, migrated, [person], modules=["DEST-TH"])
-    await started(migrated, second)
+    await finished(migrated, second)
+    await enter(predeparture_client, migrated, second, rows([person], ["DEST-TH"]))
 
-    response = await enter(predeparture_client, migrated, second, rows([person], ["DEST-TH"]))
-
-    assert response.json()["certificates"] == {"issued": [], "withdrawn": []}
+    assert await close(predeparture_client, migrated, second) == {"issued": [], "withdrawn": []}
     thailand = destination(await orientation_of(predeparture_client, migrated, person), "TH")
     assert thailand["complete"] is False
     assert thailand["shortfall"] == "outside_window"
@@ -240,23 +250,23 @@ async def test_an_excused_module_made_up_in_a_later_session_completes_on_that_da
     [person] = await learners(producer, migrated, 1)
     first_day = date.today() - timedelta(days=20)
     first = await session_for(predeparture_client, migrated, [person])
-    await started(migrated, first, on=first_day)
+    await finished(migrated, first, on=first_day)
     roster = rows([person], THAILAND)
     roster[0] |= {"status": "excused", "note": "a death in the family"}
-    entered = await enter(predeparture_client, migrated, first, roster)
-    assert entered.json()["certificates"]["issued"] == []
+    await enter(predeparture_client, migrated, first, roster)
+    assert (await close(predeparture_client, migrated, first))["issued"] == []
     thailand = destination(await orientation_of(predeparture_client, migrated, person), "TH")
     assert (thailand["missing"], thailand["shortfall"]) == (["RIGHTS"], "not_attended")
 
     make_up = await session_for(predeparture_client, migrated, [person], modules=["RIGHTS"])
-    await started(migrated, make_up, on=date.today() - timedelta(days=2))
-    response = await enter(predeparture_client, migrated, make_up, rows([person], ["RIGHTS"]))
+    await finished(migrated, make_up, on=date.today() - timedelta(days=2))
+    await enter(predeparture_client, migrated, make_up, rows([person], ["RIGHTS"]))
 
-    [certificate] = response.json()["certificates"]["issued"]
+    [certificate] = (await close(predeparture_client, migrated, make_up))["issued"]
     assert certificate["completed_on"] == (date.today() - timedelta(days=2)).isoformat()
 
 
-async def test_two_halves_entered_at_once_in_two_sessions_complete_the_person_once(
+async def test_two_halves_closed_at_once_in_two_sessions_complete_the_person_once(
     predeparture_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     [person] = await learners(producer, migrated, 1)
@@ -264,23 +274,62 @@ async def test_two_halves_entered_at_once_in_two_sessions_complete_the_person_on
     sessions = [
         await session_for(predeparture_client, migrated, [person], modules=half) for half in halves
     ]
-    for orientation in sessions:
-        await started(migrated, orientation)
+    for orientation, half in zip(sessions, halves, strict=True):
+        await finished(migrated, orientation)
+        await enter(predeparture_client, migrated, orientation, rows([person], half))
 
-    answers = await asyncio.gather(
-        *(
-            enter(predeparture_client, migrated, orientation, rows([person], half))
-            for orientation, half in zip(sessions, halves, strict=True)
-        )
+    closed = await asyncio.gather(
+        *(close(predeparture_client, migrated, orientation) for orientation in sessions)
     )
 
-    assert [a.status_code for a in answers] == [200, 200]
-    issued = [c for a in answers for c in a.json()["certificates"]["issued"]]
+    issued = [c for certificates in closed for c in certificates["issued"]]
     assert [c["person_id"] for c in issued] == [str(person)]
     assert len(await events(migrated, person, COMPLETED)) == 1
 
 
 # -- certificates ----------------------------------------------------------------------------------
+
+
+def squeezed(text: str) -> str:
+    """Text as compared with what pdftotext reads back: without white space, which it puts
+    where Lao vowel signs and tone marks stack above or below a consonant."""
+    return "".join(text.split())
+
+
+async def test_the_certificate_names_its_holder_office_and_destination_in_lao_then_english(
+    predeparture_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    _, certificate = await completed(
+        predeparture_client,
+        producer,
+        migrated,
+        given_name_lo="ວິໄລພອນ",
+        family_name_lo="ແກ້ວມະນີ",
+        given_name_en="Vilayphone",
+        family_name_en="Keomany",
+    )
+
+    pdf = await pdf_of(predeparture_client, migrated, certificate["certificate_number"])
+
+    assert b"NotoSansLao" in pdf  # Lao is printed in a Lao font, not romanised
+    text = squeezed(pdf_text(pdf))
+    office_lo, office_en = SEED_MRCS["MRC-LP"].name_lo, SEED_MRCS["MRC-LP"].name_en
+    expected = [
+        squeezed("ໃບຢັ້ງຢືນການປະຖົມນິເທດກ່ອນເດີນທາງ"),  # the title, Lao first
+        "Certificateofpre-departureorientation",
+        squeezed("ວິໄລພອນ ແກ້ວມະນີ"),  # the holder's full name in both scripts
+        "VilayphoneKeomany",
+        squeezed("ປະເທດໄທ"),  # the destination in both languages
+        "Thailand",
+        squeezed(office_lo),  # the issuing office by name, not its code
+        squeezed(office_en),
+    ]
+    for words in expected:
+        assert words in text, words
+    positions = [text.index(words) for words in expected]
+    assert positions[0] < positions[1] and positions[2] < positions[3]
+    assert positions[6] < positions[7]
+    assert "MRC-LP" not in text
 
 
 async def test_the_printable_certificate_is_a_pdf_with_the_qr_code_of_its_verification_link(
@@ -321,7 +370,11 @@ async def test_a_certificate_is_verified_without_a_token_and_reveals_nothing_per
     predeparture_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     fields = person_fields(
-        given_name_en="Vilayphone", family_name_en="Keomany", date_of_birth=date(1999, 7, 14)
+        given_name_en="Vilayphone",
+        family_name_en="Keomany",
+        date_of_birth=date(1999, 7, 14),
+        province_code="LA-LP",
+        office_code="MRC-LP",
     )
     person, certificate = await completed(predeparture_client, producer, migrated, **fields)
     code = code_in(await pdf_of(predeparture_client, migrated, certificate["certificate_number"]))
@@ -383,11 +436,10 @@ async def test_a_withdrawn_certificate_verifies_as_withdrawn_and_is_not_printed_
 ) -> None:
     [person] = await learners(producer, migrated, 1)
     orientation = await session_for(predeparture_client, migrated, [person])
-    await started(migrated, orientation)
-    entered = await enter(predeparture_client, migrated, orientation, rows([person], THAILAND))
-    [certificate] = entered.json()["certificates"]["issued"]
+    await finished(migrated, orientation)
+    await enter(predeparture_client, migrated, orientation, rows([person], THAILAND))
+    [certificate] = (await close(predeparture_client, migrated, orientation))["issued"]
     code = code_in(await pdf_of(predeparture_client, migrated, certificate["certificate_number"]))
-    await close(predeparture_client, migrated, orientation)
     await correct(predeparture_client, migrated, orientation, rows([person], ["HELP"], "absent"))
 
     response = await predeparture_client.get(f"{VERIFY_PATH}{code}")
@@ -407,9 +459,9 @@ async def test_an_expired_certificate_verifies_as_expired(
     [person] = await learners(producer, migrated, 1)
     orientation = await session_for(predeparture_client, migrated, [person])
     # Attended 400 days ago, entered only now: valid for 12 months, so already expired.
-    await started(migrated, orientation, on=date.today() - timedelta(days=400))
-    entered = await enter(predeparture_client, migrated, orientation, rows([person], THAILAND))
-    [certificate] = entered.json()["certificates"]["issued"]
+    await finished(migrated, orientation, on=date.today() - timedelta(days=400))
+    await enter(predeparture_client, migrated, orientation, rows([person], THAILAND))
+    [certificate] = (await close(predeparture_client, migrated, orientation))["issued"]
     code = code_in(await pdf_of(predeparture_client, migrated, certificate["certificate_number"]))
 
     response = await predeparture_client.get(f"{VERIFY_PATH}{code}")
@@ -419,16 +471,24 @@ async def test_an_expired_certificate_verifies_as_expired(
     assert record["certificates"][0]["state"] == "expired"
 
 
-async def test_a_persons_orientation_record_is_for_readers_only(
+async def test_a_persons_orientation_record_is_for_staff_who_serve_them(
     predeparture_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
-    person, _ = await completed(predeparture_client, producer, migrated)
+    person, certificate = await completed(predeparture_client, producer, migrated)
     assert (await predeparture_client.get(f"/v1/people/{person}/orientation")).status_code == 401
-    for headers in (analyst(migrated), esc_officer(migrated, "LA-VT")):
+    for headers in (analyst(migrated), esc_officer(migrated, "LA-LP")):
         response = await predeparture_client.get(
             f"/v1/people/{person}/orientation", headers=headers
         )
         assert response.status_code == 200
+    # Vientiane's ESC neither holds the person's province nor serves them.
+    elsewhere = esc_officer(migrated, "LA-VT")
+    refused = await predeparture_client.get(f"/v1/people/{person}/orientation", headers=elsewhere)
+    assert refused.status_code == 403
+    pdf = await predeparture_client.get(
+        f"/v1/certificates/{certificate['certificate_number']}.pdf", headers=elsewhere
+    )
+    assert pdf.status_code == 403
     unknown = await predeparture_client.get(
         f"/v1/people/{uuid.uuid4()}/orientation", headers=staff(migrated)
     )

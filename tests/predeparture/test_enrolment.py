@@ -24,15 +24,16 @@ from tests.predeparture.conftest import (
     migration,
     mrc_staff,
     send,
+    served_at,
 )
 from tests.predeparture.test_sessions import (
     ENROLMENT_CHANGED,
     at,
     curriculum,
+    end,
     events,
     new_session,
     set_status,
-    start,
 )
 from tests.support import clear_upcoming_sessions, fetch, fetchval
 
@@ -282,7 +283,7 @@ async def test_only_learners_are_enrolled_and_only_in_a_scheduled_session(
     assert bad_country.status_code == 422
     assert bad_country.json()["errors"][0]["field"] == "destination_country"
 
-    await start(migrated, orientation)
+    await end(migrated, orientation)
     await set_status(predeparture_client, migrated, orientation, "held")
     late = await enrol(
         predeparture_client, migrated, orientation, await learner(producer, migrated)
@@ -379,7 +380,7 @@ async def test_holding_a_session_releases_its_waiting_list(
     holder, waiting = await learner(producer, migrated), await learner(producer, migrated)
     await enrolled(predeparture_client, migrated, orientation, holder)
     await enrolled(predeparture_client, migrated, orientation, waiting)
-    await start(migrated, orientation)
+    await end(migrated, orientation)
 
     await set_status(predeparture_client, migrated, orientation, "held")
 
@@ -493,9 +494,9 @@ async def test_when_every_session_is_full_the_person_waits_at_the_nearest_office
         predeparture_client, migrated, office_code="MRC-VT", capacity=1, **in_days(2)
     )
     for orientation in (savannakhet, vientiane):
-        await enrolled(
-            predeparture_client, migrated, orientation, await learner(producer, migrated)
-        )
+        # Someone of the office's own province takes its one place.
+        local = await learner(producer, migrated, province_code=orientation["province_code"])
+        await enrolled(predeparture_client, migrated, orientation, local)
 
     person = await prospective(producer, migrated, "LA-KH")
 
@@ -515,14 +516,16 @@ async def test_with_no_session_planned_the_person_is_listed_as_awaiting_orientat
     awaiting = await predeparture_client.get(
         "/v1/learners",
         params={"awaiting": "true", "province_code": "LA-SL", "limit": 200},
-        headers=mrc_staff(migrated, "MRC-CH", "LA-CH"),
+        headers=esc_officer(migrated, "LA-SL"),
     )
     assert awaiting.status_code == 200, awaiting.text
     assert str(person) in [p["person_id"] for p in awaiting.json()["items"]]
     read = await predeparture_client.get(f"/v1/learners/{person}", headers=analyst(migrated))
     assert (read.json()["awaiting"], read.json()["enrolments"]) == (True, [])
 
-    # Staff plan a session and enrol them: they wait no longer.
+    # The person comes to the Champasak centre (registry links them to it); its staff plan a
+    # session and enrol them: they wait no longer.
+    await served_at(producer, migrated, person, "MRC-CH", "LA-CH")
     orientation = await new_session(predeparture_client, migrated, office_code="MRC-CH")
     await enrolled(predeparture_client, migrated, orientation, person)
     after = await predeparture_client.get(

@@ -200,15 +200,15 @@ async def test_a_retried_record_with_the_same_idempotency_key_is_written_once(
 
 
 async def test_outreach_is_listed_by_office_province_and_period_one_page_at_a_time(
-    predeparture_client: httpx.AsyncClient, migrated: Settings
+    predeparture_client: httpx.AsyncClient, archive_client: httpx.AsyncClient, migrated: Settings
 ) -> None:
     # Days of their own, long ago, so that no other test's outreach falls in the period.
     day = date(2019, 3, 1) + timedelta(days=uuid.uuid4().int % 300)
     sv = mrc_staff(migrated)
     bk = mrc_staff(migrated, "MRC-BK", "LA-BK")
-    first = await record(predeparture_client, sv, held_on=day.isoformat())
-    second = await record(predeparture_client, sv, held_on=(day + timedelta(days=3)).isoformat())
-    bokeo = await record(predeparture_client, bk, office_code="MRC-BK", held_on=day.isoformat())
+    first = await record(archive_client, sv, held_on=day.isoformat())
+    second = await record(archive_client, sv, held_on=(day + timedelta(days=3)).isoformat())
+    bokeo = await record(archive_client, bk, office_code="MRC-BK", held_on=day.isoformat())
     reader = esc_officer(migrated, "LA-VT")
     period = {"from": day.isoformat(), "to": (day + timedelta(days=3)).isoformat()}
 

@@ -394,7 +394,7 @@ async def test_a_bad_completions_report_request_is_refused_naming_the_field(
 
 
 async def test_outreach_report_sums_counts_by_sex_and_age_band_and_hides_small_cells(
-    predeparture_client: httpx.AsyncClient, migrated: Settings
+    predeparture_client: httpx.AsyncClient, archive_client: httpx.AsyncClient, migrated: Settings
 ) -> None:
     period = fresh_period()
     staff = mrc_staff(migrated, "MRC-LP", "LA-LP")
@@ -403,7 +403,7 @@ async def test_outreach_report_sums_counts_by_sex_and_age_band_and_hides_small_c
         [("female", "18-24", 3), ("male", "25-34", 1), ("male", "18-24", 4)],
     ]
     for day, counts in enumerate(sessions):
-        response = await predeparture_client.post(
+        response = await archive_client.post(
             "/v1/outreach",
             json={
                 "office_code": "MRC-LP",

@@ -13,12 +13,13 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from services.predeparture.curricula.defaults import DEFAULT_CURRICULUM_ID
 from shared.db import asyncpg_dsn
 from shared.events.predeparture import EnrolmentChanged, SessionStatusChanged
 from shared.settings import Settings
-from tests.predeparture.conftest import admin, analyst, esc_officer, mrc_staff
+from tests.predeparture.conftest import admin, analyst, esc_officer, learner, mrc_staff
 from tests.support import bearer, fetch, fetchval
 
 SESSION_CHANGED = SessionStatusChanged.event_type()
@@ -132,12 +133,23 @@ async def set_status(
 
 
 async def start(settings: Settings, orientation: dict[str, Any]) -> None:
-    """Time passes: the session began an hour ago."""
+    """Time passes: the session began an hour ago, and runs six hours more."""
     await fetchval(
         settings,
         "predeparture",
         "UPDATE orientation_sessions SET starts_at = now() - interval '1 hour',"
         " ends_at = now() + interval '6 hours' WHERE id = $1 RETURNING id",
+        uuid.UUID(orientation["id"]),
+    )
+
+
+async def end(settings: Settings, orientation: dict[str, Any]) -> None:
+    """Time passes: the session ran the seven hours up to an hour ago."""
+    await fetchval(
+        settings,
+        "predeparture",
+        "UPDATE orientation_sessions SET starts_at = now() - interval '8 hours',"
+        " ends_at = now() - interval '1 hour' WHERE id = $1 RETURNING id",
         uuid.UUID(orientation["id"]),
     )
 
@@ -364,8 +376,9 @@ async def test_an_unknown_session_is_404(
 # -- who may do what -------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("predeparture_consumer")
 async def test_staff_of_another_mrc_cannot_schedule_or_manage_a_session_of_this_one(
-    predeparture_client: httpx.AsyncClient, migrated: Settings
+    predeparture_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     champasak = mrc_staff(migrated, "MRC-CH", "LA-CH")
     body = await session_body(migrated)
@@ -373,6 +386,12 @@ async def test_staff_of_another_mrc_cannot_schedule_or_manage_a_session_of_this_
     assert refused.status_code == 403
     orientation = await new_session(predeparture_client, migrated)
     path = f"/v1/sessions/{orientation['id']}"
+    # A Savannakhet person on the session's roster, whom Champasak does not serve.
+    person = await learner(producer, migrated)
+    place = await predeparture_client.post(
+        f"{path}/enrolments", json={"person_id": str(person)}, headers=mrc_staff(migrated)
+    )
+    assert place.status_code == 201, place.text
 
     attempts = [
         await predeparture_client.patch(path, json={"capacity": 40}, headers=champasak),
@@ -380,17 +399,23 @@ async def test_staff_of_another_mrc_cannot_schedule_or_manage_a_session_of_this_
             f"{path}/status", json={"status": "cancelled", "reason": "x y"}, headers=champasak
         ),
         await predeparture_client.post(
-            f"{path}/enrolments", json={"person_id": str(uuid.uuid4())}, headers=champasak
+            f"{path}/enrolments",
+            json={"person_id": str(await learner(producer, migrated))},
+            headers=champasak,
         ),
         await predeparture_client.post(
-            f"{path}/enrolments/{uuid.uuid4()}/cancellation",
+            f"{path}/enrolments/{place.json()['id']}/cancellation",
             json={"reason": "moved away"},
             headers=champasak,
         ),
+        await predeparture_client.get(f"{path}/roster.pdf", headers=champasak),
     ]
 
-    assert [r.status_code for r in attempts] == [403, 403, 403, 403]
+    assert [r.status_code for r in attempts[:4]] == [403, 403, 403, 403]
     assert "MRC-SV" in attempts[0].json()["detail"]
+    assert "visit" in attempts[2].json()["detail"]  # how to come to serve the person
+    # The printed roster of a session open to all: none of its people are Champasak's.
+    assert attempts[4].status_code == 200
     [only] = await events(migrated, orientation["id"], SESSION_CHANGED)
     assert only["status"] == "scheduled"
 
@@ -426,7 +451,7 @@ async def test_office_staff_and_analysts_read_sessions_and_only_mrc_staff_or_adm
 # -- the lifecycle ---------------------------------------------------------------------------
 
 
-async def test_a_session_is_held_once_started_then_closed_each_change_announced(
+async def test_a_session_is_held_and_closed_once_it_has_ended_each_change_announced(
     predeparture_client: httpx.AsyncClient, migrated: Settings
 ) -> None:
     orientation = await new_session(predeparture_client, migrated)
@@ -434,7 +459,14 @@ async def test_a_session_is_held_once_started_then_closed_each_change_announced(
     early = await set_status(predeparture_client, migrated, orientation, "held")
     assert early.status_code == 409
     assert early.json()["current_status"] == "scheduled"
+    # Under way is not over: a session ending later today is not held (nor closed) yet.
     await start(migrated, orientation)
+    running = await set_status(predeparture_client, migrated, orientation, "held")
+    assert running.status_code == 409, running.text
+    assert running.json()["type"].endswith("/session-not-ended")
+    assert running.json()["field"] == "status"
+    assert running.json()["ends_at"] and "ends at" in running.json()["detail"]
+    await end(migrated, orientation)
     held = await set_status(predeparture_client, migrated, orientation, "held")
     assert held.status_code == 200, held.text
     closed = await set_status(predeparture_client, migrated, orientation, "closed")

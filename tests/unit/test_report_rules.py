@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from services.predeparture.reports.domain import (
     Key,
+    by_errors,
     check_period,
     layout,
     parse_by,
@@ -22,7 +23,7 @@ from services.predeparture.reports.domain import (
     report_province,
 )
 from shared.auth import Principal, Role
-from shared.problems import Forbidden, InvalidField
+from shared.problems import Forbidden, InvalidFields
 
 Range = tuple[float, float]
 
@@ -308,14 +309,20 @@ def test_by_names_dimensions_in_the_order_given() -> None:
 
 @pytest.mark.parametrize("by", ["religion", "sex,sex", "office,,sex"])
 def test_an_unknown_or_repeated_dimension_is_refused_naming_by(by: str) -> None:
-    with pytest.raises(InvalidField) as refused:
+    with pytest.raises(InvalidFields) as refused:
         parse_by(by, ("office", "sex"))
     assert refused.value.extensions["errors"][0]["field"] == "by"
 
 
+def test_every_bad_dimension_is_named_at_once() -> None:
+    errors = by_errors("religion, sex, sex, caste", ("office", "sex"))
+    assert [e.field for e in errors] == ["by", "by", "by"]
+    assert ["religion" in errors[0].message, "twice" in errors[1].message] == [True, True]
+
+
 def test_a_period_that_ends_before_it_starts_is_refused_naming_to() -> None:
     check_period(date(2026, 1, 1), date(2026, 1, 1))
-    with pytest.raises(InvalidField) as refused:
+    with pytest.raises(InvalidFields) as refused:
         check_period(date(2026, 2, 1), date(2026, 1, 31))
     assert refused.value.extensions["errors"][0]["field"] == "to"
 

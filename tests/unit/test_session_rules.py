@@ -10,31 +10,38 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.predeparture.learners.domain import initials
+from services.predeparture.learners.domain import full_name, initials, with_office
 from services.predeparture.sessions.domain import (
     TRANSITIONS,
     EnrolmentStatus,
     InvalidTransition,
+    NotEnded,
     OpenSession,
     SessionStatus,
-    check_capacity,
-    check_place,
-    check_planned_modules,
+    capacity_errors,
     check_status_change,
-    check_times,
+    entered_late,
     invitation_plan,
     notice_reason,
     office_province,
+    place_errors,
+    planned_modules,
     status_for_new,
+    time_errors,
 )
-from shared.problems import Conflict, InvalidField
+from shared.problems import FieldError, InvalidField, InvalidFields
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=3)
+WINDOW = 30
 
 
-def field_of(problem: InvalidField) -> str:
+def field_of(problem: InvalidField | InvalidFields) -> str:
     return str(problem.extensions["errors"][0]["field"])
+
+
+def fields(errors: list[FieldError]) -> list[str]:
+    return [e.field for e in errors]
 
 
 # -- the lifecycle ---------------------------------------------------------------------------
@@ -49,12 +56,12 @@ def test_only_the_lifecycle_s_changes_are_allowed_and_a_refusal_says_what_is(
         (SessionStatus.SCHEDULED, SessionStatus.CANCELLED),
         (SessionStatus.HELD, SessionStatus.CLOSED),
     }
-    started = NOW - timedelta(hours=1)
+    ended = NOW - timedelta(hours=1)
     if (current, requested) in allowed:
-        check_status_change(current, requested, reason="rain", starts_at=started, now=NOW)
+        check_status_change(current, requested, reason="rain", ends_at=ended, now=NOW)
         return
     with pytest.raises(InvalidTransition) as refused:
-        check_status_change(current, requested, reason="rain", starts_at=started, now=NOW)
+        check_status_change(current, requested, reason="rain", ends_at=ended, now=NOW)
     assert refused.value.status == 409
     assert refused.value.extensions["current_status"] == current
     assert refused.value.extensions["allowed"] == sorted(TRANSITIONS[current])
@@ -65,21 +72,41 @@ def test_closed_and_cancelled_sessions_are_final() -> None:
     assert TRANSITIONS[SessionStatus.CANCELLED] == frozenset()
 
 
-def test_a_session_is_held_only_once_it_has_started() -> None:
-    with pytest.raises(Conflict) as early:
-        check_status_change(
-            SessionStatus.SCHEDULED, SessionStatus.HELD, reason=None, starts_at=LATER, now=NOW
-        )
+@pytest.mark.parametrize(
+    ("current", "requested"),
+    [
+        (SessionStatus.SCHEDULED, SessionStatus.HELD),
+        (SessionStatus.HELD, SessionStatus.CLOSED),
+    ],
+)
+def test_a_session_is_held_and_closed_only_once_it_has_ended(
+    current: SessionStatus, requested: SessionStatus
+) -> None:
+    """A session ending tomorrow cannot be closed today: closing it issues certificates."""
+    with pytest.raises(NotEnded) as early:
+        check_status_change(current, requested, reason=None, ends_at=LATER, now=NOW)
+    assert early.value.status == 409
     assert early.value.extensions["field"] == "status"
+    assert early.value.extensions["ends_at"] == LATER.isoformat()
+    assert "ends at" in early.value.detail
+    # Under way (started, not ended) is not enough either.
+    with pytest.raises(NotEnded):
+        check_status_change(
+            current, requested, reason=None, ends_at=NOW + timedelta(minutes=1), now=NOW
+        )
+    check_status_change(current, requested, reason=None, ends_at=NOW, now=NOW)
+
+
+def test_a_session_is_cancelled_whenever_it_has_not_been_held() -> None:
     check_status_change(
-        SessionStatus.SCHEDULED, SessionStatus.HELD, reason=None, starts_at=NOW, now=NOW
+        SessionStatus.SCHEDULED, SessionStatus.CANCELLED, reason="flood", ends_at=LATER, now=NOW
     )
 
 
 def test_cancelling_a_session_needs_a_reason_people_can_be_told() -> None:
     with pytest.raises(InvalidField) as missing:
         check_status_change(
-            SessionStatus.SCHEDULED, SessionStatus.CANCELLED, reason=None, starts_at=LATER, now=NOW
+            SessionStatus.SCHEDULED, SessionStatus.CANCELLED, reason=None, ends_at=LATER, now=NOW
         )
     assert field_of(missing.value) == "reason"
 
@@ -88,46 +115,71 @@ def test_cancelling_a_session_needs_a_reason_people_can_be_told() -> None:
 
 
 def test_a_session_starts_in_the_future_and_ends_after_it_starts() -> None:
-    check_times(LATER, LATER + timedelta(hours=4), NOW)
-    with pytest.raises(InvalidField) as past:
-        check_times(NOW - timedelta(minutes=1), LATER, NOW)
-    assert field_of(past.value) == "starts_at"
-    with pytest.raises(InvalidField) as backwards:
-        check_times(LATER, LATER, NOW)
-    assert field_of(backwards.value) == "ends_at"
+    assert time_errors(LATER, LATER + timedelta(hours=4), NOW, late_entry_days=WINDOW) == []
+    assert fields(time_errors(LATER, LATER, NOW, late_entry_days=WINDOW)) == ["ends_at"]
+
+
+def test_a_session_held_without_a_connection_is_entered_within_the_window_as_late() -> None:
+    yesterday = NOW - timedelta(days=1)
+    assert time_errors(yesterday, yesterday + timedelta(hours=8), NOW, late_entry_days=WINDOW) == []
+    assert entered_late(yesterday, NOW) and not entered_late(LATER, NOW)
+    edge = NOW - timedelta(days=WINDOW)
+    assert time_errors(edge, edge + timedelta(hours=8), NOW, late_entry_days=WINDOW) == []
+
+
+def test_a_session_older_than_the_window_is_refused_naming_starts_at_and_the_window() -> None:
+    old = NOW - timedelta(days=WINDOW, minutes=1)
+    [error] = time_errors(old, old + timedelta(hours=8), NOW, late_entry_days=WINDOW)
+    assert error.field == "starts_at"
+    assert str(WINDOW) in error.message
+    assert "LABOURX_PREDEPARTURE_LATE_ENTRY_DAYS" in error.message
+
+
+def test_every_bad_time_is_named_at_once() -> None:
+    old = NOW - timedelta(days=400)
+    errors = time_errors(old, old - timedelta(hours=1), NOW, late_entry_days=WINDOW)
+    assert fields(errors) == ["starts_at", "ends_at"]
+
+
+def test_only_a_session_entered_late_may_be_moved_into_the_past() -> None:
+    past = NOW - timedelta(days=2)
+    [error] = time_errors(
+        past, past + timedelta(hours=3), NOW, late_entry_days=WINDOW, past_allowed=False
+    )
+    assert error.field == "starts_at" and "entered late" in error.message
 
 
 def test_changing_only_the_end_of_a_started_session_does_not_check_its_start_again() -> None:
-    check_times(NOW - timedelta(hours=1), NOW + timedelta(hours=2), NOW, new_start=False)
+    errors = time_errors(
+        NOW - timedelta(days=90),
+        NOW + timedelta(hours=2),
+        NOW,
+        late_entry_days=WINDOW,
+        new_start=False,
+    )
+    assert errors == []
 
 
 def test_an_outreach_session_names_its_district_and_village() -> None:
-    check_place(False, None, None)
-    check_place(True, "Xaybouly", "Ban Nongbua")
-    with pytest.raises(InvalidField) as no_district:
-        check_place(True, None, "Ban Nongbua")
-    assert field_of(no_district.value) == "district"
-    with pytest.raises(InvalidField) as no_village:
-        check_place(True, "Xaybouly", "")
-    assert field_of(no_village.value) == "village"
+    assert place_errors(False, None, None) == []
+    assert place_errors(True, "Xaybouly", "Ban Nongbua") == []
+    assert fields(place_errors(True, None, "Ban Nongbua")) == ["district"]
+    assert fields(place_errors(True, "Xaybouly", "")) == ["village"]
+    assert fields(place_errors(True, None, None)) == ["district", "village"]
 
 
 def test_planned_modules_are_of_the_curriculum_each_once_in_the_order_given() -> None:
     known = ["RIGHTS", "SAFE-MIG", "OSH"]
-    assert check_planned_modules(["OSH", "RIGHTS", "OSH"], known) == ["OSH", "RIGHTS"]
-    with pytest.raises(InvalidField) as unknown:
-        check_planned_modules(["RIGHTS", "COOKING"], known)
-    assert field_of(unknown.value) == "planned_modules"
-    assert "COOKING" in str(unknown.value.detail)
-    with pytest.raises(InvalidField):
-        check_planned_modules([], known)
+    assert planned_modules(["OSH", "RIGHTS", "OSH"], known) == (["OSH", "RIGHTS"], [])
+    _, [unknown] = planned_modules(["RIGHTS", "COOKING"], known)
+    assert unknown.field == "planned_modules" and "COOKING" in unknown.message
+    _, [empty] = planned_modules([], known)
+    assert empty.field == "planned_modules"
 
 
 def test_capacity_cannot_drop_below_the_people_already_enrolled() -> None:
-    check_capacity(10, 10)
-    with pytest.raises(InvalidField) as below:
-        check_capacity(9, 10)
-    assert field_of(below.value) == "capacity"
+    assert capacity_errors(10, 10) == []
+    assert fields(capacity_errors(9, 10)) == ["capacity"]
 
 
 @given(st.integers(0, 250), st.integers(1, 200))
@@ -147,7 +199,7 @@ def test_people_are_told_of_a_new_time_place_or_language_but_not_of_a_new_facili
 def test_sessions_are_run_by_the_migrant_resource_centres_in_their_province() -> None:
     assert office_province("MRC-SV") == "LA-SV"
     assert office_province("MRC-VT") == "LA-VT"
-    with pytest.raises(InvalidField) as esc:
+    with pytest.raises(InvalidFields) as esc:
         office_province("ESC-SV")
     assert field_of(esc.value) == "office_code"
 
@@ -236,3 +288,15 @@ def test_initials_never_reveal_more_than_two_letters(
     kept = initials(given_en, family_en, given_lo, family_lo)
     assert len(kept) <= 10  # the column's width
     assert sum(1 for c in kept if c.isalpha()) <= 2
+
+
+def test_a_full_name_is_written_given_name_first_in_either_script() -> None:
+    assert full_name("ບຸນມີ", "ສີສຸວັນ") == "ບຸນມີ ສີສຸວັນ"
+    assert full_name("Bounmy", None) == "Bounmy"
+    assert full_name(None, " ") == ""
+
+
+def test_an_office_serving_a_person_is_kept_once_in_the_order_it_came() -> None:
+    assert with_office([], "MRC-SV") == ["MRC-SV"]
+    assert with_office(["MRC-SV"], "MRC-SV") == ["MRC-SV"]
+    assert with_office(["MRC-SV"], "ESC-VT") == ["MRC-SV", "ESC-VT"]

@@ -51,19 +51,20 @@ async def enter_roster(
     principal: Manager,
     idempotency: IdempotencyDep,
 ) -> JSONResponse:
-    """Set the roster of a session that has started and is not closed (staff of its office)."""
+    """Set the roster of a session that has started and is not closed (staff of its office).
+    Certificates are issued when the session is closed, not here (`certificates` stays empty
+    for the clients that read it)."""
     if (replayed := await idempotency.replay(session)) is not None:
         return replayed
-    written = await service.enter(
-        session, session_id, _rows(body.rows), principal=principal, today=clock.today()
-    )
+    written = await service.enter(session, session_id, _rows(body.rows), principal=principal)
     return await idempotency.remember(session, 200, written)
 
 
 @router.get("", response_model=RosterRead)
-async def read_roster(session_id: uuid.UUID, session: SessionDep, _: Reader) -> RosterRead:
-    """The roster grid: each person enrolled and their status in each module."""
-    return await service.read_roster(session, session_id)
+async def read_roster(session_id: uuid.UUID, session: SessionDep, principal: Reader) -> RosterRead:
+    """The roster grid: each person enrolled and their status in each module (for staff of
+    another office, the people they serve)."""
+    return await service.read_roster(session, session_id, principal)
 
 
 @router.post("/corrections", status_code=201, response_model=CorrectionsWritten)
@@ -96,7 +97,7 @@ async def correct_roster(
 
 @router.get("/corrections", response_model=CorrectionsRead)
 async def list_corrections(
-    session_id: uuid.UUID, session: SessionDep, _: Reader
+    session_id: uuid.UUID, session: SessionDep, principal: Reader
 ) -> CorrectionsRead:
     """Every correction made to the session's attendance after it closed, oldest first."""
-    return await service.corrections(session, session_id)
+    return await service.corrections(session, session_id, principal)

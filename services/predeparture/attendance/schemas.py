@@ -75,7 +75,11 @@ class RosterWritten(BaseModel):
     session_id: uuid.UUID
     received: int = Field(description="Cells sent")
     changed: int = Field(description="Cells whose status or note changed")
-    certificates: Recomputed = Field(description="Certificates issued or withdrawn as a result")
+    certificates: Recomputed = Field(
+        default_factory=Recomputed,
+        description="Always empty: an open session's attendance counts once the session is"
+        " closed, which issues the certificates (kept for the clients of the first version)",
+    )
 
 
 class CorrectionRead(BaseModel):

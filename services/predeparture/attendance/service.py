@@ -1,5 +1,10 @@
 """Attendance operations: a session's whole roster in one statement, corrections after closing
-with their audit trail, and completions recomputed in the same transaction."""
+with their audit trail (completions recomputed in the same transaction), and the grid as each
+reader may see it.
+
+A roster entered while the session is open counts for nothing yet: completions are recomputed
+when the session is closed (sessions/service.change_status), so a roster saved a minute after
+the start, or half-way through, issues no certificate."""
 
 from __future__ import annotations
 
@@ -26,10 +31,12 @@ from services.predeparture.attendance.schemas import (
     RosterRead,
     RosterWritten,
 )
+from services.predeparture.audit import service as audit
+from services.predeparture.audit.domain import Action
 from services.predeparture.completions import service as completions
 from services.predeparture.completions.schemas import Recomputed
 from services.predeparture.learners.models import Learner
-from services.predeparture.scope import require_manager
+from services.predeparture.scope import require_manager, require_session_reader, visible_people
 from services.predeparture.sessions.models import Enrolment, OrientationSession
 from shared.auth import Principal
 from shared.db import clock_now
@@ -106,10 +113,9 @@ async def enter(
     rows: Sequence[RosterRow],
     *,
     principal: Principal,
-    today: date,
 ) -> RosterWritten:
-    """Set the given cells of an open session's roster (staff of its office), then recompute
-    the completions of the people whose cells changed."""
+    """Set the given cells of an open session's roster (staff of its office). Nothing is
+    issued yet: closing the session does that."""
     orientation = await _session(session, session_id, lock=True)
     require_manager(principal, orientation.office_code)
     now = await clock_now(session)
@@ -134,10 +140,7 @@ async def enter(
         .scalars()
         .all()
     )
-    outcome = await completions.recompute(session, changed, today=today, by=principal.subject)
-    return RosterWritten(
-        session_id=orientation.id, received=len(rows), changed=len(changed), certificates=outcome
-    )
+    return RosterWritten(session_id=orientation.id, received=len(rows), changed=len(changed))
 
 
 async def correct(
@@ -205,9 +208,12 @@ async def correct(
     return trail, outcome
 
 
-async def roster(session: AsyncSession, orientation: OrientationSession) -> RosterRead:
+async def roster(
+    session: AsyncSession, orientation: OrientationSession, principal: Principal
+) -> RosterRead:
     """The grid: everyone enrolled (and anyone with attendance kept from before their place was
-    cancelled), each with a cell per module entered."""
+    cancelled), each with a cell per module entered; for staff of another office, only the
+    people they serve. Audited per person shown."""
     enrolled = set(
         (
             await session.scalars(
@@ -222,7 +228,9 @@ async def roster(session: AsyncSession, orientation: OrientationSession) -> Rost
         .scalars()
         .all()
     )
-    people = enrolled | {c.person_id for c in cells}
+    people = await visible_people(
+        session, principal, orientation.office_code, enrolled | {c.person_id for c in cells}
+    )
     learners = (
         {
             learner.person_id: learner
@@ -235,14 +243,17 @@ async def roster(session: AsyncSession, orientation: OrientationSession) -> Rost
     )
     grid: dict[uuid.UUID, dict[str, Cell]] = {p: {} for p in people}
     for c in cells:
-        grid[c.person_id][c.module_code] = Cell(
-            status=c.status, note=c.note, recorded_by=c.recorded_by, recorded_at=c.recorded_at
-        )
+        if c.person_id in grid:
+            grid[c.person_id][c.module_code] = Cell(
+                status=c.status, note=c.note, recorded_by=c.recorded_by, recorded_at=c.recorded_at
+            )
 
     def order(person_id: uuid.UUID) -> tuple[str, str]:
         learner = learners.get(person_id)
         return (learner.reference if learner else "~", str(person_id))
 
+    shown = sorted(people, key=order)
+    await audit.record(session, principal, Action.ROSTER_READ, shown, subject_id=orientation.id)
     return RosterRead(
         session_id=orientation.id,
         office_code=orientation.office_code,
@@ -257,23 +268,41 @@ async def roster(session: AsyncSession, orientation: OrientationSession) -> Rost
                 enrolled=p in enrolled,
                 modules=grid[p],
             )
-            for p in sorted(people, key=order)
+            for p in shown
         ],
     )
 
 
-async def read_roster(session: AsyncSession, session_id: uuid.UUID) -> RosterRead:
-    return await roster(session, await _session(session, session_id))
-
-
-async def corrections(session: AsyncSession, session_id: uuid.UUID) -> CorrectionsRead:
-    """The session's corrections, oldest first."""
+async def _readable(
+    session: AsyncSession, session_id: uuid.UUID, principal: Principal
+) -> OrientationSession:
     orientation = await _session(session, session_id)
-    found = await session.scalars(
-        select(AttendanceCorrection)
-        .where(AttendanceCorrection.session_id == orientation.id)
-        .order_by(AttendanceCorrection.corrected_at, AttendanceCorrection.id)
+    require_session_reader(principal, orientation)
+    return orientation
+
+
+async def read_roster(
+    session: AsyncSession, session_id: uuid.UUID, principal: Principal
+) -> RosterRead:
+    return await roster(session, await _readable(session, session_id, principal), principal)
+
+
+async def corrections(
+    session: AsyncSession, session_id: uuid.UUID, principal: Principal
+) -> CorrectionsRead:
+    """The session's corrections, oldest first (of the people the principal may see)."""
+    orientation = await _readable(session, session_id, principal)
+    found = (
+        await session.scalars(
+            select(AttendanceCorrection)
+            .where(AttendanceCorrection.session_id == orientation.id)
+            .order_by(AttendanceCorrection.corrected_at, AttendanceCorrection.id)
+        )
+    ).all()
+    visible = await visible_people(
+        session, principal, orientation.office_code, {c.person_id for c in found}
     )
     return CorrectionsRead(
-        session_id=orientation.id, items=[CorrectionRead.model_validate(c) for c in found]
+        session_id=orientation.id,
+        items=[CorrectionRead.model_validate(c) for c in found if c.person_id in visible],
     )

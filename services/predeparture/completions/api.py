@@ -31,10 +31,11 @@ PRIVATE_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 @router.get("/v1/people/{person_id}/orientation", response_model=OrientationRead)
 async def person_orientation(
-    person_id: uuid.UUID, session: SessionDep, _: Reader
+    person_id: uuid.UUID, session: SessionDep, principal: Reader
 ) -> OrientationRead:
-    """The person's attendance, what they still need for each destination, their certificates."""
-    return await service.orientation(session, person_id, today=clock.today())
+    """The person's attendance, what they still need for each destination, their certificates
+    (staff of the person's province or of an office serving them)."""
+    return await service.orientation(session, person_id, principal, today=clock.today())
 
 
 @router.get(
@@ -43,10 +44,13 @@ async def person_orientation(
     responses={200: {"content": {"application/pdf": {}}}},
 )
 async def certificate_pdf(
-    certificate_number: Annotated[str, Path(max_length=40)], session: SessionDep, _: Reader
+    certificate_number: Annotated[str, Path(max_length=40)],
+    session: SessionDep,
+    principal: Reader,
 ) -> Response:
-    """The printable certificate, with the QR code of its public verification link."""
-    content = await service.certificate_content(session, certificate_number)
+    """The printable certificate, Lao then English: the holder's full name in both scripts,
+    the destination, the issuing office, and the QR code of its public verification link."""
+    content = await service.certificate_content(session, certificate_number, principal)
     # Drawing takes ~15 ms of CPU: off the event loop, so other requests are not held up.
     pdf = await run_in_threadpool(render_pdf, content)
     return Response(

@@ -1,5 +1,8 @@
 """Certificates: the key their verification codes are derived with, the public verification
-link, and the printable PDF with the link as a QR code."""
+link, and the printable PDF, Lao first then English, with the link as a QR code.
+
+The certificate is the holder's own paper: it names them in full, in both scripts. The public
+check of its code (service.verify) stays minimal: initials, destination, dates, status."""
 
 from __future__ import annotations
 
@@ -8,13 +11,13 @@ import hmac
 from dataclasses import dataclass
 from datetime import date
 
-import pycountry
 import segno
 from fpdf import FPDF
 from PIL import Image
 
+from services.predeparture import paper
 from services.predeparture.completions.domain import display_code
-from shared.reference.names import romanise_lao
+from shared import printing
 from shared.settings import get_settings
 
 VERIFY_PATH = "/v1/certificates/verify/"
@@ -45,29 +48,16 @@ def verification_link(code: str) -> str:
 class CertificateContent:
     certificate_number: str
     initials: str
+    # The holder's full name in Lao script and in Latin letters (empty when not known).
+    name_lo: str
+    name_en: str
     destination_country: str
     completed_on: date
     valid_until: date
     office_code: str | None
+    curriculum_title_lo: str
     curriculum_title_en: str
     code: str
-
-
-def _printable(text: str) -> str:
-    """Text the PDF's built-in font can show: Lao initials romanised, anything else replaced."""
-    if not text.isascii():
-        # Initials are written "ບ. ສ.": each romanised apart so that the dots stay.
-        words = []
-        for word in text.split():
-            latin = romanise_lao(word).upper() or word
-            words.append(f"{latin}." if word.endswith(".") and not latin.endswith(".") else latin)
-        text = " ".join(words)
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
-def _country_name(code: str) -> str:
-    country = pycountry.countries.get(alpha_2=code)
-    return f"{country.name} ({code})" if country else code
 
 
 def qr_image(link: str, module_px: int = 8) -> Image.Image:
@@ -85,74 +75,100 @@ def qr_image(link: str, module_px: int = 8) -> Image.Image:
     return image
 
 
+# Lao first, English second, in every line a person reads.
+TITLE = ("ໃບຢັ້ງຢືນການປະຖົມນິເທດກ່ອນເດີນທາງ", "Certificate of pre-departure orientation")
+CERTIFIES = ("ຂໍຢັ້ງຢືນວ່າ", "This certifies that")
+COMPLETED = (
+    "ໄດ້ຜ່ານການປະຖົມນິເທດກ່ອນເດີນທາງໄປເຮັດວຽກຢູ່",
+    "completed the pre-departure orientation for work in",
+)
+LABELS = {
+    "completed_on": ("ວັນທີສຳເລັດ", "Completed on"),
+    "valid_until": ("ໃຊ້ໄດ້ຮອດວັນທີ", "Valid until"),
+    "number": ("ເລກທີໃບຢັ້ງຢືນ", "Certificate number"),
+    "issued_by": ("ອອກໃຫ້ໂດຍ", "Issued by"),
+    "code": ("ລະຫັດກວດສອບ", "Verification code"),
+}
+CHECK_NOTE = (
+    "ທຸກຄົນສາມາດກວດສອບໃບຢັ້ງຢືນນີ້ດ້ວຍລະຫັດຂ້າງເທິງ: ການກວດສອບສະແດງພຽງແຕ່ຕົວອັກສອນຫຍໍ້ຂອງຊື່,"
+    " ປະເທດປາຍທາງ, ວັນທີ ແລະ ສະຖານະຂອງໃບຢັ້ງຢືນ.",
+    "Anyone may check this certificate with the code above: the check shows only the initials,"
+    " destination, dates and whether it is valid, withdrawn or expired.",
+)
+_LEFT, _WIDTH = 20.0, 257.0
+
+
+def _line(pdf: FPDF, y: float, text: str, size: float, style: str = "") -> None:
+    """One centred line across the page, its font shrunk until it fits."""
+    paper.fit(pdf, text, size, _WIDTH - 4, style, least=6)
+    paper.write(pdf, _LEFT, y, _WIDTH, size * 0.5, text, align="C")
+
+
+def _fact(pdf: FPDF, y: float, label: tuple[str, str], values: list[str]) -> float:
+    """A fact: its label in Lao over English, its value(s) beside; returns the next fact's y."""
+    pdf.set_font(printing.FAMILY, "", 10)
+    paper.write(pdf, 28, y, 60, 5, label[0])
+    pdf.set_font(printing.FAMILY, "", 8.5)
+    paper.write(pdf, 28, y + 5, 60, 4, label[1])
+    for i, value in enumerate(values):
+        paper.fit(pdf, value, 11, 112, "B", least=6)
+        paper.write(pdf, 88, y + i * 5, 112, 5, value)
+    return y + max(10.0, 5.0 * len(values)) + 2.5
+
+
 def render_pdf(content: CertificateContent) -> bytes:
-    """An A4 landscape certificate: who (initials only), for where, when, until when, its
-    number, and the QR code and code to check it."""
+    """An A4 landscape certificate, Lao first then English: the holder's full name in both
+    scripts (initials when the record no longer has names), the destination and the issuing
+    office by name, the dates, its number, and the QR code and code to check it."""
     link = verification_link(content.code)
-    pdf = FPDF(orientation="landscape", unit="mm", format="A4")
+    country_lo, country_en = paper.country_names(content.destination_country)
+    office_lo, office_en = paper.office_names(content.office_code)
+    pdf = printing.document("landscape")
     pdf.set_title(f"Pre-departure orientation certificate {content.certificate_number}")
-    pdf.set_author("labourx")
     pdf.set_auto_page_break(auto=False)
     pdf.add_page()
     pdf.set_draw_color(30, 60, 120)
     pdf.set_line_width(1.2)
     pdf.rect(10, 10, 277, 190)
+    pdf.set_line_width(0.3)
+    pdf.rect(13, 13, 271, 184)
 
-    pdf.set_xy(20, 24)
-    pdf.set_font("Helvetica", "B", 26)
-    pdf.cell(257, 12, "Certificate of pre-departure orientation", align="C")
-    pdf.set_xy(20, 38)
-    pdf.set_font("Helvetica", "", 13)
-    pdf.cell(257, 8, _printable(content.curriculum_title_en), align="C")
+    _line(pdf, 18, TITLE[0], 22, "B")
+    _line(pdf, 30, TITLE[1], 16, "B")
+    _line(pdf, 40, content.curriculum_title_lo, 11)
+    _line(pdf, 46, content.curriculum_title_en, 10)
 
-    pdf.set_xy(20, 60)
-    pdf.set_font("Helvetica", "", 14)
-    pdf.cell(257, 8, "This certifies that the person with the initials", align="C")
-    pdf.set_xy(20, 72)
-    pdf.set_font("Helvetica", "B", 30)
-    pdf.cell(257, 14, _printable(content.initials) or "-", align="C")
-    pdf.set_xy(20, 92)
-    pdf.set_font("Helvetica", "", 14)
-    pdf.cell(257, 8, "completed the pre-departure orientation for work in", align="C")
-    pdf.set_xy(20, 102)
-    pdf.set_font("Helvetica", "B", 18)
-    pdf.cell(257, 10, _printable(_country_name(content.destination_country)), align="C")
+    _line(pdf, 56, f"{CERTIFIES[0]} · {CERTIFIES[1]}", 11)
+    names = [n for n in (content.name_lo, content.name_en) if n] or [content.initials or "-"]
+    y = 63.0
+    for name, size in zip(names, (24.0, 19.0), strict=False):
+        _line(pdf, y, name, size, "B")
+        y += size * 0.5 + 3
+    _line(pdf, 90, COMPLETED[0], 12)
+    _line(pdf, 97, COMPLETED[1], 11)
+    _line(pdf, 104, f"{country_lo} · {country_en}", 17, "B")
 
-    facts = [
-        ("Completed on", content.completed_on.isoformat()),
-        ("Valid until", content.valid_until.isoformat()),
-        ("Certificate number", content.certificate_number),
-        ("Issued by", content.office_code or "-"),
-        ("Verification code", display_code(content.code)),
-    ]
-    y = 126.0
-    for label, value in facts:
-        pdf.set_xy(30, y)
-        pdf.set_font("Helvetica", "", 12)
-        pdf.cell(55, 8, label)
-        pdf.set_font("Helvetica", "B", 12)
-        pdf.cell(100, 8, _printable(value))
-        y += 10
+    y = 120.0
+    y = _fact(pdf, y, LABELS["completed_on"], [paper.day(content.completed_on)])
+    y = _fact(pdf, y, LABELS["valid_until"], [paper.day(content.valid_until)])
+    y = _fact(pdf, y, LABELS["number"], [content.certificate_number])
+    issued = [office_lo, office_en] if content.office_code else ["-"]
+    y = _fact(pdf, y, LABELS["issued_by"], issued)
+    _fact(pdf, y, LABELS["code"], [display_code(content.code)])
 
     # The QR code opens the public check; the image is also a link for a PDF read on screen.
     pdf.image(
         qr_image(link),
-        x=212,
-        y=122,
-        w=55,
-        h=55,
+        x=214,
+        y=116,
+        w=52,
+        h=52,
         link=link,
         alt_text="QR code of the verification link",
     )
-    pdf.set_xy(180, 180)
-    pdf.set_font("Helvetica", "", 8)
-    pdf.cell(100, 5, _printable(link), align="C")
-    pdf.set_xy(20, 188)
-    pdf.cell(
-        257,
-        5,
-        "Anyone may check this certificate with the code above: the check shows only the"
-        " initials, destination, dates and whether it is valid, withdrawn or expired.",
-        align="C",
-    )
+    pdf.set_font(printing.FAMILY, "", 7)
+    paper.write(pdf, 190, 169, 100, 4, link, align="C")
+    for i, note in enumerate(CHECK_NOTE):
+        paper.fit(pdf, note, 7.5, _WIDTH - 4)
+        paper.write(pdf, _LEFT, 184 + i * 4.5, _WIDTH, 4.5, note, align="C")
     return bytes(pdf.output())

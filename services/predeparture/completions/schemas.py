@@ -49,6 +49,9 @@ class AttendanceRecord(BaseModel):
     module_code: str
     status: str
     note: str | None
+    counted: bool = Field(
+        description="False while the session is not closed: its roster counts once it is"
+    )
 
 
 class CurriculumRef(BaseModel):

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.predeparture.audit import service as audit
+from services.predeparture.audit.domain import Action
 from services.predeparture.completions import domain
 from services.predeparture.completions.certificates import CertificateContent, code_key
 from services.predeparture.completions.domain import (
@@ -35,7 +37,10 @@ from services.predeparture.completions.schemas import (
 )
 from services.predeparture.curricula import service as curricula
 from services.predeparture.curricula.models import Curriculum
+from services.predeparture.learners.domain import full_name
 from services.predeparture.learners.models import Learner
+from services.predeparture.scope import require_person
+from shared.auth import Principal
 from shared.clock import LAO_TIME
 from shared.db import clock_now
 from shared.events.predeparture import OrientationCompleted, OrientationCompletionWithdrawn
@@ -50,17 +55,19 @@ _ACTIVE = "active"
 
 log = logging.getLogger(__name__)
 
-# Attendance counted by the rule: present, in a session that was not cancelled.
+# Attendance counted by the rule: present, in a session that was closed (its roster final).
+# A person's record also shows what was entered in sessions not closed yet, as not counted.
 _ATTENDED = text(
     """
     SELECT a.person_id, a.module_code, a.status, a.note, a.session_id,
-           s.starts_at, s.office_code, s.curriculum_id, c.code AS curriculum_code
+           s.starts_at, s.office_code, s.curriculum_id, c.code AS curriculum_code,
+           s.status = 'closed' AS counted
     FROM attendance a
     JOIN orientation_sessions s ON s.id = a.session_id
     JOIN curricula c ON c.id = s.curriculum_id
     WHERE a.person_id = ANY(CAST(:ids AS uuid[]))
       AND s.status <> 'cancelled'
-      AND (a.status = 'present' OR NOT :present_only)
+      AND ((a.status = 'present' AND s.status = 'closed') OR NOT :counted_only)
     ORDER BY s.starts_at, a.module_code
     """
 )
@@ -114,6 +121,7 @@ class _Row:
     curriculum_id: uuid.UUID
     session_id: uuid.UUID
     note: str | None
+    counted: bool
 
 
 def _attended_on(starts_at: datetime) -> date:
@@ -121,9 +129,9 @@ def _attended_on(starts_at: datetime) -> date:
 
 
 async def _attendance(
-    session: AsyncSession, ids: Sequence[uuid.UUID], *, present_only: bool
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, counted_only: bool
 ) -> dict[uuid.UUID, list[_Row]]:
-    result = await session.execute(_ATTENDED, {"ids": list(ids), "present_only": present_only})
+    result = await session.execute(_ATTENDED, {"ids": list(ids), "counted_only": counted_only})
     rows: dict[uuid.UUID, list[_Row]] = defaultdict(list)
     days: dict[datetime, date] = {}
     for (
@@ -136,12 +144,13 @@ async def _attendance(
         office,
         curriculum_id,
         code,
+        counted,
     ) in result:
         day = days.get(starts_at)
         if day is None:
             day = days[starts_at] = _attended_on(starts_at)
         record = Attended(module, status, day, code, office)
-        rows[person_id].append(_Row(record, curriculum_id, session_id, note))
+        rows[person_id].append(_Row(record, curriculum_id, session_id, note, counted))
     return rows
 
 
@@ -268,7 +277,7 @@ async def _recompute_chunk(
     reason: str | None,
 ) -> Recomputed:
     homes = await _lock_learners(session, ids)
-    attendance = await _attendance(session, ids, present_only=True)
+    attendance = await _attendance(session, ids, counted_only=True)
     valid = await _valid(session, ids)
     rules = await curricula.rules(
         session, {r.curriculum_id for rows in attendance.values() for r in rows}
@@ -412,12 +421,12 @@ def certificate_read(completion: Completion, today: date) -> CertificateRead:
 
 
 async def orientation(
-    session: AsyncSession, person_id: uuid.UUID, *, today: date
+    session: AsyncSession, person_id: uuid.UUID, principal: Principal, *, today: date
 ) -> OrientationRead:
     """A person's attendance, where they stand for each destination (what is missing), and
-    their certificates."""
+    their certificates; for staff who serve the person (403 otherwise), audited."""
     learner = await session.get(Learner, person_id)
-    rows = (await _attendance(session, [person_id], present_only=False)).get(person_id, [])
+    rows = (await _attendance(session, [person_id], counted_only=False)).get(person_id, [])
     certificates = (
         (
             await session.execute(
@@ -431,6 +440,15 @@ async def orientation(
     )
     if learner is None and not rows and not certificates:
         raise NotFound(f"predeparture knows no person {person_id}")
+    province = learner.province_code if learner else None
+    await require_person(session, principal, person_id, province)
+    await audit.record(
+        session,
+        principal,
+        Action.ORIENTATION_READ,
+        [person_id],
+        basis=audit.basis_of(principal, province),
+    )
     home = learner.destination_country if learner else None
     rules = await curricula.rules(session, {r.curriculum_id for r in rows})
     attended = list(rules.values())
@@ -440,6 +458,8 @@ async def orientation(
         if active is not None:
             attended = list((await curricula.rules(session, [active.id])).values())
     records = [r.record for r in rows]
+    # Where the person stands is what closed sessions say: an open one's roster may change.
+    counted = [r.record for r in rows if r.counted]
     destinations = domain.destinations_to_check(home, attended, records) | {
         c.destination_country for c in certificates if c.status == "valid"
     }
@@ -448,7 +468,7 @@ async def orientation(
         initials=learner.initials if learner else None,
         destination_country=home,
         destinations=[
-            _progress(destination, attended, records, today) for destination in sorted(destinations)
+            _progress(destination, attended, counted, today) for destination in sorted(destinations)
         ],
         attendance=[
             AttendanceRecord(
@@ -459,6 +479,7 @@ async def orientation(
                 module_code=r.record.module_code,
                 status=r.record.status,
                 note=r.note,
+                counted=r.counted,
             )
             for r in rows
         ],
@@ -496,27 +517,43 @@ def _progress(
     return progress
 
 
-async def certificate_content(session: AsyncSession, certificate_number: str) -> CertificateContent:
-    """What a printed certificate shows; a withdrawn certificate is not printed again."""
+async def certificate_content(
+    session: AsyncSession, certificate_number: str, principal: Principal
+) -> CertificateContent:
+    """What a printed certificate shows, for staff who serve its holder (audited); a withdrawn
+    certificate is not printed again."""
     completion = await session.scalar(
         select(Completion).where(Completion.certificate_number == certificate_number)
     )
     if completion is None:
         raise NotFound(f"no certificate {certificate_number}")
+    learner = await session.get(Learner, completion.person_id)
+    province = learner.province_code if learner else None
+    await require_person(session, principal, completion.person_id, province)
     if completion.status == "withdrawn":
         raise Conflict(
             f"certificate {certificate_number} was withdrawn: {completion.withdrawn_reason}"
         )
-    learner = await session.get(Learner, completion.person_id)
     curriculum = await session.get(Curriculum, completion.curriculum_id)
     assert curriculum is not None
+    await audit.record(
+        session,
+        principal,
+        Action.CERTIFICATE_PRINTED,
+        [completion.person_id],
+        basis=audit.basis_of(principal, province),
+        reason=certificate_number,
+    )
     return CertificateContent(
         certificate_number=completion.certificate_number,
         initials=learner.initials if learner else "",
+        name_lo=full_name(learner.given_name_lo, learner.family_name_lo) if learner else "",
+        name_en=full_name(learner.given_name_en, learner.family_name_en) if learner else "",
         destination_country=completion.destination_country,
         completed_on=completion.completed_on,
         valid_until=completion.valid_until,
         office_code=completion.office_code,
+        curriculum_title_lo=curriculum.title_lo,
         curriculum_title_en=curriculum.title_en,
         code=domain.verification_code(code_key(), completion.id),
     )

@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1/learners", tags=["learners"])
 @router.get("", response_model=LearnerPage)
 async def list_learners(
     session: SessionDep,
-    _: Reader,
+    principal: Reader,
     awaiting: Annotated[
         bool,
         Query(
@@ -34,7 +34,8 @@ async def list_learners(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> LearnerPage:
-    """Learners, those known longest first."""
+    """The learners you serve (your province's, those linked to your office, those on your
+    office's sessions; everyone for national scope), those known longest first."""
     if province_code is not None:
         try:
             province_code = validate_province(province_code)
@@ -46,12 +47,15 @@ async def list_learners(
         province_code=province_code,
     )
     rows, following = await service.list_learners(
-        session, filters, today=clock.today(), cursor=cursor, limit=limit
+        session, filters, principal, today=clock.today(), cursor=cursor, limit=limit
     )
     return LearnerPage(items=[LearnerRead.model_validate(r) for r in rows], next_cursor=following)
 
 
 @router.get("/{person_id}", response_model=LearnerDetail)
-async def get_learner(person_id: uuid.UUID, session: SessionDep, _: Reader) -> LearnerDetail:
-    """A learner with their places and turns, and whether they wait for orientation."""
-    return await service.read_learner(session, person_id, today=clock.today())
+async def get_learner(
+    person_id: uuid.UUID, session: SessionDep, principal: Reader
+) -> LearnerDetail:
+    """A learner with their places and turns, and whether they wait for orientation (staff
+    of the person's province or of an office serving them; 403 otherwise)."""
+    return await service.read_learner(session, person_id, principal, today=clock.today())

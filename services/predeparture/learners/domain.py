@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from typing import Any
 
 from shared.events.registry import PersonDetails
@@ -47,9 +48,14 @@ def initials(
 
 
 def person_fields(details: PersonDetails) -> dict[str, Any]:
-    """The columns a registration or update sets: never names in full, contacts or documents."""
+    """The columns a registration or update sets: names in both scripts (for the certificate
+    and the roster), never contacts, ethnicity or documents."""
     return {
         "reference": details.reference,
+        "given_name_lo": details.given_name_lo,
+        "family_name_lo": details.family_name_lo,
+        "given_name_en": details.given_name_en,
+        "family_name_en": details.family_name_en,
         "initials": initials(
             details.given_name_en,
             details.family_name_en,
@@ -61,3 +67,13 @@ def person_fields(details: PersonDetails) -> dict[str, Any]:
         "province_code": details.province_code,
         "office_code": details.office_code,
     }
+
+
+def with_office(offices: Sequence[str], office_code: str) -> list[str]:
+    """The serving offices with `office_code` among them, each once, in the order they came."""
+    return list(dict.fromkeys([*offices, office_code]))
+
+
+def full_name(given: str | None, family: str | None) -> str:
+    """A name as it is written in Laos, given name first; empty when neither is known."""
+    return " ".join(part.strip() for part in (given, family) if part and part.strip())

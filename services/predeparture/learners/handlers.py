@@ -33,6 +33,7 @@ from shared.events.registry import (
     PersonErased,
     PersonMerged,
     PersonRegistered,
+    PersonServedAt,
     PersonUpdated,
 )
 from shared.outbox import add_event
@@ -137,6 +138,13 @@ async def on_referral_status_changed(
     )
 
 
+async def on_person_served_at(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """An office outside the person's province serves them now: its staff read and act on the
+    person from here on (see services/predeparture/scope.py)."""
+    served = expect(payload, PersonServedAt)
+    _note(event, await service.apply_served_at(session, served.person_id, served.office_code))
+
+
 async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
     """The duplicate retires; its places, attendance and completions follow the survivor, whose
     completions are then recomputed: the two records' attendance together may meet the rule."""
@@ -159,6 +167,7 @@ HANDLERS: Mapping[str, Handler] = {
     PersonRegistered.event_type(): on_person_registered,
     PersonUpdated.event_type(): on_person_updated,
     MigrationStatusChanged.event_type(): on_migration_status_changed,
+    PersonServedAt.event_type(): on_person_served_at,
     PersonMerged.event_type(): on_person_merged,
     PersonErased.event_type(): on_person_erased,
     ReferralStatusChanged.event_type(): on_referral_status_changed,

@@ -1,8 +1,9 @@
 """Predeparture's read model of people, built only from registry's events.
 
-It keeps what orientation needs: who to enrol and where (province), initials for a
-certificate's public check, sex and birth date for disaggregated reports; never names in full,
-contact details, ethnicity or documents.
+It keeps what orientation needs: who to enrol and where (province, and the offices that serve
+the person), names in both scripts for the certificate and the roster the person signs, initials
+for a certificate's public check, sex and birth date for disaggregated reports; never contact
+details, ethnicity or documents. An erasure deletes the row.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import Date, DateTime, Index, Integer, String, func, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
@@ -19,6 +21,8 @@ from shared.db import Base
 class Learner(Base):
     __tablename__ = "learners"
     __table_args__ = (
+        # People an office serves, for its staff's lists.
+        Index("ix_learners_serving_offices", "serving_offices", postgresql_using="gin"),
         # Prospective migrants waiting for orientation, for staff planning sessions.
         Index(
             "ix_learners_prospective",
@@ -31,10 +35,19 @@ class Learner(Base):
     person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(12))
     initials: Mapped[str] = mapped_column(String(10))
+    # Printed on the person's own certificate and on the roster they sign; never in a public
+    # answer (the verification check shows initials only).
+    given_name_lo: Mapped[str | None] = mapped_column(String(100))
+    family_name_lo: Mapped[str | None] = mapped_column(String(100))
+    given_name_en: Mapped[str | None] = mapped_column(String(100))
+    family_name_en: Mapped[str | None] = mapped_column(String(100))
     sex: Mapped[str] = mapped_column(String(6))
     date_of_birth: Mapped[date] = mapped_column(Date)
     province_code: Mapped[str] = mapped_column(String(6))
     office_code: Mapped[str | None] = mapped_column(String(20))
+    # Offices outside the person's province that serve them (registry's PersonServedAt): their
+    # staff read and act on the person as the person's own province's staff do.
+    serving_offices: Mapped[list[str]] = mapped_column(ARRAY(String(20)), server_default="{}")
     # The open migration record, as registry last announced it.
     migration_status: Mapped[str | None] = mapped_column(String(12))
     destination_country: Mapped[str | None] = mapped_column(String(2))

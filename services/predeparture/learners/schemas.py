@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class LearnerEnrolment(BaseModel):
@@ -27,10 +27,17 @@ class LearnerRead(BaseModel):
     person_id: uuid.UUID
     reference: str
     initials: str
+    given_name_lo: str | None
+    family_name_lo: str | None
+    given_name_en: str | None
+    family_name_en: str | None
     sex: str
     date_of_birth: date
     province_code: str
     office_code: str | None
+    serving_offices: list[str] = Field(
+        description="Offices outside the person's province that serve them (registry's links)"
+    )
     migration_status: str | None
     destination_country: str | None
     record_status: str

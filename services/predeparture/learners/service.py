@@ -31,11 +31,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.predeparture.attendance.models import Attendance
+from services.predeparture.audit import service as audit
+from services.predeparture.audit.domain import Action
 from services.predeparture.completions.models import Completion
 from services.predeparture.learners import domain
 from services.predeparture.learners.domain import Outcome
 from services.predeparture.learners.models import Learner
 from services.predeparture.learners.schemas import LearnerDetail, LearnerEnrolment, LearnerRead
+from services.predeparture.scope import require_person, served
 from services.predeparture.sessions import enrolment as places
 from services.predeparture.sessions.domain import LIVE, EnrolmentStatus
 from services.predeparture.sessions.invitations import (
@@ -45,6 +48,7 @@ from services.predeparture.sessions.invitations import (
     has_valid_completion,
 )
 from services.predeparture.sessions.models import Enrolment, OrientationSession
+from shared.auth import Principal
 from shared.events.registry import PersonDetails
 from shared.idempotency import IdempotencyRecord
 from shared.outbox.models import OutboxRecord
@@ -100,6 +104,22 @@ async def apply_person(session: AsyncSession, details: PersonDetails, version: i
     return Outcome.APPLIED
 
 
+async def apply_served_at(session: AsyncSession, person_id: uuid.UUID, office_code: str) -> Outcome:
+    """An office outside the person's province serves them now (registry's PersonServedAt):
+    its staff read and act on the person from here on. Kept once, whatever the redeliveries;
+    a merged-away record passes it to the record it was merged into."""
+    learner = await following_merges(session, person_id)
+    if learner is None:
+        return Outcome.UNKNOWN_PERSON
+    offices = domain.with_office(learner.serving_offices or [], office_code)
+    if offices == list(learner.serving_offices or []):
+        return Outcome.STALE
+    learner.serving_offices = offices
+    learner.updated_at = datetime.now(UTC)
+    await session.flush()
+    return Outcome.APPLIED
+
+
 async def apply_migration_status(
     session: AsyncSession, person_id: uuid.UUID, status: str, destination_country: str
 ) -> Learner | None:
@@ -147,6 +167,14 @@ async def merge(session: AsyncSession, person_id: uuid.UUID, survivor_id: uuid.U
         survivor.migration_status = duplicate.migration_status
         survivor.destination_country = duplicate.destination_country
         survivor.updated_at = datetime.now(UTC)
+    # The offices that served the duplicate served the person: they keep serving the survivor.
+    if survivor is not None and survivor.record_status == domain.ACTIVE:
+        offices = list(survivor.serving_offices or [])
+        for office in duplicate.serving_offices or []:
+            offices = domain.with_office(offices, office)
+        if offices != list(survivor.serving_offices or []):
+            survivor.serving_offices = offices
+            survivor.updated_at = datetime.now(UTC)
     duplicate.record_status = domain.MERGED
     duplicate.merged_into = survivor_id
     duplicate.updated_at = datetime.now(UTC)
@@ -276,10 +304,19 @@ def _awaiting(today: date) -> ColumnElement[bool]:
 
 
 async def list_learners(
-    session: AsyncSession, filters: Filters, *, today: date, cursor: str | None, limit: int
+    session: AsyncSession,
+    filters: Filters,
+    principal: Principal,
+    *,
+    today: date,
+    cursor: str | None,
+    limit: int,
 ) -> tuple[list[Learner], str | None]:
-    """A page of learners, oldest known first, and the next page's cursor."""
+    """A page of the learners the principal serves, oldest known first, and the next page's
+    cursor; each person listed is audited."""
     conditions: list[ColumnElement[bool]] = [Learner.record_status == domain.ACTIVE]
+    if (mine := served(principal)) is not None:
+        conditions.append(mine)
     if filters.awaiting:
         conditions.append(_awaiting(today))
     if filters.office_code is not None:
@@ -296,16 +333,26 @@ async def list_learners(
     following = (
         encode_cursor(page[-1].created_at, page[-1].person_id) if len(rows) > limit else None
     )
+    await audit.record(session, principal, Action.LISTED, [p.person_id for p in page])
     return page, following
 
 
 async def read_learner(
-    session: AsyncSession, person_id: uuid.UUID, *, today: date
+    session: AsyncSession, person_id: uuid.UUID, principal: Principal, *, today: date
 ) -> LearnerDetail:
-    """A learner with their enrolments (newest first) and whether they wait for orientation."""
+    """A learner with their enrolments (newest first) and whether they wait for orientation,
+    for staff who serve them (403 otherwise); audited, naming the basis."""
     learner = await session.get(Learner, person_id)
     if learner is None:
         raise NotFound(f"no learner {person_id}", field="person_id")
+    await require_person(session, principal, person_id, learner.province_code)
+    await audit.record(
+        session,
+        principal,
+        Action.LEARNER_READ,
+        [person_id],
+        basis=audit.basis_of(principal, learner.province_code),
+    )
     awaiting = await session.scalar(
         select(_awaiting(today)).select_from(Learner).where(Learner.person_id == person_id)
     )

@@ -19,9 +19,10 @@ from services.predeparture.outreach.schemas import (
     OutreachTopic,
 )
 from services.predeparture.scope import Manager, Reader
+from shared.app import SettingsDep
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
-from shared.problems import InvalidField
+from shared.problems import FieldError, InvalidFields
 from shared.reference.places import validate_province
 
 router = APIRouter(prefix="/v1/outreach", tags=["outreach"])
@@ -29,13 +30,21 @@ router = APIRouter(prefix="/v1/outreach", tags=["outreach"])
 
 @router.post("", status_code=201, response_model=OutreachRead)
 async def record_outreach(
-    body: OutreachCreate, session: SessionDep, principal: Manager, idempotency: IdempotencyDep
+    body: OutreachCreate,
+    session: SessionDep,
+    principal: Manager,
+    idempotency: IdempotencyDep,
+    settings: SettingsDep,
 ) -> JSONResponse:
     """Record an outreach session of your Migrant Resource Centre with its head counts: one
-    row per sex and age band, never a name. 422 names the field; nothing is written then."""
+    row per sex and age band, never a name. One held on an earlier day (entered from paper,
+    up to LABOURX_PREDEPARTURE_LATE_ENTRY_DAYS later) is marked `entered_late` and audited.
+    422 names every bad field; nothing is written then."""
     if (replayed := await idempotency.replay(session)) is not None:
         return replayed
-    outreach = await service.record_outreach(session, body, principal)
+    outreach = await service.record_outreach(
+        session, body, principal, late_entry_days=settings.predeparture_late_entry_days
+    )
     return await idempotency.remember(session, 201, outreach)
 
 
@@ -51,13 +60,16 @@ async def list_outreach(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OutreachPage:
     """Outreach sessions latest recorded first, one page at a time, with their counts."""
+    errors: list[FieldError] = []
     if province_code is not None:
         try:
             province_code = validate_province(province_code)
         except ValueError as exc:
-            raise InvalidField("province_code", str(exc)) from exc
+            errors.append(FieldError("province_code", str(exc)))
     if held_from is not None and held_to is not None and held_to < held_from:
-        raise InvalidField("to", f"is before from ({held_from.isoformat()})")
+        errors.append(FieldError("to", f"is before from ({held_from.isoformat()})"))
+    if errors:
+        raise InvalidFields(errors)
     filters = service.Filters(
         office_code=office_code.strip().upper() if office_code else None,
         province_code=province_code,

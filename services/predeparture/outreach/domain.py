@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from shared.problems import InvalidField
+from services.predeparture.sessions.domain import late_entry_error
+from shared.problems import FieldError, InvalidFields
 from shared.reference.offices import SEED_MRCS
 
 SEXES = ("female", "male", "other")
@@ -54,21 +55,36 @@ def validate_topic(code: str) -> str:
     return canonical
 
 
+def office_errors(office_code: str | None) -> list[FieldError]:
+    """Outreach is recorded for a Migrant Resource Centre (or the skills institute)."""
+    if office_code is None:
+        return [FieldError("office_code", "is required: your token names no office")]
+    if office_code not in SEED_MRCS:
+        message = f"{office_code!r} is not a Migrant Resource Centre ({', '.join(SEED_MRCS)})"
+        return [FieldError("office_code", message)]
+    return []
+
+
 def office_province(office_code: str) -> str:
     """The province of a Migrant Resource Centre (or the skills institute); 422 otherwise."""
-    office = SEED_MRCS.get(office_code)
-    if office is None:
-        raise InvalidField(
-            "office_code",
-            f"{office_code!r} is not a Migrant Resource Centre ({', '.join(SEED_MRCS)})",
-        )
-    return office.province_code
+    if errors := office_errors(office_code):
+        raise InvalidFields(errors)
+    return SEED_MRCS[office_code].province_code
 
 
-def check_held_on(held_on: date, today: date) -> None:
-    """Outreach is recorded after it happened, never ahead."""
+def held_on_errors(held_on: date, today: date, *, late_entry_days: int) -> list[FieldError]:
+    """Outreach is recorded after it happened, never ahead, and from paper at most
+    `late_entry_days` later."""
     if held_on > today:
-        raise InvalidField("held_on", f"is in the future (today is {today.isoformat()})")
+        return [FieldError("held_on", f"is in the future (today is {today.isoformat()})")]
+    if held_on < today - timedelta(days=late_entry_days):
+        return [late_entry_error("held_on", late_entry_days)]
+    return []
+
+
+def entered_late(held_on: date, today: date) -> bool:
+    """Recorded on a later day than it was held: entered from paper."""
+    return held_on < today
 
 
 @dataclass(frozen=True)
@@ -78,18 +94,24 @@ class Count:
     people: int
 
 
-def check_counts(counts: Sequence[Count]) -> None:
-    """One row per sex and age band (a repeat is refused naming the row), and someone came."""
+def count_errors(counts: Sequence[Count]) -> list[FieldError]:
+    """One row per sex and age band (every repeat named by its row), and someone came."""
+    errors: list[FieldError] = []
     seen: dict[tuple[str, str], int] = {}
     for index, count in enumerate(counts):
         first = seen.setdefault((count.sex, count.age_band), index)
         if first != index:
-            raise InvalidField(
-                f"counts.{index}",
-                f"repeats {count.sex} {count.age_band} of counts.{first}: send one row each",
+            errors.append(
+                FieldError(
+                    f"counts.{index}",
+                    f"repeats {count.sex} {count.age_band} of counts.{first}: send one row each",
+                    "duplicate",
+                )
             )
     if not any(count.people for count in counts):
-        raise InvalidField("counts", "nobody was counted: record outreach that reached people")
+        message = "nobody was counted: record outreach that reached people"
+        errors.append(FieldError("counts", message))
+    return errors
 
 
 def ordered(counts: Sequence[Count]) -> list[Count]:

@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
@@ -40,6 +42,8 @@ class OutreachSession(Base):
     language: Mapped[str] = mapped_column(String(3))
     topics: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
     note: Mapped[str | None] = mapped_column(Text)
+    # Recorded on a later day than it was held (from paper, after a day without a connection).
+    entered_late: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()

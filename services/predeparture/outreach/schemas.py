@@ -51,7 +51,10 @@ class OutreachCreate(BaseModel):
     )
     district: Place
     village: Place
-    held_on: date = Field(description="The day it was held; not in the future")
+    held_on: date = Field(
+        description="The day it was held: not in the future, and at most"
+        " LABOURX_PREDEPARTURE_LATE_ENTRY_DAYS ago (entered late from paper)"
+    )
     facilitator: Name
     language: Language = Field(examples=["lo"], description="ISO 639 code it was given in")
     topics: list[Topic] = Field(
@@ -86,6 +89,10 @@ class OutreachRead(BaseModel):
     language: str
     topics: list[str]
     note: str | None
+    entered_late: bool = Field(
+        description="Recorded on a later day than it was held (from paper); recorded_by and"
+        " recorded_at say who entered it and when"
+    )
     counts: list[OutreachCountRead]
     totals: OutreachTotals
     recorded_by: str

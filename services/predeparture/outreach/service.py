@@ -11,10 +11,14 @@ from datetime import date
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.predeparture.audit import service as audit
+from services.predeparture.audit.domain import Action
 from services.predeparture.outreach.domain import (
     Count,
-    check_counts,
-    check_held_on,
+    count_errors,
+    entered_late,
+    held_on_errors,
+    office_errors,
     office_province,
     ordered,
     totals,
@@ -28,10 +32,10 @@ from services.predeparture.outreach.schemas import (
 )
 from services.predeparture.scope import require_manager
 from shared.auth import Principal
-from shared.clock import today
+from shared.clock import LAO_TIME
 from shared.db import clock_now
 from shared.pagination import decode_cursor, encode_cursor
-from shared.problems import InvalidField, NotFound
+from shared.problems import InvalidFields, NotFound
 
 
 def _read(outreach: OutreachSession, counts: Sequence[Count]) -> OutreachRead:
@@ -48,6 +52,7 @@ def _read(outreach: OutreachSession, counts: Sequence[Count]) -> OutreachRead:
         language=outreach.language,
         topics=list(outreach.topics),
         note=outreach.note,
+        entered_late=outreach.entered_late,
         counts=[OutreachCountRead(sex=c.sex, age_band=c.age_band, people=c.people) for c in rows],
         totals=OutreachTotals(
             people=summed.people, by_sex=summed.by_sex, by_age_band=summed.by_age_band
@@ -58,21 +63,27 @@ def _read(outreach: OutreachSession, counts: Sequence[Count]) -> OutreachRead:
 
 
 async def record_outreach(
-    session: AsyncSession, data: OutreachCreate, principal: Principal
+    session: AsyncSession, data: OutreachCreate, principal: Principal, *, late_entry_days: int
 ) -> OutreachRead:
-    """Record an outreach session of the caller's Migrant Resource Centre (admins: any)."""
+    """Record an outreach session of the caller's Migrant Resource Centre (admins: any). One
+    held on an earlier day is entered late from paper (at most `late_entry_days` ago): marked,
+    and audited. Every bad field is named in one 422."""
     office_code = data.office_code or principal.office
-    if not office_code:
-        raise InvalidField("office_code", "is required: your token names no office")
-    province_code = office_province(office_code)
-    require_manager(principal, office_code)
-    check_held_on(data.held_on, today())
+    errors = office_errors(office_code)
+    if not errors and office_code is not None:
+        require_manager(principal, office_code)
+    now = await clock_now(session)
+    today = now.astimezone(LAO_TIME).date()
+    errors += held_on_errors(data.held_on, today, late_entry_days=late_entry_days)
     counts = [Count(c.sex, c.age_band, c.people) for c in data.counts]
-    check_counts(counts)
+    errors += count_errors(counts)
+    if errors:
+        raise InvalidFields(errors)
+    assert office_code is not None
     outreach = OutreachSession(
         id=uuid.uuid4(),
         office_code=office_code,
-        province_code=province_code,
+        province_code=office_province(office_code),
         district=data.district,
         village=data.village,
         held_on=data.held_on,
@@ -80,8 +91,9 @@ async def record_outreach(
         language=data.language,
         topics=list(dict.fromkeys(data.topics)),  # a topic ticked twice is the same topic
         note=data.note,
+        entered_late=entered_late(data.held_on, today),
         recorded_by=principal.subject,
-        recorded_at=await clock_now(session),
+        recorded_at=now,
     )
     session.add(outreach)
     await session.flush()  # no ORM relationship orders the two inserts: the session goes first
@@ -90,6 +102,14 @@ async def record_outreach(
         for c in counts
     )
     await session.flush()
+    if outreach.entered_late:
+        await audit.record(
+            session,
+            principal,
+            Action.OUTREACH_ENTERED_LATE,
+            subject_id=outreach.id,
+            reason=f"held on {data.held_on.isoformat()}, entered from paper",
+        )
     return _read(outreach, counts)
 
 

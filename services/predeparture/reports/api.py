@@ -18,9 +18,10 @@ from services.predeparture.reports.domain import (
     OUTREACH_DIMENSIONS,
     Figure,
     Key,
-    check_period,
+    by_errors,
     layout,
     parse_by,
+    period_errors,
     protect,
     report_province,
 )
@@ -29,7 +30,7 @@ from services.predeparture.scope import Reader
 from shared.app import SettingsDep
 from shared.auth import Principal
 from shared.db import SessionDep
-from shared.problems import InvalidField
+from shared.problems import FieldError, InvalidFields
 from shared.reference.places import validate_province
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -66,13 +67,15 @@ async def _report(
     by: str | None,
     province_code: str | None,
 ) -> ReportRead:
-    dimensions = parse_by(by, allowed)
-    check_period(start, end)
+    errors = by_errors(by, allowed) + period_errors(start, end)
     if province_code is not None:
         try:
             province_code = validate_province(province_code)
         except ValueError as exc:
-            raise InvalidField("province_code", str(exc)) from exc
+            errors.append(FieldError("province_code", str(exc)))
+    if errors:
+        raise InvalidFields(errors)
+    dimensions = parse_by(by, allowed)
     province = report_province(principal, province_code)
     counts = await count(session, service.Scope(start, end, province), dimensions)
     figures = layout(dimensions, protect(counts, min_cell))

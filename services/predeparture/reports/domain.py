@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from shared.auth import Principal
-from shared.problems import Forbidden, InvalidField
+from shared.problems import FieldError, Forbidden, InvalidFields
 
 Key = tuple[str, ...]
 
@@ -53,25 +53,39 @@ OUTREACH_DIMENSIONS = ("office", "province", "sex", "age_band")
 NATIONAL = "national"
 
 
-def parse_by(value: str | None, allowed: Sequence[str]) -> list[str]:
-    """The dimensions `by=office,sex` names, in the order given; 422 naming `by` otherwise."""
-    if value is None or not value.strip():
-        return []
-    chosen: list[str] = []
-    for part in value.split(","):
+def by_errors(value: str | None, allowed: Sequence[str]) -> list[FieldError]:
+    """What is wrong with `by=office,sex`: each unknown or repeated dimension, named `by`."""
+    errors: list[FieldError] = []
+    chosen: set[str] = set()
+    for part in (value or "").split(",") if value and value.strip() else []:
         name = part.strip().lower()
         if name not in allowed:
-            raise InvalidField("by", f"{part.strip()!r} is not one of {', '.join(allowed)}")
-        if name in chosen:
-            raise InvalidField("by", f"{name} is named twice")
-        chosen.append(name)
-    return chosen
+            errors.append(FieldError("by", f"{part.strip()!r} is not one of {', '.join(allowed)}"))
+        elif name in chosen:
+            errors.append(FieldError("by", f"{name} is named twice"))
+        chosen.add(name)
+    return errors
+
+
+def parse_by(value: str | None, allowed: Sequence[str]) -> list[str]:
+    """The dimensions `by=office,sex` names, in the order given; 422 naming `by` otherwise."""
+    if errors := by_errors(value, allowed):
+        raise InvalidFields(errors)
+    if value is None or not value.strip():
+        return []
+    return [part.strip().lower() for part in value.split(",")]
+
+
+def period_errors(start: date, end: date) -> list[FieldError]:
+    """A period runs from `from` to `to`, both days included."""
+    if end < start:
+        return [FieldError("to", f"is before from ({start.isoformat()})")]
+    return []
 
 
 def check_period(start: date, end: date) -> None:
-    """A period runs from `from` to `to`, both days included."""
-    if end < start:
-        raise InvalidField("to", f"is before from ({start.isoformat()})")
+    if errors := period_errors(start, end):
+        raise InvalidFields(errors)
 
 
 def report_province(principal: Principal, asked: str | None) -> str | None:

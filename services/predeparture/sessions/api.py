@@ -1,7 +1,10 @@
-"""HTTP routes for orientation sessions, their lifecycle, enrolment and waiting lists.
+"""HTTP routes for orientation sessions, their lifecycle, enrolment and waiting lists, and the
+roster printed to fill by hand.
 
-MRC staff manage the sessions of their own office (admins any); ESC staff, analysts and
-admins read; agencies and partners get 403.
+MRC staff manage the sessions of their own office (admins any). Scheduled and held sessions
+are national: every office's staff and analysts read them, and officers enrol the people they
+serve; closed and cancelled ones stay with their office and province (services/predeparture/
+scope.py). Agencies and partners get 403.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from services.predeparture.scope import Manager, Reader
+from services.predeparture.scope import Enroller, Manager, Reader
 from services.predeparture.sessions import enrolment as places
 from services.predeparture.sessions import service
 from services.predeparture.sessions.domain import SessionStatus
+from services.predeparture.sessions.roster_sheet import render_pdf
 from services.predeparture.sessions.schemas import (
     CancellationIn,
     EnrolmentCreate,
@@ -26,8 +31,10 @@ from services.predeparture.sessions.schemas import (
     SessionPage,
     SessionRead,
     SessionStatusIn,
+    SessionStatusRead,
     SessionUpdate,
 )
+from shared.app import SettingsDep
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.versioning import etag, parse_if_match
@@ -37,12 +44,21 @@ router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
 @router.post("", status_code=201, response_model=SessionRead)
 async def create_session(
-    body: SessionCreate, session: SessionDep, principal: Manager, idempotency: IdempotencyDep
+    body: SessionCreate,
+    session: SessionDep,
+    principal: Manager,
+    idempotency: IdempotencyDep,
+    settings: SettingsDep,
 ) -> JSONResponse:
-    """Schedule a session at your office (or in a village of its area, `outreach`)."""
+    """Schedule a session at your office (or in a village of its area, `outreach`). A session
+    held on a day without a connection is entered afterwards with its past start, up to
+    `LABOURX_PREDEPARTURE_LATE_ENTRY_DAYS` days later: it is marked `entered_late` and audited,
+    and its roster is entered and the session closed as usual."""
     if (replayed := await idempotency.replay(session)) is not None:
         return replayed
-    orientation = await service.create_session(session, body, principal)
+    orientation = await service.create_session(
+        session, body, principal, late_entry_days=settings.predeparture_late_entry_days
+    )
     answer = await idempotency.remember(session, 201, await service.read(session, orientation))
     answer.headers["ETag"] = etag(orientation.version)
     return answer
@@ -51,7 +67,7 @@ async def create_session(
 @router.get("", response_model=SessionPage)
 async def list_sessions(
     session: SessionDep,
-    _: Reader,
+    principal: Reader,
     office_code: Annotated[str | None, Query(max_length=20)] = None,
     status: SessionStatus | None = None,
     starts_from: Annotated[
@@ -63,22 +79,26 @@ async def list_sessions(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> SessionPage:
-    """Sessions in the order they start, with places taken and the waiting list's length."""
+    """Sessions in the order they start, with places taken and the waiting list's length:
+    every scheduled or held one, and the closed and cancelled ones of your office and
+    province."""
     filters = service.Filters(
         office_code=office_code.upper() if office_code else None,
         status=status,
         starts_from=starts_from,
         starts_to=starts_to,
     )
-    items, following = await service.list_sessions(session, filters, cursor=cursor, limit=limit)
+    items, following = await service.list_sessions(
+        session, filters, principal, cursor=cursor, limit=limit
+    )
     return SessionPage(items=items, next_cursor=following)
 
 
 @router.get("/{session_id}", response_model=SessionRead)
 async def get_session(
-    session_id: uuid.UUID, session: SessionDep, _: Reader, response: Response
+    session_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
 ) -> SessionRead:
-    orientation = await service.get_session(session, session_id)
+    orientation = await service.readable_session(session, session_id, principal)
     response.headers["ETag"] = etag(orientation.version)
     return await service.read(session, orientation)
 
@@ -90,18 +110,24 @@ async def update_session(
     session: SessionDep,
     principal: Manager,
     response: Response,
+    settings: SettingsDep,
     if_match: Annotated[str | None, Header()] = None,
 ) -> SessionRead:
     """Change a scheduled session; people enrolled are told of a new time, place or language.
     Send `If-Match` with the ETag read so no one's edit is lost (412 otherwise)."""
     orientation = await service.update_session(
-        session, session_id, body, principal, expected_version=parse_if_match(if_match)
+        session,
+        session_id,
+        body,
+        principal,
+        expected_version=parse_if_match(if_match),
+        late_entry_days=settings.predeparture_late_entry_days,
     )
     response.headers["ETag"] = etag(orientation.version)
     return await service.read(session, orientation)
 
 
-@router.post("/{session_id}/status", response_model=SessionRead)
+@router.post("/{session_id}/status", response_model=SessionStatusRead)
 async def change_status(
     session_id: uuid.UUID,
     body: SessionStatusIn,
@@ -109,19 +135,45 @@ async def change_status(
     principal: Manager,
     idempotency: IdempotencyDep,
 ) -> JSONResponse:
-    """scheduled → held (once started) → closed, or scheduled → cancelled with a reason,
-    which cancels every place and tells each person. An invalid change answers 409 with
-    `current_status` and the `allowed` next states."""
+    """scheduled → held → closed once the session is over, or scheduled → cancelled with a
+    reason, which cancels every place and tells each person. Closing issues the certificates
+    of those who completed orientation with it (`certificates`). An invalid change answers
+    409 with `current_status` and the `allowed` next states; one before the session's end,
+    409 `session-not-ended` with `ends_at`."""
     if (replayed := await idempotency.replay(session)) is not None:
         return replayed
-    orientation = await service.change_status(session, session_id, body, principal)
-    return await idempotency.remember(session, 200, await service.read(session, orientation))
+    orientation, certificates = await service.change_status(session, session_id, body, principal)
+    read = await service.read(session, orientation)
+    answer = SessionStatusRead(**read.model_dump(), certificates=certificates)
+    return await idempotency.remember(session, 200, answer)
 
 
 @router.get("/{session_id}/enrolments", response_model=Roster)
-async def get_roster(session_id: uuid.UUID, session: SessionDep, _: Reader) -> Roster:
-    """Who holds a place, and the waiting list in the order places will be offered."""
-    return await places.roster(session, await service.get_session(session, session_id))
+async def get_roster(session_id: uuid.UUID, session: SessionDep, principal: Reader) -> Roster:
+    """Who holds a place, and the waiting list in the order places will be offered: everyone
+    for the session's office, the people you serve otherwise."""
+    return await service.roster(session, session_id, principal)
+
+
+@router.get(
+    "/{session_id}/roster.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def roster_pdf(session_id: uuid.UUID, session: SessionDep, principal: Reader) -> Response:
+    """The roster to print and fill by hand (A4 landscape, Lao then English): the session,
+    everyone holding a place (the people you serve, if it is not your office's session), with
+    a box to sign and a box per module; entered afterwards with `PUT .../attendance`."""
+    sheet = await service.roster_sheet(session, session_id, principal)
+    pdf = await run_in_threadpool(render_pdf, sheet)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="roster-{session_id}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.post("/{session_id}/enrolments", status_code=201, response_model=EnrolmentRead)
@@ -129,11 +181,13 @@ async def enrol(
     session_id: uuid.UUID,
     body: EnrolmentCreate,
     session: SessionDep,
-    principal: Manager,
+    principal: Enroller,
     idempotency: IdempotencyDep,
 ) -> JSONResponse:
-    """Enrol a learner: a place while there is room, else the end of the waiting list.
-    409 when they already hold one in this session or it is no longer scheduled."""
+    """Enrol a person you serve (your province's, or linked to your office) in any office's
+    scheduled session: a place while there is room, else the end of the waiting list. 403 for
+    someone you do not serve; 409 when they already hold one in this session or it is no
+    longer scheduled."""
     if (replayed := await idempotency.replay(session)) is not None:
         return replayed
     enrolment = await service.enrol(
@@ -148,10 +202,11 @@ async def cancel_enrolment(
     enrolment_id: uuid.UUID,
     body: CancellationIn,
     session: SessionDep,
-    principal: Manager,
+    principal: Enroller,
     idempotency: IdempotencyDep,
 ) -> JSONResponse:
-    """Cancel a place or a turn, with the reason; a freed place goes to the oldest waiting."""
+    """Cancel a place or a turn, with the reason; a freed place goes to the oldest waiting.
+    The session's office cancels any; another office's officer those of people they serve."""
     if (replayed := await idempotency.replay(session)) is not None:
         return replayed
     enrolment = await service.cancel_enrolment(

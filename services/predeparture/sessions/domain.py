@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.problems import Conflict, InvalidField
+from shared.problems import Conflict, FieldError, InvalidField, InvalidFields
 from shared.reference.offices import SEED_MRCS, nearest_first
 
 
 class SessionStatus(enum.StrEnum):
     SCHEDULED = "scheduled"  # planned: people are enrolled and waitlisted
-    HELD = "held"  # it took place (or is taking place): attendance is entered
-    CLOSED = "closed"  # attendance final; corrections are recorded and audited
+    HELD = "held"  # it is over: attendance is entered and checked before closing
+    CLOSED = "closed"  # attendance final, certificates issued; corrections are audited
     CANCELLED = "cancelled"  # called off: every place is cancelled and people are told
 
 
@@ -98,20 +98,31 @@ def check_status_change(
     requested: SessionStatus,
     *,
     reason: str | None,
-    starts_at: datetime,
+    ends_at: datetime,
     now: datetime,
 ) -> None:
-    """A change the lifecycle allows; a cancellation gives its reason; a session is held only
-    once it has started."""
+    """A change the lifecycle allows; a cancellation gives its reason; a session is marked held
+    or closed only once it has ended, since closing it is what issues the certificates."""
     check_transition(current, requested)
     if requested is SessionStatus.CANCELLED and not reason:
         raise InvalidField("reason", "is required to cancel a session (people are told why)")
-    if requested is SessionStatus.HELD and starts_at > now:
-        raise Conflict(
-            f"the session starts at {starts_at.isoformat()}: it can be marked held once started",
+    if requested in (SessionStatus.HELD, SessionStatus.CLOSED) and ends_at > now:
+        raise NotEnded(current, requested, ends_at)
+
+
+class NotEnded(Conflict):
+    """409: a session is held, and closed, once it is over."""
+
+    slug, title = "session-not-ended", "Session not over yet"
+
+    def __init__(self, current: SessionStatus, requested: SessionStatus, ends_at: datetime) -> None:
+        super().__init__(
+            f"the session ends at {ends_at.isoformat()}: it can be marked {requested} once it"
+            " has ended (closing it issues the certificates)",
             field="status",
             current_status=str(current),
-            starts_at=starts_at.isoformat(),
+            requested_status=str(requested),
+            ends_at=ends_at.isoformat(),
         )
 
 
@@ -120,58 +131,98 @@ def check_scheduled(status: str, what: str) -> None:
         raise NotScheduled(status, what)
 
 
-def check_office(office_code: str) -> str:
+def office_errors(office_code: str) -> list[FieldError]:
     """Sessions are run by the Migrant Resource Centres (and the LFTU skills institute)."""
-    if office_code not in SEED_MRCS:
-        raise InvalidField(
+    if office_code in SEED_MRCS:
+        return []
+    return [
+        FieldError(
             "office_code",
             f"{office_code!r} runs no orientation; one of {', '.join(sorted(SEED_MRCS))}",
         )
-    return office_code
+    ]
 
 
 def office_province(office_code: str) -> str:
-    return SEED_MRCS[check_office(office_code)].province_code
+    if errors := office_errors(office_code):
+        raise InvalidFields(errors)
+    return SEED_MRCS[office_code].province_code
 
 
-def check_times(
-    starts_at: datetime, ends_at: datetime, now: datetime, *, new_start: bool = True
-) -> None:
-    """Ends after it starts; a start being set is in the future."""
+def late_entry_error(field: str, days: int) -> FieldError:
+    return FieldError(
+        field,
+        f"is more than {days} days ago: what was held without a connection may be entered up"
+        f" to {days} days later (LABOURX_PREDEPARTURE_LATE_ENTRY_DAYS)",
+        "beyond_late_entry_window",
+    )
+
+
+def time_errors(
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+    *,
+    late_entry_days: int,
+    new_start: bool = True,
+    past_allowed: bool = True,
+) -> list[FieldError]:
+    """Ends after it starts; a start being set is in the future or, for a session held on a
+    day without a connection and entered from paper, at most `late_entry_days` ago (when
+    `past_allowed`)."""
+    errors: list[FieldError] = []
     if new_start and starts_at <= now:
-        raise InvalidField("starts_at", "is in the past")
+        if not past_allowed:
+            errors.append(
+                FieldError(
+                    "starts_at",
+                    "is in the past: only a session entered late (held, then entered from"
+                    " paper) may be moved to a past date",
+                )
+            )
+        elif starts_at < now - timedelta(days=late_entry_days):
+            errors.append(late_entry_error("starts_at", late_entry_days))
     if ends_at <= starts_at:
-        raise InvalidField("ends_at", "must be after starts_at")
+        errors.append(FieldError("ends_at", "must be after starts_at"))
+    return errors
 
 
-def check_place(outreach: bool, district: str | None, village: str | None) -> None:
+def entered_late(starts_at: datetime, now: datetime) -> bool:
+    """A session recorded after it began was held without the system: entered from paper."""
+    return starts_at <= now
+
+
+def place_errors(outreach: bool, district: str | None, village: str | None) -> list[FieldError]:
     """A village outreach session says in which district and village it is held."""
     if not outreach:
-        return
+        return []
+    errors = []
     if not district:
-        raise InvalidField("district", "is required for an outreach session")
+        errors.append(FieldError("district", "is required for an outreach session"))
     if not village:
-        raise InvalidField("village", "is required for an outreach session")
+        errors.append(FieldError("village", "is required for an outreach session"))
+    return errors
 
 
-def check_planned_modules(planned: Sequence[str], known: Iterable[str]) -> list[str]:
-    """The planned modules, each once, all of the session's curriculum."""
+def planned_modules(
+    planned: Sequence[str], known: Iterable[str]
+) -> tuple[list[str], list[FieldError]]:
+    """The planned modules, each once, all of the session's curriculum; or what is wrong."""
     codes = list(dict.fromkeys(planned))
     if not codes:
-        raise InvalidField("planned_modules", "at least one module is planned")
+        return codes, [FieldError("planned_modules", "at least one module is planned")]
     unknown = [c for c in codes if c not in set(known)]
     if unknown:
-        raise InvalidField(
-            "planned_modules", f"not modules of the curriculum: {', '.join(unknown)}"
-        )
-    return codes
+        message = f"not modules of the curriculum: {', '.join(unknown)}"
+        return codes, [FieldError("planned_modules", message)]
+    return codes, []
 
 
-def check_capacity(capacity: int, enrolled: int) -> None:
-    if capacity < enrolled:
-        raise InvalidField(
-            "capacity", f"{enrolled} people are enrolled; cancel places before reducing it"
-        )
+def capacity_errors(capacity: int, enrolled: int) -> list[FieldError]:
+    if capacity >= enrolled:
+        return []
+    message = f"{enrolled} people are enrolled; cancel places before reducing it"
+    return [FieldError("capacity", message)]
 
 
 def status_for_new(enrolled: int, capacity: int) -> EnrolmentStatus:

@@ -81,6 +81,7 @@ async def announce(
             language=orientation.language,
             changed_by=changed_by,
             changed_at=enrolment.updated_at,
+            entered_late=orientation.entered_late,
         ),
     )
 
@@ -337,6 +338,7 @@ async def tell_enrolled(
                 language=orientation.language,
                 changed_by=by,
                 changed_at=at,
+                entered_late=orientation.entered_late,
             ),
         )
     return len(enrolled)

@@ -50,6 +50,9 @@ class OrientationSession(Base):
     planned_modules: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
     status: Mapped[str] = mapped_column(String(10), default="scheduled", server_default="scheduled")
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # Held on a day without a connection and entered afterwards from paper: `created_by` and
+    # `created_at` say who entered it and when.
+    entered_late: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from services.predeparture.completions.schemas import Recomputed
 from services.predeparture.sessions.domain import MAX_CAPACITY, EnrolmentStatus, SessionStatus
 from shared.reference.languages import validate_language
 from shared.reference.places import validate_country
@@ -85,6 +86,10 @@ class SessionRead(BaseModel):
     planned_modules: list[str]
     status: SessionStatus
     status_reason: str | None
+    entered_late: bool = Field(
+        description="Held without a connection and entered afterwards from paper; created_by"
+        " and created_at say who entered it and when"
+    )
     enrolled: int
     waitlisted: int
     places_left: int
@@ -92,6 +97,15 @@ class SessionRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+
+
+class SessionStatusRead(SessionRead):
+    """The session after a change of status; closing it issues the certificates of those who
+    completed orientation with it."""
+
+    certificates: Recomputed = Field(
+        default_factory=Recomputed, description="Issued or withdrawn by this change"
+    )
 
 
 class SessionPage(BaseModel):

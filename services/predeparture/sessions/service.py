@@ -11,39 +11,59 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.predeparture.attendance.models import Attendance
+from services.predeparture.audit import service as audit
+from services.predeparture.audit.domain import Action, Basis
+from services.predeparture.completions import service as completions
+from services.predeparture.completions.schemas import Recomputed
 from services.predeparture.curricula.models import Curriculum, CurriculumModule
-from services.predeparture.scope import require_manager
+from services.predeparture.learners.domain import full_name
+from services.predeparture.learners.models import Learner
+from services.predeparture.scope import (
+    can_manage,
+    readable_sessions,
+    require_manager,
+    require_person,
+    require_session_reader,
+    sees_whole_roster,
+    visible_people,
+)
 from services.predeparture.sessions import enrolment as places
+from services.predeparture.sessions import roster_sheet as sheet
 from services.predeparture.sessions.domain import (
     CHANGEABLE,
     LIVE,
     EnrolmentStatus,
     SessionStatus,
+    capacity_errors,
     changed,
-    check_capacity,
-    check_office,
-    check_place,
-    check_planned_modules,
     check_scheduled,
     check_status_change,
-    check_times,
+    entered_late,
     notice_reason,
+    office_errors,
     office_province,
+    place_errors,
+    planned_modules,
+    time_errors,
 )
 from services.predeparture.sessions.models import Enrolment, OrientationSession
+from services.predeparture.sessions.roster_sheet import RosterSheet
 from services.predeparture.sessions.schemas import (
+    Roster,
     SessionCreate,
     SessionRead,
     SessionStatusIn,
     SessionUpdate,
 )
+from shared import clock
 from shared.auth import Principal
 from shared.clock import LAO_TIME
 from shared.db import clock_now
 from shared.events.predeparture import SessionStatusChanged
 from shared.outbox import add_event
 from shared.pagination import decode_cursor, encode_cursor
-from shared.problems import InvalidField, NotFound
+from shared.problems import FieldError, InvalidField, InvalidFields, NotFound
 from shared.versioning import check_version
 
 ACTIVE_CURRICULUM = "active"
@@ -106,6 +126,9 @@ async def announce(
             capacity=orientation.capacity,
             changed_by=changed_by,
             changed_at=orientation.updated_at,
+            entered_late=orientation.entered_late,
+            entered_late_by=orientation.created_by if orientation.entered_late else None,
+            entered_late_at=orientation.created_at if orientation.entered_late else None,
         ),
     )
 
@@ -131,6 +154,15 @@ async def managed_session(
     """A session locked for a change by staff of its office (403 for anyone else)."""
     orientation = await get_session(session, session_id, lock=True)
     require_manager(principal, orientation.office_code)
+    return orientation
+
+
+async def readable_session(
+    session: AsyncSession, session_id: uuid.UUID, principal: Principal, *, lock: bool = False
+) -> OrientationSession:
+    """A session the principal may read (403 otherwise; 404 when unknown)."""
+    orientation = await get_session(session, session_id, lock=lock)
+    require_session_reader(principal, orientation)
     return orientation
 
 
@@ -162,9 +194,15 @@ def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
 
 
 async def list_sessions(
-    session: AsyncSession, filters: Filters, *, cursor: str | None, limit: int
+    session: AsyncSession,
+    filters: Filters,
+    principal: Principal,
+    *,
+    cursor: str | None,
+    limit: int,
 ) -> tuple[list[SessionRead], str | None]:
-    """A page of sessions in the order they start, and the next page's cursor."""
+    """A page of the sessions the principal may read, in the order they start, and the next
+    page's cursor."""
     if filters.starts_from and filters.starts_to and filters.starts_to < filters.starts_from:
         raise InvalidField("to", "is before from")
     taken = (
@@ -186,6 +224,8 @@ async def list_sessions(
         .outerjoin(taken, taken.c.session_id == OrientationSession.id)
         .where(*_conditions(filters))
     )
+    if (readable := readable_sessions(principal)) is not None:
+        query = query.where(readable)
     if cursor is not None:
         at, last_id = decode_cursor(cursor)
         query = query.where(
@@ -208,31 +248,42 @@ async def list_sessions(
 # -- scheduling and changing -----------------------------------------------------------------
 
 
-async def _curriculum_modules(session: AsyncSession, curriculum_id: uuid.UUID) -> list[str]:
-    """The module codes of an active curriculum; 422 naming `curriculum_id` otherwise."""
+async def _curriculum_modules(
+    session: AsyncSession, curriculum_id: uuid.UUID
+) -> tuple[list[str] | None, list[FieldError]]:
+    """The module codes of an active curriculum, or what is wrong with `curriculum_id`."""
     curriculum = await session.get(Curriculum, curriculum_id)
     if curriculum is None:
-        raise InvalidField("curriculum_id", f"no curriculum {curriculum_id}")
+        return None, [FieldError("curriculum_id", f"no curriculum {curriculum_id}")]
     if curriculum.status != ACTIVE_CURRICULUM:
-        raise InvalidField("curriculum_id", f"the curriculum is {curriculum.status}, not active")
+        message = f"the curriculum is {curriculum.status}, not active"
+        return None, [FieldError("curriculum_id", message)]
     codes = await session.scalars(
         select(CurriculumModule.code).where(CurriculumModule.curriculum_id == curriculum_id)
     )
-    return list(codes.all())
+    return list(codes.all()), []
 
 
 async def create_session(
-    session: AsyncSession, data: SessionCreate, principal: Principal
+    session: AsyncSession, data: SessionCreate, principal: Principal, *, late_entry_days: int
 ) -> OrientationSession:
-    """Schedule a session at the caller's office and announce it."""
-    office_code = check_office(data.office_code.upper())
-    require_manager(principal, office_code)
+    """Schedule a session at the caller's office and announce it; or record one held on a day
+    without a connection (a start at most `late_entry_days` ago), marked as entered late and
+    audited. Every bad field is named in one 422."""
+    office_code = data.office_code.upper()
+    errors = office_errors(office_code)
+    if not errors:
+        require_manager(principal, office_code)
     now = await clock_now(session)
-    check_times(data.starts_at, data.ends_at, now)
-    check_place(data.outreach, data.district, data.village)
-    modules = check_planned_modules(
-        data.planned_modules, await _curriculum_modules(session, data.curriculum_id)
-    )
+    errors += time_errors(data.starts_at, data.ends_at, now, late_entry_days=late_entry_days)
+    errors += place_errors(data.outreach, data.district, data.village)
+    known, curriculum_errors = await _curriculum_modules(session, data.curriculum_id)
+    errors += curriculum_errors
+    modules, module_errors = planned_modules(data.planned_modules, known or [])
+    if known is not None:
+        errors += module_errors
+    if errors:
+        raise InvalidFields(errors)
     orientation = OrientationSession(
         id=uuid.uuid4(),
         office_code=office_code,
@@ -250,6 +301,7 @@ async def create_session(
         planned_modules=modules,
         status=SessionStatus.SCHEDULED,
         status_reason=None,
+        entered_late=entered_late(data.starts_at, now),
         created_by=principal.subject,
         created_at=now,
         updated_at=now,
@@ -258,7 +310,22 @@ async def create_session(
     session.add(orientation)
     await session.flush()
     await announce(session, orientation, None, reason=None, changed_by=principal.subject)
+    if orientation.entered_late:
+        await _audit_late(session, principal, orientation)
     return orientation
+
+
+async def _audit_late(
+    session: AsyncSession, principal: Principal, orientation: OrientationSession
+) -> None:
+    held = orientation.starts_at.astimezone(LAO_TIME).isoformat(timespec="minutes")
+    await audit.record(
+        session,
+        principal,
+        Action.SESSION_ENTERED_LATE,
+        subject_id=orientation.id,
+        reason=f"held from {held}, entered from paper",
+    )
 
 
 async def update_session(
@@ -268,33 +335,49 @@ async def update_session(
     principal: Principal,
     *,
     expected_version: int | None,
+    late_entry_days: int,
 ) -> OrientationSession:
     """Change a scheduled session. A change of time, place or language is told to everyone
-    enrolled; more places move the waiting list up. 412 on a stale `expected_version`."""
+    enrolled; more places move the waiting list up. 412 on a stale `expected_version`; every
+    bad field named in one 422."""
     orientation = await managed_session(session, session_id, principal)
     check_version(orientation.version, expected_version)
     check_scheduled(orientation.status, "a session is changed")
     sent = data.model_dump(exclude_unset=True)
-    for field in NOT_NULL:
-        if field in sent and sent[field] is None:
-            raise InvalidField(field, "cannot be removed")
+    errors = [
+        FieldError(field, "cannot be removed")
+        for field in NOT_NULL
+        if field in sent and sent[field] is None
+    ]
+    if errors:
+        raise InvalidFields(errors)
     current: dict[str, Any] = {f: getattr(orientation, f) for f in CHANGEABLE}
     changes = changed(current, sent)
     if not changes:
         return orientation
     merged = current | changes
     if "starts_at" in changes or "ends_at" in changes:
-        now = await clock_now(session)
-        check_times(merged["starts_at"], merged["ends_at"], now, new_start="starts_at" in changes)
-    check_place(merged["outreach"], merged["district"], merged["village"])
-    if "planned_modules" in changes:
-        changes["planned_modules"] = check_planned_modules(
-            changes["planned_modules"],
-            await _curriculum_modules(session, orientation.curriculum_id),
+        errors += time_errors(
+            merged["starts_at"],
+            merged["ends_at"],
+            await clock_now(session),
+            late_entry_days=late_entry_days,
+            new_start="starts_at" in changes,
+            # Only the date of a session entered from paper may be corrected into the past.
+            past_allowed=orientation.entered_late,
         )
+    errors += place_errors(merged["outreach"], merged["district"], merged["village"])
+    if "planned_modules" in changes:
+        known, curriculum_errors = await _curriculum_modules(session, orientation.curriculum_id)
+        changes["planned_modules"], module_errors = planned_modules(
+            changes["planned_modules"], known or []
+        )
+        errors += curriculum_errors + module_errors
     taken = await places.counts(session, orientation.id)
     if "capacity" in changes:
-        check_capacity(changes["capacity"], taken[EnrolmentStatus.ENROLLED])
+        errors += capacity_errors(changes["capacity"], taken[EnrolmentStatus.ENROLLED])
+    if errors:
+        raise InvalidFields(errors)
     for field, value in changes.items():
         setattr(orientation, field, value)
     orientation.updated_at = await clock_now(session)
@@ -305,7 +388,7 @@ async def update_session(
     await announce(
         session, orientation, status, reason=f"changed: {', '.join(sorted(changes))}", changed_by=by
     )
-    if (notice := notice_reason(changes)) is not None:
+    if (notice := notice_reason(changes)) is not None and not orientation.entered_late:
         await places.tell_enrolled(session, orientation, reason=notice, by=by)
     if "capacity" in changes:
         await places.promote(session, orientation, by=by)
@@ -314,17 +397,21 @@ async def update_session(
 
 async def change_status(
     session: AsyncSession, session_id: uuid.UUID, data: SessionStatusIn, principal: Principal
-) -> OrientationSession:
-    """scheduled → held (once started) → closed, or scheduled → cancelled with a reason.
+) -> tuple[OrientationSession, Recomputed]:
+    """scheduled → held (once over) → closed (once over), or scheduled → cancelled with a
+    reason.
 
     Cancelling cancels every place and turn, each announced; holding it releases the waiting
-    list. An invalid change answers 409 with `current_status` and the `allowed` next states.
+    list; closing it makes its attendance count, so the certificates of everyone who completed
+    orientation with it are issued then (and not when a roster is first saved). An invalid
+    change answers 409 with `current_status` and the `allowed` next states, or with `ends_at`
+    when the session is not over yet.
     """
     orientation = await managed_session(session, session_id, principal)
     current, requested = SessionStatus(orientation.status), SessionStatus(data.status)
     now = await clock_now(session)
     check_status_change(
-        current, requested, reason=data.reason, starts_at=orientation.starts_at, now=now
+        current, requested, reason=data.reason, ends_at=orientation.ends_at, now=now
     )
     by = principal.subject
     orientation.status = requested
@@ -340,7 +427,14 @@ async def change_status(
     elif requested is SessionStatus.HELD:
         waiting = frozenset({EnrolmentStatus.WAITLISTED})
         await places.cancel_all(session, orientation, waiting, reason=HELD_WITHOUT_PLACE, by=by)
-    return orientation
+    elif requested is SessionStatus.CLOSED:
+        attended = await session.scalars(
+            select(Attendance.person_id).where(Attendance.session_id == orientation.id).distinct()
+        )
+        return orientation, await completions.recompute(
+            session, attended.all(), today=clock.today(), by=by
+        )
+    return orientation, Recomputed()
 
 
 # -- enrolment by staff ----------------------------------------------------------------------
@@ -353,14 +447,29 @@ async def enrol(
     destination_country: str | None,
     principal: Principal,
 ) -> Enrolment:
-    orientation = await managed_session(session, session_id, principal)
-    return await places.enrol(
+    """An officer of any office enrols a person they serve in a scheduled session (sessions
+    are national once published); the enrolment is audited, naming the acting office."""
+    orientation = await readable_session(session, session_id, principal, lock=True)
+    check_scheduled(orientation.status, "people are enrolled")
+    learner = await session.get(Learner, person_id)
+    if learner is not None and learner.merged_into is None:
+        await require_person(session, principal, person_id, learner.province_code)
+    enrolment = await places.enrol(
         session,
         orientation,
         person_id,
         destination_country=destination_country,
         by=principal.subject,
     )
+    await audit.record(
+        session,
+        principal,
+        Action.ENROLLED,
+        [person_id],
+        subject_id=orientation.id,
+        basis=audit.basis_of(principal, learner.province_code if learner else None),
+    )
+    return enrolment
 
 
 async def cancel_enrolment(
@@ -370,7 +479,133 @@ async def cancel_enrolment(
     reason: str,
     principal: Principal,
 ) -> Enrolment:
-    orientation = await managed_session(session, session_id, principal)
-    return await places.cancel_by_staff(
+    """The session's office cancels any place or turn; another office's officer those of the
+    people they serve (someone they enrolled who cannot come)."""
+    orientation = await readable_session(session, session_id, principal, lock=True)
+    if not can_manage(principal, orientation.office_code):
+        check_scheduled(orientation.status, "places are cancelled")
+        enrolment = await places.get_enrolment(session, orientation, enrolment_id)
+        learner = await session.get(Learner, enrolment.person_id)
+        await require_person(
+            session, principal, enrolment.person_id, learner.province_code if learner else None
+        )
+    cancelled = await places.cancel_by_staff(
         session, orientation, enrolment_id, reason=reason, by=principal.subject
+    )
+    await audit.record(
+        session,
+        principal,
+        Action.ENROLMENT_CANCELLED,
+        [cancelled.person_id],
+        subject_id=orientation.id,
+    )
+    return cancelled
+
+
+# -- rosters ---------------------------------------------------------------------------------
+
+
+def _roster_basis(principal: Principal, office_code: str) -> Basis | None:
+    """The basis of a roster read: national scope, the session's own office, or (None) each
+    person's own link to the reader, which the filter already required."""
+    if principal.sees_all_provinces:
+        return Basis.NATIONAL
+    return Basis.SESSION if sees_whole_roster(principal, office_code) else None
+
+
+async def roster(session: AsyncSession, session_id: uuid.UUID, principal: Principal) -> Roster:
+    """Who holds a place and who waits: everyone for the session's office (and national
+    scope), the people they serve for other offices' staff. Audited per person shown."""
+    orientation = await readable_session(session, session_id, principal)
+    full = await places.roster(session, orientation)
+    ids = [e.person_id for e in full.enrolled + full.waitlisted]
+    visible = await visible_people(session, principal, orientation.office_code, ids)
+    await audit.record(
+        session,
+        principal,
+        Action.ROSTER_READ,
+        [i for i in ids if i in visible],
+        subject_id=orientation.id,
+        basis=_roster_basis(principal, orientation.office_code),
+    )
+    return full.model_copy(
+        update={
+            "enrolled": [e for e in full.enrolled if e.person_id in visible],
+            "waitlisted": [e for e in full.waitlisted if e.person_id in visible],
+        }
+    )
+
+
+async def roster_sheet(
+    session: AsyncSession, session_id: uuid.UUID, principal: Principal
+) -> RosterSheet:
+    """What the printed roster shows: the session, and the people holding a place that the
+    principal may see, in the order they enrolled, with the modules each must attend."""
+    orientation = await readable_session(session, session_id, principal)
+    rows = (
+        await session.execute(
+            select(Enrolment, Learner)
+            .outerjoin(Learner, Learner.person_id == Enrolment.person_id)
+            .where(
+                Enrolment.session_id == orientation.id,
+                Enrolment.status == EnrolmentStatus.ENROLLED,
+            )
+            .order_by(Enrolment.created_at, Enrolment.id)
+        )
+    ).all()
+    visible = await visible_people(
+        session, principal, orientation.office_code, [e.person_id for e, _ in rows]
+    )
+    modules = (
+        await session.scalars(
+            select(CurriculumModule).where(
+                CurriculumModule.curriculum_id == orientation.curriculum_id,
+                CurriculumModule.code.in_(orientation.planned_modules),
+            )
+        )
+    ).all()
+    by_code = {m.code: m for m in modules}
+    people = [
+        sheet.Learner(
+            reference=learner.reference if learner else None,
+            name_lo=full_name(learner.given_name_lo, learner.family_name_lo) if learner else "",
+            name_en=full_name(learner.given_name_en, learner.family_name_en) if learner else "",
+            sex=learner.sex if learner else None,
+            destination_country=enrolment.destination_country
+            or (learner.destination_country if learner else None),
+        )
+        for enrolment, learner in rows
+        if enrolment.person_id in visible
+    ]
+    await audit.record(
+        session,
+        principal,
+        Action.ROSTER_PRINTED,
+        [e.person_id for e, _ in rows if e.person_id in visible],
+        subject_id=orientation.id,
+        basis=_roster_basis(principal, orientation.office_code),
+    )
+    return sheet.RosterSheet(
+        session_id=orientation.id,
+        office_code=orientation.office_code,
+        starts_at=orientation.starts_at,
+        ends_at=orientation.ends_at,
+        venue=orientation.venue,
+        district=orientation.district,
+        village=orientation.village,
+        language=orientation.language,
+        facilitator=orientation.facilitator,
+        modules=[_sheet_module(code, by_code.get(code)) for code in orientation.planned_modules],
+        people=people,
+    )
+
+
+def _sheet_module(code: str, module: CurriculumModule | None) -> sheet.Module:
+    if module is None:  # a code the curriculum no longer has: printed as its code
+        return sheet.Module(code=code, title_lo=code, title_en=code)
+    return sheet.Module(
+        code=code,
+        title_lo=module.title_lo,
+        title_en=module.title_en,
+        destinations=frozenset(module.destinations or []),
     )
