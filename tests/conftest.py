@@ -137,6 +137,22 @@ async def notify_client(migrated: Settings) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+@pytest.fixture(scope="session")
+def service_clients(
+    registry_client: httpx.AsyncClient,
+    matching_client: httpx.AsyncClient,
+    predeparture_client: httpx.AsyncClient,
+    notify_client: httpx.AsyncClient,
+) -> dict[str, httpx.AsyncClient]:
+    """Every service's client by name, for tests that walk all four."""
+    return {
+        "registry": registry_client,
+        "matching": matching_client,
+        "predeparture": predeparture_client,
+        "notify": notify_client,
+    }
+
+
 @pytest.fixture
 def logs(tmp_path: Path) -> Path:
     """A folder for the logs of processes a test starts (kept on failure by pytest)."""

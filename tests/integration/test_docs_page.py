@@ -11,9 +11,9 @@ import pytest
 
 @pytest.mark.parametrize("service", ["registry", "matching", "predeparture", "notify"])
 async def test_the_api_docs_page_needs_nothing_from_outside(
-    service: str, request: pytest.FixtureRequest
+    service: str, service_clients: dict[str, httpx.AsyncClient]
 ) -> None:
-    client: httpx.AsyncClient = request.getfixturevalue(f"{service}_client")
+    client = service_clients[service]
     page = await client.get("/docs")
     assert page.status_code == 200
     assets = re.findall(r"""(?:src|href)=["']?([^"' >]+)""", page.text)

@@ -31,9 +31,9 @@ async def _every_route(client: httpx.AsyncClient) -> list[tuple[str, str, set[st
 
 @pytest.mark.parametrize("service", ["registry", "matching", "predeparture", "notify"])
 async def test_an_unknown_query_parameter_is_refused_on_every_route(
-    service: str, request: pytest.FixtureRequest, migrated: Settings
+    service: str, service_clients: dict[str, httpx.AsyncClient], migrated: Settings
 ) -> None:
-    client: httpx.AsyncClient = request.getfixturevalue(f"{service}_client")
+    client = service_clients[service]
     routes = await _every_route(client)
     assert len(routes) > 5, routes
     for method, path, declared in routes:

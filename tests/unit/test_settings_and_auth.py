@@ -53,8 +53,10 @@ def test_each_service_gets_its_own_database() -> None:
     assert settings.service_database_url("registry") == (
         "postgresql+asyncpg://u:p@db:5432/lx_registry"
     )
+    # A socket directory in the query (the embedded PostgreSQL's form) stays as written.
     socket = Settings(database_url="postgresql://postgres:@/postgres?host=/run/pg")
-    assert socket.service_database_url("notify").endswith("/labourx_notify?host=%2Frun%2Fpg")
+    assert socket.service_database_url("notify").endswith("/labourx_notify?host=/run/pg")
+    assert socket.admin_database_url() == "postgresql+asyncpg://postgres:@/postgres?host=/run/pg"
 
 
 def test_a_minted_token_round_trips_with_roles_and_scope() -> None:
