@@ -8,7 +8,7 @@ out right with text shaping (HarfBuzz), so shaping is always on.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from fpdf import FPDF
 
@@ -19,9 +19,27 @@ FAMILY = "labourx"
 _LAO = "labourx-lao"
 
 
+class _Document(FPDF):
+    """FPDF that names its font again for every line of text.
+
+    With text shaping, fpdf2 2.8.9 wraps a line that needs the fallback font in `q ... Q`, and
+    the font it selects in there (the page's first) is forgotten at `Q`; it then believes the
+    font set and names none for the next line, whose text prints as nothing ("No font in
+    show"). A line that began in Lao also left the fallback as the current font. Naming the
+    chosen font before each line costs a few bytes and keeps every line."""
+
+    def _render_styled_text_line(self, *args: Any, **kwargs: Any) -> Any:
+        rendered = super()._render_styled_text_line(*args, **kwargs)
+        chosen = self.fonts.get(f"{self.font_family}{self.font_style}")
+        if chosen is not None:
+            self.current_font = chosen
+        self.current_font_is_set_on_page = False
+        return rendered
+
+
 def document(orientation: Literal["portrait", "landscape"] = "portrait") -> FPDF:
     """An A4 document (millimetres) with the labourx fonts registered and Lao shaping on."""
-    pdf = FPDF(orientation=orientation, unit="mm", format="A4")
+    pdf = _Document(orientation=orientation, unit="mm", format="A4")
     pdf.set_author("labourx")
     for style, suffix in (("", "Regular"), ("B", "Bold")):
         pdf.add_font(FAMILY, style, FONTS / f"NotoSans-{suffix}.ttf")
