@@ -6,13 +6,19 @@ from __future__ import annotations
 import itertools
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from aiokafka import AIOKafkaProducer
 
 from shared.events import Event
 from shared.events.envelope import CloudEvent
-from shared.events.registry import PersonRegistered
+from shared.events.registry import (
+    ConsentChanged,
+    ConsentPurpose,
+    JobseekerProfile,
+    PersonRegistered,
+    RegistrationConsent,
+)
 from shared.settings import Settings
 from tests.support import bearer, deliver
 
@@ -25,9 +31,17 @@ async def send(producer: AIOKafkaProducer, settings: Settings, payload: Event) -
 _made = itertools.count()
 
 
+def counter_consents(
+    *purposes: ConsentPurpose, status: Literal["given", "refused"] = "given"
+) -> list[RegistrationConsent]:
+    """Consents answered at the counter, as a registration carries them."""
+    return [RegistrationConsent(purpose=purpose, status=status) for purpose in purposes]
+
+
 def person_fields(**overrides: Any) -> dict[str, Any]:
-    """A PersonRegistered payload of someone registered at the Vientiane ESC, with a Lao mobile
-    number and an email address of their own."""
+    """A PersonRegistered payload of a jobseeker registered at the Vientiane ESC, with a Lao
+    mobile number and an email address of their own, who agreed at the counter to be contacted
+    by SMS and email (and to nothing else)."""
     n = next(_made)
     fields: dict[str, Any] = {
         "person_id": uuid.uuid4(),
@@ -44,14 +58,36 @@ def person_fields(**overrides: Any) -> dict[str, Any]:
         "office_code": "ESC-VT",
         "registered_by": "esc-vt-1",
         "registered_at": datetime.now(UTC),
+        "jobseeker": JobseekerProfile(),
+        "consents": counter_consents("contact_sms", "contact_email"),
     }
     return fields | overrides
 
 
 async def registered(producer: AIOKafkaProducer, settings: Settings, **fields: Any) -> uuid.UUID:
-    """A person registry announced to notify (their welcome messages are queued)."""
+    """A person registry announced to notify as registry does: the registration with the
+    consents answered at the counter, then a ConsentChanged for each (their welcome messages
+    are queued on the channels they agreed to)."""
     payload = PersonRegistered(**person_fields(**fields))
     await send(producer, settings, payload)
+    for answer in payload.consents:
+        await send(
+            producer,
+            settings,
+            ConsentChanged(
+                person_id=payload.person_id,
+                consent_id=uuid.uuid4(),
+                purpose=answer.purpose,
+                agency=answer.agency,
+                category=answer.category,
+                status=answer.status,
+                expires_on=answer.expires_on,
+                method="signed",
+                recorded_by=payload.registered_by,
+                office_code=payload.office_code,
+                recorded_at=payload.registered_at,
+            ),
+        )
     return payload.person_id
 
 

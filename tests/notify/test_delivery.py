@@ -277,8 +277,10 @@ async def queue_message(
     body: str = "ສະບາຍດີ ສົມສັກ! ທ່ານໄດ້ລົງທະບຽນແລ້ວ. ເລກອ້າງອີງ: P-N0000001",
     subject: str | None = None,
     province_code: str = "LA-VT",
+    template_key: str = "welcome",
 ) -> uuid.UUID:
-    """A queued message with its "queued" history row, due at `due`."""
+    """A queued message with its "queued" history row, due at `due` (its priority is its
+    key's: a welcome is a courtesy message)."""
     message_id = uuid.uuid4()
     async with sessions() as session, session.begin():
         session.add(
@@ -286,7 +288,7 @@ async def queue_message(
                 id=message_id,
                 event_id=uuid.uuid4(),
                 event_type=TEST_EVENT_TYPE,
-                template_key="welcome",
+                template_key=template_key,
                 person_id=person_id or uuid.uuid4(),
                 province_code=province_code,
                 channel=channel,
@@ -303,13 +305,15 @@ async def queue_message(
             )
         )
         await session.flush()
-        session.add(MessageStatus(message_id=message_id, status="queued", detail="welcome"))
+        session.add(MessageStatus(message_id=message_id, status="queued", detail=template_key))
     return message_id
 
 
 async def add_contact(
     sessions: async_sessionmaker[AsyncSession], phone: str, **fields: Any
 ) -> uuid.UUID:
+    """A contact who consented to SMS and email (unless `fields` say otherwise)."""
+    fields = {"sms_consent": "given", "email_consent": "given"} | fields
     person_id = uuid.uuid4()
     async with sessions() as session, session.begin():
         session.add(
@@ -646,6 +650,80 @@ async def test_sms_beyond_the_hourly_limit_for_a_number_wait_for_a_free_slot_and
     assert (await d.run(t0 + timedelta(hours=1))).sent == 2
     assert len(gateway.to(busy)) == 5
     assert [(await message(sessions, m)).status for m in many] == ["sent"] * 5
+
+
+async def test_a_certificate_goes_at_once_to_a_number_that_had_five_courtesy_sms_this_hour(
+    migrated: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    fresh_gateway: FakeGateway,
+    dispatchers: list[Dispatcher],
+) -> None:
+    """Issue 14: "thank you for interviewing" used the hour's quota and a certificate waited an
+    hour. Courtesy messages are the ones held back; what the person waits for goes."""
+    gateway, t0, number = fresh_gateway, a_day(), a_number()
+    d = dispatcher(dispatchers, sessions, delivery_settings(migrated, gateway), t0)
+    thanks = [
+        await queue_message(sessions, due=t0, recipient=number, template_key="interview")
+        for _ in range(5)
+    ]
+    assert (await d.run()).sent == 5
+
+    later = t0 + timedelta(minutes=10)
+    certificate = await queue_message(
+        sessions, due=later, recipient=number, template_key="certificate_issued"
+    )
+    one_more_thanks = await queue_message(
+        sessions, due=later, recipient=number, template_key="interview"
+    )
+    result = await d.run(later)
+    assert (result.sent, result.deferred) == (1, 1)
+    assert (await message(sessions, certificate)).status == "sent"
+    waiting = await message(sessions, one_more_thanks)
+    assert waiting.status == "queued" and waiting.next_attempt_at == t0 + timedelta(hours=1)
+    assert "courtesy messages held back first" in (
+        (await statuses(sessions, one_more_thanks))[-1][1] or ""
+    )
+    assert [r["reference"] for r in gateway.to(number)] == [*map(str, thanks), str(certificate)]
+
+
+async def test_transactional_sms_have_an_hourly_limit_of_their_own(
+    migrated: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    fresh_gateway: FakeGateway,
+    dispatchers: list[Dispatcher],
+) -> None:
+    gateway, t0, number = fresh_gateway, a_day(), a_number()
+    settings = delivery_settings(migrated, gateway, sms_per_recipient_per_hour=2)
+    d = dispatcher(dispatchers, sessions, settings, t0)
+    urgent = [
+        await queue_message(sessions, due=t0, recipient=number, template_key="offer")
+        for _ in range(3)
+    ]
+    result = await d.run()
+    assert (result.sent, result.deferred) == (2, 1)
+    assert [(await message(sessions, m)).status for m in urgent].count("sent") == 2
+
+
+async def test_the_dispatcher_claims_transactional_messages_before_older_courtesy_ones(
+    migrated: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    fresh_gateway: FakeGateway,
+    dispatchers: list[Dispatcher],
+) -> None:
+    gateway, t0 = fresh_gateway, a_day()
+    settings = delivery_settings(migrated, gateway, delivery_batch_size=2)
+    d = dispatcher(dispatchers, sessions, settings, t0)
+    greetings = [
+        await queue_message(sessions, due=t0 - timedelta(minutes=5), recipient=a_number())
+        for _ in range(3)
+    ]
+    placement = await queue_message(
+        sessions, due=t0, recipient=a_number(), template_key="placement_confirmed"
+    )
+    assert (await d.run()).sent == 2
+    assert (await message(sessions, placement)).status == "sent"
+    assert [(await message(sessions, m)).status for m in greetings].count("sent") == 1
+    assert (await d.run()).sent == 2
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,12 +24,20 @@ from shared.events.registry import (
     MigrationReturnDue,
     PersonErased,
     PersonMerged,
+    PersonRegistered,
+    PersonServedAt,
     PersonUpdated,
 )
 from shared.settings import Settings
 from tests.events import publish
-from tests.notify.conftest import esc_staff, person_fields, registered, send
-from tests.support import applied, fetch, wait_until
+from tests.notify.conftest import (
+    counter_consents,
+    esc_staff,
+    person_fields,
+    registered,
+    send,
+)
+from tests.support import applied, bearer, fetch, wait_until
 
 pytestmark = pytest.mark.usefixtures("notify_consumer")
 
@@ -267,7 +275,7 @@ async def test_a_moved_session_tells_everyone_enrolled_and_a_cancelled_place_tel
     ]
 
 
-def consent(person_id: uuid.UUID, purpose: str, status: str) -> ConsentChanged:
+def consent(person_id: uuid.UUID, purpose: str, status: str, at: datetime = NOW) -> ConsentChanged:
     return ConsentChanged(
         person_id=person_id,
         consent_id=uuid.uuid5(person_id, purpose),
@@ -275,7 +283,7 @@ def consent(person_id: uuid.UUID, purpose: str, status: str) -> ConsentChanged:
         status=status,
         method="signed",
         recorded_by="esc-vt-1",
-        recorded_at=NOW,
+        recorded_at=at,
     )
 
 
@@ -398,3 +406,236 @@ async def test_staff_read_the_messages_of_their_province_only(
     )
     assert theirs.status_code == 200
     assert theirs.json()["items"] == []
+
+
+# --- consent before the first message (issue 14, point 6) --------------------------------------
+
+
+async def test_nothing_is_sent_on_a_channel_the_person_did_not_consent_to(
+    producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    unasked = await registered(producer, migrated, consents=[])
+    email_only = await registered(
+        producer,
+        migrated,
+        consents=[
+            *counter_consents("contact_sms", status="refused"),
+            *counter_consents("contact_email"),
+        ],
+    )
+    for person in (unasked, email_only):
+        await send(
+            producer,
+            migrated,
+            OrientationRequired(
+                person_id=person, destination_country="TH", reason="offered", recorded_at=NOW
+            ),
+        )
+    assert await messages(migrated, unasked) == []
+    assert keys(await messages(migrated, email_only)) == [
+        ("welcome", "email"),
+        ("orientation_required", "email"),
+    ]
+
+
+async def test_the_welcome_is_decided_with_the_consents_given_at_the_counter(
+    producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    """The registration carries the answers: the welcome goes in the registration's own
+    transaction, before any ConsentChanged arrives."""
+    fields = person_fields()
+    await send(producer, migrated, PersonRegistered(**fields))
+    assert keys(await messages(migrated, fields["person_id"])) == [
+        ("welcome", "email"),
+        ("welcome", "sms"),
+    ]
+
+
+async def test_a_channel_consented_to_soon_after_registering_gets_the_welcome_once(
+    producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    at = datetime.now(UTC)
+    person = await registered(producer, migrated, consents=[], registered_at=at)
+    assert await messages(migrated, person) == []
+    # The officer records the SMS consent an hour later: the welcome goes then, on SMS only.
+    await send(producer, migrated, consent(person, "contact_sms", "given", at + timedelta(hours=1)))
+    assert keys(await messages(migrated, person)) == [("welcome", "sms")]
+    # Given again, renewed, or the other channel later on: one welcome per channel, ever.
+    await send(
+        producer, migrated, consent(person, "contact_sms", "renewed", at + timedelta(days=2))
+    )
+    await send(
+        producer, migrated, consent(person, "contact_email", "given", at + timedelta(days=3))
+    )
+    assert keys(await messages(migrated, person)) == [("welcome", "sms"), ("welcome", "email")]
+
+
+async def test_a_consent_given_more_than_a_week_after_registering_brings_no_welcome(
+    producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    at = datetime.now(UTC) - timedelta(days=8)
+    person = await registered(producer, migrated, consents=[], registered_at=at)
+    await send(producer, migrated, consent(person, "contact_sms", "given", datetime.now(UTC)))
+    await send(
+        producer,
+        migrated,
+        OrientationRequired(
+            person_id=person, destination_country="TH", reason="offered", recorded_at=NOW
+        ),
+    )
+    assert keys(await messages(migrated, person)) == [("orientation_required", "sms")]
+
+
+# --- the right words for who registered the person and why (issue 14, point 7) -----------------
+
+
+async def test_an_mrc_migrant_gets_the_migrant_welcome_and_offers_that_name_the_mrc(
+    producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    migrant = await registered(
+        producer,
+        migrated,
+        office_code="MRC-SV",
+        province_code="LA-SV",
+        jobseeker=None,
+        email=None,
+    )
+    in_english = await registered(
+        producer,
+        migrated,
+        office_code="MRC-SV",
+        province_code="LA-SV",
+        jobseeker=None,
+        preferred_language="en",
+        email=None,
+    )
+    job = uuid.uuid4()
+    await send(producer, migrated, vacancy(job))
+    for person in (migrant, in_english):
+        await send(producer, migrated, referral(person, job, "offered"))
+
+    welcome, offer = await messages(migrated, migrant)
+    assert (welcome["template_key"], offer["template_key"]) == ("welcome_migrant", "offer")
+    mrc_lo = "ສູນບໍລິການຂໍ້ມູນແຮງງານເຄື່ອນຍ້າຍ ແຂວງສະຫວັນນະເຂດ"
+    assert mrc_lo in welcome["body"] and "ອົບຮົມກ່ອນອອກເດີນທາງ" in welcome["body"]
+    assert "ຜູ້ຊອກວຽກ" not in welcome["body"]  # not the jobseeker's welcome
+    assert offer["body"].endswith(f"ກະລຸນາຕິດຕໍ່ {mrc_lo}.")
+    assert "ສູນບໍລິການຈັດຫາງານ" not in offer["body"]
+
+    welcome, offer = await messages(migrated, in_english)
+    assert "registered with Migrant Resource Centre, Savannakhet" in welcome["body"]
+    assert "pre-departure orientation" in welcome["body"]
+    assert offer["body"].endswith("Please contact Migrant Resource Centre, Savannakhet.")
+    assert "Employment Service Centre" not in offer["body"] + welcome["body"]
+    assert "MRC-SV" not in offer["body"] + welcome["body"]
+
+
+async def test_an_esc_jobseeker_gets_the_jobseeker_welcome_naming_their_centre(
+    producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    person = await registered(producer, migrated, preferred_language="en", email=None)
+    job = uuid.uuid4()
+    await send(producer, migrated, vacancy(job))
+    for status in ("referred", "interviewed"):
+        await send(producer, migrated, referral(person, job, status))
+    welcome, referred, interviewed = await messages(migrated, person)
+    assert welcome["template_key"] == "welcome"
+    assert (
+        "registered as a jobseeker with Employment Service Centre, Vientiane Capital"
+        in (welcome["body"])
+    )
+    assert referred["body"].endswith("Questions: Employment Service Centre, Vientiane Capital.")
+    assert "Employment Service Centre, Vientiane Capital will let you know" in interviewed["body"]
+
+
+# --- who reads a person's messages (issue 14, point 4) -----------------------------------------
+
+
+def mrc_staff(
+    settings: Settings, office: str = "MRC-SV", province: str = "LA-SV"
+) -> dict[str, str]:
+    return bearer(settings, f"{office.lower()}-1", ["mrc_staff"], office=office, province=province)
+
+
+async def test_staff_of_an_office_serving_the_person_read_their_messages(
+    producer: AIOKafkaProducer, migrated: Settings, notify_client: httpx.AsyncClient
+) -> None:
+    person = await registered(producer, migrated, email=None)  # of Vientiane Capital
+    [welcome] = await messages(migrated, person)
+    message_id = (
+        await fetch(migrated, "notify", "SELECT id FROM messages WHERE person_id = $1", person)
+    )[0]["id"]
+    paths = (f"/v1/messages/{message_id}", f"/v1/messages/{message_id}/statuses")
+
+    async def sees(headers: dict[str, str]) -> tuple[int, list[int]]:
+        """How many of the person's messages the list by person shows (and the list of
+        everyone's, page by page, shows the same), and what reading one answers."""
+        listed = await notify_client.get(
+            "/v1/messages", params={"person_id": str(person)}, headers=headers
+        )
+        assert listed.status_code == 200
+        in_all, after = 0, None
+        while True:
+            page = await notify_client.get(
+                "/v1/messages",
+                params={"limit": 200} | ({"after": after} if after else {}),
+                headers=headers,
+            )
+            in_all += sum(m["person_id"] == str(person) for m in page.json()["items"])
+            if (after := page.json()["next_cursor"]) is None:
+                break
+        assert in_all == len(listed.json()["items"])
+        codes = [(await notify_client.get(path, headers=headers)).status_code for path in paths]
+        return len(listed.json()["items"]), codes
+
+    assert await sees(mrc_staff(migrated)) == (0, [404, 404])
+    await send(
+        producer,
+        migrated,
+        PersonServedAt(
+            person_id=person,
+            office_code="MRC-SV",
+            office_province_code="LA-SV",
+            basis="enrolment",
+            recorded_by="mrc-sv-1",
+            recorded_at=NOW,
+        ),
+    )
+    assert await sees(mrc_staff(migrated)) == (1, [200, 200])
+    one = await notify_client.get(paths[0], headers=mrc_staff(migrated))
+    assert one.json()["body"] == welcome["body"] and one.json()["priority"] == "courtesy"
+    # Another office of that province does not serve them; the person's own province does.
+    assert await sees(esc_staff(migrated, "LA-SV")) == (0, [404, 404])
+    assert await sees(esc_staff(migrated)) == (1, [200, 200])
+
+
+async def test_the_offices_serving_a_merged_duplicate_serve_the_survivor(
+    producer: AIOKafkaProducer, migrated: Settings, notify_client: httpx.AsyncClient
+) -> None:
+    survivor = await registered(producer, migrated, email=None)
+    duplicate = await registered(producer, migrated, email=None)
+    await send(
+        producer,
+        migrated,
+        PersonServedAt(
+            person_id=duplicate,
+            office_code="MRC-CH",
+            office_province_code="LA-CH",
+            basis="visit",
+            recorded_by="mrc-ch-1",
+            recorded_at=NOW,
+        ),
+    )
+    await send(
+        producer,
+        migrated,
+        PersonMerged(
+            person_id=duplicate, survivor_id=survivor, merged_by="esc-vt-1", merged_at=NOW
+        ),
+    )
+    listed = await notify_client.get(
+        "/v1/messages",
+        params={"person_id": str(survivor)},
+        headers=mrc_staff(migrated, "MRC-CH", "LA-CH"),
+    )
+    assert [m["template_key"] for m in listed.json()["items"]] == ["welcome"]

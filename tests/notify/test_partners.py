@@ -10,7 +10,7 @@ import json
 import socket
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -34,17 +34,20 @@ from services.notify.partners.jobs import (
     WebhookClient,
     deliver_webhooks,
     ensure_partner_topics,
+    send_history,
     sweep_lapsed_consents,
 )
 from shared import clock
 from shared.app import create_app
 from shared.db import create_engine, session_factory
+from shared.events.matching import AgencyStatusChanged
 from shared.events.registry import (
     ConsentChanged,
     PersonErased,
     PersonMerged,
     PersonRegistered,
     PersonUpdated,
+    RegistrationConsent,
 )
 from shared.jobs import run_once
 from shared.outbox.relay import OutboxRelay
@@ -217,12 +220,40 @@ async def read_all(
             return items, after
 
 
-def person(**overrides: Any) -> dict[str, Any]:
+def person(*shares_with: str, **overrides: Any) -> dict[str, Any]:
     """A person's registration, remembered for the final scan; a unique skill tag finds their
-    entries in any scope that keeps skills."""
+    entries in any scope that keeps skills (person level: only partners they share with).
+
+    `shares_with` ("agency:<code>" or "category:<name>"): partner-sharing consents given at the
+    counter, with the registration."""
+    sharing = [
+        RegistrationConsent(
+            purpose="partner_sharing",
+            status="given",
+            agency=value if kind == "agency" else None,
+            category=value if kind == "category" else None,
+        )
+        for kind, value in (scope.split(":", 1) for scope in shares_with)
+    ]
     fields = person_fields(skills=[f"tag-{uuid.uuid4().hex[:10]}"], **overrides)
+    fields["consents"] = [*fields["consents"], *sharing]
     MADE.append(fields)
+    CONSENTED.update((scope, str(fields["person_id"])) for scope in shares_with)
     return fields
+
+
+UN = "category:un_agencies"  # the category `new_partner` makes partners of by default
+
+
+def is_aggregate(item: dict[str, Any]) -> bool:
+    """An item that names nobody: no pseudonym, no subject, nothing to single a person out."""
+    text = json.dumps(item)
+    return (
+        item["partnerscope"] == "aggregate"
+        and "subject" not in item
+        and "pseudonym" not in text
+        and "skills" not in item["data"]
+    )
 
 
 def tagged(items: list[dict[str, Any]], fields: dict[str, Any]) -> list[dict[str, Any]]:
@@ -329,7 +360,7 @@ async def test_webhooks_are_signed_per_standard_webhooks_and_carry_pseudonyms_on
     listed = await notify_client.get("/v1/partners/me/subscriptions", headers=partner.headers)
     assert "webhook_secret" not in listed.json()[0]
 
-    fields = person()
+    fields = person(UN)
     await send(producer, migrated, PersonRegistered(**fields))
     await webhook_pass(quick(migrated), sessions)
     hits = receiver.at(name)
@@ -656,7 +687,7 @@ async def test_the_feed_is_stable_resumable_and_carries_the_removal_of_an_erased
     partner = await new_partner(notify_client, migrated)
     await subscribe(notify_client, partner)
     _, start = await read_all(notify_client, partner)
-    people = [person() for _ in range(3)]
+    people = [person(UN) for _ in range(3)]
     for fields in people:
         await send(producer, migrated, PersonRegistered(**fields))
 
@@ -710,7 +741,7 @@ async def test_pseudonyms_are_stable_for_a_partner_and_differ_between_partners(
     b = await new_partner(notify_client, migrated, category="ngos")
     await subscribe(notify_client, a)
     await subscribe(notify_client, b)
-    fields = person()
+    fields = person(UN, "category:ngos")
     await send(producer, migrated, PersonRegistered(**fields))
     await send(
         producer,
@@ -755,9 +786,11 @@ async def test_personal_scope_shows_names_only_with_consent_and_a_withdrawal_sen
     CONSENTED.add(("category:un_agencies", str(by_category["person_id"])))
 
     items, end = await read_all(notify_client, partner, after=start)
-    [not_shared] = tagged(items, stranger)
-    assert not_shared["partnerscope"] == "pseudonymised"
-    assert "given_name_en" not in not_shared["data"] and "person_id" not in not_shared["data"]
+    registrations = [i for i in items if i["type"] == PersonRegistered.event_type()]
+    assert len(registrations) == 3  # the stranger's, the agreed person's, by_category's
+    # No consent for this partner: counts only, even in personal scope.
+    assert is_aggregate(registrations[0])
+    assert stranger["given_name_en"] not in json.dumps(registrations[0])
     [shared] = tagged(items, agreed)
     assert shared["partnerscope"] == "personal"
     assert shared["data"]["given_name_en"] == agreed["given_name_en"]
@@ -766,24 +799,22 @@ async def test_personal_scope_shows_names_only_with_consent_and_a_withdrawal_sen
     assert by_cat["partnerscope"] == "personal"
     # The agency consent is for `partner` only; the category one for every UN agency.
     sibling_items, _ = await read_all(notify_client, sibling, after=sibling_start)
-    assert tagged(sibling_items, agreed)[0]["partnerscope"] == "pseudonymised"
+    sibling_registrations = [i for i in sibling_items if i["type"] == PersonRegistered.event_type()]
+    assert is_aggregate(sibling_registrations[1]) and tagged(sibling_items, agreed) == []
     assert tagged(sibling_items, by_category)[0]["partnerscope"] == "personal"
     other_items, other_end = await read_all(notify_client, other, after=other_start)
-    assert {i["partnerscope"] for i in tagged(other_items, by_category)} == {"pseudonymised"}
+    assert other_items and all(is_aggregate(i) for i in other_items)
 
     await consent(producer, migrated, agreed["person_id"], "withdrawn", agency=partner.code)
     after_withdrawal, _ = await read_all(notify_client, partner, after=end)
     [removal] = [i for i in after_withdrawal if i["partnerkind"] == "removal"]
     assert removal["data"]["reason"] == "consent_withdrawn"
     assert removal["data"]["person_id"] == str(agreed["person_id"])
-    # What was personal is now read pseudonymised, under the pseudonym the removal gave; no
-    # other partner is told of the withdrawal.
+    # What was personal is now read as counts only; no other partner is told of the withdrawal.
     reread, _ = await read_all(notify_client, partner, after=start)
-    assert tagged(reread, agreed)[0]["partnerscope"] == "pseudonymised"
-    assert (
-        tagged(reread, agreed)[0]["data"]["person_pseudonym"] == removal["data"]["person_pseudonym"]
-    )
-    assert agreed["given_name_en"] not in json.dumps(tagged(reread, agreed))
+    reread_registrations = [i for i in reread if i["type"] == PersonRegistered.event_type()]
+    assert is_aggregate(reread_registrations[1]) and tagged(reread, agreed) == []
+    assert agreed["given_name_en"] not in json.dumps(reread)
     others, _ = await read_all(notify_client, other, after=other_end)
     assert [i for i in others if i["partnerkind"] == "removal"] == []
 
@@ -863,7 +894,7 @@ async def test_a_merge_relinks_pseudonyms_and_removes_the_duplicates_personal_da
     partner = await new_partner(notify_client, migrated, max_scope="personal")
     await subscribe(notify_client, partner, scope="personal")
     _, start = await read_all(notify_client, partner)
-    duplicate, survivor = person(), person()
+    duplicate, survivor = person(), person(f"agency:{partner.code}")
     for fields in (duplicate, survivor):
         await send(producer, migrated, PersonRegistered(**fields))
     await consent(producer, migrated, duplicate["person_id"], "given", agency=partner.code)
@@ -883,12 +914,11 @@ async def test_a_merge_relinks_pseudonyms_and_removes_the_duplicates_personal_da
     [removal] = [i for i in items if i["partnerkind"] == "removal"]
     assert removal["data"]["reason"] == "merged"
     assert removal["data"]["person_id"] == str(duplicate["person_id"])
-    assert removal["data"]["survivor_pseudonym"] == tagged(items, survivor)[0]["data"].get(
-        "person_pseudonym"
-    )
-    # The duplicate's consent went with it: the merge itself is read pseudonymised now.
-    assert merged["partnerscope"] == "pseudonymised"
-    assert merged["data"]["survivor_pseudonym"] == removal["data"]["survivor_pseudonym"]
+    key = domain.partner_key(master_key(migrated), uuid.UUID(partner.id))
+    assert removal["data"]["survivor_pseudonym"] == domain.pseudonym(key, survivor["person_id"])
+    # The duplicate's consent went with it: the merge itself is read as counts only now, and
+    # the removal is what relinks the partner's records.
+    assert is_aggregate(merged)
 
 
 # --- Kafka ----------------------------------------------------------------------------------------
@@ -955,13 +985,213 @@ async def test_partner_kafka_topics_carry_each_partners_redacted_records_and_rem
         await wait_until(all_there, timeout_s=30, interval_s=0.1)
     finally:
         await consumer.stop()
-    [not_shared] = tagged(records, stranger)
-    assert not_shared["partnerscope"] == "pseudonymised" and "phone" not in not_shared["data"]
+    # Records of several partitions come in any order: the stranger's is the one not tagged.
     [shared] = tagged(records, agreed)
+    [not_shared] = [
+        r for r in records if r["type"] == PersonRegistered.event_type() and r is not shared
+    ]
+    assert is_aggregate(not_shared) and "phone" not in not_shared["data"]
     assert shared["partnerscope"] == "personal"
     assert shared["data"]["family_name_en"] == agreed["family_name_en"]
     [removal] = [r for r in records if r["partnerkind"] == "removal"]
-    assert removal["data"]["person_pseudonym"] == not_shared["data"]["person_pseudonym"]
+    key = domain.partner_key(master_key(migrated), uuid.UUID(partner.id))
+    assert removal["data"]["person_pseudonym"] == domain.pseudonym(key, stranger["person_id"])
+
+
+async def consume_all(
+    settings: Settings, topic: str, code: str, enough: Callable[[list[dict[str, Any]]], bool]
+) -> list[dict[str, Any]]:
+    """Every record of a partner topic from its start, until `enough` of them came."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=settings.bootstrap_servers, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    records: list[dict[str, Any]] = []
+    try:
+
+        async def arrived() -> bool:
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                for record in batch:
+                    assert record.value is not None
+                    document = json.loads(record.value)
+                    records.append(document)
+                    RECEIVED.append((code, "kafka", document))
+            return enough(records)
+
+        await wait_until(arrived, timeout_s=60, interval_s=0.1)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def topics_made(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+    await run_once(PeriodicJob("partner-topics", ensure_partner_topics), settings, sessions)
+
+
+# --- consent decides what a partner gets (issue 14, point 10) -------------------------------------
+
+
+async def test_without_sharing_consent_a_partner_gets_counts_only_on_every_way_out(
+    notify_client: httpx.AsyncClient,
+    migrated: Settings,
+    producer: AIOKafkaProducer,
+    receiver: Receiver,
+    sessions: async_sessionmaker[AsyncSession],
+    relay: None,
+) -> None:
+    """A pseudonym with an age band, sex, office, occupation and permit dates singles a person
+    out in a small district: without their consent, a pseudonymised subscription gets the
+    aggregate view, by webhook, feed and Kafka alike."""
+    partner = await new_partner(notify_client, migrated)
+    name = f"counts-{partner.code}"
+    subscription = await subscribe(
+        notify_client, partner, webhook_url=receiver.url(name), kafka=True
+    )
+    await topics_made(migrated, sessions)
+    stranger, agreed = person(), person(UN)  # agreed at the counter, with the registration
+    for fields in (stranger, agreed):
+        await send(producer, migrated, PersonRegistered(**fields))
+
+    await webhook_pass(quick(migrated), sessions)
+    hooks = webhook_documents(partner.code, receiver.at(name))
+    feed, _ = await read_all(notify_client, partner)
+    records = await consume_all(
+        migrated, subscription["kafka_topic"], partner.code, lambda got: len(got) >= 2
+    )
+    for way, documents in (("webhook", hooks), ("feed", feed), ("kafka", records)):
+        assert len(documents) == 2, way
+        [shared] = tagged(documents, agreed)
+        assert shared["partnerscope"] == "pseudonymised", way
+        assert shared["data"]["person_pseudonym"].startswith("ps_"), way
+        [counts] = [d for d in documents if d is not shared]
+        assert is_aggregate(counts), (way, counts)
+        assert "age_band" in counts["data"] and "sex" in counts["data"]
+
+
+async def test_a_withdrawal_sends_a_removal_to_a_pseudonymised_partner_too(
+    notify_client: httpx.AsyncClient, migrated: Settings, producer: AIOKafkaProducer
+) -> None:
+    partner = await new_partner(notify_client, migrated)
+    await subscribe(notify_client, partner)
+    agreed = person(UN)
+    await send(producer, migrated, PersonRegistered(**agreed))
+    items, end = await read_all(notify_client, partner)
+    [shared] = tagged(items, agreed)
+    await consent(producer, migrated, agreed["person_id"], "withdrawn", category="un_agencies")
+    after, _ = await read_all(notify_client, partner, after=end)
+    [removal] = [i for i in after if i["partnerkind"] == "removal"]
+    assert removal["data"] == {
+        "reason": "consent_withdrawn",
+        "person_pseudonym": shared["data"]["person_pseudonym"],
+    }
+    reread, _ = await read_all(notify_client, partner)
+    assert tagged(reread, agreed) == [] and is_aggregate(reread[0])
+
+
+# --- where a subscription starts, on the feed and the topic alike ---------------------------------
+
+
+async def test_a_subscription_starts_at_its_creation_on_the_feed_and_its_kafka_topic_alike(
+    notify_client: httpx.AsyncClient,
+    migrated: Settings,
+    producer: AIOKafkaProducer,
+    sessions: async_sessionmaker[AsyncSession],
+    relay: None,
+) -> None:
+    partner = await new_partner(notify_client, migrated)
+    before = person(UN)
+    await send(producer, migrated, PersonRegistered(**before))
+    subscription = await subscribe(notify_client, partner, kafka=True)
+    assert subscription["include_history"] is False and subscription["catching_up"] is False
+    assert subscription["created_by"] == f"partner:{partner.code}"
+    await topics_made(migrated, sessions)
+    after = person(UN)
+    await send(producer, migrated, PersonRegistered(**after))
+
+    feed, _ = await read_all(notify_client, partner)
+    records = await consume_all(
+        migrated, subscription["kafka_topic"], partner.code, lambda got: len(got) >= 1
+    )
+    assert tagged(feed, before) == [] and tagged(records, before) == []
+    assert len(tagged(feed, after)) == len(tagged(records, after)) == 1
+    assert sorted(json.dumps(d, sort_keys=True) for d in feed) == sorted(
+        json.dumps(d, sort_keys=True) for d in records
+    )
+
+
+async def test_history_asked_for_comes_on_the_feed_and_the_kafka_topic_in_order(
+    notify_client: httpx.AsyncClient,
+    migrated: Settings,
+    producer: AIOKafkaProducer,
+    sessions: async_sessionmaker[AsyncSession],
+    relay: None,
+) -> None:
+    stream = "matching.agencies"
+    agency_id = uuid.uuid4()
+
+    def agency(status: str, previous: str | None) -> AgencyStatusChanged:
+        return AgencyStatusChanged(
+            agency_id=agency_id,
+            agency_code=f"AG-{agency_id.hex[:6]}",
+            name="Lao Overseas Manpower",
+            licence_number=f"LIC-{agency_id.hex[:6]}",
+            licence_expires_on=date(2028, 1, 1),
+            destinations=["TH"],
+            status=status,
+            previous_status=previous,
+            effective_on=date(2026, 12, 1),
+            changed_by="admin-1",
+            changed_at=datetime.now(UTC),
+        )
+
+    await send(producer, migrated, agency("active", None))  # before the subscription
+    partner = await new_partner(notify_client, migrated)
+    subscription = await subscribe(notify_client, partner, stream, kafka=True, include_history=True)
+    assert subscription["include_history"] is True and subscription["catching_up"] is True
+    await topics_made(migrated, sessions)
+    await send(producer, migrated, agency("suspended", "active"))  # while catching up
+
+    history = PeriodicJob("partner-history", send_history)
+
+    async def caught_up() -> bool:
+        await run_once(history, migrated, sessions)
+        path = f"/v1/partners/me/subscriptions/{subscription['id']}"
+        read = await notify_client.get(path, headers=partner.headers)
+        return not read.json()["catching_up"]
+
+    await wait_until(caught_up, timeout_s=60, interval_s=0.1)
+    await send(producer, migrated, agency("active", "suspended"))  # live again
+
+    feed, _ = await read_all(notify_client, partner, stream)
+    ours = [d["data"]["status"] for d in feed if d.get("subject") == str(agency_id)]
+    assert ours == ["active", "suspended", "active"]
+    records = await consume_all(
+        migrated, subscription["kafka_topic"], partner.code, lambda got: len(got) >= len(feed)
+    )
+    # The same documents on both ways out, and one agency's in the order they happened.
+    assert [d["id"] for d in records if d.get("subject") == str(agency_id)] == [
+        d["id"] for d in feed if d.get("subject") == str(agency_id)
+    ]
+    assert sorted(json.dumps(d, sort_keys=True) for d in feed) == sorted(
+        json.dumps(d, sort_keys=True) for d in records
+    )
+
+
+# --- one answer for every bad field ---------------------------------------------------------------
+
+
+async def test_a_subscription_request_names_every_bad_field_at_once(
+    notify_client: httpx.AsyncClient, migrated: Settings
+) -> None:
+    partner = await new_partner(notify_client, migrated)  # up to pseudonymised
+    answer = await notify_client.post(
+        "/v1/partners/me/subscriptions",
+        json={"stream": PEOPLE, "scope": "personal", "event_types": ["lao.labourx.nope.v1"]},
+        headers=partner.headers,
+    )
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert {e["field"] for e in answer.json()["errors"]} == {"scope", "event_types"}
 
 
 # --- the scan -------------------------------------------------------------------------------------

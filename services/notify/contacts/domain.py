@@ -1,9 +1,10 @@
 """Pure rules of contact: may this person be messaged on this channel today?
 
-Messages about a person's own case (registration, referrals, orientation, certificates,
-placement, the return reminder) are service messages: sent to the number or address they gave
-unless they refused or withdrew consent for that channel, their consent expired, or they
-replied STOP. A consent only `requested` does not block them.
+Opt-in: a channel is open only with a consent for it in force (`given` or `renewed`, not past
+its expiry date), an address to send to, and no STOP from the number. No consent on record, a
+consent only `requested`, refused, withdrawn, invalidated or expired: nothing is sent on it.
+The consents answered at the counter travel with the registration (`PersonRegistered.consents`),
+so the welcome is decided with the answer known.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Literal
 Channel = Literal["sms", "email"]
 CHANNELS: tuple[Channel, ...] = ("sms", "email")
 
-# Registry's consent statuses that close a channel (ISO/IEC TS 27560 names).
-CLOSING = frozenset({"refused", "withdrawn", "invalidated"})
+# Registry's consent purposes for each channel, and the statuses that open one (ISO/IEC TS
+# 27560 names).
+CONSENT_CHANNELS: dict[str, Channel] = {"contact_sms": "sms", "contact_email": "email"}
 IN_FORCE = frozenset({"given", "renewed"})
 
 
@@ -30,16 +32,18 @@ class ChannelStanding:
     opted_out_at: datetime | None = None
 
 
+def consent_in_force(status: str | None, expires_on: date | None, today: date) -> bool:
+    """Whether a consent decision lets messages go today."""
+    return status in IN_FORCE and (expires_on is None or expires_on >= today)
+
+
 def channel_open(standing: ChannelStanding, today: date) -> bool:
     """Whether a message may go out on this channel today."""
     if not standing.address or standing.opted_out_at is not None:
         return False
-    if standing.consent in CLOSING:
-        return False
-    expired = standing.consent_expires_on is not None and standing.consent_expires_on < today
-    return not (standing.consent in IN_FORCE and expired)
+    return consent_in_force(standing.consent, standing.consent_expires_on, today)
 
 
 def closes_channel(status: str, expires_on: date | None, today: date) -> bool:
     """Whether a consent decision just received stops messages on its channel at once."""
-    return not channel_open(ChannelStanding("-", status, expires_on), today)
+    return not consent_in_force(status, expires_on, today)

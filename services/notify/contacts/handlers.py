@@ -1,16 +1,16 @@
-"""How the contact read model follows registry's events: details, consent per channel,
-merges and erasures."""
+"""How the contact read model follows registry's events: details, consent per channel (those
+answered at registration first), the offices serving the person, merges and erasures."""
 
 from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Table, delete, func, update
+from sqlalchemy import Table, case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify.contacts.domain import Channel, closes_channel
-from services.notify.contacts.models import Contact
+from services.notify.contacts.domain import CONSENT_CHANNELS, closes_channel
+from services.notify.contacts.models import Contact, ServingOffice
 from services.notify.contacts.service import cancel_queued
 from services.notify.messages.models import KnownEnrolment, Message
 from shared import clock
@@ -22,11 +22,10 @@ from shared.events.registry import (
     PersonErased,
     PersonMerged,
     PersonRegistered,
+    PersonServedAt,
     PersonUpdated,
 )
 from shared.readmodels import locked
-
-CONSENT_CHANNELS: dict[str, Channel] = {"contact_sms": "sms", "contact_email": "email"}
 
 _DETAILS = (
     "reference",
@@ -37,21 +36,58 @@ _DETAILS = (
     "preferred_language",
     "province_code",
     "office_code",
+    "jobseeker",
 )
-_new = pg_insert(cast(Table, Contact.__table__))
+_CONSENT_COLUMNS = (
+    "sms_consent",
+    "sms_consent_expires_on",
+    "email_consent",
+    "email_consent_expires_on",
+)
+_CONTACTS = cast(Table, Contact.__table__)
+_new = pg_insert(_CONTACTS)
+_DETAILS_SET = {name: _new.excluded[name] for name in _DETAILS} | {"updated_at": func.now()}
 # Details only: consent and opt-out are kept from their own events, never reset by an update.
-_UPSERT = _new.on_conflict_do_update(
+_UPSERT = _new.on_conflict_do_update(index_elements=["person_id"], set_=_DETAILS_SET)
+# A registration also brings the consents answered at the counter and when it happened; a
+# consent a ConsentChanged already set (a redelivered registration) is not set back.
+_REGISTER = _new.on_conflict_do_update(
     index_elements=["person_id"],
-    set_={name: _new.excluded[name] for name in _DETAILS} | {"updated_at": func.now()},
+    set_=_DETAILS_SET
+    | {"registered_at": _new.excluded.registered_at}
+    | {
+        column: case(
+            (_CONTACTS.c[status].is_(None), _new.excluded[column]), else_=_CONTACTS.c[column]
+        )
+        for status in ("sms_consent", "email_consent")
+        for column in (status, f"{status}_expires_on")
+    },
 )
+
+
+def _details(details: PersonDetails) -> dict[str, object]:
+    values = {name: getattr(details, name) for name in _DETAILS if name != "jobseeker"}
+    return {"person_id": details.person_id, "jobseeker": details.jobseeker is not None} | values
 
 
 async def on_person_details(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
     """Keep how to reach the person as registry now has it."""
-    details = expect(payload, PersonDetails)
+    await session.execute(_UPSERT, _details(expect(payload, PersonDetails)))
+
+
+async def on_person_registered(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """A new person: their details and the channel consents they answered at the counter, so
+    the welcome that follows in this transaction knows whether it may go."""
+    registered = expect(payload, PersonRegistered)
+    consents: dict[str, object] = dict.fromkeys(_CONSENT_COLUMNS)
+    for answer in registered.consents:
+        channel = CONSENT_CHANNELS.get(answer.purpose)
+        if channel is not None:
+            consents[f"{channel}_consent"] = answer.status
+            consents[f"{channel}_consent_expires_on"] = answer.expires_on
     await session.execute(
-        _UPSERT,
-        {"person_id": details.person_id} | {name: getattr(details, name) for name in _DETAILS},
+        _REGISTER,
+        _details(registered) | consents | {"registered_at": registered.registered_at},
     )
 
 
@@ -72,8 +108,25 @@ async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: 
         await cancel_queued(session, consent.person_id, (channel,), f"consent {consent.status}")
 
 
+async def on_person_served_at(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """Another province's office now serves the person: its staff may read their messages."""
+    served = expect(payload, PersonServedAt)
+    if await session.scalar(select(Contact.person_id).where(Contact.person_id == served.person_id)):
+        await session.execute(
+            pg_insert(ServingOffice)
+            .values(
+                person_id=served.person_id,
+                office_code=served.office_code,
+                basis=served.basis,
+                recorded_at=served.recorded_at,
+            )
+            .on_conflict_do_nothing()
+        )
+
+
 async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """The duplicate is never messaged again; a STOP it sent still holds for the survivor."""
+    """The duplicate is never messaged again; a STOP it sent still holds for the survivor, and
+    the offices that served it serve the survivor."""
     merged = expect(payload, PersonMerged)
     duplicate = await locked(session, Contact, merged.person_id)
     if duplicate is None:
@@ -81,8 +134,34 @@ async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Ev
     duplicate.merged_into = merged.survivor_id
     await cancel_queued(session, merged.person_id, ("sms", "email"), "merged into another record")
     survivor = await locked(session, Contact, merged.survivor_id)
-    if survivor is not None and survivor.sms_opted_out_at is None:
+    if survivor is None:
+        return
+    if survivor.sms_opted_out_at is None:
         survivor.sms_opted_out_at = duplicate.sms_opted_out_at
+    await session.flush()
+    moved = (
+        await session.execute(
+            delete(ServingOffice)
+            .where(ServingOffice.person_id == merged.person_id)
+            .returning(ServingOffice.office_code, ServingOffice.basis, ServingOffice.recorded_at)
+        )
+    ).all()
+    if moved:
+        await session.execute(
+            pg_insert(ServingOffice)
+            .values(
+                [
+                    {
+                        "person_id": merged.survivor_id,
+                        "office_code": code,
+                        "basis": basis,
+                        "recorded_at": at,
+                    }
+                    for code, basis, at in moved
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
 
 
 async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
@@ -102,8 +181,9 @@ async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Ev
 
 
 HANDLERS: dict[str, Handler] = {
-    PersonRegistered.event_type(): on_person_details,
+    PersonRegistered.event_type(): on_person_registered,
     PersonUpdated.event_type(): on_person_details,
+    PersonServedAt.event_type(): on_person_served_at,
     ConsentChanged.event_type(): on_consent_changed,
     PersonMerged.event_type(): on_person_merged,
     PersonErased.event_type(): on_person_erased,

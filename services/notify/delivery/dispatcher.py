@@ -3,9 +3,14 @@
 One pass, in three transactions:
 
 1. Claim: due `queued` messages are locked with `FOR UPDATE SKIP LOCKED` (so two dispatchers
-   never take the same one), checked (address, STOP, consent, quiet hours, the per-number rate
-   limit), marked `sending` with one more attempt, and committed. What may not go yet is
-   deferred to when it may, still `queued`; what may never go is `cancelled`.
+   never take the same one), transactional ones first (messages/domain.py PRIORITIES), checked
+   (address, STOP, consent, quiet hours, the per-number rate limit), marked `sending` with one
+   more attempt, and committed. What may not go yet is deferred to when it may, still
+   `queued`; what may never go is `cancelled`. The hourly limit per number holds courtesy
+   messages back first: a courtesy SMS goes only while the number got fewer than the limit of
+   any kind in the last hour, a transactional one while it got fewer than the limit of
+   transactional ones; so thanks and greetings never make a certificate or a placement wait,
+   and a number gets at most twice the limit in an hour.
 2. Send: every claimed message is handed to its provider, a few at a time, outside any
    transaction (a slow gateway holds no locks).
 3. Record: each outcome is written with its status history row and, for `sent` and `failed`,
@@ -48,8 +53,11 @@ from services.notify.delivery.domain import (
 from services.notify.delivery.events import message_event
 from services.notify.delivery.models import SmsOptOut
 from services.notify.delivery.providers import BatchProvider, Outgoing, Providers
+from services.notify.messages.domain import PRIORITY_RANK
 from services.notify.messages.models import Message, MessageStatus
 from shared.settings import Settings
+
+TRANSACTIONAL = PRIORITY_RANK["transactional"]
 
 DELIVERIES = Counter(
     "labourx_notify_deliveries_total",
@@ -160,7 +168,7 @@ async def _claim(
                     SmsOptOut, (Message.channel == "sms") & (SmsOptOut.phone == Message.recipient)
                 )
                 .where(Message.status == "queued", Message.next_attempt_at <= now)
-                .order_by(Message.next_attempt_at)
+                .order_by(Message.priority, Message.next_attempt_at)
                 .limit(settings.delivery_batch_size)
                 .with_for_update(of=Message, skip_locked=True)
             )
@@ -235,15 +243,22 @@ async def _within_rate_limit(
     now: datetime,
     defer: Callable[[Message, datetime, str], None],
 ) -> list[Message]:
-    """The SMS that may go now; the others are deferred to their number's next free slot, or
-    left for the next pass when another dispatcher holds their number."""
+    """The SMS that may go now (`messages` come transactional first); the others are deferred
+    to their number's next free slot, or left for the next pass when another dispatcher holds
+    their number. Every SMS sent counts against a courtesy one, transactional ones only against
+    a transactional one (see the module docstring)."""
     numbers = sorted({m.recipient for m in messages})
     locked = set((await session.scalars(_LOCK_NUMBERS, {"numbers": numbers})).all())
-    recent: dict[str, list[datetime]] = defaultdict(list)
+    every: dict[str, list[datetime]] = defaultdict(list)
+    transactional: dict[str, list[datetime]] = defaultdict(list)
     window_start = now - timedelta(hours=1)
-    for number, at in (
+    for number, at, priority in (
         await session.execute(
-            select(Message.recipient, func.coalesce(Message.sent_at, Message.updated_at)).where(
+            select(
+                Message.recipient,
+                func.coalesce(Message.sent_at, Message.updated_at),
+                Message.priority,
+            ).where(
                 Message.channel == "sms",
                 Message.recipient.in_(bindparam("numbers", expanding=True)),
                 or_(Message.status == "sending", Message.sent_at > window_start),
@@ -251,16 +266,28 @@ async def _within_rate_limit(
             {"numbers": sorted(locked)},
         )
     ).all():
-        recent[number].append(at)
+        every[number].append(at)
+        if priority == TRANSACTIONAL:
+            transactional[number].append(at)
+    limit = settings.sms_per_recipient_per_hour
     ready: list[Message] = []
     for message in messages:
         if message.recipient not in locked:
             continue
-        slot = next_rate_slot(recent[message.recipient], settings.sms_per_recipient_per_hour, now)
+        urgent = message.priority == TRANSACTIONAL
+        counted = (transactional if urgent else every)[message.recipient]
+        slot = next_rate_slot(counted, limit, now)
         if slot is not None:
-            defer(message, slot, f"at most {settings.sms_per_recipient_per_hour} SMS an hour")
+            why = (
+                f"at most {limit} transactional SMS an hour"
+                if urgent
+                else f"at most {limit} SMS an hour, courtesy messages held back first"
+            )
+            defer(message, slot, why)
             continue
-        recent[message.recipient].append(now)
+        every[message.recipient].append(now)
+        if urgent:
+            transactional[message.recipient].append(now)
         ready.append(message)
     return ready
 

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.notify.delivery.domain import ReceiptStatus
+from services.notify.messages.schemas import PriorityName
 
 
 class InboundSmsIn(BaseModel):
@@ -69,6 +70,7 @@ class MessageHistory(BaseModel):
     person_id: uuid.UUID
     channel: str
     template_key: str
+    priority: PriorityName
     status: str
     attempts: int
     next_attempt_at: datetime

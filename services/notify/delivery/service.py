@@ -24,15 +24,12 @@ from services.notify.delivery.schemas import (
     StatusRead,
 )
 from services.notify.messages.models import Message, MessageStatus
+from services.notify.messages.service import MessageNotFound, get_message
 from shared.auth import Principal
-from shared.problems import Conflict, NotFound
+from shared.problems import Conflict
 from shared.reference.phones import normalise_phone
 
 STOP_REASON = "the person replied STOP"
-
-
-class MessageNotFound(NotFound):
-    slug = "message-not-found"
 
 
 class ReceiptTooEarly(Conflict):
@@ -140,11 +137,9 @@ async def apply_receipt(session: AsyncSession, receipt: ReceiptIn, now: datetime
 async def history(
     session: AsyncSession, principal: Principal, message_id: uuid.UUID
 ) -> MessageHistory:
-    """A message with every status it passed through, if the principal may see it."""
-    message = await session.get(Message, message_id)
-    if message is None or not principal.can_see_province(message.province_code):
-        # Outside the caller's province it does not exist for them (ids are not confirmed).
-        raise MessageNotFound(f"no message {message_id}")
+    """A message with every status it passed through, if the principal may read the person's
+    messages (else, as if it did not exist)."""
+    message = await get_message(session, principal, message_id)
     statuses = (
         await session.scalars(
             select(MessageStatus)
@@ -157,6 +152,7 @@ async def history(
         person_id=message.person_id,
         channel=message.channel,
         template_key=message.template_key,
+        priority=message.priority,
         status=message.status,
         attempts=message.attempts,
         next_attempt_at=message.next_attempt_at,

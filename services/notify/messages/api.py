@@ -23,8 +23,21 @@ async def list_messages(
     after: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> MessagePage:
-    """Messages queued or sent, oldest first; page with `after=<next_cursor>`."""
+    """Messages queued or sent, oldest first; page with `after=<next_cursor>`. Staff read the
+    messages of their province's people and of the people their office serves."""
     rows, cursor = await service.list_messages(
         session, principal, person_id=person_id, after=after, limit=limit
     )
     return MessagePage(items=[MessageRead.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+@router.get(
+    "/messages/{message_id}",
+    response_model=MessageRead,
+    responses={404: {"description": "No such message, or not one of a person you serve"}},
+)
+async def get_message(
+    message_id: uuid.UUID, session: SessionDep, principal: OfficeStaff
+) -> MessageRead:
+    """One message to a person the caller serves."""
+    return MessageRead.model_validate(await service.get_message(session, principal, message_id))

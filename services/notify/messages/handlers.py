@@ -1,24 +1,30 @@
 """What notify does when events arrive: keep the facts messages describe, and queue the
-messages each event calls for (see `domain.notices_for`)."""
+messages each event calls for (see `domain.notices_for`), and a welcome that waited for a
+channel's consent (see `domain.late_welcome_due`)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, Text, bindparam, insert, select, true
+from sqlalchemy import Row, Table, Text, bindparam, exists, insert, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify.contacts.domain import CHANNELS, channel_open
+from services.notify.contacts.domain import CHANNELS, CONSENT_CHANNELS, Channel, channel_open
 from services.notify.contacts.models import Contact
 from services.notify.contacts.service import standing
 from services.notify.messages.domain import (
+    WELCOME_KEYS,
     Notice,
     display_name,
+    late_welcome_due,
     localised,
     notices_for,
+    office_name,
+    priority_rank,
     session_moved,
+    welcome_key,
 )
 from services.notify.messages.models import KnownEnrolment, KnownVacancy, Message, MessageStatus
 from services.notify.templates.domain import render, sms_segments
@@ -33,7 +39,7 @@ from shared.events.predeparture import (
     OrientationRequired,
     SessionStatusChanged,
 )
-from shared.events.registry import MigrationReturnDue, PersonRegistered
+from shared.events.registry import ConsentChanged, MigrationReturnDue, PersonRegistered
 from shared.readmodels import MAX_MERGE_HOPS
 
 # When the vacancy's own event has not arrived yet (it travels on another topic).
@@ -48,6 +54,7 @@ _MESSAGE_FIELDS = (
     "event_id",
     "event_type",
     "template_key",
+    "priority",
     "person_id",
     "province_code",
     "channel",
@@ -126,16 +133,22 @@ async def _recipient(session: AsyncSession, person_id: uuid.UUID, key: str) -> R
     return row
 
 
-async def queue(session: AsyncSession, event: CloudEvent, notice: Notice) -> int:
-    """Queue `notice` on every channel the person may be reached on; returns how many were
-    new (a redelivered event queues nothing twice: one message per event, person, channel)."""
+async def queue(
+    session: AsyncSession,
+    event: CloudEvent,
+    notice: Notice,
+    channels: tuple[Channel, ...] = CHANNELS,
+) -> int:
+    """Queue `notice` on every channel (of `channels`) the person may be reached on; returns
+    how many were new (a redelivered event queues nothing twice: one message per event, person,
+    channel)."""
     contact = await _recipient(session, notice.person_id, notice.key)
     if contact is None:
         return 0  # never registered here, or erased: nobody to tell
     queued = 0
     today = clock.today()
     vacancy = await session.get(KnownVacancy, notice.vacancy_id) if notice.vacancy_id else None
-    for channel in CHANNELS:
+    for channel in channels:
         if not channel_open(standing(contact, channel), today):
             continue
         found = contact._mapping
@@ -147,7 +160,9 @@ async def queue(session: AsyncSession, event: CloudEvent, notice: Notice) -> int
         language = found[f"{channel}_template_language"]
         subject = found[f"{channel}_template_subject"]
         values = localised(notice.facts, language) | {
-            "name": display_name(language, contact.given_name_lo, contact.given_name_en)
+            "name": display_name(language, contact.given_name_lo, contact.given_name_en),
+            # Who holds the person, by name: an MRC's migrant is not sent to "the ESC".
+            "office_name": office_name(contact.office_code, language),
         }
         if notice.vacancy_id is not None:
             values["vacancy_title"] = vacancy.title if vacancy else UNKNOWN_JOB[language]
@@ -160,6 +175,7 @@ async def queue(session: AsyncSession, event: CloudEvent, notice: Notice) -> int
                 "event_id": event.id,
                 "event_type": event.type,
                 "template_key": notice.key,
+                "priority": priority_rank(notice.key),
                 "person_id": contact.person_id,
                 "province_code": contact.province_code,
                 "channel": channel,
@@ -183,6 +199,37 @@ async def on_notable_event(session: AsyncSession, event: CloudEvent, payload: Ev
     """Queue whatever the event tells the person it is about."""
     for notice in notices_for(payload):
         await queue(session, event, notice)
+
+
+async def on_consent_given(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """A channel consented to soon after the registration still gets its welcome, once.
+
+    Contacts (which run first) have recorded the consent; `queue` checks the channel is open."""
+    consent = expect(payload, ConsentChanged)
+    channel = CONSENT_CHANNELS.get(consent.purpose)
+    if channel is None or consent.status not in ("given", "renewed"):
+        return
+    contact = await session.get(Contact, consent.person_id)
+    if (
+        contact is None
+        or contact.merged_into is not None
+        or not late_welcome_due(contact.registered_at, consent.recorded_at)
+    ):
+        return
+    welcomed = await session.scalar(
+        select(
+            exists().where(
+                Message.person_id == consent.person_id,
+                Message.channel == channel,
+                Message.template_key.in_(WELCOME_KEYS),
+            )
+        )
+    )
+    if welcomed:
+        return  # one welcome per channel, whatever became of it
+    facts = {"reference": contact.reference or "-"}
+    notice = Notice(welcome_key(contact.jobseeker), consent.person_id, facts)
+    await queue(session, event, notice, (channel,))
 
 
 async def on_vacancy(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
@@ -244,6 +291,7 @@ HANDLERS: dict[str, Handler] = {
     OrientationRequired.event_type(): on_notable_event,
     OrientationCompleted.event_type(): on_notable_event,
     MigrationReturnDue.event_type(): on_notable_event,
+    ConsentChanged.event_type(): on_consent_given,
     EnrolmentChanged.event_type(): on_enrolment,
     SessionStatusChanged.event_type(): on_session,
     VacancyStatusChanged.event_type(): on_vacancy,

@@ -11,20 +11,28 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
     func,
     text,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.notify.messages.domain import priority_rank
 from shared.db import Base
 
 # queued → sending → sent → delivered | failed (the gateway's receipt);
 # queued → failed (retries exhausted); queued → cancelled (consent withdrawn, STOP, erased).
 MESSAGE_STATES = ("queued", "sending", "sent", "delivered", "failed", "cancelled")
 OPEN_STATES = ("queued",)
+
+
+def _rank_of_key(context: DefaultExecutionContext) -> int:
+    # A row the ORM writes without its priority takes its key's.
+    return priority_rank(str(context.get_current_parameters()["template_key"]))
 
 
 class Message(Base):
@@ -34,9 +42,10 @@ class Message(Base):
         UniqueConstraint("event_id", "person_id", "channel"),
         # Cursor pagination walks (created_at, id).
         Index("ix_messages_created_at_id", "created_at", "id"),
-        # The dispatcher claims due queued messages in this order.
+        # The dispatcher claims due queued messages in this order: transactional ones first.
         Index(
             "ix_messages_due",
+            "priority",
             "next_attempt_at",
             postgresql_where=text("status = 'queued'"),
         ),
@@ -46,6 +55,10 @@ class Message(Base):
     event_id: Mapped[uuid.UUID]
     event_type: Mapped[str] = mapped_column(String(200))
     template_key: Mapped[str] = mapped_column(String(100))
+    # 0 transactional, 1 courtesy (messages/domain.py PRIORITIES): claimed and rate-limited so
+    # that what the person waits for is not held behind greetings and thanks. A row copied in
+    # by hand without one (a benchmark's) is a courtesy message.
+    priority: Mapped[int] = mapped_column(SmallInteger, default=_rank_of_key, server_default="1")
     person_id: Mapped[uuid.UUID] = mapped_column(index=True)
     province_code: Mapped[str] = mapped_column(String(6))
     channel: Mapped[str] = mapped_column(String(10))

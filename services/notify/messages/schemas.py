@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from services.notify.messages.domain import Priority, priority_of_rank
+
+# Stored as its rank (the dispatcher orders by it); read by its name.
+PriorityName = Annotated[
+    Priority, BeforeValidator(lambda v: priority_of_rank(v) if isinstance(v, int) else v)
+]
 
 
 class MessageRead(BaseModel):
@@ -14,6 +22,8 @@ class MessageRead(BaseModel):
     id: uuid.UUID
     event_id: uuid.UUID
     event_type: str
+    template_key: str
+    priority: PriorityName
     person_id: uuid.UUID
     channel: str
     recipient: str

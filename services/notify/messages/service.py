@@ -1,4 +1,4 @@
-"""Reading messages, within the reader's scope."""
+"""Reading messages, within the reader's scope (services/notify/scope.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,14 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.messages.models import Message
+from services.notify.scope import may_read_person, visible_messages
 from shared.auth import Principal
 from shared.pagination import decode_cursor, encode_cursor
+from shared.problems import NotFound
+
+
+class MessageNotFound(NotFound):
+    slug = "message-not-found"
 
 
 async def list_messages(
@@ -20,13 +26,19 @@ async def list_messages(
     after: str | None,
     limit: int,
 ) -> tuple[list[Message], str | None]:
-    """Newest-last page of messages the principal may see, with the cursor of the next page."""
+    """Newest-last page of messages the principal may see, with the cursor of the next page.
+
+    One person's messages are read whole or not at all (the person is in scope or not); a list
+    of everyone's keeps the messages of people in scope."""
     query = select(Message).order_by(Message.created_at, Message.id).limit(limit + 1)
-    if not principal.sees_all_provinces:
-        # A token without a province matches nothing (NULL never equals), never everything.
-        query = query.where(Message.province_code == principal.province)
     if person_id is not None:
+        if not await may_read_person(
+            session, principal, person_id, await _written_for(session, person_id)
+        ):
+            return [], None
         query = query.where(Message.person_id == person_id)
+    else:
+        query = query.where(visible_messages(principal))
     if after is not None:
         query = query.where(
             tuple_(Message.created_at, Message.id) > decode_cursor(after, field="after")
@@ -35,3 +47,23 @@ async def list_messages(
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
+
+
+async def _written_for(session: AsyncSession, person_id: uuid.UUID) -> str | None:
+    # The province a message of an erased person (no contact any more) was written for.
+    return await session.scalar(
+        select(Message.province_code).where(Message.person_id == person_id).limit(1)
+    )
+
+
+async def get_message(
+    session: AsyncSession, principal: Principal, message_id: uuid.UUID
+) -> Message:
+    """One message, if the principal may read the person's messages; else as if it did not
+    exist (ids are not confirmed)."""
+    message = await session.get(Message, message_id)
+    if message is None or not await may_read_person(
+        session, principal, message.person_id, message.province_code
+    ):
+        raise MessageNotFound(f"no message {message_id}")
+    return message

@@ -90,8 +90,14 @@ async def subscribe(
     body: SubscriptionCreate, session: SessionDep, settings: SettingsDep, partner: CurrentPartner
 ) -> SubscriptionCreated:
     """Subscribe to a stream, up to the scope an admin allowed; the webhook secret (if any) is
-    shown once."""
-    return await service.create_subscription(session, settings, partner, body)
+    shown once. The subscription starts now on every way out (feed, webhook, Kafka topic) unless
+    `include_history` asks for the stream from its beginning. Events about a person carry
+    person-level data (pseudonymised or personal, as the scope says) only when the person's
+    partner-sharing consent covers this partner or its category; otherwise their aggregate
+    view."""
+    return await service.create_subscription(
+        session, settings, partner, body, by=f"partner:{partner.code}"
+    )
 
 
 @router.get("/partners/me/subscriptions/{subscription_id}", response_model=SubscriptionRead)
@@ -178,7 +184,10 @@ async def read_feed(
     ] = None,
     limit: Limit = 100,
 ) -> FeedPage:
-    """A subscribed stream in a stable order, events and removals, as the scope allows."""
+    """A subscribed stream in a stable order, events and removals, from the subscription's
+    start (its creation, or the stream's beginning when it asked for the history): the entries
+    its webhook and Kafka topic carry. Events about a person who did not consent to sharing with
+    this partner read in their aggregate view."""
     return await service.read_feed(session, settings, partner, stream, after=after, limit=limit)
 
 
@@ -255,11 +264,12 @@ async def subscribe_partner(
     body: SubscriptionCreate,
     session: SessionDep,
     settings: SettingsDep,
-    _: Admin,
+    admin: Admin,
 ) -> SubscriptionCreated:
-    """Subscribe a partner on its behalf (the webhook secret is shown once, to pass on)."""
+    """Subscribe a partner on its behalf (the webhook secret is shown once, to pass on); the
+    same rules as the partner's own subscribing."""
     partner = await service.get_partner(session, partner_id)
-    return await service.create_subscription(session, settings, partner, body)
+    return await service.create_subscription(session, settings, partner, body, by=admin.subject)
 
 
 @router.post(

@@ -1,6 +1,7 @@
 """Pure rules of partner feeds: scopes, redaction, pseudonyms, consent, cursors, retries, keys.
 
-What a partner sees of an event depends on its subscription's scope:
+What a partner sees of an event depends on its subscription's scope and, for an event about a
+person, on that person's consent:
 
 - `aggregate`: no person-level identifier at all. Events about a person keep only fields fit for
   counting (status, sex, age band, province, destination, ...); events about vacancies, agencies
@@ -11,8 +12,13 @@ What a partner sees of an event depends on its subscription's scope:
   cannot join their feeds on them. Names, phone, email, address below the province, free text,
   the person's reference and the staff who acted are dropped; the date of birth becomes an age
   band.
-- `personal`: the whole payload, but only for people with a partner-sharing consent in force for
-  the partner (by its code) or its category; anyone else falls back to `pseudonymised`.
+- `personal`: the whole payload.
+
+Person-level data (`pseudonymised` or `personal`) about someone goes only to a partner their
+partner-sharing consent in force covers (by the partner's code, or its category). Anyone else's
+events reach every partner in the `aggregate` view, whatever its scope: a stable pseudonym with
+an age band, sex, office, occupation and permit dates is enough to single out a person in a
+small district, and they never agreed to that.
 
 Fields are classified one by one; a field no rule names is dropped from every scope but
 `personal`, so that a field added to an event later is never shared by accident.
@@ -114,6 +120,7 @@ IDENTIFYING = frozenset(
         "return_reason",
         "registered_by",
         "updated_by",
+        "entered_late_by",
         "changed_by",
         "recorded_by",
         "merged_by",
@@ -141,6 +148,7 @@ SHAREABLE = frozenset(
         "languages",
         "experience",
         "jobseeker",
+        "consents",
         "changed_fields",
         "record_version",
         "registered_at",
@@ -200,6 +208,11 @@ SHAREABLE = frozenset(
         "capacity",
         "completed_on",
         "valid_until",
+        "entered_late",
+        "entered_late_at",
+        # serving offices
+        "office_province_code",
+        "basis",
     }
 )
 # What an `aggregate` view of an event about a person keeps: fields to count by, nothing more.
@@ -328,7 +341,9 @@ def scope_key(agency: str | None, category: str | None) -> str | None:
 def may_share(
     decisions: Mapping[str, SharingDecision], code: str, category: str, today: date
 ) -> bool:
-    """Registry's rule: a decision about the partner itself wins over one about its category."""
+    """Whether the person's data may reach the partner at person level (pseudonymised or
+    personal). Registry's rule: a decision about the partner itself wins over one about its
+    category."""
     own = decisions.get(f"agency:{code}")
     if own is not None:
         return own.in_force(today)

@@ -2,6 +2,13 @@
 partner Kafka topics, presented to each partner as its scope and the person's consent allow,
 and kept honest when people are erased, merged, withdraw consent or let it lapse.
 
+A subscription starts at its creation, on every way out alike: the pull feed reads only entries
+after its `starts_after` (the feed's end when it was made), which are exactly the entries fanned
+out to its webhook and Kafka topic. History from before is included only when asked for
+(`include_history`, recorded on the subscription): then the feed reads from the beginning and
+`catch_up` writes the past entries to the webhook and topic in feed order before new ones
+follow, so that no copy of a person's events arrives out of order.
+
 Order: entries are numbered by a bigserial, and appended under one transaction-level advisory
 lock held until commit, so that entries become visible in the order of their numbers. Without
 it, a reader past entry 100 could miss entry 99 committed a moment later by another consumer
@@ -23,7 +30,7 @@ from datetime import date, datetime, timedelta
 from datetime import time as datetime_time
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, exists, insert, select, text, true, update
+from sqlalchemy import Table, bindparam, delete, exists, func, insert, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.partners import domain
@@ -158,12 +165,13 @@ async def decisions_of(
     return found
 
 
-def shares_personal(
+def shares_person(
     partner: PartnerRef,
     person_id: uuid.UUID | None,
     decisions: Mapping[uuid.UUID, Mapping[str, SharingDecision]],
     today: date,
 ) -> bool:
+    """Whether the person's partner-sharing consent lets this partner see them at person level."""
     if person_id is None:
         return False
     return domain.may_share(decisions.get(person_id, {}), partner.code, partner.category, today)
@@ -203,11 +211,12 @@ def present(
     if entry.erased_at is not None:
         effective = Scope.AGGREGATE
     elif (
-        scope is Scope.PERSONAL
+        scope is not Scope.AGGREGATE
         and "person_id" in entry.data
-        and not shares_personal(partner, entry.person_id, decisions, today)
+        and not shares_person(partner, entry.person_id, decisions, today)
     ):
-        effective = Scope.PSEUDONYMISED
+        # No consent covers this partner: counts only, whatever the subscription's scope.
+        effective = Scope.AGGREGATE
     return domain.partner_event(
         item=item,
         stream=entry.stream,
@@ -237,12 +246,15 @@ class _Live:
 
 
 async def _live_subscriptions(session: AsyncSession, stream: str, master: bytes) -> list[_Live]:
+    # A subscription still catching up on the history it asked for gets new entries from
+    # `catch_up`, after the older ones.
     rows = await session.execute(
         select(Subscription, Partner)
         .join(Partner, Partner.id == Subscription.partner_id)
         .where(
             Subscription.stream == stream,
             Subscription.status == "active",
+            Subscription.catching_up_after.is_(None),
             Partner.active.is_(True),
         )
     )
@@ -302,11 +314,19 @@ def wants(subscription: Subscription, entry: FeedEntry, partner: PartnerRef) -> 
 
 async def _fan_out(session: AsyncSession, settings: Settings, entry: FeedEntry) -> None:
     """Webhook deliveries and Kafka records of a new entry, in the caller's transaction."""
-    live = [
-        live
-        for live in await _live_subscriptions(session, entry.stream, master_key(settings))
-        if wants(live.subscription, entry, live.partner)
-    ]
+    await _fan_out_to(
+        session, entry, await _live_subscriptions(session, entry.stream, master_key(settings))
+    )
+
+
+async def _fan_out_to(
+    session: AsyncSession,
+    entry: FeedEntry,
+    subscribed: Sequence[_Live],
+    today: date | None = None,
+) -> None:
+    """Webhook deliveries and Kafka records of an entry for these subscriptions."""
+    live = [item for item in subscribed if wants(item.subscription, entry, item.partner)]
     if not live:
         return
     deliveries = [
@@ -325,7 +345,7 @@ async def _fan_out(session: AsyncSession, settings: Settings, entry: FeedEntry) 
     if not kafka:
         return
     decisions = await decisions_of(session, [entry.person_id] if entry.person_id else [])
-    today = entry.time.date()
+    today = today or entry.time.date()
     records = []
     for item in kafka:
         document = present(entry, item.partner, Scope(item.subscription.scope), decisions, today)
@@ -344,15 +364,78 @@ async def _fan_out(session: AsyncSession, settings: Settings, entry: FeedEntry) 
         await session.execute(insert(_OUTBOX), records)
 
 
+# --- where a subscription starts -------------------------------------------------------------
+
+
+async def start_position(session: AsyncSession, include_history: bool) -> int:
+    """The feed position a new subscription starts after: the feed's end now, or 0 for one that
+    asked for the history. Read under the feed's lock, held until the subscription commits: an
+    entry is then either at or before this position, or appended after the commit and fanned
+    out to the subscription, never neither (nor both)."""
+    await _lock_feed(session)
+    if include_history:
+        return 0
+    return int(await session.scalar(select(func.coalesce(func.max(FeedEntry.id), 0))) or 0)
+
+
+async def catch_up(session: AsyncSession, settings: Settings, today: date, limit: int) -> int:
+    """Write the history a subscription asked for to its webhook and Kafka topic, `limit`
+    entries a subscription per pass, in feed order; returns how many entries were handled.
+
+    Meanwhile new entries are not fanned out to it (`_live_subscriptions`); the pass that meets
+    the feed's end, under the feed's lock, makes it live, so that the next entry appended is
+    fanned out at once and nothing arrives twice or out of order."""
+    waiting = select(Subscription.id).where(
+        Subscription.catching_up_after.is_not(None), Subscription.status == "active"
+    )
+    if await session.scalar(waiting.limit(1)) is None:
+        return 0
+    await _lock_feed(session)
+    rows = (
+        await session.execute(
+            select(Subscription, Partner)
+            .join(Partner, Partner.id == Subscription.partner_id)
+            .where(Subscription.id.in_(waiting), Partner.active.is_(True))
+            .with_for_update(of=Subscription, skip_locked=True)
+        )
+    ).all()
+    master = master_key(settings)
+    handled = 0
+    for subscription, partner in rows:
+        position = subscription.catching_up_after
+        entries = list(
+            (
+                await session.scalars(
+                    select(FeedEntry)
+                    .where(FeedEntry.stream == subscription.stream, FeedEntry.id > position)
+                    .order_by(FeedEntry.id)
+                    .limit(limit)
+                )
+            ).all()
+        )
+        target = [_Live(subscription, PartnerRef.of(partner, master))]
+        for entry in entries:
+            await _fan_out_to(session, entry, target, today)
+        handled += len(entries)
+        # Fewer than a batch: the feed's end, which nothing passes while the lock is held.
+        subscription.catching_up_after = entries[-1].id if len(entries) == limit else None
+    await session.flush()
+    return handled
+
+
 # --- keeping partner data honest --------------------------------------------------------------
 
 
-async def _personal_partners(session: AsyncSession, master: bytes) -> dict[uuid.UUID, _Partner]:
-    """Partners with a live personal-scope subscription, and the streams it covers."""
+async def _person_level_partners(session: AsyncSession, master: bytes) -> dict[uuid.UUID, _Partner]:
+    """Partners with a subscription that receives people's data at person level (pseudonymised
+    or personal, under their consent), and the streams it covers."""
     rows = await session.execute(
         select(Partner, Subscription.stream)
         .join(Subscription, Subscription.partner_id == Partner.id)
-        .where(Subscription.scope == Scope.PERSONAL, Subscription.status != "deleted")
+        .where(
+            Subscription.scope.in_((Scope.PSEUDONYMISED, Scope.PERSONAL)),
+            Subscription.status != "deleted",
+        )
     )
     found: dict[uuid.UUID, _Partner] = {}
     for partner, stream in rows.all():
@@ -379,12 +462,12 @@ async def record_consent(
     recorded_at: datetime,
     today: date,
 ) -> None:
-    """Keep a partner-sharing decision; a partner that loses the person's personal data is sent
-    a removal (for that partner only) on each stream it receives personal data of."""
+    """Keep a partner-sharing decision; a partner that loses the person's data (pseudonymised or
+    personal) is sent a removal (for that partner only) on each stream it received it on."""
     key = domain.scope_key(agency, category)
     if key is None:
         return
-    partners = await _personal_partners(session, master_key(settings))
+    partners = await _person_level_partners(session, master_key(settings))
     before = (await decisions_of(session, [person_id])).get(person_id, {})
     current = before.get(key)
     if current is not None:
@@ -428,8 +511,8 @@ async def _remove_lost_sharing(
     today: date,
     time: datetime,
 ) -> None:
-    """A removal, for that partner only, on each stream it receives personal data of, to every
-    personal-scope partner that may share the person's data under `before` but not `after`."""
+    """A removal, for that partner only, on each stream it receives people's data on, to every
+    person-level partner that may share the person's data under `before` but not `after`."""
     for partner in partners.values():
         ref = partner.ref
         had = domain.may_share(before, ref.code, ref.category, today)
@@ -480,7 +563,7 @@ async def sweep_lapsed_consents(
     )
     if not lapsed:
         return 0
-    partners = await _personal_partners(session, master_key(settings))
+    partners = await _person_level_partners(session, master_key(settings))
     decisions = await decisions_of(session, [consent.person_id for consent in lapsed])
     swept_at = await clock_now(session)
     for consent in lapsed:
@@ -544,7 +627,7 @@ async def _removals(
 async def _sharing_partners(
     session: AsyncSession, settings: Settings, person_id: uuid.UUID, today: date
 ) -> list[uuid.UUID]:
-    partners = await _personal_partners(session, master_key(settings))
+    partners = await _person_level_partners(session, master_key(settings))
     decisions = (await decisions_of(session, [person_id])).get(person_id, {})
     # A lapse not swept yet counts: the partner may still hold the data and is told the id.
     held = domain.held(decisions, today)

@@ -17,7 +17,7 @@ from services.notify.partners.domain import STREAMS, EntryKind
 from shared import clock
 from shared.consumer import Handler, expect
 from shared.events import CATALOGUE, CloudEvent, Event
-from shared.events.registry import ConsentChanged, PersonErased, PersonMerged
+from shared.events.registry import ConsentChanged, PersonErased, PersonMerged, PersonRegistered
 from shared.settings import get_settings
 
 
@@ -82,7 +82,30 @@ async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: 
         )
 
 
+async def on_person_registered(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """The partner-sharing consents answered at the counter count from the registration itself
+    (their ConsentChanged events follow and change nothing), so the registration reaches the
+    partners the person agreed to as every way out shows it: webhooks and Kafka records are
+    written now, the feed is read later."""
+    registered = expect(payload, PersonRegistered)
+    for answer in registered.consents:
+        if answer.purpose == "partner_sharing":
+            await feed.record_consent(
+                session,
+                get_settings(),
+                person_id=registered.person_id,
+                agency=answer.agency,
+                category=answer.category,
+                status=answer.status,
+                expires_on=answer.expires_on,
+                recorded_at=registered.registered_at,
+                today=clock.today(),
+            )
+    await on_event(session, event, payload)
+
+
 _SPECIFIC: dict[str, Handler] = {
+    PersonRegistered.event_type(): on_person_registered,
     PersonErased.event_type(): on_person_erased,
     PersonMerged.event_type(): on_person_merged,
     ConsentChanged.event_type(): on_consent_changed,

@@ -1,5 +1,5 @@
-"""Scheduled work of partner feeds: webhook deliveries, the partners' Kafka topics, and the
-removals owed for partner-sharing consents that lapsed.
+"""Scheduled work of partner feeds: webhook deliveries, the partners' Kafka topics, the history
+subscriptions asked for, and the removals owed for partner-sharing consents that lapsed.
 
 Webhook deliveries are sent in two phases, each in a short transaction of its own, so that no
 database transaction (nor its connection and row locks) is held open while a partner's server
@@ -174,8 +174,8 @@ async def claim(sessions: async_sessionmaker[AsyncSession], settings: Settings) 
                 )
             ).all()
         )
-        personal = [e.person_id for _, e, s, _ in rows if s.scope == Scope.PERSONAL and e.person_id]
-        decisions = await feed.decisions_of(session, personal)
+        people = [e.person_id for _, e, s, _ in rows if s.scope != Scope.AGGREGATE and e.person_id]
+        decisions = await feed.decisions_of(session, people)
         master = feed.master_key(settings)
         today = clock.today()
         now = datetime.now(UTC)
@@ -447,8 +447,19 @@ async def sweep_lapsed_consents(session: AsyncSession, settings: Settings, today
     return await feed.sweep_lapsed_consents(session, settings, today, LAPSE_SWEEP_BATCH)
 
 
+# Past entries one catch-up pass writes per subscription (it holds the feed's lock meanwhile).
+HISTORY_BATCH = 500
+
+
+async def send_history(session: AsyncSession, settings: Settings, today: date) -> int:
+    """Write the history subscriptions asked for to their webhooks and Kafka topics, a batch
+    per pass, until each has caught up with the feed (see `feed.catch_up`)."""
+    return await feed.catch_up(session, settings, today, HISTORY_BATCH)
+
+
 JOBS: list[PeriodicJob] = [
     PeriodicJob("partner-webhooks", deliver_webhooks, interval_s=1.0),
+    PeriodicJob("partner-history", send_history, interval_s=2.0),
     PeriodicJob("partner-topics", ensure_partner_topics, interval_s=2.0),
     PeriodicJob("partner-consent-lapses", sweep_lapsed_consents),
 ]

@@ -69,7 +69,13 @@ class PartnerKey(Base):
 
 class Subscription(Base):
     """A partner's subscription to one stream (all its event types, or some), with a scope and
-    the ways it is delivered: the pull feed always, a signed webhook and a Kafka topic if asked."""
+    the ways it is delivered: the pull feed always, a signed webhook and a Kafka topic if asked.
+
+    Every way out starts after feed position `starts_after` (the feed's end at its creation),
+    unless the history was asked for (`include_history`, by `created_by`): then 0, and
+    `catching_up_after` walks the past entries into the webhook and the topic before new ones
+    (null once it has caught up, or when there was nothing to catch up on).
+    """
 
     __tablename__ = "partner_subscriptions"
     __table_args__ = (
@@ -102,6 +108,10 @@ class Subscription(Base):
     disabled_reason: Mapped[str | None] = mapped_column(Text)
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    starts_after: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    include_history: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    catching_up_after: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

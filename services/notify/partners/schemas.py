@@ -77,6 +77,14 @@ class SubscriptionCreate(BaseModel):
         default=None, description="Where signed webhooks go (Standard Webhooks); none: feed only"
     )
     kafka: bool = Field(default=False, description="Also publish to `partner.<code>.<stream>`")
+    include_history: bool = Field(
+        default=False,
+        description="A subscription starts at its creation on every way out (the pull feed, "
+        "the webhook and the Kafka topic alike). True: it starts at the beginning of the "
+        "stream instead, on every way out: the feed reads from the first entry, and the past "
+        "entries go to the webhook and the topic, in order, before new ones. Recorded on the "
+        "subscription. Events about people are shown as their consent allows when sent.",
+    )
 
     @field_validator("webhook_url")
     @classmethod
@@ -95,6 +103,14 @@ class SubscriptionRead(BaseModel):
     webhook_url: str | None
     kafka: bool
     kafka_topic: str | None
+    include_history: bool = Field(
+        description="Asked for the stream's past entries; false: it starts at `created_at`"
+    )
+    catching_up: bool = Field(
+        description="The past entries are still being sent to the webhook and Kafka topic; "
+        "new ones follow them"
+    )
+    created_by: str | None
     status: Literal["active", "disabled", "deleted"]
     disabled_reason: str | None
     disabled_at: datetime | None
@@ -136,8 +152,9 @@ class DeliveryPage(BaseModel):
 
 
 class FeedPage(BaseModel):
-    """Items in feed order; pass `next_cursor` as `after` to resume (it is also returned, and
-    unchanged, when the page is empty)."""
+    """Items in feed order, from the subscription's start (its creation, unless it asked for
+    the history): the same entries its webhook and Kafka topic carry. Pass `next_cursor` as
+    `after` to resume (it is also returned, and unchanged, when the page is empty)."""
 
     stream: str
     scope: Scope

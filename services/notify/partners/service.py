@@ -40,7 +40,14 @@ from shared import clock
 from shared.db import clock_now
 from shared.events.base import CATALOGUE
 from shared.pagination import decode_cursor, encode_cursor
-from shared.problems import Conflict, InvalidField, NotFound, Unauthorized
+from shared.problems import (
+    Conflict,
+    FieldError,
+    InvalidField,
+    InvalidFields,
+    NotFound,
+    Unauthorized,
+)
 from shared.settings import Settings
 
 # --- partners and keys ----------------------------------------------------------------------
@@ -192,6 +199,9 @@ def subscription_read(subscription: Subscription, partner: Partner) -> Subscript
         kafka_topic=(
             domain.partner_topic(partner.code, subscription.stream) if subscription.kafka else None
         ),
+        include_history=subscription.include_history,
+        catching_up=subscription.catching_up_after is not None,
+        created_by=subscription.created_by,
         status=subscription.status,
         disabled_reason=subscription.disabled_reason,
         disabled_at=subscription.disabled_at,
@@ -227,24 +237,43 @@ def private_addresses_allowed(settings: Settings) -> bool:
     return settings.env != "production" if allowed is None else allowed
 
 
-async def create_subscription(
-    session: AsyncSession, settings: Settings, partner: Partner, data: SubscriptionCreate
-) -> SubscriptionCreated:
-    """Subscribe the partner to a stream; the webhook secret is in the answer only."""
+def subscription_problems(
+    settings: Settings, partner: Partner, data: SubscriptionCreate
+) -> list[FieldError]:
+    """Everything wrong with a subscription request, every field at once."""
+    errors: list[FieldError] = []
     if SCOPE_RANK[data.scope] > SCOPE_RANK[Scope(partner.max_scope)]:
-        raise InvalidField("scope", f"{partner.code} may subscribe up to {partner.max_scope}")
+        errors.append(
+            FieldError("scope", f"{partner.code} may subscribe up to {partner.max_scope}")
+        )
     known = {t for t, spec in CATALOGUE.items() if spec.topic == data.stream}
     if unknown := sorted(set(data.event_types) - known):
-        raise InvalidField("event_types", f"not event types of {data.stream}: {unknown}")
+        errors.append(FieldError("event_types", f"not event types of {data.stream}: {unknown}"))
     if settings.env == "production" and data.webhook_url and data.webhook_url[:8] != "https://":
-        raise InvalidField("webhook_url", "must be https")
-    refusal = (
-        domain.webhook_url_refusal(data.webhook_url)
-        if data.webhook_url and not private_addresses_allowed(settings)
-        else None
-    )
-    if refusal:
-        raise InvalidField("webhook_url", f"must reach a public address: {refusal}")
+        errors.append(FieldError("webhook_url", "must be https"))
+    elif (
+        data.webhook_url
+        and not private_addresses_allowed(settings)
+        and (refusal := domain.webhook_url_refusal(data.webhook_url))
+    ):
+        errors.append(FieldError("webhook_url", f"must reach a public address: {refusal}"))
+    return errors
+
+
+async def create_subscription(
+    session: AsyncSession,
+    settings: Settings,
+    partner: Partner,
+    data: SubscriptionCreate,
+    *,
+    by: str | None = None,
+) -> SubscriptionCreated:
+    """Subscribe the partner to a stream from now on (or from the beginning, when the history
+    is asked for); the webhook secret is in the answer only."""
+    if errors := subscription_problems(settings, partner, data):
+        raise InvalidFields(errors)
+    starts_after = await feed.start_position(session, data.include_history)
+    catches_up = data.include_history and (data.kafka or data.webhook_url is not None)
     subscription = Subscription(
         partner_id=partner.id,
         stream=data.stream,
@@ -254,6 +283,10 @@ async def create_subscription(
         kafka=data.kafka,
         secret_version=1,
         status="active",
+        starts_after=starts_after,
+        include_history=data.include_history,
+        catching_up_after=0 if catches_up else None,
+        created_by=by,
         created_at=await clock_now(session),
     )
     session.add(subscription)
@@ -445,7 +478,8 @@ async def read_feed(
     after: str | None,
     limit: int,
 ) -> FeedPage:
-    """Entries of a subscribed stream after a cursor, each as the partner's scope allows."""
+    """Entries of a subscribed stream after a cursor (and after the subscription's start),
+    each as the partner's scope and the person's consent allow."""
     subscription = await session.scalar(
         select(Subscription).where(
             Subscription.partner_id == partner.id,
@@ -456,12 +490,13 @@ async def read_feed(
     if subscription is None:
         raise NotFound(f"no subscription to {stream}")
     ref = feed.PartnerRef.of(partner, feed.master_key(settings))
-    position = 0
+    position = subscription.starts_after
     if after:
         decoded = domain.decode_cursor(ref.key, after)
         if decoded is None:
             raise InvalidField("after", "is not a cursor this feed returned")
-        position = decoded
+        # Never before the subscription's start (a cursor of an earlier subscription).
+        position = max(position, decoded)
     scope = Scope(subscription.scope)
     query = (
         select(FeedEntry)
@@ -484,7 +519,7 @@ async def read_feed(
     page = entries[:limit]
     decisions = (
         await feed.decisions_of(session, [e.person_id for e in page if e.person_id])
-        if scope is Scope.PERSONAL
+        if scope is not Scope.AGGREGATE
         else {}
     )
     today = clock.today()

@@ -1,8 +1,10 @@
 """The default templates shipped as data (`default_templates.json`): every message key in Lao
-and English, for SMS and email, inserted as version 1 by migration 0002.
+and English, for SMS and email, as the release words them.
 
-Like the default curriculum, the file is version 1 as released: better wording is a new
-version through `POST /v1/templates`, never an edit of this file."""
+The database keeps every version; migrations add the defaults as versions and never change
+one (0002 inserted the first release as version 1; 0006 added the messages that name the
+person's office, and the migrant's welcome). Better wording is a new version through
+`POST /v1/templates`, or a change here together with a migration that adds it."""
 
 from __future__ import annotations
 
@@ -18,8 +20,3 @@ DOCUMENT = Path(__file__).with_name("default_templates.json")
 def default_templates() -> list[dict[str, Any]]:
     """The shipped templates, as in the JSON file."""
     return list(json.loads(DOCUMENT.read_text(encoding="utf-8"))["templates"])
-
-
-def template_rows() -> list[dict[str, Any]]:
-    """`templates` rows of the shipped defaults, each version 1."""
-    return [row | {"version": 1} for row in default_templates()]

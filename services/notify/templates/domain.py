@@ -71,13 +71,16 @@ LANGUAGES = ("lo", "en", "th")
 # renders when none are given. A template naming anything else is refused when it is saved,
 # not discovered when the first real message fails.
 _SOMEONE = {"name": "ສົມສັກ"}
+# Messages that name the office holding the person (its name, never its code).
+_OFFICE = {"office_name": "ສູນບໍລິການຂໍ້ມູນແຮງງານເຄື່ອນຍ້າຍ ແຂວງສະຫວັນນະເຂດ"}
 _JOB = {"vacancy_title": "ພະນັກງານຕັດຫຍິບ", "vacancy_reference": "V-2026-0042"}
 _SESSION = {"starts_at": "08/12/2026 08:30", "venue": "MRC Savannakhet"}
 SAMPLES: dict[str, dict[str, Any]] = {
-    "welcome": _SOMEONE | {"reference": "P-7K3M9Q2X"},
-    "referral": _SOMEONE | _JOB,
-    "interview": _SOMEONE | _JOB,
-    "offer": _SOMEONE | _JOB,
+    "welcome": _SOMEONE | _OFFICE | {"reference": "P-7K3M9Q2X"},
+    "welcome_migrant": _SOMEONE | _OFFICE | {"reference": "P-7K3M9Q2X"},
+    "referral": _SOMEONE | _OFFICE | _JOB,
+    "interview": _SOMEONE | _OFFICE | _JOB,
+    "offer": _SOMEONE | _OFFICE | _JOB,
     "placement_confirmed": _SOMEONE | _JOB | {"starts_on": "02/01/2027"},
     "orientation_required": _SOMEONE | {"destination": "ປະເທດໄທ"},
     "orientation_invitation": _SOMEONE | _SESSION,

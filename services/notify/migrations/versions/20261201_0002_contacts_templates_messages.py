@@ -7,16 +7,25 @@ Revises: 0001
 Create Date: 2026-12-01
 """
 
+import json
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import insert
-
-from services.notify.templates.defaults import template_rows
 
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
+
+# The default templates as this revision released them (frozen: the live file moves on).
+FROZEN = Path(__file__).parents[1] / "frozen" / "templates_0002.json"
+
+
+def template_rows() -> list[dict[str, object]]:
+    released = json.loads(FROZEN.read_text(encoding="utf-8"))["templates"]
+    return [row | {"version": 1} for row in released]
 
 
 def upgrade() -> None:
