@@ -639,3 +639,14 @@ async def test_the_offices_serving_a_merged_duplicate_serve_the_survivor(
         headers=mrc_staff(migrated, "MRC-CH", "LA-CH"),
     )
     assert [m["template_key"] for m in listed.json()["items"]] == ["welcome"]
+
+
+async def test_a_bad_cursor_and_a_bad_limit_are_named_in_one_answer(
+    migrated: Settings, notify_client: httpx.AsyncClient
+) -> None:
+    answer = await notify_client.get(
+        "/v1/messages", params={"after": "not-a-cursor", "limit": 0}, headers=esc_staff(migrated)
+    )
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert {e["field"] for e in answer.json()["errors"]} == {"after", "limit"}
