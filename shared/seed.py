@@ -355,7 +355,13 @@ class Seeder:
                 raise SeedError(_unreachable(base, exc)) from exc
             if not response.is_success:
                 raise SeedError(_explain("GET", f"{base}/healthz", response))
-        for office in await self.pages(f"{plan.registry_url}/v1/offices", self._auth("admin")):
+        # The office register is one short list, not paged: a `limit` it does not take would
+        # be refused.
+        url = f"{plan.registry_url}/v1/offices"
+        response, _ = await self._send("GET", url, self._auth("admin"))
+        if not response.is_success:
+            raise SeedError(_explain("GET", url, response))
+        for office in response.json()["items"]:
             if office["active"]:
                 self.offices[office["code"]] = office["province_code"]
                 by_province = self.esc if office["kind"] == "esc" else self.mrc
