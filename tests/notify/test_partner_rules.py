@@ -13,7 +13,8 @@ from standardwebhooks.webhooks import Webhook
 
 from services.notify.partners import domain
 from services.notify.partners.domain import Scope, SharingDecision
-from services.notify.partners.feed import PERSON_STREAMS
+from services.notify.partners.feed import PERSON_STREAMS, PartnerRef, present
+from services.notify.partners.models import FeedEntry
 from services.notify.partners.schemas import Stream
 from services.registry.consent.domain import PARTNER_CATEGORIES as REGISTRY_CATEGORIES
 from shared.events import CATALOGUE
@@ -249,3 +250,31 @@ def test_private_addresses_are_refused_in_production_unless_allowed_and_allowed_
     assert not private_addresses_allowed(
         test.model_copy(update={"partner_webhook_allow_private_addresses": False})
     )
+
+
+def test_without_a_sharing_consent_for_the_partner_every_scope_reads_the_aggregate_view() -> None:
+    data = registered_data()
+    person_id = uuid.UUID(str(data["person_id"]))
+    entry = FeedEntry(
+        id=7,
+        stream="registry.people",
+        kind="event",
+        event_type=PersonRegistered.event_type(),
+        subject=str(person_id),
+        person_id=person_id,
+        time=datetime(2026, 12, 1, 3, 0, tzinfo=UTC),
+        data=data,
+    )
+    partner = PartnerRef(uuid.UUID(int=1), "IOM-LA", "un_agencies", KEY_A)
+    agreed = {person_id: {"category:un_agencies": SharingDecision("given")}}
+    other_agency = {person_id: {"agency:ILO-LA": SharingDecision("given")}}
+    withdrawn = {person_id: {"category:un_agencies": SharingDecision("withdrawn")}}
+    for scope in Scope:
+        for decisions in ({}, other_agency, withdrawn):
+            document = present(entry, partner, scope, decisions, ON)
+            assert document is not None
+            assert document["partnerscope"] == "aggregate", (scope, decisions)
+            assert "subject" not in document and "person_pseudonym" not in document["data"]
+            assert set(document["data"]) <= domain.AGGREGATE_FIELDS
+        shared = present(entry, partner, scope, agreed, ON)
+        assert shared is not None and shared["partnerscope"] == scope.value
