@@ -1,5 +1,6 @@
 """Pre-departure service wiring: curricula, sessions and enrolment, attendance, completions
-and certificates, outreach, reports; the read model of learners from registry's events."""
+and certificates, outreach, reports, the audit trail; the read model of learners from
+registry's events."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.predeparture.attendance.api import router as attendance_router
+from services.predeparture.audit.api import router as audit_router
 from services.predeparture.completions.api import router as completions_router
 from services.predeparture.curricula.api import router as curricula_router
 from services.predeparture.learners.api import router as learners_router
@@ -30,6 +32,7 @@ SPEC = ServiceSpec(
         learners_router,
         outreach_router,
         reports_router,
+        audit_router,
     ],
     consumers=[
         ConsumerSpec(

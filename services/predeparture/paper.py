@@ -82,16 +82,10 @@ def times(starts_at: datetime, ends_at: datetime) -> str:
 
 
 def write(pdf: FPDF, x: float, y: float, w: float, h: float, text: str, **kwargs: Any) -> None:
-    """A cell of `text` at (x, y), in the font set.
-
-    fpdf2 (2.8) switches to the fallback (Lao) font inside a line and leaves it selected in the
-    page's text state, while it believes the main font still is; the next line in the main
-    font would then print Latin letters with the Lao font (garbled or missing). Forgetting the
-    page's font after every cell makes the next one select its own.
-    """
+    """A cell of `text` at (x, y), in the font set (shared.printing keeps the font of a line
+    after one in Lao)."""
     pdf.set_xy(x, y)
     pdf.cell(w, h, text, **kwargs)
-    pdf.current_font_is_set_on_page = False
 
 
 def fit(

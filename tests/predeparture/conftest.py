@@ -3,6 +3,7 @@ and the tokens of the people who use it."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import shutil
 import subprocess
@@ -32,16 +33,23 @@ async def predeparture_consumer(migrated: Settings) -> AsyncIterator[None]:
 ARCHIVE_DAYS = 365 * 30
 
 
-@pytest.fixture(scope="session")
-async def archive_client(migrated: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A predeparture API whose late-entry window reaches decades back, so that a test may
-    record outreach in a period no other test counts in."""
-    settings = migrated.model_copy(update={"predeparture_late_entry_days": ARCHIVE_DAYS})
+@contextlib.asynccontextmanager
+async def client_with(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client of a predeparture API built with `settings`."""
     app = create_app(PREDEPARTURE, settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
+
+
+@pytest.fixture(scope="session")
+async def archive_client(migrated: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A predeparture API whose late-entry window reaches decades back, so that a test may
+    record outreach in a period no other test counts in."""
+    settings = migrated.model_copy(update={"predeparture_late_entry_days": ARCHIVE_DAYS})
+    async with client_with(settings) as client:
+        yield client
 
 
 async def send(producer: AIOKafkaProducer, settings: Settings, payload: Any) -> uuid.UUID:

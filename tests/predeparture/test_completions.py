@@ -47,6 +47,7 @@ from tests.predeparture.test_attendance import (
     rows,
     session_for,
     staff,
+    started,
 )
 from tests.support import fetch
 
@@ -197,6 +198,38 @@ async def test_completing_the_thailand_modules_issues_a_certificate_and_announce
         person,
     )
     assert re.fullmatch(r"[0-9a-f]{64}", stored["verification_hash"])
+
+
+async def test_a_roster_saved_while_the_session_runs_certifies_no_one_until_it_is_closed(
+    predeparture_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
+) -> None:
+    [person] = await learners(producer, migrated, 1)
+    orientation = await session_for(predeparture_client, migrated, [person])
+    await started(migrated, orientation)  # the class began an hour ago and runs till the evening
+
+    entered = await enter(predeparture_client, migrated, orientation, rows([person], THAILAND))
+    too_soon = await predeparture_client.post(
+        f"/v1/sessions/{orientation['id']}/status", json={"status": "held"}, headers=staff(migrated)
+    )
+
+    assert entered.status_code == 200, entered.text
+    assert entered.json()["certificates"] == {"issued": [], "withdrawn": []}
+    assert too_soon.status_code == 409 and too_soon.json()["type"].endswith("/session-not-ended")
+    assert await events(migrated, person, COMPLETED) == []
+    record = await orientation_of(predeparture_client, migrated, person)
+    assert record["certificates"] == []
+    assert destination(record, "TH")["complete"] is False
+    assert {a["counted"] for a in record["attendance"]} == {False}
+
+    await finished(migrated, orientation)
+    [certificate] = (await close(predeparture_client, migrated, orientation))["issued"]
+
+    record = await orientation_of(predeparture_client, migrated, person)
+    assert destination(record, "TH")["complete"] is True
+    assert {a["counted"] for a in record["attendance"]} == {True}
+    assert [c["certificate_number"] for c in record["certificates"]] == [
+        certificate["certificate_number"]
+    ]
 
 
 async def test_a_thailand_module_does_not_complete_korea(

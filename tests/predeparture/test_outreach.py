@@ -154,6 +154,27 @@ async def test_a_bad_outreach_record_is_refused_naming_the_field_and_nothing_is_
     assert await fetchval(migrated, "predeparture", SESSIONS_IN_VILLAGE, body["village"]) == 0
 
 
+async def test_every_bad_field_of_an_outreach_record_is_named_in_one_answer(
+    predeparture_client: httpx.AsyncClient, migrated: Settings
+) -> None:
+    body = outreach_body(
+        office_code="ESC-SV",
+        held_on=(today() + timedelta(days=1)).isoformat(),
+        counts=[FEMALE_18 | {"people": 0}, FEMALE_18 | {"people": 0}],
+    )
+
+    response = await predeparture_client.post("/v1/outreach", json=body, headers=admin(migrated))
+
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == [
+        "office_code",
+        "held_on",
+        "counts.1",
+        "counts",
+    ]
+    assert await fetchval(migrated, "predeparture", SESSIONS_IN_VILLAGE, body["village"]) == 0
+
+
 async def test_a_missing_field_is_named(
     predeparture_client: httpx.AsyncClient, migrated: Settings
 ) -> None:

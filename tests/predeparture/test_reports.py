@@ -390,6 +390,26 @@ async def test_a_bad_completions_report_request_is_refused_naming_the_field(
     assert response.json()["errors"][0]["field"] == field
 
 
+async def test_every_bad_parameter_of_a_report_is_named_in_one_answer(
+    predeparture_client: httpx.AsyncClient, migrated: Settings
+) -> None:
+    response = await predeparture_client.get(
+        "/v1/reports/completions",
+        params={
+            "from": "2026-02-01",
+            "to": "2026-01-31",
+            "by": "religion,sex,sex",
+            "province_code": "LA-XX",
+        },
+        headers=analyst(migrated),
+    )
+
+    assert response.status_code == 422, response.text
+    errors = response.json()["errors"]
+    assert [e["field"] for e in errors] == ["by", "by", "to", "province_code"]
+    assert "religion" in errors[0]["message"] and "twice" in errors[1]["message"]
+
+
 # -- outreach -----------------------------------------------------------------------------------
 
 

@@ -267,6 +267,28 @@ async def test_bad_input_names_the_field_and_writes_nothing(
     assert after == before
 
 
+async def test_every_bad_field_of_a_new_session_is_named_in_one_answer(
+    predeparture_client: httpx.AsyncClient, migrated: Settings
+) -> None:
+    body = await session_body(
+        migrated,
+        starts_at="2020-01-06T08:00:00+07:00",
+        ends_at="2020-01-06T07:00:00+07:00",
+        outreach=True,
+        planned_modules=["RIGHTS", "COOKING"],
+    )
+    before = await fetchval(migrated, "predeparture", SESSIONS)
+
+    response = await predeparture_client.post(
+        "/v1/sessions", json=body, headers=mrc_staff(migrated)
+    )
+
+    assert response.status_code == 422, response.text
+    fields = [e["field"] for e in response.json()["errors"]]
+    assert fields == ["starts_at", "ends_at", "district", "village", "planned_modules"]
+    assert await fetchval(migrated, "predeparture", SESSIONS) == before
+
+
 async def test_a_retried_request_with_the_same_idempotency_key_schedules_one_session(
     predeparture_client: httpx.AsyncClient, migrated: Settings
 ) -> None:
@@ -573,6 +595,38 @@ async def test_a_bad_change_names_the_field_and_changes_nothing(
     unchanged = await predeparture_client.get(path, headers=mrc_staff(migrated))
     assert unchanged.json()["version"] == 1
     assert len(await events(migrated, orientation["id"], SESSION_CHANGED)) == 1
+
+
+async def test_every_bad_field_of_a_change_is_named_in_one_answer(
+    predeparture_client: httpx.AsyncClient, migrated: Settings
+) -> None:
+    orientation = await new_session(predeparture_client, migrated)
+    path = f"/v1/sessions/{orientation['id']}"
+
+    removed = await predeparture_client.patch(
+        path, json={"venue": None, "facilitator": None}, headers=mrc_staff(migrated)
+    )
+    wrong = await predeparture_client.patch(
+        path,
+        json={
+            "ends_at": orientation["starts_at"],
+            "outreach": True,
+            "planned_modules": ["COOKING"],
+        },
+        headers=mrc_staff(migrated),
+    )
+
+    assert removed.status_code == 422
+    assert [e["field"] for e in removed.json()["errors"]] == ["facilitator", "venue"]
+    assert wrong.status_code == 422
+    assert [e["field"] for e in wrong.json()["errors"]] == [
+        "ends_at",
+        "district",
+        "village",
+        "planned_modules",
+    ]
+    unchanged = await predeparture_client.get(path, headers=mrc_staff(migrated))
+    assert unchanged.json()["version"] == 1
 
 
 async def test_only_a_scheduled_session_can_be_changed(

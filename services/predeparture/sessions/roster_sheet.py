@@ -103,7 +103,7 @@ def _header(pdf: FPDF, sheet: RosterSheet, page: int, pages: int) -> float:
     for label, value in facts:
         pdf.set_font(printing.FAMILY, "", 8.5)
         _text(pdf, MARGIN, y, 36, 5, label)
-        pdf.set_font(printing.FAMILY, "B", 8.5)
+        _fit(pdf, value, WIDTH - 36, 8.5, "B")
         _text(pdf, MARGIN + 36, y, WIDTH - 36, 5, value)
         y += 5
     return y + 2
