@@ -542,10 +542,12 @@ async def test_an_esc_jobseeker_gets_the_jobseeker_welcome_naming_their_centre(
     assert welcome["template_key"] == "welcome"
     assert (
         "registered as a jobseeker with Employment Service Centre, Vientiane Capital"
-        in (welcome["body"])
+        in welcome["body"]
     )
     assert referred["body"].endswith("Questions: Employment Service Centre, Vientiane Capital.")
-    assert "Employment Service Centre, Vientiane Capital will let you know" in interviewed["body"]
+    assert (
+        "hear the result from Employment Service Centre, Vientiane Capital." in interviewed["body"]
+    )
 
 
 # --- who reads a person's messages (issue 14, point 4) -----------------------------------------
