@@ -220,10 +220,14 @@ async def test_events_that_tell_nobody_anything_queue_nothing(
 ) -> None:
     person = await registered(producer, migrated)
     job = uuid.uuid4()
+    entered_from_paper = enrolment(person, uuid.uuid4(), "enrolled").model_copy(
+        update={"entered_late": True}
+    )
     for event in (
         referral(person, job, "rejected"),
         referral(person, job, "withdrawn"),
         enrolment(person, uuid.uuid4(), "enrolled", "enrolled"),
+        entered_from_paper,  # the session was held already: a record, not an invitation
     ):
         await send(producer, migrated, event)
     assert keys(await messages(migrated, person)) == [("welcome", "email"), ("welcome", "sms")]

@@ -165,9 +165,7 @@ def _enrolment_news(payload: EnrolmentChanged) -> bool:
     # Staying in the same state (a re-sent or corrected enrolment) is not news; a place given
     # up from the waiting list is worth a word, as is any place cancelled. An enrolment entered
     # from paper after the session was held records that the person was there: no invitation.
-    if getattr(payload, "entered_late", False):
-        return False
-    return payload.status != payload.previous_status
+    return not payload.entered_late and payload.status != payload.previous_status
 
 
 def session_moved(payload: SessionStatusChanged) -> bool:
