@@ -1,13 +1,18 @@
-"""Bearer JWT authentication, roles, and office/province scope for every object."""
+"""Bearer JWT authentication, roles, and office/province scope for every object.
+
+Who the caller is comes from their token's claims, read where the settings say (the claims
+mapping, `LABOURX_JWT_*_CLAIM`): the same mapping for the four APIs and for the console, so
+an officer signed in through the identity provider is the same officer everywhere.
+"""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -16,17 +21,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.problems import Forbidden, Unauthorized
+from shared.reference.places import PROVINCE_NAMES
+from shared.roles import Role
 from shared.settings import Settings
 
-
-class Role(StrEnum):
-    ESC_STAFF = "esc_staff"
-    MRC_STAFF = "mrc_staff"
-    AGENCY = "agency"
-    PARTNER = "partner"
-    ANALYST = "analyst"
-    ADMIN = "admin"
-
+__all__ = ["Role"]
 
 NATIONAL_SCOPE = "national"
 
@@ -40,13 +39,9 @@ class Principal:
     office: str | None = None
     province: str | None = None
     national: bool = False
+    # The recruitment agency code an `agency` principal acts for.
+    agency: str | None = None
     claims: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @property
-    def agency(self) -> str | None:
-        """The recruitment agency code an `agency` principal acts for (the `agency` claim)."""
-        value = self.claims.get("agency")
-        return str(value) if value else None
 
     def has_any(self, *roles: Role) -> bool:
         return bool(self.roles & set(roles))
@@ -94,24 +89,27 @@ def mint_token(
     agency: str | None = None,
     ttl_s: int = 8 * 3600,
 ) -> str:
-    """A development token signed with the shared secret (HS256)."""
+    """A development token signed with the shared secret (HS256), its claims where the claims
+    mapping reads them."""
     now = int(time.time())
     claims: dict[str, Any] = {
         "sub": subject,
-        "roles": sorted(roles),
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "iat": now,
         "exp": now + ttl_s,
         "jti": str(uuid.uuid4()),
-        "scope": NATIONAL_SCOPE if national else "province",
     }
-    if office:
-        claims["office"] = office
-    if province:
-        claims["province"] = province
-    if agency:
-        claims["agency"] = agency
+    _put(claims, settings.jwt_roles_claim[0], sorted(roles))
+    if national:
+        _put(claims, settings.jwt_national_claim, True)
+    for path, value in (
+        (settings.jwt_office_claim, office),
+        (settings.jwt_province_claim, province),
+        (settings.jwt_agency_claim, agency),
+    ):
+        if value:
+            _put(claims, path, value)
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
 
@@ -141,7 +139,7 @@ def decode_token(settings: Settings, token: str) -> Principal:
         _VERIFIED[cache_key] = claims
         if len(_VERIFIED) > _VERIFIED_MAX:
             _VERIFIED.popitem(last=False)
-    return _principal(claims)
+    return principal_from_claims(settings, claims)
 
 
 def _verify(settings: Settings, token: str) -> dict[str, Any]:
@@ -164,17 +162,103 @@ def _verify(settings: Settings, token: str) -> dict[str, Any]:
     return dict(claims)
 
 
-def _principal(claims: dict[str, Any]) -> Principal:
-    roles = claims.get("roles") or claims.get("realm_access", {}).get("roles", [])
-    known = frozenset(Role(r) for r in roles if r in Role._value2member_map_)
+def claim(claims: Mapping[str, Any], path: str) -> Any:
+    """A claim by name, or by a dotted path into nested claims (`realm_access.roles`). A name
+    that holds dots itself (Auth0's namespaced `https://labourx.la/office`) is found whole
+    first. None when absent."""
+    if path in claims:
+        return claims[path]
+    value: Any = claims
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _put(claims: dict[str, Any], path: str, value: Any) -> None:
+    *parents, name = path.split(".")
+    for part in parents:
+        claims = claims.setdefault(part, {})
+    claims[name] = value
+
+
+def principal_from_claims(settings: Settings, claims: dict[str, Any]) -> Principal:
+    """Who verified claims say the caller is, read through the claims mapping (settings
+    `jwt_*_claim`). A claim the mapping names but that cannot be read as what it should hold
+    refuses the token, with the setting to look at: an officer silently left without their
+    office or province would see nothing and not know why."""
+    province = _one(claims, settings.jwt_province_claim, "LABOURX_JWT_PROVINCE_CLAIM")
+    if province is not None:
+        province = province.upper()
+        if province not in PROVINCE_NAMES:
+            raise Unauthorized(
+                f"the token's {settings.jwt_province_claim!r} claim is {province!r}, not an"
+                " ISO 3166-2:LA province code such as LA-VT (the identity provider's user"
+                " attribute, or LABOURX_JWT_PROVINCE_CLAIM)"
+            )
     return Principal(
         subject=str(claims["sub"]),
-        roles=known,
-        office=claims.get("office"),
-        province=claims.get("province"),
-        national=claims.get("scope") == NATIONAL_SCOPE,
+        roles=_roles(settings, claims),
+        office=_one(claims, settings.jwt_office_claim, "LABOURX_JWT_OFFICE_CLAIM"),
+        province=province,
+        national=_national(claim(claims, settings.jwt_national_claim)),
+        agency=_one(claims, settings.jwt_agency_claim, "LABOURX_JWT_AGENCY_CLAIM"),
         claims=claims,
     )
+
+
+def _roles(settings: Settings, claims: Mapping[str, Any]) -> frozenset[Role]:
+    """labourx's roles among those of the first roles claim present, each provider name
+    mapped first (`jwt_role_map`); the provider's other roles (Keycloak's `offline_access`,
+    ...) are not labourx's business and are left out."""
+    for path in settings.jwt_roles_claim:
+        value = claim(claims, path)
+        if value is not None:
+            break
+    else:
+        return frozenset()
+    if isinstance(value, str):
+        names = [n for n in re.split(r"[\s,]+", value) if n]
+    elif isinstance(value, list | tuple):
+        names = [str(n) for n in value]
+    else:
+        raise Unauthorized(
+            f"the token's {path!r} claim is not a list of role names (LABOURX_JWT_ROLES_CLAIM)"
+        )
+    mapped = {settings.jwt_role_map.get(name, name) for name in names}
+    return frozenset(Role(name) for name in mapped if name in Role._value2member_map_)
+
+
+def _one(claims: Mapping[str, Any], path: str, setting: str) -> str | None:
+    """A claim that holds one value (an office, a province): a string, or a list of one (how
+    some providers send every user attribute)."""
+    value = claim(claims, path)
+    if isinstance(value, list | tuple):
+        values = {str(v).strip() for v in value if str(v).strip()}
+        if len(values) > 1:
+            raise Unauthorized(
+                f"the token's {path!r} claim holds {len(values)} values"
+                f" ({', '.join(sorted(values))}); labourx needs one ({setting})"
+            )
+        value = values.pop() if values else None
+    if value is None:
+        return None
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise Unauthorized(f"the token's {path!r} claim is not a text value ({setting})")
+    return str(value).strip() or None
+
+
+def _national(value: Any) -> bool:
+    """National scope: the claim is true, or says `national` (alone, among space-separated
+    words, or in a list)."""
+    if value is True:
+        return True
+    if isinstance(value, str):
+        return value.strip().lower() == "true" or NATIONAL_SCOPE in value.split()
+    if isinstance(value, list | tuple):
+        return NATIONAL_SCOPE in value
+    return False
 
 
 _bearer = HTTPBearer(auto_error=False)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shared.roles import ROLE_NAMES
 
 DEV_JWT_SECRET = "labourx-development-secret-not-for-production"
 
@@ -138,6 +140,24 @@ class Settings(BaseSettings):
     jwt_jwks_url: str | None = None
     jwt_issuer: str = "labourx-dev"
     jwt_audience: str = "labourx"
+    # The claims mapping (shared/auth.py): where a token says who the officer is, the same for
+    # the four APIs and the console. Each is a claim name or a dotted path into nested claims
+    # (`realm_access.roles`); a name holding dots itself (Auth0's `https://labourx.la/office`)
+    # is matched whole first. Roles: the first of these claims present (comma-separated), a
+    # list or a space-separated string; Keycloak puts realm roles in `realm_access.roles`.
+    jwt_roles_claim: Annotated[list[str], NoDecode] = Field(
+        default=["roles", "realm_access.roles"], min_length=1
+    )
+    # A provider's role or group names that differ from labourx's, as JSON: {"ESC officers":
+    # "esc_staff"}. Names that are labourx's own need no entry; any other name is left out.
+    jwt_role_map: dict[str, str] = Field(default_factory=dict)
+    jwt_office_claim: str = "office"
+    # An ISO 3166-2:LA code (LA-VT); a token whose province is none is refused.
+    jwt_province_claim: str = "province"
+    # National scope (every province): this claim true, or the word `national` in it.
+    jwt_national_claim: str = "national"
+    # The recruitment agency an `agency` caller acts for.
+    jwt_agency_claim: str = "agency"
 
     data_dir: Path = Path(".labourx")
     log_level: str = "INFO"
@@ -170,6 +190,25 @@ class Settings(BaseSettings):
         # `LABOURX_JWT_JWKS_URL=` in an env file means "not set"; read as an empty string it
         # would slip past the production checks below and fall back to development secrets.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("jwt_roles_claim", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        # `LABOURX_JWT_ROLES_CLAIM=roles,realm_access.roles`: several places, first found wins.
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("jwt_role_map")
+    @classmethod
+    def _maps_to_labourx_roles(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value.values()) - ROLE_NAMES)
+        if unknown:
+            raise ValueError(
+                f"LABOURX_JWT_ROLE_MAP maps to {', '.join(unknown)}, not labourx roles"
+                f" ({', '.join(sorted(ROLE_NAMES))})"
+            )
+        return value
 
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> Settings:
