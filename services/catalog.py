@@ -11,6 +11,7 @@ import importlib
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
+from shared.settings import DATA_SERVICES
 from shared.settings import SERVICES as NAMES
 
 if TYPE_CHECKING:
@@ -18,7 +19,9 @@ if TYPE_CHECKING:
 
 # Where `labourx dev` serves each API (plus --port-offset), and what `labourx api` and
 # `labourx seed` assume when not told otherwise.
+# The console comes first: it is the address a person opens.
 DEV_PORTS: dict[str, int] = {
+    "console": 8100,
     "registry": 8101,
     "matching": 8102,
     "predeparture": 8103,
@@ -37,14 +40,25 @@ def load(name: str) -> ServiceSpec:
 class _Catalogue(Mapping[str, "ServiceSpec"]):
     """name → spec, in the order services are started; each loaded on first access."""
 
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+
     def __getitem__(self, name: str) -> ServiceSpec:
+        if name not in self.names:
+            raise KeyError(name)
         return load(name)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(NAMES)
+        return iter(self.names)
 
     def __len__(self) -> int:
-        return len(NAMES)
+        return len(self.names)
 
 
-SERVICES: Mapping[str, ServiceSpec] = _Catalogue()
+# The four services that own the data and its events, each deployed as API, relay and consumer
+# processes (what `labourx migrate` and `labourx topics` prepare, and tests/deploy checks). The
+# console is not among them: it has no events and is not deployed yet (issue 15's OIDC part
+# adds it to deploy/ with the identity provider); `load("console")` and `ALL` reach it.
+SERVICES: Mapping[str, ServiceSpec] = _Catalogue(DATA_SERVICES)
+# Every service, the console included.
+ALL: Mapping[str, ServiceSpec] = _Catalogue(NAMES)

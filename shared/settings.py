@@ -15,7 +15,14 @@ from shared.roles import ROLE_NAMES
 
 DEV_JWT_SECRET = "labourx-development-secret-not-for-production"
 
-SERVICES = ("registry", "matching", "predeparture", "notify")
+# The services that own labourx's data and its events (a database with an outbox, topics,
+# consumers): each is deployed as API, relay and consumer processes (tests/deploy).
+DATA_SERVICES = ("registry", "matching", "predeparture", "notify")
+# The staff console: the officers' web pages over those services' public APIs. Its database
+# holds sign-in sessions only, and it publishes and consumes no events.
+CONSOLE = "console"
+# Every service the command line runs.
+SERVICES = (CONSOLE, *DATA_SERVICES)
 
 
 class Settings(BaseSettings):
@@ -133,6 +140,28 @@ class Settings(BaseSettings):
     # network you trust: it lets partners make labourx call anything it can reach.
     partner_webhook_allow_private_addresses: bool | None = None
 
+    # Staff console (services/console). Where it reaches each service's public API.
+    console_registry_url: str = "http://127.0.0.1:8101"
+    console_matching_url: str = "http://127.0.0.1:8102"
+    console_predeparture_url: str = "http://127.0.0.1:8103"
+    console_notify_url: str = "http://127.0.0.1:8104"
+    # Per call to a service: time to connect, and in all. A page whose call runs out says the
+    # service is unavailable (and that nothing was saved) rather than hanging on a weak link.
+    console_api_connect_timeout_s: float = Field(default=3.0, gt=0)
+    console_api_timeout_s: float = Field(default=15.0, gt=0)
+    # A signed-in session ends after this long without a request, and this long after sign-in
+    # whatever happens (the officer then signs in again).
+    console_session_idle_timeout_s: float = Field(default=1800.0, gt=0)
+    console_session_absolute_timeout_s: float = Field(default=43200.0, gt=0)
+    # The session cookie is Secure (and `__Host-` prefixed); unset: everywhere but development,
+    # whose console is opened over plain http://127.0.0.1.
+    console_cookie_secure: bool | None = None
+    # The development sign-in page (pick a role and an office, no password). Unset: on in
+    # development and test; production refuses to start with it on.
+    console_dev_sign_in: bool | None = None
+    # Tests: rendering a Lao page with a string missing from the Lao catalogue fails.
+    console_strict_translations: bool = False
+
     # Scheduled jobs (`labourx jobs <service>`): seconds between passes.
     jobs_interval_s: float = Field(default=300.0, gt=0)
 
@@ -159,6 +188,28 @@ class Settings(BaseSettings):
     # The recruitment agency an `agency` caller acts for.
     jwt_agency_claim: str = "agency"
 
+    # Staff console sign-in with OpenID Connect (services/console/auth/oidc.py; docs/operations.md,
+    # "Signing staff in"). All four of issuer, client id, client secret and the console's public
+    # URL, or none; a production console refuses to start without them. The issuer is the
+    # provider's as its tokens name it; its discovery document is read from
+    # {issuer}/.well-known/openid-configuration unless the discovery URL says where (a provider
+    # the console reaches at another address than the browsers do).
+    console_oidc_issuer: str | None = None
+    console_oidc_discovery_url: str | None = None
+    console_oidc_client_id: str | None = None
+    console_oidc_client_secret: SecretStr | None = None
+    console_oidc_scopes: str = "openid profile"
+    # An RFC 8707 resource indicator (an absolute URI) sent with the authorization and token
+    # requests, for providers that issue access tokens per resource; Keycloak needs none (its
+    # audience mapper makes its tokens labourx's).
+    console_oidc_resource: str | None = None
+    # The console's address as officers' browsers open it, e.g. https://console.labourx.la (no
+    # path): the provider sends them back to {it}/sign-in/oidc/callback after signing in (one of
+    # the client's redirect URIs) and to {it}/sign-in after signing out.
+    console_public_url: str | None = None
+    # An access token this close to running out is refreshed before a service is called with it.
+    console_oidc_refresh_margin_s: float = Field(default=30.0, ge=0)
+
     data_dir: Path = Path(".labourx")
     log_level: str = "INFO"
     # `json` for log collectors; `text` for a person at a terminal (`labourx dev` sets it
@@ -183,6 +234,14 @@ class Settings(BaseSettings):
         "partner_secret_key",
         "partner_webhook_allow_private_addresses",
         "metrics_port",
+        "console_oidc_issuer",
+        "console_oidc_discovery_url",
+        "console_oidc_client_id",
+        "console_oidc_client_secret",
+        "console_oidc_resource",
+        "console_public_url",
+        "console_cookie_secure",
+        "console_dev_sign_in",
         mode="before",
     )
     @classmethod
@@ -210,6 +269,41 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("console_public_url")
+    @classmethod
+    def _an_address_without_a_path(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            raise ValueError(
+                "LABOURX_CONSOLE_PUBLIC_URL is the console's address with no path, such as"
+                " https://console.labourx.la (its cookies and pages are at the root of it)"
+            )
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @model_validator(mode="after")
+    def _console_oidc_all_or_nothing(self) -> Settings:
+        missing = self.console_oidc_missing()
+        if 0 < len(missing) < 4:
+            raise ValueError(
+                f"OpenID Connect sign-in to the console also needs {', '.join(missing)}"
+            )
+        return self
+
+    def console_oidc_missing(self) -> list[str]:
+        """The settings OpenID Connect sign-in to the console lacks (none: it is on)."""
+        return [
+            f"LABOURX_{name.upper()}"
+            for name in (
+                "console_oidc_issuer",
+                "console_oidc_client_id",
+                "console_oidc_client_secret",
+                "console_public_url",
+            )
+            if getattr(self, name) is None
+        ]
+
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> Settings:
         if self.env == "production":
@@ -233,12 +327,39 @@ class Settings(BaseSettings):
                 )
             if self.email_provider == "smtp" and not self.smtp_host:
                 raise ValueError("LABOURX_SMTP_HOST is required with the smtp email provider")
+            if self.console_dev_sign_in:
+                raise ValueError(
+                    "LABOURX_CONSOLE_DEV_SIGN_IN must be off in production: it lets anyone sign"
+                    " in to the staff console as any officer, without a password"
+                )
             if not self.database_url or not self.kafka_bootstrap_servers:
                 raise ValueError(
                     "LABOURX_DATABASE_URL and LABOURX_KAFKA_BOOTSTRAP_SERVERS"
                     " are required in production"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _console_timeouts_agree(self) -> Settings:
+        if self.console_session_idle_timeout_s > self.console_session_absolute_timeout_s:
+            raise ValueError(
+                "LABOURX_CONSOLE_SESSION_IDLE_TIMEOUT_S cannot exceed"
+                " LABOURX_CONSOLE_SESSION_ABSOLUTE_TIMEOUT_S"
+            )
+        return self
+
+    @property
+    def console_dev_sign_in_enabled(self) -> bool:
+        """The development sign-in page is offered (never in production: see above)."""
+        if self.console_dev_sign_in is None:
+            return self.env != "production"
+        return self.console_dev_sign_in
+
+    @property
+    def console_cookies_secure(self) -> bool:
+        if self.console_cookie_secure is None:
+            return self.env != "development"
+        return self.console_cookie_secure
 
     def database_name(self, service: str) -> str:
         """The database a service owns, e.g. `labourx_registry`."""

@@ -1,0 +1,43 @@
+"""Console wiring: the staff's web pages over the four services' public APIs.
+
+Server-rendered HTML (Jinja2), htmx for partial updates, every page a plain form first. Its
+database holds sign-in sessions only: no personal data of jobseekers is ever stored here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.console.auth import dev, oidc
+from services.console.auth.api import router as auth_router
+from services.console.home.api import router as home_router
+from services.console.people.api import router as people_router
+from services.console.sessions.service import purge
+from services.console.web.api import fallback_router, static_router
+from services.console.web.api import router as web_router
+from shared.app import create_app
+from shared.service import PeriodicJob, ServiceSpec
+
+SPEC = ServiceSpec(
+    name="console",
+    package_dir=Path(__file__).parent,
+    routers=[
+        static_router,  # first: it carries the lifespan that sets the console up
+        web_router,
+        auth_router,
+        dev.router,
+        oidc.router,
+        home_router,
+        people_router,
+        fallback_router,  # last: any other address is a "page not found" page
+    ],
+    jobs=[PeriodicJob("purge-sessions", purge, interval_s=3600.0)],
+    dev_port=8100,
+)
+
+
+def create() -> FastAPI:
+    """Uvicorn factory: `uvicorn --factory services.console.app:create`."""
+    return create_app(SPEC)
