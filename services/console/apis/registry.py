@@ -83,9 +83,14 @@ class Person(PersonSummary):
 
 class Office(_Read):
     code: str
-    name: str
+    name_lo: str
+    name_en: str
     kind: str
     province_code: str
+    active: bool = True
+
+    def name(self, language: str) -> str:
+        return self.name_lo if language == "lo" else self.name_en
 
 
 # The registry's filters of GET /v1/people, as the people search passes them on.

@@ -83,11 +83,13 @@ async def search_people(
     )
 
 
-def _office_options(offices: list[registry.Office], language: str) -> list[tuple[str, str]]:
-    codes = {o.code: o.name for o in offices} or {c: o.name_en for c, o in SEED_OFFICES.items()}
-    named = [
-        (code, SEED_OFFICES[code].name(language) if code in SEED_OFFICES else name)
-        for code, name in codes.items()
+def _office_options(
+    offices: list[registry.Office], language: str
+) -> list[tuple[str, str]]:
+    """The registry's offices (an office an admin opened included); the ones every console
+    knows if the registry could not list them."""
+    named = [(o.code, o.name(language)) for o in offices] or [
+        (code, office.name(language)) for code, office in SEED_OFFICES.items()
     ]
     return sorted(named, key=lambda option: option[1])
 
@@ -97,5 +99,8 @@ async def person_page(person: str, page: OfficerPageDep) -> Response:
     """A person's page: who they are (the rest of their record comes in the next part)."""
     if not PERSON_KEY.match(person):
         return not_found(page)
-    found = await registry.get_person(page.api, person)
+    try:
+        found = await registry.get_person(page.api, person)
+    except Rejected:  # the registry's word that this is no reference of a person
+        return not_found(page)
     return page.render("people/person.html", person=found, labels=labels)

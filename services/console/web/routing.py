@@ -34,6 +34,7 @@ from services.console.web.page import (
     sign_in_url,
 )
 from services.console.web.state import console_of
+from shared.problems import Problem
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,14 @@ async def error_page(request: Request, exc: Exception) -> Response:
         return not_found(page, exc.detail)
     if isinstance(exc, Unavailable):
         return unavailable(page, exc)
+    if isinstance(exc, Problem):  # the app's own checks, e.g. a query parameter it does not take
+        return page.render(
+            "errors/error.html",
+            exc.status,
+            title=_("This was not accepted"),
+            message=_("The address of this page is not right. Nothing was saved."),
+            detail=exc.detail,
+        )
     if isinstance(exc, Rejected | ApiError):
         return page.render(
             "errors/error.html",
