@@ -48,6 +48,8 @@ def jobseeker(number: int) -> dict[str, Any]:
         "phone": phone(number),
         "province_code": "LA-VT",
         "preferred_language": "lo",
+        # Agreed to SMS at the counter: without it notify sends no welcome (issue 14).
+        "consents": [{"purpose": "contact_sms", "status": "given", "method": "signed"}],
     }
 
 

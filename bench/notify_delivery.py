@@ -53,6 +53,7 @@ from services.notify.templates.defaults import default_templates
 from services.notify.templates.domain import render, sms_segments
 from shared.db import create_engine, session_factory
 from shared.infra import free_port
+from shared.reference.offices import office_name
 
 SERVICE = "notify"
 EVENT_TYPE = "lao.labourx.bench.delivery.v1"
@@ -117,7 +118,11 @@ def welcome_template() -> str:
 def rendered(count: int) -> tuple[list[tuple[str, int]], float]:
     """`count` welcome SMS rendered and counted, and the seconds it took."""
     body, rng = welcome_template(), random.Random(7)
-    contexts = [{"name": rng.choice(GIVEN_NAMES), "reference": f"P-B{n:07d}"} for n in range(count)]
+    office = office_name("ESC-VT", "lo")
+    contexts = [
+        {"name": rng.choice(GIVEN_NAMES), "reference": f"P-B{n:07d}", "office_name": office}
+        for n in range(count)
+    ]
     started = time.perf_counter()
     out = []
     for context in contexts:

@@ -101,6 +101,19 @@ async def _queue(sessions: Any, settings: Settings, count: int, offset: int) -> 
     async with sessions() as session, session.begin():
         for n in range(offset, offset + count):
             data = _payload(n)
+            # Each person agreed to share with UN agencies, as the counter records it: without
+            # that consent the partner would get the aggregate view only (issue 14).
+            await feed.record_consent(
+                session,
+                settings,
+                person_id=uuid.UUID(data["person_id"]),
+                agency=None,
+                category="un_agencies",
+                status="given",
+                expires_on=None,
+                recorded_at=datetime.now(UTC),
+                today=date.today(),
+            )
             await feed.append(
                 session,
                 settings,

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from aiokafka import AIOKafkaProducer
 
 from shared.events.envelope import CloudEvent, envelope_for, record_headers
-from shared.events.registry import PersonRegistered
+from shared.events.registry import PersonRegistered, RegistrationConsent
 from shared.events.topics import REGISTRY_PEOPLE
 
 
@@ -31,6 +31,8 @@ def person_registered(
         preferred_language=language,
         registered_by="test",
         registered_at=datetime.now(UTC),
+        # Notify sends SMS only with consent: the person agreed to SMS at the counter.
+        consents=[RegistrationConsent(purpose="contact_sms", status="given")] if phone else [],
     )
 
 

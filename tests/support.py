@@ -141,6 +141,11 @@ def jobseeker(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+# What a person agreed to at the counter so that notify may text them (it sends nothing on a
+# channel without consent).
+SMS_CONSENT = [{"purpose": "contact_sms", "status": "given", "method": "signed"}]
+
+
 def full_registration(**overrides: Any) -> dict[str, Any]:
     """A registration with every part of the form filled in, unique like `jobseeker()`."""
     n = next(_people_made)

@@ -21,7 +21,7 @@ import pytest
 
 from shared.auth import mint_token
 from shared.settings import Settings
-from tests.support import REPO, jobseeker
+from tests.support import REPO, SMS_CONSENT, jobseeker
 
 pytestmark = pytest.mark.slow
 
@@ -148,9 +148,7 @@ def test_the_run_command_starts_on_a_busy_machine_and_the_first_flow_works(
         assert f'labourx_relay_leader{{service="{name}"}} 1.0' in metrics, name
 
     officer = _auth(subject="officer", roles=["esc_staff"], office="ESC-VT", province="LA-VT")
-    body = jobseeker() | {
-        "consents": [{"purpose": "contact_sms", "status": "given", "method": "signed"}]
-    }
+    body = jobseeker(consents=SMS_CONSENT)
     created = httpx.post(f"{urls['registry']}/v1/jobseekers", json=body, headers=officer)
     assert created.status_code == 201, created.text
     person_id = created.json()["id"]

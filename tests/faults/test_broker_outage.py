@@ -33,7 +33,15 @@ from shared.app import create_app
 from shared.infra import TansuBroker, free_port
 from shared.settings import Settings
 from tests.faults.gate import Gate
-from tests.support import fetch, fetchval, jobseeker, spawn_cli, stop_process, wait_until
+from tests.support import (
+    SMS_CONSENT,
+    fetch,
+    fetchval,
+    jobseeker,
+    spawn_cli,
+    stop_process,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -89,7 +97,7 @@ async def registry(isolated: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 async def _register(client: httpx.AsyncClient, auth: dict[str, str], n: int) -> str:
     """Register person n; numbers are unique across this module's tests."""
-    body = jobseeker(given_name_en=f"Outage{n}", phone=f"020 77{n:06d}")
+    body = jobseeker(given_name_en=f"Outage{n}", phone=f"020 77{n:06d}", consents=SMS_CONSENT)
     response = await client.post("/v1/jobseekers", json=body, headers=auth)
     assert response.status_code == 201, response.text
     return str(response.json()["id"])

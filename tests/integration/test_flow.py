@@ -17,7 +17,7 @@ from shared.observability import EVENTS_CONSUMED
 from shared.outbox.relay import OutboxRelay
 from shared.settings import Settings
 from tests.events import person_registered
-from tests.support import fetch, fetchval, jobseeker, wait_until
+from tests.support import SMS_CONSENT, fetch, fetchval, jobseeker, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ async def test_a_registered_jobseeker_gets_a_welcome_sms_in_lao(
     notify_client: httpx.AsyncClient,
     auth: dict[str, str],
 ) -> None:
-    body = jobseeker(given_name_lo="ສົມສັກ", phone="020 5888 1234")
+    body = jobseeker(given_name_lo="ສົມສັກ", phone="020 5888 1234", consents=SMS_CONSENT)
     created = await registry_client.post("/v1/jobseekers", json=body, headers=auth)
     person_id = created.json()["id"]
 
@@ -125,7 +125,9 @@ async def test_staff_see_only_messages_of_their_province(
     auth: dict[str, str],
     migrated: Settings,
 ) -> None:
-    created = await registry_client.post("/v1/jobseekers", json=jobseeker(), headers=auth)
+    created = await registry_client.post(
+        "/v1/jobseekers", json=jobseeker(consents=SMS_CONSENT), headers=auth
+    )
     person_id = created.json()["id"]
     query = f"/v1/messages?person_id={person_id}"
 
@@ -149,7 +151,7 @@ async def test_an_erasure_in_registry_purges_notify_s_copy(
     auth: dict[str, str],
     migrated: Settings,
 ) -> None:
-    body = jobseeker(given_name_lo="ບຸນມີ", phone="020 5777 4321")
+    body = jobseeker(given_name_lo="ບຸນມີ", phone="020 5777 4321", consents=SMS_CONSENT)
     person_id = (await registry_client.post("/v1/jobseekers", json=body, headers=auth)).json()["id"]
     query = f"/v1/messages?person_id={person_id}"
 
