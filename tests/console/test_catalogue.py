@@ -18,9 +18,7 @@ def test_every_message_of_the_code_and_templates_has_its_lao() -> None:
     extracted = {str(m.id) for m in i18n.extract() if m.id}
     lao = {str(m.id): m for m in i18n.read_catalog("lo") if m.id}
     english = {str(m.id) for m in i18n.read_catalog("en") if m.id}
-    missing = sorted(
-        m for m in extracted if m not in lao or not lao[m].string or lao[m].fuzzy
-    )
+    missing = sorted(m for m in extracted if m not in lao or not lao[m].string or lao[m].fuzzy)
     assert not missing, (
         "write the Lao of these (python -m services.console.i18n adds them to the .po files):"
         f" {missing}"

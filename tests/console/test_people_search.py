@@ -121,9 +121,7 @@ async def test_filters_and_pages_are_the_registrys(
 async def test_the_search_updates_as_one_types_with_the_results_region_only(
     officer: httpx.AsyncClient, bounmy: dict[str, Any]
 ) -> None:
-    partial = await officer.get(
-        "/people", params={"q": "Bounmy"}, headers={"HX-Request": "true"}
-    )
+    partial = await officer.get("/people", params={"q": "Bounmy"}, headers={"HX-Request": "true"})
     assert partial.status_code == 200
     assert partial.text.lstrip().startswith('<div id="search-region">')
     assert "<html" not in partial.text
@@ -134,9 +132,7 @@ async def test_someone_of_another_province_shows_as_the_registrys_identity_card(
     console: Console, console_settings: Settings, officer: httpx.AsyncClient
 ) -> None:
     savannakhet = bearer(console_settings, "officer-sv-9", ["esc_staff"], office="ESC-SV")
-    far = await _register(
-        console, savannakhet, province_code="LA-SV", phone="+856 20 5987 6543"
-    )
+    far = await _register(console, savannakhet, province_code="LA-SV", phone="+856 20 5987 6543")
     found = await officer.get("/people", params={"q": "020 5987 6543"})
     assert found.status_code == 200
     assert "ບຸກຄົນນອກແຂວງຂອງທ່ານ" in found.text  # People outside your province

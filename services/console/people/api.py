@@ -83,9 +83,7 @@ async def search_people(
     )
 
 
-def _office_options(
-    offices: list[registry.Office], language: str
-) -> list[tuple[str, str]]:
+def _office_options(offices: list[registry.Office], language: str) -> list[tuple[str, str]]:
     """The registry's offices (an office an admin opened included); the ones every console
     knows if the registry could not list them."""
     named = [(o.code, o.name(language)) for o in offices] or [

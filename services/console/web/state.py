@@ -4,6 +4,7 @@ builds the app; the console adds its parts through its routers)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ class ConsoleState:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    # httpx logs every call at INFO: a page makes several, and the services log them anyway.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     static = StaticFiles()
     console = ConsoleState(
         settings=settings,
