@@ -11,13 +11,21 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import services.console.sessions.models  # noqa: F401  (registers the table)
+import services.console.auth.oidc_models
+import services.console.sessions.models  # noqa: F401  (registers the tables)
 from services.catalog import load
 from shared.db import Base, drop_database, ensure_database
 from shared.migrations import alembic_config
 from shared.settings import Settings
 
-TABLES = {"console_sessions", "outbox", "inbox", "idempotency_keys"}
+TABLES = {
+    "console_sessions",
+    "console_oidc_flows",
+    "console_oidc_grants",
+    "outbox",
+    "inbox",
+    "idempotency_keys",
+}
 
 
 async def test_console_migrations_match_the_models_and_downgrade_cleanly(

@@ -8,7 +8,6 @@ from fastapi import Query
 from starlette.responses import Response
 
 from services.console.auth import oidc
-from services.console.auth.signin import end_session
 from services.console.i18n import N_, _
 from services.console.sessions.domain import STAFF_ROLES
 from services.console.web.api import console_router
@@ -68,4 +67,5 @@ async def sign_in(
 
 @router.post("/sign-out")
 async def sign_out(page: PageDep) -> Response:
-    return await end_session(page)
+    # Ends the console's session (end_session), and the provider's for an OIDC sign-in.
+    return await oidc.sign_out(page)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from services.console import i18n
@@ -10,15 +13,26 @@ from services.console.sessions.domain import Officer
 from services.console.web.page import Page, console_db, local_target, session_cookie
 
 
-async def begin_session(page: Page, officer: Officer, *, method: str, next: str | None) -> Response:
+async def begin_session(
+    page: Page,
+    officer: Officer,
+    *,
+    method: str,
+    next: str | None,
+    keep: Callable[[AsyncSession, str], Awaitable[None]] | None = None,
+) -> Response:
     """Sign `officer` in: a new session (a new id, whatever this browser had before: no
-    session fixation), its cookie, and on to where they were going."""
+    session fixation), its cookie, and on to where they were going. `keep(db, cookie)` stores
+    what the way of signing in keeps with the session, in the same transaction (OpenID
+    Connect: the provider's refresh and ID tokens)."""
     now = page.console.clock()
     language = page.language if page.language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
     async with console_db(page.request) as db:
         if page.session_hash is not None:
             await sessions.end(db, page.session_hash, "replaced", now=now)
         cookie = await sessions.start(db, officer, method=method, language=language, now=now)
+        if keep is not None:
+            await keep(db, cookie)
     # No Max-Age: the cookie goes when the browser closes; the server ends the session
     # anyway after the idle and absolute timeouts.
     page.set_cookie(session_cookie(page.secure), cookie)

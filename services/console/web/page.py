@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from services.console import i18n
 from services.console.apis.client import Api
+from services.console.auth import oidc_grants
 from services.console.sessions import service as sessions
 from services.console.sessions.domain import Officer, new_secret
 from services.console.web.state import ConsoleState, console_of
@@ -162,6 +163,16 @@ async def _page(request: Request) -> Page:
             else:
                 officer, session_hash = sessions.officer(record), record.id_hash
                 csrf, language = record.csrf_token, i18n.as_language(record.language)
+        if officer is not None and record is not None and record.method == oidc_grants.METHOD:
+            # Signed in with OpenID Connect: the access token is refreshed before it runs out,
+            # or the session ends when it cannot be (services/console/auth/oidc_grants.py).
+            renewed = await oidc_grants.fresh(request, record.id_hash, officer)
+            if renewed.officer is None:
+                # (The CSRF token stays the session's: a form sent with it now goes to the
+                # sign-in page rather than being refused as forged.)
+                officer, session_hash, ended = None, None, renewed.ended
+            else:
+                officer = renewed.officer
     language = language or i18n.DEFAULT_LANGUAGE
     catalogue = console.catalogues[language]
     i18n.use(catalogue)

@@ -191,6 +191,7 @@ SERVICE_NAMES = {
     "matching": i18n.N_("jobs and referrals (matching)"),
     "predeparture": i18n.N_("pre-departure orientation (predeparture)"),
     "notify": i18n.N_("messages (notify)"),
+    "identity_provider": i18n.N_("the sign-in service (identity provider)"),
 }
 
 
