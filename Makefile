@@ -38,15 +38,19 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	$(BIN)/uv sync --frozen --quiet --compile-bytecode
 	touch $@
 
-# Debian tools the deployment checks (tests/deploy) run: docker-compose validates
-# docker-compose.yml, promtool (package prometheus) the alert rules and scrape config. Quick when
-# they are there already; sudo only when not root.
+# Debian packages the tests use: docker-compose validates docker-compose.yml, promtool (package
+# prometheus) the alert rules and scrape config, Chromium runs the console's browser tests (with
+# a Lao font so pages and screenshots show the script), pdftotext (poppler-utils) reads printed
+# PDFs back. Quick when they are there already; sudo only when not root.
+DEBIAN_TOOLS := docker-compose prometheus chromium fonts-noto-core poppler-utils
 $(VENV)/.debian-tools: | $(VENV)/.synced
-	command -v docker-compose >/dev/null && command -v promtool >/dev/null || { \
+	command -v docker-compose >/dev/null && command -v promtool >/dev/null \
+	  && command -v chromium >/dev/null && command -v pdftotext >/dev/null \
+	  && fc-list :lang=lo | grep -q . || { \
 	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    docker-compose prometheus >/dev/null; }
+	    $(DEBIAN_TOOLS) >/dev/null; }
 	touch $@
 
 clean:
