@@ -158,6 +158,11 @@ def run_dev(
         settings = settings.model_copy(update=overrides)
         env["LABOURX_DATABASE_URL"] = str(settings.database_url)
         env["LABOURX_KAFKA_BOOTSTRAP_SERVERS"] = settings.bootstrap_servers
+        # The console reaches each service where this run serves it (ports move with
+        # --port-offset), unless told otherwise.
+        for name, port in ports.items():
+            if name != "console":
+                env.setdefault(f"LABOURX_CONSOLE_{name.upper()}_URL", f"http://127.0.0.1:{port}")
 
         children = _children(settings, ports)
         for child in children:
@@ -168,7 +173,10 @@ def run_dev(
         say(f"\nlabourx is running ({time.monotonic() - started:.0f} s to start):")
         for child in children:
             say(f"  {child.name:<14} {child.url}")
-        say("  API documentation at <URL>/docs. Ctrl-C stops everything.\n")
+        say(
+            "  Open the console in a browser; the services' API documentation is at <URL>/docs."
+            " Ctrl-C stops everything.\n"
+        )
         _supervise(children, env, stopping)
         return 0
     except CannotStart as exc:

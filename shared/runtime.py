@@ -155,10 +155,9 @@ def run_service(
         )
         engine = create_engine(settings, spec.name)
         sessions = session_factory(engine)
-        parts = [
-            OutboxRelay(settings, spec.name).run(stop),
-            *(consumer.runner(settings, sessions).run(stop) for consumer in spec.consumers),
-        ]
+        parts = [consumer.runner(settings, sessions).run(stop) for consumer in spec.consumers]
+        if spec.publishes:  # the console publishes nothing: no relay idling beside it
+            parts.append(OutboxRelay(settings, spec.name).run(stop))
         if spec.jobs:
             parts.append(run_periodic(spec.jobs, settings, sessions, stop))
         tasks = [asyncio.create_task(part) for part in parts]
