@@ -105,6 +105,14 @@ def _postmaster(data_dir: Path) -> psutil.Process | None:
     return None
 
 
+def _alive(pid: int) -> bool:
+    """Running, not merely waiting to be reaped by whoever inherited it."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 @pytest.fixture
 def runner(tmp_path: Path) -> Iterator[DevRunner]:
     dev = DevRunner(tmp_path / "data", tmp_path / "dev.log")
@@ -189,8 +197,8 @@ def test_the_run_command_starts_on_a_busy_machine_and_the_first_flow_works(
     assert "labourx stopped" in runner.output()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{urls['registry']}/healthz", timeout=5)
-    assert not [pid for pid in children if psutil.pid_exists(pid)], "processes left behind"
-    assert not postmaster.is_running(), "the embedded PostgreSQL was left running"
+    assert not [pid for pid in children if _alive(pid)], "processes left behind"
+    assert not _alive(postmaster.pid), "the embedded PostgreSQL was left running"
 
     # The embedded PostgreSQL keeps its data across a restart of the runner.
     urls = runner.start()
