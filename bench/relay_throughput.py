@@ -68,7 +68,7 @@ async def _wait_all_sent(conn: asyncpg.Connection, timeout_s: float) -> None:
 async def measure_relay(env: Environment, topic: str, events: int) -> dict[str, Any]:
     conn: asyncpg.Connection = await asyncpg.connect(env.dsn("registry"))
     stop = asyncio.Event()
-    relay = OutboxRelay(env.settings, "registry", [topic])
+    relay = OutboxRelay(env.settings, "registry")
     task = asyncio.create_task(relay.run(stop))
     try:
         await conn.execute("TRUNCATE outbox")  # unsent rows of the POST figure are not ours

@@ -63,7 +63,6 @@ class ServiceSpec:
     consumers: list[ConsumerSpec] = field(default_factory=list)
     publishes: list[str] = field(default_factory=list)
     jobs: list[PeriodicJob] = field(default_factory=list)
-    dev_port: int = 8000
 
     @property
     def migrations_dir(self) -> Path:

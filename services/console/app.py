@@ -34,7 +34,6 @@ SPEC = ServiceSpec(
         fallback_router,  # last: any other address is a "page not found" page
     ],
     jobs=[PeriodicJob("purge-sessions", purge, interval_s=3600.0)],
-    dev_port=8100,
 )
 
 

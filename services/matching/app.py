@@ -52,7 +52,6 @@ SPEC = ServiceSpec(
         PeriodicJob("licence-expiry", expire_licences),
         PeriodicJob("vacancy-expiry", expire_vacancies),
     ],
-    dev_port=8102,
 )
 
 

@@ -51,7 +51,6 @@ SPEC = ServiceSpec(
     ],
     publishes=[NOTIFY_DELIVERIES],
     jobs=[*DELIVERY_JOBS, *PARTNER_JOBS],
-    dev_port=8104,
 )
 
 

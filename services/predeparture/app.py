@@ -42,7 +42,6 @@ SPEC = ServiceSpec(
         )
     ],
     publishes=[PREDEPARTURE_ORIENTATIONS],
-    dev_port=8103,
 )
 
 

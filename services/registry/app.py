@@ -52,7 +52,6 @@ SPEC = ServiceSpec(
     ],
     publishes=[REGISTRY_PEOPLE],
     jobs=[PeriodicJob("return-reminders", send_return_reminders)],
-    dev_port=8101,
 )
 
 

@@ -59,7 +59,7 @@ class _Row:
 class OutboxRelay:
     """Runs until `stop` is set: waits for leadership, then publishes."""
 
-    def __init__(self, settings: Settings, service: str, _topics: object = None) -> None:
+    def __init__(self, settings: Settings, service: str) -> None:
         self.settings = settings
         self.service = service
         # Topics known to exist on the broker. The relay creates a row's topic before its first

@@ -40,7 +40,7 @@ async def network(migrated: Settings) -> AsyncIterator[None]:
     """Relays of the three services and the consumers of predeparture, matching and registry."""
     stop = asyncio.Event()
     relays = [
-        asyncio.create_task(OutboxRelay(migrated, spec.name, spec.publishes).run(stop))
+        asyncio.create_task(OutboxRelay(migrated, spec.name).run(stop))
         for spec in (REGISTRY, PREDEPARTURE, MATCHING)
     ]
     async with (

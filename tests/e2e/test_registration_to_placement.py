@@ -37,8 +37,8 @@ async def network(migrated: Settings) -> AsyncIterator[None]:
     stop = asyncio.Event()
     engines = [create_engine(migrated, name) for name in ("registry", "matching")]
     tasks = [
-        asyncio.create_task(OutboxRelay(migrated, "registry", REGISTRY.publishes).run(stop)),
-        asyncio.create_task(OutboxRelay(migrated, "matching", MATCHING.publishes).run(stop)),
+        asyncio.create_task(OutboxRelay(migrated, "registry").run(stop)),
+        asyncio.create_task(OutboxRelay(migrated, "matching").run(stop)),
     ]
     for spec, engine in zip((REGISTRY, MATCHING), engines, strict=True):
         runner = spec.consumers[0].runner(migrated, session_factory(engine))

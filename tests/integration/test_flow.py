@@ -24,7 +24,7 @@ from tests.support import SMS_CONSENT, fetch, fetchval, jobseeker, wait_until
 async def pipeline(migrated: Settings, notify_consumer: None) -> AsyncIterator[None]:
     """The registry relay running as a task beside notify's consumer, as their processes would."""
     stop = asyncio.Event()
-    relay = asyncio.create_task(OutboxRelay(migrated, "registry", [REGISTRY_PEOPLE]).run(stop))
+    relay = asyncio.create_task(OutboxRelay(migrated, "registry").run(stop))
     yield
     stop.set()
     await relay

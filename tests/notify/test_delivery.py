@@ -840,7 +840,7 @@ async def test_sent_and_failed_events_reach_notify_deliveries_without_the_text_o
         enable_auto_commit=False,
     )
     stop = asyncio.Event()
-    relay = asyncio.create_task(OutboxRelay(migrated, "notify", [NOTIFY_DELIVERIES]).run(stop))
+    relay = asyncio.create_task(OutboxRelay(migrated, "notify").run(stop))
     await consumer.start()
     found: dict[str, dict[str, Any]] = {}
     try:

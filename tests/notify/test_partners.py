@@ -927,10 +927,9 @@ async def test_a_merge_relinks_pseudonyms_and_removes_the_duplicates_personal_da
 @pytest.fixture
 async def relay(migrated: Settings) -> AsyncIterator[None]:
     """Notify's outbox relay, as `labourx relay notify` runs it."""
-    from services.notify.app import SPEC
 
     stop = asyncio.Event()
-    task = asyncio.create_task(OutboxRelay(migrated, "notify", SPEC.publishes).run(stop))
+    task = asyncio.create_task(OutboxRelay(migrated, "notify").run(stop))
     yield
     stop.set()
     await task
