@@ -108,7 +108,10 @@ class Settings(BaseSettings):
     # times switch quiet hours off. Email is never held back.
     sms_quiet_start: time = time(21, 0)
     sms_quiet_end: time = time(7, 0)
-    # At most this many SMS to one number in any hour; more wait for a free slot.
+    # At most this many SMS to one number in any hour; more wait for a free slot. Courtesy
+    # messages (welcomes, thank-yous, reminders) count against everything sent that hour and
+    # wait first; transactional ones (offers, placements, certificates, session changes) count
+    # only against each other, so a greeting never holds back what a person is waiting for.
     sms_per_recipient_per_hour: int = Field(default=5, ge=1)
     delivery_max_attempts: int = Field(default=6, ge=1)
     delivery_backoff_base_s: float = Field(default=30.0, gt=0)
