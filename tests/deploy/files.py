@@ -21,7 +21,12 @@ COMPOSE = REPO / "docker-compose.yml"
 ENV_EXAMPLE = REPO / ".env.example"
 
 # The variables docker compose itself needs that .env.example leaves for the operator to fill.
-COMPOSE_SECRETS = {"POSTGRES_PASSWORD": "compose-check", "GRAFANA_ADMIN_PASSWORD": "compose-check"}
+COMPOSE_SECRETS = {
+    "POSTGRES_PASSWORD": "compose-check",
+    "GRAFANA_ADMIN_PASSWORD": "compose-check",
+    "KEYCLOAK_ADMIN_PASSWORD": "compose-check",
+    "LABOURX_CONSOLE_OIDC_CLIENT_SECRET": "compose-check",
+}
 
 # Labels Prometheus puts on every series it scrapes (deploy/prometheus/*.yml), plus those it
 # renames when a metric carries a label of the same name (`job` on labourx_job_*).
@@ -127,10 +132,12 @@ def label_names(expr: str) -> set[str]:
     return labels
 
 
-def workloads() -> list[tuple[str, dict[str, Any]]]:
-    """Every Deployment and Job under deploy/k8s as (kind/name, resource)."""
+def workloads(*, keycloak: bool = False) -> list[tuple[str, dict[str, Any]]]:
+    """Every Deployment and Job of labourx's image under deploy/k8s as (kind/name, resource);
+    with `keycloak`, Keycloak's too (its own image and settings: tests/deploy/test_keycloak.py)."""
     return [
         (f"{doc['kind']}/{doc['metadata']['name']}", doc)
         for _, doc in k8s_resources()
         if doc["kind"] in {"Deployment", "Job"}
+        and (keycloak or doc["metadata"]["labels"]["app.kubernetes.io/name"] != "keycloak")
     ]

@@ -10,12 +10,16 @@ from typing import Any
 
 import yaml
 
-from services.catalog import SERVICES
+from services.catalog import ALL, SERVICES
 from tests.deploy.files import COMPOSE, COMPOSE_SECRETS, ENV_EXAMPLE, PROMETHEUS, tool
 from tests.support import REPO
 
 # Long-running processes with no HTTP API; scaled with `docker compose up --scale`.
 WORKER_ROLES = ("relay", "consumer", "jobs")
+# Run once at start, then exit: labourx's databases, migrations and topics; Keycloak's database.
+ONE_SHOT = {"migrate", "keycloak-db"}
+# Every service's database (the console's too: its sign-in sessions), then the topics.
+MIGRATE = ["labourx migrate && labourx migrate console && labourx topics"]
 
 
 def _compose(args: list[str], extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -107,17 +111,19 @@ def test_everything_starts_in_order_of_health_and_is_health_checked() -> None:
     migrate = services["migrate"]
     assert migrate["restart"] == "no"
     assert migrate["entrypoint"] == ["sh", "-c"]
-    assert migrate["command"] == ["labourx migrate && labourx topics"]
+    assert migrate["command"] == MIGRATE
     assert set(migrate["depends_on"]) == {"postgres", "kafka-1", "kafka-2", "kafka-3"}
     assert all(dep["condition"] == "service_healthy" for dep in migrate["depends_on"].values())
     for name, service in services.items():
-        if name.split("-")[0] in SERVICES:
+        if name.split("-")[0] in ALL:
             assert service["depends_on"] == {
                 "migrate": {"condition": "service_completed_successfully"}
             }, name
-        if name != "migrate":
+        if name not in ONE_SHOT:
             assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
             assert service["restart"] == "unless-stopped", name
+        else:
+            assert service["restart"] == "no", name
 
 
 def test_state_lives_in_named_volumes_and_images_are_pinned() -> None:
@@ -143,7 +149,7 @@ def test_prometheus_scrapes_every_labourx_process_of_the_compose_file() -> None:
     processes = {
         name
         for name in resolved()["services"]
-        if name.split("-")[0] in SERVICES and name != "migrate"
+        if name.split("-")[0] in ALL and name not in ONE_SHOT
     }
     assert names == processes
     # Workers serve metrics on the port the scrape config expects; APIs on their HTTP port.

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from fastapi.routing import APIRoute
 
-from services.catalog import SERVICES
+from services.catalog import ALL, SERVICES
 from shared.app import create_app
 from shared.settings import Settings
 from tests.deploy.files import K8S, k8s_resources, workloads
@@ -59,7 +59,7 @@ def test_kustomization_lists_every_manifest() -> None:
     on_disk = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
     assert listed == on_disk
     images = {image["name"] for image in kustomization["images"]}
-    used = {_container(w)["image"].split(":")[0] for _, w in workloads()}
+    used = {_container(w)["image"].split(":")[0] for _, w in workloads(keycloak=True)}
     assert used == images, "kustomize sets the image of every workload"
 
 
@@ -79,8 +79,8 @@ def test_every_workload_has_probes_resources_and_runs_as_non_root() -> None:
         assert security["seccompProfile"] == {"type": "RuntimeDefault"}, name
         container_security = container["securityContext"]
         assert container_security["allowPrivilegeEscalation"] is False, name
-        assert container_security["readOnlyRootFilesystem"] is True, name
         assert container_security["capabilities"]["drop"] == ["ALL"], name
+        assert container_security["readOnlyRootFilesystem"] is True, name
         env_from = container["envFrom"]
         assert {"configMapRef": {"name": "labourx-config"}} in env_from, name
         assert {"secretRef": {"name": "labourx-secrets"}} in env_from, name
@@ -92,7 +92,7 @@ def test_apis_are_probed_on_the_paths_the_app_serves() -> None:
         for route in create_app(SERVICES["registry"], Settings()).routes
         if isinstance(route, APIRoute)
     }
-    for name in SERVICES:
+    for name in ALL:
         container = _container(_by_kind("Deployment")[f"{name}-api"])
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
         assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
@@ -122,12 +122,24 @@ def test_every_process_of_every_service_is_deployed() -> None:
             assert _container(deployment)["args"] == args
         assert (f"{name}-jobs" in deployments) == bool(spec.jobs)
     migrate = _by_kind("Job")["labourx-migrate"]
-    assert _container(migrate)["args"] == ["labourx migrate && labourx topics"]
+    assert _container(migrate)["args"] == [
+        "labourx migrate && labourx migrate console && labourx topics"
+    ]
+    console = _by_kind("Deployment")
+    assert _container(console["console-api"])["args"] == [
+        "api",
+        "console",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8000",
+    ]
+    assert _container(console["console-jobs"])["args"] == ["jobs", "console"]
 
 
 def test_workers_serve_metrics_where_prometheus_and_the_probes_look() -> None:
     for name, deployment in _by_kind("Deployment").items():
-        if name.endswith("-api"):
+        if name.endswith("-api") or name == "keycloak":
             continue
         container = _container(deployment)
         env = {e["name"]: e["value"] for e in container.get("env", [])}
@@ -169,7 +181,7 @@ def test_apis_autoscale_and_every_deployment_has_a_disruption_budget() -> None:
             hpa = autoscalers[name]["spec"]
             assert 2 <= hpa["minReplicas"] < hpa["maxReplicas"]
             assert "replicas" not in deployment["spec"], f"{name}: the autoscaler owns replicas"
-    assert set(autoscalers) == {f"{name}-api" for name in SERVICES}
+    assert set(autoscalers) == {f"{name}-api" for name in ALL}
 
 
 def test_the_config_map_holds_only_real_settings_and_production_replication() -> None:
@@ -189,9 +201,10 @@ def test_the_config_map_holds_only_real_settings_and_production_replication() ->
     settings = Settings(
         **{k.removeprefix("LABOURX_").lower(): v for k, v in config.items()},
         database_url="postgresql://labourx@db/postgres",
-        jwt_jwks_url="https://id.example.la/certs",
         certificate_key="from-the-secret",
+        console_oidc_client_secret="from-the-secret",
         sms_gateway_token="from-the-secret",
         sms_inbound_secret="whsec_ZnJvbS10aGUtc2VjcmV0",
     )
     assert settings.sms_provider == "http" and settings.email_provider == "smtp"
+    assert settings.console_oidc_missing() == [], "the console could not sign anyone in"
