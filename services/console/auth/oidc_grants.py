@@ -117,7 +117,15 @@ def officer_from(settings: Settings, tokens: Tokens) -> Officer:
 
 
 async def keep(db: AsyncSession, session_cookie: str, tokens: Tokens, *, now: datetime) -> None:
-    """Keep the provider's tokens with the session just started (in its transaction)."""
+    """Keep the provider's tokens with the session just started (in its transaction), and
+    drop those of sessions that have ended since (idle, expired, revoked): a refresh token
+    outlives its use only until the next sign-in, not until the week-long purge of sessions."""
+    await db.execute(
+        delete(SessionGrant).where(
+            SessionGrant.session_hash == ConsoleSession.id_hash,
+            ConsoleSession.ended_at.is_not(None),
+        )
+    )
     db.add(
         SessionGrant(
             session_hash=domain.digest(session_cookie),

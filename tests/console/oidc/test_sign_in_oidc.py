@@ -231,7 +231,13 @@ async def test_without_a_refresh_token_the_officer_signs_in_again_when_the_token
     assert SESSION not in browser.cookies
     async with oidc_console.app.state.sessions() as db:
         ended = await db.get(ConsoleSession, session.id_hash)
-    assert ended is not None and ended.end_reason == "expired"
+        assert ended is not None and ended.end_reason == "expired"
+        assert await db.get(SessionGrant, session.id_hash) is not None
+    # The next sign-in (anyone's) drops the tokens of sessions that have ended.
+    async with oidc_console.browser() as another:
+        await sign_in_with_provider(another, "officer-ch")
+    async with oidc_console.app.state.sessions() as db:
+        assert await db.get(SessionGrant, session.id_hash) is None
 
 
 async def test_signing_out_ends_the_console_session_and_the_providers(
