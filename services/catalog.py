@@ -56,9 +56,9 @@ class _Catalogue(Mapping[str, "ServiceSpec"]):
 
 
 # The four services that own the data and its events, each deployed as API, relay and consumer
-# processes (what `labourx migrate` and `labourx topics` prepare, and tests/deploy checks). The
-# console is not among them: it has no events and is not deployed yet (issue 15's OIDC part
-# adds it to deploy/ with the identity provider); `load("console")` and `ALL` reach it.
+# processes (what `labourx topics` prepares, and tests/deploy checks apart from the console's
+# own deployment). `ALL` adds the console (its sessions' database: `labourx migrate` migrates
+# every service in ALL).
 SERVICES: Mapping[str, ServiceSpec] = _Catalogue(DATA_SERVICES)
 # Every service, the console included.
 ALL: Mapping[str, ServiceSpec] = _Catalogue(NAMES)

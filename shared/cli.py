@@ -88,11 +88,12 @@ def run_command(
 
 @app.command()
 def migrate(services: Annotated[list[str] | None, typer.Argument()] = None) -> None:
-    """Create service databases if missing and run their migrations to head."""
-    from services.catalog import SERVICES
+    """Create service databases if missing and run their migrations to head (every service's,
+    the console's sessions included, unless named)."""
+    from services.catalog import ALL
     from shared.provision import prepare_databases
 
-    specs = [_spec(s) for s in services] if services else list(SERVICES.values())
+    specs = [_spec(s) for s in services] if services else list(ALL.values())
     asyncio.run(prepare_databases(get_settings(), specs))
     typer.echo(f"migrated: {', '.join(s.name for s in specs)}")
 

@@ -19,7 +19,7 @@ WORKER_ROLES = ("relay", "consumer", "jobs")
 # Run once at start, then exit: labourx's databases, migrations and topics; Keycloak's database.
 ONE_SHOT = {"migrate", "keycloak-db"}
 # Every service's database (the console's too: its sign-in sessions), then the topics.
-MIGRATE = ["labourx migrate && labourx migrate console && labourx topics"]
+MIGRATE = ["labourx migrate && labourx topics"]
 
 
 def _compose(args: list[str], extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -123,7 +123,7 @@ def test_every_process_of_every_service_is_deployed() -> None:
         assert (f"{name}-jobs" in deployments) == bool(spec.jobs)
     migrate = _by_kind("Job")["labourx-migrate"]
     assert _container(migrate)["args"] == [
-        "labourx migrate && labourx migrate console && labourx topics"
+        "labourx migrate && labourx topics"
     ]
     console = _by_kind("Deployment")
     assert _container(console["console-api"])["args"] == [
