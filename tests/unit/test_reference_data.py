@@ -1,4 +1,5 @@
-"""Reference data packaged with shared/: ethnic groups, ISCO-08 occupations, languages."""
+"""Reference data packaged with shared/: ethnic groups, ISCO-08 occupations (with Lao titles),
+languages, districts."""
 
 from __future__ import annotations
 
@@ -6,6 +7,15 @@ from collections import Counter
 
 import pytest
 
+from shared.reference.districts import (
+    PROVINCE_NUMBERS,
+    District,
+    DistrictDataError,
+    check,
+    districts,
+    districts_of,
+    find_district,
+)
 from shared.reference.ethnicity import ETHNIC_GROUPS, EthnicGroup, Family, validate_ethnicity
 from shared.reference.isco08 import (
     ancestors,
@@ -15,6 +25,13 @@ from shared.reference.isco08 import (
     validate_isco08,
 )
 from shared.reference.languages import Proficiency, validate_language
+from shared.reference.occupations import (
+    lao_titles,
+    occupation,
+    occupations,
+    search_occupations,
+)
+from shared.reference.places import PROVINCE_NAMES
 from shared.reference.scripts import is_lao_script
 
 # --- Ethnic groups -------------------------------------------------------------------------------
@@ -162,3 +179,161 @@ def test_unknown_language_codes_are_refused(code: str) -> None:
 def test_proficiency_levels_run_from_basic_to_native() -> None:
     assert [p.value for p in Proficiency] == ["basic", "conversational", "fluent", "native"]
     assert Proficiency("fluent") is Proficiency.FLUENT
+
+
+# --- Districts -----------------------------------------------------------------------------------
+
+# The districts of each province as the statistics bureau counts them (148 in all).
+DISTRICTS_PER_PROVINCE = {
+    "LA-VT": 9,
+    "LA-PH": 7,
+    "LA-LM": 5,
+    "LA-OU": 7,
+    "LA-BK": 5,
+    "LA-LP": 12,
+    "LA-HO": 10,
+    "LA-XA": 11,
+    "LA-XI": 7,
+    "LA-VI": 11,
+    "LA-BL": 7,
+    "LA-KH": 10,
+    "LA-SV": 15,
+    "LA-SL": 8,
+    "LA-XE": 4,
+    "LA-CH": 10,
+    "LA-AT": 5,
+    "LA-XS": 5,
+}
+
+
+def test_lao_pdr_has_148_districts_in_its_18_provinces() -> None:
+    assert len(districts()) == 148
+    assert Counter(d.province_code for d in districts().values()) == DISTRICTS_PER_PROVINCE
+    assert set(DISTRICTS_PER_PROVINCE) == set(PROVINCE_NAMES) == set(PROVINCE_NUMBERS.values())
+
+
+def test_district_codes_are_unique_and_begin_with_their_provinces_number() -> None:
+    for code, district in districts().items():
+        assert code == district.code and len(code) == 4 and code.isdigit()
+        assert PROVINCE_NUMBERS[code[:2]] == district.province_code, district
+    # A province's districts are numbered from 01 up, its capital's district first.
+    for province in PROVINCE_NAMES:
+        numbers = [int(d.code[2:]) for d in districts_of(province)]
+        assert numbers == sorted(numbers) and numbers[0] == 1, province
+
+
+def test_district_names_are_lao_script_and_latin_and_unique_within_a_province() -> None:
+    for district in districts().values():
+        assert is_lao_script(district.name_lo), district
+        assert district.name_en.isascii() and district.name_en[0].isupper(), district
+        assert not district.name_lo.startswith("ເມືອງ"), district
+    for province in PROVINCE_NAMES:
+        names = [d.name_lo for d in districts_of(province)]
+        assert len(names) == len(set(names)), province
+
+
+@pytest.mark.parametrize(
+    ("code", "province", "lao", "english"),
+    [
+        ("0101", "LA-VT", "ຈັນທະບູລີ", "Chanthabouly"),
+        ("0701", "LA-HO", "ຊຳເໜືອ", "Xamneua"),
+        ("1301", "LA-SV", "ໄກສອນ ພົມວິຫານ", "Kaysone Phomvihane"),
+        ("1601", "LA-CH", "ປາກເຊ", "Pakse"),
+        ("1012", "LA-VI", "ໝື່ນ", "Meun"),
+        ("1805", "LA-XS", "ລ້ອງຊານ", "Longxan"),
+    ],
+)
+def test_districts_carry_the_statistics_bureaus_codes(
+    code: str, province: str, lao: str, english: str
+) -> None:
+    assert districts()[code] == District(code, province, lao, english)
+
+
+@pytest.mark.parametrize(
+    ("typed", "province", "code"),
+    [
+        ("1301", None, "1301"),
+        ("Kaysone Phomvihane", None, "1301"),
+        ("kaysone-phomvihane", "LA-SV", "1301"),
+        ("ເມືອງໄກສອນພົມວິຫານ", None, "1301"),
+        ("Sisattanak", "LA-VT", "0104"),
+        ("Viengkham", "LA-VI", "1009"),  # two provinces have a Viengkham
+        ("ວຽງຄຳ", "LA-LP", "0610"),
+    ],
+)
+def test_a_district_is_found_by_code_or_name_in_either_script(
+    typed: str, province: str | None, code: str
+) -> None:
+    found = find_district(typed, province)
+    assert found is not None and found.code == code
+
+
+@pytest.mark.parametrize(("typed", "province"), [("Pakse", "LA-VT"), ("1301", "LA-CH"), ("", None)])
+def test_a_district_outside_the_province_or_unknown_is_not_found(
+    typed: str, province: str | None
+) -> None:
+    assert find_district(typed, province) is None
+
+
+def test_the_district_check_refuses_a_code_under_the_wrong_province_and_repeats() -> None:
+    good = list(districts().values())
+    with pytest.raises(DistrictDataError, match="not LA-CH's"):
+        check([*good[:-1], District("1805", "LA-CH", "ລ້ອງຊານ", "Longxan")])
+    with pytest.raises(DistrictDataError, match="listed twice"):
+        check([*good, District("0101", "LA-VT", "ທົດລອງ", "Test")])
+    with pytest.raises(DistrictDataError, match="LA-XS: no district"):
+        check([d for d in good if d.province_code != "LA-XS"])
+
+
+# --- Occupations in Lao --------------------------------------------------------------------------
+
+
+def test_every_major_sub_major_and_minor_isco08_group_has_a_lao_title() -> None:
+    lao = lao_titles()
+    upper = {code for code in isco08_groups() if len(code) <= 3}
+    assert upper <= set(lao), sorted(upper - set(lao))
+    assert set(lao) <= set(isco08_groups()), sorted(set(lao) - set(isco08_groups()))
+    assert sum(len(code) == 4 for code in lao) >= 150  # the unit groups most recorded
+    for code, title in lao.items():
+        assert is_lao_script(title), (code, title)
+
+
+def test_an_occupation_reads_in_lao_and_falls_back_to_english_where_it_has_no_lao() -> None:
+    assert occupation("7112") is not None
+    assert occupation("7112").title("lo") == "ຊ່າງກໍ່ດິນຈີ່"  # type: ignore[union-attr]
+    assert occupation("7112").title("en") == "Bricklayers and related workers"  # type: ignore[union-attr]
+    untranslated = next(o for o in occupations().values() if o.title_lo is None)
+    assert untranslated.title("lo") == untranslated.title_en
+    assert occupation("7118") is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("ຊ່າງເຊື່ອມ", "7212"),
+        ("ຊ່າງ ເຊື່ອມ", "7212"),  # typed with a space
+        ("welder", "7212"),
+        ("Weld", "7212"),
+        ("bricklay", "7112"),
+        ("ກຳມະກອນກໍ່ສ້າງ", "9313"),
+        ("building construction", "9313"),
+        ("ແມ່ບ້ານ", "9111"),
+        ("7112", "7112"),
+        ("sewing machine", "8153"),
+    ],
+)
+def test_an_occupation_is_found_by_typing_its_title_in_lao_or_english_or_its_code(
+    typed: str, code: str
+) -> None:
+    assert code in [o.code for o in search_occupations(typed)]
+
+
+def test_occupation_search_puts_precise_groups_first_and_shows_a_title_once() -> None:
+    found = search_occupations("ຊ່າງກໍ່")
+    assert [len(o.code) for o in found] == sorted((len(o.code) for o in found), reverse=True)
+    assert [o.code for o in search_occupations("0")][:1] == ["0"]
+    officers = search_occupations("commissioned armed")
+    # 01, 011 and 0110 share one title (and so do 02, 021 and 0210): the unit group shows.
+    assert [o.code for o in officers] == ["0110", "0210"]
+    assert search_occupations("") == [] and search_occupations("zzzz") == []
+    assert len(search_occupations("ຊ່າງ", limit=5)) == 5
