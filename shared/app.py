@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import create_engine, session_factory
 from shared.observability import RequestContextMiddleware, configure_logging
@@ -99,14 +100,18 @@ async def _refuse_unknown_query(request: Request) -> None:
         )
 
 
-def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
-    """Build a service's API from its spec."""
+def create_app(
+    spec: ServiceSpec, settings: Settings | None = None, engine: AsyncEngine | None = None
+) -> FastAPI:
+    """Build a service's API from its spec. `engine`: a pool shared with the other parts of the
+    process (development runs a whole service in one; its owner disposes of it)."""
     settings = settings or get_settings()
     configure_logging(spec.name, settings.log_level, settings.log_format)
+    shared_engine = engine
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings, spec.name)
+        engine = shared_engine or create_engine(settings, spec.name)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         app.state.broker = _BrokerProbe(settings)
@@ -120,7 +125,8 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.broker.close()
-            await engine.dispose()
+            if shared_engine is None:
+                await engine.dispose()
 
     app = FastAPI(
         title=f"labourx {spec.name}",

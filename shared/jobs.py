@@ -8,10 +8,12 @@ import logging
 from collections.abc import Sequence
 from datetime import date
 
+import asyncpg
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import clock
+from shared.aio import first_of, sleep_or_stop
 from shared.service import PeriodicJob
 from shared.settings import Settings
 
@@ -39,9 +41,20 @@ async def run_periodic(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     stop: asyncio.Event,
+    *,
+    dsn: str | None = None,
 ) -> None:
-    """Run every job on its own interval until `stop`; a failed pass is logged and retried."""
-    await asyncio.gather(*(_repeat(job, settings, sessions, stop) for job in jobs))
+    """Run every job on its own interval until `stop`; a failed pass is logged and retried.
+    With `dsn` (the service database, libpq form), jobs that name a `wake_on` channel also run
+    as soon as it is notified."""
+    wakers = {job.wake_on: asyncio.Event() for job in jobs if job.wake_on}
+    tasks = [
+        _repeat(job, settings, sessions, stop, wakers[job.wake_on] if job.wake_on else None)
+        for job in jobs
+    ]
+    if wakers and dsn:
+        tasks.append(_listen(dsn, wakers, stop))
+    await asyncio.gather(*tasks)
 
 
 async def _repeat(
@@ -49,15 +62,49 @@ async def _repeat(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     stop: asyncio.Event,
+    woken: asyncio.Event | None = None,
 ) -> None:
     interval = job.interval_s if job.interval_s is not None else settings.jobs_interval_s
     while not stop.is_set():
+        if woken is not None:
+            # Cleared before the pass: a notification during it brings another pass.
+            woken.clear()
         try:
             handled = await run_once(job, settings, sessions)
             if handled:
                 log.info("job pass", extra={"job": job.name, "handled": handled})
+                continue  # there may be more right behind: a backlog drains pass after pass
         except Exception:
             JOB_FAILURES.labels(job.name).inc()
             log.exception("job pass failed", extra={"job": job.name})
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), interval)
+            waits = (stop,) if woken is None else (stop, woken)
+            await asyncio.wait_for(first_of(*waits), interval)
+
+
+async def _listen(dsn: str, wakers: dict[str, asyncio.Event], stop: asyncio.Event) -> None:
+    """LISTEN on the jobs' channels on a connection of its own, as long as the jobs run; a lost
+    connection is opened again (passes meanwhile fall back to their intervals)."""
+    backoff = 0.5
+    while not stop.is_set():
+        try:
+            conn = await asyncpg.connect(dsn)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("jobs cannot listen for work yet: %s", exc)
+            await sleep_or_stop(stop, backoff)
+            backoff = min(backoff * 2, 10)
+            continue
+        backoff = 0.5
+        try:
+            for channel, event in wakers.items():
+                await conn.add_listener(channel, lambda *_, event=event: event.set())
+            # Whatever was written before listening began is found by the first passes.
+            for event in wakers.values():
+                event.set()
+            while not stop.is_set() and not conn.is_closed():
+                await sleep_or_stop(stop, 5)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("jobs lost their listening connection: %s", exc)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), 5)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import start_http_server
 
 from shared.observability import configure_logging
-from shared.settings import Settings
+from shared.settings import Settings, with_database
 
 if TYPE_CHECKING:
     from shared.service import ConsumerSpec, ServiceSpec
@@ -96,11 +96,18 @@ def run_jobs(spec: ServiceSpec, settings: Settings, metrics_port: int | None = N
     async def _main(stop: asyncio.Event) -> None:
         engine = create_engine(settings, spec.name)
         try:
-            await run_periodic(spec.jobs, settings, session_factory(engine), stop)
+            await run_periodic(
+                spec.jobs, settings, session_factory(engine), stop, dsn=_dsn(settings, spec.name)
+            )
         finally:
             await engine.dispose()
 
     run_until_signalled(_main)
+
+
+def _dsn(settings: Settings, service: str) -> str:
+    """The service database in the form asyncpg's own connections (LISTEN) take."""
+    return with_database(settings.service_database_url(service), "postgresql")
 
 
 def say(message: str) -> None:
@@ -143,9 +150,12 @@ def run_service(
             say(f"{spec.name}: creating its topics")
             await prepare_topics(settings, [spec])
         say(f"{spec.name}: starting the API, relay, consumers and jobs")
+        # One pool for the API, consumers and jobs: fewer idle PostgreSQL backends.
+        engine = create_engine(settings, spec.name)
+        sessions = session_factory(engine)
         server = _Server(
             uvicorn.Config(
-                create_app(spec, settings),
+                create_app(spec, settings, engine),
                 host=host,
                 port=port,
                 log_config=None,
@@ -153,13 +163,13 @@ def run_service(
                 timeout_graceful_shutdown=10,
             )
         )
-        engine = create_engine(settings, spec.name)
-        sessions = session_factory(engine)
         parts = [consumer.runner(settings, sessions).run(stop) for consumer in spec.consumers]
         if spec.publishes:  # the console publishes nothing: no relay idling beside it
             parts.append(OutboxRelay(settings, spec.name).run(stop))
         if spec.jobs:
-            parts.append(run_periodic(spec.jobs, settings, sessions, stop))
+            parts.append(
+                run_periodic(spec.jobs, settings, sessions, stop, dsn=_dsn(settings, spec.name))
+            )
         tasks = [asyncio.create_task(part) for part in parts]
         api = asyncio.create_task(server.serve())
         try:

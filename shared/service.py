@@ -50,9 +50,13 @@ class PeriodicJob:
 
     name: str
     run: Callable[[AsyncSession, Settings, date], Awaitable[int]]
-    # Seconds between passes; None means `jobs_interval_s`. Queues that people wait on (message
-    # and webhook delivery) run every few seconds; daily sweeps keep the slow default.
+    # Seconds between passes; None means `jobs_interval_s`. Daily sweeps keep the slow default.
     interval_s: float | None = None
+    # A PostgreSQL NOTIFY channel (a trigger on the job's queue table notifies it at commit)
+    # that starts a pass at once: queues people wait on (messages, webhooks) are served within
+    # moments of being written without polling every second, and `interval_s` is only the
+    # fallback for a notification missed and for work that falls due later (retries).
+    wake_on: str | None = None
 
 
 @dataclass(frozen=True)

@@ -875,14 +875,15 @@ async def test_sent_and_failed_events_reach_notify_deliveries_without_the_text_o
 # The job.
 
 
-async def test_the_delivery_job_runs_every_second_and_drains_a_backlog_in_one_run(
+async def test_the_delivery_job_wakes_when_a_message_is_queued_and_drains_a_backlog_in_one_run(
     migrated: Settings,
     sessions: async_sessionmaker[AsyncSession],
     fresh_gateway: FakeGateway,
     dispatchers: list[Dispatcher],
 ) -> None:
     [job] = DELIVERY_JOBS
-    assert job.interval_s is not None and job.interval_s <= 2
+    assert job.wake_on == "labourx_notify_messages"  # the channel migration 0007 notifies
+    assert job.interval_s is not None and job.interval_s <= 10
 
     t0 = a_day()
     settings = delivery_settings(migrated, fresh_gateway, delivery_batch_size=5)

@@ -12,8 +12,11 @@ from shared.db import session_factory
 from shared.service import PeriodicJob
 from shared.settings import Settings
 
-# People wait on these messages: a pass every second (a pass with nothing due is one query).
-DISPATCH_INTERVAL_S = 1.0
+# People wait on these messages: a pass as soon as one is queued (a trigger on `messages`
+# notifies this channel at commit, migration 0007), and every few seconds for those that fall
+# due later (quiet hours, retries) or a notification missed.
+WAKE_CHANNEL = "labourx_notify_messages"
+DISPATCH_INTERVAL_S = 5.0
 
 # One set of providers per process (the HTTP gateway's client keeps its connections).
 _providers: dict[tuple[int, int], tuple[Providers, async_sessionmaker[AsyncSession]]] = {}
@@ -42,5 +45,7 @@ async def dispatch_due(session: AsyncSession, settings: Settings, today: date) -
 
 
 JOBS: list[PeriodicJob] = [
-    PeriodicJob("message-delivery", dispatch_due, interval_s=DISPATCH_INTERVAL_S)
+    PeriodicJob(
+        "message-delivery", dispatch_due, interval_s=DISPATCH_INTERVAL_S, wake_on=WAKE_CHANNEL
+    )
 ]

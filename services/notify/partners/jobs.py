@@ -458,8 +458,16 @@ async def send_history(session: AsyncSession, settings: Settings, today: date) -
 
 
 JOBS: list[PeriodicJob] = [
-    PeriodicJob("partner-webhooks", deliver_webhooks, interval_s=1.0),
-    PeriodicJob("partner-history", send_history, interval_s=2.0),
-    PeriodicJob("partner-topics", ensure_partner_topics, interval_s=2.0),
+    # Each starts a pass as soon as its table notifies (migration 0007): a delivery queued, a
+    # subscription made or changed. The intervals catch retries falling due and a missed note.
+    PeriodicJob(
+        "partner-webhooks", deliver_webhooks, interval_s=5.0, wake_on="labourx_notify_webhooks"
+    ),
+    PeriodicJob(
+        "partner-history", send_history, interval_s=10.0, wake_on="labourx_notify_partners"
+    ),
+    PeriodicJob(
+        "partner-topics", ensure_partner_topics, interval_s=10.0, wake_on="labourx_notify_partners"
+    ),
     PeriodicJob("partner-consent-lapses", sweep_lapsed_consents),
 ]
