@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from services.console.auth import dev, oidc
 from services.console.auth.api import router as auth_router
 from services.console.home.api import router as home_router
+from services.console.offline import api as offline
 from services.console.people.api import router as people_router
 from services.console.sessions.service import purge
 from services.console.web.api import fallback_router, static_router
@@ -31,6 +32,8 @@ SPEC = ServiceSpec(
         oidc.router,
         home_router,
         people_router,
+        offline.assets,  # the service worker and the offline script's words
+        offline.router,
         fallback_router,  # last: any other address is a "page not found" page
     ],
     jobs=[PeriodicJob("purge-sessions", purge, interval_s=3600.0)],
