@@ -13,8 +13,10 @@ from fastapi import FastAPI
 from services.console.auth import dev, oidc
 from services.console.auth.api import router as auth_router
 from services.console.home.api import router as home_router
+from services.console.imports.api import router as imports_router
 from services.console.offline import api as offline
 from services.console.people.api import router as people_router
+from services.console.registration.api import router as registration_router
 from services.console.sessions.service import purge
 from services.console.web.api import fallback_router, static_router
 from services.console.web.api import router as web_router
@@ -32,6 +34,8 @@ SPEC = ServiceSpec(
         oidc.router,
         home_router,
         people_router,
+        registration_router,
+        imports_router,
         offline.assets,  # the service worker and the offline script's words
         offline.router,
         fallback_router,  # last: any other address is a "page not found" page

@@ -1,4 +1,4 @@
-"""The console started in-process with the services it calls: registry and matching run as
+"""The console started in-process with the services it calls: registry, matching and notify run as
 their own ASGI apps, and the console's HTTP clients are routed to them (real HTTP requests,
 the services' real routing, validation, scope and errors: no fakes)."""
 
@@ -65,7 +65,7 @@ class Console:
 async def console(console_settings: Settings) -> AsyncIterator[Console]:
     async with AsyncExitStack() as stack:
         services = {}
-        for name in ("registry", "matching"):
+        for name in ("registry", "matching", "notify"):
             app = create_app(SERVICES[name], console_settings)
             await stack.enter_async_context(app.router.lifespan_context(app))
             services[name] = app

@@ -1,4 +1,5 @@
-"""People: the search (one box, the registry's filters, paged) and a person's page."""
+"""People: the search (one box, the registry's filters, paged); a person's page and what is done
+on it (person.py), serving people of other provinces (serving.py), erasure (erasure.py)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from starlette.responses import Response
 from services.console.apis import registry
 from services.console.apis.errors import ApiError, Rejected
 from services.console.people import labels
-from services.console.people.search import PAGE_SIZE, PERSON_KEY, Query
+from services.console.people.erasure import router as erasure_router
+from services.console.people.person import router as person_router
+from services.console.people.search import PAGE_SIZE, Query
+from services.console.people.serving import router as serving_router
 from services.console.web.api import console_router
 from services.console.web.forms import Form
 from services.console.web.page import OfficerPageDep
-from services.console.web.routing import not_found
 from shared.reference.offices import SEED_OFFICES
 from shared.reference.places import PROVINCE_NAMES
 
@@ -92,13 +95,7 @@ def _office_options(offices: list[registry.Office], language: str) -> list[tuple
     return sorted(named, key=lambda option: option[1])
 
 
-@router.get("/people/{person}")
-async def person_page(person: str, page: OfficerPageDep) -> Response:
-    """A person's page: who they are (the rest of their record comes in the next part)."""
-    if not PERSON_KEY.match(person):
-        return not_found(page)
-    try:
-        found = await registry.get_person(page.api, person)
-    except Rejected:  # the registry's word that this is no reference of a person
-        return not_found(page)
-    return page.render("people/person.html", person=found, labels=labels)
+# A person's page and the pages it leads to: after the search, whose `/people` they extend.
+router.include_router(person_router)
+router.include_router(serving_router)
+router.include_router(erasure_router)

@@ -1,0 +1,1 @@
+"""Registering a jobseeker: the form, the duplicate check as one types, districts, occupations."""
