@@ -25,6 +25,7 @@ from playwright.async_api import (
     Route,
     ViewportSize,
     async_playwright,
+    expect,
 )
 
 from shared.auth import mint_token
@@ -48,6 +49,7 @@ CHROMIUM_ARGS = [
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 # Generous: a page of a two-core machine running five services and a browser.
 DEADLINE_MS = 30_000
+expect.set_options(timeout=DEADLINE_MS)
 
 
 def _chromium_missing() -> bool:
@@ -168,6 +170,17 @@ async def computer(
 @pytest.fixture
 async def page(computer: Computer) -> Page:
     return await computer.page()
+
+
+@pytest.fixture
+async def browser_without_javascript(browser: Browser, console_url: str) -> AsyncIterator[Page]:
+    """A browser with JavaScript off: every page must still work as plain forms."""
+    context = await browser.new_context(
+        base_url=console_url, viewport=VIEWPORT, java_script_enabled=False, locale="lo-LA"
+    )
+    context.set_default_timeout(DEADLINE_MS)
+    yield await context.new_page()
+    await context.close()
 
 
 async def sign_in(page: Page, office: str = "ESC-VT", role: str = "esc_staff") -> None:

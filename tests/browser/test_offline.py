@@ -78,3 +78,157 @@ async def test_a_registration_made_offline_waits_in_the_list_and_arrives_once_ba
     # The sent line opens the person the registry made.
     await sent.get_by_role("link").click()
     await expect(page).to_have_url(re.compile(rf"/people/{found[0]['reference']}"))
+
+
+async def test_two_tabs_a_reload_and_a_second_send_never_make_a_second_person(
+    computer: Computer, page: Page, registry: Registry
+) -> None:
+    person = someone()
+    await sign_in(page)
+    key = await _register_offline(computer, page, person)
+    kept = await page.evaluate("key => LabourxQueue.get(key)", key)
+    assert kept["state"] == "waiting" and ["idempotency_key", key] in kept["fields"]
+    # A second tab on the waiting list (opened offline: the kept copy), both waiting to send.
+    second = await computer.page()
+    await second.goto("/offline/waiting")
+    await expect(second.locator(f'[data-offline-item="{key}"]')).to_have_count(1)
+
+    await computer.set_offline(False)  # both tabs hear the connection come back
+    await page.reload()
+    await second.reload()
+    for tab in (page, second):
+        await expect(tab.locator(f'[data-offline-sent="{key}"]')).to_have_count(1)
+        await expect(tab.locator("[data-offline-item]")).to_have_count(0)
+    found = await eventually(lambda: _arrived(registry, person), "the registration arrived")
+    assert len(found) == 1
+
+    # The very same submission sent once more (as a lost answer would make it): the registry
+    # answers with the first person, and the console shows that person.
+    again = await page.evaluate(
+        """async fields => {
+            const session = await (await fetch('/offline/session')).json();
+            const body = new URLSearchParams(fields);
+            body.append('csrf_token', session.csrf_token);
+            const r = await fetch('/register', {method: 'POST', body});
+            return new URL(r.url).pathname;
+        }""",
+        kept["fields"],
+    )
+    assert again == f"/people/{found[0]['reference']}"
+    assert len(await _arrived(registry, person)) == 1
+
+
+async def test_a_post_that_fails_for_lack_of_a_connection_is_kept_by_the_service_worker(
+    computer: Computer, page: Page, registry: Registry
+) -> None:
+    """The browser believes it is online (navigator.onLine), but the link is dead: the form
+    posts, the service worker's fetch fails, and it keeps the registration."""
+    person = someone()
+    await sign_in(page)
+    await page.goto("/register")
+    await wait_for_worker(page)
+    await page.reload()  # a page the worker answered, as every page after the first is
+    key = await _key(page)
+    await computer.set_link_down(True)
+    await fill_registration(page, person)
+    await page.locator('button[name="action"][value="register"]').click()
+    await page.wait_for_url(re.compile(r"/offline/waiting\?saved="))
+    await expect(page.locator(f'[data-offline-item="{key}"]')).to_contain_text(person.name_lo)
+    assert await _arrived(registry, person) == []
+
+    await computer.set_link_down(False)
+    await page.locator("#offline-send").click()  # or wait for the next try, or any page load
+    await expect(page.locator(f'[data-offline-sent="{key}"]')).to_have_count(1)
+    assert len(await eventually(lambda: _arrived(registry, person), "arrived")) == 1
+
+
+async def test_a_duplicate_or_a_refusal_found_on_sending_is_brought_back_to_the_officer(
+    computer: Computer, page: Page, registry: Registry
+) -> None:
+    # Someone registered at another counter already, under the usual romanisation.
+    existing = someone()
+    await registry.register(existing.registry_body())
+    await sign_in(page)
+    await page.goto("/register")
+    await wait_for_worker(page)
+    await computer.set_offline(True)
+    await page.goto("/register")
+    # Offline, the officer registers the same person, written another way ...
+    await fill_registration(page, existing, other_spelling=True)
+    duplicate_key = await _key(page)
+    await page.locator('button[name="action"][value="register"]').click()
+    await page.wait_for_url(re.compile(r"/offline/waiting"))
+    # ... and someone with a phone number that is not one.
+    refused = someone()
+    await page.goto("/register")
+    refused_key = await _key(page)
+    assert refused_key != duplicate_key
+    await fill_registration(page, refused)
+    await page.locator("#f-phone").fill("12 34")
+    await page.locator('button[name="action"][value="register"]').click()
+    await page.wait_for_url(re.compile(r"/offline/waiting"))
+    await expect(page.locator("[data-offline-item]")).to_have_count(2)
+
+    await computer.set_offline(False)
+    duplicate = page.locator(f'[data-offline-item="{duplicate_key}"]')
+    await expect(duplicate).to_have_attribute("data-state", "needs-you")
+    await expect(duplicate).to_contain_text("ໃນທະບຽນອາດມີຜູ້ນີ້ແລ້ວ")  # may already be there
+    bad = page.locator(f'[data-offline-item="{refused_key}"]')
+    await expect(bad).to_have_attribute("data-state", "needs-you")
+    await expect(bad).to_contain_text("ມີບາງຢ່າງທີ່ບໍ່ຖືກຮັບ")  # something was not accepted
+    await expect(page.locator("[data-offline-count]")).to_contain_text("2")
+    # Neither was registered by sending: the officer decides.
+    assert len(await _arrived(registry, existing)) == 1
+    assert await _arrived(registry, refused) == []
+
+    # Opened, it is the form as online: what was typed, the people it may be side by side,
+    # under the same Idempotency-Key; it leaves the waiting list (it is in the form now).
+    await duplicate.get_by_role("button", name="ເປີດໃນແບບຟອມ").click()
+    await page.wait_for_url("**/register")
+    await expect(page.locator("#f-given_name_en")).to_have_value(existing.given_en_other)
+    await expect(page.locator("#duplicates")).to_contain_text(existing.given_en)
+    assert await _key(page) == duplicate_key
+    await expect(page.locator("[data-offline-count]")).to_have_text(re.compile(r" \(1"))
+    # "Not the same person" is the officer's to decide; here it is the same, so nothing more.
+
+    await page.goto("/offline/waiting")
+    await page.locator(f'[data-offline-item="{refused_key}"]').get_by_role("button").first.click()
+    await page.wait_for_url("**/register")
+    await expect(page.locator(".error-summary")).to_be_visible()
+    await expect(page.locator("#f-phone")).to_have_value("12 34")
+    await expect(page.locator("#f-phone")).to_have_attribute("aria-invalid", "true")
+
+
+async def test_an_ended_session_keeps_what_waits_and_asks_to_sign_in_again(
+    computer: Computer, page: Page, registry: Registry
+) -> None:
+    person = someone()
+    await sign_in(page)
+    key = await _register_offline(computer, page, person)
+    await computer.context.clear_cookies()  # the session ended while the link was down
+    await computer.set_offline(False)
+    banner = page.locator("[data-offline-banner]")
+    await expect(banner).to_contain_text("ເຂົ້າສູ່ລະບົບຄືນໃໝ່")  # sign in again
+    await expect(page.locator(f'[data-offline-item="{key}"]')).to_have_count(1)
+    assert await _arrived(registry, person) == []
+
+    await banner.get_by_role("link").click()
+    await page.locator('input[name="role"][value="esc_staff"]').check()
+    await page.locator("#f-office_code").select_option("ESC-VT")
+    await page.locator('form[action="/sign-in/dev"] button[type="submit"]').click()
+    await page.wait_for_url("**/offline/waiting")
+    await expect(page.locator(f'[data-offline-sent="{key}"]')).to_have_count(1)
+    assert len(await eventually(lambda: _arrived(registry, person), "arrived")) == 1
+
+
+async def test_without_javascript_the_form_posts_as_a_plain_form(
+    browser_without_javascript: Page, registry: Registry
+) -> None:
+    page = browser_without_javascript
+    person = someone()
+    await sign_in(page)
+    await page.goto("/register")
+    await fill_registration(page, person, district=False)
+    await page.locator('button[name="action"][value="register"]').click()
+    await page.wait_for_url(re.compile(r"/people/P-"))
+    assert len(await _arrived(registry, person)) == 1

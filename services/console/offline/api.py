@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -79,9 +80,13 @@ async def offline_messages(version: str, language: str, request: Request) -> Res
 
 
 @router.get(forms.WAITING_PAGE)
-async def waiting(page: PageDep) -> Response:
+async def waiting(
+    page: PageDep,
+    saved: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
     """What this browser holds to send: drawn by the offline script from the browser's own
-    storage (the server knows nothing of it); signed out too, so an ended session can see it."""
+    storage (the server knows nothing of it); signed out too, so an ended session can see it.
+    `saved` names the form just kept (the script says so)."""
     return page.render("offline/waiting.html", forms=forms.FORMS)
 
 
