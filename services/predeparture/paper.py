@@ -10,14 +10,16 @@ from __future__ import annotations
 import gettext
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pycountry
-from fpdf import FPDF
 
 from shared import printing
 from shared.clock import LAO_TIME
 from shared.reference.offices import office_name
+
+if TYPE_CHECKING:  # the PDF library loads with the first document printed
+    from fpdf import FPDF
 
 # How Laos writes the word before a language's name ("the Lao language").
 _LANGUAGE_LO = "ພາສາ"

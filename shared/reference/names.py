@@ -6,12 +6,13 @@ through a phonetic key: Lao script is romanised first, then every spelling is fo
 
 from __future__ import annotations
 
+import gc
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from laonlp.transliterate import transliterate
 from rapidfuzz.distance import Indel
 
 # Scores at or above this are shown to the officer as a probable duplicate of the registration.
@@ -46,6 +47,19 @@ _COMPOUND_VOWELS = (
 )
 
 
+@lru_cache(maxsize=1)
+def _transliterate() -> Callable[[str], str]:
+    # laonlp loads its whole dictionary (about 38 MB) when imported: a process pays for it when
+    # it first romanises a Lao name, not when it starts. Its 100,000-node trie then lives as
+    # long as the process, so it joins what the app factory kept out of the garbage
+    # collector's full passes at start (walking it stalled requests by 150-200 ms).
+    from laonlp.transliterate import transliterate
+
+    gc.collect()
+    gc.freeze()
+    return transliterate
+
+
 def _romanise_word(word: str) -> str:
     lao = unicodedata.normalize("NFC", word).replace("\u0ecd\u0eb2", "ຳ")
     # Tone marks do not change the romanisation, and between consonant and vowel they would
@@ -64,7 +78,7 @@ def _romanise_word(word: str) -> str:
     lao = re.sub(f"(?<=[{_CONSONANT}\u0ebc])ວ(?=[{_CONSONANT}])", "oua", lao)
     lao = re.sub(f"ວ(?![{_VOWEL_SIGN}{_LEADING_VOWEL}aeiou])", "o", lao)
     lao = lao.replace("ຍ", "y")  # laonlp's French "gn"; Lao names are mostly spelt with y/ny
-    latin = transliterate(lao).replace("ອ", "o")
+    latin = _transliterate()(lao).replace("ອ", "o")
     return re.sub("[^a-z]", "", latin.lower())
 
 

@@ -50,3 +50,17 @@ def test_one_service_loads_only_its_own_code(service: str) -> None:
     modules = _modules_after(f"from services.catalog import load\nload({service!r})")
     others = {m.split(".")[1] for m in modules if m.startswith("services.") and m.count(".")}
     assert others <= {service, "catalog"}, others
+
+
+def test_printing_and_lao_dictionaries_load_on_first_use_not_at_start() -> None:
+    """fpdf2 (with fontTools, Pillow, HarfBuzz) and laonlp's dictionary weigh about 80 MB: a
+    service loads them when it first prints or romanises a Lao name."""
+    modules = _modules_after(
+        "from services.catalog import load\nfor s in ('registry', 'predeparture'): load(s)"
+    )
+    assert not _loaded(modules, {"fpdf", "laonlp", "segno", "PIL", "uharfbuzz"})
+    used = _modules_after(
+        "from shared.reference.names import romanise_lao\nromanise_lao('ສົມສັກ')\n"
+        "from shared.printing import document\ndocument()"
+    )
+    assert {"fpdf", "laonlp"} <= {m.split(".")[0] for m in used}

@@ -10,15 +10,16 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import date
-
-import segno
-from fpdf import FPDF
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from services.predeparture import paper
 from services.predeparture.completions.domain import display_code
 from shared import printing
 from shared.settings import get_settings
+
+if TYPE_CHECKING:  # the PDF libraries load with the first document printed
+    from fpdf import FPDF
+    from PIL import Image
 
 VERIFY_PATH = "/v1/certificates/verify/"
 # Outside production (where LABOURX_PUBLIC_BASE_URL is required) the link points at the
@@ -63,6 +64,9 @@ class CertificateContent:
 def qr_image(link: str, module_px: int = 8) -> Image.Image:
     """The link as a QR code (error correction M, 4-module quiet zone), `module_px` pixels a
     module so that it stays sharp however the viewer scales it."""
+    import segno
+    from PIL import Image
+
     matrix = segno.make_qr(link, error="m").matrix
     border = 4
     side = (len(matrix) + 2 * border) * module_px

@@ -12,12 +12,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-from fpdf import FPDF
+from typing import TYPE_CHECKING, Any
 
 from services.predeparture import paper
 from shared import printing
+
+if TYPE_CHECKING:  # the PDF library loads with the first document printed
+    from fpdf import FPDF
 
 # A4 landscape, millimetres.
 PAGE_W, PAGE_H = 297.0, 210.0

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-
-import segno
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from shared import printing
+
+if TYPE_CHECKING:  # the PDF library loads with the first document printed
+    from fpdf import FPDF
 
 # What a slip shows of the record, named in the audit entry of its printing.
 PRINTED = ("reference", "given_name_lo", "family_name_lo", "given_name_en", "family_name_en")
@@ -83,6 +84,8 @@ def next_steps(slip: Slip) -> list[tuple[str, str]]:
 
 def _qr(pdf: FPDF, text: str, x: float, y: float, size: float) -> None:
     """The reference as a QR code drawn module by module: vector, sharp at any print size."""
+    import segno
+
     matrix = segno.make_qr(text, error="m").matrix
     module = size / (len(matrix) + 8)  # a quiet zone of 4 modules each side
     for row, cells in enumerate(matrix):
