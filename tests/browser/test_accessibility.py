@@ -4,6 +4,7 @@ registration form is visited by Tab in the order of the interview."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -172,10 +173,8 @@ async def test_the_registration_form_is_visited_by_tab_in_the_order_of_the_inter
     assert order[4].startswith("f-sex-"), order
     assert order[8] == "f-phone", order
     # And in the order they are laid out: each next field is below, or beside on the right.
-    boxes: list[Any] = [
-        await page.locator(f"#{field}").bounding_box() for field in order if field
-    ]
-    for before, after in zip(boxes, boxes[1:], strict=False):
+    boxes: list[Any] = [await page.locator(f"#{field}").bounding_box() for field in order if field]
+    for before, after in itertools.pairwise(boxes):
         assert after["y"] > before["y"] + 1 or after["x"] > before["x"], (before, after)
 
 
