@@ -90,7 +90,7 @@ async def test_an_import_reports_each_row_gives_back_the_rows_to_fix_and_registe
     rows = re.findall(r'<tr class="status-(\w+)">', table)
     assert rows == ["created", "error", "error"]
     # Each problem named by its column, in Lao.
-    assert '<span class="reference">sex</span>' in table
+    assert '<span class="reference">sex</span>: ກະລຸນາຂຽນໜຶ່ງໃນນີ້: female, male, other' in table
     assert '<span class="reference">consent_sms</span>: ກະລຸນາຂຽນ yes ຫຼື no.' in table
     assert '<span class="reference">consent_witness</span>' in table
     assert good[0] in table and bad[0] in table

@@ -70,6 +70,9 @@ async def test_the_page_shows_the_record_consents_migration_and_messages(
         assert f'id="{section}"' in html, section
     assert 'id="audit"' not in html and "/erase" not in html  # for admins only
     assert "ນ້ອຍ" in html and "ຍັງບໍ່ມີຂໍ້ຄວາມໃດຖືກສົ່ງຫາບຸກຄົນນີ້" in html
+    # The phone as people in Laos write it, not as it is stored.
+    digits = person["phone"].removeprefix("+856")
+    assert f"<dd>0{digits[:2]} {digits[2:6]} {digits[6:]}</dd>" in html
     # Opened by id, the same page.
     by_id = await officer.get(f"/people/{person['id']}")
     assert by_id.status_code == 200 and person["reference"] in by_id.text

@@ -20,7 +20,12 @@ from services.console.apis import files, people
 from services.console.apis.errors import NotAllowed, NotFound, Rejected
 from services.console.i18n import _
 from services.console.people import labels, lifecycle
-from services.console.people.places import DESTINATIONS, country_name, district_name
+from services.console.people.display import (
+    DESTINATIONS,
+    country_name,
+    district_name,
+    phone_as_written,
+)
 from services.console.people.record import PersonView, gather, may_administer
 from services.console.people.refusals import show_refusal
 from services.console.people.search import PERSON_KEY
@@ -99,6 +104,7 @@ async def show(
         district=district_name(record.district, record.province_code, page.language),
         occupation=occupation,
         country_name=country_name,
+        phone=phone_as_written(record.phone),
         destinations=DESTINATIONS,
     )
 

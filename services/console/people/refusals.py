@@ -83,13 +83,34 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"has more than (\d+) rows"), N_("The file has more than %(n)s rows: split it.")),
     (re.compile(r"send the file as text/csv"), N_("Choose a CSV file.")),
 ]
+# pydantic's own words, for the problems a CSV import reports without their codes (a form's
+# problems carry their code, which `explain` reads first: "day, month and year" there).
+_UNCODED: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"Input should be a valid date"),
+        N_("Write a real date as year-month-day, for example 1998-03-27."),
+    ),
+    (re.compile(r"Input should be ((?:'[^']*'(?:, | or )?)+)$"), N_("Write one of these: %(n)s")),
+    (re.compile(r"Input should be a valid integer"), N_("Write a whole number.")),
+    (re.compile(r"Input should be a valid number"), N_("Write a number.")),
+    (re.compile(r"^Field required$"), N_("This is required.")),
+    (re.compile(r"not a valid email address"), N_("This is not an email address.")),
+    (
+        re.compile(r"is not one of the 50 ethnic groups"),
+        N_("This is not one of the ethnic groups of Lao PDR, for example lao, khmu or hmong."),
+    ),
+]
 
 
 def explain_problem(problem: FieldProblem) -> tuple[str, str | None]:
     """The message for the officer, and the registry's words when the console has none."""
-    for pattern, message in _RULES:
+    rules = _RULES if problem.code else _RULES + _UNCODED
+    for pattern, message in rules:
         if found := pattern.search(problem.message):
-            return _(message) % {"n": found.group(1) if found.groups() else ""}, None
+            said = found.group(1) if found.groups() else ""
+            if "'" in said:  # 'female', 'male' or 'other': the choices, without the English "or"
+                said = ", ".join(re.findall(r"'([^']*)'", said))
+            return _(message) % {"n": said}, None
     return explain(problem)
 
 

@@ -55,8 +55,11 @@ LABELS: dict[str, str] = {
     "preferred_language": N_("Language for messages"),
 }
 ROW_LABELS = {
-    "languages": N_("Language %(n)s"),
-    "experience": N_("Work experience %(n)s"),
+    "languages.code": N_("Language %(n)s"),
+    "languages.proficiency": N_("Language %(n)s: how well"),
+    "experience.search": N_("Work experience %(n)s: job title"),
+    "experience.isco08": N_("Work experience %(n)s: occupation"),
+    "experience.years": N_("Work experience %(n)s: years"),
 }
 
 
@@ -208,9 +211,9 @@ def label_of(name: str) -> tuple[str, dict[str, int]] | None:
     """The label (an English message id) of a form field, and its placeholders."""
     if name in LABELS:
         return LABELS[name], {}
-    head, _, rest = name.partition(".")
-    if head in ROW_LABELS and rest[:1].isdigit():
-        return ROW_LABELS[head], {"n": int(rest.split(".")[0]) + 1}
+    parts = name.split(".")
+    if len(parts) == 3 and parts[1].isdigit() and f"{parts[0]}.{parts[2]}" in ROW_LABELS:
+        return ROW_LABELS[f"{parts[0]}.{parts[2]}"], {"n": int(parts[1]) + 1}
     return None
 
 

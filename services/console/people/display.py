@@ -1,11 +1,12 @@
-"""Places as the person's page names them: districts (the registry keeps them as text, which the
-console's form fills with the district's Lao name) and countries of destination."""
+"""How a person's facts read on their page: districts (the registry keeps them as text, which the
+console's form fills with the district's Lao name), countries of destination, phone numbers."""
 
 from __future__ import annotations
 
 import gettext
 from functools import cache
 
+import phonenumbers
 import pycountry
 
 from shared.reference.districts import find_district
@@ -39,3 +40,20 @@ def country_name(code: str | None, language: str) -> str:
         return code
     english = getattr(country, "common_name", None) or country.name
     return _lao_countries().gettext(english) if language == "lo" else english
+
+
+def phone_as_written(e164: str | None) -> str:
+    """A phone number as people in Laos write it (`020 5888 4321`); a Thai one in its
+    international form; what is stored when it cannot be read."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return e164
+    if number.country_code != 856:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    national = "0" + str(number.national_number)
+    if len(national) == 11 and national.startswith(("020", "030")):  # mobiles: 020 5888 4321
+        return f"{national[:3]} {national[3:7]} {national[7:]}"
+    return f"{national[:3]} {national[3:]}"  # a fixed line: its area code, then the number
