@@ -16,7 +16,7 @@ from services.console.people import labels
 from services.console.people.refusals import show_refusal
 from services.console.registration import form as fields
 from services.console.web.api import console_router
-from services.console.web.forms import WHOLE_FORM, Form
+from services.console.web.forms import WHOLE_FORM, Error, Form
 from services.console.web.page import OfficerPageDep, Page
 from shared.reference.districts import districts_of
 from shared.reference.places import PROVINCE_NAMES
@@ -144,6 +144,13 @@ def _candidates(problem: dict[str, Any]) -> list[people.Candidate]:
 def _show(form: Form, refused: Rejected, built: fields.Built) -> None:
     """The registry's refusal beside the fields it names."""
     show_refusal(form, refused, lambda name: fields.form_field(name, built), _shown_fields())
+    # A job title typed but no occupation picked: the registry says the code is missing; the
+    # officer needs to hear which step is left.
+    for n in range(fields.EXPERIENCE_ROWS):
+        name = f"experience.{n}.isco08"
+        error = form.errors.get(name)
+        if error is not None and error.message == _("This is required."):
+            form.errors[name] = Error(name, _("Choose the occupation found for the job title."))
 
 
 def _shown_fields() -> set[str]:
