@@ -248,8 +248,27 @@ async def test_the_same_person_in_two_romanisations_stops_the_registration_side_
     )
     assert count == 0
 
+    # A tick for people the officer was not shown (the form says whom it saw) is not enough.
+    blind = await submit(officer, hidden, {**typed, "confirm_not_duplicate": "yes"})
+    assert blind.status_code == 409
+    assert "ມີຄົນອື່ນທີ່ລົງທະບຽນແລ້ວ ຄ້າຍກັບບຸກຄົນນີ້ອີກ" in blind.text
+    seen = re.search(r'name="duplicates_seen" value="([^"]*)"', stopped.text)
+    assert seen and seen[1] == bounmy["id"]
+
+    # Shown again for another field, the page keeps the decision and whom it was about.
+    other_field = await submit(
+        officer,
+        hidden,
+        {**typed, "phone": "12", "confirm_not_duplicate": "yes", "duplicates_seen": seen[1]},
+    )
+    assert other_field.status_code == 422
+    assert '<input type="hidden" name="confirm_not_duplicate" value="yes">' in other_field.text
+    assert f'name="duplicates_seen" value="{seen[1]}"' in other_field.text
+
     # "Not the same person": registered, with the decision kept as the registry keeps it.
-    decided = await submit(officer, hidden, {**typed, "confirm_not_duplicate": "yes"})
+    decided = await submit(
+        officer, hidden, {**typed, "confirm_not_duplicate": "yes", "duplicates_seen": seen[1]}
+    )
     reference = reference_of(decided)
     override = await fetchval(
         console_settings,

@@ -25,6 +25,7 @@ router = console_router()
 
 Text = Annotated[str | None, Q(max_length=200)]
 DUPLICATES = "duplicates"  # the form's "field" for the candidates panel (its id: f-duplicates)
+SEEN = "duplicates_seen"  # the ids of the candidates shown, for "not the same person"
 
 
 @router.get("/register")
@@ -49,6 +50,18 @@ async def register(page: OfficerPageDep, request: Request) -> Response:
         form.add_error(name, _(message))
     if form.errors:
         return _render(page, form, status=422)
+    if built.body.get("confirm_not_duplicate"):
+        unseen = await _unseen_candidates(page, form, built.body)
+        if unseen:
+            form.values.pop("confirm_not_duplicate", None)
+            form.add_error(
+                DUPLICATES,
+                _(
+                    "Other people registered now look like this person too. Check them before"
+                    " confirming that it is not them."
+                ),
+            )
+            return _render(page, form, status=409, candidates=unseen)
     try:
         person = await people.register(page.api, built.body, idempotency_key=form.idempotency_key)
     except NotAllowed:
@@ -82,19 +95,22 @@ async def duplicate_check(page: OfficerPageDep, request: Request) -> Response:
     form = Form.from_data(await request.form())
     body = fields.identity(form.values)
     candidates: list[people.Candidate] = []
+    ran = False
     if (body.get("given_name_lo") or body.get("given_name_en")) and _whole_date(body):
         body.setdefault("sex", "other")  # not compared; the check needs the field filled
         body["province_code"] = form.values.get("province_code") or page.officer.province_code
         try:
             candidates = await people.duplicate_check(page.api, body)
+            ran = True
         except Rejected:
-            candidates = []
+            candidates = []  # a half-typed field: no one to show yet
+    _keep_decision_for(form, candidates)
     return page.render(
         "registration/_duplicates.html",
         form=form,
         candidates=candidates,
         labels=labels,
-        checked=True,
+        checked=ran,
     )
 
 
@@ -125,6 +141,27 @@ async def occupation_options(
         row=row,
         choices=fields.occupation_choices(form.values, row),
     )
+
+
+async def _unseen_candidates(
+    page: Page, form: Form, body: dict[str, Any]
+) -> list[people.Candidate]:
+    """ "Not the same person" is a decision about the people the officer was shown (the form
+    carries their ids): when the names or birth date changed since, and someone else now looks
+    like this person, the candidates are shown again rather than registered past unseen."""
+    seen = {i for i in form.value(SEEN).split(",") if i}
+    unconfirmed = {k: v for k, v in body.items() if k != "confirm_not_duplicate"}
+    try:
+        found = await people.duplicate_check(page.api, unconfirmed)
+    except Rejected:
+        return []  # the registration itself names what is wrong with the body
+    return found if {str(c.id) for c in found} - seen else []
+
+
+def _keep_decision_for(form: Form, candidates: list[people.Candidate]) -> None:
+    """A "not the same person" ticked for other people than those now shown is not kept."""
+    if form.value(SEEN) != ",".join(str(c.id) for c in candidates):
+        form.values.pop("confirm_not_duplicate", None)
 
 
 def _whole_date(body: dict[str, Any]) -> bool:
@@ -173,6 +210,8 @@ def _render(
     status: int = 200,
     candidates: list[people.Candidate] | None = None,
 ) -> Response:
+    if candidates is not None:
+        _keep_decision_for(form, candidates)
     return page.render(
         "registration/register.html",
         status,
