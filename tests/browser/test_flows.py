@@ -9,7 +9,7 @@ import csv
 import io
 import re
 
-from playwright.async_api import Page, expect
+from playwright.async_api import FilePayload, Page, expect
 
 from tests.browser.conftest import Registry, eventually, sign_in
 from tests.browser.people import Person, fill_registration, someone
@@ -133,9 +133,12 @@ async def test_a_csv_with_bad_rows_is_imported_and_the_rows_to_fix_can_be_downlo
     writer = csv.DictWriter(out, fieldnames=columns)
     writer.writeheader()
     writer.writerows({c: row.get(c, "") for c in columns} for row in rows)
-    await page.locator("#f-file").set_input_files(
-        files=[{"name": "ລົງທະບຽນ.csv", "mimeType": "text/csv", "buffer": out.getvalue().encode()}]
-    )
+    upload: FilePayload = {
+        "name": "ລົງທະບຽນ.csv",
+        "mimeType": "text/csv",
+        "buffer": out.getvalue().encode(),
+    }
+    await page.locator("#f-file").set_input_files(files=[upload])
     await page.locator('form[action="/imports"] button[type="submit"]').click()
     report = page.locator("table.report")
     await expect(report.locator("tbody tr")).to_have_count(3)
