@@ -58,7 +58,8 @@ def free_offset() -> int:
 class DevSystem:
     """`labourx dev` as a child process, its output in a log file."""
 
-    database_url: str
+    # None: the runner starts its embedded PostgreSQL in the work directory.
+    database_url: str | None
     work_dir: Path
     prefix: str = field(default_factory=lambda: f"lxb_{uuid.uuid4().hex[:8]}_")
     port_offset: int = field(default_factory=free_offset)
@@ -76,8 +77,9 @@ class DevSystem:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LABOURX_")}
+        if self.database_url:
+            env["LABOURX_DATABASE_URL"] = self.database_url
         env.update(
-            LABOURX_DATABASE_URL=self.database_url,
             LABOURX_DATABASE_PREFIX=self.prefix,
             # A Lao page showing a string the Lao catalogue lacks fails instead of showing it.
             LABOURX_CONSOLE_STRICT_TRANSLATIONS="true",

@@ -11,7 +11,7 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import Computer, Registry, sign_in, wait_for_worker
+from tests.browser.driving import Computer, Registry, sign_in, wait_for_worker
 from tests.browser.people import Person, fill_registration, someone
 
 BLOCKING = {"serious", "critical"}

@@ -11,7 +11,7 @@ import re
 
 from playwright.async_api import FilePayload, Page, expect
 
-from tests.browser.conftest import Registry, eventually, sign_in
+from tests.browser.driving import Registry, eventually, sign_in
 from tests.browser.people import Person, fill_registration, someone
 
 

@@ -8,7 +8,7 @@ import re
 
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import Computer, Registry, eventually, sign_in, wait_for_worker
+from tests.browser.driving import Computer, Registry, eventually, sign_in, wait_for_worker
 from tests.browser.people import Person, fill_registration, someone
 
 
