@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from bench import (
+    console_pages,
     dev_footprint,
     end_to_end,
     matching_queries,
@@ -46,6 +47,7 @@ class Figure(StrEnum):
     DELIVERY = "delivery"
     WEBHOOKS = "webhooks"
     FOOTPRINT = "footprint"
+    CONSOLE = "console"
 
 
 def _say(message: str) -> None:
@@ -67,6 +69,7 @@ async def run_all(
     predeparture_learners: int = 100_000,
     predeparture_requests: int = 200,
     delivery_messages: int = 5_000,
+    console_requests: int = 300,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
     numbering = Numbering()
@@ -120,6 +123,12 @@ async def run_all(
         if Figure.WEBHOOKS in figures:
             _say("partner webhooks: signed deliveries by the job, then bare signed POSTs")
             results["webhooks"] = await webhook_deliveries.run(env)
+        if Figure.CONSOLE in figures:
+            _say(
+                f"console pages: the registry at {registry_people:,} people, then "
+                f"{console_requests} person pages and searches, each also as direct API calls"
+            )
+            results["console"] = await console_pages.run(env, registry_people, console_requests)
         if Figure.FOOTPRINT in figures:
             _say(
                 "make run's footprint: labourx dev cold and warm, idle memory and CPU, then the "
@@ -170,6 +179,9 @@ def main(
     delivery_messages: Annotated[
         int, typer.Option(help="SMS the notify dispatcher hands over, per provider")
     ] = 5_000,
+    console_requests: Annotated[
+        int, typer.Option(help="Measured console person pages and searches (each)")
+    ] = 300,
     only: Annotated[
         list[Figure] | None, typer.Option(help="Run only these figures (repeatable)")
     ] = None,
@@ -212,6 +224,7 @@ def main(
                 "predeparture_learners": predeparture_learners,
                 "predeparture_requests": predeparture_requests,
                 "delivery_messages": delivery_messages,
+                "console_requests": console_requests,
                 "figures": sorted(figures),
             },
         }
@@ -231,6 +244,7 @@ def main(
                 predeparture_learners,
                 predeparture_requests,
                 delivery_messages,
+                console_requests,
             )
         )
     results["duration_s"] = round((datetime.now(UTC) - started).total_seconds(), 1)
@@ -246,6 +260,7 @@ def main(
         ("delivery", notify_delivery.checks, notify_delivery.render_table),
         ("webhooks", webhook_deliveries.checks, webhook_deliveries.render),
         ("footprint", dev_footprint.checks, dev_footprint.render),
+        ("console", console_pages.checks, console_pages.render),
     ):
         if figure := results.get(key):
             figure["targets"] = [asdict(c) for c in checks_of(figure)]
