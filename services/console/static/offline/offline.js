@@ -177,7 +177,10 @@
   }
 
   function sendWaiting() {
-    if (navigator.onLine === false) return Promise.resolve();
+    if (navigator.onLine === false) {
+      // The online event is the usual signal; this retry is for a browser that misses it.
+      return Queue.all().then(function (all) { if (all.length) retryLater(); });
+    }
     if (!navigator.locks) return sendHeld();
     return navigator.locks.request(LOCK, { ifAvailable: true }, function (lock) {
       return lock ? sendHeld() : null; // another tab is sending
