@@ -122,9 +122,7 @@ def test_every_process_of_every_service_is_deployed() -> None:
             assert _container(deployment)["args"] == args
         assert (f"{name}-jobs" in deployments) == bool(spec.jobs)
     migrate = _by_kind("Job")["labourx-migrate"]
-    assert _container(migrate)["args"] == [
-        "labourx migrate && labourx topics"
-    ]
+    assert _container(migrate)["args"] == ["labourx migrate && labourx topics"]
     console = _by_kind("Deployment")
     assert _container(console["console-api"])["args"] == [
         "api",
