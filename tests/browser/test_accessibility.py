@@ -107,6 +107,17 @@ async def test_no_serious_or_critical_problem_on_any_page(
     for path, state in steps:
         await audit.visit(path, state)
 
+    # Error states: a consent recorded without its answers, an import sent without a file.
+    await page.goto(f"/people/{here['reference']}")
+    await page.locator("#consents summary").click()
+    await page.locator("#consents").locator('button[type="submit"]').click()
+    await expect(page.locator(".error-summary")).to_be_visible()
+    await audit.check("a person's page with a form's errors")
+    await page.goto("/imports")
+    await page.locator('form[action="/imports"] button[type="submit"]').click()
+    await expect(page.locator(".error-summary")).to_be_visible()
+    await audit.check("import without a file")
+
     await page.goto("/register")
     await audit.check("registration form")
     await page.locator('button[name="action"][value="register"]').click()
@@ -140,7 +151,7 @@ async def test_no_serious_or_critical_problem_on_any_page(
     await audit.visit(f"/people/{here['reference']}/erase", "erasure")
 
     assert not audit.problems, "\n".join(audit.problems)
-    assert len(audit.seen) >= 20
+    assert len(audit.seen) >= 22
 
 
 async def _tab_order(page: Page, first: str, count: int) -> list[str]:

@@ -221,6 +221,22 @@ async def test_an_ended_session_keeps_what_waits_and_asks_to_sign_in_again(
     assert len(await eventually(lambda: _arrived(registry, person), "arrived")) == 1
 
 
+async def test_a_registration_removed_from_the_list_is_never_sent(
+    computer: Computer, page: Page, registry: Registry
+) -> None:
+    person = someone()
+    await sign_in(page)
+    key = await _register_offline(computer, page, person)
+    page.once("dialog", lambda dialog: dialog.accept())  # "it has not been sent": yes, remove
+    await page.locator(f'[data-offline-item="{key}"]').get_by_role("button").last.click()
+    await expect(page.locator("#offline-notice")).to_contain_text(person.name_lo)
+    await expect(page.locator("[data-offline-item]")).to_have_count(0)
+    await computer.set_offline(False)
+    await page.reload()
+    await expect(page.locator("#offline-empty")).to_be_visible()
+    assert await _arrived(registry, person) == []
+
+
 async def test_without_javascript_the_form_posts_as_a_plain_form(
     browser_without_javascript: Page, registry: Registry
 ) -> None:
