@@ -41,11 +41,14 @@ $(VENV)/.synced: pyproject.toml uv.lock
 # Debian packages the tests use: docker-compose validates docker-compose.yml, promtool (package
 # prometheus) the alert rules and scrape config, Chromium runs the console's browser tests (with
 # a Lao font so pages and screenshots show the script), pdftotext (poppler-utils) reads printed
-# PDFs back. Quick when they are there already; sudo only when not root.
-DEBIAN_TOOLS := docker-compose prometheus chromium fonts-noto-core poppler-utils
+# PDFs back, and Node.js runs the test-only OpenID provider (tests/tools/oidc-provider) when the
+# machine has none. Quick when they are there already; sudo only when not root.
+DEBIAN_TOOLS := docker-compose prometheus chromium fonts-noto-core poppler-utils \
+  $(if $(shell command -v npm),,nodejs npm)
 $(VENV)/.debian-tools: | $(VENV)/.synced
 	command -v docker-compose >/dev/null && command -v promtool >/dev/null \
 	  && command -v chromium >/dev/null && command -v pdftotext >/dev/null \
+	  && command -v npm >/dev/null \
 	  && fc-list :lang=lo | grep -q . || { \
 	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && \
