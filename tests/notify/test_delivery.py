@@ -36,15 +36,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from services.catalog import SERVICES
 from services.notify.contacts.models import Contact
 from services.notify.delivery.dispatcher import PassResult, dispatch_once, drain
 from services.notify.delivery.jobs import JOBS as DELIVERY_JOBS
 from services.notify.delivery.providers import Providers, providers_for
 from services.notify.messages.models import Message, MessageStatus
 from services.notify.templates.models import Template
-from shared.db import create_engine, session_factory
+from shared.db import create_engine, drop_database, session_factory
 from shared.events.topics import NOTIFY_DELIVERIES
 from shared.outbox.relay import OutboxRelay
+from shared.provision import prepare_databases
 from shared.settings import Settings
 from tests.support import fetch, wait_until
 
@@ -192,14 +194,25 @@ def delivery_settings(settings: Settings, gateway: FakeGateway, **overrides: Any
     )
 
 
-@pytest.fixture(scope="session", name="notify_engine")
+@pytest.fixture(scope="module", name="migrated")
+async def own_notify_database(migrated: Settings) -> AsyncIterator[Settings]:
+    """A notify database of this module's own: a dispatcher takes every message that is due,
+    and messages other tests' people were sent through the session's notify consumer (the
+    console's, a welcome) would otherwise be taken and counted here."""
+    own = migrated.model_copy(update={"database_prefix": f"{migrated.database_prefix}dlv_"})
+    await prepare_databases(own, [SERVICES["notify"]])
+    yield own
+    await drop_database(own, "notify")
+
+
+@pytest.fixture(scope="module", name="notify_engine")
 async def notify_engine_fixture(migrated: Settings) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(migrated, "notify")
     yield engine
     await engine.dispose()
 
 
-@pytest.fixture(scope="session", name="sessions")
+@pytest.fixture(scope="module", name="sessions")
 def sessions_fixture(notify_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return session_factory(notify_engine)
 
