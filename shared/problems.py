@@ -25,6 +25,8 @@ class Problem(Exception):
     status: int = 400
     slug: str = "bad-request"
     title: str = "Bad request"
+    # Headers the answer carries beside its body (`Retry-After` on a 429); set per instance.
+    headers: dict[str, str] = {}
 
     def __init__(self, detail: str, **extensions: Any) -> None:
         super().__init__(detail)
@@ -117,9 +119,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(
+        answer = problem_response(
             exc.status, exc.slug, exc.title, exc.detail, request.url.path, **exc.extensions
         )
+        answer.headers.update(exc.headers)
+        return answer
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
