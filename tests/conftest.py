@@ -25,7 +25,7 @@ from shared.infra import EmbeddedPostgres, TansuBroker
 from shared.kafka import make_producer
 from shared.provision import prepare_databases, prepare_topics
 from shared.settings import Settings
-from tests.support import running_consumer
+from tests.support import postgres_data_dir, running_consumer
 
 
 @pytest.fixture(scope="session")
@@ -33,9 +33,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if url := os.environ.get("LABOURX_DATABASE_URL"):
         yield url
         return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data")
-    yield server.start()
-    server.stop()
+    with postgres_data_dir("test-pg") as folder:
+        server = EmbeddedPostgres(folder / "data")
+        yield server.start()
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import itertools
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,22 @@ from shared.settings import Settings
 from tests.events import publish
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def postgres_data_dir(name: str) -> Iterator[Path]:
+    """A folder for an embedded PostgreSQL's data, outside pytest's temporary folders.
+
+    As root the embedded server runs as its own user, which needs to traverse the path to its
+    data; pytest makes /tmp/pytest-of-<user> private (0700) whenever a pytest session starts, so
+    a server under it dies when another session starts on the same machine (a shared machine
+    runs several)."""
+    folder = Path(tempfile.mkdtemp(prefix=f"labourx-{name}-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

@@ -21,7 +21,7 @@ import pytest
 
 from shared.auth import mint_token
 from shared.settings import Settings
-from tests.support import REPO, SMS_CONSENT, jobseeker
+from tests.support import REPO, SMS_CONSENT, jobseeker, postgres_data_dir
 
 pytestmark = pytest.mark.slow
 
@@ -105,22 +105,26 @@ def _postmaster(data_dir: Path) -> psutil.Process | None:
     return None
 
 
-def _alive(pid: int) -> bool:
-    """Running, not merely waiting to be reaped by whoever inherited it."""
+def _alive(process: psutil.Process) -> bool:
+    """Still the same process (psutil tells a reused pid by its start time) and running, not
+    merely waiting to be reaped by whoever inherited it."""
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
 
 
 @pytest.fixture
 def runner(tmp_path: Path) -> Iterator[DevRunner]:
-    dev = DevRunner(tmp_path / "data", tmp_path / "dev.log")
-    yield dev
-    if dev.process is not None and dev.process.poll() is None:
-        dev.stop(signal.SIGKILL)
-    if (postmaster := _postmaster(dev.data_dir)) is not None:
-        postmaster.kill()
+    with postgres_data_dir("dev-runner") as data:
+        dev = DevRunner(data, tmp_path / "dev.log")
+        yield dev
+        if dev.process is not None and dev.process.poll() is None:
+            dev.stop(signal.SIGKILL)
+        # Only the server of this data folder (a pid in a stale file may be anyone's by now).
+        postmaster = _postmaster(dev.data_dir)
+        if postmaster is not None and str(dev.data_dir) in " ".join(postmaster.cmdline()):
+            postmaster.kill()
 
 
 @contextlib.contextmanager
@@ -190,15 +194,15 @@ def test_the_run_command_starts_on_a_busy_machine_and_the_first_flow_works(
     assert httpx.get(f"{urls['matching']}/healthz", timeout=30).status_code == 200
     assert {name: runner.service_process(name).pid for name in others} == others
 
-    children = [p.pid for p in psutil.Process(runner.process.pid).children()]  # type: ignore[union-attr]
+    children = psutil.Process(runner.process.pid).children()  # type: ignore[union-attr]
     postmaster = _postmaster(runner.data_dir)
     assert postmaster is not None
     assert runner.stop(signal.SIGTERM) == 0
     assert "labourx stopped" in runner.output()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{urls['registry']}/healthz", timeout=5)
-    assert not [pid for pid in children if _alive(pid)], "processes left behind"
-    assert not _alive(postmaster.pid), "the embedded PostgreSQL was left running"
+    assert not [p.pid for p in children if _alive(p)], "processes left behind"
+    assert not _alive(postmaster), "the embedded PostgreSQL was left running"
 
     # The embedded PostgreSQL keeps its data across a restart of the runner.
     urls = runner.start()
