@@ -19,6 +19,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared import openapi
+from shared.control_chars import refuse_control_characters
 from shared.db import create_engine, session_factory
 from shared.observability import RequestContextMiddleware, configure_logging
 from shared.problems import FieldError, InvalidFields, install_problem_handlers
@@ -137,7 +139,11 @@ def create_app(
         # page loads it from a CDN, which an office with no route to one sees as a blank page.
         docs_url=None,
         redoc_url=None,
-        dependencies=[Depends(_refuse_unknown_query)],
+        dependencies=[
+            Depends(openapi.refuse_undocumented_method),
+            Depends(_refuse_unknown_query),
+            Depends(refuse_control_characters),
+        ],
     )
     app.state.service = spec.name
     app.state.settings = settings
@@ -188,6 +194,7 @@ def create_app(
 
     for router in spec.routers:
         app.include_router(router)
+    openapi.install(app)  # the errors each operation answers, in its document
     # Worked out once: the dependency above looks each route's names up on every request.
     app.state.query_names = {
         route.unique_id: _query_names(route) for route in app.routes if isinstance(route, APIRoute)

@@ -159,6 +159,24 @@ def _verify(settings: Settings, token: str) -> dict[str, Any]:
         )
     except jwt.PyJWTError as exc:
         raise Unauthorized(f"invalid token: {exc}") from exc
+    return _typed(claims)
+
+
+# Registered claims by the type RFC 7519 gives them. PyJWT reads `exp: "1900000000"` as a
+# number when it verifies, then the cache above compares the string with a float on the next
+# request: a token that worked once and answered 500 ever after.
+_NUMERIC_DATES = ("exp", "iat", "nbf")
+
+
+def _typed(claims: Mapping[str, Any]) -> dict[str, Any]:
+    """Verified claims whose registered members have their types, or 401 naming the first that
+    does not (the claims mapping's own members are read by type in `principal_from_claims`)."""
+    for name in _NUMERIC_DATES:
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise Unauthorized(f"invalid token: the {name!r} claim is not a number (NumericDate)")
+    if not isinstance(claims.get("sub"), str) or not claims["sub"].strip():
+        raise Unauthorized("invalid token: the 'sub' claim is not a text value")
     return dict(claims)
 
 
@@ -220,8 +238,8 @@ def _roles(settings: Settings, claims: Mapping[str, Any]) -> frozenset[Role]:
         return frozenset()
     if isinstance(value, str):
         names = [n for n in re.split(r"[\s,]+", value) if n]
-    elif isinstance(value, list | tuple):
-        names = [str(n) for n in value]
+    elif isinstance(value, list | tuple) and all(isinstance(n, str) for n in value):
+        names = list(value)
     else:
         raise Unauthorized(
             f"the token's {path!r} claim is not a list of role names (LABOURX_JWT_ROLES_CLAIM)"
@@ -235,6 +253,8 @@ def _one(claims: Mapping[str, Any], path: str, setting: str) -> str | None:
     some providers send every user attribute)."""
     value = claim(claims, path)
     if isinstance(value, list | tuple):
+        if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
+            raise Unauthorized(f"the token's {path!r} claim is not a text value ({setting})")
         values = {str(v).strip() for v in value if str(v).strip()}
         if len(values) > 1:
             raise Unauthorized(

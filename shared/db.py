@@ -51,6 +51,9 @@ def create_engine(settings: Settings, service: str) -> AsyncEngine:
         # JIT compiling pays off for long analytical queries; for a request's queries its
         # 20 to 30 ms of compilation on every plan above jit_above_cost is pure latency.
         connect_args={"server_settings": {"jit": "off"}},
+        # An error's text then says which statement failed, never with what values (a
+        # person's phone or name in a unique violation would otherwise reach every log).
+        hide_parameters=True,
     )
 
 

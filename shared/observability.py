@@ -20,6 +20,7 @@ from shared.context import (
     current_request_id,
     request_id_var,
 )
+from shared.dberrors import RedactDatabaseErrors
 
 HTTP_REQUESTS = Counter(
     "labourx_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
@@ -90,6 +91,8 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
             )
         )
     handler.addFilter(_ContextFilter())
+    # A database error's text quotes the statement's values and the rows it touched.
+    handler.addFilter(RedactDatabaseErrors())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -7,10 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
 
+from shared import dberrors
 from shared.context import current_request_id
 
 PROBLEM_JSON = "application/problem+json"
@@ -84,6 +88,31 @@ class InvalidFields(Problem):
         super().__init__(f"invalid fields: {fields}", errors=[e.as_dict() for e in errors])
 
 
+class ProblemFieldError(BaseModel):
+    """One bad field of a request, as a problem's `errors` lists it."""
+
+    field: str = Field(description="The field as the client sent it: `rows.3.module_code`")
+    message: str
+    code: str = Field(description="A stable code: `missing`, `string_too_long`, `invalid`, ...")
+
+
+class ProblemDocument(BaseModel):
+    """An RFC 9457 problem (`application/problem+json`): what every error of labourx answers.
+    Some carry more members (`current_version` on a 412, the candidates of a duplicate)."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str = Field(description="A stable URI per kind of problem, under " + TYPE_BASE)
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    request_id: str | None = Field(None, description="Quote it when reporting a 500")
+    errors: list[ProblemFieldError] | None = Field(
+        None, description="Every bad field of the request, each named (422)"
+    )
+
+
 def problem_response(
     status: int, slug: str, title: str, detail: str, instance: str | None = None, **ext: Any
 ) -> JSONResponse:
@@ -114,6 +143,12 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(loc[0] if loc else "body")
 
 
+# What FastAPI's 400 says when it cannot read a body (its own HTTPException, no subclass).
+_BODY_UNREADABLE = "There was an error parsing the body"
+# Unique, exclusion and foreign key violations: the state of other records, not the value sent.
+_CONFLICTS = frozenset({"23505", "23P01", "23503"})
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Map every error the API can raise to problem+json."""
 
@@ -141,17 +176,62 @@ def install_problem_handlers(app: FastAPI) -> None:
             errors=errors,
         )
 
+    # Starlette's class, not FastAPI's subclass: the router's own 404 and 405 and FastAPI's
+    # "error parsing the body" are Starlette's, and answered plain JSON before.
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _BODY_UNREADABLE:
+            # A body FastAPI could not decode (not UTF-8, a broken form): a bad field like any
+            # other, as a JSON syntax error already is.
+            return problem_response(
+                422,
+                "validation-error",
+                "Invalid request",
+                "invalid fields: body",
+                request.url.path,
+                errors=[FieldError("body", "could not be read as its Content-Type says").as_dict()],
+            )
         slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}.get(
             exc.status_code, "http-error"
         )
-        return problem_response(
+        answer = problem_response(
             exc.status_code, slug, str(exc.detail), str(exc.detail), request.url.path
+        )
+        answer.headers.update(exc.headers or {})  # `Allow` on a 405
+        return answer
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A constraint the domain did not check first (or a race two requests ran): the
+        # transaction is rolled back by the session dependency, and the client learns which
+        # rule it broke. Logged without the statement or the row PostgreSQL quotes in DETAIL.
+        facts = dberrors.facts(exc)
+        status = 409 if facts.sqlstate in _CONFLICTS else 422
+        log.warning(
+            "%s answered %d", facts.describe(), status, extra={"constraint": facts.constraint}
+        )
+        what = f" ({facts.constraint})" if facts.constraint else ""
+        if status == 409:
+            return problem_response(
+                409,
+                "conflict",
+                "Conflict",
+                f"this conflicts with a record that exists already, or one it needs is gone{what}",
+                request.url.path,
+                constraint=facts.constraint,
+            )
+        return problem_response(
+            422,
+            "constraint-violated",
+            "Invalid request",
+            f"a value breaks a rule of the record{what}",
+            request.url.path,
+            constraint=facts.constraint,
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The logging filter (shared/dberrors.py) keeps a database error's values out of this.
         log.exception("unhandled error", exc_info=exc)
         return problem_response(
             500,
