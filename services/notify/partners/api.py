@@ -2,7 +2,8 @@
 
 Two kinds of caller:
 - admins (bearer JWT with the `admin` role) manage partners, their keys and, on a partner's
-  behalf, its subscriptions and deliveries: `/v1/partners/{partner_id}/...`;
+  behalf or over it, its subscriptions and deliveries: `/v1/partners/{partner_id}/...` (an
+  admin may disable or delete any partner's subscription; a partner cannot lift that hold);
 - partners authenticate with their API key in the `X-API-Key` header (not `Authorization`,
   which carries staff JWTs everywhere else, so the two can never be confused) and reach only
   their own objects: `/v1/partners/me/...` and `/v1/feeds/{stream}`. Another partner's object is
@@ -14,10 +15,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, Security
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, Security
 from fastapi.security import APIKeyHeader
 
-from services.notify.partners import service
+from services.notify.partners import domain, service
 from services.notify.partners.models import Partner
 from services.notify.partners.schemas import (
     DeliveryPage,
@@ -34,8 +35,10 @@ from services.notify.partners.schemas import (
     Stream,
     SubscriptionCreate,
     SubscriptionCreated,
+    SubscriptionDisable,
     SubscriptionRead,
 )
+from shared import ratelimit
 from shared.app import SettingsDep
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
@@ -51,11 +54,18 @@ _api_key = APIKeyHeader(
 
 
 async def current_partner(
-    session: SessionDep, api_key: Annotated[str | None, Security(_api_key)]
+    request: Request, session: SessionDep, api_key: Annotated[str | None, Security(_api_key)]
 ) -> Partner:
     if not api_key:
         raise Unauthorized("a partner API key is required in the X-API-Key header")
-    return await service.authenticate(session, api_key)
+    # Wrong keys count per client address and per key prefix (what is aimed at one partner's
+    # key); past either limit every attempt gets 429, the right key too, until it frees up.
+    attempt = {
+        "api_key_address": ratelimit.client_address(request),
+        "api_key_prefix": api_key[: len(domain.API_KEY_PREFIX) + 8],
+    }
+    async with ratelimit.failures_counted(request, attempt):
+        return await service.authenticate(session, api_key)
 
 
 CurrentPartner = Annotated[Partner, Depends(current_partner)]
@@ -96,7 +106,7 @@ async def subscribe(
     partner-sharing consent covers this partner or its category; otherwise their aggregate
     view."""
     return await service.create_subscription(
-        session, settings, partner, body, by=f"partner:{partner.code}"
+        session, settings, partner, body, by=service.partner_actor(partner)
     )
 
 
@@ -113,7 +123,9 @@ async def unsubscribe(
     subscription_id: uuid.UUID, session: SessionDep, partner: CurrentPartner
 ) -> Response:
     """End a subscription; its waiting deliveries are cancelled."""
-    await service.delete_subscription(session, partner.id, subscription_id)
+    await service.delete_subscription(
+        session, partner.id, subscription_id, by=service.partner_actor(partner)
+    )
     return Response(status_code=204)
 
 
@@ -127,12 +139,32 @@ async def rotate_own_secret(
     return await service.rotate_secret(session, settings, partner.id, subscription_id)
 
 
+@router.post(
+    "/partners/me/subscriptions/{subscription_id}/disable", response_model=SubscriptionRead
+)
+async def disable_own_subscription(
+    subscription_id: uuid.UUID,
+    body: SubscriptionDisable,
+    session: SessionDep,
+    partner: CurrentPartner,
+) -> SubscriptionRead:
+    """Pause the webhook and Kafka topic (e.g. while the receiver is down for maintenance);
+    the feed stays readable. Enable it to resume."""
+    subscription = await service.disable_subscription(
+        session, partner, subscription_id, by=service.partner_actor(partner), reason=body.reason
+    )
+    return service.subscription_read(subscription, partner)
+
+
 @router.post("/partners/me/subscriptions/{subscription_id}/enable", response_model=SubscriptionRead)
 async def enable_own_subscription(
     subscription_id: uuid.UUID, session: SessionDep, partner: CurrentPartner
 ) -> SubscriptionRead:
-    """Re-enable a subscription disabled after persistent webhook failures."""
-    subscription = await service.enable_subscription(session, partner.id, subscription_id)
+    """Re-enable a subscription disabled after persistent webhook failures or by the partner
+    (409 when an admin disabled it: only an admin enables it again)."""
+    subscription = await service.enable_subscription(
+        session, partner, subscription_id, by=service.partner_actor(partner)
+    )
     return service.subscription_read(subscription, partner)
 
 
@@ -272,16 +304,60 @@ async def subscribe_partner(
     return await service.create_subscription(session, settings, partner, body, by=admin.subject)
 
 
+@router.get(
+    "/partners/{partner_id}/subscriptions/{subscription_id}", response_model=SubscriptionRead
+)
+async def partner_subscription(
+    partner_id: uuid.UUID, subscription_id: uuid.UUID, session: SessionDep, _: Admin
+) -> SubscriptionRead:
+    partner = await service.get_partner(session, partner_id)
+    subscription = await service.get_subscription(session, partner.id, subscription_id)
+    return service.subscription_read(subscription, partner)
+
+
+@router.post(
+    "/partners/{partner_id}/subscriptions/{subscription_id}/disable",
+    response_model=SubscriptionRead,
+)
+async def disable_subscription(
+    partner_id: uuid.UUID,
+    subscription_id: uuid.UUID,
+    body: SubscriptionDisable,
+    session: SessionDep,
+    admin: Admin,
+) -> SubscriptionRead:
+    """Stop any partner's webhook and Kafka topic (e.g. one that misbehaves); its feed stays
+    readable. A hold only an admin lifts: the partner cannot enable it again."""
+    partner = await service.get_partner(session, partner_id)
+    subscription = await service.disable_subscription(
+        session, partner, subscription_id, by=admin.subject, reason=body.reason
+    )
+    return service.subscription_read(subscription, partner)
+
+
 @router.post(
     "/partners/{partner_id}/subscriptions/{subscription_id}/enable",
     response_model=SubscriptionRead,
 )
 async def enable_subscription(
-    partner_id: uuid.UUID, subscription_id: uuid.UUID, session: SessionDep, _: Admin
+    partner_id: uuid.UUID, subscription_id: uuid.UUID, session: SessionDep, admin: Admin
 ) -> SubscriptionRead:
+    """Re-enable a partner's subscription, whoever disabled it."""
     partner = await service.get_partner(session, partner_id)
-    subscription = await service.enable_subscription(session, partner.id, subscription_id)
+    subscription = await service.enable_subscription(
+        session, partner, subscription_id, by=admin.subject
+    )
     return service.subscription_read(subscription, partner)
+
+
+@router.delete("/partners/{partner_id}/subscriptions/{subscription_id}", status_code=204)
+async def delete_subscription(
+    partner_id: uuid.UUID, subscription_id: uuid.UUID, session: SessionDep, admin: Admin
+) -> Response:
+    """End any partner's subscription; its waiting deliveries are cancelled."""
+    partner = await service.get_partner(session, partner_id)
+    await service.delete_subscription(session, partner.id, subscription_id, by=admin.subject)
+    return Response(status_code=204)
 
 
 @router.post(

@@ -32,6 +32,7 @@ import enum
 import hashlib
 import hmac
 import ipaddress
+import re
 import secrets
 import socket
 import uuid
@@ -39,8 +40,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
+import httpx
 from standardwebhooks.webhooks import Webhook
 
 from shared.events.topics import (
@@ -528,6 +529,16 @@ def retry_delay(schedule: Sequence[float], failed_attempts: int) -> float | None
     return schedule[failed_attempts - 1]
 
 
+# Characters PostgreSQL text refuses (NUL) or a log reader should not be handed raw.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def attempt_error(text: str) -> str:
+    """An attempt's error as it is kept: what a partner's server answered (or what failed) is
+    any text at all, and a NUL in it would make the whole pass fail to record its outcomes."""
+    return _UNPRINTABLE.sub("\ufffd", text)[:500]
+
+
 def succeeded(status_code: int) -> bool:
     """Standard Webhooks: any 2xx is a success; everything else (and no answer) is retried."""
     return 200 <= status_code < 300
@@ -589,12 +600,57 @@ def host_refusal(host: str) -> str | None:
     return None
 
 
-def webhook_url_refusal(url: str) -> str | None:
-    """Why a webhook URL may not be subscribed when private addresses are refused, or None."""
+# A host name as resolvers take it once the HTTP client has IDNA-encoded it: dot-separated
+# labels of letters, digits, hyphens (and underscores, which some DNS names carry).
+_HOST_NAME = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*\.?$")
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """A webhook URL as the sending client (httpx) reads it."""
+
+    url: httpx.URL
+    scheme: str
+    host: str  # IDNA-encoded, lower case, an IPv6 address without brackets
+    port: int
+
+
+def webhook_target(url: str) -> WebhookTarget:
+    """The URL parsed by the parser the webhook client sends with, so that what is accepted
+    when subscribing is what can be sent; `ValueError` saying why it cannot be."""
     try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return "is not a valid URL"
+        parsed = httpx.URL(url)
+        host = parsed.raw_host.decode("ascii")
+        port = parsed.port
+    except (httpx.InvalidURL, ValueError) as exc:  # IDNA errors are ValueErrors too
+        raise ValueError(f"is not a URL the webhook client can send to ({exc})") from exc
+    if parsed.scheme not in ("http", "https"):
+        raise ValueError("must be an http(s) URL")
     if not host:
-        return "has no host"
-    return host_refusal(host)
+        raise ValueError("has no host")
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError as exc:
+            raise ValueError(f"has no valid IPv6 address ({exc})") from exc
+    elif len(host) > 253 or not _HOST_NAME.match(host):
+        raise ValueError(f"has a host name no resolver takes: {host[:100]}")
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError("has a port outside 1-65535")
+    default = 443 if parsed.scheme == "https" else 80
+    return WebhookTarget(parsed, parsed.scheme, host, port or default)
+
+
+def webhook_url_problem(url: str, *, https_only: bool, private_allowed: bool) -> str | None:
+    """Why a partner may not subscribe this webhook URL, or None: one the client cannot parse
+    or send to, plain http where `https_only`, or (unless `private_allowed`) a host that is
+    itself a private, loopback or link-local address."""
+    try:
+        target = webhook_target(url)
+    except ValueError as exc:
+        return str(exc)
+    if https_only and target.scheme != "https":
+        return "must be https"
+    if not private_allowed and (refusal := host_refusal(target.host)):
+        return f"must reach a public address: {refusal}"
+    return None

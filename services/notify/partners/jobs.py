@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import socket
 import time
 import uuid
@@ -57,6 +58,8 @@ from shared import clock
 from shared.kafka import ensure_topics
 from shared.service import PeriodicJob
 from shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # Batches one pass sends before it lets the next pass start (a backlog drains over passes).
 MAX_BATCHES_PER_PASS = 20
@@ -128,6 +131,8 @@ class Claimed:
     body: bytes
     headers: dict[str, str]
     round_attempts: int
+    # Why it could not even be prepared (then nothing is sent: the attempt fails with this).
+    failure: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,7 +157,10 @@ def _sessions(session: AsyncSession) -> async_sessionmaker[AsyncSession]:
 
 async def claim(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> list[Claimed]:
     """Phase 1: lock, lease and sign a batch of due deliveries, and commit."""
-    lease = settings.partner_webhook_timeout_s + 30
+    # Long enough for the whole batch: each attempt ends within the timeout, `concurrency` at
+    # a time, so a row is not claimed again while this pass may still send it.
+    rounds = -(-settings.partner_webhook_batch_size // settings.partner_webhook_concurrency)
+    lease = settings.partner_webhook_timeout_s * rounds + 30
     async with sessions() as session, session.begin():
         ids = list(
             (
@@ -181,21 +189,41 @@ async def claim(sessions: async_sessionmaker[AsyncSession], settings: Settings) 
         now = datetime.now(UTC)
         claimed: list[Claimed] = []
         for delivery, entry, subscription, partner in rows:
-            ref = feed.PartnerRef.of(partner, master)
-            document = feed.present(entry, ref, Scope(subscription.scope), decisions, today)
-            if document is None or not subscription.webhook_url:
+            if not subscription.webhook_url:
                 continue  # nothing for it (cannot happen for rows the fan-out made)
-            body = feed.body_bytes(document)
-            msg_id = str(delivery.id)
-            headers = {
-                "content-type": "application/json",
-                "user-agent": USER_AGENT,
-                "webhook-id": msg_id,
-                "webhook-timestamp": str(int(now.timestamp())),
-                "webhook-signature": domain.signature_header(
-                    signing_secrets(settings, subscription, now), msg_id, now, body.decode()
-                ),
-            }
+            try:
+                ref = feed.PartnerRef.of(partner, master)
+                document = feed.present(entry, ref, Scope(subscription.scope), decisions, today)
+                if document is None:
+                    continue
+                body = feed.body_bytes(document)
+                msg_id = str(delivery.id)
+                headers = {
+                    "content-type": "application/json",
+                    "accept-encoding": "identity",
+                    "user-agent": USER_AGENT,
+                    "webhook-id": msg_id,
+                    "webhook-timestamp": str(int(now.timestamp())),
+                    "webhook-signature": domain.signature_header(
+                        signing_secrets(settings, subscription, now), msg_id, now, body.decode()
+                    ),
+                }
+            except Exception as exc:
+                # One delivery that cannot be built (a bug, or data no rule foresaw) is a failed
+                # attempt of that delivery, never a pass that fails for every partner.
+                log.exception("a partner webhook could not be prepared")
+                failure = domain.attempt_error(f"not prepared: {type(exc).__name__}: {exc}")
+                claimed.append(
+                    Claimed(
+                        delivery.id,
+                        subscription.webhook_url,
+                        b"",
+                        {},
+                        delivery.round_attempts,
+                        failure,
+                    )
+                )
+                continue
             claimed.append(
                 Claimed(
                     delivery.id, subscription.webhook_url, body, headers, delivery.round_attempts
@@ -209,12 +237,23 @@ class Unsendable(Exception):
     to (`blocked_address`), or does not resolve (`dns_error`)."""
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What a partner's server answered: its status and the start of its body."""
+
+    status_code: int
+    text: str
+
+
 class WebhookClient:
     """POSTs webhooks for one pass. With private addresses allowed, one httpx client does it all;
     otherwise each host is resolved once per pass, every address it has checked, and a client of
     its own posts to the vetted address, with the name kept in `Host` and in TLS (SNI and the
     certificate check). One client per host, because a pool keyed by address would reuse a TLS
-    connection made for one partner's host for another's on the same address (a shared CDN)."""
+    connection made for one partner's host for another's on the same address (a shared CDN).
+
+    Only the first `ANSWER_BYTES` of an answer are read (for the attempt's error), undecoded:
+    a partner's server cannot make a pass read an endless or a compressed-to-explode body."""
 
     def __init__(self, settings: Settings) -> None:
         self._vet = not private_addresses_allowed(settings)
@@ -232,23 +271,25 @@ class WebhookClient:
             )
         return self._clients[host]
 
-    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Answer:
+        # Parsed as when subscribing: a URL stored before that check (or changed by hand)
+        # raises here, for this delivery only.
+        target = domain.webhook_target(url)
         if not self._vet:
-            return await self._client("").post(url, content=body, headers=headers)
-        target = httpx.URL(url)
-        host = target.raw_host.decode("ascii")
-        port = target.port or (443 if target.scheme == "https" else 80)
-        if (host, port) not in self._routes:
-            self._routes[host, port] = asyncio.ensure_future(
-                vetted_address(host, port, self._timeout_s)
+            return await _send(self._client(""), target.url, body, headers, {})
+        key = (target.host, target.port)
+        if key not in self._routes:
+            self._routes[key] = asyncio.ensure_future(
+                vetted_address(target.host, target.port, self._timeout_s)
             )
         # Shielded: one sender given up on must not cancel the lookup others wait for.
-        address = await asyncio.shield(self._routes[host, port])
-        return await self._client(host).post(
-            target.copy_with(host=str(address)),
-            content=body,
-            headers={**headers, "host": target.netloc.decode("ascii")},
-            extensions={"sni_hostname": host} if target.scheme == "https" else {},
+        address = await asyncio.shield(self._routes[key])
+        return await _send(
+            self._client(target.host),
+            target.url.copy_with(host=str(address)),
+            body,
+            {**headers, "host": target.url.netloc.decode("ascii")},
+            {"sni_hostname": target.host} if target.scheme == "https" else {},
         )
 
     async def aclose(self) -> None:
@@ -257,6 +298,32 @@ class WebhookClient:
         for route in self._routes.values():
             if not route.done():
                 route.cancel()
+
+
+# How much of an answer is read: enough for the error a partner's server sends.
+ANSWER_BYTES = 2048
+
+
+async def _send(
+    client: httpx.AsyncClient,
+    url: httpx.URL,
+    body: bytes,
+    headers: dict[str, str],
+    extensions: dict[str, str],
+) -> Answer:
+    request = client.build_request(
+        "POST", url, content=body, headers=headers, extensions=extensions
+    )
+    response = await client.send(request, stream=True)
+    try:
+        start = b""
+        async for chunk in response.aiter_raw():
+            start += chunk
+            if len(start) >= ANSWER_BYTES:
+                break  # the rest is never read; closing drops the connection
+        return Answer(response.status_code, start[:ANSWER_BYTES].decode("utf-8", "replace"))
+    finally:
+        await response.aclose()
 
 
 async def vetted_address(host: str, port: int, timeout_s: float) -> domain.IPAddress:
@@ -284,23 +351,40 @@ async def vetted_address(host: str, port: int, timeout_s: float) -> domain.IPAdd
 
 
 async def send_all(
-    client: WebhookClient, claimed: Sequence[Claimed], concurrency: int
+    client: WebhookClient, claimed: Sequence[Claimed], concurrency: int, deadline_s: float
 ) -> list[Outcome]:
-    """Phase 2: POST every claimed delivery, at most `concurrency` at a time."""
+    """Phase 2: POST every claimed delivery, at most `concurrency` at a time, each within
+    `deadline_s`; every delivery gets an outcome, whatever happens to the others."""
     gate = asyncio.Semaphore(concurrency)
 
     async def send(item: Claimed) -> Outcome:
         async with gate:
             at = datetime.now(UTC)
             started = time.perf_counter()
-            try:
-                answer = await client.post(item.url, item.body, item.headers)
-                code: int | None = answer.status_code
-                error = None if domain.succeeded(answer.status_code) else answer.text[:500]
-            except Unsendable as exc:
-                code, error = None, str(exc)[:500]
-            except httpx.HTTPError as exc:
-                code, error = None, f"{type(exc).__name__}: {exc}"[:500]
+            code: int | None = None
+            if item.failure is not None:
+                error: str | None = item.failure
+            else:
+                try:
+                    # A deadline for the whole attempt (lookup, connect, send, answer): httpx's
+                    # timeouts are per read, which a server answering a byte at a time resets.
+                    async with asyncio.timeout(deadline_s):
+                        answer = await client.post(item.url, item.body, item.headers)
+                    code = answer.status_code
+                    error = (
+                        None
+                        if domain.succeeded(answer.status_code)
+                        else domain.attempt_error(answer.text)
+                    )
+                except Unsendable as exc:
+                    error = domain.attempt_error(str(exc))
+                except TimeoutError:
+                    error = f"TimeoutError: no answer within {deadline_s:g} s"
+                except Exception as exc:
+                    # Whatever one delivery raises (an unparseable URL stored long ago, a
+                    # protocol error, a bug) is a failed attempt of that delivery alone: the
+                    # pass records every other outcome, and it is retried on its schedule.
+                    error = domain.attempt_error(f"{type(exc).__name__}: {exc}")
             duration = int((time.perf_counter() - started) * 1000)
             return Outcome(item, at, code, error, duration)
 
@@ -400,7 +484,12 @@ async def deliver_webhooks(session: AsyncSession, settings: Settings, today: dat
             claimed = await claim(sessions, settings)
             if not claimed:
                 break
-            outcomes = await send_all(client, claimed, settings.partner_webhook_concurrency)
+            outcomes = await send_all(
+                client,
+                claimed,
+                settings.partner_webhook_concurrency,
+                settings.partner_webhook_timeout_s,
+            )
             await record(sessions, settings, outcomes)
             handled += len(claimed)
             if len(claimed) < settings.partner_webhook_batch_size:

@@ -107,6 +107,11 @@ class Subscription(Base):
     status: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
     disabled_reason: Mapped[str | None] = mapped_column(Text)
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who disabled it: `partner:<code>` (the partner), an admin's subject (then only an admin
+    # enables it again), NULL when the webhook job did after persistent failures.
+    disabled_by: Mapped[str | None] = mapped_column(String(200))
+    deleted_by: Mapped[str | None] = mapped_column(String(200))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     starts_after: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     include_history: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")

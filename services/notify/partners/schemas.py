@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints
 
 from services.notify.partners.domain import Scope
 
@@ -20,6 +20,9 @@ Stream = Literal[
     "predeparture.orientations",
 ]
 DeliveryState = Literal["pending", "in_flight", "succeeded", "failed", "cancelled"]
+# Who disabled a subscription: the webhook job after persistent failures, the partner, or an
+# admin (whose hold only an admin lifts).
+DisabledBy = Literal["webhook_failures", "partner", "admin"]
 
 
 class PartnerCreate(BaseModel):
@@ -74,7 +77,9 @@ class SubscriptionCreate(BaseModel):
     )
     scope: Scope = Scope.PSEUDONYMISED
     webhook_url: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
-        default=None, description="Where signed webhooks go (Standard Webhooks); none: feed only"
+        default=None,
+        description="Where signed webhooks go (Standard Webhooks); none: feed only. An http(s) "
+        "URL with a host name or a public address (https in production).",
     )
     kafka: bool = Field(default=False, description="Also publish to `partner.<code>.<stream>`")
     include_history: bool = Field(
@@ -85,13 +90,6 @@ class SubscriptionCreate(BaseModel):
         "entries go to the webhook and the topic, in order, before new ones. Recorded on the "
         "subscription. Events about people are shown as their consent allows when sent.",
     )
-
-    @field_validator("webhook_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http(s) URL")
-        return value
 
 
 class SubscriptionRead(BaseModel):
@@ -112,6 +110,9 @@ class SubscriptionRead(BaseModel):
     )
     created_by: str | None
     status: Literal["active", "disabled", "deleted"]
+    disabled_by: DisabledBy | None = Field(
+        description="Who disabled it; `admin`: only an admin enables it again"
+    )
     disabled_reason: str | None
     disabled_at: datetime | None
     last_success_at: datetime | None
@@ -122,6 +123,12 @@ class SubscriptionCreated(SubscriptionRead):
     webhook_secret: str | None = Field(
         description="Shown once: verifies the `webhook-signature` header (Standard Webhooks)"
     )
+
+
+class SubscriptionDisable(BaseModel):
+    reason: Annotated[
+        str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)
+    ] = Field(description="Why: shown to the partner and to admins")
 
 
 class SecretRotated(BaseModel):

@@ -25,6 +25,7 @@ from services.notify.partners.models import (
 from services.notify.partners.schemas import (
     DeliveryPage,
     DeliveryRead,
+    DisabledBy,
     FeedPage,
     KeyCreated,
     KeyRead,
@@ -203,6 +204,7 @@ def subscription_read(subscription: Subscription, partner: Partner) -> Subscript
         catching_up=subscription.catching_up_after is not None,
         created_by=subscription.created_by,
         status=subscription.status,
+        disabled_by=disabled_by_kind(subscription, partner),
         disabled_reason=subscription.disabled_reason,
         disabled_at=subscription.disabled_at,
         last_success_at=subscription.last_success_at,
@@ -249,14 +251,14 @@ def subscription_problems(
     known = {t for t, spec in CATALOGUE.items() if spec.topic == data.stream}
     if unknown := sorted(set(data.event_types) - known):
         errors.append(FieldError("event_types", f"not event types of {data.stream}: {unknown}"))
-    if settings.env == "production" and data.webhook_url and data.webhook_url[:8] != "https://":
-        errors.append(FieldError("webhook_url", "must be https"))
-    elif (
-        data.webhook_url
-        and not private_addresses_allowed(settings)
-        and (refusal := domain.webhook_url_refusal(data.webhook_url))
+    if data.webhook_url is not None and (
+        problem := domain.webhook_url_problem(
+            data.webhook_url,
+            https_only=settings.env == "production",
+            private_allowed=private_addresses_allowed(settings),
+        )
     ):
-        errors.append(FieldError("webhook_url", f"must reach a public address: {refusal}"))
+        errors.append(FieldError("webhook_url", problem))
     return errors
 
 
@@ -272,6 +274,9 @@ async def create_subscription(
     is asked for); the webhook secret is in the answer only."""
     if errors := subscription_problems(settings, partner, data):
         raise InvalidFields(errors)
+    if (existing := await _live_subscription_to(session, partner.id, data.stream)) is not None:
+        raise _already_subscribed(partner.code, data.stream, existing)
+    code = partner.code  # read now: a failed savepoint below may expire the partner
     starts_after = await feed.start_position(session, data.include_history)
     catches_up = data.include_history and (data.kafka or data.webhook_url is not None)
     subscription = Subscription(
@@ -289,15 +294,40 @@ async def create_subscription(
         created_by=by,
         created_at=await clock_now(session),
     )
-    session.add(subscription)
     try:
+        # Added inside the savepoint: `begin_nested` flushes what is pending before it starts,
+        # and a conflict met there would abort the whole transaction instead of the savepoint.
         async with session.begin_nested():
+            session.add(subscription)
             await session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"{partner.code} already subscribes to {data.stream}") from exc
+        # Another request subscribed the partner to this stream since the check above.
+        existing = await _live_subscription_to(session, partner.id, data.stream)
+        raise _already_subscribed(code, data.stream, existing) from exc
     return SubscriptionCreated(
         **subscription_read(subscription, partner).model_dump(),
         webhook_secret=current_secret(settings, subscription) if data.webhook_url else None,
+    )
+
+
+async def _live_subscription_to(
+    session: AsyncSession, partner_id: uuid.UUID, stream: str
+) -> uuid.UUID | None:
+    """The partner's subscription to `stream` that is not deleted (one at most)."""
+    return await session.scalar(
+        select(Subscription.id).where(
+            Subscription.partner_id == partner_id,
+            Subscription.stream == stream,
+            Subscription.status != "deleted",
+        )
+    )
+
+
+def _already_subscribed(code: str, stream: str, existing: uuid.UUID | None) -> Conflict:
+    return Conflict(
+        f"{code} already subscribes to {stream}"
+        + (f" (subscription {existing}): change it by deleting it first" if existing else ""),
+        existing_subscription_id=str(existing) if existing else None,
     )
 
 
@@ -323,16 +353,56 @@ async def get_subscription(
     return subscription
 
 
+def partner_actor(partner: Partner) -> str:
+    """How a partner's own actions are recorded (`created_by`, `disabled_by`, ...)."""
+    return f"partner:{partner.code}"
+
+
+def disabled_by_kind(subscription: Subscription, partner: Partner) -> DisabledBy | None:
+    """Who disabled the subscription, as the partner may be told it (never a staff name)."""
+    if subscription.status != "disabled":
+        return None
+    if subscription.disabled_by is None:
+        return "webhook_failures"
+    return "partner" if subscription.disabled_by == partner_actor(partner) else "admin"
+
+
 async def delete_subscription(
-    session: AsyncSession, partner_id: uuid.UUID, subscription_id: uuid.UUID
+    session: AsyncSession, partner_id: uuid.UUID, subscription_id: uuid.UUID, *, by: str
 ) -> None:
+    """End a subscription (the partner's own, or any partner's by an admin); its waiting
+    deliveries are cancelled and nothing more is sent or read through it."""
     subscription = await get_subscription(session, partner_id, subscription_id)
     subscription.status = "deleted"
+    subscription.deleted_by = by
+    subscription.deleted_at = await clock_now(session)
     await session.execute(
         update(Delivery)
         .where(Delivery.subscription_id == subscription.id, Delivery.status == "pending")
         .values(status="cancelled", last_error="the subscription was deleted")
     )
+
+
+async def disable_subscription(
+    session: AsyncSession,
+    partner: Partner,
+    subscription_id: uuid.UUID,
+    *,
+    by: str,
+    reason: str,
+) -> Subscription:
+    """Stop a subscription's webhook and Kafka topic (its feed stays readable) until it is
+    enabled again. By an admin (`by` not the partner's own): a hold only an admin lifts, also
+    over a subscription disabled already, whose reason it replaces."""
+    subscription = await get_subscription(session, partner.id, subscription_id)
+    by_admin = by != partner_actor(partner)
+    if subscription.status == "active" or by_admin:
+        subscription.status = "disabled"
+        subscription.disabled_at = await clock_now(session)
+        subscription.disabled_reason = reason
+        subscription.disabled_by = by
+    await session.flush()
+    return subscription
 
 
 async def rotate_secret(
@@ -352,14 +422,21 @@ async def rotate_secret(
 
 
 async def enable_subscription(
-    session: AsyncSession, partner_id: uuid.UUID, subscription_id: uuid.UUID
+    session: AsyncSession, partner: Partner, subscription_id: uuid.UUID, *, by: str
 ) -> Subscription:
-    """Re-enable a disabled subscription; its waiting deliveries are due at once."""
-    subscription = await get_subscription(session, partner_id, subscription_id)
+    """Re-enable a disabled subscription; its waiting deliveries are due at once. A partner
+    cannot lift an admin's hold."""
+    subscription = await get_subscription(session, partner.id, subscription_id)
     if subscription.status == "disabled":
+        if by == partner_actor(partner) and disabled_by_kind(subscription, partner) == "admin":
+            raise Conflict(
+                "an administrator disabled this subscription"
+                f" ({subscription.disabled_reason}); only an administrator enables it again"
+            )
         subscription.status = "active"
         subscription.disabled_at = None
         subscription.disabled_reason = None
+        subscription.disabled_by = None
         await session.execute(
             update(Delivery)
             .where(Delivery.subscription_id == subscription.id, Delivery.status == "pending")
