@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared import secrets
 from shared.roles import ROLE_NAMES
+from shared.secrets import DEV_JWT_SECRET
 
-DEV_JWT_SECRET = "labourx-development-secret-not-for-production"
+# The settings that are keys of one purpose each (never derived from one another), and the
+# development key each falls back to outside production (where each is required).
+PurposeKey = Literal["certificate_key", "partner_pseudonym_key", "partner_webhook_key"]
+DEVELOPMENT_KEYS: dict[PurposeKey, str] = {
+    "certificate_key": secrets.DEV_CERTIFICATE_KEY,
+    "partner_pseudonym_key": secrets.DEV_PARTNER_PSEUDONYM_KEY,
+    "partner_webhook_key": secrets.DEV_PARTNER_WEBHOOK_KEY,
+}
+
+# One limit as the `limits` library writes it: "30/minute", "300 per hour", "5/10 seconds".
+_RATE_LIMIT = re.compile(
+    r"\s*[0-9]+\s*(?:/|per)\s*[0-9]*\s*(?:year|month|day|hour|minute|second)s?\s*", re.I
+)
 
 # The services that own labourx's data and its events (a database with an outbox, topics,
 # consumers): each is deployed as API, relay and consumer processes (tests/deploy).
@@ -79,6 +95,10 @@ class Settings(BaseSettings):
     # Certificates: verification codes are derived with this key (never stored), and printed
     # as a link under this base URL (the predeparture API as the public reaches it).
     certificate_key: SecretStr | None = None
+    # The key before a change of `certificate_key`: a certificate issued under it is reprinted
+    # with the code it was issued with, which is the one its table row verifies
+    # (docs/operations.md, "Changing keys"). Not checked for strength: it is being retired.
+    certificate_previous_key: SecretStr | None = None
     public_base_url: str | None = None
 
     # Notify, message delivery (services/notify/delivery).
@@ -121,11 +141,17 @@ class Settings(BaseSettings):
     # A message left `sending` this long belongs to a dispatcher that died mid-send.
     delivery_sending_timeout_s: float = Field(default=300.0, gt=0)
 
-    # Notify, partner feeds (services/notify/partners).
-    # Every partner's pseudonym key and every webhook secret is derived from this key (none is
-    # stored); changing it changes all pseudonyms and secrets. Unset, a key derived from
-    # `certificate_key` (required in production) is used, else a development key.
-    partner_secret_key: SecretStr | None = None
+    # Notify, partner feeds (services/notify/partners). Two keys, one per purpose (required in
+    # production; a development key each elsewhere), neither stored with the data: every
+    # partner's pseudonym key is derived from the first (changing it changes every pseudonym
+    # partners hold), every subscription's webhook secret from the second. The single
+    # LABOURX_PARTNER_SECRET_KEY of earlier releases is no longer read (docs/operations.md,
+    # "Changing keys", says how to carry its pseudonyms and secrets over).
+    partner_pseudonym_key: SecretStr | None = None
+    partner_webhook_key: SecretStr | None = None
+    # The webhook key before a change: while set, webhooks also carry signatures by the secrets
+    # it derived, so partners keep verifying until they rotate to the new ones.
+    partner_webhook_previous_key: SecretStr | None = None
     # Seconds before each retry of a failed webhook (the first attempt is immediate); when the
     # last one fails the delivery has failed (about 17.6 h in all by default, within a day).
     partner_webhook_retry_schedule_s: list[float] = Field(
@@ -213,6 +239,33 @@ class Settings(BaseSettings):
     # An access token this close to running out is refreshed before a service is called with it.
     console_oidc_refresh_margin_s: float = Field(default=30.0, ge=0)
 
+    # Key URLs (the JWKS, the OpenID discovery document, the SMS gateway that is sent a token)
+    # must be https:// in production, except on loopback and on these hosts, which the
+    # deployment reaches over its own private network (docker-compose.yml's `keycloak`, a
+    # Kubernetes service name); comma-separated host names as the URLs write them.
+    internal_http_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # Rate limits (shared/ratelimit.py, docs/security.md "Rate limits"): each is one or more
+    # limits in the `limits` library's words ("30/minute", "30/minute;300/hour"), counted in
+    # the service's database so that every replica shares them. Public certificate checks
+    # per client address (each one, found or not: guesses come in parallel); failed X-API-Key
+    # attempts per client address and per key prefix (its first 12 characters, what someone
+    # aiming at one partner's key repeats); failed console sign-ins per client address.
+    rate_limit_certificate_verify: str = "30/minute;300/hour"
+    rate_limit_api_key_address: str = "20/minute;200/hour"
+    rate_limit_api_key_prefix: str = "20/minute;100/hour"
+    rate_limit_console_sign_in: str = "10/minute;50/hour"
+    # The library's strategy: a sliding window counter allows no burst of twice the limit at a
+    # window's edge, as a fixed window does.
+    rate_limit_strategy: Literal["sliding-window-counter", "fixed-window"] = (
+        "sliding-window-counter"
+    )
+    # The proxies in front of the services (addresses or CIDR networks, comma-separated) whose
+    # X-Forwarded-For is believed: the client is the last address in it that is not one of
+    # them. Unset: the connection's own address is the client's (a header anyone can write is
+    # never believed).
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     data_dir: Path = Path(".labourx")
     log_level: str = "INFO"
     # `json` for log collectors; `text` for a person at a terminal (`labourx dev` sets it
@@ -226,6 +279,7 @@ class Settings(BaseSettings):
         "database_url",
         "kafka_bootstrap_servers",
         "certificate_key",
+        "certificate_previous_key",
         "public_base_url",
         "jwt_jwks_url",
         "sms_gateway_url",
@@ -234,7 +288,9 @@ class Settings(BaseSettings):
         "smtp_host",
         "smtp_user",
         "smtp_password",
-        "partner_secret_key",
+        "partner_pseudonym_key",
+        "partner_webhook_key",
+        "partner_webhook_previous_key",
         "partner_webhook_allow_private_addresses",
         "metrics_port",
         "console_oidc_issuer",
@@ -253,7 +309,7 @@ class Settings(BaseSettings):
         # would slip past the production checks below and fall back to development secrets.
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("jwt_roles_claim", mode="before")
+    @field_validator("jwt_roles_claim", "internal_http_hosts", "trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         # `LABOURX_JWT_ROLES_CLAIM=roles,realm_access.roles`: several places, first found wins.
@@ -270,6 +326,35 @@ class Settings(BaseSettings):
                 f"LABOURX_JWT_ROLE_MAP maps to {', '.join(unknown)}, not labourx roles"
                 f" ({', '.join(sorted(ROLE_NAMES))})"
             )
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"LABOURX_TRUSTED_PROXIES: {entry!r} is not an address or a network (CIDR)"
+                ) from None
+        return value
+
+    @field_validator(
+        "rate_limit_certificate_verify",
+        "rate_limit_api_key_address",
+        "rate_limit_api_key_prefix",
+        "rate_limit_console_sign_in",
+    )
+    @classmethod
+    def _rate_limits(cls, value: str, info: ValidationInfo) -> str:
+        # The `limits` library's grammar, checked without importing it: it weighs 13 MB, which a
+        # relay or consumer process (that never limits anything) would carry for nothing.
+        if not all(_RATE_LIMIT.fullmatch(part) for part in re.split(r"[,;|]", value)):
+            raise ValueError(
+                f"LABOURX_{str(info.field_name).upper()}: {value!r} is not a rate limit such as"
+                " 30/minute or 30/minute;300/hour"
+            ) from None
         return value
 
     @field_validator("console_public_url")
@@ -341,6 +426,84 @@ class Settings(BaseSettings):
                     " are required in production"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets_in_production(self) -> Settings:
+        # After the check above: what is missing altogether is said first, on its own.
+        if self.env == "production" and (problems := self.secret_problems()):
+            raise ValueError(
+                'production refuses these settings (docs/security.md, "Secrets"): '
+                + "; ".join(problems)
+            )
+        return self
+
+    def secret_problems(self) -> list[str]:
+        """Every reason the secrets and key URLs are not fit for production, each naming its
+        setting (empty: they are)."""
+        problems = [
+            f"LABOURX_{name.upper()} is required in production: a key of its own for {purpose}"
+            for name, purpose in (
+                ("partner_pseudonym_key", "partners' pseudonyms"),
+                ("partner_webhook_key", "partners' webhook secrets"),
+            )
+            if getattr(self, name) is None
+        ]
+        if problems:
+            problems[-1] += (
+                " (the one LABOURX_PARTNER_SECRET_KEY of earlier releases is no longer read:"
+                ' docs/operations.md, "Changing keys", says how to keep its pseudonyms)'
+            )
+        checked: dict[str, tuple[SecretStr | None, secrets.Kind]] = {
+            "certificate_key": (self.certificate_key, "key"),
+            "partner_pseudonym_key": (self.partner_pseudonym_key, "key"),
+            "partner_webhook_key": (self.partner_webhook_key, "key"),
+            "sms_inbound_secret": (self.sms_inbound_secret, "webhook"),
+            "sms_gateway_token": (self.sms_gateway_token, "credential"),
+            "smtp_password": (self.smtp_password, "credential"),
+            "console_oidc_client_secret": (self.console_oidc_client_secret, "credential"),
+        }
+        if self.jwt_jwks_url is None:  # tokens are verified with the shared secret
+            checked["jwt_secret"] = (self.jwt_secret, "key")
+        seen: dict[bytes, str] = {}
+        for name, (value, kind) in checked.items():
+            if value is None:
+                continue
+            text = value.get_secret_value()
+            if (reason := secrets.weakness(text, kind)) is not None:
+                problems.append(f"LABOURX_{name.upper()} {reason}")
+                continue
+            material = secrets.key_bytes(text) if kind == "key" else text.encode()
+            if (other := seen.setdefault(material, name)) != name:
+                problems.append(
+                    f"LABOURX_{name.upper()} is the same as LABOURX_{other.upper()}: each purpose"
+                    " needs a key of its own, so that one leaking does not give away the other"
+                )
+        plain_http = secrets.PlainHttp(frozenset(h.lower() for h in self.internal_http_hosts))
+        urls = {
+            "jwt_jwks_url": self.jwt_jwks_url,
+            # The issuer is where the discovery document is read unless its URL is given.
+            "console_oidc_discovery_url": self.console_oidc_discovery_url,
+            "console_oidc_issuer": (
+                self.console_oidc_issuer if self.console_oidc_discovery_url is None else None
+            ),
+            "sms_gateway_url": self.sms_gateway_url if self.sms_gateway_token else None,
+        }
+        problems += [
+            f"LABOURX_{name.upper()} must be an https:// URL in production ({url}): keys and"
+            " tokens over plain http can be read or replaced on the way (a host on your own"
+            " private network may be listed in LABOURX_INTERNAL_HTTP_HOSTS)"
+            for name, url in urls.items()
+            if url is not None and plain_http.refuses(url)
+        ]
+        return problems
+
+    def purpose_key(self, name: PurposeKey) -> bytes:
+        """The key of one purpose: its setting (required in production), else its development
+        key. A `base64:` value stands for the bytes it encodes (shared/secrets.py)."""
+        value = getattr(self, name)
+        if value is None:
+            return DEVELOPMENT_KEYS[name].encode()
+        return secrets.key_bytes(value.get_secret_value())
 
     @model_validator(mode="after")
     def _console_timeouts_agree(self) -> Settings:

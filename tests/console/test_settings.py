@@ -6,13 +6,14 @@ import pytest
 from pydantic import ValidationError
 
 from shared.settings import Settings
+from tests.production_secrets import KEYS
 
 PRODUCTION = {
     "env": "production",
     "database_url": "postgresql://labourx@db/postgres",
     "kafka_bootstrap_servers": "kafka:9092",
     "jwt_jwks_url": "https://id.example.la/certs",
-    "certificate_key": "k",
+    **KEYS,
     "public_base_url": "https://labourx.la",
 }
 

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from shared.settings import Settings
 from tests.deploy.files import ENV_EXAMPLE, env_example
+from tests.production_secrets import KEYS, SMS_GATEWAY_TOKEN, SMS_INBOUND_SECRET
 
 # Settings docker-compose.yml sets itself (listed in .env.example's comments).
 SET_BY_COMPOSE = {
@@ -20,6 +21,7 @@ SET_BY_COMPOSE = {
     # Its Keycloak and console.
     "LABOURX_JWT_JWKS_URL",
     "LABOURX_JWT_ISSUER",
+    "LABOURX_INTERNAL_HTTP_HOSTS",
     "LABOURX_CONSOLE_OIDC_ISSUER",
     "LABOURX_CONSOLE_OIDC_DISCOVERY_URL",
     "LABOURX_CONSOLE_OIDC_CLIENT_ID",
@@ -85,11 +87,11 @@ def test_the_example_refuses_production_until_the_secrets_are_filled_in() -> Non
         _production_settings()
     settings = _production_settings(
         jwt_jwks_url="https://id.example.la/certs",
-        certificate_key="a-certificate-key",
         public_base_url="https://labourx.example.la/predeparture",
         sms_gateway_url="https://sms.example.la/v1/messages",
-        sms_gateway_token="a-token",
-        sms_inbound_secret="whsec_c2VjcmV0",
+        sms_gateway_token=SMS_GATEWAY_TOKEN,
+        sms_inbound_secret=SMS_INBOUND_SECRET,
+        **KEYS,
         smtp_host="smtp.example.la",
     )
     assert settings.topic_replication_factor == 3

@@ -13,6 +13,14 @@ from services.catalog import ALL, SERVICES
 from shared.app import create_app
 from shared.settings import Settings
 from tests.deploy.files import K8S, k8s_resources, workloads
+from tests.production_secrets import (
+    CERTIFICATE_KEY,
+    CONSOLE_OIDC_CLIENT_SECRET,
+    PARTNER_PSEUDONYM_KEY,
+    PARTNER_WEBHOOK_KEY,
+    SMS_GATEWAY_TOKEN,
+    SMS_INBOUND_SECRET,
+)
 
 # The oldest Kubernetes the manifests are written for (autoscaling/v2, policy/v1 and the
 # restricted Pod Security Standard are all stable there).
@@ -199,10 +207,12 @@ def test_the_config_map_holds_only_real_settings_and_production_replication() ->
     settings = Settings(
         **{k.removeprefix("LABOURX_").lower(): v for k, v in config.items()},
         database_url="postgresql://labourx@db/postgres",
-        certificate_key="from-the-secret",
-        console_oidc_client_secret="from-the-secret",
-        sms_gateway_token="from-the-secret",
-        sms_inbound_secret="whsec_ZnJvbS10aGUtc2VjcmV0",
+        console_oidc_client_secret=CONSOLE_OIDC_CLIENT_SECRET,
+        sms_gateway_token=SMS_GATEWAY_TOKEN,
+        sms_inbound_secret=SMS_INBOUND_SECRET,
+        certificate_key=CERTIFICATE_KEY,
+        partner_pseudonym_key=PARTNER_PSEUDONYM_KEY,
+        partner_webhook_key=PARTNER_WEBHOOK_KEY,
     )
     assert settings.sms_provider == "http" and settings.email_provider == "smtp"
     assert settings.console_oidc_missing() == [], "the console could not sign anyone in"

@@ -15,6 +15,7 @@ from shared.infra import free_port, wait_for_port
 from shared.provision import prepare_databases
 from shared.seed import SUBJECT
 from shared.settings import Settings
+from tests.production_secrets import JWT_SECRET, KEYS_ENV
 from tests.support import REPO, fetchval, settings_env, spawn_cli, stop_process
 
 pytestmark = pytest.mark.slow
@@ -146,9 +147,9 @@ async def test_seed_refuses_a_production_system_without_force(
         "5",
         *apis,
         LABOURX_ENV="production",
-        LABOURX_JWT_SECRET="a-production-secret-of-at-least-32-bytes",
-        LABOURX_CERTIFICATE_KEY="a-certificate-key-of-at-least-32-bytes",
+        LABOURX_JWT_SECRET=JWT_SECRET,
         LABOURX_PUBLIC_BASE_URL="https://labourx.example.la",
+        **KEYS_ENV,
     )
     assert code != 0
     assert "LABOURX_ENV=production" in output and "--force" in output

@@ -8,6 +8,7 @@ from pydantic import SecretStr, ValidationError
 from shared.auth import Role, decode_token, mint_token
 from shared.problems import Unauthorized
 from shared.settings import Settings
+from tests.production_secrets import CERTIFICATE_KEY, JWT_SECRET, KEYS
 
 
 def test_production_refuses_the_development_secret() -> None:
@@ -36,14 +37,15 @@ def test_production_needs_a_certificate_key_and_the_public_address() -> None:
     production = Settings(
         database_url="postgresql://db/x",
         kafka_bootstrap_servers="k:9092",
-        jwt_secret=SecretStr("a-production-secret-of-at-least-32-bytes"),
-    ).model_dump() | {"env": "production"}
+        jwt_secret=SecretStr(JWT_SECRET),
+    ).model_dump() | {"env": "production", **KEYS, "certificate_key": None}
     with pytest.raises(ValidationError, match="LABOURX_CERTIFICATE_KEY"):
         Settings.model_validate(production)
     with pytest.raises(ValidationError, match="LABOURX_PUBLIC_BASE_URL"):
-        Settings.model_validate(production | {"certificate_key": "k" * 32})
+        Settings.model_validate(production | {"certificate_key": CERTIFICATE_KEY})
     settings = Settings.model_validate(
-        production | {"certificate_key": "k" * 32, "public_base_url": "https://labourx.example.la"}
+        production
+        | {"certificate_key": CERTIFICATE_KEY, "public_base_url": "https://labourx.example.la"}
     )
     assert settings.public_base_url == "https://labourx.example.la"
 

@@ -18,7 +18,6 @@ would never return to it.
 
 from __future__ import annotations
 
-import hmac
 import json
 import secrets
 import uuid
@@ -48,7 +47,6 @@ from shared.events.base import CATALOGUE
 from shared.outbox.models import OutboxRecord
 from shared.settings import Settings
 
-DEV_PARTNER_KEY = b"labourx-development-partner-key-not-for-production"
 _FEED_LOCK = zlib.crc32(b"labourx-partner-feed")
 _LOCKED = "partner_feed_locked"
 
@@ -114,15 +112,9 @@ _APPEND = select(
 
 
 def master_key(settings: Settings) -> bytes:
-    """The key every pseudonym key and webhook secret is derived from: `partner_secret_key`, else
-    one derived from `certificate_key` (production requires it), else the development key."""
-    if settings.partner_secret_key is not None:
-        return settings.partner_secret_key.get_secret_value().encode()
-    if settings.certificate_key is not None:
-        return hmac.digest(
-            settings.certificate_key.get_secret_value().encode(), b"labourx-partner-feeds", "sha256"
-        )
-    return DEV_PARTNER_KEY
+    """The key every partner's pseudonym key is derived from: LABOURX_PARTNER_PSEUDONYM_KEY,
+    a key of its own (webhook secrets have theirs: service.current_secret)."""
+    return settings.purpose_key("partner_pseudonym_key")
 
 
 @dataclass(frozen=True)

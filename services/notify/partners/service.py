@@ -49,6 +49,7 @@ from shared.problems import (
     NotFound,
     Unauthorized,
 )
+from shared.secrets import key_bytes
 from shared.settings import Settings
 
 # --- partners and keys ----------------------------------------------------------------------
@@ -213,24 +214,26 @@ def subscription_read(subscription: Subscription, partner: Partner) -> Subscript
 
 
 def current_secret(settings: Settings, subscription: Subscription) -> str:
+    """The subscription's secret, derived from LABOURX_PARTNER_WEBHOOK_KEY (a key of its own)."""
     return domain.webhook_secret(
-        feed.master_key(settings), subscription.id, subscription.secret_version
+        settings.purpose_key("partner_webhook_key"), subscription.id, subscription.secret_version
     )
 
 
 def signing_secrets(settings: Settings, subscription: Subscription, now: datetime) -> list[str]:
-    """The secrets a webhook is signed with now: the current one, and the previous one during
-    the grace period after a rotation."""
-    found = [current_secret(settings, subscription)]
+    """The secrets a webhook is signed with now: the current one, the previous one during the
+    grace period after a rotation, and while LABOURX_PARTNER_WEBHOOK_PREVIOUS_KEY is set the
+    same ones by that key, so a change of key does not break partners' checks before they
+    rotate (docs/operations.md, "Changing keys")."""
+    keys = [settings.purpose_key("partner_webhook_key")]
+    if settings.partner_webhook_previous_key is not None:
+        keys.append(key_bytes(settings.partner_webhook_previous_key.get_secret_value()))
+    versions = [subscription.secret_version]
     rotated = subscription.secret_rotated_at
     grace = timedelta(seconds=settings.partner_webhook_secret_grace_s)
     if rotated is not None and subscription.secret_version > 1 and now < rotated + grace:
-        found.append(
-            domain.webhook_secret(
-                feed.master_key(settings), subscription.id, subscription.secret_version - 1
-            )
-        )
-    return found
+        versions.append(subscription.secret_version - 1)
+    return [domain.webhook_secret(key, subscription.id, v) for v in versions for key in keys]
 
 
 def private_addresses_allowed(settings: Settings) -> bool:

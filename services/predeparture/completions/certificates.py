@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
 from services.predeparture import paper
-from services.predeparture.completions.domain import display_code
+from services.predeparture.completions.domain import (
+    display_code,
+    verification_code,
+    verification_hash,
+)
 from shared import printing
+from shared.secrets import key_bytes
 from shared.settings import get_settings
 
 if TYPE_CHECKING:  # the PDF libraries load with the first document printed
@@ -32,12 +38,27 @@ _KEY_LABEL = b"labourx/predeparture/certificate-verification-codes/v1"
 
 
 def code_key() -> bytes:
-    """The key verification codes are derived with: LABOURX_CERTIFICATE_KEY (required in
-    production), or outside production the JWT secret. Every predeparture process of a
-    deployment reads the same environment, so API and consumers derive the same codes."""
-    settings = get_settings()
-    secret = settings.certificate_key or settings.jwt_secret
-    return hmac.new(secret.get_secret_value().encode(), _KEY_LABEL, hashlib.sha256).digest()
+    """The key verification codes are derived with, from LABOURX_CERTIFICATE_KEY (required in
+    production; a development key of its own elsewhere, never another purpose's). Every
+    predeparture process of a deployment reads the same environment, so API and consumers
+    derive the same codes."""
+    return _derived(get_settings().purpose_key("certificate_key"))
+
+
+def _derived(secret: bytes) -> bytes:
+    return hmac.new(secret, _KEY_LABEL, hashlib.sha256).digest()
+
+
+def printed_code(completion_id: uuid.UUID, stored_hash: str) -> str:
+    """The code to print on a certificate: the one its row verifies. After a change of key
+    (LABOURX_CERTIFICATE_PREVIOUS_KEY set) a certificate issued before it keeps its code."""
+    code = verification_code(code_key(), completion_id)
+    previous = get_settings().certificate_previous_key
+    if previous is not None and verification_hash(code) != stored_hash:
+        older = verification_code(_derived(key_bytes(previous.get_secret_value())), completion_id)
+        if verification_hash(older) == stored_hash:
+            return older
+    return code
 
 
 def verification_link(code: str) -> str:

@@ -17,7 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.predeparture.audit import service as audit
 from services.predeparture.audit.domain import Action
 from services.predeparture.completions import domain
-from services.predeparture.completions.certificates import CertificateContent, code_key
+from services.predeparture.completions.certificates import (
+    CertificateContent,
+    code_key,
+    printed_code,
+)
 from services.predeparture.completions.domain import (
     Attended,
     CurriculumRule,
@@ -555,7 +559,7 @@ async def certificate_content(
         office_code=completion.office_code,
         curriculum_title_lo=curriculum.title_lo,
         curriculum_title_en=curriculum.title_en,
-        code=domain.verification_code(code_key(), completion.id),
+        code=printed_code(completion.id, completion.verification_hash),
     )
 
 

@@ -14,19 +14,20 @@ from shared.settings import Settings
 from tests.console.conftest import CONSOLE_URL
 from tests.console.oidc.conftest import oidc_settings, started
 from tests.console.oidc.provider import RunningProvider
+from tests.production_secrets import CONSOLE_OIDC_CLIENT_SECRET, KEYS
 
 PRODUCTION = {
     "env": "production",
     "database_url": "postgresql://labourx@db/postgres",
     "kafka_bootstrap_servers": "kafka:9092",
     "jwt_jwks_url": "https://id.example.la/realms/labourx/protocol/openid-connect/certs",
-    "certificate_key": "k",
+    **KEYS,
     "public_base_url": "https://labourx.la/predeparture",
 }
 SIGN_IN = {
     "console_oidc_issuer": "https://id.example.la/realms/labourx",
     "console_oidc_client_id": "labourx-console",
-    "console_oidc_client_secret": "from-the-secret",
+    "console_oidc_client_secret": CONSOLE_OIDC_CLIENT_SECRET,
     "console_public_url": "https://console.labourx.la",
 }
 
@@ -40,7 +41,7 @@ async def test_a_production_console_refuses_to_start_without_openid_connect(
         async with app.router.lifespan_context(app):
             pass
     configured = production.model_copy(
-        update={**SIGN_IN, "console_oidc_client_secret": SecretStr("from-the-secret")}
+        update={**SIGN_IN, "console_oidc_client_secret": SecretStr(CONSOLE_OIDC_CLIENT_SECRET)}
     )
     app = create_app(load("console"), configured)
     async with app.router.lifespan_context(app):
