@@ -109,3 +109,24 @@ def drop_backbone_tables() -> None:
     op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
     op.execute("DROP FUNCTION IF EXISTS outbox_notify()")
     op.drop_table("outbox")
+
+
+def create_rate_limit_table() -> None:
+    """The counters of shared/ratelimit.py, for a service that limits requests (frozen: a change
+    to the table is a new helper, so the revisions that called this one keep meaning the same).
+    UNLOGGED: counters need no crash safety nor a copy on replicas, and skip the WAL that every
+    counted request would otherwise write; a crash or failover only starts them again at zero."""
+    op.create_table(
+        "rate_limits",
+        sa.Column("key", sa.Text, nullable=False),
+        sa.Column("count", sa.BigInteger, nullable=False),
+        # Seconds since the epoch, as the `limits` library counts time.
+        sa.Column("expires_at", sa.Double, nullable=False),
+        sa.PrimaryKeyConstraint("key", name="pk_rate_limits"),
+        prefixes=["UNLOGGED"],
+    )
+    op.create_index("ix_rate_limits_expires_at", "rate_limits", ["expires_at"])
+
+
+def drop_rate_limit_table() -> None:
+    op.drop_table("rate_limits")

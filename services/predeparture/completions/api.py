@@ -19,7 +19,7 @@ from services.predeparture.completions import service
 from services.predeparture.completions.certificates import render_pdf
 from services.predeparture.completions.schemas import OrientationRead, Verification
 from services.predeparture.scope import Reader
-from shared import clock
+from shared import clock, ratelimit
 from shared.db import SessionDep
 
 router = APIRouter(tags=["completions"])
@@ -68,13 +68,15 @@ async def certificate_pdf(
     response_model=Verification,
     openapi_extra={"security": []},
     responses={404: {"description": "No certificate has this code"}},
+    # Every check counts, found or not (LABOURX_RATE_LIMIT_CERTIFICATE_VERIFY).
+    dependencies=[ratelimit.per_client("certificate_verify")],
 )
 async def verify_certificate(code: str, session: SessionDep, response: Response) -> Verification:
     """Anyone holding a certificate checks its code: valid, withdrawn or expired, with the
     initials, destination and dates, and nothing else about the person.
 
-    Guessing is the only way to find a code (4.2e14 of them, looked up by hash only); limiting
-    how fast one client may guess is the job of the gateway in front (not done here).
+    Guessing is the only way to find a code (4.2e14 of them, looked up by hash only), and each
+    client address may ask only so often (429 with Retry-After past the limit).
     """
     response.headers.update(PRIVATE_HEADERS)
     return await service.verify(session, code, today=clock.today())
