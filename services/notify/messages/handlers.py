@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notify.contacts.domain import CHANNELS, CONSENT_CHANNELS, Channel, channel_open
 from services.notify.contacts.models import Contact
 from services.notify.contacts.service import standing
+from services.notify.delivery.events import message_event
 from services.notify.messages.domain import (
     WELCOME_KEYS,
     Notice,
@@ -27,7 +28,8 @@ from services.notify.messages.domain import (
     welcome_key,
 )
 from services.notify.messages.models import KnownEnrolment, KnownVacancy, Message, MessageStatus
-from services.notify.templates.domain import render, sms_segments
+from services.notify.templates.domain import sms_segments
+from services.notify.templates.sandbox import RenderError, render
 from services.notify.templates.service import TemplateMissing, in_use_lateral
 from shared import clock
 from shared.consumer import Handler, expect
@@ -65,6 +67,7 @@ _MESSAGE_FIELDS = (
     "body",
     "segments",
     "status",
+    "last_error",
     "correlation_id",
 )
 _new_message = (
@@ -167,7 +170,16 @@ async def queue(
         if notice.vacancy_id is not None:
             values["vacancy_title"] = vacancy.title if vacancy else UNKNOWN_JOB[language]
             values["vacancy_reference"] = vacancy.reference if vacancy else "-"
-        body = render(found[f"{channel}_template_body"], values)
+        try:
+            body = render(found[f"{channel}_template_body"], values)
+            title = render(subject, values) if subject else None
+            status, error = "queued", None
+        except RenderError as failure:
+            # Saving renders the template with sample values; this person's values can still
+            # fail it (a longer text than the sandbox allows). That message fails, with why;
+            # the event's other messages and everything else it does stand.
+            body, title, status = "", None, "failed"
+            error = f"template_error: template {template_id} does not render: {failure}"[:500]
         message_id = await session.scalar(
             _QUEUE_MESSAGE,
             {
@@ -182,15 +194,22 @@ async def queue(
                 "recipient": contact.phone if channel == "sms" else contact.email,
                 "language": language,
                 "template_id": template_id,
-                "subject": render(subject, values) if subject else None,
+                "subject": title,
                 "body": body,
-                "segments": sms_segments(body) if channel == "sms" else 0,
-                "status": "queued",
+                "segments": sms_segments(body) if channel == "sms" and body else 0,
+                "status": status,
+                "last_error": error,
                 "correlation_id": event.correlationid,
-                "detail": notice.key,
+                "detail": error or notice.key,
             },
         )
-        if message_id is not None:
+        if message_id is not None and error is not None:
+            failed = await session.get(Message, message_id)
+            if failed is not None:
+                await message_event(
+                    session, failed, "failed", failed.created_at, error_code="template_error"
+                )
+        elif message_id is not None:
             queued += 1
     return queued
 

@@ -3,15 +3,13 @@ segments as a gateway bills them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateSyntaxError
 
+from services.notify.templates.sandbox import RenderError, render, variables
 from shared import clock
 
 # GSM 03.38 basic character set; anything outside it (Lao script included) forces UCS-2.
@@ -20,19 +18,6 @@ _GSM7 = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _GSM7_EXTENDED = set("^{}\\[~]|€")
-
-_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
-
-
-@lru_cache(maxsize=512)
-def _compiled(template_body: str) -> Template:
-    # Compiling costs far more than rendering; templates change rarely, messages are many.
-    return _env.from_string(template_body)
-
-
-def render(template_body: str, context: Mapping[str, Any]) -> str:
-    """Render a template; a missing variable is an error, never a blank."""
-    return _compiled(template_body).render(**context).strip()
 
 
 @dataclass(frozen=True)
@@ -96,15 +81,21 @@ KEYS = tuple(SAMPLES)
 
 
 def template_problems(key: str, text: str) -> list[str]:
-    """What is wrong with a template text for `key`: bad syntax or unknown variables."""
+    """What is wrong with a template text for `key`: bad syntax, a construct templates may not
+    use, unknown variables, or a failure to render with the key's sample values (so that what
+    is saved is known to render, within the sandbox's bounds, before a real message needs it)."""
     try:
-        parsed = _env.parse(text)
+        used = variables(text)
     except TemplateSyntaxError as error:
         return [f"line {error.lineno}: {error.message}"]
-    unknown = sorted(meta.find_undeclared_variables(parsed) - set(SAMPLES.get(key, {})))
+    unknown = sorted(used - set(SAMPLES.get(key, {})))
     if unknown:
         allowed = ", ".join(sorted(SAMPLES.get(key, {})))
         return [f"unknown variable(s) {', '.join(unknown)}; {key!r} offers: {allowed}"]
+    try:
+        render(text, SAMPLES[key])
+    except RenderError as error:
+        return [f"does not render with the sample values: {error}"]
     return []
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.notify.templates.domain import KEYS
 
@@ -52,8 +52,14 @@ class PreviewRequest(BaseModel):
     body: str | None = Field(
         default=None, max_length=5000, description="A draft to try; the version in use if absent"
     )
-    values: dict[str, Any] = Field(
-        default_factory=dict, description="Values of variables; samples fill the rest"
+    values: dict[
+        Annotated[str, StringConstraints(max_length=100)],
+        Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None,
+    ] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="Values of variables (as long as a real message's at most); samples fill "
+        "the rest",
     )
 
 

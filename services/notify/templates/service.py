@@ -9,13 +9,9 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import LateralFromClause
 
-from services.notify.templates.domain import (
-    SAMPLES,
-    render,
-    sms_length,
-    template_problems,
-)
+from services.notify.templates.domain import SAMPLES, sms_length, template_problems
 from services.notify.templates.models import Template
+from services.notify.templates.sandbox import RenderError, render
 from services.notify.templates.schemas import Preview, PreviewRequest, TemplateCreate
 from shared.consumer import PoisonEvent
 from shared.problems import FieldError, InvalidFields, NotFound
@@ -146,13 +142,25 @@ async def preview(session: AsyncSession, request: PreviewRequest) -> Preview:
         subject, body = template.subject, template.body
     _check(request.key, request.channel, subject, body)
     values = SAMPLES[request.key] | request.values
-    text = render(body, values)
+    # The values given may not render where the samples did (a number where text was expected,
+    # a longer text): each field's failure is named, both at once.
+    rendered: dict[str, str | None] = {"body": None, "subject": None}
+    errors: list[FieldError] = []
+    for field, text in (("body", body), ("subject", subject)):
+        if text:
+            try:
+                rendered[field] = render(text, values)
+            except RenderError as error:
+                errors.append(FieldError(field, f"does not render with these values: {error}"))
+    if errors:
+        raise InvalidFields(errors)
+    text = rendered["body"] or ""
     length = sms_length(text)
     return Preview(
         key=request.key,
         channel=request.channel,
         language=request.language,
-        subject=render(subject, values) if subject else None,
+        subject=rendered["subject"],
         text=text,
         characters=len(text),
         encoding=length.encoding,
