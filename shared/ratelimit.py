@@ -194,15 +194,10 @@ class PostgresStorage(Storage, SlidingWindowCounterSupport):
         now = self.clock()
         previous_key, current_key, started = self._windows(key, expiry, now)
         async with self.engine.connect() as conn:
-            rows: dict[str, int] = dict(
-                (
-                    await conn.execute(
-                        _TWO, {"previous": previous_key, "current": current_key, "now": now}
-                    )
-                )
-                .tuples()
-                .all()
+            found = await conn.execute(
+                _TWO, {"previous": previous_key, "current": current_key, "now": now}
             )
+            rows = {str(key): int(count) for key, count in found}
         previous, current = int(rows.get(previous_key, 0)), int(rows.get(current_key, 0))
         previous_ttl = self._overlap(expiry, now, started) if previous else 0.0
         current_ttl = started + 2 * expiry - now
