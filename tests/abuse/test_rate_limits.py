@@ -20,12 +20,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
+from pydantic import SecretStr
 
-from services.catalog import SERVICES
+from services.catalog import SERVICES, load
 from services.notify.partners.domain import API_KEY_PREFIX
 from services.predeparture.completions.certificates import VERIFY_PATH
 from shared.app import create_app
-from shared.db import asyncpg_dsn, create_engine
+from shared.db import asyncpg_dsn, create_engine, drop_database
+from shared.provision import prepare_databases
 from shared.ratelimit import PostgresStorage
 from shared.settings import Settings
 from tests.support import bearer
@@ -35,7 +37,10 @@ LIMITS = {
     "rate_limit_certificate_verify": "4/hour",
     "rate_limit_api_key_address": "3/hour",
     "rate_limit_api_key_prefix": "5/hour",
+    "rate_limit_console_sign_in": "3/hour",
 }
+# The console as officers' browsers open it (https: its cookies are Secure).
+CONSOLE_URL = "https://console.test"
 # A code of the right shape that no certificate has (the alphabet has no 0, 1, I, L, O, U, V).
 UNKNOWN_CODE = "2345-6789-AB"
 _hosts = itertools.count(1)
@@ -56,17 +61,18 @@ def limited(migrated: Settings) -> Settings:
 async def replicas(service: str, settings: Settings) -> AsyncIterator[tuple[FastAPI, FastAPI]]:
     """Two instances of a service's API, each with its own pool, on the same database: what
     two replicas behind a load balancer are."""
-    first, second = (create_app(SERVICES[service], settings) for _ in range(2))
+    spec = load("console") if service == "console" else SERVICES[service]
+    first, second = (create_app(spec, settings) for _ in range(2))
     async with AsyncExitStack() as stack:
         for app in (first, second):
             await stack.enter_async_context(app.router.lifespan_context(app))
         yield first, second
 
 
-def client(app: FastAPI, address: str) -> httpx.AsyncClient:
+def client(app: FastAPI, address: str, base_url: str = "http://testserver") -> httpx.AsyncClient:
     """A client whose connection comes from `address`."""
     transport = httpx.ASGITransport(app=app, client=(address, 40000), raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    return httpx.AsyncClient(transport=transport, base_url=base_url)
 
 
 def refusals(service: str, limit: str) -> float:
@@ -215,6 +221,45 @@ async def test_a_partner_using_its_right_key_is_never_limited(limited: Settings)
         async with client(one, address) as a, client(two, address) as b:
             for replica in (a, b) * 5:  # ten successes, over every limit's amount
                 assert (await replica.get("/v1/partners/me", headers=key)).status_code == 200
+
+
+@pytest.fixture(scope="module")
+async def console_signing_in(limited: Settings) -> AsyncIterator[Settings]:
+    """A production-like console (OpenID Connect sign-in, no development picker) with its own
+    database. The provider is never reached: a forged callback is refused before that."""
+    settings = limited.model_copy(
+        update={
+            "console_dev_sign_in": False,
+            "console_oidc_issuer": "https://id.example.test/realms/labourx",
+            "console_oidc_client_id": "labourx-console",
+            "console_oidc_client_secret": SecretStr("a-client-secret-for-the-test-only"),
+            "console_public_url": CONSOLE_URL,
+        }
+    )
+    await prepare_databases(settings, [load("console")])
+    yield settings
+    await drop_database(settings, "console")
+
+
+async def test_failed_console_sign_ins_are_limited_per_client_across_replicas(
+    console_signing_in: Settings,
+) -> None:
+    settings, address = console_signing_in, fresh_address()
+    callback = "/sign-in/oidc/callback?code=forged&state=forged"
+    before, counted = await rows(settings, "console"), refusals("console", "console_sign_in")
+    async with (
+        replicas("console", settings) as (one, two),
+        client(one, address, CONSOLE_URL) as a,
+        client(two, address, CONSOLE_URL) as b,
+    ):
+        for replica in (a, b, a):  # a callback no sign-in was started for
+            assert (await replica.get(callback)).status_code == 400
+        refused = await b.get(callback)
+        assert refused.status_code == 429, refused.text
+        assert 1 <= int(refused.headers["Retry-After"]) <= 3600
+        assert "ພະຍາຍາມເຂົ້າສູ່ລະບົບບໍ່ສຳເລັດຫຼາຍເທື່ອເກີນໄປ" in refused.text  # Lao first
+    assert refusals("console", "console_sign_in") == counted + 1
+    assert await rows(settings, "console") == before, "a refusal changed something"
 
 
 # --- the storage ------------------------------------------------------------------------------

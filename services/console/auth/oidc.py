@@ -39,9 +39,12 @@ from services.console.sessions.domain import new_secret
 from services.console.web.api import console_router
 from services.console.web.page import Page, PageDep, console_db, local_target
 from services.console.web.routing import not_found
+from shared.ratelimit import RateLimited, client_address, limiter_of
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
+# The rate limit failed sign-ins count against (shared/ratelimit.py).
+SIGN_IN_LIMIT = "console_sign_in"
 
 
 def enabled(settings: Settings) -> bool:
@@ -115,6 +118,20 @@ async def callback(
     if not enabled(settings):
         return not_found(page)
     request = page.request
+    # Failed sign-ins count per client address (LABOURX_RATE_LIMIT_CONSOLE_SIGN_IN); past the
+    # limit nothing is read or sent to the provider until the window frees up.
+    limiter, address = limiter_of(request), client_address(request)
+    try:
+        await limiter.check(SIGN_IN_LIMIT, address)
+    except RateLimited as exc:
+        refusal = _problem(
+            page,
+            429,
+            _("Too many failed sign-ins"),
+            _("Sign-ins from here failed too often. Wait a while, then start again."),
+        )
+        refusal.headers.update(exc.headers)
+        return refusal
     now = page.console.clock()
     async with console_db(request) as db:
         flow = await oidc_grants.take_flow(
@@ -124,6 +141,7 @@ async def callback(
             now=now,
         )
     if flow is None:
+        await limiter.count(SIGN_IN_LIMIT, address)
         return _problem(
             page,
             400,
@@ -147,8 +165,11 @@ async def callback(
         tokens = await provider_of(request.app).finish(request, flow.state, flow.data)
         officer = oidc_grants.officer_from(settings, tokens)
     except (ProviderUnavailable, ProviderRefused) as exc:
+        if isinstance(exc, ProviderRefused):  # a code or token that did not hold
+            await limiter.count(SIGN_IN_LIMIT, address)
         return _provider_problem(page, exc, next=flow.next)
     except oidc_grants.NotStaff as exc:
+        await limiter.count(SIGN_IN_LIMIT, address)
         log.warning("console sign-in refused: %s", exc)
         return _problem(
             page,
