@@ -14,7 +14,9 @@ language is made small enough that the work of a render is bounded by the templa
   never make a text longer than a fixed factor of their input, and only the `str` methods of
   that kind;
 - `*`, `**`, `+`, `%` and `~` check the size of what they would make before making it: at most
-  `MAX_TEXT` characters (or items) and integers of at most `MAX_INT_BITS` bits;
+  `MAX_TEXT` characters and integers of at most `MAX_INT_BITS` bits, and all the text they make
+  in one render at most `MAX_MADE` characters (so that many operations, each within its bound,
+  cannot add up to much either);
 - the output stops at `MAX_TEXT` characters.
 
 Everything refused or failing while rendering is a `RenderError` with a message for the admin.
@@ -26,6 +28,8 @@ import re
 import types
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +40,8 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 # The longest text (or sequence) any operation may make, and the longest output: an email of
 # a few pages; an SMS is far shorter.
 MAX_TEXT = 20_000
+# All the text operators may make in one render, whatever they make it of.
+MAX_MADE = 5 * MAX_TEXT
 # The largest integer an operation may make (about 1,200 decimal digits).
 MAX_INT_BITS = 4096
 # Widths and precisions of `%` formatting larger than this are refused.
@@ -141,6 +147,25 @@ _STR_METHODS = frozenset(
 _FORMAT_SPEC = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
 
 
+@dataclass
+class _Budget:
+    """What the operators of the render under way may still make, in characters."""
+
+    left: int = MAX_MADE
+
+
+_budget: ContextVar[_Budget] = ContextVar("template_budget")
+
+
+def _charge(size: int, operator: str) -> None:
+    budget = _budget.get()
+    budget.left -= size
+    if budget.left < 0:
+        raise TooCostly(
+            f"{operator!r} would take the text made by this template past {MAX_MADE} characters"
+        )
+
+
 def _sized(value: Any) -> int | None:
     """The length of a text or sequence (what `*` and `+` repeat), None for anything else."""
     return len(value) if isinstance(value, str | list | tuple) else None
@@ -222,12 +247,20 @@ class BoundedEnvironment(SandboxedEnvironment):
             _check_join(left, right)
         elif operator == "%":
             _check_format(left)
-        return super().call_binop(context, operator, left, right)
+        made = super().call_binop(context, operator, left, right)
+        if isinstance(made, str | list | tuple):
+            _charge(len(made), operator)  # within MAX_TEXT: checked above (`%`: by its widths)
+        return made
 
     def bounded_concat(self, values: Iterable[Any]) -> str:
-        texts = [str(value) for value in values]
-        if sum(map(len, texts)) > MAX_TEXT:
-            raise TooCostly(f"'~' would make a text longer than {MAX_TEXT} characters")
+        texts: list[str] = []
+        size = 0
+        for value in values:
+            texts.append(str(value))
+            size += len(texts[-1])
+            if size > MAX_TEXT:
+                raise TooCostly(f"'~' would make a text longer than {MAX_TEXT} characters")
+        _charge(size, "~")
         return "".join(texts)
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
@@ -304,6 +337,7 @@ def render(text: str, context: Mapping[str, Any]) -> str:
     template raises is a `RenderError`, and so is an output longer than `MAX_TEXT`."""
     out: list[str] = []
     size = 0
+    budget = _budget.set(_Budget())
     try:
         for piece in _compiled(text).generate(**context):
             size += len(piece)
@@ -316,4 +350,6 @@ def render(text: str, context: Mapping[str, Any]) -> str:
         # Whatever else an expression raises (1/0, 'a' - 1, a missing index, ...): rendering
         # is pure, so it is the template's doing, and one template's failure is its own.
         raise RenderError(f"{type(error).__name__}: {error}") from error
+    finally:
+        _budget.reset(budget)
     return "".join(out).strip()
