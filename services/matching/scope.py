@@ -12,9 +12,12 @@ what"), written once.
   placing only people the officer serves.
 - A referral or placement is seen by the person's side (their province, the offices serving
   them) and by the vacancy's side (its province, its agency).
+- An employer is business data every officer and analyst reads; recording or changing one
+  stays with office staff of its province (national scope: any).
 
-Every route that reads or changes a vacancy, a person, a referral or a placement asks `Actor`
-on the object; lists take the SQL conditions below, so that the rule lives in one place.
+Every route that reads or changes a vacancy, an employer, a person, a referral or a placement
+asks `Actor` on the object; lists take the SQL conditions below, so that the rule lives in one
+place.
 """
 
 from __future__ import annotations
@@ -84,6 +87,19 @@ class Actor:
                 "this belongs to another agency"
                 if self.is_agency
                 else f"only staff of {province_code}, the vacancy's province, do this"
+                f" (yours: {self.principal.province or 'none'})"
+            )
+
+    # -- employers: read by everyone, kept by their province --------------------------------
+
+    def require_employer(self, province_code: str | None) -> None:
+        """Recording or changing an employer, checked on the employer as it is and on the
+        province it would get: office staff of that province, or of national scope. An officer
+        of Champasak neither renames a Vientiane employer nor records one there."""
+        self.require_staff()
+        if not self.principal.can_see_province(province_code):
+            raise Forbidden(
+                f"only staff of {province_code}, the employer's province, record or change it"
                 f" (yours: {self.principal.province or 'none'})"
             )
 

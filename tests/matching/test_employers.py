@@ -50,8 +50,10 @@ def employer_body(**overrides: Any) -> dict[str, Any]:
 async def new_employer(
     client: httpx.AsyncClient, settings: Settings, **overrides: Any
 ) -> dict[str, Any]:
+    # Recorded by an officer of the employer's province, the only ones who may.
+    province = str(overrides.get("province_code", "LA-VT")).upper()
     response = await client.post(
-        "/v1/employers", json=employer_body(**overrides), headers=officer(settings)
+        "/v1/employers", json=employer_body(**overrides), headers=officer(settings, province)
     )
     assert response.status_code == 201, response.text
     return dict(response.json())

@@ -1,4 +1,5 @@
-"""HTTP routes for employers: office staff record them, every officer and analyst reads them."""
+"""HTTP routes for employers: office staff of its province record and change one, every officer
+and analyst reads them."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from services.matching.employers.schemas import (
     EmployerRead,
     EmployerUpdate,
 )
-from shared.auth import OfficeStaff, Principal, Role, require_roles
+from services.matching.scope import ActorDep
+from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.problems import FieldError, InvalidFields
@@ -45,12 +47,13 @@ def _checked(
 
 @router.post("", status_code=201, response_model=EmployerRead)
 async def create_employer(
-    body: EmployerCreate, session: SessionDep, principal: OfficeStaff, idempotency: IdempotencyDep
+    body: EmployerCreate, session: SessionDep, actor: ActorDep, idempotency: IdempotencyDep
 ) -> JSONResponse:
-    """Register an employer; 409 naming `registration_number` when it is already registered."""
+    """Register an employer of your province (office staff); 409 naming `registration_number`
+    when it is already registered."""
     if (replayed := await idempotency.replay(session)) is not None:
         return replayed
-    employer = await service.create_employer(session, body, principal)
+    employer = await service.create_employer(session, body, actor)
     return await idempotency.remember(session, 201, EmployerRead.model_validate(employer))
 
 
@@ -93,13 +96,14 @@ async def update_employer(
     employer_id: uuid.UUID,
     body: EmployerUpdate,
     session: SessionDep,
-    principal: OfficeStaff,
+    actor: ActorDep,
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> EmployerRead:
-    """Change the fields sent. Send `If-Match` with the ETag read so no one's edit is lost."""
+    """Change the fields sent (staff of the employer's province). Send `If-Match` with the ETag
+    read so no one's edit is lost."""
     employer = await service.update_employer(
-        session, employer_id, body, expected_version=parse_if_match(if_match)
+        session, employer_id, body, actor, expected_version=parse_if_match(if_match)
     )
     response.headers["ETag"] = etag(employer.version)
     return EmployerRead.model_validate(employer)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.matching.employers.domain import name_pattern
 from services.matching.employers.models import Employer
 from services.matching.employers.schemas import EmployerCreate, EmployerUpdate
-from shared.auth import Principal
+from services.matching.scope import Actor
 from shared.db import clock_now
 from shared.pagination import decode_cursor, encode_cursor
 from shared.problems import Conflict, FieldError, InvalidFields, NotFound
@@ -50,17 +50,17 @@ async def _flush_unique(session: AsyncSession, number: str) -> None:
         ) from exc
 
 
-async def create_employer(
-    session: AsyncSession, data: EmployerCreate, principal: Principal
-) -> Employer:
-    """Register an employer; 409 naming `registration_number` when it is already registered."""
+async def create_employer(session: AsyncSession, data: EmployerCreate, actor: Actor) -> Employer:
+    """Register an employer of the officer's province; 409 naming `registration_number` when it
+    is already registered."""
+    actor.require_employer(data.province_code)
     await _refuse_taken(session, data.registration_number)
     now = await clock_now(session)
     employer = Employer(
         id=uuid.uuid4(),
         **data.model_dump(),
-        office_code=principal.office,
-        created_by=principal.subject,
+        office_code=actor.principal.office,
+        created_by=actor.subject,
         created_at=now,
         updated_at=now,
         version=1,
@@ -86,13 +86,18 @@ async def update_employer(
     session: AsyncSession,
     employer_id: uuid.UUID,
     data: EmployerUpdate,
+    actor: Actor,
     *,
     expected_version: int | None,
 ) -> Employer:
-    """Change the fields sent; 412 when `expected_version` (If-Match) is not the current one."""
+    """Change the fields sent (staff of the employer's province, moving it only to a province of
+    theirs); 412 when `expected_version` (If-Match) is not the current one."""
     employer = await get_employer(session, employer_id, lock=True)
+    actor.require_employer(employer.province_code)
     check_version(employer.version, expected_version)
     changes = data.model_dump(exclude_unset=True)
+    if changes.get("province_code") is not None:
+        actor.require_employer(changes["province_code"])
     removed = [f for f in REQUIRED if f in changes and changes[f] is None]
     if removed:
         raise InvalidFields([FieldError(f, "cannot be removed", "missing") for f in removed])
