@@ -11,17 +11,19 @@ from typing import Annotated
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import Depends, FastAPI, Request, Response
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp
 
 from shared import openapi
 from shared.control_chars import refuse_control_characters
 from shared.db import create_engine, session_factory
+from shared.http_hygiene import ResponseHygieneMiddleware, swagger_page
+from shared.http_limits import HttpLimitsMiddleware
 from shared.observability import RequestContextMiddleware, configure_logging
 from shared.problems import FieldError, InvalidFields, install_problem_handlers
 from shared.service import ServiceSpec
@@ -102,6 +104,20 @@ async def _refuse_unknown_query(request: Request) -> None:
         )
 
 
+class _ServiceApp(FastAPI):
+    """FastAPI with labourx's own middleware outermost, around Starlette's error middleware:
+    a 500 is answered inside the request's context (its id in the problem and the headers),
+    and every answer, refusals and 500s included, gets the response headers."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        settings: Settings = self.state.settings
+        app: ASGIApp = HttpLimitsMiddleware(super().build_middleware_stack(), settings)
+        # Public and the same for everyone: the documentation's assets and pages may be cached.
+        cacheable = (DOCS_ASSETS, "/docs", "/openapi.json")
+        app = ResponseHygieneMiddleware(app, settings, cacheable)
+        return RequestContextMiddleware(app, service=self.state.service)
+
+
 def create_app(
     spec: ServiceSpec, settings: Settings | None = None, engine: AsyncEngine | None = None
 ) -> FastAPI:
@@ -130,11 +146,13 @@ def create_app(
             if shared_engine is None:
                 await engine.dispose()
 
-    app = FastAPI(
+    app = _ServiceApp(
         title=f"labourx {spec.name}",
         version="0.1.0",
         lifespan=lifespan,
-        openapi_url="/openapi.json",
+        # Off in production unless LABOURX_API_DOCS says otherwise: the documents map every
+        # route and field for whoever reaches the port (tests read app.openapi() directly).
+        openapi_url="/openapi.json" if settings.api_docs_enabled else None,
         # /docs is served below from the service's own copy of Swagger UI: FastAPI's default
         # page loads it from a CDN, which an office with no route to one sees as a blank page.
         docs_url=None,
@@ -148,7 +166,6 @@ def create_app(
     app.state.service = spec.name
     app.state.settings = settings
     install_problem_handlers(app)
-    app.add_middleware(RequestContextMiddleware, service=spec.name)
 
     @app.get("/healthz", tags=["ops"], include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -176,21 +193,20 @@ def create_app(
             status_code=200 if ready else 503,
         )
 
-    app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_UI), name="docs-assets")
+    if settings.api_docs_enabled:
+        app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_UI), name="docs-assets")
+        docs_page = swagger_page(f"labourx {spec.name}: API", "/openapi.json", DOCS_ASSETS)
 
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title=f"labourx {spec.name}: API",
-            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
-            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
-        )
+        @app.get("/docs", include_in_schema=False)
+        async def docs() -> HTMLResponse:
+            return docs_page()
 
-    @app.get("/metrics", tags=["ops"], include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    if settings.metrics_on_api_port:
+        # In production /metrics is on LABOURX_METRICS_PORT only (`labourx api` serves it).
+
+        @app.get("/metrics", tags=["ops"], include_in_schema=False)
+        async def metrics() -> Response:
+            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     for router in spec.routers:
         app.include_router(router)

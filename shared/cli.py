@@ -115,9 +115,27 @@ def api(
     port: Annotated[int | None, typer.Option(help="Default: the service's dev port")] = None,
     workers: int = 1,
 ) -> None:
-    """Serve a service's HTTP API."""
+    """Serve a service's HTTP API (and, with LABOURX_METRICS_PORT, its /metrics on that port:
+    the only place production serves them)."""
     import uvicorn
 
+    from shared.http_limits import uvicorn_options
+    from shared.runtime import serve_metrics
+
+    settings = get_settings()
+    if settings.metrics_port:
+        if workers > 1:
+            raise typer.BadParameter(
+                "with LABOURX_METRICS_PORT run one worker per process (each worker would keep"
+                " metrics of its own); run more processes instead",
+                param_hint="--workers",
+            )
+        serve_metrics(None, settings)
+    elif not settings.metrics_on_api_port:
+        typer.echo(
+            "no /metrics: production serves them on LABOURX_METRICS_PORT only, which is unset",
+            err=True,
+        )
     uvicorn.run(
         f"services.{_known(service)}.app:create",
         factory=True,
@@ -127,6 +145,7 @@ def api(
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        **uvicorn_options(settings),
     )
 
 

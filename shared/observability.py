@@ -109,7 +109,9 @@ def _safe_id(value: str | None) -> str | None:
 
 
 class RequestContextMiddleware:
-    """Assigns request/correlation ids and records HTTP metrics (pure ASGI: cheap per request)."""
+    """Assigns request/correlation ids and records HTTP metrics (pure ASGI: cheap per request).
+    Outermost (shared/app.py): the ids are set while anything else runs, the 500 problem for
+    an unexpected error included, so that problem and its log line carry the request id."""
 
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
@@ -128,10 +130,13 @@ class RequestContextMiddleware:
             causation_id_var.set(None),
         )
         status = 500
+        answered = False
         started = time.perf_counter()
 
         async def send_with_ids(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                answered = True
             if message["type"] == "http.response.start":
                 status = message["status"]
                 extra = [
@@ -143,6 +148,12 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_ids)
+        except Exception:
+            # Starlette's error middleware answers an unexpected error with the 500 problem
+            # (whose handler logs it, with this request's id) and raises it again for the
+            # server to log: once is enough. One that came after the answer began goes on up.
+            if not (answered and status == 500):
+                raise
         finally:
             route = _route_template(scope)
             HTTP_REQUESTS.labels(self.service, scope["method"], route, str(status)).inc()

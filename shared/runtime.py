@@ -131,11 +131,14 @@ def run_service(
 
     from shared.app import create_app
     from shared.db import create_engine, session_factory
+    from shared.http_limits import uvicorn_options
     from shared.jobs import run_periodic
     from shared.outbox.relay import OutboxRelay
     from shared.provision import prepare_databases, prepare_topics
 
     configure_logging(spec.name, settings.log_level, settings.log_format)
+    if not settings.metrics_on_api_port:
+        serve_metrics(None, settings)
 
     class _Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -161,6 +164,7 @@ def run_service(
                 log_config=None,
                 access_log=False,
                 timeout_graceful_shutdown=10,
+                **uvicorn_options(settings),
             )
         )
         parts = [consumer.runner(settings, sessions).run(stop) for consumer in spec.consumers]

@@ -273,7 +273,19 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"
     # Relay, consumer and jobs processes serve /metrics on this port on every interface, for a
     # Prometheus in another container (`--metrics-port`, the dev runner's, stays on loopback).
+    # So do API processes in production, whose public port serves no /metrics; elsewhere an
+    # API's /metrics is on its own port (the dev runner reads it there).
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+
+    # HTTP limits and response hygiene of every API and the console (docs/security.md). A
+    # request body over this many bytes is refused with 413 as it streams in, before anything
+    # parses it; routes that take a file (shared/http_limits.py, UPLOAD) take up to the second.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=6 * 1024 * 1024, ge=1024)
+    # The request line and headers together; more is refused with 431.
+    max_header_bytes: int = Field(default=32 * 1024, ge=8 * 1024)
+    # /docs and /openapi.json. Unset: served in development and test, not in production.
+    api_docs: bool | None = None
 
     @field_validator(
         "database_url",
@@ -293,6 +305,7 @@ class Settings(BaseSettings):
         "partner_webhook_previous_key",
         "partner_webhook_allow_private_addresses",
         "metrics_port",
+        "api_docs",
         "console_oidc_issuer",
         "console_oidc_discovery_url",
         "console_oidc_client_id",
@@ -526,6 +539,23 @@ class Settings(BaseSettings):
         if self.console_cookie_secure is None:
             return self.env != "development"
         return self.console_cookie_secure
+
+    @model_validator(mode="after")
+    def _upload_limit_covers_body_limit(self) -> Settings:
+        if self.max_upload_bytes < self.max_body_bytes:
+            raise ValueError("LABOURX_MAX_UPLOAD_BYTES cannot be less than LABOURX_MAX_BODY_BYTES")
+        return self
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        """/docs and /openapi.json are served (by default not in production)."""
+        return self.env != "production" if self.api_docs is None else self.api_docs
+
+    @property
+    def metrics_on_api_port(self) -> bool:
+        """An API serves /metrics on its public port: not in production, where it is served on
+        LABOURX_METRICS_PORT only (reachable by Prometheus, not by the API's clients)."""
+        return self.env != "production"
 
     def database_name(self, service: str) -> str:
         """The database a service owns, e.g. `labourx_registry`."""

@@ -20,6 +20,7 @@ from services.console.people.refusals import explain_problem
 from services.console.web.api import console_router
 from services.console.web.forms import Form
 from services.console.web.page import OfficerPageDep, Page
+from shared.http_limits import UPLOAD
 
 router = console_router()
 
@@ -37,7 +38,8 @@ async def template(page: OfficerPageDep) -> Response:
     return _csv(report.template(), "registrations-template.csv")
 
 
-@router.post("/imports")
+# An upload: its body may be up to LABOURX_MAX_UPLOAD_BYTES (shared/http_limits.py).
+@router.post("/imports", openapi_extra=UPLOAD)
 async def upload(page: OfficerPageDep, request: Request) -> Response:
     data = await request.form()
     form = Form.from_data(data)

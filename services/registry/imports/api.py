@@ -12,17 +12,20 @@ from services.registry.imports.schemas import ImportReport
 from services.registry.offices.api import Staff
 from shared.app import SettingsDep
 from shared.db import SessionDep
+from shared.http_limits import UPLOAD
 from shared.idempotency import IdempotencyDep
 from shared.problems import InvalidField, Problem
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
 MAX_BYTES = 5 * 1024 * 1024
+# An upload: its body may be up to LABOURX_MAX_UPLOAD_BYTES (shared/http_limits.py).
 CSV_BODY = {
+    **UPLOAD,
     "requestBody": {
         "required": True,
         "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
-    }
+    },
 }
 
 
