@@ -1,7 +1,9 @@
 """Container probes; exit 0 when the check passes. Standard library only (the image's Python).
 
-    healthcheck.py           alive: an API answers /healthz on port 8000; a relay, consumer or
-                             jobs process (no API) answers /metrics on LABOURX_METRICS_PORT
+    healthcheck.py           alive: a relay, consumer or jobs process (no API) answers /metrics
+                             on LABOURX_METRICS_PORT, or with none set, an API /healthz
+    healthcheck.py --api     alive: an API answers /healthz on port 8000 (its metrics, on
+                             LABOURX_METRICS_PORT too in production, do not tell that)
     healthcheck.py --ready   ready for traffic: the API's /readyz reports its database reachable
 
 Readiness ignores the broker on purpose: with Kafka down, writes still succeed (their events
@@ -34,6 +36,11 @@ def alive() -> bool:
     return status == 200
 
 
+def api_alive() -> bool:
+    status, _ = _get(f"{API}/healthz")
+    return status == 200
+
+
 def ready() -> bool:
     status, body = _get(f"{API}/readyz")
     if status == 200:
@@ -46,7 +53,7 @@ def ready() -> bool:
 
 
 def main(argv: list[str]) -> int:
-    check = ready if "--ready" in argv else alive
+    check = ready if "--ready" in argv else api_alive if "--api" in argv else alive
     try:
         passed = check()
     except OSError as exc:

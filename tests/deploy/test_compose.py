@@ -152,16 +152,15 @@ def test_prometheus_scrapes_every_labourx_process_of_the_compose_file() -> None:
         if name.split("-")[0] in ALL and name not in ONE_SHOT
     }
     assert names == processes
-    # Workers serve metrics on the port the scrape config expects; APIs on their HTTP port.
-    worker_port = {
-        sd["port"]
-        for job in prometheus["scrape_configs"]
-        for sd in job["dns_sd_configs"]
-        if any(n.endswith(("-relay", "-consumer", "-jobs")) for n in sd["names"])
-    }
-    for name in processes - {n for n in processes if n.endswith("-api")}:
-        env = resolved()["services"][name]["environment"]
-        assert {int(env["LABOURX_METRICS_PORT"])} == worker_port, name
+    # Every process serves metrics on the port the scrape config expects, APIs too: production
+    # serves none on an API's HTTP port (the one published).
+    ports = {sd["port"] for job in prometheus["scrape_configs"] for sd in job["dns_sd_configs"]}
+    for name in processes:
+        service = resolved()["services"][name]
+        assert {int(service["environment"]["LABOURX_METRICS_PORT"])} == ports, name
+        assert all(p["target"] != int(*ports) for p in service.get("ports", [])), name
+        if name.endswith("-api"):  # alive when the API answers, not just its metrics
+            assert service["healthcheck"]["test"][-1] == "--api", name
 
 
 def test_grafana_gets_the_provisioned_dashboards() -> None:

@@ -153,6 +153,20 @@ def test_an_api_stays_ready_while_the_broker_is_down_but_not_without_its_databas
     assert probe.main([]) == 1
 
 
+def test_an_api_is_alive_while_it_answers_whatever_its_metrics_port(
+    stand_in_api: dict[str, tuple[int, dict]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Production APIs set LABOURX_METRICS_PORT too (their /metrics is there): `--api` asks
+    the API itself."""
+    probe = _healthcheck()
+    monkeypatch.setattr(probe, "API", f"http://127.0.0.1:{stand_in_api['port'][0]}")
+    monkeypatch.setenv("LABOURX_METRICS_PORT", "1")  # nothing listens there
+    stand_in_api["/healthz"] = (200, {"status": "ok"})
+    assert probe.main(["--api"]) == 0
+    stand_in_api["/healthz"] = (500, {})
+    assert probe.main(["--api"]) == 1
+
+
 def test_a_process_without_an_api_is_alive_while_it_serves_metrics(
     stand_in_api: dict[str, tuple[int, dict]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 import kubernetes_validate
@@ -11,6 +13,7 @@ from fastapi.routing import APIRoute
 
 from services.catalog import ALL, SERVICES
 from shared.app import create_app
+from shared.http_limits import BODY_CLASS
 from shared.settings import Settings
 from tests.deploy.files import K8S, k8s_resources, workloads
 from tests.production_secrets import (
@@ -94,12 +97,16 @@ def test_every_workload_has_probes_resources_and_runs_as_non_root() -> None:
         assert {"secretRef": {"name": "labourx-secrets"}} in env_from, name
 
 
-def test_apis_are_probed_on_the_paths_the_app_serves() -> None:
-    paths = {
+def _app_paths(settings: Settings) -> set[str]:
+    return {
         route.path
-        for route in create_app(SERVICES["registry"], Settings()).routes
+        for route in create_app(SERVICES["registry"], settings).routes
         if isinstance(route, APIRoute)
     }
+
+
+def test_apis_are_probed_on_the_paths_the_app_serves() -> None:
+    paths = _app_paths(Settings.model_construct(env="production"))
     for name in ALL:
         container = _container(_by_kind("Deployment")[f"{name}-api"])
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
@@ -109,11 +116,10 @@ def test_apis_are_probed_on_the_paths_the_app_serves() -> None:
             "/app/deploy/healthcheck.py",
             "--ready",
         ]
-        assert {"/healthz", "/readyz", "/metrics"} <= paths
-        annotations = _by_kind("Deployment")[f"{name}-api"]["spec"]["template"]["metadata"][
-            "annotations"
-        ]
-        assert annotations["prometheus.io/port"] == str(container["ports"][0]["containerPort"])
+        assert {"/healthz", "/readyz"} <= paths
+    # Production's metrics are on LABOURX_METRICS_PORT (next test), not the API's port.
+    assert "/metrics" not in paths
+    assert "/metrics" in _app_paths(Settings())
 
 
 def test_every_process_of_every_service_is_deployed() -> None:
@@ -143,17 +149,125 @@ def test_every_process_of_every_service_is_deployed() -> None:
     assert _container(console["console-jobs"])["args"] == ["jobs", "console"]
 
 
-def test_workers_serve_metrics_where_prometheus_and_the_probes_look() -> None:
+def test_every_process_serves_metrics_where_prometheus_looks() -> None:
+    """On LABOURX_METRICS_PORT, APIs too: production serves no /metrics on an API's port,
+    which its Service exposes; the metrics port is in no Service."""
+    services = _by_kind("Service")
     for name, deployment in _by_kind("Deployment").items():
-        if name.endswith("-api") or name == "keycloak":
+        if name == "keycloak":
             continue
         container = _container(deployment)
         env = {e["name"]: e["value"] for e in container.get("env", [])}
         annotations = deployment["spec"]["template"]["metadata"]["annotations"]
         assert env["LABOURX_METRICS_PORT"] == annotations["prometheus.io/port"], name
-        assert container["livenessProbe"]["httpGet"]["port"] == "metrics", name
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         assert str(ports["metrics"]) == env["LABOURX_METRICS_PORT"], name
+        if name.endswith("-api"):
+            service = services[name.removesuffix("-api")]
+            assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"], name
+        else:  # no API: alive while it serves metrics
+            assert container["livenessProbe"]["httpGet"]["port"] == "metrics", name
+
+
+def _size(value: str) -> int:
+    """An nginx size (`1m`, `512k`) in bytes."""
+    units = {"k": 1024, "m": 1024 * 1024, "g": 1024 * 1024 * 1024}
+    return int(value[:-1]) * units[value[-1].lower()] if value[-1].isalpha() else int(value)
+
+
+def _routes() -> list[tuple[str, str, bool]]:
+    """(service, path, is an upload) of every route of every app (shared/http_limits.py marks
+    uploads), path parameters filled in."""
+    return [
+        (
+            name,
+            re.sub(r"\{[^}]+\}", "x", route.path),
+            bool((route.openapi_extra or {}).get(BODY_CLASS)),
+        )
+        for name, spec in ALL.items()
+        for router in spec.routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    ]
+
+
+@dataclass(frozen=True)
+class _IngressPath:
+    ingress: str
+    host: str
+    service: str
+    path: str
+    path_type: str
+    regex: bool
+
+    def reaches(self, public: str) -> bool:
+        """ingress-nginx: with use-regex, a case-insensitive expression anchored at the start."""
+        if self.path_type == "Exact":
+            return public == self.path
+        if self.regex:
+            return re.match(self.path, public, re.IGNORECASE) is not None
+        return public.startswith(self.path)
+
+
+def _ingress_paths() -> list[_IngressPath]:
+    return [
+        _IngressPath(
+            name,
+            rule["host"],
+            path["backend"]["service"]["name"],
+            path["path"],
+            path["pathType"],
+            ingress["metadata"]["annotations"].get("nginx.ingress.kubernetes.io/use-regex")
+            == "true",
+        )
+        for name, ingress in _by_kind("Ingress").items()
+        for rule in ingress["spec"]["rules"]
+        for path in rule["http"]["paths"]
+    ]
+
+
+def _chosen(paths: list[_IngressPath], host: str, public: str) -> _IngressPath | None:
+    """The path nginx sends a request through: an exact one first, else the longest that
+    matches (ingress-nginx orders a host's paths longest first)."""
+    matching = [p for p in paths if p.host == host and p.reaches(public)]
+    exact = [p for p in matching if p.path_type == "Exact"]
+    ordered = exact or sorted(matching, key=lambda p: len(p.path), reverse=True)
+    return ordered[0] if ordered else None
+
+
+def test_the_ingress_refuses_the_bodies_the_apps_refuse() -> None:
+    """Every route of every app reaches its service through an Ingress whose body limit is
+    the app's for that route: 1 MiB, the upload limit for the routes marked as uploads."""
+    settings = Settings()
+    ingresses = _by_kind("Ingress")
+    services = _by_kind("Service")
+    for name, ingress in ingresses.items():
+        limit = settings.max_upload_bytes if name.endswith("-uploads") else settings.max_body_bytes
+        body_size = ingress["metadata"]["annotations"][
+            "nginx.ingress.kubernetes.io/proxy-body-size"
+        ]
+        assert _size(body_size) == limit, name
+        assert ingress["spec"]["ingressClassName"] == "nginx", name
+        tls_hosts = {host for tls in ingress["spec"]["tls"] for host in tls["hosts"]}
+        assert {rule["host"] for rule in ingress["spec"]["rules"]} <= tls_hosts, name
+    paths = _ingress_paths()
+    for path in paths:
+        assert "http" in {p["name"] for p in services[path.service]["spec"]["ports"]}
+    hosts = {path.service: path.host for path in paths}
+    assert set(hosts) == set(ALL), "every API and the console are reached through an Ingress"
+    routes = _routes()
+    assert {(name, upload) for name, _, upload in routes if upload} == {
+        ("registry", True),
+        ("console", True),
+    }
+    # nginx tells paths apart, not methods: the upload form's page shares its path.
+    upload_paths = {(name, route) for name, route, upload in routes if upload}
+    for name, route, _ in routes:
+        public = route if name == "console" else f"/{name}{route}"
+        chosen = _chosen(paths, hosts[name], public)
+        assert chosen is not None and chosen.service == name, (name, route)
+        uploads = chosen.ingress.endswith("-uploads")
+        assert uploads == ((name, route) in upload_paths), (name, route, chosen.ingress)
 
 
 def test_consumers_never_outnumber_the_partitions() -> None:
