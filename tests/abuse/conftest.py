@@ -14,7 +14,8 @@ Ask for `world` (built once for the package) in any abuse test:
 - `world.writes`: every write made while building, as its owner sent it (service, route
   template, path, body, Idempotency-Key, answer), for tests that replay or vary them;
 - `world.secrets`: what only those in the person's scope may ever read (contact, documents,
-  village, ids), to look for in any answer given to someone else;
+  village, a complaint's words), to look for in any answer given to someone else;
+  `world.identifiers`: the person's id and reference, which only an identity card shows them;
 - `fingerprint(settings, service)`: a digest of every row of a service's database, equal
   before and after a request that changed nothing.
 
@@ -129,10 +130,14 @@ class World:
     ids: dict[str, str] = field(default_factory=dict)
     owners: dict[str, dict[str, str]] = field(default_factory=dict)
     intruders: dict[str, dict[str, str]] = field(default_factory=dict)
-    # The subject of each identity's token (owners and intruders alike).
+    # The subject of each identity's token (owners and intruders alike), and the agency code
+    # an agent's token carries (`agent`: agency A's, `agency`: agency B's).
     subjects: dict[str, str] = field(default_factory=dict)
+    agencies: dict[str, str] = field(default_factory=dict)
     writes: list[Write] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)
+    # The person's id and reference: shown outside their scope only on an identity card.
+    identifiers: set[str] = field(default_factory=set)
 
     async def write(
         self,
@@ -408,9 +413,8 @@ async def _registry(world: World) -> None:
     person = await world.write("registry", "POST", "/v1/jobseekers", "vt_esc", body)
     pid = person["id"]
     world.ids.update(person_id=pid, person=person["reference"])
+    world.identifiers |= {pid, person["reference"]}
     world.secrets |= {
-        pid,
-        person["reference"],
         body["phone"],
         body["email"],
         body["village"],
@@ -561,6 +565,7 @@ async def _matching(world: World, tag: str) -> None:
             },
         )
     world.ids["agency_id"] = agencies["A"]["id"]
+    world.agencies.update(agent=agencies["A"]["code"], agency=agencies["B"]["code"])
     world.owners["agent"] = bearer(
         world.settings, f"abuse-agent-a-{tag}", ["agency"], agency=agencies["A"]["code"]
     )
@@ -583,6 +588,20 @@ async def _matching(world: World, tag: str) -> None:
         "/v1/agencies/{agency_id}/licence",
         "admin",
         {"licence_expires_on": (TODAY + timedelta(days=900)).isoformat()},
+        agency_id=agencies["A"]["id"],
+    )
+    # The first write of a route is the one tests/abuse/test_idempotent_replays.py sends again
+    # as another office, which may file a complaint too: one naming no one comes first.
+    await world.write(
+        "matching",
+        "POST",
+        "/v1/agencies/{agency_id}/complaints",
+        "vt_esc",
+        {
+            "category": "passport_withheld",
+            "received_on": TODAY.isoformat(),
+            "description": "Passports kept at the training centre",
+        },
         agency_id=agencies["A"]["id"],
     )
     complaint = await world.write(

@@ -101,13 +101,10 @@ BY_DESIGN: dict[tuple[str, str], ByDesign] = {
     ("POST", "/people/{person}/take-over"): ByDesign(STAFF, "taking over (registry's rule)"),
 }
 
-# Console pages that show a person of another province as their identity card: that showing is
-# written to registry's audit trail ("Finding someone from elsewhere"), its only change.
-CARD_SHOWN = {
-    ("GET", "/people/{person}"),
-    ("GET", "/people/{person}/visit"),
-    ("GET", "/people/{person}/take-over"),
-}
+# The console answers a person outside one's scope with their identity card (the page itself,
+# or a refused form shown again), and that showing is written to registry's audit trail
+# ("Finding someone from elsewhere"): the only change a console case may make.
+CARD_AUDIT = "audit_log"
 
 # Console path parameters that name no object of anyone's: nothing to cross.
 NOT_OBJECTS = {
@@ -318,7 +315,7 @@ class Findings:
 
 def _leaks(world: World, text: str, sent: str) -> list[str]:
     """The world's secrets in an answer (those the caller sent themselves excepted)."""
-    return sorted(s for s in world.secrets if s in text and s not in sent)
+    return sorted(s for s in world.secrets | world.identifiers if s in text and s not in sent)
 
 
 async def _api_case(world: World, route: Route, who: str, body: Any, findings: Findings) -> None:
@@ -472,9 +469,9 @@ async def test_no_console_page_with_an_id_lets_another_province_in(
                     findings.add(route, who, f"{answer.status_code}, not {sorted(wanted)}")
                 for service in before:
                     changed = changed_tables(before[service], after[service])
-                    if (route.method, route.path) in CARD_SHOWN and service == "registry":
-                        shown = after[service]["audit_log"][0] > before[service]["audit_log"][0]
-                        changed = [t for t in changed if not (t == "audit_log" and shown)]
+                    if service == "registry" and CARD_AUDIT in changed:
+                        grew = after[service][CARD_AUDIT][0] > before[service][CARD_AUDIT][0]
+                        changed = [t for t in changed if not (t == CARD_AUDIT and grew)]
                     if changed:
                         findings.add(route, who, f"changed {service} tables {changed}")
         finally:
@@ -482,3 +479,193 @@ async def test_no_console_page_with_an_id_lets_another_province_in(
     print(f"\nconsole matrix: {len(routes)} routes with an id, {findings.cases} cases")
     assert not findings.problems, "\n".join(findings.problems)
     assert findings.cases >= 20
+
+
+# -- what is filed where -----------------------------------------------------------------------
+
+# Writes whose body names an office or a province that place nothing in a province's scope.
+NOT_PLACING = {
+    ("registry", "POST", "/v1/people/duplicate-check"): "a check: no one is filed",
+    ("registry", "POST", "/v1/offices"): "admins open an office in any province",
+    ("matching", "POST", "/v1/agencies"): "admins license agencies of any province (its seat)",
+}
+PLACING_FIELDS = ("office_code", "province_code")
+
+
+def placing_routes(world: World) -> list[tuple[str, str, str]]:
+    """(service, method, path) of every write whose body takes `office_code` or
+    `province_code`, from the OpenAPI documents."""
+    found = []
+    for name in SERVICES:
+        document = create_app(SERVICES[name], world.settings).openapi()
+        schemas = document.get("components", {}).get("schemas", {})
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                content = operation.get("requestBody", {}).get("content", {})
+                schema = content.get("application/json", {}).get("schema", {})
+                if "$ref" in schema:
+                    schema = schemas[schema["$ref"].rsplit("/", 1)[-1]]
+                if set(schema.get("properties", {})) & set(PLACING_FIELDS):
+                    found.append((name, method.upper(), path))
+    return found
+
+
+@dataclass(frozen=True)
+class Placing:
+    """One write of an owner of Vientiane naming an office or province of Champasak."""
+
+    owner: str
+    path: str
+    body: dict[str, Any]
+    field: str  # the field a 422 must name; a 403 names none
+
+
+def _first_body(world: World, service: str, route: str, **changes: Any) -> dict[str, Any]:
+    write = next(w for w in world.writes if (w.service, w.route) == (service, route))
+    assert isinstance(write.body, dict)
+    return write.body | changes
+
+
+async def placing_cases(world: World) -> dict[tuple[str, str, str], list[Placing]]:
+    """For every write that places something in a province, the owner's request placing it in
+    Champasak. Objects a case changes are made here, not taken from the world."""
+    from tests.support import jobseeker
+
+    draft = await world.clients["matching"].post(
+        "/v1/vacancies",
+        json=_first_body(world, "matching", "/v1/vacancies") | {"demand_letter_ref": "DL-X"},
+        headers=world.owners["agent"],
+    )
+    assert draft.status_code == 201, draft.text
+    vacancy = draft.json()["id"]
+    return {
+        ("registry", "POST", "/v1/jobseekers"): [
+            Placing("vt_esc", "/v1/jobseekers", jobseeker(office_code="ESC-CH"), "office_code"),
+            Placing("vt_esc", "/v1/jobseekers", jobseeker(province_code="LA-CH"), ""),
+        ],
+        ("registry", "POST", "/v1/people"): [
+            Placing("vt_mrc", "/v1/people", jobseeker(office_code="MRC-CH"), "office_code"),
+        ],
+        ("registry", "PATCH", "/v1/people/{person_id}"): [
+            Placing(
+                "vt_esc", f"/v1/people/{world.ids['person_id']}", {"province_code": "LA-CH"}, ""
+            ),
+        ],
+        ("matching", "POST", "/v1/employers"): [
+            Placing(
+                "vt_esc",
+                "/v1/employers",
+                _first_body(world, "matching", "/v1/employers", province_code="LA-CH")
+                | {"registration_number": f"ERN-{uuid.uuid4().hex[:10]}"},
+                "",
+            ),
+        ],
+        ("matching", "PATCH", "/v1/employers/{employer_id}"): [
+            Placing(
+                "vt_esc",
+                f"/v1/employers/{world.ids['employer_id']}",
+                {"province_code": "LA-CH"},
+                "",
+            ),
+        ],
+        ("matching", "POST", "/v1/vacancies"): [
+            Placing(
+                "vt_esc",
+                "/v1/vacancies",
+                next(
+                    w.body
+                    for w in world.writes
+                    if w.route == "/v1/vacancies" and w.owner == "vt_esc"
+                )
+                | {"province_code": "LA-CH"},
+                "",
+            ),
+        ],
+        ("matching", "PATCH", "/v1/vacancies/{vacancy_id}"): [
+            Placing("vt_esc", f"/v1/vacancies/{vacancy}", {"province_code": "LA-CH"}, ""),
+        ],
+        ("predeparture", "POST", "/v1/sessions"): [
+            Placing(
+                "vt_mrc",
+                "/v1/sessions",
+                _first_body(world, "predeparture", "/v1/sessions", office_code="MRC-CH"),
+                "",
+            ),
+        ],
+        ("predeparture", "POST", "/v1/outreach"): [
+            Placing(
+                "vt_mrc",
+                "/v1/outreach",
+                _first_body(world, "predeparture", "/v1/outreach", office_code="MRC-CH"),
+                "",
+            ),
+        ],
+    }
+
+
+async def test_nothing_is_filed_under_an_office_or_province_of_another(world: World) -> None:
+    """An officer of Vientiane names an office or province of Champasak in every write that
+    takes one (read from the OpenAPI documents): refused, 403 (outside their scope) or 422
+    naming the field (an office that is not of the record's province), and nothing written."""
+    cases = await placing_cases(world)
+    routes = placing_routes(world)
+    missing = [" ".join(r) for r in routes if r not in cases and r not in NOT_PLACING]
+    assert not missing, f"writes naming an office or province without a case: {missing}"
+    assert len(routes) >= 12, routes
+    problems = []
+    for route in routes:
+        for case in cases.get(route, []):
+            service, method, _ = route
+            before = await fingerprint(world.settings, service)
+            answer = await world.clients[service].request(
+                method, case.path, json=case.body, headers=world.owners[case.owner]
+            )
+            after = await fingerprint(world.settings, service)
+            said = f"{' '.join(route)} ({case.owner}, {case.body.get('office_code')}"
+            said += f" {case.body.get('province_code')})"
+            wanted = {422} if case.field else {403}
+            if answer.status_code not in wanted:
+                problems.append(f"{said}: {answer.status_code}: {answer.text[:200]}")
+                continue
+            if not answer.headers.get("content-type", "").startswith(PROBLEM):
+                problems.append(f"{said}: not problem+json")
+            if case.field and case.field not in [e["field"] for e in answer.json()["errors"]]:
+                problems.append(f"{said}: the 422 does not name {case.field}: {answer.text}")
+            if changed := changed_tables(before, after):
+                problems.append(f"{said}: changed {service} tables {changed}")
+    assert not problems, "\n".join(problems)
+
+
+async def test_an_office_serving_a_person_does_not_move_them_to_its_province_by_a_change(
+    world: World,
+) -> None:
+    """An office of Champasak that serves a Vientiane person (a visit) acts for them, but does
+    not move them by changing `province_code`: the record would stay at its Vientiane office.
+    The person's new office takes them over instead."""
+    from tests.support import jobseeker
+
+    registry = world.clients["registry"]
+    made = await registry.post("/v1/jobseekers", json=jobseeker(), headers=world.owners["vt_esc"])
+    assert made.status_code == 201, made.text
+    person = made.json()
+    champasak = world.intruders["esc_ch"]
+    visit = await registry.post(
+        f"/v1/people/{person['id']}/visits", json={"reason": "came for advice"}, headers=champasak
+    )
+    assert visit.status_code == 201, visit.text
+    before = await fingerprint(world.settings, "registry")
+
+    moved = await registry.patch(
+        f"/v1/people/{person['id']}", json={"province_code": "LA-CH"}, headers=champasak
+    )
+
+    assert moved.status_code == 422, moved.text
+    assert moved.headers["content-type"].startswith(PROBLEM)
+    assert [e["field"] for e in moved.json()["errors"]] == ["province_code"]
+    assert "transfer" in moved.json()["errors"][0]["message"]
+    assert changed_tables(before, await fingerprint(world.settings, "registry")) == []
+    taken = await registry.post(
+        f"/v1/people/{person['id']}/transfer", json={"reason": "moved to Pakse"}, headers=champasak
+    )
+    assert taken.status_code == 200, taken.text
+    assert (taken.json()["province_code"], taken.json()["office_code"]) == ("LA-CH", "ESC-CH")

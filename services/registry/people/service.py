@@ -36,7 +36,7 @@ from services.registry.duplicates.domain import Applicant
 from services.registry.duplicates.service import Candidate
 from services.registry.jobseekers import service as jobseekers
 from services.registry.jobseekers.models import JobseekerProfile
-from services.registry.offices.service import office_exists, office_info
+from services.registry.offices.service import office_info
 from services.registry.people import cards, slip
 from services.registry.people.domain import (
     AGE_BANDS,
@@ -458,6 +458,29 @@ def _column_values(person: Person) -> dict[str, Any]:
     return {column.key: getattr(person, column.key) for column in _people.columns}
 
 
+async def filing_errors(
+    session: AsyncSession, office_code: str | None, province_code: str, *, sent: bool
+) -> list[FieldError]:
+    """A person is filed at an office of their own province: the record's province decides who
+    sees it ("Who sees what" in docs/architecture.md) and its office who holds it, so the two
+    never disagree. `sent`: the request named the office (else it is the officer's own)."""
+    if office_code is None:
+        return []
+    office = await office_info(session, office_code)
+    if office is None:
+        return [FieldError("office_code", f"no office {office_code}")] if sent else []
+    if office.province_code == province_code:
+        return []
+    named = office_code if sent else f"your office {office_code} (office_code not sent)"
+    return [
+        FieldError(
+            "office_code",
+            f"{named} is in {office.province_code}: a person of {province_code} is registered"
+            f" at an office of {province_code}",
+        )
+    ]
+
+
 async def register(
     session: AsyncSession,
     data: PersonCreate,
@@ -477,8 +500,9 @@ async def register(
     # Every rule the request breaks, named at once.
     errors = age_errors(data.date_of_birth, today, minimum_age)
     office_code = data.office_code or principal.office
-    if data.office_code and not await office_exists(session, data.office_code):
-        errors.append(FieldError("office_code", f"no office {data.office_code}"))
+    errors += await filing_errors(
+        session, office_code, data.province_code, sent=data.office_code is not None
+    )
     errors += counter.errors(data.consents, today)
     if errors:
         raise InvalidFields(errors)
@@ -705,6 +729,23 @@ async def update_person(
         )
     if data.date_of_birth is not None and data.date_of_birth != person.date_of_birth:
         errors += age_errors(data.date_of_birth, today or clock.today(), minimum_age)
+    if (
+        data.province_code is not None
+        and data.province_code != person.province_code
+        and principal.can_see_province(data.province_code)  # else 403 below
+        and (held_by := await office_info(session, person.office_code or "")) is not None
+        and held_by.province_code != data.province_code
+    ):
+        # The record's office stays: another province would file the person under an office
+        # of another province. Someone who moved is taken over by their new office.
+        errors.append(
+            FieldError(
+                "province_code",
+                f"the record is held by {held_by.code}, in {held_by.province_code}: a person who"
+                f" moved is taken over by an office of {data.province_code}"
+                f" (POST /v1/people/{person.reference}/transfer)",
+            )
+        )
     if errors:
         raise InvalidFields(errors)
     if data.province_code is not None:
