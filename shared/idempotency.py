@@ -3,11 +3,18 @@
 The key is claimed with an insert in the request's own transaction. A concurrent retry blocks on
 the unique key until the first commits, then reads its stored answer; if the first rolled back,
 the retry claims the key and runs.
+
+A stored answer belongs to the identity it was authorised for: the token's subject together
+with every claim scope is decided by (roles, office, province, national scope, agency). The
+same `sub` with another office or role is another identity, whose request finds no stored
+answer and runs as a fresh one, through every check of its route (docs/security.md, "Who may
+touch what").
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -20,7 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.auth import CurrentPrincipal
+from shared.auth import CurrentPrincipal, Principal
 from shared.db import Base
 from shared.problems import Problem
 
@@ -32,12 +39,30 @@ class IdempotencyKeyReused(Problem):
 class IdempotencyRecord(Base):
     __tablename__ = "idempotency_keys"
 
+    # `identity(principal)`: whom the stored answer was given to.
     principal: Mapped[str] = mapped_column(String(200), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer)
     body: Mapped[Any] = mapped_column(JSONB, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+def identity(principal: Principal) -> str:
+    """Whom an answer is stored for: a digest of the subject and of every claim that decides what
+    it may see and do. Replaying an answer to anyone else would hand over what their own request
+    may be refused (a person's record to an officer of another province, an admin's answer to a
+    token of the same `sub` without the role); a digest also keeps a long `sub` within the
+    column."""
+    claims = [
+        principal.subject,
+        sorted(principal.roles),
+        principal.office,
+        principal.province,
+        principal.national,
+        principal.agency,
+    ]
+    return hashlib.sha256(json.dumps(claims).encode()).hexdigest()
 
 
 class Idempotency:
@@ -110,7 +135,7 @@ async def _idempotency(
     fingerprint = hashlib.sha256(
         request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
     ).hexdigest()
-    return Idempotency(idempotency_key, principal.subject, fingerprint)
+    return Idempotency(idempotency_key, identity(principal), fingerprint)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(_idempotency)]
