@@ -7,6 +7,7 @@ from jinja2 import UndefinedError
 
 from services.notify.messages.domain import display_name
 from services.notify.templates.domain import render, sms_segments
+from services.notify.templates.sandbox import RenderError
 
 
 def test_plain_latin_text_fits_160_gsm_characters() -> None:
@@ -30,8 +31,9 @@ def test_lao_script_needs_ucs2_with_70_characters_a_segment() -> None:
 
 def test_a_missing_template_variable_is_an_error_not_a_blank() -> None:
     assert render("ສະບາຍດີ {{ name }}", {"name": "ນ້ອຍ"}) == "ສະບາຍດີ ນ້ອຍ"
-    with pytest.raises(UndefinedError):
+    with pytest.raises(RenderError, match="'name' is undefined") as raised:
         render("Hello {{ name }}", {})
+    assert isinstance(raised.value.__cause__, UndefinedError)
 
 
 def test_templates_cannot_reach_python_internals() -> None:
