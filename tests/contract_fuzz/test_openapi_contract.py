@@ -348,8 +348,8 @@ def _partner_key(settings: Settings, admin: str) -> str:
 
 
 @pytest.mark.parametrize("service", ["registry", "matching", "predeparture", "notify"])
-def test_every_operation_keeps_to_its_openapi_contract(service: str, migrated: Settings) -> None:
-    settings = _settings(migrated)
+def test_every_operation_keeps_to_its_openapi_contract(service: str, fuzzed: Settings) -> None:
+    settings = _settings(fuzzed)
     admin = mint_token(settings, subject="fuzz-admin", roles=["admin"], national=True)
     headers = {"Authorization": f"Bearer {_staff_token(settings, service)}"}
     if service == "notify":

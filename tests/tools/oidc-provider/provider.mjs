@@ -11,6 +11,7 @@
 //   accounts  {accountId: {"claims": for the ID token and userinfo, "labourx": the claims
 //             labourx reads from access tokens (roles, office, province, ...),
 //             "accessTokenTTL": seconds (default 300), "refreshToken": false for none}}
+//   signingKey an RSA private key as a JWK (optional: made here if absent)
 //   resources {resource indicator (an absolute URI): {audience, scope}}: access tokens asked
 //             for one of these are JWTs for that audience, signed with the keys published at
 //             jwks_uri (RFC 8707 resource indicators; RFC 9068 JWT access tokens)
@@ -20,14 +21,27 @@ import { createServer } from 'node:http';
 
 import Provider, { errors } from 'oidc-provider';
 
+// Each step of the start is written to stderr (the test's log of the provider), so that a start
+// that stalls on a busy machine says where.
+const step = (what) => process.stderr.write(`labourx-test-provider: ${what}\n`);
+step('oidc-provider loaded');
+
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'test-rs256', use: 'sig', alg: 'RS256' };
+// The test passes the RSA key to sign with (config.signingKey, a private JWK); a key is made
+// here only when it does not.
+const signingKey = {
+  ...(config.signingKey ?? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' })),
+  kid: 'test-rs256',
+  use: 'sig',
+  alg: 'RS256',
+};
+step('signing key ready');
 
 const server = createServer();
 server.listen(0, '127.0.0.1', () => {
   const issuer = `http://127.0.0.1:${server.address().port}`;
+  step(`listening at ${issuer}`);
   const provider = new Provider(issuer, {
     clients: config.clients,
     jwks: { keys: [signingKey] },
