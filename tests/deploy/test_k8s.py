@@ -330,3 +330,98 @@ def test_the_config_map_holds_only_real_settings_and_production_replication() ->
     )
     assert settings.sms_provider == "http" and settings.email_provider == "smtp"
     assert settings.console_oidc_missing() == [], "the console could not sign anyone in"
+
+
+# -- network policies -----------------------------------------------------------------------------
+
+INGRESS_CONTROLLER = {"namespace": "ingress-nginx"}
+PROMETHEUS_PODS = {"namespace": "monitoring"}
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    assert set(selector) <= {"matchLabels"}, "only matchLabels is read here"
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+def _peer_admits(peer: dict[str, Any], source: dict[str, Any]) -> bool:
+    """Whether a policy's `from` entry admits a source: {"namespace": name} for a pod of
+    another namespace, {"labels": {...}} for a pod of labourx's."""
+    if "namespaceSelector" in peer:
+        assert set(peer) == {"namespaceSelector"}, peer
+        namespace = {"kubernetes.io/metadata.name": source.get("namespace", "labourx")}
+        return _selects(peer["namespaceSelector"], namespace)
+    return "namespace" not in source and _selects(peer["podSelector"], source["labels"])
+
+
+def _admitted(pod_labels: dict[str, str], port: str, source: dict[str, Any]) -> bool:
+    """Whether the namespace's policies let `source` open a connection to `port` (a named
+    container port) of a pod with these labels (Kubernetes' rule: the union of the ingress
+    rules of every policy that selects the pod; selected by none, everything is admitted)."""
+    selecting = [
+        policy["spec"]
+        for policy in _by_kind("NetworkPolicy").values()
+        if "Ingress" in policy["spec"]["policyTypes"]
+        and _selects(policy["spec"]["podSelector"], pod_labels)
+    ]
+    assert selecting, f"no policy selects pods {pod_labels}: everything reaches them"
+    return any(
+        any(p["port"] == port for p in rule["ports"])
+        and any(_peer_admits(peer, source) for peer in rule["from"])
+        for spec in selecting
+        for rule in spec.get("ingress", [])
+    )
+
+
+def _pods() -> dict[str, tuple[dict[str, str], set[str]]]:
+    """Every workload's pod labels and named container ports."""
+    return {
+        name: (
+            workload["spec"]["template"]["metadata"]["labels"],
+            {p["name"] for p in _container(workload).get("ports", [])},
+        )
+        for name, workload in workloads(keycloak=True)
+    }
+
+
+def test_pods_take_connections_only_from_those_that_need_them() -> None:
+    """Default deny; the console and the APIs from the ingress controller, the APIs from the
+    console; Keycloak from the controller and labourx's pods; metrics from Prometheus; relays,
+    consumers, jobs and the migration nothing else. A new workload or port is checked too."""
+    default = [p for p in _by_kind("NetworkPolicy").values() if p["spec"]["podSelector"] == {}]
+    assert default and not default[0]["spec"].get("ingress"), "no default deny"
+    console = {"labels": _pods()["Deployment/console-api"][0]}
+    relay = {"labels": _pods()["Deployment/registry-relay"][0]}
+    stranger = {"namespace": "default"}
+    for name, (labels, ports) in _pods().items():
+        component = labels["app.kubernetes.io/component"]
+        for port in ports:
+            may = {
+                "ingress controller": _admitted(labels, port, INGRESS_CONTROLLER),
+                "console": _admitted(labels, port, console),
+                "a relay": _admitted(labels, port, relay),
+                "Prometheus": _admitted(labels, port, PROMETHEUS_PODS),
+                "another namespace": _admitted(labels, port, stranger),
+            }
+            if component == "api" and port == "http":
+                expected = {"ingress controller", "console"}
+            elif component == "identity" and port == "http":
+                expected = {"ingress controller", "console", "a relay"}
+            elif port == "metrics":
+                expected = {"Prometheus"}
+            else:
+                expected = set()  # keycloak's management port: probes come from the node
+            assert {who for who, ok in may.items() if ok} == expected, (name, port)
+
+
+def test_every_service_port_is_reachable_by_someone() -> None:
+    """A Service whose pods no policy admits on its port would be a silent outage."""
+    pods = _pods()
+    for name, service in _by_kind("Service").items():
+        selector = {"matchLabels": service["spec"]["selector"]}
+        chosen = [(labels, ports) for labels, ports in pods.values() if _selects(selector, labels)]
+        assert chosen, name
+        for port in service["spec"]["ports"]:
+            target = port["targetPort"]
+            for labels, ports in chosen:
+                assert target in ports, (name, target)
+                assert _admitted(labels, target, INGRESS_CONTROLLER), (name, target)
