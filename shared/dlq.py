@@ -1,4 +1,8 @@
-"""Replaying dead letters: each record goes back to its original topic, in order, once.
+"""Replaying dead letters: each record goes to its group's retry topic, in order, once.
+
+The retry topic (`retry.<group>`) is read by that group alone: the other groups reading the
+original topic applied or dead-lettered those records already, and sending the records back
+there made every one of them see (and dead-letter) the poison again.
 
 Only the dead letters present when the replay starts are replayed. A record that is still
 poison comes straight back into the dead-letter topic; reading "until the topic is idle" would
@@ -7,26 +11,25 @@ replay it again and again for as long as the consumer keeps rejecting it.
 
 from __future__ import annotations
 
-import logging
-
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
-from shared.events.topics import dead_letter_topic
+from shared.events.topics import dead_letter_topic, retry_topic
 from shared.kafka import ensure_topics, make_producer
 from shared.settings import Settings
 
-log = logging.getLogger(__name__)
-
 
 async def replay_dead_letters(settings: Settings, group: str) -> int:
-    """Re-publish the dead letters of `group` not replayed before; returns how many.
+    """Re-publish the dead letters of `group` not replayed before to `retry.<group>`; returns
+    how many.
 
     Progress is committed as consumer group `<group>.dlq-replay`, so a second run skips what the
     first replayed. Consumers deduplicate by event id, so a record replayed twice (a replay
     killed between publish and commit) is still applied once.
     """
     topic = dead_letter_topic(group)
-    await ensure_topics(settings, [topic])
+    target = retry_topic(group)
+    # Same partition count as every topic, so a key lands on the same partition number.
+    await ensure_topics(settings, [topic, target])
     # Assigned by hand (one replay at a time, no rebalance to wait for); the group id is only
     # where progress is committed.
     consumer = AIOKafkaConsumer(
@@ -50,7 +53,8 @@ async def replay_dead_letters(settings: Settings, group: str) -> int:
             for tp, records in batches.items():
                 todo = [r for r in records if r.offset < ends[tp]]
                 for record in todo:
-                    replayed += int(await _send_back(producer, tp, record))
+                    await _send_back(producer, target, tp, record)
+                replayed += len(todo)
                 if todo:
                     await consumer.commit({tp: todo[-1].offset + 1})
             pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
@@ -61,14 +65,9 @@ async def replay_dead_letters(settings: Settings, group: str) -> int:
 
 
 async def _send_back(
-    producer: AIOKafkaProducer, tp: TopicPartition, record: ConsumerRecord
-) -> bool:
-    headers = dict(record.headers or ())
-    original = headers.get("dlq-original-topic")
-    if original is None:
-        log.error("dead letter %s@%s has no original topic; left alone", tp, record.offset)
-        return False
+    producer: AIOKafkaProducer, target: str, tp: TopicPartition, record: ConsumerRecord
+) -> None:
+    """The record as it was first published (key, value, headers), plus where it came from."""
     kept = [(k, v) for k, v in (record.headers or ()) if not k.startswith("dlq-")]
     kept.append(("dlq-replayed-from", f"{tp.topic}:{tp.partition}:{record.offset}".encode()))
-    await producer.send_and_wait(original.decode(), record.value, key=record.key, headers=kept)
-    return True
+    await producer.send_and_wait(target, record.value, key=record.key, headers=kept)

@@ -26,10 +26,10 @@ def all_topics(specs: Iterable[ServiceSpec]) -> list[str]:
     for spec in specs:
         topics += spec.publishes
         for consumer in spec.consumers:
-            topics += [*consumer.topics, dead_letter_topic(consumer.group)]
+            topics += [*consumer.subscribed, dead_letter_topic(consumer.group)]
     return list(dict.fromkeys(topics))
 
 
 async def prepare_topics(settings: Settings, specs: Iterable[ServiceSpec]) -> list[str]:
-    """Create every aggregate and dead-letter topic; returns the ones created."""
+    """Create every aggregate, retry and dead-letter topic; returns the ones created."""
     return await ensure_topics(settings, all_topics(specs))

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.consumer.runner import ConsumerRunner, Handler
+from shared.events.topics import retry_topic
 from shared.settings import Settings
 
 
@@ -21,6 +22,11 @@ class ConsumerSpec:
     group: str
     topics: list[str]
     handlers: Mapping[str, Handler]
+
+    @property
+    def subscribed(self) -> list[str]:
+        """`topics` and the group's own retry topic, where its replayed dead letters arrive."""
+        return [*self.topics, retry_topic(self.group)]
 
     def runner(
         self,
@@ -33,7 +39,7 @@ class ConsumerSpec:
         return ConsumerRunner(
             settings,
             group=self.group,
-            topics=self.topics,
+            topics=self.subscribed,
             handlers=self.handlers if handlers is None else handlers,
             sessions=sessions,
         )

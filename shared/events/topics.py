@@ -21,3 +21,12 @@ AGGREGATE_TOPICS = (
 
 def dead_letter_topic(group: str) -> str:
     return f"dlq.{group}"
+
+
+def retry_topic(group: str) -> str:
+    """Where `labourx dlq replay <group>` sends that group's dead letters.
+
+    Only this group subscribes to it, so a replay never reaches the other groups reading the
+    original topic (they applied or dead-lettered those records already).
+    """
+    return f"retry.{group}"
