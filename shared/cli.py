@@ -305,7 +305,7 @@ def schemas_check() -> None:
 
 @dlq_app.command("replay")
 def dlq_replay(group: Annotated[str, typer.Argument(help="Consumer group, e.g. notify")]) -> None:
-    """Send a group's dead letters back to their topics (after the cause is fixed)."""
+    """Send a group's dead letters to its retry topic, read by that group only (after the fix)."""
     from shared.dlq import replay_dead_letters
 
     count = asyncio.run(replay_dead_letters(get_settings(), group))
