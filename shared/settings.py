@@ -61,8 +61,12 @@ class Settings(BaseSettings):
     kafka_enable_idempotence: bool = False
     topic_partitions: int = Field(default=3, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
-    consumer_session_timeout_ms: int = 10_000
-    consumer_heartbeat_interval_ms: int = 1_000
+    # A member that stops heartbeating (kill -9, a lost node) keeps its partitions this long; one
+    # stopped with SIGTERM leaves the group at once. 6 s is the least Apache Kafka accepts by
+    # default (group.min.session.timeout.ms); heartbeats at a sixth of it, so a member must miss
+    # five in a row to be expelled. Measured and costed in docs/operations.md and figure 11.
+    consumer_session_timeout_ms: int = Field(default=6_000, ge=1)
+    consumer_heartbeat_interval_ms: int = Field(default=1_000, ge=1)
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_base_s: float = 0.2
     consumer_stall_timeout_s: float = 30.0
@@ -267,6 +271,10 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     data_dir: Path = Path(".labourx")
+    # `labourx dev` restarts a process that exits after this delay, doubled at each exit in a
+    # row up to the second (tests shorten both to crash-loop a service in seconds).
+    dev_restart_delay_s: float = Field(default=1.0, gt=0)
+    dev_restart_delay_max_s: float = Field(default=60.0, gt=0)
     log_level: str = "INFO"
     # `json` for log collectors; `text` for a person at a terminal (`labourx dev` sets it
     # unless told otherwise).
