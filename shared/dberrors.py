@@ -11,7 +11,9 @@ the relay process must not load it, and no SQLAlchemy error exists in a process 
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import sys
 import traceback
 from dataclasses import dataclass
@@ -38,6 +40,79 @@ def _driver_error(exc: BaseException) -> BaseException | None:
             return current
         current = getattr(current, "orig", None) or current.__cause__
     return None
+
+
+# SQLSTATEs that say the database cannot serve now, whatever the statement: class 08
+# (connection exception), 53 (insufficient resources: 53300 too many clients, disk, memory) and
+# operator intervention's shutdowns (57P01 admin, 57P02 crash, 57P03 cannot connect now while
+# starting or stopping, 57P05 idle session timeout). Not 57014 (a cancelled statement) nor
+# 57P04 (the database was dropped): retrying those changes nothing.
+_UNAVAILABLE_CLASSES = ("08", "53")
+_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "57P05"})
+# asyncpg's plain InterfaceError for a statement on a connection that is gone.
+_CLOSED = ("connection is closed", "connection was closed")
+# The network's OSErrors (refused, reset, unreachable, a name that does not resolve, a connect
+# that timed out), not a file's: those are the process's own mistakes.
+_NETWORK = (ConnectionError, TimeoutError, socket.gaierror)
+_NETWORK_ERRNOS = frozenset(
+    {
+        errno.ECONNREFUSED,
+        errno.ECONNRESET,
+        errno.ECONNABORTED,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+        errno.ENETDOWN,
+        errno.ETIMEDOUT,
+        errno.EPIPE,
+        errno.EADDRNOTAVAIL,
+    }
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when `exc`, or what caused it, says the database cannot be reached or cannot take
+    more work now (a stopped or restarting server, a lost connection, no free connection slot,
+    a pool that timed out), not that this request or this record is wrong: try again later.
+
+    The one place this is decided: the consumer runner retries such errors without counting them
+    against the record, and the API answers them 503 with Retry-After."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if _says_unavailable(current):
+            return True
+        # SQLAlchemy keeps the driver's error as `orig`; Python chains by cause and context.
+        for linked in (getattr(current, "orig", None), current.__cause__, current.__context__):
+            if isinstance(linked, BaseException):
+                pending.append(linked)
+    return False
+
+
+def _says_unavailable(exc: BaseException) -> bool:
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(sqlstate, str) and (
+        sqlstate.startswith(_UNAVAILABLE_CLASSES) or sqlstate in _UNAVAILABLE_STATES
+    ):
+        return True
+    if isinstance(exc, OSError):  # ConnectionRefusedError, socket.gaierror, TimeoutError...
+        if isinstance(exc, _NETWORK) or exc.errno in _NETWORK_ERRNOS:
+            return True
+        # asyncio's connect to a name with several addresses that all failed.
+        return exc.errno is None and str(exc).startswith("Multiple exceptions")
+    module = type(exc).__module__
+    if module.startswith("asyncpg") and type(exc).__name__ == "InterfaceError":
+        return any(words in str(exc) for words in _CLOSED)
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is None:
+        return False
+    if isinstance(exc, sa_exc.TimeoutError):  # the pool had no connection to give in time
+        return True
+    # SQLAlchemy found the connection dead (its dialect's is_disconnect) and dropped it.
+    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
@@ -147,6 +149,18 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 _BODY_UNREADABLE = "There was an error parsing the body"
 # Unique, exclusion and foreign key violations: the state of other records, not the value sent.
 _CONFLICTS = frozenset({"23505", "23P01", "23503"})
+# Where a database outage surfaces: SQLAlchemy's errors (a statement's, a connect's wrapped
+# driver error, the pool's timeout), asyncpg's own, and the socket's. Handled here, inside the
+# app, so that a 503 is answered like any problem and not raised again for the server to log.
+_MAYBE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.DBAPIError,
+    sa_exc.TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+)
+# Seconds a client waits before trying again: a restart or a failover takes a few.
+RETRY_AFTER_S = 5
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -229,14 +243,36 @@ def install_problem_handlers(app: FastAPI) -> None:
             constraint=facts.constraint,
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # The logging filter (shared/dberrors.py) keeps a database error's values out of this.
-        log.exception("unhandled error", exc_info=exc)
-        return problem_response(
-            500,
-            "internal-error",
-            "Internal error",
-            "the request failed; nothing was saved",
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if not dberrors.is_unavailable(exc):
+            return _internal_error(request, exc)
+        # Try again: the request's transaction was rolled back by the session dependency.
+        log.warning("database unavailable, answered 503: %r", exc)
+        answer = problem_response(
+            503,
+            "service-unavailable",
+            "Service unavailable",
+            "the database is not answering or is busy; nothing was saved, try again shortly",
             request.url.path,
         )
+        answer.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return answer
+
+    for kind in _MAYBE_UNAVAILABLE:
+        app.add_exception_handler(kind, _unavailable)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return _internal_error(request, exc)
+
+
+def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    # The logging filter (shared/dberrors.py) keeps a database error's values out of this.
+    log.error("unhandled error", exc_info=exc)
+    return problem_response(
+        500,
+        "internal-error",
+        "Internal error",
+        "the request failed; nothing was saved",
+        request.url.path,
+    )

@@ -3,7 +3,7 @@
 Per record: the handler runs in its own transaction together with an insert of
 `(consumer, event_id)` into the inbox, so a redelivered event is skipped. Offsets are committed
 only after those transactions. Records that cannot be applied go to `dlq.<group>` and never
-block their partition; a broken database or broker is retried, never dead-lettered.
+block their partition; a database or broker that is down is retried, never dead-lettered.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import CommitFailedError, KafkaError
 from pydantic import ValidationError
 from sqlalchemy import Table
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared import dberrors
 from shared.aio import sleep_or_stop
 from shared.consumer.models import InboxRecord
 from shared.context import causation_id_var, correlation_id_var
@@ -95,16 +95,6 @@ class _Restart(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-# Errors of the infrastructure, not of the record: retried for as long as it takes.
-_INFRA_ERRORS: tuple[type[BaseException], ...] = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.TimeoutError,
-    OSError,
-    ConnectionError,
-)
 
 
 @dataclass(frozen=True)
@@ -261,28 +251,33 @@ class ConsumerRunner:
             await self._dead_letter(DeadLetter(record, exc, 1))
             return
 
-        attempt = 0
+        # Only what the handling of this record raised counts toward dead-lettering it: a
+        # database that is down, restarting or out of connection slots is retried for as long
+        # as it takes (dberrors.is_unavailable decides), and counts for nothing afterwards.
+        failures = 0
+        outage = 0  # infrastructure errors in a row, for the backoff only
         while True:
-            attempt += 1
             started = time.perf_counter()
             try:
                 applied = await self._apply_once(event, payload, handler)
             except PoisonEvent as exc:
-                await self._dead_letter(DeadLetter(record, exc, attempt))
+                await self._dead_letter(DeadLetter(record, exc, failures + 1))
                 return
-            except _INFRA_ERRORS as exc:
-                log.warning("infrastructure error applying %s, retrying: %r", event.id, exc)
-                await sleep_or_stop(stop, self._backoff(attempt))
-                if stop.is_set():
-                    raise _Restart("stopping") from exc
-                attempt = min(attempt, 6)  # keep retrying: the record is not at fault
-                continue
             except Exception as exc:
-                if attempt >= self.settings.consumer_max_attempts:
-                    await self._dead_letter(DeadLetter(record, exc, attempt))
+                if dberrors.is_unavailable(exc):
+                    outage += 1
+                    log.warning("database unavailable applying %s, retrying: %r", event.id, exc)
+                    await sleep_or_stop(stop, self._backoff(min(outage, 8)))
+                    if stop.is_set():
+                        raise _Restart("stopping") from exc
+                    continue
+                outage = 0
+                failures += 1
+                if failures >= self.settings.consumer_max_attempts:
+                    await self._dead_letter(DeadLetter(record, exc, failures))
                     return
-                log.warning("handler failed for %s (attempt %d): %r", event.id, attempt, exc)
-                await sleep_or_stop(stop, self._backoff(attempt))
+                log.warning("handler failed for %s (attempt %d): %r", event.id, failures, exc)
+                await sleep_or_stop(stop, self._backoff(failures))
                 continue
             HANDLER_SECONDS.labels(self.group, event.type).observe(time.perf_counter() - started)
             EVENTS_CONSUMED.labels(
