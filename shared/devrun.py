@@ -271,7 +271,7 @@ def _run(
         broker: TansuBroker | None = None
         if not settings.database_url:
             postgres = EmbeddedPostgres(data_dir / "postgres")
-            cleanup.callback(postgres.stop)
+            cleanup.callback(_stop_postgres, postgres)
             say(f"starting the embedded PostgreSQL (data kept in {postgres.data_dir})")
             overrides["database_url"] = postgres.start(on_wait=say)
         if stopping.is_set():
@@ -385,6 +385,11 @@ def _supervise(
                 " neither publish nor consume until labourx is started again (the outbox"
                 " keeps what was not yet sent). Ctrl-C, then make run."
             )
+
+
+def _stop_postgres(postgres: EmbeddedPostgres) -> None:
+    say("stopping the embedded PostgreSQL")
+    postgres.stop()
 
 
 def _stop_broker(broker: TansuBroker) -> None:

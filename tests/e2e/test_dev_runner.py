@@ -62,6 +62,8 @@ class DevRunner:
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                # A process group of its own, as at a terminal, where Ctrl-C reaches them all.
+                start_new_session=True,
             )
 
     def start(self) -> dict[str, str]:

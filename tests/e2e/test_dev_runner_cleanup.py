@@ -1,0 +1,135 @@
+"""`labourx dev` stops everything it started on every way out, not only on a quiet Ctrl-C.
+
+Issue 17 found the embedded PostgreSQL left running after the runner gave up. Each test here
+ends the runner another way (the terminal's Ctrl-C or hang-up reaching every process while the
+services are still starting, an error in the runner itself, a start that fails) and then looks
+for every process it had started, by pid: the services, Tansu, the postmaster and each of its
+children.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from shared import devrun
+from shared.settings import Settings
+from tests.e2e.test_dev_runner import DevRunner, _alive, _postmaster
+from tests.support import postgres_data_dir
+
+pytestmark = pytest.mark.slow
+
+START_DEADLINE_S = 240
+
+
+def _postgres_processes(data: Path) -> list[psutil.Process]:
+    postmaster = _postmaster(data)
+    assert postmaster is not None, "no PostgreSQL runs in this data folder"
+    return [postmaster, *postmaster.children(recursive=True)]
+
+
+def _left(processes: list[psutil.Process]) -> list[int]:
+    return [p.pid for p in processes if _alive(p)]
+
+
+def _running_tansu(processes: list[psutil.Process]) -> bool:
+    return any("tansu" in p.name() for p in processes if _alive(p))
+
+
+@pytest.fixture
+def data() -> Iterator[Path]:
+    with postgres_data_dir("dev-cleanup") as folder:
+        yield folder
+        leftover = _postmaster(folder)
+        if leftover is not None and str(folder) in " ".join(leftover.cmdline()):
+            leftover.kill()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP], ids=["ctrl-c", "hang-up"])
+def test_a_stop_from_the_terminal_while_services_start_leaves_nothing_running(
+    data: Path, tmp_path: Path, sig: signal.Signals
+) -> None:
+    dev = DevRunner(data, tmp_path / "dev.log")
+    dev.launch()
+    assert dev.process is not None
+    try:
+        deadline = time.monotonic() + START_DEADLINE_S
+        while "each migrates its own database" not in dev.output():
+            assert dev.process.poll() is None, dev.output()
+            assert time.monotonic() < deadline, f"services not started yet:\n{dev.output()}"
+            time.sleep(0.1)
+        runner = psutil.Process(dev.process.pid)
+        started = [*runner.children(recursive=True), *_postgres_processes(data)]
+        assert len([p for p in started if "shared.cli" in " ".join(p.cmdline())]) == 5
+        # The terminal signals the whole foreground group: the runner and every service.
+        os.killpg(dev.process.pid, sig)
+        assert dev.process.wait(120) == 0, dev.output()
+    finally:
+        if dev.process.poll() is None:
+            dev.process.kill()
+    assert "labourx stopped" in dev.output()
+    assert not _left(started), f"left behind:\n{dev.output()}"
+
+
+def _settings() -> Settings:
+    """No servers configured, as on a bare laptop: the runner starts its own."""
+    return Settings(
+        database_url=None,
+        kafka_bootstrap_servers=None,
+        dev_restart_delay_s=0.1,
+        dev_restart_delay_max_s=0.2,
+    )
+
+
+def _ports() -> dict[str, int]:
+    base = random.randrange(20000, 40000, 10)
+    return {"console": base, "registry": base + 1}
+
+
+def test_an_error_in_the_runner_itself_stops_postgres_and_the_broker(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[psutil.Process] = []
+
+    def failing(*_: object) -> list[devrun.Child]:
+        # PostgreSQL and the broker run by now; the runner then meets a bug of its own.
+        started.extend([*psutil.Process().children(recursive=True), *_postgres_processes(data)])
+        assert _running_tansu(started)
+        raise RuntimeError("a bug in the runner")
+
+    monkeypatch.setattr(devrun, "_children", failing)
+    with pytest.raises(RuntimeError, match="a bug in the runner"):
+        devrun.run_dev(_settings(), _ports(), data_dir=data, port_offset=0)
+    assert not _left(started)
+
+
+def test_a_start_that_fails_stops_postgres_and_the_broker(
+    data: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started: list[psutil.Process] = []
+    real_children = devrun._children
+
+    def never_answering(
+        settings: Settings, ports: dict[str, int], logs: Path
+    ) -> list[devrun.Child]:
+        started.extend([*psutil.Process().children(recursive=True), *_postgres_processes(data)])
+        assert _running_tansu(started)
+        children = real_children(settings, ports, logs)
+        for child in children:  # a service that exits at once, every time
+            child.argv = [sys.executable, "-c", "print('no luck'); raise SystemExit(3)"]
+        return children
+
+    monkeypatch.setattr(devrun, "_children", never_answering)
+    assert devrun.run_dev(_settings(), _ports(), data_dir=data, port_offset=0) == 1
+    output = capsys.readouterr().out
+    assert "labourx could not start" in output and "no luck" in output, output
+    assert "labourx stopped" in output
+    assert not _left(started)
