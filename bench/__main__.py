@@ -15,6 +15,7 @@ import typer
 
 from bench import (
     console_pages,
+    consumer_recovery,
     dev_footprint,
     end_to_end,
     matching_queries,
@@ -48,6 +49,7 @@ class Figure(StrEnum):
     WEBHOOKS = "webhooks"
     FOOTPRINT = "footprint"
     CONSOLE = "console"
+    RECOVERY = "recovery"
 
 
 def _say(message: str) -> None:
@@ -70,6 +72,7 @@ async def run_all(
     predeparture_requests: int = 200,
     delivery_messages: int = 5_000,
     console_requests: int = 300,
+    recovery_rounds: int = 2,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
     numbering = Numbering()
@@ -135,6 +138,12 @@ async def run_all(
                 "15-process production layout as the reference"
             )
             results["footprint"] = await asyncio.to_thread(dev_footprint.run, env)
+        if Figure.RECOVERY in figures:
+            _say(
+                f"consumer group recovery: {recovery_rounds} rounds of kill -9 and SIGTERM of one "
+                "of two members, with the settings before issue 17 and the current ones"
+            )
+            results["recovery"] = await consumer_recovery.run(env, recovery_rounds)
     finally:
         await teardown(env)
     return results
@@ -182,6 +191,9 @@ def main(
     console_requests: Annotated[
         int, typer.Option(help="Measured console person pages and searches (each)")
     ] = 300,
+    recovery_rounds: Annotated[
+        int, typer.Option(help="Rounds of each consumer-recovery case (kill -9, SIGTERM)")
+    ] = 2,
     only: Annotated[
         list[Figure] | None, typer.Option(help="Run only these figures (repeatable)")
     ] = None,
@@ -225,6 +237,7 @@ def main(
                 "predeparture_requests": predeparture_requests,
                 "delivery_messages": delivery_messages,
                 "console_requests": console_requests,
+                "recovery_rounds": recovery_rounds,
                 "figures": sorted(figures),
             },
         }
@@ -245,6 +258,7 @@ def main(
                 predeparture_requests,
                 delivery_messages,
                 console_requests,
+                recovery_rounds,
             )
         )
     results["duration_s"] = round((datetime.now(UTC) - started).total_seconds(), 1)
@@ -261,6 +275,7 @@ def main(
         ("webhooks", webhook_deliveries.checks, webhook_deliveries.render),
         ("footprint", dev_footprint.checks, dev_footprint.render),
         ("console", console_pages.checks, console_pages.render),
+        ("recovery", consumer_recovery.checks, consumer_recovery.render),
     ):
         if figure := results.get(key):
             figure["targets"] = [asdict(c) for c in checks_of(figure)]
