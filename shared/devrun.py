@@ -258,10 +258,11 @@ def _run(
     # Readable lines at a terminal unless the caller asked for JSON.
     env.setdefault("LABOURX_LOG_FORMAT", "text")
     # An idle laptop, not a cluster: consumers ask the development broker for records every 5 s
-    # (it answers at once when one arrives) and send heartbeats every 3 s; with production's 1 s
-    # each, the broker alone took more than 1% of a core doing nothing (bench figure 9).
+    # (it answers at once when one arrives) and send heartbeats every 2 s (a third of the 6 s
+    # session: fewer would risk expelling a live member); with production's 1 s each, the
+    # broker alone took more than 1% of a core doing nothing (bench figure 9).
     env.setdefault("LABOURX_CONSUMER_FETCH_MAX_WAIT_MS", "5000")
-    env.setdefault("LABOURX_CONSUMER_HEARTBEAT_INTERVAL_MS", "3000")
+    env.setdefault("LABOURX_CONSUMER_HEARTBEAT_INTERVAL_MS", "2000")
     started = time.monotonic()
     # Each thing started registers its stop before it starts (a half-started PostgreSQL is
     # stopped too); they run in reverse order, each even when one before it failed.
