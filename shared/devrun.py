@@ -47,7 +47,10 @@ METRICS_PORT = 8109
 
 
 def say(message: str) -> None:
-    print(message, flush=True)
+    # A terminal that hung up answers writes with EIO: what is said is lost, but the stopping
+    # that follows (each step says what it does) must still happen.
+    with contextlib.suppress(OSError):
+        print(message, flush=True)
 
 
 class RunnerMetrics:
@@ -120,8 +123,9 @@ class Child:
                     self.last_said = said
                 log.write(line + "\n")
                 log.flush()
-                sys.stdout.write(line + "\n")
-                sys.stdout.flush()
+                with contextlib.suppress(OSError):  # a terminal gone: the log file has it
+                    sys.stdout.write(line + "\n")
+                    sys.stdout.flush()
 
     def exit_code(self) -> int | None:
         return None if self.process is None else self.process.poll()

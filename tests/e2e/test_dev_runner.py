@@ -44,20 +44,23 @@ class DevRunner:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("LABOURX_")}
         self.env |= env or {}
 
+    def argv(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "shared.cli",
+            "dev",
+            "--data-dir",
+            str(self.data_dir),
+            "--port-offset",
+            str(self.port_offset),
+        ]
+
     def launch(self) -> None:
         self.seen = len(self.output()) if self.log.exists() else 0
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "shared.cli",
-                    "dev",
-                    "--data-dir",
-                    str(self.data_dir),
-                    "--port-offset",
-                    str(self.port_offset),
-                ],
+                self.argv(),
                 cwd=REPO,
                 env=self.env,
                 stdout=out,

@@ -1,18 +1,24 @@
 """`labourx dev` stops everything it started on every way out, not only on a quiet Ctrl-C.
 
 Issue 17 found the embedded PostgreSQL left running after the runner gave up. Each test here
-ends the runner another way (the terminal's Ctrl-C or hang-up reaching every process while the
-services are still starting, an error in the runner itself, a start that fails) and then looks
-for every process it had started, by pid: the services, Tansu, the postmaster and each of its
-children.
+ends the runner another way (the terminal's Ctrl-C reaching every process, or the terminal
+closed, while the services are still starting; an error in the runner itself; a start that
+fails) and then looks for every process it had started, by pid: the services, Tansu, the
+postmaster and each of its children.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
 import random
+import select
 import signal
+import subprocess
 import sys
+import termios
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +29,7 @@ import pytest
 from shared import devrun
 from shared.settings import Settings
 from tests.e2e.test_dev_runner import DevRunner, _alive, _postmaster
-from tests.support import postgres_data_dir
+from tests.support import REPO, postgres_data_dir
 
 pytestmark = pytest.mark.slow
 
@@ -53,10 +59,7 @@ def data() -> Iterator[Path]:
             leftover.kill()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP], ids=["ctrl-c", "hang-up"])
-def test_a_stop_from_the_terminal_while_services_start_leaves_nothing_running(
-    data: Path, tmp_path: Path, sig: signal.Signals
-) -> None:
+def test_ctrl_c_while_services_start_leaves_nothing_running(data: Path, tmp_path: Path) -> None:
     dev = DevRunner(data, tmp_path / "dev.log")
     dev.launch()
     assert dev.process is not None
@@ -70,13 +73,73 @@ def test_a_stop_from_the_terminal_while_services_start_leaves_nothing_running(
         started = [*runner.children(recursive=True), *_postgres_processes(data)]
         assert len([p for p in started if "shared.cli" in " ".join(p.cmdline())]) == 5
         # The terminal signals the whole foreground group: the runner and every service.
-        os.killpg(dev.process.pid, sig)
+        os.killpg(dev.process.pid, signal.SIGINT)
         assert dev.process.wait(120) == 0, dev.output()
     finally:
         if dev.process.poll() is None:
             dev.process.kill()
     assert "labourx stopped" in dev.output()
     assert not _left(started), f"left behind:\n{dev.output()}"
+
+
+def _take_terminal() -> None:
+    """In the child: make the pseudo-terminal on stdin its controlling terminal."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def test_a_terminal_that_hangs_up_while_services_start_leaves_nothing_running(
+    data: Path, tmp_path: Path
+) -> None:
+    """The window `make run` runs in is closed: the runner and the services get SIGHUP, and
+    every write to the terminal fails from then on, the runner's messages while it stops too."""
+    dev = DevRunner(data, tmp_path / "dev.log")
+    terminal, runner_side = pty.openpty()
+    process = subprocess.Popen(
+        dev.argv(),
+        cwd=REPO,
+        env=dev.env,
+        stdin=runner_side,
+        stdout=runner_side,
+        stderr=runner_side,
+        start_new_session=True,
+        preexec_fn=_take_terminal,
+    )
+    os.close(runner_side)
+    shown = bytearray()
+    hang_up = threading.Event()
+
+    def show() -> None:
+        """The terminal's window: reads all the runner writes, until it is closed."""
+        while not hang_up.is_set():
+            if select.select([terminal], [], [], 0.1)[0]:
+                try:
+                    chunk = os.read(terminal, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                shown.extend(chunk)
+        os.close(terminal)  # the kernel hangs the terminal up: SIGHUP to its foreground group
+
+    window = threading.Thread(target=show)
+    window.start()
+    try:
+        deadline = time.monotonic() + START_DEADLINE_S
+        while b"each migrates its own database" not in shown:
+            assert process.poll() is None, shown.decode(errors="replace")
+            assert time.monotonic() < deadline, shown.decode(errors="replace")
+            time.sleep(0.1)
+        started = [*psutil.Process(process.pid).children(recursive=True)]
+        started += _postgres_processes(data)
+        hang_up.set()
+        window.join()
+        assert process.wait(120) == 0
+    finally:
+        hang_up.set()
+        if process.poll() is None:
+            process.kill()
+    logs = "\n".join(f.read_text() for f in sorted((data / "logs").glob("*.log")))
+    assert not _left(started), f"left behind; the services' output:\n{logs}"
 
 
 def _settings() -> Settings:
