@@ -87,12 +87,22 @@ async def sign_in(page: Page, office: str = "ESC-VT", role: str = "esc_staff") -
 
 
 async def wait_for_worker(page: Page) -> None:
-    """The service worker controls the page, and the registration form is kept for offline."""
-    await page.wait_for_function("navigator.serviceWorker.controller !== null")
-    await page.wait_for_function(
-        "caches.keys().then(names => Promise.all(names.map(n => caches.open(n)"
-        ".then(c => c.match(location.origin + '/register')))))"
-        ".then(found => found.some(Boolean))"
+    """The service worker controls the page, and the registration form is kept for offline.
+
+    Polled from here with `page.evaluate` rather than `page.wait_for_function`: the latter polls
+    inside the page with eval, which the console's Content Security Policy refuses, so it
+    failed whenever the first look came too early (a loaded machine)."""
+    await eventually(
+        lambda: page.evaluate("navigator.serviceWorker.controller !== null"),
+        "the service worker controls the page",
+    )
+    await eventually(
+        lambda: page.evaluate(
+            "caches.keys().then(names => Promise.all(names.map(n => caches.open(n)"
+            ".then(c => c.match(location.origin + '/register')))))"
+            ".then(found => found.some(Boolean))"
+        ),
+        "the registration form is kept for offline use",
     )
 
 
