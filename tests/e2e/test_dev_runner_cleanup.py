@@ -152,9 +152,12 @@ def _settings() -> Settings:
     )
 
 
-def _ports() -> dict[str, int]:
-    base = random.randrange(20000, 40000, 10)
-    return {"console": base, "registry": base + 1}
+PORTS = {"console": 8100, "registry": 8101}
+
+
+def _offset() -> int:
+    """Every port moved (the broker's and the runner's metrics too), as another run would."""
+    return random.randrange(1000, 5000, 10)
 
 
 def test_an_error_in_the_runner_itself_stops_postgres_and_the_broker(
@@ -170,7 +173,7 @@ def test_an_error_in_the_runner_itself_stops_postgres_and_the_broker(
 
     monkeypatch.setattr(devrun, "_children", failing)
     with pytest.raises(RuntimeError, match="a bug in the runner"):
-        devrun.run_dev(_settings(), _ports(), data_dir=data, port_offset=0)
+        devrun.run_dev(_settings(), PORTS, data_dir=data, port_offset=_offset())
     assert not _left(started)
 
 
@@ -191,7 +194,7 @@ def test_a_start_that_fails_stops_postgres_and_the_broker(
         return children
 
     monkeypatch.setattr(devrun, "_children", never_answering)
-    assert devrun.run_dev(_settings(), _ports(), data_dir=data, port_offset=0) == 1
+    assert devrun.run_dev(_settings(), PORTS, data_dir=data, port_offset=_offset()) == 1
     output = capsys.readouterr().out
     assert "labourx could not start" in output and "no luck" in output, output
     assert "labourx stopped" in output
