@@ -276,6 +276,7 @@ async def test_only_the_handlers_own_errors_count_toward_dead_lettering(
     outage: Settings,
 ) -> None:
     started = time.monotonic()
+    outage = outage.model_copy(update={"consumer_retry_base_s": 0.01})  # many retries, soon
     topic = f"test.outage.{uuid.uuid4().hex[:8]}"
     group = f"outage-{uuid.uuid4().hex[:8]}"
     await ensure_topics(outage, [topic])
