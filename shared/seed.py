@@ -37,7 +37,11 @@ T = TypeVar("T")
 Item = tuple[int, dict[str, Any]]  # the generator's index of an item, and the item
 
 SUBJECT = "labourx-seed"  # the officer every seeded record names as its author
-ATTEMPTS = 5  # a dropped connection or a gateway error is retried, with the same key
+# A dropped connection or an answer of "try again" (a gateway error, a service whose database
+# is down or restarting) is retried with the same key, for up to this long, waiting what the
+# service's Retry-After asks (at most RETRY_AFTER_CAP_S) or backing off to at most 5 s.
+RETRY_FOR_S = 120.0
+RETRY_AFTER_CAP_S = 30.0
 RETRIED_STATUSES = frozenset({502, 503, 504})
 TIMEOUT_S = 60.0
 PROGRESS_EVERY_S = 10.0
@@ -298,17 +302,21 @@ class Seeder:
         self, method: str, url: str, headers: dict[str, str], **kwargs: Any
     ) -> tuple[httpx.Response, int]:
         """The response, and how many times the request was retried to get it."""
-        for attempt in range(ATTEMPTS):
+        deadline = time.monotonic() + RETRY_FOR_S
+        attempt = 0
+        while True:
             try:
                 response = await self.client.request(method, url, headers=headers, **kwargs)
             except httpx.TransportError as exc:
-                if attempt + 1 == ATTEMPTS:
+                if time.monotonic() >= deadline:
                     raise SeedError(_unreachable(url, exc)) from exc
+                wait = _backoff(attempt)
             else:
-                if response.status_code not in RETRIED_STATUSES or attempt + 1 == ATTEMPTS:
+                if response.status_code not in RETRIED_STATUSES or time.monotonic() >= deadline:
                     return response, attempt
-            await asyncio.sleep(0.2 * 2**attempt)
-        raise AssertionError("unreachable")
+                wait = _retry_after(response) or _backoff(attempt)
+            await asyncio.sleep(max(0.0, min(wait, deadline - time.monotonic())))
+            attempt += 1
 
     async def post(
         self,
@@ -597,3 +605,13 @@ async def seed(settings: Settings, plan: Plan, say: Callable[[str], None]) -> Se
             exc.done = seeder.summary()
             raise
         return seeder
+
+
+def _backoff(attempt: int) -> float:
+    return float(min(0.2 * 2**attempt, 5.0))
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """The seconds a `Retry-After` of whole seconds asks for (capped), or None."""
+    value = response.headers.get("Retry-After", "")
+    return min(float(value), RETRY_AFTER_CAP_S) if value.isdigit() else None
