@@ -4,6 +4,8 @@ Each operation lists the problem statuses it can answer, `application/problem+js
 `Problem` schema, worked out from what the route is made of rather than written route by route:
 
 - 422 everywhere: every route refuses an unknown query parameter and control characters;
+- 503 everywhere, with `Retry-After`: the service's database is down, restarting or out of
+  connections (shared/problems.py), which a client should retry, not report;
 - 401 and 403 where the route needs a token or a key (a security scheme in its dependencies);
 - 404 where it names a record: a path parameter, or an id in its JSON body;
 - 409 where it writes (POST, PUT, PATCH, DELETE): a state that forbids the change, a record that
@@ -45,7 +47,8 @@ DESCRIPTIONS = {
     413: "The body is larger than this route takes",
     422: "Invalid request: every bad field is named in `errors`",
     429: "Too many requests: wait for `Retry-After` seconds",
-    503: "A service this route needs is not available or not configured",
+    503: "Not available now (its database is down or restarting, or a service it needs is"
+    " not configured): try again after `Retry-After` seconds",
 }
 
 Call = TypeVar("Call", bound=Callable[..., Any])
@@ -105,7 +108,7 @@ def statuses_of(
     route: RouteContext, method: str, operation: dict[str, Any], document: dict[str, Any]
 ) -> set[int]:
     """The problem statuses an operation can answer, from its route and its document."""
-    statuses = {422} | _declared(route)
+    statuses = {422, 503} | _declared(route)
     if operation.get("security"):
         statuses |= {401, 403}
     parameters = operation.get("parameters", [])
