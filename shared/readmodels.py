@@ -1,21 +1,70 @@
-"""What every read model of people does alike: lock a person's row, and follow registry's
-merges to the record that holds the person now."""
+"""The skeleton every service's read model of registry's people shares.
+
+A read model keeps one row per person (`person_id`), with registry's record version, whether
+the record is active or merged away (`record_status`, `merged_into`). What each read model
+keeps, and what it moves to a survivor, is its own; this module does the rest once: lock a
+person's row, follow merges to the record that holds the person now, apply a registration or
+update at most once per version, retire a duplicate, find and delete an erased person's rows,
+and count the events that changed nothing.
+
+Every function runs in the caller's transaction (a consumer's, with its inbox row).
+"""
 
 from __future__ import annotations
 
+import enum
+import logging
 import uuid
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
+from prometheus_client import Counter
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
-from shared.db import Base
+from shared.consumer import Handler, expect
+from shared.events import CloudEvent, Event
+from shared.events.registry import PersonDetails, PersonRegistered, PersonUpdated
 
 MAX_MERGE_HOPS = 5  # merges chain rarely; a bound keeps a bad chain from looping
 
-Row = TypeVar("Row", bound=Base)
+ACTIVE = "active"
+MERGED = "merged"
 
 
-async def locked(session: AsyncSession, model: type[Row], person_id: uuid.UUID) -> Row | None:
+class Outcome(enum.StrEnum):
+    """What an event did to a read model, for the handlers' log and counter."""
+
+    APPLIED = "applied"
+    UNKNOWN_PERSON = "unknown_person"
+    STALE = "stale"
+    MERGED = "merged"
+    NOT_NEEDED = "not_needed"  # nothing to do for this person (already oriented, invited...)
+
+
+class MergeableRow(Protocol):
+    """A row of a person that may have been merged into another's (`merged_into`)."""
+
+    merged_into: uuid.UUID | None
+
+
+class PersonRow(MergeableRow, Protocol):
+    """The columns every read model of people has (a mapped class with them fits)."""
+
+    person_id: uuid.UUID
+    record_status: str
+    record_version: int
+
+
+Mapped_ = TypeVar("Mapped_")  # any mapped class
+Mergeable = TypeVar("Mergeable", bound=MergeableRow)
+Row = TypeVar("Row", bound=PersonRow)
+
+
+async def locked(
+    session: AsyncSession, model: type[Mapped_], person_id: uuid.UUID
+) -> Mapped_ | None:
     """The person's row, locked until the transaction ends."""
     # populate_existing: within a consumer's batch the row may already be in the session, and
     # the database (under our lock) is what counts.
@@ -23,13 +72,145 @@ async def locked(session: AsyncSession, model: type[Row], person_id: uuid.UUID) 
 
 
 async def locked_following_merges(
-    session: AsyncSession, model: type[Row], person_id: uuid.UUID
-) -> Row | None:
+    session: AsyncSession, model: type[Mergeable], person_id: uuid.UUID
+) -> Mergeable | None:
     """The locked row of the person, or of the record they were merged into (`merged_into`)."""
     row = await locked(session, model, person_id)
     for _ in range(MAX_MERGE_HOPS):
-        survivor: Any = getattr(row, "merged_into", None)
-        if row is None or survivor is None:
+        if row is None or row.merged_into is None:
             break
-        row = await locked(session, model, survivor)
+        row = await locked(session, model, row.merged_into)
     return row
+
+
+async def apply_record(
+    session: AsyncSession,
+    model: type[Row],
+    person_id: uuid.UUID,
+    version: int,
+    fill: Callable[[Row], None],
+    *,
+    new: Mapping[str, Any] | None = None,
+) -> Outcome:
+    """A registration (version 1) or update: `fill` copies what the read model keeps of it.
+
+    An update older than the stored version (a replay) and any update of a merged-away record
+    change nothing. An update for a person not seen yet creates the row (with the columns in
+    `new` set first): it carries the whole record.
+    """
+    row = await locked(session, model, person_id)
+    if row is None:
+        row = model()
+        row.person_id = person_id
+        row.record_status = ACTIVE
+        row.record_version = 0
+        row.merged_into = None
+        for name, value in (new or {}).items():
+            setattr(row, name, value)
+        session.add(row)
+    elif row.record_status != ACTIVE:
+        return Outcome.MERGED
+    elif row.record_version >= version:
+        return Outcome.STALE
+    fill(row)
+    row.record_version = version
+    await session.flush()
+    return Outcome.APPLIED
+
+
+async def merge(
+    session: AsyncSession,
+    model: type[Row],
+    person_id: uuid.UUID,
+    survivor_id: uuid.UUID,
+    absorb: Callable[[Row, Row | None], Awaitable[None]],
+) -> Outcome:
+    """`person_id` was a duplicate of `survivor_id`: retire its row (merged into the survivor),
+    then `absorb(duplicate, survivor)` moves what the read model keeps to the survivor's row
+    (None when the survivor is unknown or itself merged away). A merge applied again, or of a
+    person merged into themselves, changes nothing."""
+    if person_id == survivor_id:
+        return Outcome.STALE
+    rows = {}
+    # Both rows locked in id order, so that two merges touching the same rows cannot deadlock.
+    for pid in sorted({person_id, survivor_id}):
+        rows[pid] = await locked(session, model, pid)
+    duplicate, survivor = rows[person_id], rows[survivor_id]
+    if duplicate is None:
+        return Outcome.UNKNOWN_PERSON
+    if duplicate.record_status == MERGED:
+        return Outcome.MERGED
+    duplicate.record_status = MERGED
+    duplicate.merged_into = survivor_id
+    active = survivor if survivor is not None and survivor.record_status == ACTIVE else None
+    await absorb(duplicate, active)
+    await session.flush()
+    return Outcome.APPLIED
+
+
+def _column(model: type[Any], name: str) -> InstrumentedAttribute[Any]:
+    column: InstrumentedAttribute[Any] = getattr(model, name)
+    return column
+
+
+async def records_of(
+    session: AsyncSession, model: type[PersonRow], person_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """The ids of the person's row and of the rows merged into it, locked: what an erasure of
+    the person reaches (empty when the read model never knew them)."""
+    person, merged_into = _column(model, "person_id"), _column(model, "merged_into")
+    found = await session.scalars(
+        select(person)
+        .where(or_(person == person_id, merged_into == person_id))
+        .order_by(person)
+        .with_for_update()
+    )
+    return list(found.all())
+
+
+async def delete_records(
+    session: AsyncSession, model: type[PersonRow], ids: list[uuid.UUID]
+) -> None:
+    """Delete the rows `ids` (an erased person's, with `records_of`)."""
+    await session.execute(
+        delete(model)
+        .where(_column(model, "person_id").in_(ids))
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+class Skipped:
+    """Counts and logs the events a read model applied without a change (unknown person,
+    stale, merged): never an error, since an erasure may overtake events in flight."""
+
+    def __init__(self, counter: Counter, log: logging.Logger, what: str) -> None:
+        self._counter, self._log, self._what = counter, log, what
+
+    def __call__(self, event: CloudEvent, outcome: Outcome) -> None:
+        if outcome is Outcome.APPLIED:
+            return
+        self._counter.labels(event.type, outcome.value).inc()
+        self._log.info("%s: %s %s changed nothing (%s)", self._what, event.type, event.id, outcome)
+
+
+def record_handlers(
+    apply_person: Callable[[AsyncSession, PersonDetails, int], Awaitable[Outcome]],
+    note: Skipped,
+) -> dict[str, Handler]:
+    """The handlers of a registration (version 1) and an update (its record version), each
+    applying the whole record with `apply_person`."""
+
+    async def on_person_registered(
+        session: AsyncSession, event: CloudEvent, payload: Event
+    ) -> None:
+        person = expect(payload, PersonRegistered)
+        note(event, await apply_person(session, person, 1))
+
+    async def on_person_updated(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+        person = expect(payload, PersonUpdated)
+        note(event, await apply_person(session, person, person.record_version))
+
+    return {
+        PersonRegistered.event_type(): on_person_registered,
+        PersonUpdated.event_type(): on_person_updated,
+    }

@@ -13,11 +13,14 @@ from services.matching.candidates.handlers import HANDLERS as CANDIDATE_HANDLERS
 from services.matching.employers.api import router as employers_router
 from services.matching.ranking.api import router as ranking_router
 from services.matching.recruitment.api import router as recruitment_router
+from services.matching.recruitment.person_events import HANDLERS as RECRUITMENT_PERSON_EVENTS
 from services.matching.referrals.api import placements as placements_router
 from services.matching.referrals.api import router as referrals_router
+from services.matching.referrals.person_events import HANDLERS as REFERRAL_PERSON_EVENTS
 from services.matching.vacancies.api import router as vacancies_router
 from services.matching.vacancies.expiry import expire_vacancies
 from shared.app import create_app
+from shared.consumer import combine_handlers
 from shared.events.topics import (
     MATCHING_AGENCIES,
     MATCHING_REFERRALS,
@@ -44,7 +47,11 @@ SPEC = ServiceSpec(
         ConsumerSpec(
             group="matching",
             topics=[REGISTRY_PEOPLE, PREDEPARTURE_ORIENTATIONS],
-            handlers=CANDIDATE_HANDLERS,
+            # Each feature reacts to a person's merge or erasure on its own tables, in this
+            # order: the candidate read model (it locks the person's rows), referrals, recruitment.
+            handlers=combine_handlers(
+                CANDIDATE_HANDLERS, REFERRAL_PERSON_EVENTS, RECRUITMENT_PERSON_EVENTS
+            ),
         )
     ],
     publishes=[MATCHING_AGENCIES, MATCHING_REFERRALS, MATCHING_VACANCIES],

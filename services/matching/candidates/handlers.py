@@ -3,7 +3,9 @@
 Each handler maps its event onto one function of candidates/service.py, in the consumer's
 transaction. Events about people matching does not hold (erased, or never announced) change
 nothing: they are logged and counted, never dead-lettered, since an erasure may overtake
-events still in flight on other topics.
+events still in flight on other topics. A merge or erasure reaches only the candidate tables
+here; referrals and recruitment react to it on their own tables (their `person_events.py`),
+and matching's app.py runs them after this one in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,9 +17,6 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.candidates import service
-from services.matching.candidates.service import Outcome
-from services.matching.recruitment import service as recruitment
-from services.matching.referrals import service as referrals
 from shared.consumer import expect
 from shared.consumer.runner import Handler
 from shared.events import CloudEvent, Event
@@ -28,10 +27,9 @@ from shared.events.registry import (
     MigrationStatusChanged,
     PersonErased,
     PersonMerged,
-    PersonRegistered,
     PersonServedAt,
-    PersonUpdated,
 )
+from shared.readmodels import Skipped, record_handlers
 
 log = logging.getLogger(__name__)
 
@@ -44,23 +42,7 @@ CANDIDATE_EVENTS_SKIPPED = Counter(
 JOB_MATCHING = "job_matching"
 
 
-def _note(event: CloudEvent, outcome: Outcome) -> None:
-    if outcome is Outcome.APPLIED:
-        return
-    CANDIDATE_EVENTS_SKIPPED.labels(event.type, outcome.value).inc()
-    log.info("candidate read model: %s %s changed nothing (%s)", event.type, event.id, outcome)
-
-
-async def on_person_registered(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """A new person: their record, as version 1."""
-    person = expect(payload, PersonRegistered)
-    _note(event, await service.apply_person(session, person, 1))
-
-
-async def on_person_updated(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """The whole record after a change; an older version than the stored one is ignored."""
-    person = expect(payload, PersonUpdated)
-    _note(event, await service.apply_person(session, person, person.record_version))
+_note = Skipped(CANDIDATE_EVENTS_SKIPPED, log, "candidate read model")
 
 
 async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
@@ -102,21 +84,16 @@ async def on_person_served_at(session: AsyncSession, event: CloudEvent, payload:
 
 
 async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """The duplicate retires; its referrals, placements, name list entries and costs follow
-    the survivor."""
+    """The duplicate retires; its orientations, consent and serving offices follow the
+    survivor."""
     merged = expect(payload, PersonMerged)
     _note(event, await service.merge(session, merged.person_id, merged.survivor_id))
-    await referrals.repoint_merged_person(session, merged.person_id, merged.survivor_id)
-    await recruitment.repoint_merged_person(session, merged.person_id, merged.survivor_id)
 
 
 async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """The person leaves the read model (with the offices serving them); referrals and
-    recruitment records keep no free text about them."""
+    """The person leaves the read model (with the offices serving them)."""
     erased = expect(payload, PersonErased)
     _note(event, await service.erase(session, erased.person_id))
-    await referrals.forget_person(session, erased.person_id)
-    await recruitment.forget_person(session, erased.person_id)
 
 
 async def on_orientation_completed(
@@ -149,8 +126,7 @@ async def on_orientation_withdrawn(
 
 
 HANDLERS: Mapping[str, Handler] = {
-    PersonRegistered.event_type(): on_person_registered,
-    PersonUpdated.event_type(): on_person_updated,
+    **record_handlers(service.apply_person, _note),
     ConsentChanged.event_type(): on_consent_changed,
     JobseekerStatusChanged.event_type(): on_jobseeker_status_changed,
     MigrationStatusChanged.event_type(): on_migration_status_changed,

@@ -8,13 +8,12 @@ status changes carry neither and rely on registry's per-person order on one part
 
 from __future__ import annotations
 
-import enum
 import logging
 import uuid
 from datetime import UTC, date, datetime
 from typing import cast
 
-from sqlalchemy import Table, delete, literal, or_, select
+from sqlalchemy import Table, delete, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,9 +21,10 @@ from services.matching.candidates import domain
 from services.matching.candidates.models import Candidate, CandidateOrientation
 from services.matching.candidates.schemas import CandidateRead, Exclusion, OrientationRead
 from services.matching.scope import Actor
+from shared import readmodels
 from shared.events.registry import PersonDetails
 from shared.problems import NotFound
-from shared.readmodels import locked, locked_following_merges
+from shared.readmodels import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +40,6 @@ _UPSERT_ORIENTATION = _new_orientation.on_conflict_do_update(
     },
     where=_orientations.c.recorded_at <= _new_orientation.excluded.recorded_at,
 )
-
-
-class Outcome(enum.StrEnum):
-    """What an event did, for the handlers' log and counter."""
-
-    APPLIED = "applied"
-    UNKNOWN_PERSON = "unknown_person"
-    STALE = "stale"
-    MERGED = "merged"
 
 
 def _refresh(candidate: Candidate) -> None:
@@ -70,51 +61,39 @@ async def _sync_orientations(session: AsyncSession, candidate: Candidate) -> Non
     await session.flush()
 
 
-async def _locked(session: AsyncSession, person_id: uuid.UUID) -> Candidate | None:
-    return await locked(session, Candidate, person_id)
-
-
 async def _following_merges(session: AsyncSession, person_id: uuid.UUID) -> Candidate | None:
     """The locked row of the person, or of the record they were merged into."""
-    return await locked_following_merges(session, Candidate, person_id)
+    return await readmodels.locked_following_merges(session, Candidate, person_id)
 
 
 # -- registry's events -----------------------------------------------------------------------
 
 
 async def apply_person(session: AsyncSession, details: PersonDetails, version: int) -> Outcome:
-    """A registration (version 1) or update: the whole record replaces the kept one.
+    """A registration (version 1) or update: the whole record replaces the kept one (see
+    `shared.readmodels.apply_record` for versions and merged records)."""
 
-    An update older than the stored version (a replay) and any update of a merged-away record
-    change nothing. An update for a person not seen yet creates the row: it carries the record.
-    """
-    candidate = await _locked(session, details.person_id)
-    if candidate is None:
-        candidate = Candidate(
-            person_id=details.person_id,
-            record_status=domain.ACTIVE,
-            record_version=0,
-            consent_job_matching=False,
-            migration_status=None,
-            merged_into=None,
-        )
-        session.add(candidate)
-    elif candidate.record_status != domain.ACTIVE:
-        return Outcome.MERGED
-    elif candidate.record_version >= version:
-        return Outcome.STALE
-    fields = domain.person_fields(details)
-    if details.jobseeker is None and candidate.jobseeker_status is None:
-        # No profile: the wish to go abroad is the open migration record's, kept on the row.
-        prospective = candidate.migration_status == domain.MIGRANT_LOOKING
-        fields["willing_abroad"] = bool(candidate.willing_abroad) and prospective
-        fields["abroad_countries"] = list(candidate.abroad_countries or []) if prospective else []
-    for name, value in fields.items():
-        setattr(candidate, name, value)
-    candidate.record_version = version
-    _refresh(candidate)
-    await session.flush()
-    return Outcome.APPLIED
+    def fill(candidate: Candidate) -> None:
+        fields = domain.person_fields(details)
+        if details.jobseeker is None and candidate.jobseeker_status is None:
+            # No profile: the wish to go abroad is the open migration record's, kept on the row.
+            prospective = candidate.migration_status == domain.MIGRANT_LOOKING
+            fields["willing_abroad"] = bool(candidate.willing_abroad) and prospective
+            fields["abroad_countries"] = (
+                list(candidate.abroad_countries or []) if prospective else []
+            )
+        for name, value in fields.items():
+            setattr(candidate, name, value)
+        _refresh(candidate)
+
+    return await readmodels.apply_record(
+        session,
+        Candidate,
+        details.person_id,
+        version,
+        fill,
+        new={"consent_job_matching": False, "migration_status": None},
+    )
 
 
 async def apply_consent(
@@ -197,43 +176,37 @@ async def merge(session: AsyncSession, person_id: uuid.UUID, survivor_id: uuid.U
     recent consent decision and, when it has none, the migration status: as registry moves
     consents and migration records to the survivor without announcing them again.
     """
-    if person_id == survivor_id:
-        return Outcome.STALE
-    rows = {}
-    # Both rows locked in id order, so that two merges touching the same rows cannot deadlock.
-    for pid in sorted({person_id, survivor_id}):
-        rows[pid] = await _locked(session, pid)
-    duplicate, survivor = rows[person_id], rows[survivor_id]
-    if duplicate is None:
-        return Outcome.UNKNOWN_PERSON
-    if duplicate.record_status == domain.MERGED:
-        return Outcome.MERGED
-    if survivor is not None and survivor.record_status == domain.ACTIVE:
-        await _move_orientations(session, duplicate.person_id, survivor.person_id)
-        await _sync_orientations(session, survivor)
-        if duplicate.consent_recorded_at is not None and domain.not_older(
-            duplicate.consent_recorded_at, survivor.consent_recorded_at
-        ):
-            survivor.consent_job_matching = duplicate.consent_job_matching
-            survivor.consent_expires_on = duplicate.consent_expires_on
-            survivor.consent_recorded_at = duplicate.consent_recorded_at
-        if survivor.migration_status is None and duplicate.migration_status is not None:
-            survivor.migration_status = duplicate.migration_status
-            survivor.migration_destination = duplicate.migration_destination
-            if survivor.jobseeker_status is None and duplicate.jobseeker_status is None:
-                survivor.willing_abroad = duplicate.willing_abroad
-                survivor.abroad_countries = list(duplicate.abroad_countries or [])
-        # Offices that served either record serve the person.
-        survivor.serving_offices = domain.with_offices(
-            survivor.serving_offices, duplicate.serving_offices
-        )
-        _refresh(survivor)
-    duplicate.record_status = domain.MERGED
-    duplicate.merged_into = survivor_id
-    duplicate.oriented_countries = []
-    _refresh(duplicate)
-    await session.flush()
-    return Outcome.APPLIED
+
+    async def absorb(duplicate: Candidate, survivor: Candidate | None) -> None:
+        if survivor is not None:
+            await _move_orientations(session, duplicate.person_id, survivor.person_id)
+            await _sync_orientations(session, survivor)
+            _take_over(duplicate, survivor)
+        duplicate.oriented_countries = []
+        _refresh(duplicate)
+
+    return await readmodels.merge(session, Candidate, person_id, survivor_id, absorb)
+
+
+def _take_over(duplicate: Candidate, survivor: Candidate) -> None:
+    """What the survivor gets of the duplicate's row besides its orientations."""
+    if duplicate.consent_recorded_at is not None and domain.not_older(
+        duplicate.consent_recorded_at, survivor.consent_recorded_at
+    ):
+        survivor.consent_job_matching = duplicate.consent_job_matching
+        survivor.consent_expires_on = duplicate.consent_expires_on
+        survivor.consent_recorded_at = duplicate.consent_recorded_at
+    if survivor.migration_status is None and duplicate.migration_status is not None:
+        survivor.migration_status = duplicate.migration_status
+        survivor.migration_destination = duplicate.migration_destination
+        if survivor.jobseeker_status is None and duplicate.jobseeker_status is None:
+            survivor.willing_abroad = duplicate.willing_abroad
+            survivor.abroad_countries = list(duplicate.abroad_countries or [])
+    # Offices that served either record serve the person.
+    survivor.serving_offices = domain.with_offices(
+        survivor.serving_offices, duplicate.serving_offices
+    )
+    _refresh(survivor)
 
 
 async def _move_orientations(session: AsyncSession, from_id: uuid.UUID, to_id: uuid.UUID) -> None:
@@ -258,23 +231,11 @@ async def _move_orientations(session: AsyncSession, from_id: uuid.UUID, to_id: u
 
 async def erase(session: AsyncSession, person_id: uuid.UUID) -> Outcome:
     """The person was erased in registry: their row, orientations and merged copies go."""
-    ids = list(
-        (
-            await session.scalars(
-                select(Candidate.person_id)
-                .where(or_(Candidate.person_id == person_id, Candidate.merged_into == person_id))
-                .with_for_update()
-            )
-        ).all()
-    )
+    ids = await readmodels.records_of(session, Candidate, person_id)
     if not ids:
         return Outcome.UNKNOWN_PERSON
     await session.execute(delete(_orientations).where(_orientations.c.person_id.in_(ids)))
-    await session.execute(
-        delete(Candidate)
-        .where(Candidate.person_id.in_(ids))
-        .execution_options(synchronize_session="fetch")
-    )
+    await readmodels.delete_records(session, Candidate, ids)
     return Outcome.APPLIED
 
 
