@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import String, cast, delete, func, or_, select, update
+from sqlalchemy import String, cast, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
-from services.registry.consent.models import Consent
-from services.registry.imports.models import ImportedRow
-from services.registry.jobseekers.models import JobseekerProfile, Referral
-from services.registry.migration.models import MigrationRecord
+from services.registry.jobseekers.models import JobseekerProfile
 from services.registry.people.models import IdentityDocument, Person
-from services.registry.people.service import (
-    PERSONAL,
-    _derived,
-    announce_update,
-    get_person,
-)
-from services.registry.serving.models import ServiceLink
+from services.registry.people.record_fields import derive as _derived
+from services.registry.people.records import PERSONAL, announce_update, get_person
+from services.registry.reactions import PERSON_REACTIONS
 from shared.auth import Principal
 from shared.db import clock_now
 from shared.events.registry import PersonErased, PersonMerged
@@ -45,7 +38,6 @@ _FILLABLE = (
     "isced_level",
 )
 _UNIONED = ("skills", "certificates", "languages", "experience")
-_OWNED_BY_PERSON = (IdentityDocument, Consent, MigrationRecord, Referral, ImportedRow, ServiceLink)
 
 
 def _scrub(person: Person) -> None:
@@ -73,16 +65,9 @@ async def merge(
     survivor, duplicate = locked[survivor_id], locked[duplicate_id]
     if survivor.id == duplicate.id:
         raise Conflict("the two records are already merged", survivor_id=str(survivor.id))
-    open_records = await session.scalar(
-        select(func.count())
-        .select_from(MigrationRecord)
-        .where(
-            MigrationRecord.person_id.in_([survivor.id, duplicate.id]),
-            MigrationRecord.status.not_in(["returned", "cancelled"]),
-        )
-    )
-    if (open_records or 0) > 1:
-        raise Conflict("both records have an open migration record; close one first")
+    for reaction in PERSON_REACTIONS:
+        if reaction.refuse_merge is not None:
+            await reaction.refuse_merge(session, survivor, duplicate)
 
     changed = []
     for field in _FILLABLE:
@@ -95,40 +80,17 @@ async def merge(
         if extra:
             setattr(survivor, field, mine + extra)
             changed.append(field)
-    # An office serving both keeps the survivor's link (one per person and office).
-    await session.execute(
-        delete(ServiceLink).where(
-            ServiceLink.person_id == duplicate.id,
-            ServiceLink.office_code.in_(
-                select(ServiceLink.office_code).where(ServiceLink.person_id == survivor.id)
-            ),
-        )
+    moved = await session.execute(
+        update(IdentityDocument)
+        .where(IdentityDocument.person_id == duplicate.id)
+        .values(person_id=survivor.id)
+        .execution_options(synchronize_session=False)
     )
-    for model in _OWNED_BY_PERSON:
-        moved = await session.execute(
-            update(model)
-            .where(model.person_id == duplicate.id)
-            .values(person_id=survivor.id)
-            .execution_options(synchronize_session=False)
-        )
-        if moved.rowcount and model is IdentityDocument:  # type: ignore[attr-defined]
-            changed.append("documents")
-    if await session.get(JobseekerProfile, survivor.id) is None:
-        moved = await session.execute(
-            update(JobseekerProfile)
-            .where(JobseekerProfile.person_id == duplicate.id)
-            .values(person_id=survivor.id)
-            .execution_options(synchronize_session=False)
-        )
-        if moved.rowcount:  # type: ignore[attr-defined]
-            changed.append("jobseeker")
-            survivor.jobseeker_status = duplicate.jobseeker_status
-    else:
-        await session.execute(
-            delete(JobseekerProfile).where(JobseekerProfile.person_id == duplicate.id)
-        )
-    if survivor.migration_status is None and duplicate.migration_status is not None:
-        survivor.migration_status = duplicate.migration_status
+    if moved.rowcount:  # type: ignore[attr-defined]
+        changed.append("documents")
+    # Every other feature moves (or drops) the duplicate's rows in its own tables.
+    for reaction in PERSON_REACTIONS:
+        changed.extend(await reaction.on_merge(session, survivor, duplicate))
 
     _scrub(duplicate)
     duplicate.record_status = "merged"
@@ -171,9 +133,9 @@ async def erase(
     merged = merged.union(select(Person.id).where(Person.merged_into == merged.c.id))
     merged_away = list((await session.scalars(select(merged.c.id))).all())
     ids = [person.id, *merged_away]
-    for model in _OWNED_BY_PERSON:
-        await session.execute(delete(model).where(model.person_id.in_(ids)))
-    await session.execute(delete(JobseekerProfile).where(JobseekerProfile.person_id.in_(ids)))
+    await session.execute(delete(IdentityDocument).where(IdentityDocument.person_id.in_(ids)))
+    for reaction in PERSON_REACTIONS:
+        await reaction.on_erase(session, ids)
     # Events and stored answers written earlier carry the person's data: they go too. A copy
     # already on the broker is purged by consumers when PersonErased reaches them.
     await session.execute(delete(OutboxRecord).where(OutboxRecord.key.in_([str(i) for i in ids])))

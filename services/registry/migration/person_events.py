@@ -1,0 +1,50 @@
+"""How migration records follow a person's merge and erasure (combined in
+`registry.reactions`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.migration.domain import MigrationStatus
+from services.registry.migration.models import MigrationRecord
+from services.registry.people.models import Person
+from shared.problems import Conflict
+
+_CLOSED = (MigrationStatus.RETURNED.value, MigrationStatus.CANCELLED.value)
+
+
+async def refuse_merge(session: AsyncSession, survivor: Person, duplicate: Person) -> None:
+    """A person has at most one open migration record: two open ones cannot be folded into one."""
+    open_records = await session.scalar(
+        select(func.count())
+        .select_from(MigrationRecord)
+        .where(
+            MigrationRecord.person_id.in_([survivor.id, duplicate.id]),
+            MigrationRecord.status.not_in(_CLOSED),
+        )
+    )
+    if (open_records or 0) > 1:
+        raise Conflict("both records have an open migration record; close one first")
+
+
+async def on_merge(session: AsyncSession, survivor: Person, duplicate: Person) -> list[str]:
+    """The duplicate's records become the survivor's, and so does its migration status when the
+    survivor had none (at most one of the two has an open record: `refuse_merge`)."""
+    await session.execute(
+        update(MigrationRecord)
+        .where(MigrationRecord.person_id == duplicate.id)
+        .values(person_id=survivor.id)
+        .execution_options(synchronize_session=False)
+    )
+    if survivor.migration_status is None and duplicate.migration_status is not None:
+        survivor.migration_status = duplicate.migration_status
+    return []
+
+
+async def on_erase(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
+    """Every record of the person's stays abroad goes."""
+    await session.execute(delete(MigrationRecord).where(MigrationRecord.person_id.in_(ids)))

@@ -1,0 +1,38 @@
+"""How the offices serving a person follow their merge and erasure (combined in
+`registry.reactions`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.people.models import Person
+from services.registry.serving.models import ServiceLink
+
+
+async def on_merge(session: AsyncSession, survivor: Person, duplicate: Person) -> list[str]:
+    """The offices serving the duplicate serve the survivor; an office serving both keeps the
+    survivor's link (one per person and office)."""
+    await session.execute(
+        delete(ServiceLink).where(
+            ServiceLink.person_id == duplicate.id,
+            ServiceLink.office_code.in_(
+                select(ServiceLink.office_code).where(ServiceLink.person_id == survivor.id)
+            ),
+        )
+    )
+    await session.execute(
+        update(ServiceLink)
+        .where(ServiceLink.person_id == duplicate.id)
+        .values(person_id=survivor.id)
+        .execution_options(synchronize_session=False)
+    )
+    return []
+
+
+async def on_erase(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
+    """No office is linked to the person any more."""
+    await session.execute(delete(ServiceLink).where(ServiceLink.person_id.in_(ids)))
