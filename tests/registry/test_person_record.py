@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.registry.people import service as people_service
+from services.registry.people import registration as people_service
 from shared.settings import Settings
 from tests.support import fetch, fetchval, full_registration, jobseeker
 

@@ -22,7 +22,7 @@ _REQUEST_ID_MAX = 64
 # What `entry` gives: every column a writer sets but the person's id.
 ENTRY_COLUMNS = ("actor", "office_code", "action", "fields", "reason", "request_id", "basis")
 # session.info key: person id → the basis on which the acting office reached the person in this
-# transaction (people.service.get_person notes it), so every entry about them names it.
+# transaction (people.records.get_person notes it), so every entry about them names it.
 ACCESS = "registry.access_basis"
 
 

@@ -19,7 +19,7 @@ from services.registry.consent.domain import (
 )
 from services.registry.consent.models import Consent
 from services.registry.consent.schemas import ConsentDecisionIn, ConsentRead
-from services.registry.people.service import get_person
+from services.registry.people.records import get_person
 from shared import clock
 from shared.auth import Principal, Role
 from shared.events.registry import ConsentChanged

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.imports.domain import Row, column_named, column_of, read_rows
 from services.registry.imports.models import ImportBatch, ImportedRow
 from services.registry.imports.schemas import ImportReport, RowReport
-from services.registry.people import service as people
+from services.registry.people import duplicate_warnings
+from services.registry.people.registration import register
 from services.registry.people.schemas import PersonCreate
 from shared.auth import Principal
 from shared.problems import Forbidden, InvalidField, InvalidFields
@@ -81,7 +82,7 @@ async def _import_row(
         return RowReport(row=row.number, status="error", errors=errors)
     savepoint = await session.begin_nested()
     try:
-        registration = await people.register(
+        registration = await register(
             session, data, principal, minimum_age=minimum_age, as_jobseeker=True
         )
         await session.execute(
@@ -92,16 +93,16 @@ async def _import_row(
                 row_number=row.number,
             )
         )
-    except people.DocumentAlreadyRegistered as exc:
+    except duplicate_warnings.DocumentAlreadyRegistered as exc:
         await savepoint.rollback()
         existing = exc.extensions["existing_id"]
         return RowReport(
             row=row.number, status="duplicate", candidates=[{"id": existing, "score": 1.0}]
         )
-    except people.ProbableDuplicate as exc:
+    except duplicate_warnings.ProbableDuplicate as exc:
         await savepoint.rollback()
         # The row's person is not written, but the cards were shown: that stays on record.
-        await people.record_warning(session, principal, exc)
+        await duplicate_warnings.record_warning(session, principal, exc)
         return RowReport(
             row=row.number, status="probable_duplicate", candidates=exc.extensions["candidates"]
         )

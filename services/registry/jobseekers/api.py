@@ -13,7 +13,7 @@ from services.registry.jobseekers.models import JobseekerProfile
 from services.registry.jobseekers.schemas import StatusChange, StatusRead
 from services.registry.offices.api import Staff
 from services.registry.people.deps import PersonId
-from services.registry.people.service import get_person
+from services.registry.people.records import get_person
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.problems import NotFound

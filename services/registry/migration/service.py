@@ -28,7 +28,7 @@ from services.registry.migration.schemas import (
 )
 from services.registry.people.domain import age_on
 from services.registry.people.models import Person
-from services.registry.people.service import announce_update, get_person
+from services.registry.people.records import announce_update, get_person
 from shared import clock
 from shared.auth import Principal
 from shared.db import clock_now

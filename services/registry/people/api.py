@@ -12,9 +12,17 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.offices.api import Staff
-from services.registry.people import lifecycle, service
+from services.registry.people import (
+    duplicate_warnings,
+    lifecycle,
+    records,
+    search,
+    slip_printing,
+    updating,
+)
 from services.registry.people.deps import PersonId
 from services.registry.people.domain import AGE_BANDS
+from services.registry.people.registration import register
 from services.registry.people.schemas import (
     ErasureIn,
     MergeIn,
@@ -51,14 +59,14 @@ async def _register(
     if (replayed := await idempotency.replay(session)) is not None:
         return replayed
     try:
-        registration = await service.register(
+        registration = await register(
             session,
             body,
             principal,
             minimum_age=settings.registry_min_age_jobseeker,
             as_jobseeker=as_jobseeker,
         )
-    except service.ProbableDuplicate as warning:
+    except duplicate_warnings.ProbableDuplicate as warning:
         return await _warn(session, request, principal, idempotency, warning)
     return await idempotency.remember(session, 201, registration.read())
 
@@ -68,7 +76,7 @@ async def _warn(
     request: Request,
     principal: Principal,
     idempotency: Idempotency,
-    warning: service.ProbableDuplicate,
+    warning: duplicate_warnings.ProbableDuplicate,
 ) -> JSONResponse:
     """Answer a duplicate warning and commit the audit of the cards it shows (answered, not
     raised: a raised problem rolls the transaction back, and the showing must stay on record).
@@ -76,7 +84,7 @@ async def _warn(
     The Idempotency-Key is given back: the officer decides, then sends the registration again
     under the same key, and that request must run rather than replay this warning.
     """
-    await service.record_warning(session, principal, warning)
+    await duplicate_warnings.record_warning(session, principal, warning)
     if idempotency.key is not None:
         await session.execute(
             delete(IdempotencyRecord).where(
@@ -152,10 +160,10 @@ async def duplicate_check(
     """
     if (replayed := await idempotency.replay(session)) is not None:
         return replayed
-    found = await service.check_duplicates(session, body)
-    shown = await service.candidate_cards(session, found, principal)
-    await service.record_warning(
-        session, principal, service.ProbableDuplicate("duplicate check", cards=shown)
+    found = await duplicate_warnings.check_duplicates(session, body)
+    shown = await duplicate_warnings.candidate_cards(session, found, principal)
+    await duplicate_warnings.record_warning(
+        session, principal, duplicate_warnings.ProbableDuplicate("duplicate check", cards=shown)
     )
     candidates: list[dict[str, object]] = [
         {**c.summary, "card": card.model_dump(mode="json")}
@@ -195,7 +203,7 @@ async def list_people(
             occupation = validate_isco08(occupation)
         except ValueError as exc:
             raise InvalidField("occupation", str(exc)) from exc
-    filters = service.Filters(
+    filters = search.Filters(
         office_code=office_code,
         province_code=province_code.upper() if province_code else None,
         jobseeker_status=status,
@@ -205,7 +213,7 @@ async def list_people(
         migration_status=migration_status,
         q=q,
     )
-    items, next_cursor, cards = await service.list_people(
+    items, next_cursor, cards = await search.list_people(
         session, filters, principal, cursor=cursor, limit=limit
     )
     return PersonPage(items=items, next_cursor=next_cursor, cards=cards)
@@ -222,7 +230,7 @@ async def get_person(
     ] = None,
 ) -> PersonRead:
     """The whole record; a merged-away id answers with the survivor's record."""
-    person = await service.read_person(session, person_id, principal, reason=reason)
+    person = await records.read_person(session, person_id, principal, reason=reason)
     response.headers["ETag"] = etag(person.version)
     return person
 
@@ -236,7 +244,7 @@ async def registration_slip(person_id: PersonId, session: SessionDep, principal:
     """The registration slip to print and hand to the person, Lao first then English: their
     reference (large, and as a QR code), name in both scripts, registering office, date and
     what happens next. Audited like a read."""
-    reference, pdf = await service.print_slip(session, person_id, principal)
+    reference, pdf = await slip_printing.print_slip(session, person_id, principal)
     return Response(
         pdf,
         media_type="application/pdf",
@@ -255,7 +263,7 @@ async def update_person(
     if_match: Annotated[str | None, Header()] = None,
 ) -> PersonRead:
     """Change the fields sent. Send `If-Match` with the ETag read so no one's edit is lost."""
-    person = await service.update_person(
+    person = await updating.update_person(
         session,
         person_id,
         body,
@@ -264,7 +272,7 @@ async def update_person(
         minimum_age=settings.registry_min_age_jobseeker,
     )
     response.headers["ETag"] = etag(person.version)
-    return await service.to_read(session, person)
+    return await records.to_read(session, person)
 
 
 @router.post("/people/{person_id}/merge", response_model=PersonRead)
@@ -281,7 +289,7 @@ async def merge(
     survivor = await lifecycle.merge(
         session, person_id, body.duplicate_id, principal, reason=body.reason
     )
-    return await idempotency.remember(session, 200, await service.to_read(session, survivor))
+    return await idempotency.remember(session, 200, await records.to_read(session, survivor))
 
 
 class Erased(BaseModel):

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from services.registry.people.domain import parse_reference
-from services.registry.people.service import person_by_reference
+from services.registry.people.records import person_by_reference
 from shared.db import SessionDep
 from shared.problems import InvalidField
 

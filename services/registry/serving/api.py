@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from services.registry.offices.api import Staff
-from services.registry.people import service as people
+from services.registry.people import records as people
 from services.registry.people.deps import PersonId
 from services.registry.people.schemas import PersonRead
 from services.registry.serving import service

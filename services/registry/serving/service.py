@@ -18,7 +18,7 @@ from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
 from services.registry.offices.service import OfficeInfo, acting_office, office_info
 from services.registry.people.models import Person
-from services.registry.people.service import (
+from services.registry.people.records import (
     Gone,
     announce_update,
     find_person,

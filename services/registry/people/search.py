@@ -1,0 +1,192 @@
+"""Lists and search of people: a page newest first within the principal's scope, and cards of
+people outside it found by what they carry (reference, phone, document number)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, null, or_, select, tuple_, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.audit import service as audit
+from services.registry.audit.domain import Action
+from services.registry.people import cards
+from services.registry.people.domain import (
+    AGE_BANDS,
+    Identifiers,
+    birth_dates_for_ages,
+    identifiers_in,
+    search_tokens,
+)
+from services.registry.people.models import IdentityDocument, Person
+from services.registry.people.schemas import PersonCard, PersonSummary
+from services.registry.serving.models import ServiceLink
+from shared import clock
+from shared.auth import Principal
+from shared.pagination import decode_cursor, encode_cursor
+from shared.problems import Forbidden, InvalidField
+
+
+@dataclass(frozen=True)
+class Filters:
+    office_code: str | None = None
+    province_code: str | None = None
+    jobseeker_status: str | None = None
+    sex: str | None = None
+    age_band: str | None = None
+    occupation: str | None = None
+    migration_status: str | None = None
+    q: str | None = None
+
+
+def _scope(filters: Filters, principal: Principal) -> str | None:
+    """The province the list is limited to: the asked one if the principal may see it."""
+    if filters.province_code is not None:
+        principal.require_province(filters.province_code)
+        return filters.province_code
+    if principal.sees_all_provinces:
+        return None
+    if principal.province is None:
+        raise Forbidden("your token carries no province")
+    return principal.province
+
+
+_SUMMARY = tuple(getattr(Person, f) for f in PersonSummary.model_fields if hasattr(Person, f))
+
+_CARD = tuple(getattr(Person, f) for f in cards.SHOWN if f not in PersonSummary.model_fields)
+
+
+def _conditions(filters: Filters, today: date) -> list[Any]:
+    """What the filters ask, but the scope and the search text."""
+    conditions: list[Any] = [Person.record_status == "active"]
+    if filters.office_code is not None:
+        conditions.append(Person.office_code == filters.office_code)
+    if filters.sex is not None:
+        conditions.append(Person.sex == filters.sex)
+    if filters.jobseeker_status is not None:
+        conditions.append(Person.jobseeker_status == filters.jobseeker_status)
+    if filters.migration_status is not None:
+        conditions.append(Person.migration_status == filters.migration_status)
+    if filters.occupation is not None:
+        conditions.append(Person.occupation_codes.contains([filters.occupation]))
+    if filters.age_band is not None:
+        earliest, latest = birth_dates_for_ages(*AGE_BANDS[filters.age_band], today)
+        conditions.append(Person.date_of_birth.between(earliest, latest))
+    return conditions
+
+
+def _carrying(found: Identifiers) -> Any:
+    """People carrying one of these identifiers; a merged-away reference leads to the record
+    that holds the person now, as paper and SMS quoting it may."""
+    held = []
+    if found.reference is not None:
+        merged_into = select(Person.merged_into).where(Person.reference == found.reference)
+        held += [Person.reference == found.reference, Person.id.in_(merged_into.scalar_subquery())]
+    if found.phone is not None:
+        held.append(Person.phone == found.phone)
+    if found.document_number is not None:
+        held.append(
+            Person.id.in_(
+                select(IdentityDocument.person_id).where(
+                    IdentityDocument.number == found.document_number
+                )
+            )
+        )
+    return or_(*held)
+
+
+def _served_here(principal: Principal) -> Any:
+    """How the principal's office serves the person of the row (visit, enrolment), or null."""
+    return (
+        select(ServiceLink.basis)
+        .where(ServiceLink.person_id == Person.id, ServiceLink.office_code == principal.office)
+        .scalar_subquery()
+        .label("served_basis")
+    )
+
+
+def _list_branches(filters: Filters, principal: Principal, today: date) -> list[Select[Any]]:
+    """The queries whose rows, newest first, make the page: one per way of being in scope.
+
+    Staff of a province see its people and, apart, the people of other provinces their office
+    serves: two index-backed branches merged by the page, rather than one OR that no index
+    serves.
+    """
+    conditions = _conditions(filters, today)
+    if filters.q is not None and (found := identifiers_in(filters.q)):
+        # What the person carries is exact: found in every province, cards for the others.
+        if filters.province_code is not None:
+            conditions.append(Person.province_code == filters.province_code)
+        return [
+            select(*_SUMMARY, *_CARD, _served_here(principal)).where(_carrying(found), *conditions)
+        ]
+    if filters.q is not None:
+        tokens = search_tokens(filters.q)
+        if not tokens:
+            raise InvalidField("q", "has no letters to search for")
+        conditions.append(Person.name_tokens.contains(tokens))
+    province = _scope(filters, principal)
+    if province is None:
+        return [select(*_SUMMARY, null().label("served_basis")).where(*conditions)]
+    branches = [
+        select(*_SUMMARY, null().label("served_basis")).where(
+            Person.province_code == province, *conditions
+        )
+    ]
+    if filters.province_code is None and principal.office is not None:
+        branches.append(
+            select(*_SUMMARY, ServiceLink.basis.label("served_basis"))
+            .join(ServiceLink, ServiceLink.person_id == Person.id)
+            .where(
+                ServiceLink.office_code == principal.office,
+                Person.province_code != province,
+                *conditions,
+            )
+        )
+    return branches
+
+
+async def list_people(
+    session: AsyncSession,
+    filters: Filters,
+    principal: Principal,
+    *,
+    cursor: str | None,
+    limit: int,
+    today: date | None = None,
+) -> tuple[list[PersonSummary], str | None, list[PersonCard]]:
+    """A page of people newest first, in the principal's scope, each listed one audited; a
+    search by what the person carries also answers cards of people outside it (audited too)."""
+    branches = _list_branches(filters, principal, today or clock.today())
+    if cursor is not None:
+        at, last_id = decode_cursor(cursor)
+        after = tuple_(Person.created_at, Person.id) < tuple_(at, last_id)
+        branches = [b.where(after) for b in branches]
+    newest = (Person.created_at.desc(), Person.id.desc())
+    branches = [b.order_by(*newest).limit(limit + 1) for b in branches]
+    if len(branches) == 1:
+        statement = branches[0]
+    else:
+        merged = union_all(*branches).subquery()
+        statement = (
+            select(merged).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit + 1)
+        )
+    rows = (await session.execute(statement)).mappings().all()
+    page = rows[:limit]
+    items, shown = [], []
+    for row in page:
+        if row["served_basis"] is not None:
+            audit.note_access(session, row["id"], row["served_basis"])
+            items.append(PersonSummary.model_validate(dict(row)))
+        elif principal.can_see_province(row["province_code"]):
+            items.append(PersonSummary.model_validate(dict(row)))
+        else:  # only an exact lookup reaches here
+            shown.append(await cards.card(session, row, outside_scope=True))
+    await audit.record(session, principal, Action.LISTED, [i.id for i in items])
+    await cards.record_shown(session, principal, shown, reason="lookup")
+    more = len(rows) > limit
+    last = page[-1] if page else None
+    next_cursor = encode_cursor(last["created_at"], last["id"]) if more and last else None
+    return items, next_cursor, shown
