@@ -10,9 +10,13 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.outbox import NOTIFY_CHANNEL
 from shared.service import ServiceSpec
 from shared.settings import Settings
+
+# The channel outbox_notify() signals, frozen here like the rest of the table helpers below,
+# which old revisions call: a change of shared.outbox.NOTIFY_CHANNEL needs a new revision that
+# replaces the function (tests/unit/test_frozen_migrations.py says so when they differ).
+OUTBOX_NOTIFY_CHANNEL = "labourx_outbox"
 
 
 def alembic_config(spec: ServiceSpec, settings: Settings) -> Config:
@@ -52,7 +56,8 @@ def run_env() -> None:
 
 
 def create_backbone_tables() -> None:
-    """Outbox, inbox and idempotency tables: the first migration of every service calls this."""
+    """Outbox, inbox and idempotency tables: the first migration of every service calls this
+    (frozen, as create_rate_limit_table: a change is a new helper for a new revision)."""
     op.create_table(
         "outbox",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
@@ -74,7 +79,7 @@ def create_backbone_tables() -> None:
     op.execute(
         f"""
         CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN PERFORM pg_notify('{NOTIFY_CHANNEL}', ''); RETURN NULL; END $$
+        BEGIN PERFORM pg_notify('{OUTBOX_NOTIFY_CHANNEL}', ''); RETURN NULL; END $$
         """
     )
     op.execute(

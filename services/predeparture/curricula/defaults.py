@@ -1,9 +1,10 @@
-"""The default curriculum shipped as data (`default_curriculum.json`), loaded by migration 0002
-so that every database starts with an active curriculum.
+"""The default curriculum shipped as data (`default_curriculum.json`); migration 0002 inserts
+its frozen copy (`migrations/frozen/curriculum_0002.json`) so that every database starts with
+an active curriculum.
 
 The file is version 1 as released: a later default is a new version (a new file and revision,
-or `POST /v1/curricula`), never an edit of this one, which would change what the migration
-inserts into new databases but not into existing ones."""
+or `POST /v1/curricula`), never an edit of this one, which would leave it unlike what every
+database holds."""
 
 from __future__ import annotations
 

@@ -1,22 +1,65 @@
 """Curricula of pre-departure orientation, versioned, and their modules; the default
-curriculum (services/predeparture/curricula/default_curriculum.json) inserted as version 1,
-active, so that every database starts with one.
+curriculum as released (migrations/frozen/curriculum_0002.json) inserted as version 1, active,
+so that every database starts with one.
 
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-01
 """
 
+import json
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-
-from services.predeparture.curricula.defaults import curriculum_row, module_rows
 
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
+
+# The default curriculum as this revision released it (frozen: a revision imports no live code,
+# which moves on; the live copy is services/predeparture/curricula/default_curriculum.json).
+FROZEN = Path(__file__).parents[1] / "frozen" / "curriculum_0002.json"
+# The shipped version's id, fixed so every database and test can name it (live code names it
+# DEFAULT_CURRICULUM_ID in services/predeparture/curricula/defaults.py).
+CURRICULUM_ID = uuid.uuid5(uuid.NAMESPACE_URL, "https://labourx.la/curricula/PDO/1")
+
+
+def curriculum_row(doc: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": CURRICULUM_ID,
+        "code": doc["code"],
+        "version": doc["version"],
+        "title_lo": doc["title_lo"],
+        "title_en": doc["title_en"],
+        "completion_window_months": doc["completion_window_months"],
+        "validity_months": doc["validity_months"],
+        "status": "active",
+        "created_by": "migration",
+    }
+
+
+def module_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": uuid.uuid5(CURRICULUM_ID, module["code"]),
+            "curriculum_id": CURRICULUM_ID,
+            "code": module["code"],
+            "position": position,
+            "title_lo": module["title_lo"],
+            "title_en": module["title_en"],
+            "description_en": module.get("description_en"),
+            "hours": Decimal(module["hours"]),
+            "mandatory": module["mandatory"],
+            "destinations": module["destinations"],
+        }
+        for position, module in enumerate(doc["modules"])
+    ]
 
 
 def upgrade() -> None:
@@ -68,8 +111,9 @@ def upgrade() -> None:
                                  'title_en', 'description_en', 'hours', 'mandatory')),
         sa.column('destinations', postgresql.ARRAY(sa.String(2))),
     )
-    op.bulk_insert(curricula, [curriculum_row()])
-    op.bulk_insert(modules, module_rows())
+    doc = json.loads(FROZEN.read_text(encoding="utf-8"))
+    op.bulk_insert(curricula, [curriculum_row(doc)])
+    op.bulk_insert(modules, module_rows(doc))
 
 
 def downgrade() -> None:

@@ -10,14 +10,41 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from services.registry.offices.domain import seed_offices
-
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
 
 EMPTY_LIST = sa.text("'[]'::jsonb")
+
+# The office register as a new database starts it (frozen: a revision imports no live code,
+# which moves on; the live list is shared/reference/offices.py, whose later changes reach
+# existing databases only through a revision of their own): code, kind, province, English name.
+SEED_OFFICES = [
+    ("ESC-AT", "esc", "LA-AT", "Employment Service Centre, Attapeu"),
+    ("ESC-BK", "esc", "LA-BK", "Employment Service Centre, Bokeo"),
+    ("ESC-BL", "esc", "LA-BL", "Employment Service Centre, Bolikhamxay"),
+    ("ESC-CH", "esc", "LA-CH", "Employment Service Centre, Champasak"),
+    ("ESC-HO", "esc", "LA-HO", "Employment Service Centre, Houaphanh"),
+    ("ESC-KH", "esc", "LA-KH", "Employment Service Centre, Khammouane"),
+    ("ESC-LM", "esc", "LA-LM", "Employment Service Centre, Luang Namtha"),
+    ("ESC-LP", "esc", "LA-LP", "Employment Service Centre, Luang Prabang"),
+    ("ESC-OU", "esc", "LA-OU", "Employment Service Centre, Oudomxay"),
+    ("ESC-PH", "esc", "LA-PH", "Employment Service Centre, Phongsaly"),
+    ("ESC-SL", "esc", "LA-SL", "Employment Service Centre, Salavan"),
+    ("ESC-SV", "esc", "LA-SV", "Employment Service Centre, Savannakhet"),
+    ("ESC-VI", "esc", "LA-VI", "Employment Service Centre, Vientiane Province"),
+    ("ESC-VT", "esc", "LA-VT", "Employment Service Centre, Vientiane Capital"),
+    ("ESC-XA", "esc", "LA-XA", "Employment Service Centre, Xayaboury"),
+    ("ESC-XE", "esc", "LA-XE", "Employment Service Centre, Sekong"),
+    ("ESC-XI", "esc", "LA-XI", "Employment Service Centre, Xiangkhouang"),
+    ("ESC-XS", "esc", "LA-XS", "Employment Service Centre, Xaisomboun"),
+    ("MRC-BK", "mrc", "LA-BK", "Migrant Resource Centre, Bokeo"),
+    ("MRC-CH", "mrc", "LA-CH", "Migrant Resource Centre, Champasak"),
+    ("MRC-LP", "mrc", "LA-LP", "Migrant Resource Centre, Luang Prabang"),
+    ("MRC-SV", "mrc", "LA-SV", "Migrant Resource Centre, Savannakhet"),
+    ("MRC-VT", "mrc", "LA-VT", "LFTU Skills Development Institute, Vientiane Capital"),
+]
 
 
 def upgrade() -> None:
@@ -31,7 +58,13 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.CheckConstraint("kind IN ('esc', 'mrc')", name="kind"),
     )
-    op.bulk_insert(offices, seed_offices())
+    op.bulk_insert(
+        offices,
+        [
+            {"code": code, "kind": kind, "province_code": province, "name": name}
+            for code, kind, province, name in SEED_OFFICES
+        ],
+    )
 
     # The person record grows to the whole registration form.
     op.drop_constraint("a_name", "people", type_="check")
