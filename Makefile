@@ -4,7 +4,7 @@ VENV := .venv
 UV_VERSION := 0.13.8
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck schemas migrate bench clean
+.PHONY: run test test-fast lint typecheck schemas migrate bench clean
 
 run: $(VENV)/.synced
 	@$(BIN)/python -m compileall -q -j 0 shared services
@@ -13,6 +13,11 @@ run: $(VENV)/.synced
 test: $(VENV)/.synced $(VENV)/.debian-tools lint typecheck
 	$(BIN)/labourx schemas check
 	$(BIN)/pytest -q -p no:cacheprovider
+
+# The tests that need no database, broker, browser or Debian tool: rules, settings and event
+# contracts, for a quick check while editing (`make test` still runs everything).
+test-fast: $(VENV)/.synced
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit tests/contracts
 
 lint: $(VENV)/.synced
 	$(BIN)/ruff format --check .
