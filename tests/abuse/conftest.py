@@ -35,7 +35,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -46,6 +46,7 @@ from fastapi import FastAPI
 
 from services.catalog import SERVICES, load
 from services.predeparture.curricula.defaults import DEFAULT_CURRICULUM_ID
+from shared import clock
 from shared.app import create_app
 from shared.db import asyncpg_dsn, create_engine, drop_database, session_factory
 from shared.outbox.relay import OutboxRelay
@@ -59,7 +60,7 @@ from tests.support import (
     wait_until,
 )
 
-TODAY = date.today()
+TODAY = clock.today()
 THAILAND = ["RIGHTS", "SAFE-MIG", "OSH", "MONEY", "SOC-SEC", "GENDER", "HELP", "HEALTH", "DEST-TH"]
 # The person's profile: a sewing machine operator willing to work in Thailand, so that both
 # the domestic job and the demand letter below let them through their hard filters.

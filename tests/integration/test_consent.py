@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 
+from shared import clock
 from shared.auth import mint_token
 from shared.settings import Settings
 from tests.support import fetch, fetchval, jobseeker
@@ -78,7 +79,7 @@ async def test_a_lapsed_consent_reads_expired_and_can_be_renewed(
 ) -> None:
     person = await _person(registry_client, auth, "020 5810 0003")
     url = f"/v1/people/{person}/consents"
-    tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
+    tomorrow = (clock.today() + timedelta(days=1)).isoformat()
     given = await registry_client.post(url, json=_decision(expires_on=tomorrow), headers=auth)
     assert given.status_code == 201, given.text
     # Let it lapse: move its expiry into the past, as time would.

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import httpx
 
+from shared import clock
 from shared.auth import mint_token
 from shared.settings import Settings
 from tests.support import fetch, fetchval, jobseeker
@@ -43,9 +44,9 @@ async def test_a_worker_goes_abroad_and_comes_back(
     assert (record["status"], record["destination_country"]) == ("prospective", "TH")
     assert record["passport_number"] == "PA1234567"
     rid = record["id"]
-    left = (datetime.now(UTC).date() - timedelta(days=400)).isoformat()
-    issued = (datetime.now(UTC).date() - timedelta(days=390)).isoformat()
-    today = datetime.now(UTC).date().isoformat()
+    left = (clock.today() - timedelta(days=400)).isoformat()
+    issued = (clock.today() - timedelta(days=390)).isoformat()
+    today = clock.today().isoformat()
 
     steps: list[dict[str, object]] = [
         {"status": "ready", "agency_code": "AG-017"},
@@ -127,7 +128,7 @@ async def test_requirements_name_the_missing_field(
     ).status_code == 200
     no_date = await _move(registry_client, auth, rid, status="departed")
     assert no_date.json()["errors"][0]["field"] == "on"
-    future = (datetime.now(UTC).date() + timedelta(days=3)).isoformat()
+    future = (clock.today() + timedelta(days=3)).isoformat()
     assert (
         await _move(registry_client, auth, rid, status="departed", on=future)
     ).status_code == 422
@@ -142,7 +143,7 @@ async def test_one_open_record_per_person_and_adults_only(
     assert second.status_code == 409
     assert second.json()["existing_id"] == first.json()["id"]
 
-    sixteen = (datetime.now(UTC).date() - timedelta(days=16 * 366)).isoformat()
+    sixteen = (clock.today() - timedelta(days=16 * 366)).isoformat()
     minor = await _person(registry_client, auth, "020 5820 0005", date_of_birth=sixteen)
     refused = await _open(registry_client, auth, minor)
     assert refused.status_code == 422

@@ -21,6 +21,7 @@ from services.matching.app import SPEC as MATCHING
 from services.matching.candidates.api import router as candidates_router
 from services.matching.candidates.handlers import HANDLERS
 from services.matching.ranking.keys import candidate_keys
+from shared import clock
 from shared.app import create_app
 from shared.db import create_engine, session_factory
 from shared.events import Event
@@ -160,7 +161,7 @@ async def test_a_registered_jobseeker_who_consents_becomes_an_eligible_candidate
     await send(
         producer,
         migrated,
-        consent(person_id, expires_on=date.today() + timedelta(days=365)),
+        consent(person_id, expires_on=clock.today() + timedelta(days=365)),
     )
     after = await row(migrated, person_id)
 
@@ -190,7 +191,7 @@ async def test_withdrawing_consent_takes_the_person_out_of_matching_at_once(
     producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     person_id = await candidate(producer, migrated, consented=False)
-    given = consent(person_id, expires_on=date.today() + timedelta(days=365))
+    given = consent(person_id, expires_on=clock.today() + timedelta(days=365))
     await send(producer, migrated, given)
     eligible = (await row(migrated, person_id) or {})["eligible"]
 
@@ -680,7 +681,7 @@ async def test_an_expired_consent_shows_as_an_exclusion_though_the_stored_flag_i
     producer: AIOKafkaProducer, migrated: Settings, candidates_client: httpx.AsyncClient
 ) -> None:
     person_id = await candidate(producer, migrated, consented=False)
-    await send(producer, migrated, consent(person_id, expires_on=date.today() - timedelta(days=2)))
+    await send(producer, migrated, consent(person_id, expires_on=clock.today() - timedelta(days=2)))
     national = bearer(migrated, "officer-hq-1", ["esc_staff"], office="MOLSW", national=True)
 
     body = (await candidates_client.get(f"/v1/candidates/{person_id}", headers=national)).json()

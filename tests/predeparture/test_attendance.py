@@ -18,6 +18,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.predeparture.curricula.defaults import DEFAULT_CURRICULUM_ID
+from shared import clock
 from shared.clock import LAO_TIME
 from shared.db import asyncpg_dsn
 from shared.events.envelope import envelope_for
@@ -75,7 +76,7 @@ async def session_for(
 ) -> dict[str, Any]:
     """A session scheduled at `office` for tomorrow with `people` enrolled, through the API."""
     headers = headers or staff(settings)
-    starts = datetime.combine(date.today() + timedelta(days=1), time(8, 30), LAO_TIME)
+    starts = datetime.combine(clock.today() + timedelta(days=1), time(8, 30), LAO_TIME)
     response = await client.post(
         "/v1/sessions",
         json={

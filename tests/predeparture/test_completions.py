@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaProducer
 from PIL import Image
 
 from services.predeparture.completions.certificates import VERIFY_PATH
+from shared import clock
 from shared.clock import add_years
 from shared.events.registry import PersonRegistered
 from shared.reference.offices import SEED_MRCS
@@ -162,7 +163,7 @@ async def test_completing_the_thailand_modules_issues_a_certificate_and_announce
 ) -> None:
     person, certificate = await completed(predeparture_client, producer, migrated)
 
-    today = date.today()
+    today = clock.today()
     assert re.fullmatch(rf"PDO-{today.year}-\d{{6,}}", certificate["certificate_number"])
     [event] = await events(migrated, person, COMPLETED)
     assert event == {
@@ -259,7 +260,7 @@ async def test_modules_attended_further_apart_than_the_window_do_not_complete(
     predeparture_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     [person] = await learners(producer, migrated, 1)
-    long_ago = date.today() - timedelta(days=250)  # more than the curriculum's six months
+    long_ago = clock.today() - timedelta(days=250)  # more than the curriculum's six months
     first = await session_for(predeparture_client, migrated, [person], modules=GENERAL)
     await finished(migrated, first, on=long_ago)
     await enter(predeparture_client, migrated, first, rows([person], GENERAL))
@@ -281,7 +282,7 @@ async def test_an_excused_module_made_up_in_a_later_session_completes_on_that_da
     predeparture_client: httpx.AsyncClient, producer: AIOKafkaProducer, migrated: Settings
 ) -> None:
     [person] = await learners(producer, migrated, 1)
-    first_day = date.today() - timedelta(days=20)
+    first_day = clock.today() - timedelta(days=20)
     first = await session_for(predeparture_client, migrated, [person])
     await finished(migrated, first, on=first_day)
     roster = rows([person], THAILAND)
@@ -292,11 +293,11 @@ async def test_an_excused_module_made_up_in_a_later_session_completes_on_that_da
     assert (thailand["missing"], thailand["shortfall"]) == (["RIGHTS"], "not_attended")
 
     make_up = await session_for(predeparture_client, migrated, [person], modules=["RIGHTS"])
-    await finished(migrated, make_up, on=date.today() - timedelta(days=2))
+    await finished(migrated, make_up, on=clock.today() - timedelta(days=2))
     await enter(predeparture_client, migrated, make_up, rows([person], ["RIGHTS"]))
 
     [certificate] = (await close(predeparture_client, migrated, make_up))["issued"]
-    assert certificate["completed_on"] == (date.today() - timedelta(days=2)).isoformat()
+    assert certificate["completed_on"] == (clock.today() - timedelta(days=2)).isoformat()
 
 
 async def test_two_halves_closed_at_once_in_two_sessions_complete_the_person_once(
@@ -492,7 +493,7 @@ async def test_an_expired_certificate_verifies_as_expired(
     [person] = await learners(producer, migrated, 1)
     orientation = await session_for(predeparture_client, migrated, [person])
     # Attended 400 days ago, entered only now: valid for 12 months, so already expired.
-    await finished(migrated, orientation, on=date.today() - timedelta(days=400))
+    await finished(migrated, orientation, on=clock.today() - timedelta(days=400))
     await enter(predeparture_client, migrated, orientation, rows([person], THAILAND))
     [certificate] = (await close(predeparture_client, migrated, orientation))["issued"]
     code = code_in(await pdf_of(predeparture_client, migrated, certificate["certificate_number"]))

@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from shared import clock
 from shared.events.matching import ReferralStatusChanged
 from shared.events.predeparture import OrientationRequired
 from shared.settings import Settings
@@ -349,7 +350,7 @@ async def test_a_new_time_or_venue_is_told_to_everyone_holding_a_place(
     holder, waiting = await learner(producer, migrated), await learner(producer, migrated)
     await enrolled(predeparture_client, migrated, orientation, holder)
     await enrolled(predeparture_client, migrated, orientation, waiting)
-    day = date.today() + timedelta(days=12)
+    day = clock.today() + timedelta(days=12)
 
     response = await predeparture_client.patch(
         f"/v1/sessions/{orientation['id']}",

@@ -16,6 +16,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.predeparture.curricula.defaults import DEFAULT_CURRICULUM_ID
+from shared import clock
 from shared.db import asyncpg_dsn
 from shared.events.predeparture import EnrolmentChanged, SessionStatusChanged
 from shared.settings import Settings
@@ -76,7 +77,7 @@ _days = itertools.count(1)
 
 def far_day() -> date:
     """A day years ahead that no other test schedules sessions on."""
-    return date.today() + timedelta(days=3000 + next(_days) * 3)
+    return clock.today() + timedelta(days=3000 + next(_days) * 3)
 
 
 def at(day: date, hour: int) -> str:
@@ -87,7 +88,7 @@ def at(day: date, hour: int) -> str:
 async def session_body(settings: Settings, **overrides: Any) -> dict[str, Any]:
     """A day of orientation at the Savannakhet MRC in ten days, in Lao, for 30 people."""
     curriculum_id, modules = await curriculum(settings)
-    day = date.today() + timedelta(days=10)
+    day = clock.today() + timedelta(days=10)
     body: dict[str, Any] = {
         "office_code": "MRC-SV",
         "curriculum_id": curriculum_id,

@@ -6,11 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from shared import clock
 from shared.settings import Settings
 from tests.support import fetch, fetchval, jobseeker
 
@@ -75,7 +76,7 @@ async def test_registration_records_the_consents_and_announces_them_after_the_pe
 async def test_bad_consents_are_all_named_and_nothing_is_registered(
     registry_client: httpx.AsyncClient, auth: dict[str, str], migrated: Settings
 ) -> None:
-    yesterday = (date.today() - timedelta(days=2)).isoformat()
+    yesterday = (clock.today() - timedelta(days=2)).isoformat()
     body = jobseeker(
         consents=[
             {"purpose": "contact_sms", "status": "given", "method": "verbal"},  # no witness

@@ -12,6 +12,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.registry.app import SPEC as REGISTRY
+from shared import clock
 from shared.events import CONTENT_TYPE
 from shared.events.envelope import CloudEvent, envelope_for
 from shared.events.matching import PlacementEnded, ReferralState, ReferralStatusChanged
@@ -184,7 +185,7 @@ async def test_referrals_of_people_registry_does_not_know_are_ignored(
 async def test_a_return_from_abroad_reactivates_the_jobseeker_with_the_skills_gained(
     registry_client: httpx.AsyncClient, auth: dict[str, str], migrated: Settings
 ) -> None:
-    today = date.today()
+    today = clock.today()
     person = (
         await registry_client.post(
             "/v1/people", json=jobseeker(date_of_birth="1995-05-05"), headers=auth

@@ -6,7 +6,7 @@ import asyncio
 import json
 import signal
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.registry.app import SPEC
 from services.registry.migration.domain import add_years
+from shared import clock
 from shared.db import create_engine, session_factory
 from shared.events.registry import MigrationReturnDue
 from shared.jobs import run_once
@@ -24,7 +25,7 @@ from tests.support import fetch, jobseeker, spawn_cli, stop_process, wait_until
 
 RETURN_DUE = MigrationReturnDue.event_type()
 [JOB] = [job for job in SPEC.jobs if job.name == "return-reminders"]
-TODAY = datetime.now(UTC).date()
+TODAY = clock.today()
 
 
 def _issued_for(return_due_on: date) -> date:

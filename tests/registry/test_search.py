@@ -7,6 +7,7 @@ from datetime import date
 import httpx
 import pytest
 
+from shared import clock
 from shared.settings import Settings
 from tests.support import bearer, jobseeker
 
@@ -23,7 +24,7 @@ def xaisomboun(settings: Settings) -> dict[str, str]:
 async def people(
     registry_client: httpx.AsyncClient, xaisomboun: dict[str, str]
 ) -> dict[str, dict[str, object]]:
-    today = date.today()
+    today = clock.today()
     bodies = {
         "somsak": jobseeker(
             given_name_lo="ສົມສັກ",

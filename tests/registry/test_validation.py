@@ -3,16 +3,17 @@ the fields the client sent, and counts read as people write them."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 
+from shared import clock
 from shared.settings import Settings
 from tests.support import fetchval, jobseeker
 
 
 def _years_ago(years: int) -> str:
-    today = date.today()
+    today = clock.today()
     return today.replace(year=today.year - years).isoformat()
 
 
@@ -48,7 +49,7 @@ async def test_an_update_breaking_several_rules_hears_of_them_all(
             "sex": None,
             "given_name_lo": None,
             "given_name_en": None,
-            "date_of_birth": (date.today() + timedelta(days=3)).isoformat(),
+            "date_of_birth": (clock.today() + timedelta(days=3)).isoformat(),
         },
         headers=auth,
     )
@@ -76,7 +77,7 @@ async def test_a_migration_status_breaking_several_rules_hears_of_them_all(
             f"/v1/migrations/{record.json()['id']}/status",
             json={
                 "status": status,
-                **({"on": date.today().isoformat()} if status == "departed" else {}),
+                **({"on": clock.today().isoformat()} if status == "departed" else {}),
             },
             headers=auth,
         )
@@ -102,7 +103,7 @@ async def test_a_consent_breaking_several_rules_hears_of_them_all(
             "scope": {"category": "everyone"},
             "status": "given",
             "method": "thumbprint",
-            "expires_on": (date.today() - timedelta(days=2)).isoformat(),
+            "expires_on": (clock.today() - timedelta(days=2)).isoformat(),
         },
         headers=auth,
     )
