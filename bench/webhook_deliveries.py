@@ -3,7 +3,7 @@
 A partner with a pseudonymised subscription to `registry.people` and a webhook on a local
 receiver (its own process: uvicorn, a bare ASGI app that answers 204) is given N feed entries
 of realistic `PersonRegistered` payloads through the real fan-out (`feed.append`, which queues
-one delivery each). Then the real job pass (`partners.jobs.deliver_webhooks`, run as
+one delivery each). Then the real job pass (`partners.webhook_sender.deliver_webhooks`, run as
 `labourx jobs notify` runs it) is repeated until every delivery has succeeded: claim with
 `FOR UPDATE SKIP LOCKED`, redact per partner, sign (Standard Webhooks), POST with httpx, record
 each outcome and attempt. The time runs from the first pass to the last delivery recorded.
@@ -32,11 +32,19 @@ from sqlalchemy import func, select
 from bench import report
 from bench.environment import Environment
 from bench.processes import Child
-from services.notify.partners import feed, service
-from services.notify.partners.domain import EntryKind, Scope, signature_header
-from services.notify.partners.jobs import deliver_webhooks
+from services.notify.partners import (
+    feed,
+    partner_accounts,
+    presenting,
+    sharing_changes,
+    subscriptions,
+)
 from services.notify.partners.models import Delivery, FeedEntry, Partner
 from services.notify.partners.schemas import PartnerCreate, SubscriptionCreate
+from services.notify.partners.scopes import Scope
+from services.notify.partners.signatures import signature_header
+from services.notify.partners.streams import EntryKind
+from services.notify.partners.webhook_sender import deliver_webhooks
 from shared.db import create_engine, session_factory
 from shared.events.registry import PersonRegistered
 from shared.infra import free_port
@@ -103,7 +111,7 @@ async def _queue(sessions: Any, settings: Settings, count: int, offset: int) -> 
             data = _payload(n)
             # Each person agreed to share with UN agencies, as the counter records it: without
             # that consent the partner would get the aggregate view only (issue 14).
-            await feed.record_consent(
+            await sharing_changes.record_consent(
                 session,
                 settings,
                 person_id=uuid.UUID(data["person_id"]),
@@ -207,7 +215,7 @@ async def run(env: Environment, deliveries: int = 2000, rounds: int = 3) -> dict
         url = f"http://127.0.0.1:{port}/hooks/bench"
         await _wait_listening(url, child)
         async with sessions() as session, session.begin():
-            partner, _ = await service.create_partner(
+            partner, _ = await partner_accounts.create_partner(
                 session,
                 PartnerCreate(
                     code=f"BENCH-{uuid.uuid4().hex[:6].upper()}",
@@ -216,7 +224,7 @@ async def run(env: Environment, deliveries: int = 2000, rounds: int = 3) -> dict
                 ),
                 "bench",
             )
-            created = await service.create_subscription(
+            created = await subscriptions.create_subscription(
                 session,
                 settings,
                 partner,
@@ -230,9 +238,9 @@ async def run(env: Environment, deliveries: int = 2000, rounds: int = 3) -> dict
             entry = await session.scalar(select(FeedEntry).order_by(FeedEntry.id.desc()))
             stored = await session.get(Partner, partner_id)
             assert entry is not None and stored is not None
-            ref = feed.PartnerRef.of(stored, feed.master_key(settings))
-            body = feed.body_bytes(
-                feed.present(entry, ref, Scope.PSEUDONYMISED, {}, date.today()) or {}
+            ref = presenting.PartnerRef.of(stored, presenting.master_key(settings))
+            body = presenting.body_bytes(
+                presenting.present(entry, ref, Scope.PSEUDONYMISED, {}, date.today()) or {}
             )
         # Warm-up: the first delivery above, and as many reference POSTs.
         await _labourx_round(sessions, settings, 0, 1)

@@ -23,7 +23,7 @@ from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
 from services.catalog import SERVICES, load
-from services.notify.partners.domain import API_KEY_PREFIX
+from services.notify.partners.api_keys import API_KEY_PREFIX
 from services.predeparture.completions.certificates import VERIFY_PATH
 from shared.app import create_app
 from shared.db import asyncpg_dsn, create_engine, drop_database

@@ -11,18 +11,30 @@ from hypothesis import given
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook
 
-from services.notify.partners import domain
-from services.notify.partners.domain import Scope, SharingDecision
-from services.notify.partners.feed import PERSON_STREAMS, PartnerRef, present
+from services.notify.partners import (
+    addresses,
+    api_keys,
+    feed_cursors,
+    pseudonyms,
+    redaction,
+    retry,
+    sharing_rules,
+    signatures,
+    streams,
+)
 from services.notify.partners.models import FeedEntry
+from services.notify.partners.presenting import PartnerRef, present
 from services.notify.partners.schemas import Stream
+from services.notify.partners.scopes import Scope
+from services.notify.partners.sharing_rules import SharingDecision
+from services.notify.partners.streams import PERSON_STREAMS
 from services.registry.consent.domain import PARTNER_CATEGORIES as REGISTRY_CATEGORIES
 from shared.events import CATALOGUE
 from shared.events.registry import PersonRegistered
 from tests.notify.conftest import person_fields
 
-KEY_A = domain.partner_key(b"master", uuid.UUID(int=1))
-KEY_B = domain.partner_key(b"master", uuid.UUID(int=2))
+KEY_A = pseudonyms.partner_key(b"master", uuid.UUID(int=1))
+KEY_B = pseudonyms.partner_key(b"master", uuid.UUID(int=2))
 ON = date(2026, 12, 1)
 
 
@@ -32,21 +44,21 @@ def registered_data() -> dict[str, object]:
 
 def test_every_field_of_every_partner_stream_event_is_classified() -> None:
     for spec in CATALOGUE.values():
-        if spec.topic in domain.STREAMS:
-            unclassified = [f for f in spec.model.model_fields if not domain.classified(f)]
+        if spec.topic in streams.STREAMS:
+            unclassified = [f for f in spec.model.model_fields if not redaction.classified(f)]
             assert unclassified == [], spec.type
 
 
 def test_streams_and_categories_agree_with_the_rest_of_labourx() -> None:
-    assert set(get_args(Stream)) == set(domain.STREAMS)
-    assert domain.PARTNER_CATEGORIES == REGISTRY_CATEGORIES
+    assert set(get_args(Stream)) == set(streams.STREAMS)
+    assert sharing_rules.PARTNER_CATEGORIES == REGISTRY_CATEGORIES
     assert "matching.vacancies" not in PERSON_STREAMS
     assert "registry.people" in PERSON_STREAMS
 
 
 def test_pseudonymised_view_has_no_names_contacts_birth_date_or_reference() -> None:
     data = registered_data()
-    view = domain.redact(data, Scope.PSEUDONYMISED, KEY_A, ON)
+    view = redaction.redact(data, Scope.PSEUDONYMISED, KEY_A, ON)
     for field in (
         "person_id",
         "given_name_lo",
@@ -60,7 +72,7 @@ def test_pseudonymised_view_has_no_names_contacts_birth_date_or_reference() -> N
         "registered_by",
     ):
         assert field not in view
-    assert view["person_pseudonym"] == domain.pseudonym(KEY_A, str(data["person_id"]))
+    assert view["person_pseudonym"] == pseudonyms.pseudonym(KEY_A, str(data["person_id"]))
     assert view["age_band"] == "25-29"
     assert view["sex"] == data["sex"]
     assert view["province_code"] == "LA-VT"
@@ -69,11 +81,11 @@ def test_pseudonymised_view_has_no_names_contacts_birth_date_or_reference() -> N
 
 
 def test_aggregate_view_of_an_event_about_a_person_keeps_only_fields_to_count_by() -> None:
-    view = domain.redact(registered_data(), Scope.AGGREGATE, KEY_A, ON)
-    assert set(view) <= domain.AGGREGATE_FIELDS
+    view = redaction.redact(registered_data(), Scope.AGGREGATE, KEY_A, ON)
+    assert set(view) <= redaction.AGGREGATE_FIELDS
     assert "person_pseudonym" not in view
     assert view["age_band"] == "25-29"
-    assert domain.redact_subject("person_id", str(uuid.uuid4()), Scope.AGGREGATE, KEY_A) is None
+    assert redaction.redact_subject("person_id", str(uuid.uuid4()), Scope.AGGREGATE, KEY_A) is None
 
 
 def test_aggregate_view_of_a_vacancy_keeps_the_job_but_not_who_changed_it() -> None:
@@ -86,58 +98,60 @@ def test_aggregate_view_of_a_vacancy_keeps_the_job_but_not_who_changed_it() -> N
         "reason": "free text",
         "positions": 3,
     }
-    view = domain.redact(vacancy, Scope.AGGREGATE, KEY_A, ON)
+    view = redaction.redact(vacancy, Scope.AGGREGATE, KEY_A, ON)
     assert view["reference"] == "V-000123" and view["title"] == "Welder"
     assert "changed_by" not in view and "reason" not in view
 
 
 def test_personal_view_is_the_whole_payload() -> None:
     data = registered_data()
-    assert domain.redact(data, Scope.PERSONAL, KEY_A, ON) == data
+    assert redaction.redact(data, Scope.PERSONAL, KEY_A, ON) == data
 
 
 def test_ids_of_a_persons_records_differ_between_partners_and_are_stable() -> None:
     referral = str(uuid.uuid4())
     person = uuid.uuid4()
-    assert domain.linked_id(KEY_A, "referral_id", referral) == domain.linked_id(
+    assert pseudonyms.linked_id(KEY_A, "referral_id", referral) == pseudonyms.linked_id(
         KEY_A, "referral_id", referral
     )
-    assert domain.linked_id(KEY_A, "referral_id", referral) != domain.linked_id(
+    assert pseudonyms.linked_id(KEY_A, "referral_id", referral) != pseudonyms.linked_id(
         KEY_B, "referral_id", referral
     )
-    assert domain.pseudonym(KEY_A, person) != domain.pseudonym(KEY_B, person)
-    assert domain.item_id(KEY_A, 7) != domain.item_id(KEY_B, 7)
+    assert pseudonyms.pseudonym(KEY_A, person) != pseudonyms.pseudonym(KEY_B, person)
+    assert pseudonyms.item_id(KEY_A, 7) != pseudonyms.item_id(KEY_B, 7)
 
 
 @given(st.dates(min_value=date(1930, 1, 1), max_value=date(2026, 12, 1)))
 def test_age_bands_are_five_years_wide_with_open_ends(born: date) -> None:
-    band = domain.age_band(born, ON)
+    band = redaction.age_band(born, ON)
     assert band in {"0-14", "65+"} or int(band.split("-")[1]) - int(band.split("-")[0]) == 4
 
 
 def test_a_decision_about_the_partner_itself_wins_over_its_category() -> None:
     given_ = SharingDecision("given")
     withdrawn = SharingDecision("withdrawn")
-    assert domain.may_share({"category:un_agencies": given_}, "IOM-LA", "un_agencies", ON)
-    assert not domain.may_share(
+    assert sharing_rules.may_share({"category:un_agencies": given_}, "IOM-LA", "un_agencies", ON)
+    assert not sharing_rules.may_share(
         {"category:un_agencies": given_, "agency:IOM-LA": withdrawn}, "IOM-LA", "un_agencies", ON
     )
-    assert domain.may_share(
+    assert sharing_rules.may_share(
         {"category:un_agencies": withdrawn, "agency:IOM-LA": given_}, "IOM-LA", "un_agencies", ON
     )
-    assert not domain.may_share({"category:ngos": given_}, "IOM-LA", "un_agencies", ON)
+    assert not sharing_rules.may_share({"category:ngos": given_}, "IOM-LA", "un_agencies", ON)
     expired = SharingDecision("renewed", date(2026, 11, 30))
-    assert not domain.may_share({"agency:IOM-LA": expired}, "IOM-LA", "un_agencies", ON)
+    assert not sharing_rules.may_share({"agency:IOM-LA": expired}, "IOM-LA", "un_agencies", ON)
 
 
 def test_a_lapsed_consent_counts_as_held_until_its_removals_are_sent() -> None:
     lapsed = SharingDecision("given", date(2026, 11, 30))
     decisions = {"agency:IOM-LA": lapsed, "category:un_agencies": SharingDecision("withdrawn")}
-    assert not domain.may_share(decisions, "IOM-LA", "un_agencies", ON)
-    assert domain.may_share(domain.held(decisions, ON), "IOM-LA", "un_agencies", ON)
-    assert domain.held(decisions, ON)["category:un_agencies"] == SharingDecision("withdrawn")
+    assert not sharing_rules.may_share(decisions, "IOM-LA", "un_agencies", ON)
+    assert sharing_rules.may_share(sharing_rules.held(decisions, ON), "IOM-LA", "un_agencies", ON)
+    assert sharing_rules.held(decisions, ON)["category:un_agencies"] == SharingDecision("withdrawn")
     swept = SharingDecision("given", date(2026, 11, 30), swept=True)
-    assert not domain.may_share(domain.held({"agency:IOM-LA": swept}, ON), "IOM-LA", "x", ON)
+    assert not sharing_rules.may_share(
+        sharing_rules.held({"agency:IOM-LA": swept}, ON), "IOM-LA", "x", ON
+    )
     # In force through its expiry date: nothing has lapsed yet.
     last_day = SharingDecision("renewed", ON)
     assert not last_day.lapsed_unswept(ON) and last_day.lapsed_unswept(date(2026, 12, 2))
@@ -145,20 +159,20 @@ def test_a_lapsed_consent_counts_as_held_until_its_removals_are_sent() -> None:
 
 @given(st.integers(min_value=0, max_value=2**62))
 def test_cursors_round_trip_for_their_partner_only(position: int) -> None:
-    cursor = domain.encode_cursor(KEY_A, position)
-    assert domain.decode_cursor(KEY_A, cursor) == position
-    assert domain.decode_cursor(KEY_B, cursor) is None
-    assert domain.encode_cursor(KEY_B, position) != cursor
+    cursor = feed_cursors.encode_cursor(KEY_A, position)
+    assert feed_cursors.decode_cursor(KEY_A, cursor) == position
+    assert feed_cursors.decode_cursor(KEY_B, cursor) is None
+    assert feed_cursors.encode_cursor(KEY_B, position) != cursor
 
 
 def test_a_made_up_cursor_is_refused() -> None:
-    assert domain.decode_cursor(KEY_A, "not-a-cursor") is None
-    assert domain.decode_cursor(KEY_A, "") is None
+    assert feed_cursors.decode_cursor(KEY_A, "not-a-cursor") is None
+    assert feed_cursors.decode_cursor(KEY_A, "") is None
 
 
 def test_retries_follow_the_schedule_then_give_up() -> None:
     schedule = [5.0, 300.0, 1800.0]
-    assert [domain.retry_delay(schedule, n) for n in (1, 2, 3, 4)] == [5.0, 300.0, 1800.0, None]
+    assert [retry.retry_delay(schedule, n) for n in (1, 2, 3, 4)] == [5.0, 300.0, 1800.0, None]
 
 
 def test_the_default_schedule_ends_within_a_day() -> None:
@@ -168,23 +182,23 @@ def test_the_default_schedule_ends_within_a_day() -> None:
 
 
 def test_signatures_verify_with_the_standard_webhooks_verifier_under_either_secret() -> None:
-    new = domain.webhook_secret(b"master", uuid.UUID(int=5), 2)
-    old = domain.webhook_secret(b"master", uuid.UUID(int=5), 1)
+    new = signatures.webhook_secret(b"master", uuid.UUID(int=5), 2)
+    old = signatures.webhook_secret(b"master", uuid.UUID(int=5), 1)
     at = datetime.now(UTC)
     body = '{"a":1}'
     headers = {
         "webhook-id": "msg_1",
         "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": domain.signature_header([new, old], "msg_1", at, body),
+        "webhook-signature": signatures.signature_header([new, old], "msg_1", at, body),
     }
     assert Webhook(new).verify(body, headers) == {"a": 1}
     assert Webhook(old).verify(body, headers) == {"a": 1}
 
 
 def test_api_keys_are_kept_as_digests() -> None:
-    key = domain.new_api_key()
+    key = api_keys.new_api_key()
     assert key.key.startswith("lxp_") and key.prefix == key.key[:12]
-    assert key.digest == domain.key_digest(key.key) and key.key not in key.digest
+    assert key.digest == api_keys.key_digest(key.key) and key.key not in key.digest
 
 
 # --- webhook addresses ---------------------------------------------------------------------
@@ -210,9 +224,9 @@ def test_webhooks_may_not_go_to_private_loopback_link_local_or_reserved_addresse
         "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
         "ff02::1",
     ):
-        assert domain.blocked_address(ipaddress.ip_address(blocked)), blocked
+        assert addresses.blocked_address(ipaddress.ip_address(blocked)), blocked
     for public in ("8.8.8.8", "203.113.1.10", "2606:4700::1111", "::ffff:8.8.8.8"):
-        assert not domain.blocked_address(ipaddress.ip_address(public)), public
+        assert not addresses.blocked_address(ipaddress.ip_address(public)), public
 
 
 def test_a_webhook_url_naming_a_private_address_or_localhost_is_refused_a_public_one_not() -> None:
@@ -231,13 +245,15 @@ def test_a_webhook_url_naming_a_private_address_or_localhost_is_refused_a_public
         "https:///no-host",
         "https://[::1/broken",
     ):
-        assert domain.webhook_url_problem(url, https_only=False, private_allowed=False), url
+        assert addresses.webhook_url_problem(url, https_only=False, private_allowed=False), url
     for url in ("https://hooks.iom.int/labourx", "https://8.8.8.8/h", "https://[2606:4700::1]/"):
-        assert domain.webhook_url_problem(url, https_only=False, private_allowed=False) is None, url
+        assert (
+            addresses.webhook_url_problem(url, https_only=False, private_allowed=False) is None
+        ), url
 
 
 def test_private_addresses_are_refused_in_production_unless_allowed_and_allowed_elsewhere() -> None:
-    from services.notify.partners.service import private_addresses_allowed
+    from services.notify.partners.addresses import private_addresses_allowed
     from shared.settings import Settings
 
     test = Settings(env="test")
@@ -275,6 +291,6 @@ def test_without_a_sharing_consent_for_the_partner_every_scope_reads_the_aggrega
             assert document is not None
             assert document["partnerscope"] == "aggregate", (scope, decisions)
             assert "subject" not in document and "person_pseudonym" not in document["data"]
-            assert set(document["data"]) <= domain.AGGREGATE_FIELDS
+            assert set(document["data"]) <= redaction.AGGREGATE_FIELDS
         shared = present(entry, partner, scope, agreed, ON)
         assert shared is not None and shared["partnerscope"] == scope.value

@@ -28,15 +28,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from services.catalog import SERVICES
-from services.notify.partners import domain
-from services.notify.partners.feed import master_key
+from services.notify.partners import addresses, pseudonyms
 from services.notify.partners.jobs import (
-    WebhookClient,
-    deliver_webhooks,
     ensure_partner_topics,
     send_history,
     sweep_lapsed_consents,
 )
+from services.notify.partners.presenting import master_key
+from services.notify.partners.webhook_client import WebhookClient
+from services.notify.partners.webhook_sender import deliver_webhooks
 from shared import clock
 from shared.app import create_app
 from shared.db import create_engine, session_factory
@@ -595,15 +595,15 @@ async def test_a_vetted_webhook_goes_to_the_address_checked_with_its_host_name_k
     goes to the address that was checked. (The check is stubbed to vouch for the receiver.)"""
     import ipaddress
 
-    from services.notify.partners import jobs
+    from services.notify.partners import webhook_client
 
     checked: list[str] = []
 
-    async def vouch(host: str, port: int, timeout_s: float) -> domain.IPAddress:
+    async def vouch(host: str, port: int, timeout_s: float) -> addresses.IPAddress:
         checked.append(host)
         return ipaddress.ip_address("127.0.0.1")
 
-    monkeypatch.setattr(jobs, "vetted_address", vouch)
+    monkeypatch.setattr(webhook_client, "vetted_address", vouch)
     strict = migrated.model_copy(update={"partner_webhook_allow_private_addresses": False})
     client = WebhookClient(strict)
     port = receiver.base_url.rsplit(":", 1)[1]
@@ -852,8 +852,8 @@ async def test_a_consent_that_lapses_on_its_expiry_date_sends_a_removal_as_a_wit
     assert await run_once(sweep, migrated, sessions, today=day_after) >= 1
     after_lapse, lapse_end = await read_all(notify_client, partner, after=end)
     [removal] = after_lapse
-    pseudonym = domain.pseudonym(
-        domain.partner_key(master_key(migrated), uuid.UUID(partner.id)), agreed["person_id"]
+    pseudonym = pseudonyms.pseudonym(
+        pseudonyms.partner_key(master_key(migrated), uuid.UUID(partner.id)), agreed["person_id"]
     )
     assert removal["partnerkind"] == "removal" and removal["subject"] == pseudonym
     assert removal["data"] == {
@@ -914,8 +914,8 @@ async def test_a_merge_relinks_pseudonyms_and_removes_the_duplicates_personal_da
     [removal] = [i for i in items if i["partnerkind"] == "removal"]
     assert removal["data"]["reason"] == "merged"
     assert removal["data"]["person_id"] == str(duplicate["person_id"])
-    key = domain.partner_key(master_key(migrated), uuid.UUID(partner.id))
-    assert removal["data"]["survivor_pseudonym"] == domain.pseudonym(key, survivor["person_id"])
+    key = pseudonyms.partner_key(master_key(migrated), uuid.UUID(partner.id))
+    assert removal["data"]["survivor_pseudonym"] == pseudonyms.pseudonym(key, survivor["person_id"])
     # The duplicate's consent went with it: the merge itself is read as counts only now, and
     # the removal is what relinks the partner's records.
     assert is_aggregate(merged)
@@ -993,8 +993,8 @@ async def test_partner_kafka_topics_carry_each_partners_redacted_records_and_rem
     assert shared["partnerscope"] == "personal"
     assert shared["data"]["family_name_en"] == agreed["family_name_en"]
     [removal] = [r for r in records if r["partnerkind"] == "removal"]
-    key = domain.partner_key(master_key(migrated), uuid.UUID(partner.id))
-    assert removal["data"]["person_pseudonym"] == domain.pseudonym(key, stranger["person_id"])
+    key = pseudonyms.partner_key(master_key(migrated), uuid.UUID(partner.id))
+    assert removal["data"]["person_pseudonym"] == pseudonyms.pseudonym(key, stranger["person_id"])
 
 
 async def consume_all(

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from services.notify.partners import domain as partners
-from services.notify.partners.feed import master_key
+from services.notify.partners import pseudonyms, signatures
 from services.notify.partners.models import Subscription
-from services.notify.partners.service import current_secret, signing_secrets
+from services.notify.partners.presenting import master_key
+from services.notify.partners.signatures import current_secret, signing_secrets
 from services.predeparture.completions import certificates
 from services.predeparture.completions.domain import verification_code, verification_hash
 from shared import secrets
@@ -193,19 +193,19 @@ PARTNER = uuid.UUID("6b1f3d4e-9a8c-4d2b-8e7f-1a2b3c4d5e6f")
 
 def test_a_pseudonym_key_set_to_the_old_partner_secret_key_keeps_every_pseudonym() -> None:
     # Before: pseudonym keys were derived from LABOURX_PARTNER_SECRET_KEY's UTF-8 bytes.
-    before = partners.partner_key(OLD_PARTNER_SECRET_KEY.encode(), PARTNER)
+    before = pseudonyms.partner_key(OLD_PARTNER_SECRET_KEY.encode(), PARTNER)
     settings = Settings(partner_pseudonym_key=OLD_PARTNER_SECRET_KEY)
-    assert partners.partner_key(master_key(settings), PARTNER) == before
+    assert pseudonyms.partner_key(master_key(settings), PARTNER) == before
 
 
 def test_the_old_key_derived_from_the_certificate_key_can_be_given_as_base64() -> None:
     # Before, with no partner key set: the master key was HMAC(certificate key, label).
     derived = hmac.digest(CERTIFICATE_KEY.encode(), b"labourx-partner-feeds", "sha256")
-    before = partners.partner_key(derived, PARTNER)
+    before = pseudonyms.partner_key(derived, PARTNER)
     given = "base64:" + base64.b64encode(derived).decode()
     settings = Settings.model_validate(STRONG | {"partner_pseudonym_key": given})
     assert settings.secret_problems() == []
-    assert partners.partner_key(master_key(settings), PARTNER) == before
+    assert pseudonyms.partner_key(master_key(settings), PARTNER) == before
 
 
 def _subscription(version: int = 1) -> Subscription:
@@ -220,7 +220,7 @@ def test_webhook_secrets_come_from_their_own_key_not_the_pseudonym_key() -> None
     settings = Settings(partner_pseudonym_key=PARTNER_PSEUDONYM_KEY)
     other = settings.model_copy(update={"partner_pseudonym_key": None})
     assert current_secret(settings, _subscription()) == current_secret(other, _subscription())
-    by_pseudonym_key = partners.webhook_secret(
+    by_pseudonym_key = signatures.webhook_secret(
         PARTNER_PSEUDONYM_KEY.encode(), _subscription().id, 1
     )
     assert current_secret(settings, _subscription()) != by_pseudonym_key

@@ -15,11 +15,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, Security
-from fastapi.security import APIKeyHeader
+from fastapi import APIRouter, Path, Query, Response
 
-from services.notify.partners import domain, service
-from services.notify.partners.models import Partner
+from services.notify.partners import (
+    deliveries,
+    partner_accounts,
+    pull_feed,
+    subscriptions,
+)
+from services.notify.partners.deps import CurrentPartner
 from services.notify.partners.schemas import (
     DeliveryPage,
     DeliveryRead,
@@ -38,37 +42,14 @@ from services.notify.partners.schemas import (
     SubscriptionDisable,
     SubscriptionRead,
 )
-from shared import ratelimit
 from shared.app import SettingsDep
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
-from shared.problems import Unauthorized
 
 router = APIRouter(prefix="/v1", tags=["partners"])
 
 Admin = Annotated[Principal, require_roles(Role.ADMIN)]
 
-_api_key = APIKeyHeader(
-    name="X-API-Key", auto_error=False, description="A partner's API key (`lxp_...`)"
-)
-
-
-async def current_partner(
-    request: Request, session: SessionDep, api_key: Annotated[str | None, Security(_api_key)]
-) -> Partner:
-    if not api_key:
-        raise Unauthorized("a partner API key is required in the X-API-Key header")
-    # Wrong keys count per client address and per key prefix (what is aimed at one partner's
-    # key); past either limit every attempt gets 429, the right key too, until it frees up.
-    attempt = {
-        "api_key_address": ratelimit.client_address(request),
-        "api_key_prefix": api_key[: len(domain.API_KEY_PREFIX) + 8],
-    }
-    async with ratelimit.failures_counted(request, attempt):
-        return await service.authenticate(session, api_key)
-
-
-CurrentPartner = Annotated[Partner, Depends(current_partner)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=200)]
 
@@ -78,20 +59,20 @@ Cursor = Annotated[str | None, Query(max_length=200)]
 @router.get("/partners/me", response_model=PartnerRead)
 async def me(partner: CurrentPartner) -> PartnerRead:
     """The partner the key belongs to."""
-    return service.partner_read(partner)
+    return partner_accounts.partner_read(partner)
 
 
 @router.post("/partners/me/keys/rotate", status_code=201, response_model=KeyCreated)
 async def rotate_own_key(session: SessionDep, partner: CurrentPartner) -> KeyCreated:
     """A new API key (shown once); every other key of the partner, this one too, stops working."""
-    return await service.rotate_keys(session, partner, f"partner:{partner.code}")
+    return await partner_accounts.rotate_keys(session, partner, f"partner:{partner.code}")
 
 
 @router.get("/partners/me/subscriptions", response_model=list[SubscriptionRead])
 async def own_subscriptions(session: SessionDep, partner: CurrentPartner) -> list[SubscriptionRead]:
     return [
-        service.subscription_read(s, partner)
-        for s in await service.list_subscriptions(session, partner.id)
+        subscriptions.subscription_read(s, partner)
+        for s in await subscriptions.list_subscriptions(session, partner.id)
     ]
 
 
@@ -105,8 +86,8 @@ async def subscribe(
     person-level data (pseudonymised or personal, as the scope says) only when the person's
     partner-sharing consent covers this partner or its category; otherwise their aggregate
     view."""
-    return await service.create_subscription(
-        session, settings, partner, body, by=service.partner_actor(partner)
+    return await subscriptions.create_subscription(
+        session, settings, partner, body, by=subscriptions.partner_actor(partner)
     )
 
 
@@ -114,8 +95,8 @@ async def subscribe(
 async def own_subscription(
     subscription_id: uuid.UUID, session: SessionDep, partner: CurrentPartner
 ) -> SubscriptionRead:
-    subscription = await service.get_subscription(session, partner.id, subscription_id)
-    return service.subscription_read(subscription, partner)
+    subscription = await subscriptions.get_subscription(session, partner.id, subscription_id)
+    return subscriptions.subscription_read(subscription, partner)
 
 
 @router.delete("/partners/me/subscriptions/{subscription_id}", status_code=204)
@@ -123,8 +104,8 @@ async def unsubscribe(
     subscription_id: uuid.UUID, session: SessionDep, partner: CurrentPartner
 ) -> Response:
     """End a subscription; its waiting deliveries are cancelled."""
-    await service.delete_subscription(
-        session, partner.id, subscription_id, by=service.partner_actor(partner)
+    await subscriptions.delete_subscription(
+        session, partner.id, subscription_id, by=subscriptions.partner_actor(partner)
     )
     return Response(status_code=204)
 
@@ -136,7 +117,7 @@ async def rotate_own_secret(
     subscription_id: uuid.UUID, session: SessionDep, settings: SettingsDep, partner: CurrentPartner
 ) -> SecretRotated:
     """A new webhook secret (shown once); the old one keeps signing during the grace period."""
-    return await service.rotate_secret(session, settings, partner.id, subscription_id)
+    return await subscriptions.rotate_secret(session, settings, partner.id, subscription_id)
 
 
 @router.post(
@@ -150,10 +131,14 @@ async def disable_own_subscription(
 ) -> SubscriptionRead:
     """Pause the webhook and Kafka topic (e.g. while the receiver is down for maintenance);
     the feed stays readable. Enable it to resume."""
-    subscription = await service.disable_subscription(
-        session, partner, subscription_id, by=service.partner_actor(partner), reason=body.reason
+    subscription = await subscriptions.disable_subscription(
+        session,
+        partner,
+        subscription_id,
+        by=subscriptions.partner_actor(partner),
+        reason=body.reason,
     )
-    return service.subscription_read(subscription, partner)
+    return subscriptions.subscription_read(subscription, partner)
 
 
 @router.post("/partners/me/subscriptions/{subscription_id}/enable", response_model=SubscriptionRead)
@@ -162,10 +147,10 @@ async def enable_own_subscription(
 ) -> SubscriptionRead:
     """Re-enable a subscription disabled after persistent webhook failures or by the partner
     (409 when an admin disabled it: only an admin enables it again)."""
-    subscription = await service.enable_subscription(
-        session, partner, subscription_id, by=service.partner_actor(partner)
+    subscription = await subscriptions.enable_subscription(
+        session, partner, subscription_id, by=subscriptions.partner_actor(partner)
     )
-    return service.subscription_read(subscription, partner)
+    return subscriptions.subscription_read(subscription, partner)
 
 
 @router.get("/partners/me/deliveries", response_model=DeliveryPage)
@@ -179,7 +164,7 @@ async def own_deliveries(
     limit: Limit = 50,
 ) -> DeliveryPage:
     """Webhook deliveries, newest first."""
-    return await service.list_deliveries(
+    return await deliveries.list_deliveries(
         session,
         settings,
         partner.id,
@@ -194,7 +179,7 @@ async def own_deliveries(
 async def own_delivery(
     delivery_id: uuid.UUID, session: SessionDep, settings: SettingsDep, partner: CurrentPartner
 ) -> DeliveryRead:
-    return await service.get_delivery(session, settings, partner.id, delivery_id)
+    return await deliveries.get_delivery(session, settings, partner.id, delivery_id)
 
 
 @router.post("/partners/me/deliveries/{delivery_id}/redeliver", response_model=DeliveryRead)
@@ -202,7 +187,7 @@ async def redeliver_own(
     delivery_id: uuid.UUID, session: SessionDep, settings: SettingsDep, partner: CurrentPartner
 ) -> DeliveryRead:
     """Send a delivered or failed webhook again (same `webhook-id`, fresh retry schedule)."""
-    return await service.redeliver(session, settings, partner.id, delivery_id)
+    return await deliveries.redeliver(session, settings, partner.id, delivery_id)
 
 
 @router.get("/feeds/{stream}", response_model=FeedPage)
@@ -220,7 +205,7 @@ async def read_feed(
     start (its creation, or the stream's beginning when it asked for the history): the entries
     its webhook and Kafka topic carry. Events about a person who did not consent to sharing with
     this partner read in their aggregate view."""
-    return await service.read_feed(session, settings, partner, stream, after=after, limit=limit)
+    return await pull_feed.read_feed(session, settings, partner, stream, after=after, limit=limit)
 
 
 # --- admins -----------------------------------------------------------------------------------
@@ -229,18 +214,18 @@ async def read_feed(
 @router.post("/partners", status_code=201, response_model=PartnerCreated)
 async def create_partner(body: PartnerCreate, session: SessionDep, admin: Admin) -> PartnerCreated:
     """Register a partner organisation; its first API key is shown once."""
-    partner, key = await service.create_partner(session, body, admin.subject)
-    return PartnerCreated(partner=service.partner_read(partner), key=key)
+    partner, key = await partner_accounts.create_partner(session, body, admin.subject)
+    return PartnerCreated(partner=partner_accounts.partner_read(partner), key=key)
 
 
 @router.get("/partners", response_model=list[PartnerRead])
 async def list_partners(session: SessionDep, _: Admin) -> list[PartnerRead]:
-    return [service.partner_read(p) for p in await service.list_partners(session)]
+    return [partner_accounts.partner_read(p) for p in await partner_accounts.list_partners(session)]
 
 
 @router.get("/partners/{partner_id}", response_model=PartnerRead)
 async def get_partner(partner_id: uuid.UUID, session: SessionDep, _: Admin) -> PartnerRead:
-    return service.partner_read(await service.get_partner(session, partner_id))
+    return partner_accounts.partner_read(await partner_accounts.get_partner(session, partner_id))
 
 
 @router.patch("/partners/{partner_id}", response_model=PartnerRead)
@@ -248,43 +233,47 @@ async def update_partner(
     partner_id: uuid.UUID, body: PartnerUpdate, session: SessionDep, _: Admin
 ) -> PartnerRead:
     """Rename, recategorise, (de)activate, or change the widest scope (narrowing subscriptions)."""
-    return service.partner_read(await service.update_partner(session, partner_id, body))
+    return partner_accounts.partner_read(
+        await partner_accounts.update_partner(session, partner_id, body)
+    )
 
 
 @router.get("/partners/{partner_id}/keys", response_model=list[KeyRead])
 async def list_keys(partner_id: uuid.UUID, session: SessionDep, _: Admin) -> list[KeyRead]:
-    return [service.key_read(k) for k in await service.list_keys(session, partner_id)]
+    return [
+        partner_accounts.key_read(k) for k in await partner_accounts.list_keys(session, partner_id)
+    ]
 
 
 @router.post("/partners/{partner_id}/keys", status_code=201, response_model=KeyCreated)
 async def add_key(partner_id: uuid.UUID, session: SessionDep, admin: Admin) -> KeyCreated:
     """Another key (shown once), e.g. to replace one without a gap: revoke the old one after."""
-    partner = await service.get_partner(session, partner_id)
-    return await service.issue_key(session, partner, admin.subject)
+    partner = await partner_accounts.get_partner(session, partner_id)
+    return await partner_accounts.issue_key(session, partner, admin.subject)
 
 
 @router.post("/partners/{partner_id}/keys/rotate", status_code=201, response_model=KeyCreated)
 async def rotate_keys(partner_id: uuid.UUID, session: SessionDep, admin: Admin) -> KeyCreated:
     """A new key (shown once); all the others stop working now."""
-    partner = await service.get_partner(session, partner_id)
-    return await service.rotate_keys(session, partner, admin.subject)
+    partner = await partner_accounts.get_partner(session, partner_id)
+    return await partner_accounts.rotate_keys(session, partner, admin.subject)
 
 
 @router.post("/partners/{partner_id}/keys/{key_id}/revoke", response_model=KeyRead)
 async def revoke_key(
     partner_id: uuid.UUID, key_id: uuid.UUID, session: SessionDep, _: Admin
 ) -> KeyRead:
-    return service.key_read(await service.revoke_key(session, partner_id, key_id))
+    return partner_accounts.key_read(await partner_accounts.revoke_key(session, partner_id, key_id))
 
 
 @router.get("/partners/{partner_id}/subscriptions", response_model=list[SubscriptionRead])
 async def partner_subscriptions(
     partner_id: uuid.UUID, session: SessionDep, _: Admin
 ) -> list[SubscriptionRead]:
-    partner = await service.get_partner(session, partner_id)
+    partner = await partner_accounts.get_partner(session, partner_id)
     return [
-        service.subscription_read(s, partner)
-        for s in await service.list_subscriptions(session, partner.id)
+        subscriptions.subscription_read(s, partner)
+        for s in await subscriptions.list_subscriptions(session, partner.id)
     ]
 
 
@@ -300,8 +289,10 @@ async def subscribe_partner(
 ) -> SubscriptionCreated:
     """Subscribe a partner on its behalf (the webhook secret is shown once, to pass on); the
     same rules as the partner's own subscribing."""
-    partner = await service.get_partner(session, partner_id)
-    return await service.create_subscription(session, settings, partner, body, by=admin.subject)
+    partner = await partner_accounts.get_partner(session, partner_id)
+    return await subscriptions.create_subscription(
+        session, settings, partner, body, by=admin.subject
+    )
 
 
 @router.get(
@@ -310,9 +301,9 @@ async def subscribe_partner(
 async def partner_subscription(
     partner_id: uuid.UUID, subscription_id: uuid.UUID, session: SessionDep, _: Admin
 ) -> SubscriptionRead:
-    partner = await service.get_partner(session, partner_id)
-    subscription = await service.get_subscription(session, partner.id, subscription_id)
-    return service.subscription_read(subscription, partner)
+    partner = await partner_accounts.get_partner(session, partner_id)
+    subscription = await subscriptions.get_subscription(session, partner.id, subscription_id)
+    return subscriptions.subscription_read(subscription, partner)
 
 
 @router.post(
@@ -328,11 +319,11 @@ async def disable_subscription(
 ) -> SubscriptionRead:
     """Stop any partner's webhook and Kafka topic (e.g. one that misbehaves); its feed stays
     readable. A hold only an admin lifts: the partner cannot enable it again."""
-    partner = await service.get_partner(session, partner_id)
-    subscription = await service.disable_subscription(
+    partner = await partner_accounts.get_partner(session, partner_id)
+    subscription = await subscriptions.disable_subscription(
         session, partner, subscription_id, by=admin.subject, reason=body.reason
     )
-    return service.subscription_read(subscription, partner)
+    return subscriptions.subscription_read(subscription, partner)
 
 
 @router.post(
@@ -343,11 +334,11 @@ async def enable_subscription(
     partner_id: uuid.UUID, subscription_id: uuid.UUID, session: SessionDep, admin: Admin
 ) -> SubscriptionRead:
     """Re-enable a partner's subscription, whoever disabled it."""
-    partner = await service.get_partner(session, partner_id)
-    subscription = await service.enable_subscription(
+    partner = await partner_accounts.get_partner(session, partner_id)
+    subscription = await subscriptions.enable_subscription(
         session, partner, subscription_id, by=admin.subject
     )
-    return service.subscription_read(subscription, partner)
+    return subscriptions.subscription_read(subscription, partner)
 
 
 @router.delete("/partners/{partner_id}/subscriptions/{subscription_id}", status_code=204)
@@ -355,8 +346,8 @@ async def delete_subscription(
     partner_id: uuid.UUID, subscription_id: uuid.UUID, session: SessionDep, admin: Admin
 ) -> Response:
     """End any partner's subscription; its waiting deliveries are cancelled."""
-    partner = await service.get_partner(session, partner_id)
-    await service.delete_subscription(session, partner.id, subscription_id, by=admin.subject)
+    partner = await partner_accounts.get_partner(session, partner_id)
+    await subscriptions.delete_subscription(session, partner.id, subscription_id, by=admin.subject)
     return Response(status_code=204)
 
 
@@ -373,8 +364,8 @@ async def rotate_secret(
 ) -> SecretRotated:
     """A new webhook secret for a partner's subscription (shown once, to pass on), e.g. when
     the partner's copy leaked; the old one keeps signing during the grace period."""
-    partner = await service.get_partner(session, partner_id)
-    return await service.rotate_secret(session, settings, partner.id, subscription_id)
+    partner = await partner_accounts.get_partner(session, partner_id)
+    return await subscriptions.rotate_secret(session, settings, partner.id, subscription_id)
 
 
 @router.get("/partners/{partner_id}/deliveries", response_model=DeliveryPage)
@@ -388,8 +379,8 @@ async def partner_deliveries(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> DeliveryPage:
-    await service.get_partner(session, partner_id)
-    return await service.list_deliveries(
+    await partner_accounts.get_partner(session, partner_id)
+    return await deliveries.list_deliveries(
         session,
         settings,
         partner_id,
@@ -410,4 +401,4 @@ async def redeliver(
     settings: SettingsDep,
     _: Admin,
 ) -> DeliveryRead:
-    return await service.redeliver(session, settings, partner_id, delivery_id)
+    return await deliveries.redeliver(session, settings, partner_id, delivery_id)

@@ -12,8 +12,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify.partners import feed
-from services.notify.partners.domain import STREAMS, EntryKind
+from services.notify.partners import feed, person_removals, sharing_changes
+from services.notify.partners.streams import STREAMS, EntryKind
 from shared import clock
 from shared.consumer import Handler, expect
 from shared.events import CATALOGUE, CloudEvent, Event
@@ -43,7 +43,7 @@ async def on_event(session: AsyncSession, event: CloudEvent, payload: Event) -> 
 async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
     """Purge the person from the feed and tell every partner; the erasure is no feed event."""
     erased = expect(payload, PersonErased)
-    await feed.erase_person(
+    await person_removals.erase_person(
         session, get_settings(), person_id=erased.person_id, time=event.time, today=clock.today()
     )
 
@@ -53,7 +53,7 @@ async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Ev
     are removed."""
     merged = expect(payload, PersonMerged)
     await on_event(session, event, payload)
-    await feed.merge_person(
+    await person_removals.merge_person(
         session,
         get_settings(),
         person_id=merged.person_id,
@@ -69,7 +69,7 @@ async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: 
     consent = expect(payload, ConsentChanged)
     await on_event(session, event, payload)
     if consent.purpose == "partner_sharing":
-        await feed.record_consent(
+        await sharing_changes.record_consent(
             session,
             get_settings(),
             person_id=consent.person_id,
@@ -90,7 +90,7 @@ async def on_person_registered(session: AsyncSession, event: CloudEvent, payload
     registered = expect(payload, PersonRegistered)
     for answer in registered.consents:
         if answer.purpose == "partner_sharing":
-            await feed.record_consent(
+            await sharing_changes.record_consent(
                 session,
                 get_settings(),
                 person_id=registered.person_id,

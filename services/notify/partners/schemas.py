@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from services.notify.partners.domain import Scope
+from services.notify.partners.scopes import Scope
 
 Category = Literal["un_agencies", "government", "ngos", "employers_associations"]
 PartnerCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$", to_upper=True)]
