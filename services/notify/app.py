@@ -13,6 +13,7 @@ from services.notify.delivery.handlers import HANDLERS as DELIVERY_HANDLERS
 from services.notify.delivery.jobs import JOBS as DELIVERY_JOBS
 from services.notify.messages.api import router as messages_router
 from services.notify.messages.handlers import HANDLERS as MESSAGE_HANDLERS
+from services.notify.messages.person_events import HANDLERS as MESSAGE_PERSON_EVENTS
 from services.notify.partners.api import router as partners_router
 from services.notify.partners.handlers import HANDLERS as PARTNER_HANDLERS
 from services.notify.partners.jobs import JOBS as PARTNER_JOBS
@@ -44,8 +45,13 @@ SPEC = ServiceSpec(
                 PREDEPARTURE_ORIENTATIONS,
             ],
             # Contacts first: a message or a feed entry sees the contact as this event left it.
+            # Each feature reacts to a person's merge or erasure on its own tables.
             handlers=combine_handlers(
-                CONTACT_HANDLERS, MESSAGE_HANDLERS, DELIVERY_HANDLERS, PARTNER_HANDLERS
+                CONTACT_HANDLERS,
+                MESSAGE_HANDLERS,
+                MESSAGE_PERSON_EVENTS,
+                DELIVERY_HANDLERS,
+                PARTNER_HANDLERS,
             ),
         )
     ],

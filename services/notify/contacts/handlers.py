@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Table, case, delete, func, select, update
+from sqlalchemy import Table, case, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.contacts.domain import CONSENT_CHANNELS, closes_channel
 from services.notify.contacts.models import Contact, ServingOffice
-from services.notify.contacts.service import cancel_queued
-from services.notify.messages.models import KnownEnrolment, Message
+from services.notify.messages.service import cancel_queued
 from shared import clock
 from shared.consumer import Handler, expect
 from shared.events import CloudEvent, Event
@@ -125,14 +124,13 @@ async def on_person_served_at(session: AsyncSession, event: CloudEvent, payload:
 
 
 async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """The duplicate is never messaged again; a STOP it sent still holds for the survivor, and
-    the offices that served it serve the survivor."""
+    """The duplicate leads to the survivor, so it is never messaged again; a STOP it sent still
+    holds for the survivor, and the offices that served it serve the survivor."""
     merged = expect(payload, PersonMerged)
     duplicate = await locked(session, Contact, merged.person_id)
     if duplicate is None:
         return
     duplicate.merged_into = merged.survivor_id
-    await cancel_queued(session, merged.person_id, ("sms", "email"), "merged into another record")
     survivor = await locked(session, Contact, merged.survivor_id)
     if survivor is None:
         return
@@ -165,19 +163,10 @@ async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Ev
 
 
 async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """Drop the contact; messages stay as counted rows but keep neither address nor text."""
+    """Drop the contact and the offices serving the person (messages' own reaction blanks and
+    cancels their messages)."""
     erased = expect(payload, PersonErased)
-    await cancel_queued(session, erased.person_id, ("sms", "email"), "person erased")
     await session.execute(delete(Contact).where(Contact.person_id == erased.person_id))
-    await session.execute(
-        delete(KnownEnrolment).where(KnownEnrolment.person_id == erased.person_id)
-    )
-    await session.execute(
-        update(Message)
-        .where(Message.person_id == erased.person_id)
-        .values(recipient="", subject=None, body="")
-        .execution_options(synchronize_session=False)
-    )
 
 
 HANDLERS: dict[str, Handler] = {

@@ -1,17 +1,21 @@
-"""Reading the contact read model and acting on a channel that closed."""
+"""Reading the contact read model: a channel's standing, the contact behind a number, and
+the contact that holds a merged-away person now."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.contacts.domain import Channel, ChannelStanding
 from services.notify.contacts.models import Contact
-from services.notify.messages.models import Message, MessageStatus
+from shared.readmodels import MAX_MERGE_HOPS
+
+Found = TypeVar("Found")
 
 
 class Reachable(Protocol):
@@ -45,34 +49,6 @@ def standing(contact: Reachable, channel: Channel) -> ChannelStanding:
     return ChannelStanding(contact.email, contact.email_consent, contact.email_consent_expires_on)
 
 
-async def cancel_queued(
-    session: AsyncSession, person_id: uuid.UUID, channels: tuple[Channel, ...], reason: str
-) -> int:
-    """Cancel the person's messages still waiting on `channels` (nothing goes out after a
-    withdrawal, a STOP or an erasure); returns how many were cancelled."""
-    cancelled = list(
-        (
-            await session.scalars(
-                update(Message)
-                .where(
-                    Message.person_id == person_id,
-                    Message.channel.in_(channels),
-                    Message.status == "queued",
-                )
-                .values(status="cancelled", last_error=reason)
-                .returning(Message.id)
-                .execution_options(synchronize_session=False)
-            )
-        ).all()
-    )
-    if cancelled:
-        await session.execute(
-            insert(MessageStatus),
-            [{"message_id": m, "status": "cancelled", "detail": reason} for m in cancelled],
-        )
-    return len(cancelled)
-
-
 async def contact_by_phone(session: AsyncSession, phone: str) -> Contact | None:
     """The live (not merged) contact with this number, for inbound SMS such as STOP."""
     return await session.scalar(
@@ -81,3 +57,19 @@ async def contact_by_phone(session: AsyncSession, phone: str) -> Contact | None:
         .order_by(Contact.updated_at.desc())
         .limit(1)
     )
+
+
+async def following_merges(
+    fetch: Callable[[uuid.UUID], Awaitable[Found | None]], person_id: uuid.UUID
+) -> Found | None:
+    """What `fetch` finds (a contact, or a row with its `merged_into`) for the person, or for
+    the record they were merged into: the walk of `shared.readmodels.locked_following_merges`,
+    for a contact read with more than its own row (a recipient with its templates)."""
+    # TODO(issue 18): belongs in shared/readmodels.py, with locked_following_merges built on it.
+    row = await fetch(person_id)
+    for _ in range(MAX_MERGE_HOPS):
+        survivor: Any = getattr(row, "merged_into", None)
+        if row is None or survivor is None:
+            break
+        row = await fetch(survivor)
+    return row

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify.contacts.service import cancel_queued, contact_by_phone
+from services.notify.contacts.service import contact_by_phone
 from services.notify.delivery.domain import inbound_keyword, receipt_outcome
 from services.notify.delivery.events import message_event
 from services.notify.delivery.models import DevOutboxMessage, InboundSms, SmsOptOut
@@ -24,7 +24,7 @@ from services.notify.delivery.schemas import (
     StatusRead,
 )
 from services.notify.messages.models import Message, MessageStatus
-from services.notify.messages.service import MessageNotFound, get_message
+from services.notify.messages.service import MessageNotFound, cancel_queued, get_message
 from shared.auth import Principal
 from shared.problems import Conflict
 from shared.reference.phones import normalise_phone

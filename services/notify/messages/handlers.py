@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.contacts.domain import CHANNELS, CONSENT_CHANNELS, Channel, channel_open
 from services.notify.contacts.models import Contact
-from services.notify.contacts.service import standing
+from services.notify.contacts.service import following_merges, standing
 from services.notify.delivery.events import message_event
 from services.notify.messages.domain import (
     WELCOME_KEYS,
@@ -42,7 +42,6 @@ from shared.events.predeparture import (
     SessionStatusChanged,
 )
 from shared.events.registry import ConsentChanged, MigrationReturnDue, PersonRegistered
-from shared.readmodels import MAX_MERGE_HOPS
 
 # When the vacancy's own event has not arrived yet (it travels on another topic).
 UNKNOWN_JOB = {"lo": "ວຽກທີ່ສະເໜີ", "en": "the job offered", "th": "the job offered"}
@@ -123,17 +122,14 @@ _UPSERT_ENROLMENT = _new_enrolment.on_conflict_do_update(
 
 async def _recipient(session: AsyncSession, person_id: uuid.UUID, key: str) -> Row[Any] | None:
     """The person's contact row with the templates of `key` in use for them (`_RECIPIENT`),
-    locked and following merges as `shared.readmodels.locked_following_merges` does."""
+    locked and following merges (`following_merges`)."""
     # What earlier events of the batch changed through the ORM must be in the rows read here.
     await session.flush()
-    row = (await session.execute(_RECIPIENT, {"person_id": person_id, "key": key})).first()
-    for _ in range(MAX_MERGE_HOPS):
-        if row is None or row.merged_into is None:
-            break
-        row = (
-            await session.execute(_RECIPIENT, {"person_id": row.merged_into, "key": key})
-        ).first()
-    return row
+
+    async def fetch(contact_id: uuid.UUID) -> Row[Any] | None:
+        return (await session.execute(_RECIPIENT, {"person_id": contact_id, "key": key})).first()
+
+    return await following_merges(fetch, person_id)
 
 
 async def queue(

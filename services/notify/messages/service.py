@@ -1,13 +1,15 @@
-"""Reading messages, within the reader's scope (services/notify/scope.py)."""
+"""Reading messages, within the reader's scope (services/notify/scope.py), and cancelling
+those still waiting when a channel closes or the person goes."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify.messages.models import Message
+from services.notify.contacts.domain import Channel
+from services.notify.messages.models import Message, MessageStatus
 from services.notify.scope import may_read_person, visible_messages
 from shared.auth import Principal
 from shared.pagination import decode_cursor, encode_cursor
@@ -67,3 +69,31 @@ async def get_message(
     ):
         raise MessageNotFound(f"no message {message_id}")
     return message
+
+
+async def cancel_queued(
+    session: AsyncSession, person_id: uuid.UUID, channels: tuple[Channel, ...], reason: str
+) -> int:
+    """Cancel the person's messages still waiting on `channels` (nothing goes out after a
+    withdrawal, a STOP or an erasure); returns how many were cancelled."""
+    cancelled = list(
+        (
+            await session.scalars(
+                update(Message)
+                .where(
+                    Message.person_id == person_id,
+                    Message.channel.in_(channels),
+                    Message.status == "queued",
+                )
+                .values(status="cancelled", last_error=reason)
+                .returning(Message.id)
+                .execution_options(synchronize_session=False)
+            )
+        ).all()
+    )
+    if cancelled:
+        await session.execute(
+            insert(MessageStatus),
+            [{"message_id": m, "status": "cancelled", "detail": reason} for m in cancelled],
+        )
+    return len(cancelled)
