@@ -11,9 +11,9 @@ from services.registry.consent.api import router as consent_router
 from services.registry.imports.api import router as imports_router
 from services.registry.jobseekers.api import router as jobseekers_router
 from services.registry.jobseekers.handlers import on_placement_ended, on_referral_status_changed
-from services.registry.migration.api import router as migration_router
-from services.registry.migration.handlers import on_placement_made
-from services.registry.migration.reminders import send_return_reminders
+from services.registry.migration_records.api import router as migration_router
+from services.registry.migration_records.handlers import on_placement_made
+from services.registry.migration_records.reminders import send_return_reminders
 from services.registry.offices.api import router as offices_router
 from services.registry.people.api import router as people_router
 from services.registry.serving.api import router as serving_router

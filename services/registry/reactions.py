@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.consent import person_events as consent
 from services.registry.imports import person_events as imports
 from services.registry.jobseekers import person_events as jobseekers
-from services.registry.migration import person_events as migration
+from services.registry.migration_records import person_events as migration
 from services.registry.people.models import Person
 from services.registry.serving import person_events as serving
 

@@ -16,7 +16,7 @@ import pytest
 
 from services.console.people import lifecycle
 from services.registry.jobseekers.domain import ALLOWED
-from services.registry.migration.domain import TRANSITIONS
+from services.registry.migration_records.domain import TRANSITIONS
 from shared.outbox.relay import OutboxRelay
 from shared.settings import Settings
 from tests.console.conftest import Console, hidden_fields, sign_in

@@ -29,7 +29,7 @@ import services.registry.audit.models
 import services.registry.consent.models
 import services.registry.imports.models
 import services.registry.jobseekers.models
-import services.registry.migration.models
+import services.registry.migration_records.models
 import services.registry.offices.models
 import services.registry.people.models  # noqa: F401  (registers the tables)
 from services.catalog import SERVICES

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.registry.app import SPEC
-from services.registry.migration.domain import add_years
+from services.registry.migration_records.domain import add_years
 from shared import clock
 from shared.db import create_engine, session_factory
 from shared.events.registry import MigrationReturnDue

@@ -16,7 +16,7 @@ from services.registry.consent.domain import (
     effective_status,
     may_share_with,
 )
-from services.registry.migration.domain import (
+from services.registry.migration_records.domain import (
     TRANSITIONS,
     Channel,
     InvalidTransition,

@@ -1,6 +1,6 @@
 """Which status changes the console offers: those the registry's lifecycles allow.
 
-The registry owns the rules (`jobseekers/domain.py: ALLOWED`, `migration/domain.py:
+The registry owns the rules (`jobseekers/domain.py: ALLOWED`, `migration_records/domain.py:
 TRANSITIONS`) and refuses anything else with a 409; the console cannot import a service's code,
 so it keeps a copy to offer only what will be accepted, and tests/console/test_person_page.py
 fails the day the two differ.

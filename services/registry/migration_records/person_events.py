@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.migration.domain import MigrationStatus
-from services.registry.migration.models import MigrationRecord
+from services.registry.migration_records.domain import MigrationStatus
+from services.registry.migration_records.models import MigrationRecord
 from services.registry.people.models import Person
 from shared.problems import Conflict
 

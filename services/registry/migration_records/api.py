@@ -7,8 +7,8 @@ import uuid
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from services.registry.migration import service
-from services.registry.migration.schemas import (
+from services.registry.migration_records import service
+from services.registry.migration_records.schemas import (
     Documents,
     MigrationCreate,
     MigrationList,

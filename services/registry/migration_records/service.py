@@ -12,15 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
 from services.registry.jobseekers import service as jobseekers
-from services.registry.migration.domain import (
+from services.registry.migration_records.domain import (
     Channel,
     MigrationStatus,
     MouPermit,
     check_requirements,
     check_transition,
 )
-from services.registry.migration.models import MigrationRecord
-from services.registry.migration.schemas import (
+from services.registry.migration_records.models import MigrationRecord
+from services.registry.migration_records.schemas import (
     Documents,
     MigrationCreate,
     MigrationRead,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.migration.domain import Channel
-from services.registry.migration.service import apply_placement
+from services.registry.migration_records.domain import Channel
+from services.registry.migration_records.service import apply_placement
 from shared.auth import Principal
 from shared.consumer import PoisonEvent, expect
 from shared.events import CloudEvent, Event

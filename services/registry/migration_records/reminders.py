@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.migration.domain import MOU_RETURN_MARGIN
-from services.registry.migration.models import MigrationRecord
+from services.registry.migration_records.domain import MOU_RETURN_MARGIN
+from services.registry.migration_records.models import MigrationRecord
 from shared.events.registry import MigrationReturnDue
 from shared.outbox import add_event
 from shared.settings import Settings

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from services.registry.migration.domain import Channel, MigrationStatus, ReturnReason
+from services.registry.migration_records.domain import Channel, MigrationStatus, ReturnReason
 from shared.reference.places import validate_country
 
 Country = Annotated[str, AfterValidator(validate_country)]
