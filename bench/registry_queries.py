@@ -37,6 +37,7 @@ from services.registry.people.domain import (
     occupation_codes,
     search_tokens,
 )
+from shared import clock
 from shared.auth import mint_token
 from shared.reference.disability import Answer, Domain
 from shared.reference.names import romanise_lao
@@ -202,7 +203,7 @@ async def _time(call: Timed, requests: int, warmup: int) -> dict[str, float]:
 
 def _cases(sample: list[dict[str, Any]], seed: int) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed)
-    today = date.today()
+    today = clock.today()
     while True:
         person = rng.choice(sample)
         band = rng.choice([b for b in AGE_BANDS if b != "65+"])

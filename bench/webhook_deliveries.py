@@ -45,6 +45,7 @@ from services.notify.partners.scopes import Scope
 from services.notify.partners.signatures import signature_header
 from services.notify.partners.streams import EntryKind
 from services.notify.partners.webhook_sender import deliver_webhooks
+from shared import clock
 from shared.db import create_engine, session_factory
 from shared.events.registry import PersonRegistered
 from shared.infra import free_port
@@ -120,7 +121,7 @@ async def _queue(sessions: Any, settings: Settings, count: int, offset: int) -> 
                 status="given",
                 expires_on=None,
                 recorded_at=datetime.now(UTC),
-                today=date.today(),
+                today=clock.today(),
             )
             await feed.append(
                 session,
@@ -240,7 +241,7 @@ async def run(env: Environment, deliveries: int = 2000, rounds: int = 3) -> dict
             assert entry is not None and stored is not None
             ref = presenting.PartnerRef.of(stored, presenting.master_key(settings))
             body = presenting.body_bytes(
-                presenting.present(entry, ref, Scope.PSEUDONYMISED, {}, date.today()) or {}
+                presenting.present(entry, ref, Scope.PSEUDONYMISED, {}, clock.today()) or {}
             )
         # Warm-up: the first delivery above, and as many reference POSTs.
         await _labourx_round(sessions, settings, 0, 1)
