@@ -5,7 +5,8 @@ the record is active or merged away (`record_status`, `merged_into`). What each 
 keeps, and what it moves to a survivor, is its own; this module does the rest once: lock a
 person's row, follow merges to the record that holds the person now, apply a registration or
 update at most once per version, retire a duplicate, find and delete an erased person's rows,
-and count the events that changed nothing.
+and count the events that changed nothing; and the handlers that map registry's person events
+onto these.
 
 Every function runs in the caller's transaction (a consumer's, with its inbox row).
 """
@@ -25,7 +26,14 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from shared.consumer import Handler, expect
 from shared.events import CloudEvent, Event
-from shared.events.registry import PersonDetails, PersonRegistered, PersonUpdated
+from shared.events.registry import (
+    PersonDetails,
+    PersonErased,
+    PersonMerged,
+    PersonRegistered,
+    PersonServedAt,
+    PersonUpdated,
+)
 
 MAX_MERGE_HOPS = 5  # merges chain rarely; a bound keeps a bad chain from looping
 
@@ -168,6 +176,15 @@ async def records_of(
     return list(found.all())
 
 
+async def erased_ids(
+    session: AsyncSession, model: type[PersonRow], person_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """The ids an erasure reaches in a feature's own tables: the person's, and those of the
+    records merged into them that `model` (the service's read model) knows, locked as
+    `records_of` locks them. Run it before the read model deletes its rows."""
+    return sorted({person_id, *await records_of(session, model, person_id)})
+
+
 async def delete_records(
     session: AsyncSession, model: type[PersonRow], ids: list[uuid.UUID]
 ) -> None:
@@ -180,37 +197,104 @@ async def delete_records(
 
 
 class Skipped:
-    """Counts and logs the events a read model applied without a change (unknown person,
-    stale, merged): never an error, since an erasure may overtake events in flight."""
+    """Counts (in the Prometheus counter `metric`, by event type and reason) and logs the
+    events a read model applied without a change (unknown person, stale, merged): never an
+    error, since an erasure may overtake events still in flight on other topics."""
 
-    def __init__(self, counter: Counter, log: logging.Logger, what: str) -> None:
-        self._counter, self._log, self._what = counter, log, what
+    def __init__(self, metric: str, documentation: str, log: logging.Logger, what: str) -> None:
+        self.counter = Counter(metric, documentation, ["type", "reason"])
+        self._log, self._what = log, what
 
     def __call__(self, event: CloudEvent, outcome: Outcome) -> None:
         if outcome is Outcome.APPLIED:
             return
-        self._counter.labels(event.type, outcome.value).inc()
+        self.counter.labels(event.type, outcome.value).inc()
         self._log.info("%s: %s %s changed nothing (%s)", self._what, event.type, event.id, outcome)
 
 
-def record_handlers(
-    apply_person: Callable[[AsyncSession, PersonDetails, int], Awaitable[Outcome]],
+def person_handlers(
     note: Skipped,
+    *,
+    apply_person: Callable[[AsyncSession, PersonDetails, int], Awaitable[Outcome]] | None = None,
+    apply_served_at: Callable[[AsyncSession, uuid.UUID, str], Awaitable[Outcome]] | None = None,
+    merge: Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[Outcome]] | None = None,
+    erase: Callable[[AsyncSession, uuid.UUID], Awaitable[Outcome]] | None = None,
 ) -> dict[str, Handler]:
-    """The handlers of a registration (version 1) and an update (its record version), each
-    applying the whole record with `apply_person`."""
+    """A read model's handlers of registry's person events, for the operations given, each
+    noting the `Outcome`: a registration (as version 1) and an update (its record version)
+    with `apply_person`; an office serving the person; a merge (duplicate, survivor); an
+    erasure."""
+    handlers: dict[str, Handler] = {}
+    if apply_person is not None:
+        apply = apply_person
 
-    async def on_person_registered(
-        session: AsyncSession, event: CloudEvent, payload: Event
-    ) -> None:
-        person = expect(payload, PersonRegistered)
-        note(event, await apply_person(session, person, 1))
+        async def on_person_registered(
+            session: AsyncSession, event: CloudEvent, payload: Event
+        ) -> None:
+            note(event, await apply(session, expect(payload, PersonRegistered), 1))
 
-    async def on_person_updated(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-        person = expect(payload, PersonUpdated)
-        note(event, await apply_person(session, person, person.record_version))
+        async def on_person_updated(
+            session: AsyncSession, event: CloudEvent, payload: Event
+        ) -> None:
+            person = expect(payload, PersonUpdated)
+            note(event, await apply(session, person, person.record_version))
+
+        handlers[PersonRegistered.event_type()] = on_person_registered
+        handlers[PersonUpdated.event_type()] = on_person_updated
+    if apply_served_at is not None:
+        served_at = apply_served_at
+
+        async def on_person_served_at(
+            session: AsyncSession, event: CloudEvent, payload: Event
+        ) -> None:
+            served = expect(payload, PersonServedAt)
+            note(event, await served_at(session, served.person_id, served.office_code))
+
+        handlers[PersonServedAt.event_type()] = on_person_served_at
+    if merge is not None:
+        merge_ = merge
+
+        async def on_person_merged(
+            session: AsyncSession, event: CloudEvent, payload: Event
+        ) -> None:
+            merged = expect(payload, PersonMerged)
+            note(event, await merge_(session, merged.person_id, merged.survivor_id))
+
+        handlers[PersonMerged.event_type()] = on_person_merged
+    if erase is not None:
+        erase_ = erase
+
+        async def on_person_erased(
+            session: AsyncSession, event: CloudEvent, payload: Event
+        ) -> None:
+            note(event, await erase_(session, expect(payload, PersonErased).person_id))
+
+        handlers[PersonErased.event_type()] = on_person_erased
+    return handlers
+
+
+def person_reactions(
+    *,
+    merged: Callable[[AsyncSession, PersonMerged], Awaitable[None]],
+    erased: Callable[[AsyncSession, PersonErased], Awaitable[None]],
+) -> dict[str, Handler]:
+    """A feature's reactions to registry's merge and erasure of a person, on its own tables,
+    as the handler map its service's app.py combines with the others (`combine_handlers`).
+
+    `merged` moves what the feature holds of the duplicate (`person_id`) to the survivor; it is
+    never called for a person merged into themselves. `erased` removes or blanks what the
+    feature holds of the person.
+    """
+
+    async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+        merge = expect(payload, PersonMerged)
+        if merge.person_id != merge.survivor_id:
+            await merged(session, merge)
+
+    async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+        await erased(session, expect(payload, PersonErased))
 
     return {
-        PersonRegistered.event_type(): on_person_registered,
-        PersonUpdated.event_type(): on_person_updated,
+        PersonMerged.event_type(): on_person_merged,
+        PersonErased.event_type(): on_person_erased,
     }

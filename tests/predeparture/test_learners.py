@@ -18,7 +18,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.predeparture.learners.handlers import HANDLERS
+from services.predeparture.app import SPEC
 from shared.db import create_engine, session_factory
 from shared.events import Event
 from shared.events.envelope import envelope_for
@@ -54,6 +54,11 @@ from tests.predeparture.test_enrolment import (  # noqa: F401 (empty_calendar: a
 )
 from tests.predeparture.test_sessions import curriculum, new_session
 from tests.support import fetch, fetchval
+
+# What predeparture's consumer runs for each event it follows: the learners read model's
+# handlers combined (in app.py) with the reactions of sessions, attendance and completions to
+# a person's merge or erasure.
+HANDLERS = SPEC.consumers[0].handlers
 
 pytestmark = pytest.mark.usefixtures("predeparture_consumer")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.candidates import service
@@ -25,24 +24,21 @@ from shared.events.registry import (
     ConsentChanged,
     JobseekerStatusChanged,
     MigrationStatusChanged,
-    PersonErased,
-    PersonMerged,
-    PersonServedAt,
 )
-from shared.readmodels import Skipped, record_handlers
+from shared.readmodels import Skipped, person_handlers
 
 log = logging.getLogger(__name__)
 
-CANDIDATE_EVENTS_SKIPPED = Counter(
-    "labourx_matching_candidate_events_skipped_total",
-    "Events the candidate read model applied without a change (unknown person, stale, merged)",
-    ["type", "reason"],
-)
 
 JOB_MATCHING = "job_matching"
 
 
-_note = Skipped(CANDIDATE_EVENTS_SKIPPED, log, "candidate read model")
+_note = Skipped(
+    "labourx_matching_candidate_events_skipped_total",
+    "Events the candidate read model applied without a change (unknown person, stale, merged)",
+    log,
+    "candidate read model",
+)
 
 
 async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
@@ -77,25 +73,6 @@ async def on_migration_status_changed(
     _note(event, outcome)
 
 
-async def on_person_served_at(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """An office of another province serves the person (a visit or an enrolment there)."""
-    served = expect(payload, PersonServedAt)
-    _note(event, await service.apply_served_at(session, served.person_id, served.office_code))
-
-
-async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """The duplicate retires; its orientations, consent and serving offices follow the
-    survivor."""
-    merged = expect(payload, PersonMerged)
-    _note(event, await service.merge(session, merged.person_id, merged.survivor_id))
-
-
-async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """The person leaves the read model (with the offices serving them)."""
-    erased = expect(payload, PersonErased)
-    _note(event, await service.erase(session, erased.person_id))
-
-
 async def on_orientation_completed(
     session: AsyncSession, event: CloudEvent, payload: Event
 ) -> None:
@@ -126,13 +103,16 @@ async def on_orientation_withdrawn(
 
 
 HANDLERS: Mapping[str, Handler] = {
-    **record_handlers(service.apply_person, _note),
+    **person_handlers(
+        _note,
+        apply_person=service.apply_person,
+        apply_served_at=service.apply_served_at,
+        merge=service.merge,
+        erase=service.erase,
+    ),
     ConsentChanged.event_type(): on_consent_changed,
     JobseekerStatusChanged.event_type(): on_jobseeker_status_changed,
     MigrationStatusChanged.event_type(): on_migration_status_changed,
-    PersonServedAt.event_type(): on_person_served_at,
-    PersonMerged.event_type(): on_person_merged,
-    PersonErased.event_type(): on_person_erased,
     OrientationCompleted.event_type(): on_orientation_completed,
     OrientationCompletionWithdrawn.event_type(): on_orientation_withdrawn,
 }

@@ -1,8 +1,7 @@
-"""Pure rules of the learners read model: what is kept of a person, and what an event did."""
+"""Pure rules of the learners read model: what is kept of a person."""
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,16 +14,6 @@ PROSPECTIVE = "prospective"
 # Lao vowels written before the consonant they follow in speech (e, ae, o, ai, ai): a name's
 # initial is its first consonant, so these are skipped.
 _LAO_LEADING_VOWELS = frozenset("\u0ec0\u0ec1\u0ec2\u0ec3\u0ec4")
-
-
-class Outcome(enum.StrEnum):
-    """What an event did, for the handlers' log and counter."""
-
-    APPLIED = "applied"
-    UNKNOWN_PERSON = "unknown_person"
-    STALE = "stale"
-    MERGED = "merged"
-    NOT_NEEDED = "not_needed"  # already oriented, enrolled or invited
 
 
 def _initial(name: str | None) -> str | None:

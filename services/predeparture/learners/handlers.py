@@ -3,7 +3,9 @@
 Each handler maps its event onto service functions, in the consumer's transaction. Events
 about people predeparture does not hold (erased, or never announced) change nothing: they are
 logged and counted, never dead-lettered, since an erasure may overtake events still in flight
-on other topics.
+on other topics. A merge or erasure reaches only the learners table here (`ERASURE` apart, as
+the app runs it after the other features'); sessions, attendance and completions react to it
+on their own tables (their `person_events.py`), combined in predeparture's app.py.
 
 Orientation becomes required at the offer, not at the referral: a referral is a shortlist that
 most people leave without a job, while an offer abroad means a departure within weeks, which
@@ -15,12 +17,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.predeparture.completions import service as completions
 from services.predeparture.learners import service
-from services.predeparture.learners.domain import PROSPECTIVE, Outcome
+from services.predeparture.learners.domain import PROSPECTIVE
 from services.predeparture.sessions import invitations
 from shared import clock
 from shared.consumer import expect
@@ -30,43 +30,23 @@ from shared.events.matching import ReferralStatusChanged
 from shared.events.predeparture import OrientationRequired
 from shared.events.registry import (
     MigrationStatusChanged,
-    PersonErased,
-    PersonMerged,
-    PersonRegistered,
-    PersonServedAt,
-    PersonUpdated,
 )
 from shared.outbox import add_event
+from shared.readmodels import Outcome, Skipped, person_handlers
 
 log = logging.getLogger(__name__)
 
-LEARNER_EVENTS_SKIPPED = Counter(
-    "labourx_predeparture_learner_events_skipped_total",
-    "Events predeparture applied without a change (unknown person, stale, merged, not needed)",
-    ["type", "reason"],
-)
 
 # The referral status at which orientation becomes urgent (see the module's docstring).
 OFFERED = "offered"
 
 
-def _note(event: CloudEvent, outcome: Outcome) -> None:
-    if outcome is Outcome.APPLIED:
-        return
-    LEARNER_EVENTS_SKIPPED.labels(event.type, outcome.value).inc()
-    log.info("learners: %s %s changed nothing (%s)", event.type, event.id, outcome)
-
-
-async def on_person_registered(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """A new person: what orientation needs of their record, as version 1."""
-    person = expect(payload, PersonRegistered)
-    _note(event, await service.apply_person(session, person, 1))
-
-
-async def on_person_updated(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """The whole record after a change; an older version than the stored one is ignored."""
-    person = expect(payload, PersonUpdated)
-    _note(event, await service.apply_person(session, person, person.record_version))
+_note = Skipped(
+    "labourx_predeparture_learner_events_skipped_total",
+    "Events predeparture applied without a change (unknown person, stale, merged, not needed)",
+    log,
+    "learners",
+)
 
 
 async def on_migration_status_changed(
@@ -138,37 +118,17 @@ async def on_referral_status_changed(
     )
 
 
-async def on_person_served_at(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """An office outside the person's province serves them now: its staff read and act on the
-    person from here on (see services/predeparture/scope.py)."""
-    served = expect(payload, PersonServedAt)
-    _note(event, await service.apply_served_at(session, served.person_id, served.office_code))
-
-
-async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """The duplicate retires; its places, attendance and completions follow the survivor, whose
-    completions are then recomputed: the two records' attendance together may meet the rule."""
-    merged = expect(payload, PersonMerged)
-    outcome = await service.merge(session, merged.person_id, merged.survivor_id)
-    _note(event, outcome)
-    if outcome is Outcome.APPLIED:
-        await completions.recompute(
-            session, [merged.survivor_id], today=clock.today(), by=merged.merged_by
-        )
-
-
-async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """The person leaves the read model; what stays of their orientation keeps only the id."""
-    erased = expect(payload, PersonErased)
-    _note(event, await service.erase(session, erased.person_id))
-
-
 HANDLERS: Mapping[str, Handler] = {
-    PersonRegistered.event_type(): on_person_registered,
-    PersonUpdated.event_type(): on_person_updated,
+    **person_handlers(
+        _note,
+        apply_person=service.apply_person,
+        apply_served_at=service.apply_served_at,
+        merge=service.merge,
+    ),
     MigrationStatusChanged.event_type(): on_migration_status_changed,
-    PersonServedAt.event_type(): on_person_served_at,
-    PersonMerged.event_type(): on_person_merged,
-    PersonErased.event_type(): on_person_erased,
     ReferralStatusChanged.event_type(): on_referral_status_changed,
 }
+
+# The erasure apart: the app runs it after the other features' reactions, which find the
+# records merged into the person through the learners rows this deletes.
+ERASURE: Mapping[str, Handler] = person_handlers(_note, erase=service.erase)

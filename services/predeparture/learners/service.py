@@ -11,97 +11,66 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import cast
 
 from sqlalchemy import (
     ColumnElement,
     String,
-    Table,
     and_,
     delete,
-    exists,
     not_,
     or_,
     select,
     tuple_,
-    update,
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from services.predeparture.attendance.models import Attendance
 from services.predeparture.audit import service as audit
 from services.predeparture.audit.domain import Action
-from services.predeparture.completions.models import Completion
 from services.predeparture.learners import domain
-from services.predeparture.learners.domain import Outcome
 from services.predeparture.learners.models import Learner
 from services.predeparture.learners.schemas import LearnerDetail, LearnerEnrolment, LearnerRead
 from services.predeparture.scope import require_person, served
-from services.predeparture.sessions import enrolment as places
-from services.predeparture.sessions.domain import LIVE, EnrolmentStatus
 from services.predeparture.sessions.invitations import (
-    SYSTEM,
-    VALID,
     has_live_place,
     has_valid_completion,
 )
 from services.predeparture.sessions.models import Enrolment, OrientationSession
+from shared import readmodels
 from shared.auth import Principal
 from shared.events.registry import PersonDetails
 from shared.idempotency import IdempotencyRecord
 from shared.outbox.models import OutboxRecord
 from shared.pagination import decode_cursor, encode_cursor
 from shared.problems import NotFound
-from shared.readmodels import locked, locked_following_merges
-
-MERGED_REASON = "duplicate record merged: the person holds another place in this session"
-
-_attendance = cast(Table, Attendance.__table__)
-_completions = cast(Table, Completion.__table__)
-_enrolments = cast(Table, Enrolment.__table__)
-
-
-async def _locked(session: AsyncSession, person_id: uuid.UUID) -> Learner | None:
-    return await locked(session, Learner, person_id)
+from shared.readmodels import Outcome
 
 
 async def following_merges(session: AsyncSession, person_id: uuid.UUID) -> Learner | None:
     """The locked row of the person, or of the record they were merged into."""
-    return await locked_following_merges(session, Learner, person_id)
+    return await readmodels.locked_following_merges(session, Learner, person_id)
 
 
 # -- registry's events -----------------------------------------------------------------------
 
 
 async def apply_person(session: AsyncSession, details: PersonDetails, version: int) -> Outcome:
-    """A registration (version 1) or update: the kept fields are replaced.
+    """A registration (version 1) or update: the kept fields are replaced (see
+    `shared.readmodels.apply_record` for versions and merged records)."""
 
-    An update older than the stored version (a replay) and any update of a merged-away record
-    change nothing. An update for a person not seen yet creates the row: it carries the record.
-    """
-    learner = await _locked(session, details.person_id)
-    if learner is None:
-        learner = Learner(
-            person_id=details.person_id,
-            record_status=domain.ACTIVE,
-            record_version=0,
-            migration_status=None,
-            destination_country=None,
-            merged_into=None,
-        )
-        session.add(learner)
-    elif learner.record_status != domain.ACTIVE:
-        return Outcome.MERGED
-    elif learner.record_version >= version:
-        return Outcome.STALE
-    for name, value in domain.person_fields(details).items():
-        setattr(learner, name, value)
-    learner.record_version = version
-    learner.updated_at = datetime.now(UTC)
-    await session.flush()
-    return Outcome.APPLIED
+    def fill(learner: Learner) -> None:
+        for name, value in domain.person_fields(details).items():
+            setattr(learner, name, value)
+        learner.updated_at = datetime.now(UTC)
+
+    return await readmodels.apply_record(
+        session,
+        Learner,
+        details.person_id,
+        version,
+        fill,
+        new={"migration_status": None, "destination_country": None},
+    )
 
 
 async def apply_served_at(session: AsyncSession, person_id: uuid.UUID, office_code: str) -> Outcome:
@@ -136,144 +105,38 @@ async def apply_migration_status(
 
 
 async def merge(session: AsyncSession, person_id: uuid.UUID, survivor_id: uuid.UUID) -> Outcome:
-    """`person_id` was a duplicate of `survivor_id`: retire it and give the survivor its
-    places, attendance and completions.
+    """`person_id` was a duplicate of `survivor_id`: retire it and give the survivor what the
+    learner row kept (its places, attendance and completions follow in their own features'
+    reactions, see predeparture's app.py)."""
 
-    Where both hold a live enrolment in one session, one goes (a place is kept over a turn on
-    the waiting list, else the survivor's), cancelled and announced like any cancellation.
-    Attendance or a valid completion the survivor already has for the same module or
-    destination stays; the duplicate's copy stays under the retired id, as history.
-    """
-    if person_id == survivor_id:
-        return Outcome.STALE
-    rows = {}
-    # Both rows locked in id order, so that two merges touching the same rows cannot deadlock.
-    for pid in sorted({person_id, survivor_id}):
-        rows[pid] = await _locked(session, pid)
-    duplicate, survivor = rows[person_id], rows[survivor_id]
-    if duplicate is None:
-        return Outcome.UNKNOWN_PERSON
-    if duplicate.record_status == domain.MERGED:
-        return Outcome.MERGED
-    await _move_enrolments(session, person_id, survivor_id)
-    await _move_attendance(session, person_id, survivor_id)
-    await _move_completions(session, person_id, survivor_id)
-    # Registry moves the migration record to the survivor without announcing it again.
-    if (
-        survivor is not None
-        and survivor.record_status == domain.ACTIVE
-        and survivor.migration_status is None
-    ):
-        survivor.migration_status = duplicate.migration_status
-        survivor.destination_country = duplicate.destination_country
-        survivor.updated_at = datetime.now(UTC)
-    # The offices that served the duplicate served the person: they keep serving the survivor.
-    if survivor is not None and survivor.record_status == domain.ACTIVE:
+    async def absorb(duplicate: Learner, survivor: Learner | None) -> None:
+        duplicate.updated_at = datetime.now(UTC)
+        if survivor is None:
+            return
+        # Registry moves the migration record to the survivor without announcing it again.
+        if survivor.migration_status is None:
+            survivor.migration_status = duplicate.migration_status
+            survivor.destination_country = duplicate.destination_country
+            survivor.updated_at = datetime.now(UTC)
+        # The offices that served the duplicate served the person: they keep serving the
+        # survivor.
         offices = list(survivor.serving_offices or [])
         for office in duplicate.serving_offices or []:
             offices = domain.with_office(offices, office)
         if offices != list(survivor.serving_offices or []):
             survivor.serving_offices = offices
             survivor.updated_at = datetime.now(UTC)
-    duplicate.record_status = domain.MERGED
-    duplicate.merged_into = survivor_id
-    duplicate.updated_at = datetime.now(UTC)
-    await session.flush()
-    return Outcome.APPLIED
 
-
-async def _move_enrolments(session: AsyncSession, from_id: uuid.UUID, to_id: uuid.UUID) -> None:
-    sessions_held = await session.scalars(
-        select(Enrolment.session_id)
-        .where(Enrolment.person_id == from_id, Enrolment.status.in_(sorted(LIVE)))
-        .distinct()
-    )
-    # Sessions locked in id order, as capacity changes lock them, before either place moves.
-    for session_id in sorted(sessions_held.all()):
-        orientation = await places.locked_session(session, session_id)
-        mine = await places.live_enrolment(session, session_id, from_id)
-        theirs = await places.live_enrolment(session, session_id, to_id)
-        if mine is None or theirs is None:
-            continue
-        keep_mine = (
-            mine.status == EnrolmentStatus.ENROLLED and theirs.status == EnrolmentStatus.WAITLISTED
-        )
-        dropped = theirs if keep_mine else mine
-        await places.cancel(session, orientation, dropped, reason=MERGED_REASON, by=SYSTEM)
-    await session.execute(
-        update(_enrolments).where(_enrolments.c.person_id == from_id).values(person_id=to_id)
-    )
-
-
-async def _move_attendance(session: AsyncSession, from_id: uuid.UUID, to_id: uuid.UUID) -> None:
-    theirs = aliased(_attendance)
-    await session.execute(
-        update(_attendance)
-        .where(
-            _attendance.c.person_id == from_id,
-            not_(
-                exists().where(
-                    theirs.c.session_id == _attendance.c.session_id,
-                    theirs.c.module_code == _attendance.c.module_code,
-                    theirs.c.person_id == to_id,
-                )
-            ),
-        )
-        .values(person_id=to_id)
-    )
-
-
-async def _move_completions(session: AsyncSession, from_id: uuid.UUID, to_id: uuid.UUID) -> None:
-    theirs = aliased(_completions)
-    await session.execute(
-        update(_completions)
-        .where(
-            _completions.c.person_id == from_id,
-            or_(
-                _completions.c.status != VALID,
-                not_(
-                    exists().where(
-                        theirs.c.person_id == to_id,
-                        theirs.c.destination_country == _completions.c.destination_country,
-                        theirs.c.status == VALID,
-                    )
-                ),
-            ),
-        )
-        .values(person_id=to_id)
-    )
+    return await readmodels.merge(session, Learner, person_id, survivor_id, absorb)
 
 
 async def erase(session: AsyncSession, person_id: uuid.UUID) -> Outcome:
-    """The person was erased in registry: their row (and merged copies) go; enrolments,
-    attendance and completions keep only the id, which now leads nowhere; events not yet
-    published and stored answers about them go too."""
-    found = list(
-        (
-            await session.scalars(
-                select(Learner.person_id)
-                .where(or_(Learner.person_id == person_id, Learner.merged_into == person_id))
-                .with_for_update()
-            )
-        ).all()
-    )
+    """The person was erased in registry: their row (and merged copies) go, with events not
+    yet published and stored answers about them. (Sessions, attendance and completions blank
+    what they wrote about the person in their own reactions, before this one runs.)"""
+    found = await readmodels.records_of(session, Learner, person_id)
     ids = sorted({person_id, *found})
-    await session.execute(
-        delete(Learner)
-        .where(Learner.person_id.in_(ids))
-        .execution_options(synchronize_session="fetch")
-    )
-    # Free text staff wrote about the person (why a place was cancelled, why a completion was
-    # withdrawn, an attendance note) goes; the rows stay for the session's and office's counts.
-    await session.execute(
-        update(_enrolments).where(_enrolments.c.person_id.in_(ids)).values(reason=None)
-    )
-    await session.execute(
-        update(_completions).where(_completions.c.person_id.in_(ids)).values(withdrawn_reason=None)
-    )
-    await session.execute(
-        update(_attendance).where(_attendance.c.person_id.in_(ids)).values(note=None)
-    )
+    await readmodels.delete_records(session, Learner, ids)
     await session.execute(delete(OutboxRecord).where(OutboxRecord.key.in_([str(i) for i in ids])))
     await session.execute(
         delete(IdempotencyRecord).where(

@@ -1,0 +1,57 @@
+"""How attendance reacts to registry's merge and erasure of a person, on its own table.
+
+Predeparture's app.py runs the merge after the learners read model's and enrolments', and
+before completions recompute the survivor from the attendance moved here; the erasure before
+the read model deletes its rows (it still knows which records were merged into the person).
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import Table, exists, not_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from services.predeparture.attendance.models import Attendance
+from services.predeparture.learners.models import Learner
+from shared import readmodels
+from shared.consumer import Handler
+from shared.events.registry import PersonErased, PersonMerged
+
+_attendance = cast(Table, Attendance.__table__)
+
+
+async def move_attendance(session: AsyncSession, merge: PersonMerged) -> None:
+    """The duplicate's attendance follows the survivor, except where the survivor attended the
+    same module of the same session: the duplicate's copy stays under the retired id, as
+    history."""
+    from_id, to_id = merge.person_id, merge.survivor_id
+    theirs = aliased(_attendance)
+    await session.execute(
+        update(_attendance)
+        .where(
+            _attendance.c.person_id == from_id,
+            not_(
+                exists().where(
+                    theirs.c.session_id == _attendance.c.session_id,
+                    theirs.c.module_code == _attendance.c.module_code,
+                    theirs.c.person_id == to_id,
+                )
+            ),
+        )
+        .values(person_id=to_id)
+    )
+
+
+async def forget_person(session: AsyncSession, erasure: PersonErased) -> None:
+    """An attendance note staff wrote about the person goes; the rows stay for the counts."""
+    ids = await readmodels.erased_ids(session, Learner, erasure.person_id)
+    await session.execute(
+        update(_attendance).where(_attendance.c.person_id.in_(ids)).values(note=None)
+    )
+
+
+HANDLERS: dict[str, Handler] = readmodels.person_reactions(
+    merged=move_attendance, erased=forget_person
+)
