@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.migration_records.domain import MigrationStatus
 from services.registry.migration_records.models import MigrationRecord
 from services.registry.people.models import Person
+from services.registry.people.reactions import PersonReaction, delete_rows, move_rows
 from shared.problems import Conflict
 
 _CLOSED = (MigrationStatus.RETURNED.value, MigrationStatus.CANCELLED.value)
@@ -34,12 +35,7 @@ async def refuse_merge(session: AsyncSession, survivor: Person, duplicate: Perso
 async def on_merge(session: AsyncSession, survivor: Person, duplicate: Person) -> list[str]:
     """The duplicate's records become the survivor's, and so does its migration status when the
     survivor had none (at most one of the two has an open record: `refuse_merge`)."""
-    await session.execute(
-        update(MigrationRecord)
-        .where(MigrationRecord.person_id == duplicate.id)
-        .values(person_id=survivor.id)
-        .execution_options(synchronize_session=False)
-    )
+    await move_rows(session, MigrationRecord, duplicate, survivor)
     if survivor.migration_status is None and duplicate.migration_status is not None:
         survivor.migration_status = duplicate.migration_status
     return []
@@ -47,4 +43,7 @@ async def on_merge(session: AsyncSession, survivor: Person, duplicate: Person) -
 
 async def on_erase(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
     """Every record of the person's stays abroad goes."""
-    await session.execute(delete(MigrationRecord).where(MigrationRecord.person_id.in_(ids)))
+    await delete_rows(session, MigrationRecord, ids)
+
+
+REACTION = PersonReaction(on_merge, on_erase, refuse_merge)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import String, cast, delete, or_, select, update
+from sqlalchemy import String, cast, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
 from services.registry.jobseekers.models import JobseekerProfile
 from services.registry.people.models import IdentityDocument, Person
+from services.registry.people.reactions import delete_rows, move_rows
 from services.registry.people.record_fields import derive as _derived
 from services.registry.people.records import PERSONAL, announce_update, get_person
 from services.registry.reactions import PERSON_REACTIONS
@@ -80,13 +81,7 @@ async def merge(
         if extra:
             setattr(survivor, field, mine + extra)
             changed.append(field)
-    moved = await session.execute(
-        update(IdentityDocument)
-        .where(IdentityDocument.person_id == duplicate.id)
-        .values(person_id=survivor.id)
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount:  # type: ignore[attr-defined]
+    if await move_rows(session, IdentityDocument, duplicate, survivor):
         changed.append("documents")
     # Every other feature moves (or drops) the duplicate's rows in its own tables.
     for reaction in PERSON_REACTIONS:
@@ -133,7 +128,7 @@ async def erase(
     merged = merged.union(select(Person.id).where(Person.merged_into == merged.c.id))
     merged_away = list((await session.scalars(select(merged.c.id))).all())
     ids = [person.id, *merged_away]
-    await session.execute(delete(IdentityDocument).where(IdentityDocument.person_id.in_(ids)))
+    await delete_rows(session, IdentityDocument, ids)
     for reaction in PERSON_REACTIONS:
         await reaction.on_erase(session, ids)
     # Events and stored answers written earlier carry the person's data: they go too. A copy

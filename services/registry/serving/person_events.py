@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.people.models import Person
+from services.registry.people.reactions import PersonReaction, delete_rows, move_rows
 from services.registry.serving.models import ServiceLink
 
 
@@ -24,15 +25,13 @@ async def on_merge(session: AsyncSession, survivor: Person, duplicate: Person) -
             ),
         )
     )
-    await session.execute(
-        update(ServiceLink)
-        .where(ServiceLink.person_id == duplicate.id)
-        .values(person_id=survivor.id)
-        .execution_options(synchronize_session=False)
-    )
+    await move_rows(session, ServiceLink, duplicate, survivor)
     return []
 
 
 async def on_erase(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
     """No office is linked to the person any more."""
-    await session.execute(delete(ServiceLink).where(ServiceLink.person_id.in_(ids)))
+    await delete_rows(session, ServiceLink, ids)
+
+
+REACTION = PersonReaction(on_merge, on_erase)
