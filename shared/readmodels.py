@@ -17,6 +17,7 @@ import enum
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from prometheus_client import Counter
@@ -65,9 +66,17 @@ class PersonRow(MergeableRow, Protocol):
     record_version: int
 
 
+class ServedRow(MergeableRow, Protocol):
+    """A read model row that keeps the offices serving the person (registry's PersonServedAt)."""
+
+    serving_offices: list[str]
+    updated_at: datetime
+
+
 Mapped_ = TypeVar("Mapped_")  # any mapped class
 Mergeable = TypeVar("Mergeable", bound=MergeableRow)
 Row = TypeVar("Row", bound=PersonRow)
+Served = TypeVar("Served", bound=ServedRow)
 
 
 async def locked(
@@ -122,6 +131,30 @@ async def apply_record(
         return Outcome.STALE
     fill(row)
     row.record_version = version
+    await session.flush()
+    return Outcome.APPLIED
+
+
+async def add_serving_office(
+    session: AsyncSession,
+    model: type[Served],
+    person_id: uuid.UUID,
+    office_code: str,
+    with_office: Callable[[list[str], str], list[str]],
+) -> Outcome:
+    """An office outside the person's province serves them now: `with_office(held, code)` is
+    the read model's list with it. Kept once, whatever the redeliveries (an office already
+    serving them changes nothing); a merged-away record passes it to the record it was merged
+    into."""
+    row = await locked_following_merges(session, model, person_id)
+    if row is None:
+        return Outcome.UNKNOWN_PERSON
+    held = list(row.serving_offices or [])
+    offices = with_office(held, office_code)
+    if offices == held:
+        return Outcome.STALE
+    row.serving_offices = offices
+    row.updated_at = datetime.now(UTC)
     await session.flush()
     return Outcome.APPLIED
 

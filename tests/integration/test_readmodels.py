@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import String, text
+from sqlalchemy import DateTime, String, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -72,10 +72,11 @@ class Reader(_Base):
 
     person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(210))
-    offices: Mapped[list[str]] = mapped_column(ARRAY(String(20)), server_default="{}")
+    serving_offices: Mapped[list[str]] = mapped_column(ARRAY(String(20)), server_default="{}")
     record_status: Mapped[str] = mapped_column(String(10), server_default="active")
     merged_into: Mapped[uuid.UUID | None] = mapped_column()
     record_version: Mapped[int] = mapped_column(server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +110,7 @@ async def _apply(
 ) -> Outcome:
     async with sessions() as session, session.begin():
         return await readmodels.apply_record(
-            session, Reader, details.person_id, version, _fill(details), new={"offices": []}
+            session, Reader, details.person_id, version, _fill(details), new={"serving_offices": []}
         )
 
 
@@ -121,7 +122,7 @@ async def _registered(sessions: async_sessionmaker[AsyncSession], **kw: object) 
 
 async def _absorb_offices(duplicate: Reader, survivor: Reader | None) -> None:
     if survivor is not None:
-        survivor.offices = [*survivor.offices, *duplicate.offices]
+        survivor.serving_offices = [*survivor.serving_offices, *duplicate.serving_offices]
 
 
 async def _merge(
@@ -148,7 +149,7 @@ async def test_a_record_applies_once_per_version_and_never_to_a_merged_away_row(
     row = await _get(sessions, person)
     assert row is not None
     assert (row.name, row.record_version, row.record_status) == ("Bounmy Sisouvanh", 3, "active")
-    assert row.offices == []
+    assert row.serving_offices == []
 
     survivor = await _registered(sessions)
     assert await _merge(sessions, person, survivor) is Outcome.APPLIED
@@ -166,7 +167,7 @@ async def test_a_merge_retires_the_duplicate_once_and_the_survivor_absorbs_it(
     async with sessions() as session, session.begin():
         row = await readmodels.locked(session, Reader, duplicate)
         assert row is not None
-        row.offices = ["VT-01"]
+        row.serving_offices = ["VT-01"]
 
     assert await _merge(sessions, duplicate, duplicate) is Outcome.STALE
     assert await _merge(sessions, unknown, survivor) is Outcome.UNKNOWN_PERSON
@@ -176,7 +177,7 @@ async def test_a_merge_retires_the_duplicate_once_and_the_survivor_absorbs_it(
     retired, kept = await _get(sessions, duplicate), await _get(sessions, survivor)
     assert retired is not None and kept is not None
     assert (retired.record_status, retired.merged_into) == ("merged", survivor)
-    assert (kept.record_status, kept.offices) == ("active", ["VT-01"])
+    assert (kept.record_status, kept.serving_offices) == ("active", ["VT-01"])
 
     # A survivor unknown to the read model: the duplicate still retires, nothing is absorbed.
     lone = await _registered(sessions)
@@ -196,6 +197,30 @@ async def test_following_merges_reaches_the_record_that_holds_the_person_now(
         holder = await readmodels.locked_following_merges(session, Reader, first)
         assert holder is not None and holder.person_id == third
         assert await readmodels.locked_following_merges(session, Reader, uuid.uuid4()) is None
+
+
+async def test_a_serving_office_is_kept_once_on_the_record_that_holds_the_person_now(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    duplicate, survivor = await _registered(sessions), await _registered(sessions)
+    assert await _merge(sessions, duplicate, survivor) is Outcome.APPLIED
+
+    def with_office(held: list[str], office: str) -> list[str]:
+        return list(dict.fromkeys([*held, office]))
+
+    async def serve(person_id: uuid.UUID, office: str) -> Outcome:
+        async with sessions() as session, session.begin():
+            return await readmodels.add_serving_office(
+                session, Reader, person_id, office, with_office
+            )
+
+    assert await serve(duplicate, "ESC-VT") is Outcome.APPLIED
+    assert await serve(survivor, "ESC-VT") is Outcome.STALE
+    assert await serve(survivor, "MRC-SV") is Outcome.APPLIED
+    assert await serve(uuid.uuid4(), "ESC-VT") is Outcome.UNKNOWN_PERSON
+    kept = await _get(sessions, survivor)
+    assert kept is not None and kept.serving_offices == ["ESC-VT", "MRC-SV"]
+    assert kept.updated_at is not None
 
 
 async def test_a_locked_row_holds_back_a_second_transaction_until_the_first_ends(
@@ -260,7 +285,7 @@ async def test_person_handlers_apply_registrations_and_updates_and_count_what_ch
 
     async def apply_person(session: AsyncSession, details: PersonDetails, version: int) -> Outcome:
         return await readmodels.apply_record(
-            session, Reader, details.person_id, version, _fill(details), new={"offices": []}
+            session, Reader, details.person_id, version, _fill(details), new={"serving_offices": []}
         )
 
     handlers = readmodels.person_handlers(note, apply_person=apply_person)

@@ -157,16 +157,13 @@ async def apply_migration_status(
 async def apply_served_at(session: AsyncSession, person_id: uuid.UUID, office_code: str) -> Outcome:
     """An office outside the person's province now serves them: its staff may rank, refer and
     place the person from now on (an office already serving them changes nothing)."""
-    candidate = await _following_merges(session, person_id)
-    if candidate is None:
-        return Outcome.UNKNOWN_PERSON
-    offices = domain.with_offices(candidate.serving_offices, [office_code])
-    if offices == list(candidate.serving_offices or []):
-        return Outcome.STALE
-    candidate.serving_offices = offices
-    candidate.updated_at = datetime.now(UTC)
-    await session.flush()
-    return Outcome.APPLIED
+    return await readmodels.add_serving_office(
+        session,
+        Candidate,
+        person_id,
+        office_code,
+        lambda held, office: domain.with_offices(held, [office]),
+    )
 
 
 async def merge(session: AsyncSession, person_id: uuid.UUID, survivor_id: uuid.UUID) -> Outcome:

@@ -75,18 +75,10 @@ async def apply_person(session: AsyncSession, details: PersonDetails, version: i
 
 async def apply_served_at(session: AsyncSession, person_id: uuid.UUID, office_code: str) -> Outcome:
     """An office outside the person's province serves them now (registry's PersonServedAt):
-    its staff read and act on the person from here on. Kept once, whatever the redeliveries;
-    a merged-away record passes it to the record it was merged into."""
-    learner = await following_merges(session, person_id)
-    if learner is None:
-        return Outcome.UNKNOWN_PERSON
-    offices = domain.with_office(learner.serving_offices or [], office_code)
-    if offices == list(learner.serving_offices or []):
-        return Outcome.STALE
-    learner.serving_offices = offices
-    learner.updated_at = datetime.now(UTC)
-    await session.flush()
-    return Outcome.APPLIED
+    its staff read and act on the person from here on (kept in the order offices came)."""
+    return await readmodels.add_serving_office(
+        session, Learner, person_id, office_code, domain.with_office
+    )
 
 
 async def apply_migration_status(
