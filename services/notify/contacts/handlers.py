@@ -9,10 +9,8 @@ from sqlalchemy import Table, case, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify.contacts.domain import CONSENT_CHANNELS, closes_channel
+from services.notify.contacts.domain import CONSENT_CHANNELS
 from services.notify.contacts.models import Contact, ServingOffice
-from services.notify.messages.service import cancel_queued
-from shared import clock
 from shared.consumer import Handler, expect
 from shared.events import CloudEvent, Event
 from shared.events.registry import (
@@ -91,7 +89,7 @@ async def on_person_registered(session: AsyncSession, event: CloudEvent, payload
 
 
 async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """A channel's consent changed; a withdrawal cancels what is still waiting on it at once."""
+    """A channel's consent changed (messages cancel what still waits on one that closed)."""
     consent = expect(payload, ConsentChanged)
     channel = CONSENT_CHANNELS.get(consent.purpose)
     if channel is None:
@@ -103,8 +101,6 @@ async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: 
         contact.sms_consent, contact.sms_consent_expires_on = consent.status, consent.expires_on
     else:
         contact.email_consent, contact.email_consent_expires_on = consent.status, consent.expires_on
-    if closes_channel(consent.status, consent.expires_on, clock.today()):
-        await cancel_queued(session, consent.person_id, (channel,), f"consent {consent.status}")
 
 
 async def on_person_served_at(session: AsyncSession, event: CloudEvent, payload: Event) -> None:

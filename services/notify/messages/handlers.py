@@ -11,7 +11,13 @@ from sqlalchemy import Row, Table, Text, bindparam, exists, insert, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify.contacts.domain import CHANNELS, CONSENT_CHANNELS, Channel, channel_open
+from services.notify.contacts.domain import (
+    CHANNELS,
+    CONSENT_CHANNELS,
+    Channel,
+    channel_open,
+    closes_channel,
+)
 from services.notify.contacts.models import Contact
 from services.notify.contacts.service import following_merges, standing
 from services.notify.delivery.events import message_event
@@ -28,6 +34,7 @@ from services.notify.messages.domain import (
     welcome_key,
 )
 from services.notify.messages.models import KnownEnrolment, KnownVacancy, Message, MessageStatus
+from services.notify.messages.service import cancel_queued
 from services.notify.templates.domain import sms_segments
 from services.notify.templates.sandbox import RenderError, render
 from services.notify.templates.service import TemplateMissing, in_use_lateral
@@ -216,14 +223,25 @@ async def on_notable_event(session: AsyncSession, event: CloudEvent, payload: Ev
         await queue(session, event, notice)
 
 
-async def on_consent_given(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    """A channel consented to soon after the registration still gets its welcome, once.
+async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    """A channel that closed (a withdrawal, a refusal, an expiry) cancels what still waits on it
+    at once; one consented to soon after the registration still gets its welcome, once.
 
     Contacts (which run first) have recorded the consent; `queue` checks the channel is open."""
     consent = expect(payload, ConsentChanged)
     channel = CONSENT_CHANNELS.get(consent.purpose)
-    if channel is None or consent.status not in ("given", "renewed"):
+    if channel is None:
         return
+    if closes_channel(consent.status, consent.expires_on, clock.today()):
+        await cancel_queued(session, consent.person_id, (channel,), f"consent {consent.status}")
+        return
+    await _late_welcome(session, event, consent, channel)
+
+
+async def _late_welcome(
+    session: AsyncSession, event: CloudEvent, consent: ConsentChanged, channel: Channel
+) -> None:
+    """The welcome of a channel consented to soon after the registration, if none went yet."""
     contact = await session.get(Contact, consent.person_id)
     if (
         contact is None
@@ -306,7 +324,7 @@ HANDLERS: dict[str, Handler] = {
     OrientationRequired.event_type(): on_notable_event,
     OrientationCompleted.event_type(): on_notable_event,
     MigrationReturnDue.event_type(): on_notable_event,
-    ConsentChanged.event_type(): on_consent_given,
+    ConsentChanged.event_type(): on_consent_changed,
     EnrolmentChanged.event_type(): on_enrolment,
     SessionStatusChanged.event_type(): on_session,
     VacancyStatusChanged.event_type(): on_vacancy,
