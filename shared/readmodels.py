@@ -74,6 +74,7 @@ class ServedRow(MergeableRow, Protocol):
 
 
 Mapped_ = TypeVar("Mapped_")  # any mapped class
+Found = TypeVar("Found")  # what a merge-chain walk reads
 Mergeable = TypeVar("Mergeable", bound=MergeableRow)
 Row = TypeVar("Row", bound=PersonRow)
 Served = TypeVar("Served", bound=ServedRow)
@@ -88,16 +89,26 @@ async def locked(
     return await session.get(model, person_id, with_for_update=True, populate_existing=True)
 
 
+async def following_merges(
+    fetch: Callable[[uuid.UUID], Awaitable[Found | None]], person_id: uuid.UUID
+) -> Found | None:
+    """What `fetch` finds for the person (a row with its `merged_into`), or for the record they
+    were merged into, at most MAX_MERGE_HOPS away: the one walk of a merge chain, for a row read
+    on its own or with more than itself (notify's recipient with its templates)."""
+    row = await fetch(person_id)
+    for _ in range(MAX_MERGE_HOPS):
+        survivor: uuid.UUID | None = getattr(row, "merged_into", None)
+        if row is None or survivor is None:
+            break
+        row = await fetch(survivor)
+    return row
+
+
 async def locked_following_merges(
     session: AsyncSession, model: type[Mergeable], person_id: uuid.UUID
 ) -> Mergeable | None:
     """The locked row of the person, or of the record they were merged into (`merged_into`)."""
-    row = await locked(session, model, person_id)
-    for _ in range(MAX_MERGE_HOPS):
-        if row is None or row.merged_into is None:
-            break
-        row = await locked(session, model, row.merged_into)
-    return row
+    return await following_merges(lambda key: locked(session, model, key), person_id)
 
 
 async def apply_record(

@@ -3,19 +3,14 @@ the contact that holds a merged-away person now."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.contacts.domain import Channel, ChannelStanding
 from services.notify.contacts.models import Contact
-from shared.readmodels import MAX_MERGE_HOPS
-
-Found = TypeVar("Found")
 
 
 class Reachable(Protocol):
@@ -57,19 +52,3 @@ async def contact_by_phone(session: AsyncSession, phone: str) -> Contact | None:
         .order_by(Contact.updated_at.desc())
         .limit(1)
     )
-
-
-async def following_merges(
-    fetch: Callable[[uuid.UUID], Awaitable[Found | None]], person_id: uuid.UUID
-) -> Found | None:
-    """What `fetch` finds (a contact, or a row with its `merged_into`) for the person, or for
-    the record they were merged into: the walk of `shared.readmodels.locked_following_merges`,
-    for a contact read with more than its own row (a recipient with its templates)."""
-    # TODO(issue 18): belongs in shared/readmodels.py, with locked_following_merges built on it.
-    row = await fetch(person_id)
-    for _ in range(MAX_MERGE_HOPS):
-        survivor: Any = getattr(row, "merged_into", None)
-        if row is None or survivor is None:
-            break
-        row = await fetch(survivor)
-    return row

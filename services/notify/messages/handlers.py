@@ -19,7 +19,7 @@ from services.notify.contacts.domain import (
     closes_channel,
 )
 from services.notify.contacts.models import Contact
-from services.notify.contacts.service import following_merges, standing
+from services.notify.contacts.service import standing
 from services.notify.delivery.events import message_event
 from services.notify.messages.domain import (
     WELCOME_KEYS,
@@ -49,6 +49,7 @@ from shared.events.predeparture import (
     SessionStatusChanged,
 )
 from shared.events.registry import ConsentChanged, MigrationReturnDue, PersonRegistered
+from shared.readmodels import following_merges
 
 # When the vacancy's own event has not arrived yet (it travels on another topic).
 UNKNOWN_JOB = {"lo": "ວຽກທີ່ສະເໜີ", "en": "the job offered", "th": "the job offered"}
@@ -129,7 +130,7 @@ _UPSERT_ENROLMENT = _new_enrolment.on_conflict_do_update(
 
 async def _recipient(session: AsyncSession, person_id: uuid.UUID, key: str) -> Row[Any] | None:
     """The person's contact row with the templates of `key` in use for them (`_RECIPIENT`),
-    locked and following merges (`following_merges`)."""
+    locked and following merges (`shared.readmodels.following_merges`)."""
     # What earlier events of the batch changed through the ORM must be in the rows read here.
     await session.flush()
 
