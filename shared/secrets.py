@@ -91,29 +91,9 @@ def weakness(value: str, kind: Kind = "key") -> str | None:
     if value != value.strip():
         # Nearly always a copy-and-paste slip; the space would be part of the key.
         return "starts or ends with white space"
-    judged = value
-    if kind == "webhook":
-        if not value.startswith(WEBHOOK_SECRET_PREFIX):
-            return f"is not a Standard Webhooks secret ({WEBHOOK_SECRET_PREFIX} + base64)"
-        judged = value.removeprefix(WEBHOOK_SECRET_PREFIX)
-        try:
-            raw = base64.b64decode(judged, validate=True)
-        except binascii.Error:
-            return f"is not {WEBHOOK_SECRET_PREFIX} followed by base64"
-        if len(raw) < MIN_WEBHOOK_SECRET_BYTES:
-            return f"encodes {len(raw)} bytes; at least {MIN_WEBHOOK_SECRET_BYTES} are needed"
-    elif kind == "key" and value.startswith(BASE64_PREFIX):
-        judged = value.removeprefix(BASE64_PREFIX)
-        try:
-            raw = base64.b64decode(judged, validate=True)
-        except binascii.Error:
-            return f"is not {BASE64_PREFIX} followed by base64"
-        if len(raw) < MIN_KEY_BYTES:
-            return f"encodes {len(raw)} bytes; at least {MIN_KEY_BYTES} are needed"
-    elif kind == "key" and len(value.encode()) < MIN_KEY_BYTES:
-        return f"is {len(value.encode())} bytes long; at least {MIN_KEY_BYTES} are needed"
-    elif kind == "credential" and len(value) < MIN_CREDENTIAL_CHARS:
-        return f"is {len(value)} characters long; at least {MIN_CREDENTIAL_CHARS} are needed"
+    judged, why = _judged_part(value, kind)
+    if why is not None:
+        return why
     needed = MIN_CREDENTIAL_GUESSES_LOG10 if kind == "credential" else MIN_KEY_GUESSES_LOG10
     guesses = guesses_log10(judged)
     if guesses < needed:
@@ -122,6 +102,36 @@ def weakness(value: str, kind: Kind = "key") -> str | None:
             f" guesses, at least 10^{needed:.0f} needed); generate one: openssl rand -hex 32"
         )
     return None
+
+
+def _judged_part(value: str, kind: Kind) -> tuple[str, str | None]:
+    """The part of `value` whose guessability is judged (a prefixed base64 secret is judged
+    without its prefix), and why its shape or length is already too weak, if it is."""
+    if kind == "webhook":
+        if not value.startswith(WEBHOOK_SECRET_PREFIX):
+            return value, f"is not a Standard Webhooks secret ({WEBHOOK_SECRET_PREFIX} + base64)"
+        return _prefixed_base64(value, WEBHOOK_SECRET_PREFIX, MIN_WEBHOOK_SECRET_BYTES)
+    if kind == "key" and value.startswith(BASE64_PREFIX):
+        return _prefixed_base64(value, BASE64_PREFIX, MIN_KEY_BYTES)
+    if kind == "key" and len(value.encode()) < MIN_KEY_BYTES:
+        return value, (f"is {len(value.encode())} bytes long; at least {MIN_KEY_BYTES} are needed")
+    if kind == "credential" and len(value) < MIN_CREDENTIAL_CHARS:
+        return value, (
+            f"is {len(value)} characters long; at least {MIN_CREDENTIAL_CHARS} are needed"
+        )
+    return value, None
+
+
+def _prefixed_base64(value: str, prefix: str, min_bytes: int) -> tuple[str, str | None]:
+    """The base64 text after `prefix`, and why it is not base64 or decodes too few bytes."""
+    judged = value.removeprefix(prefix)
+    try:
+        raw = base64.b64decode(judged, validate=True)
+    except binascii.Error:
+        return judged, f"is not {prefix} followed by base64"
+    if len(raw) < min_bytes:
+        return judged, f"encodes {len(raw)} bytes; at least {min_bytes} are needed"
+    return judged, None
 
 
 @dataclass(frozen=True)
