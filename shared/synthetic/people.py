@@ -500,24 +500,8 @@ def messy_variant(person: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     """
     variant = copy.deepcopy(person)
     variant["documents"] = []
-    script = rng.random()
-    has_latin = bool(person.get("given_name_en") or person.get("family_name_en"))
-    if script < 0.12 and person.get("given_name_lo"):
-        variant["given_name_en"] = variant["family_name_en"] = None
-    else:
-        if script < 0.24 and has_latin:
-            variant["given_name_lo"] = variant["family_name_lo"] = None
-        _respell_latin(variant, rng)
-        if rng.random() < 0.10:  # typed in capitals
-            for key in ("given_name_en", "family_name_en"):
-                if variant.get(key):
-                    variant[key] = variant[key].upper()
-    for key in ("given_name_lo", "family_name_lo"):
-        if variant.get(key) and rng.random() < 0.15:
-            text = variant[key].translate(_TONE_MARKS)
-            for ligature, letters in _LAO_RESPELLINGS:
-                text = text.replace(ligature, letters)
-            variant[key] = text
+    _vary_scripts(variant, person, rng)
+    _respell_lao(variant, rng)
     if rng.random() < 0.03:  # given and family name entered the wrong way round
         for given, family in (
             ("given_name_lo", "family_name_lo"),
@@ -531,6 +515,33 @@ def messy_variant(person: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     if rng.random() < 0.20:
         variant["village"] = None
     return variant
+
+
+def _vary_scripts(variant: dict[str, Any], person: dict[str, Any], rng: random.Random) -> None:
+    """Keep only the Lao names, or only the Latin ones, or both; the Latin ones respelled and
+    sometimes typed in capitals."""
+    script = rng.random()
+    has_latin = bool(person.get("given_name_en") or person.get("family_name_en"))
+    if script < 0.12 and person.get("given_name_lo"):
+        variant["given_name_en"] = variant["family_name_en"] = None
+        return
+    if script < 0.24 and has_latin:
+        variant["given_name_lo"] = variant["family_name_lo"] = None
+    _respell_latin(variant, rng)
+    if rng.random() < 0.10:  # typed in capitals
+        for key in ("given_name_en", "family_name_en"):
+            if variant.get(key):
+                variant[key] = variant[key].upper()
+
+
+def _respell_lao(variant: dict[str, Any], rng: random.Random) -> None:
+    """Sometimes write a Lao name without its tone marks and with its ligatures spelled out."""
+    for key in ("given_name_lo", "family_name_lo"):
+        if variant.get(key) and rng.random() < 0.15:
+            text = variant[key].translate(_TONE_MARKS)
+            for ligature, letters in _LAO_RESPELLINGS:
+                text = text.replace(ligature, letters)
+            variant[key] = text
 
 
 def _respell_latin(variant: dict[str, Any], rng: random.Random) -> None:
