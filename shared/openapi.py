@@ -174,6 +174,18 @@ def _refuse_control_characters(schema: Any, document: dict[str, Any], seen: set[
             seen.add(name)
             _refuse_control_characters(document["components"]["schemas"][name], document, seen)
         return
+    _refuse_in_this_schema(schema)
+    for key in ("properties", "patternProperties", "$defs"):
+        for child in schema.get(key, {}).values():
+            _refuse_control_characters(child, document, seen)
+    for key in ("items", "additionalProperties", "anyOf", "oneOf", "allOf", "not", "prefixItems"):
+        if key in schema:
+            _refuse_control_characters(schema[key], document, seen)
+
+
+def _refuse_in_this_schema(schema: dict[str, Any]) -> None:
+    """The refusal at one level of a schema, its children aside: a free string gets the
+    pattern, and an object that takes other names refuses them in its names and values."""
     if schema.get("type") == "string" and not {"pattern", "format", "enum", "const"} & set(schema):
         schema["pattern"] = NO_CONTROL_CHARACTERS
     if schema.get("type") == "object" and schema.get("additionalProperties") is not False:
@@ -183,12 +195,6 @@ def _refuse_control_characters(schema: Any, document: dict[str, Any], seen: set[
             # What an object takes beside its properties (ignored, or kept as they are): any
             # JSON, and the boundary reads all of it.
             schema["additionalProperties"] = {"$ref": f"#/components/schemas/{ANY_TEXT_JSON}"}
-    for key in ("properties", "patternProperties", "$defs"):
-        for child in schema.get(key, {}).values():
-            _refuse_control_characters(child, document, seen)
-    for key in ("items", "additionalProperties", "anyOf", "oneOf", "allOf", "not", "prefixItems"):
-        if key in schema:
-            _refuse_control_characters(schema[key], document, seen)
 
 
 def _request_schemas(operation: dict[str, Any]) -> Iterator[Any]:
