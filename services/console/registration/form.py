@@ -119,16 +119,34 @@ def registration(values: Mapping[str, str]) -> Built:
         if value := _text(values, name):
             body[name] = value
     if chosen := _text(values, "district"):
-        district = districts().get(chosen)
-        if district is None or district.province_code != body.get("province_code"):
-            built.errors["district"] = N_("Choose a district of the province chosen.")
-        else:
-            # The registry keeps a district as text: its name as the district writes it.
-            body["district"] = district.name_lo
+        _add_district(chosen, built)
     if level := _text(values, "isced_level"):
         body["education"] = {"isced_level": level}
     if tags := skill_tags(values.get("skills")):
         body["skills"] = {"tags": tags}
+    if languages := _language_rows(values, built):
+        body["languages"] = languages
+    if experience := _experience_rows(values, built):
+        body["experience"] = experience
+    body["consents"] = _consents(values, built)
+    if values.get("confirm_not_duplicate") == YES:
+        body["confirm_not_duplicate"] = True
+    return built
+
+
+def _add_district(chosen: str, built: Built) -> None:
+    """The district chosen, when it is one of the province chosen; an error otherwise."""
+    district = districts().get(chosen)
+    if district is None or district.province_code != built.body.get("province_code"):
+        built.errors["district"] = N_("Choose a district of the province chosen.")
+    else:
+        # The registry keeps a district as text: its name as the district writes it.
+        built.body["district"] = district.name_lo
+
+
+def _language_rows(values: Mapping[str, str], built: Built) -> list[dict[str, Any]]:
+    """The language rows filled in (what was left empty left out), noting which form row
+    each one sent came from."""
     languages, built.rows["languages"] = [], []
     for n in range(LANGUAGE_ROWS):
         code = _text(values, f"languages.{n}.code")
@@ -136,8 +154,12 @@ def registration(values: Mapping[str, str]) -> Built:
         if code or level:
             languages.append({"code": code, "proficiency": level})
             built.rows["languages"].append(n)
-    if languages:
-        body["languages"] = [{k: v for k, v in x.items() if v is not None} for x in languages]
+    return [{k: v for k, v in x.items() if v is not None} for x in languages]
+
+
+def _experience_rows(values: Mapping[str, str], built: Built) -> list[dict[str, Any]]:
+    """The experience rows filled in (an occupation only searched for counts as filled in),
+    noting which form row each one sent came from."""
     experience, built.rows["experience"] = [], []
     for n in range(EXPERIENCE_ROWS):
         code = _text(values, f"experience.{n}.isco08")
@@ -146,12 +168,7 @@ def registration(values: Mapping[str, str]) -> Built:
         if code or years or typed:
             experience.append({"isco08": code, "years": years})
             built.rows["experience"].append(n)
-    if experience:
-        body["experience"] = [{k: v for k, v in x.items() if v is not None} for x in experience]
-    body["consents"] = _consents(values, built)
-    if values.get("confirm_not_duplicate") == YES:
-        body["confirm_not_duplicate"] = True
-    return built
+    return [{k: v for k, v in x.items() if v is not None} for x in experience]
 
 
 def _consents(values: Mapping[str, str], built: Built) -> list[dict[str, Any]]:
