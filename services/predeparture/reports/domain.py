@@ -164,6 +164,16 @@ class _Tree:
 def protect(cells: Mapping[Key, int], threshold: int) -> dict[Key, int | None]:
     """Every figure of the report (cells, subtotals by leading dimensions, the total under
     key `()`), None where it is hidden. `cells` are counts keyed by one value per dimension."""
+    tree = _Tree.of(_positive_counts(cells, threshold))
+    primary = {key for key, people in tree.values.items() if 0 < people < threshold}
+    hidden = set(primary)
+    _hide_until_protected(tree, hidden)
+    _show_again_what_is_not_needed(tree, hidden, primary)
+    return {key: None if key in hidden else people for key, people in tree.values.items()}
+
+
+def _positive_counts(cells: Mapping[Key, int], threshold: int) -> dict[Key, int]:
+    """The cells that count someone, once the arguments are checked."""
     if threshold < 1:
         raise ValueError("threshold must be at least 1")
     if any(people < 0 for people in cells.values()):
@@ -171,11 +181,12 @@ def protect(cells: Mapping[Key, int], threshold: int) -> dict[Key, int | None]:
     counts = {key: people for key, people in cells.items() if people > 0}
     if len({len(key) for key in counts}) > 1:
         raise ValueError("every cell must name a value of each dimension")
-    tree = _Tree.of(counts)
-    primary = {key for key, people in tree.values.items() if 0 < people < threshold}
-    hidden = set(primary)
+    return counts
 
-    # Rules 2 and 3 only ever hide more, so this reaches a fixed point.
+
+def _hide_until_protected(tree: _Tree, hidden: set[Key]) -> None:
+    """Rules 2 and 3: hide more (in place) until no hidden figure can be worked out from the
+    ones shown. They only ever hide more, so this reaches a fixed point."""
     changed = True
     while changed:
         changed = False
@@ -196,7 +207,10 @@ def protect(cells: Mapping[Key, int], threshold: int) -> dict[Key, int | None]:
                     hidden.add(key)  # its parent is looked at again on the next pass
                 changed = True
 
-    # Rule 4: a figure hidden on another's behalf comes back when the rest still protect.
+
+def _show_again_what_is_not_needed(tree: _Tree, hidden: set[Key], primary: set[Key]) -> None:
+    """Rule 4: a figure hidden on another's behalf comes back (in place) when the rest still
+    protect."""
     changed = True
     while changed:
         changed = False
@@ -206,8 +220,6 @@ def protect(cells: Mapping[Key, int], threshold: int) -> dict[Key, int | None]:
                 changed = True
             else:
                 hidden.add(key)
-
-    return {key: None if key in hidden else people for key, people in tree.values.items()}
 
 
 @dataclass(frozen=True)
