@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, select, true, tuple_
+from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,7 +43,7 @@ from shared.auth import Principal, Role
 from shared.db import clock_now
 from shared.events.matching import AgencyStatusChanged
 from shared.outbox import add_event
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import keyset, page_of
 from shared.problems import Conflict, Forbidden, InvalidField, NotFound
 
 SYSTEM = "system"
@@ -273,15 +273,13 @@ async def list_agencies(
         query = query.where(Agency.destinations.contains([filters.destination]))
     if filters.q is not None:
         query = query.where(Agency.name.ilike(name_pattern(filters.q), escape="\\"))
-    if cursor is not None:
-        at, last_id = decode_cursor(cursor)
-        query = query.where(tuple_(Agency.created_at, Agency.id) < tuple_(at, last_id))
-    query = query.order_by(Agency.created_at.desc(), Agency.id.desc()).limit(limit + 1)
-    rows = list((await session.scalars(query)).all())
-    page = rows[:limit]
+    query = keyset(
+        query, (Agency.created_at, Agency.id), after=cursor, limit=limit, newest_first=True
+    )
+    rows = (await session.scalars(query)).all()
+    page, following = page_of(rows, limit, lambda a: (a.created_at, a.id))
     counts = await _counts(session, [a.id for a in page])
     items = [AgencyRead.model_validate(_read(a, counts[a.id], today)) for a in page]
-    following = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
     return items, following
 
 

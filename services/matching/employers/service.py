@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +14,7 @@ from services.matching.employers.models import Employer
 from services.matching.employers.schemas import EmployerCreate, EmployerUpdate
 from services.matching.scope import Actor
 from shared.db import clock_now
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import keyset, page_of
 from shared.problems import Conflict, FieldError, InvalidFields, NotFound
 from shared.versioning import check_version
 
@@ -132,11 +132,8 @@ async def list_employers(
         query = query.where(Employer.isic_section == filters.isic_section)
     if filters.q is not None:
         query = query.where(Employer.name.ilike(name_pattern(filters.q), escape="\\"))
-    if cursor is not None:
-        at, last_id = decode_cursor(cursor)
-        query = query.where(tuple_(Employer.created_at, Employer.id) < tuple_(at, last_id))
-    query = query.order_by(Employer.created_at.desc(), Employer.id.desc()).limit(limit + 1)
-    rows = list((await session.scalars(query)).all())
-    page = rows[:limit]
-    following = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
-    return page, following
+    query = keyset(
+        query, (Employer.created_at, Employer.id), after=cursor, limit=limit, newest_first=True
+    )
+    rows = (await session.scalars(query)).all()
+    return page_of(rows, limit, lambda e: (e.created_at, e.id))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select, text, update
+from sqlalchemy import ColumnElement, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +41,7 @@ from shared.db import clock_now
 from shared.events.matching import PlacementEnded as PlacementEndedEvent
 from shared.events.matching import PlacementMade, ReferralStatusChanged
 from shared.outbox import add_event
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import keyset, page_of
 from shared.problems import Forbidden, InvalidField, NotFound
 
 # A referral is made to a vacancy taking people now; a paused one (agency suspended) is not.
@@ -424,22 +424,16 @@ async def list_referrals(
         query = query.where(Referral.status == status)
     if open_only:
         query = query.where(Referral.status.in_([s.value for s in OPEN]))
-    if cursor:
-        at, last = decode_cursor(cursor)
-        query = query.where(
-            or_(Referral.created_at < at, and_(Referral.created_at == at, Referral.id < last))
-        )
-    rows = list(
-        (
-            await session.scalars(
-                query.order_by(Referral.created_at.desc(), Referral.id.desc()).limit(limit + 1)
-            )
-        ).all()
+    # An empty cursor reads as none, as it always has here.
+    query = keyset(
+        query,
+        (Referral.created_at, Referral.id),
+        after=cursor or None,
+        limit=limit,
+        newest_first=True,
     )
-    following = (
-        encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
-    )
-    return rows[:limit], following
+    rows = (await session.scalars(query)).all()
+    return page_of(rows, limit, lambda r: (r.created_at, r.id))
 
 
 async def repoint_merged_person(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select, tuple_
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,7 +44,7 @@ from services.matching.wording import count
 from shared.db import clock_now
 from shared.events.matching import VacancyStatusChanged
 from shared.outbox import add_event
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import keyset, page_of
 from shared.problems import Conflict, FieldError, Forbidden, InvalidField, NotFound
 from shared.versioning import check_version
 
@@ -207,14 +207,11 @@ async def list_vacancies(
 ) -> tuple[list[Vacancy], str | None]:
     """A page of the vacancies the actor may see, newest first, and the next page's cursor."""
     query = select(Vacancy).where(and_(*_conditions(filters, actor)))
-    if cursor is not None:
-        at, last_id = decode_cursor(cursor)
-        query = query.where(tuple_(Vacancy.created_at, Vacancy.id) < tuple_(at, last_id))
-    query = query.order_by(Vacancy.created_at.desc(), Vacancy.id.desc()).limit(limit + 1)
-    rows = list((await session.scalars(query)).all())
-    page = rows[:limit]
-    following = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
-    return page, following
+    query = keyset(
+        query, (Vacancy.created_at, Vacancy.id), after=cursor, limit=limit, newest_first=True
+    )
+    rows = (await session.scalars(query)).all()
+    return page_of(rows, limit, lambda v: (v.created_at, v.id))
 
 
 # -- writing ---------------------------------------------------------------------------------
