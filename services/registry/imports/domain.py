@@ -134,6 +134,29 @@ def _row(number: int, cells: dict[str, str], *, stray: bool = False) -> Row:
         errors.append(
             {"field": "given_name_lo", "message": "given_name_lo or given_name_en is required"}
         )
+    body["documents"], document_columns = _documents(cells, errors)
+    if cells.get("isced_level"):
+        body["education"] = {"isced_level": cells["isced_level"]}
+    if cells.get("skills"):
+        body["skills"] = {"tags": _split(cells["skills"])}
+    if cells.get("languages"):
+        body["languages"] = _languages(cells["languages"])
+    jobseeker: dict[str, Any] = {}
+    if cells.get("desired_occupations"):
+        jobseeker["desired_occupations"] = _split(cells["desired_occupations"])
+    if cells.get("abroad_countries"):
+        jobseeker["abroad_countries"] = _split(cells["abroad_countries"])
+    _yes_no_flags(cells, jobseeker, body, errors)
+    body["jobseeker"] = jobseeker
+    body["consents"], consent_columns = _consents(cells, errors)
+    return Row(number, row_key(cells), body, errors, document_columns, consent_columns)
+
+
+def _documents(
+    cells: dict[str, str], errors: list[dict[str, str]]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The documents of the document columns (a passport only with its expiry), and the column
+    each came from."""
     documents, document_columns = [], []
     for kind, column in DOCUMENTS.items():
         if cells.get(column):
@@ -151,22 +174,25 @@ def _row(number: int, cells: dict[str, str], *, stray: bool = False) -> Row:
         errors.append(
             {"field": "passport_expires_on", "message": "is given without a passport_number"}
         )
-    body["documents"] = documents
-    if cells.get("isced_level"):
-        body["education"] = {"isced_level": cells["isced_level"]}
-    if cells.get("skills"):
-        body["skills"] = {"tags": _split(cells["skills"])}
-    if cells.get("languages"):
-        languages = []
-        for item in _split(cells["languages"]):
-            code, _, proficiency = item.partition(":")
-            languages.append({"code": code.strip(), "proficiency": proficiency.strip() or "basic"})
-        body["languages"] = languages
-    jobseeker: dict[str, Any] = {}
-    if cells.get("desired_occupations"):
-        jobseeker["desired_occupations"] = _split(cells["desired_occupations"])
-    if cells.get("abroad_countries"):
-        jobseeker["abroad_countries"] = _split(cells["abroad_countries"])
+    return documents, document_columns
+
+
+def _languages(cell: str) -> list[dict[str, str]]:
+    """`lo:native;en` → each language with its proficiency (basic when not given)."""
+    languages = []
+    for item in _split(cell):
+        code, _, proficiency = item.partition(":")
+        languages.append({"code": code.strip(), "proficiency": proficiency.strip() or "basic"})
+    return languages
+
+
+def _yes_no_flags(
+    cells: dict[str, str],
+    jobseeker: dict[str, Any],
+    body: dict[str, Any],
+    errors: list[dict[str, str]],
+) -> None:
+    """The yes/no columns: set where yes, left out where no or empty, an error otherwise."""
     for flag, target in (
         ("willing_to_work_abroad", jobseeker),
         ("confirm_not_duplicate", body),
@@ -176,9 +202,6 @@ def _row(number: int, cells: dict[str, str], *, stray: bool = False) -> Row:
             target[flag] = True
         elif value not in FALSE:
             errors.append({"field": flag, "message": "must be yes or no"})
-    body["jobseeker"] = jobseeker
-    body["consents"], consent_columns = _consents(cells, errors)
-    return Row(number, row_key(cells), body, errors, document_columns, consent_columns)
 
 
 def _consents(
