@@ -57,30 +57,12 @@ async def merge(
     reason: str,
 ) -> Person:
     """Keep `survivor_id`, fold `duplicate_id` into it and leave a redirect behind."""
-    if survivor_id == duplicate_id:
-        raise InvalidField("duplicate_id", "is the record itself")
-    # Both rows locked, always in id order, so two merges of the same pair cannot deadlock.
-    locked = {}
-    for person_id in sorted((survivor_id, duplicate_id)):
-        locked[person_id] = await get_person(session, person_id, principal, lock=True)
-    survivor, duplicate = locked[survivor_id], locked[duplicate_id]
-    if survivor.id == duplicate.id:
-        raise Conflict("the two records are already merged", survivor_id=str(survivor.id))
+    survivor, duplicate = await _lock_pair(session, survivor_id, duplicate_id, principal)
     for reaction in PERSON_REACTIONS:
         if reaction.refuse_merge is not None:
             await reaction.refuse_merge(session, survivor, duplicate)
 
-    changed = []
-    for field in _FILLABLE:
-        if getattr(survivor, field) is None and getattr(duplicate, field) is not None:
-            setattr(survivor, field, getattr(duplicate, field))
-            changed.append(field)
-    for field in _UNIONED:
-        mine, theirs = list(getattr(survivor, field) or []), getattr(duplicate, field) or []
-        extra = [item for item in theirs if item not in mine]
-        if extra:
-            setattr(survivor, field, mine + extra)
-            changed.append(field)
+    changed = _fold_fields(survivor, duplicate)
     if await move_rows(session, IdentityDocument, duplicate, survivor):
         changed.append("documents")
     # Every other feature moves (or drops) the duplicate's rows in its own tables.
@@ -111,6 +93,39 @@ async def merge(
     )
     await audit.record(session, principal, Action.MERGED_INTO, [duplicate.id], reason=reason)
     return survivor
+
+
+async def _lock_pair(
+    session: AsyncSession, survivor_id: uuid.UUID, duplicate_id: uuid.UUID, principal: Principal
+) -> tuple[Person, Person]:
+    """The survivor and the duplicate, both locked; refused when they are (already) one."""
+    if survivor_id == duplicate_id:
+        raise InvalidField("duplicate_id", "is the record itself")
+    # Both rows locked, always in id order, so two merges of the same pair cannot deadlock.
+    locked = {}
+    for person_id in sorted((survivor_id, duplicate_id)):
+        locked[person_id] = await get_person(session, person_id, principal, lock=True)
+    survivor, duplicate = locked[survivor_id], locked[duplicate_id]
+    if survivor.id == duplicate.id:
+        raise Conflict("the two records are already merged", survivor_id=str(survivor.id))
+    return survivor, duplicate
+
+
+def _fold_fields(survivor: Person, duplicate: Person) -> list[str]:
+    """Fill the survivor's empty fields from the duplicate and add the duplicate's list items
+    it lacks; the fields changed."""
+    changed = []
+    for field in _FILLABLE:
+        if getattr(survivor, field) is None and getattr(duplicate, field) is not None:
+            setattr(survivor, field, getattr(duplicate, field))
+            changed.append(field)
+    for field in _UNIONED:
+        mine, theirs = list(getattr(survivor, field) or []), getattr(duplicate, field) or []
+        extra = [item for item in theirs if item not in mine]
+        if extra:
+            setattr(survivor, field, mine + extra)
+            changed.append(field)
+    return changed
 
 
 async def erase(
