@@ -247,26 +247,10 @@ def _run(
     stopping: threading.Event,
 ) -> int:
     ports = {name: port + port_offset for name, port in ports.items()}
-    wanted = {**ports, "the runner's metrics": METRICS_PORT + port_offset}
     broker_port = 9092 + port_offset if port_offset >= 0 else free_port()
-    if not settings.kafka_bootstrap_servers:
-        wanted["the development broker"] = broker_port
-    if taken := [f"{name} ({port})" for name, port in wanted.items() if _taken(port)]:
-        say(
-            f"cannot start: port(s) already in use: {', '.join(taken)}. Is labourx already"
-            " running? Stop it, or run side by side with --port-offset."
-        )
+    if not _ports_free(settings, ports, port_offset, broker_port):
         return 1
-
-    env = dict(os.environ)
-    # Readable lines at a terminal unless the caller asked for JSON.
-    env.setdefault("LABOURX_LOG_FORMAT", "text")
-    # An idle laptop, not a cluster: consumers ask the development broker for records every 5 s
-    # (it answers at once when one arrives) and send heartbeats every 2 s (a third of the 6 s
-    # session: fewer would risk expelling a live member); with production's 1 s each, the
-    # broker alone took more than 1% of a core doing nothing (bench figure 9).
-    env.setdefault("LABOURX_CONSUMER_FETCH_MAX_WAIT_MS", "5000")
-    env.setdefault("LABOURX_CONSUMER_HEARTBEAT_INTERVAL_MS", "2000")
+    env = _child_environment()
     started = time.monotonic()
     # Each thing started registers its stop before it starts (a half-started PostgreSQL is
     # stopped too); they run in reverse order, each even when one before it failed.
@@ -275,33 +259,17 @@ def _run(
         overrides: dict[str, object] = {}
         broker: TansuBroker | None = None
         if not settings.database_url:
-            postgres = EmbeddedPostgres(data_dir / "postgres")
-            cleanup.callback(_stop_postgres, postgres)
-            say(f"starting the embedded PostgreSQL (data kept in {postgres.data_dir})")
-            overrides["database_url"] = postgres.start(on_wait=say)
+            overrides["database_url"] = _start_postgres(data_dir, cleanup)
         if stopping.is_set():
             return 0
         if not settings.kafka_bootstrap_servers:
-            data_dir.mkdir(parents=True, exist_ok=True)
-            broker = TansuBroker(port=broker_port, log_path=data_dir / "tansu.log")
-            cleanup.callback(_stop_broker, broker)
-            overrides["kafka_bootstrap_servers"] = broker.start()
-            say(
-                f"started the Tansu broker on {broker.bootstrap_servers}. It keeps events in"
-                " memory only: stopping labourx loses the events not yet consumed; a service"
-                " that crashes loses none (the broker keeps them until it is back). Fine for"
-                " development; production uses Apache Kafka"
+            broker, overrides["kafka_bootstrap_servers"] = _start_broker(
+                broker_port, data_dir, cleanup
             )
         if stopping.is_set():
             return 0
         settings = settings.model_copy(update=overrides)
-        env["LABOURX_DATABASE_URL"] = str(settings.database_url)
-        env["LABOURX_KAFKA_BOOTSTRAP_SERVERS"] = settings.bootstrap_servers
-        # The console reaches each service where this run serves it (ports move with
-        # --port-offset), unless told otherwise.
-        for name, port in ports.items():
-            if name != "console":
-                env.setdefault(f"LABOURX_CONSOLE_{name.upper()}_URL", f"http://127.0.0.1:{port}")
+        _point_children_at(env, settings, ports)
 
         metrics = RunnerMetrics()
         metrics_url = f"http://127.0.0.1:{METRICS_PORT + port_offset}/metrics"
@@ -323,18 +291,88 @@ def _run(
         except CannotStart as exc:
             say(f"\nlabourx could not start: {exc}")
             return 1
-        say(f"\nlabourx is running ({time.monotonic() - started:.0f} s to start):")
-        for child in children:
-            say(f"  {child.name:<14} {child.url}")
-        say(
-            "  Open the console in a browser; the services' API documentation is at <URL>/docs."
-            f" Each service's output is also in {logs}/; restarts are counted at"
-            f" {metrics_url}. Ctrl-C stops everything (and loses the events not yet consumed:"
-            " the development broker keeps them in memory only).\n"
-        )
+        _say_running(children, time.monotonic() - started, logs, metrics_url)
         _supervise(children, supervisor, stopping, broker)
         return 0
     raise AssertionError("unreachable")  # for mypy: the with block returns on every path
+
+
+def _ports_free(
+    settings: Settings, ports: dict[str, int], port_offset: int, broker_port: int
+) -> bool:
+    """Whether every port this run would serve on is free; says which are taken when not."""
+    wanted = {**ports, "the runner's metrics": METRICS_PORT + port_offset}
+    if not settings.kafka_bootstrap_servers:
+        wanted["the development broker"] = broker_port
+    if taken := [f"{name} ({port})" for name, port in wanted.items() if _taken(port)]:
+        say(
+            f"cannot start: port(s) already in use: {', '.join(taken)}. Is labourx already"
+            " running? Stop it, or run side by side with --port-offset."
+        )
+        return False
+    return True
+
+
+def _child_environment() -> dict[str, str]:
+    """The environment the services start with: this one, with development defaults."""
+    env = dict(os.environ)
+    # Readable lines at a terminal unless the caller asked for JSON.
+    env.setdefault("LABOURX_LOG_FORMAT", "text")
+    # An idle laptop, not a cluster: consumers ask the development broker for records every 5 s
+    # (it answers at once when one arrives) and send heartbeats every 2 s (a third of the 6 s
+    # session: fewer would risk expelling a live member); with production's 1 s each, the
+    # broker alone took more than 1% of a core doing nothing (bench figure 9).
+    env.setdefault("LABOURX_CONSUMER_FETCH_MAX_WAIT_MS", "5000")
+    env.setdefault("LABOURX_CONSUMER_HEARTBEAT_INTERVAL_MS", "2000")
+    return env
+
+
+def _start_postgres(data_dir: Path, cleanup: contextlib.ExitStack) -> str:
+    """Start the embedded PostgreSQL (its stop registered first); its server URL."""
+    postgres = EmbeddedPostgres(data_dir / "postgres")
+    cleanup.callback(_stop_postgres, postgres)
+    say(f"starting the embedded PostgreSQL (data kept in {postgres.data_dir})")
+    return postgres.start(on_wait=say)
+
+
+def _start_broker(
+    port: int, data_dir: Path, cleanup: contextlib.ExitStack
+) -> tuple[TansuBroker, str]:
+    """Start the development broker (its stop registered first); it and its bootstrap servers."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    broker = TansuBroker(port=port, log_path=data_dir / "tansu.log")
+    cleanup.callback(_stop_broker, broker)
+    bootstrap_servers = broker.start()
+    say(
+        f"started the Tansu broker on {broker.bootstrap_servers}. It keeps events in"
+        " memory only: stopping labourx loses the events not yet consumed; a service"
+        " that crashes loses none (the broker keeps them until it is back). Fine for"
+        " development; production uses Apache Kafka"
+    )
+    return broker, bootstrap_servers
+
+
+def _point_children_at(env: dict[str, str], settings: Settings, ports: dict[str, int]) -> None:
+    """Tell the services where the database and broker are, and the console where they are."""
+    env["LABOURX_DATABASE_URL"] = str(settings.database_url)
+    env["LABOURX_KAFKA_BOOTSTRAP_SERVERS"] = settings.bootstrap_servers
+    # The console reaches each service where this run serves it (ports move with
+    # --port-offset), unless told otherwise.
+    for name, port in ports.items():
+        if name != "console":
+            env.setdefault(f"LABOURX_CONSOLE_{name.upper()}_URL", f"http://127.0.0.1:{port}")
+
+
+def _say_running(children: list[Child], took_s: float, logs: Path, metrics_url: str) -> None:
+    say(f"\nlabourx is running ({took_s:.0f} s to start):")
+    for child in children:
+        say(f"  {child.name:<14} {child.url}")
+    say(
+        "  Open the console in a browser; the services' API documentation is at <URL>/docs."
+        f" Each service's output is also in {logs}/; restarts are counted at"
+        f" {metrics_url}. Ctrl-C stops everything (and loses the events not yet consumed:"
+        " the development broker keeps them in memory only).\n"
+    )
 
 
 def _wait_until_answering(
