@@ -281,6 +281,16 @@ def _weighted(rng: random.Random, weights: Mapping[str, float]) -> str:
 def cohort(loader: Loader, count: int, today: date) -> tuple[list[uuid.UUID], dict[str, int]]:
     """`count` learners with a few months of attendance (see KINDS); their ids, and how many
     of each kind and how many certificates the rule should issue."""
+    people = _cohort_people(loader, count)
+    _first_sessions(loader, people, today)
+    _make_up_sessions(loader, people, today)
+    counts = {kind: sum(1 for p in people if p.kind == kind) for kind in KINDS}
+    counts["expected_certificates"] = sum(1 for p in people if KINDS[p.kind][1])
+    return [p.person_id for p in people], counts
+
+
+def _cohort_people(loader: Loader, count: int) -> list[Person]:
+    """`count` learners of the kinds of KINDS, each heading to a destination."""
     rng = loader.rng
     kinds = {kind: share for kind, (share, _) in KINDS.items()}
     people: list[Person] = []
@@ -299,9 +309,13 @@ def cohort(loader: Loader, count: int, today: date) -> tuple[list[uuid.UUID], di
             rng.choice(modules) if kind in ("absent", "excused", "made_up", "too_late") else None
         )
         people.append(Person(person_id, kind, attended, missed))
+    return people
 
-    # First sessions: 60 people of one destination each, held 30 to 150 days ago (those who
-    # will make a module up too late: 230 to 290 days ago), at one of the centres.
+
+def _first_sessions(loader: Loader, people: list[Person], today: date) -> None:
+    """First sessions: 60 people of one destination each, held 30 to 150 days ago (those who
+    will make a module up too late: 230 to 290 days ago), at one of the centres."""
+    rng = loader.rng
     groups: dict[tuple[bool, str], list[Person]] = {}
     for person in people:
         groups.setdefault((person.kind == "too_late", person.attended), []).append(person)
@@ -322,7 +336,10 @@ def cohort(loader: Loader, count: int, today: date) -> tuple[list[uuid.UUID], di
                         session_id, person.person_id, module, status, starts_at + timedelta(hours=8)
                     )
 
-    # Make-up sessions in the last 29 days: those excused attend the module they missed.
+
+def _make_up_sessions(loader: Loader, people: list[Person], today: date) -> None:
+    """Make-up sessions in the last 29 days: those excused attend the module they missed."""
+    rng = loader.rng
     late = [p for p in people if p.kind in ("made_up", "too_late")]
     by_destination: dict[str, list[Person]] = {}
     for person in late:
@@ -343,10 +360,6 @@ def cohort(loader: Loader, count: int, today: date) -> tuple[list[uuid.UUID], di
                     "present",
                     starts_at + timedelta(hours=8),
                 )
-
-    counts = {kind: sum(1 for p in people if p.kind == kind) for kind in KINDS}
-    counts["expected_certificates"] = sum(1 for p in people if KINDS[p.kind][1])
-    return [p.person_id for p in people], counts
 
 
 @dataclass(frozen=True)
