@@ -32,7 +32,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from prometheus_client import Counter
@@ -195,16 +195,8 @@ async def _claim(
 
         sms_ready: list[Message] = []
         for message, contact, opted_out in rows:
-            if not message.recipient:
-                cancel(message, "no address (the person was erased)")
-            elif opted_out is not None:
-                cancel(message, "the number replied STOP")
-            elif contact is not None and contact.merged_into is not None:
-                cancel(message, "the person's record was merged into another")
-            elif contact is not None and not channel_open(
-                standing(contact, "sms" if message.channel == "sms" else "email"), today
-            ):
-                cancel(message, f"{message.channel} is closed for this person (consent or STOP)")
+            if (reason := _why_cancelled(message, contact, opted_out, today)) is not None:
+                cancel(message, reason)
             elif message.channel == "sms" and quiet_until is not None:
                 defer(message, quiet_until, "quiet hours")
             elif message.channel == "sms":
@@ -215,25 +207,47 @@ async def _claim(
         if sms_ready:
             go += await _within_rate_limit(session, settings, sms_ready, now, defer)
 
-        for message in go:
-            message.status, message.updated_at = "sending", now
-            message.attempts += 1
-            history.append(
-                {
-                    "message_id": message.id,
-                    "status": "sending",
-                    "detail": f"attempt {message.attempts}",
-                }
-            )
-            claim.outgoing.append(
-                Outgoing(
-                    message.id, message.channel, message.recipient, message.subject, message.body
-                )
-            )
+        history += _start_sending(go, now, claim)
         if history:
             await session.flush()
             await session.execute(insert(MessageStatus), [h | {"at": now} for h in history])
     return claim
+
+
+def _why_cancelled(
+    message: Message, contact: Contact | None, opted_out: str | None, today: date
+) -> str | None:
+    """Why a queued message must not go at all (it never will), or None when it may."""
+    if not message.recipient:
+        return "no address (the person was erased)"
+    if opted_out is not None:
+        return "the number replied STOP"
+    if contact is not None and contact.merged_into is not None:
+        return "the person's record was merged into another"
+    if contact is not None and not channel_open(
+        standing(contact, "sms" if message.channel == "sms" else "email"), today
+    ):
+        return f"{message.channel} is closed for this person (consent or STOP)"
+    return None
+
+
+def _start_sending(go: list[Message], now: datetime, claim: _Claim) -> list[dict[str, object]]:
+    """Mark each message sending (one more attempt) and hand it to `claim`; their history."""
+    history: list[dict[str, object]] = []
+    for message in go:
+        message.status, message.updated_at = "sending", now
+        message.attempts += 1
+        history.append(
+            {
+                "message_id": message.id,
+                "status": "sending",
+                "detail": f"attempt {message.attempts}",
+            }
+        )
+        claim.outgoing.append(
+            Outgoing(message.id, message.channel, message.recipient, message.subject, message.body)
+        )
+    return history
 
 
 async def _within_rate_limit(
