@@ -113,15 +113,58 @@ def candidates_for(
         "limit": limit,
         "passport_needed": passport_needed_until(terms.starts_on, today),
     }
-    occupation = (
+    occupation = _occupation_score(code, params)
+    where = _narrowing(params, person_id=person_id, before=before, people=people)
+    filters = _hard_filters(terms, today, params)
+    retrieval = [keys.occupation(code, cell.level)] if cell.level else []
+    if terms.overseas:
+        location, readiness = _abroad(terms, cell, excluded, params, where, filters, retrieval)
+    else:
+        location, readiness = _at_home(terms, cell, params, retrieval)
+    if cell.speaking:
+        retrieval += [keys.language(code) for code in terms.languages]
+    if retrieval:
+        params["retrieval"] = retrieval
+        where.append("c.match_keys @> CAST(:retrieval AS varchar[])")
+    where.append(f"NOT ({' AND '.join(filters)})" if excluded else " AND ".join(filters))
+    education = _education_score(terms, params)
+    experience = _experience_score(terms, params)
+    skills = _count_present(terms.required_skills, "c.skills", "skill", params)
+    languages = _count_present(terms.languages, "c.languages", "language", params)
+    columns = {
+        Criterion.OCCUPATION: occupation,
+        Criterion.SKILLS: skills,
+        Criterion.LOCATION: location,
+        Criterion.EDUCATION: education,
+        Criterion.EXPERIENCE: experience,
+        Criterion.LANGUAGES: languages,
+        Criterion.READINESS: readiness,
+    }
+    return Query(_ranked(terms, columns, where), params)
+
+
+def _occupation_score(code: str, params: dict[str, Any]) -> str:
+    """The occupation criterion: experienced in the job's unit group, then desired, then how
+    many leading ISCO-08 digits a desired occupation shares with it."""
+    params.update({f"o{n}": keys.occupation(code, n) for n in range(1, 5)})
+    params["e4"] = f"e4:{code}"
+    return (
         f"CASE WHEN :e4 = ANY(c.match_keys) THEN {EXPERIENCED_UNIT}"
         f" WHEN :o4 = ANY(c.match_keys) THEN {DESIRED_UNIT}"
         f" WHEN :o3 = ANY(c.match_keys) THEN {SHARED_LEVEL[3]}"
         f" WHEN :o2 = ANY(c.match_keys) THEN {SHARED_LEVEL[2]}"
         f" WHEN :o1 = ANY(c.match_keys) THEN {SHARED_LEVEL[1]} ELSE 0.0 END"
     )
-    params.update({f"o{n}": keys.occupation(code, n) for n in range(1, 5)})
-    params["e4"] = f"e4:{code}"
+
+
+def _narrowing(
+    params: dict[str, Any],
+    *,
+    person_id: uuid.UUID | None,
+    before: uuid.UUID | None,
+    people: PeopleScope | None,
+) -> list[str]:
+    """The conditions that narrow the search to one person, a page, or an officer's scope."""
     where: list[str] = []
     if person_id is not None:
         params["person_id"] = person_id
@@ -137,7 +180,11 @@ def candidates_for(
             params["scope_office"] = people.office
             served.append(":scope_office = ANY(c.serving_offices)")
         where.append(f"({' OR '.join(served)})")
-    # Hard filters: the stored flag (consent, record, status), then what depends on the date.
+    return where
+
+
+def _hard_filters(terms: VacancyTerms, today: date, params: dict[str, Any]) -> list[str]:
+    """Hard filters: the stored flag (consent, record, status), then what depends on the date."""
     filters = [
         "c.eligible",
         "(c.consent_expires_on IS NULL OR c.consent_expires_on >= :today)",
@@ -146,80 +193,91 @@ def candidates_for(
     if terms.max_age is not None:
         params["born_after"] = add_years(today, -(terms.max_age + 1))
         filters.append("c.date_of_birth > :born_after")
-    retrieval = [keys.occupation(code, cell.level)] if cell.level else []
-    if terms.overseas:
-        assert terms.destination_country
-        params["country"] = keys.country(terms.destination_country)
-        params["destination"] = terms.destination_country
-        location = (
-            f"CASE WHEN :country = ANY(c.match_keys) THEN {NAMED_COUNTRY}"
-            f" WHEN '{keys.ANYWHERE_ABROAD}' = ANY(c.match_keys) THEN {ANY_COUNTRY}"
-            f" ELSE {OTHER_COUNTRY} END"
-        )
-        readiness = (
-            f"({ORIENTATION_SHARE} * (EXISTS (SELECT 1 FROM candidate_orientations o"
-            " WHERE o.person_id = c.person_id AND o.destination_country = :destination"
-            " AND o.valid_until >= :today))::int"
-            f" + {1 - ORIENTATION_SHARE} * (coalesce(c.passport_expires_on >= :passport_needed,"
-            " false))::int)"
-        )
-        if excluded:
-            filters.append("c.willing_abroad")
-        else:
-            retrieval.append(keys.WILLING_ABROAD)
-        if cell.oriented:
-            retrieval.append(keys.oriented(terms.destination_country))
-        if cell.nearby:
-            params["nearby"] = [params["country"], keys.ANYWHERE_ABROAD]
-            where.append("c.match_keys && CAST(:nearby AS varchar[])")
+    return filters
+
+
+def _abroad(
+    terms: VacancyTerms,
+    cell: Cell,
+    excluded: bool,
+    params: dict[str, Any],
+    where: list[str],
+    filters: list[str],
+    retrieval: list[str],
+) -> tuple[str, str]:
+    """The location and readiness criteria of a job abroad; adds its filter (willing to work
+    abroad) and the cell's keys to `filters`, `retrieval` and `where`."""
+    assert terms.destination_country
+    params["country"] = keys.country(terms.destination_country)
+    params["destination"] = terms.destination_country
+    location = (
+        f"CASE WHEN :country = ANY(c.match_keys) THEN {NAMED_COUNTRY}"
+        f" WHEN '{keys.ANYWHERE_ABROAD}' = ANY(c.match_keys) THEN {ANY_COUNTRY}"
+        f" ELSE {OTHER_COUNTRY} END"
+    )
+    readiness = (
+        f"({ORIENTATION_SHARE} * (EXISTS (SELECT 1 FROM candidate_orientations o"
+        " WHERE o.person_id = c.person_id AND o.destination_country = :destination"
+        " AND o.valid_until >= :today))::int"
+        f" + {1 - ORIENTATION_SHARE} * (coalesce(c.passport_expires_on >= :passport_needed,"
+        " false))::int)"
+    )
+    if excluded:
+        filters.append("c.willing_abroad")
     else:
-        params["province"] = terms.province_code
-        location = (
-            f"CASE WHEN c.province_code = :province THEN {LIVES_THERE}"
-            f" WHEN :province_key = ANY(c.match_keys) THEN {WOULD_MOVE_THERE}"
-            f" ELSE {ELSEWHERE} END"
-        )
-        params["province_key"] = keys.province(terms.province_code)
-        readiness = "0.0"
-        if cell.nearby:
-            retrieval.append(params["province_key"])
-    if cell.speaking:
-        retrieval += [keys.language(code) for code in terms.languages]
-    if retrieval:
-        params["retrieval"] = retrieval
-        where.append("c.match_keys @> CAST(:retrieval AS varchar[])")
-    where.append(f"NOT ({' AND '.join(filters)})" if excluded else " AND ".join(filters))
+        retrieval.append(keys.WILLING_ABROAD)
+    if cell.oriented:
+        retrieval.append(keys.oriented(terms.destination_country))
+    if cell.nearby:
+        params["nearby"] = [params["country"], keys.ANYWHERE_ABROAD]
+        where.append("c.match_keys && CAST(:nearby AS varchar[])")
+    return location, readiness
+
+
+def _at_home(
+    terms: VacancyTerms, cell: Cell, params: dict[str, Any], retrieval: list[str]
+) -> tuple[str, str]:
+    """The location and readiness criteria of a job in the country; adds the cell's key (the
+    job's province) to `retrieval`."""
+    params["province"] = terms.province_code
+    location = (
+        f"CASE WHEN c.province_code = :province THEN {LIVES_THERE}"
+        f" WHEN :province_key = ANY(c.match_keys) THEN {WOULD_MOVE_THERE}"
+        f" ELSE {ELSEWHERE} END"
+    )
+    params["province_key"] = keys.province(terms.province_code)
+    if cell.nearby:
+        retrieval.append(params["province_key"])
+    return location, "0.0"
+
+
+def _education_score(terms: VacancyTerms, params: dict[str, Any]) -> str:
     if terms.min_isced is None:
-        education = "1.0"
-    else:
-        params["min_isced"] = terms.min_isced
-        education = (
-            "CASE WHEN c.isced_level >= :min_isced THEN 1.0"
-            f" WHEN c.isced_level = :min_isced - 1 THEN {EDUCATION_ONE_LEVEL_BELOW} ELSE 0.0 END"
-        )
+        return "1.0"
+    params["min_isced"] = terms.min_isced
+    return (
+        "CASE WHEN c.isced_level >= :min_isced THEN 1.0"
+        f" WHEN c.isced_level = :min_isced - 1 THEN {EDUCATION_ONE_LEVEL_BELOW} ELSE 0.0 END"
+    )
+
+
+def _experience_score(terms: VacancyTerms, params: dict[str, Any]) -> str:
+    """Years in the job's ISCO-08 minor group against the years asked (1 when none are)."""
     if terms.min_experience_years <= 0:
-        experience = "1.0"
-    else:
-        params["group"] = code[:EXPERIENCE_GROUP_DIGITS]
-        params["min_years"] = float(terms.min_experience_years)
-        experience = (
-            "least(1.0, coalesce((SELECT max((e->>'years')::float)"
-            " FROM jsonb_array_elements(c.experience) e"
-            f" WHERE left(e->>'isco08', {EXPERIENCE_GROUP_DIGITS}) = :group), 0) / :min_years)"
-        )
-    skills = _count_present(terms.required_skills, "c.skills", "skill", params)
-    languages = _count_present(terms.languages, "c.languages", "language", params)
-    columns = {
-        Criterion.OCCUPATION: occupation,
-        Criterion.SKILLS: skills,
-        Criterion.LOCATION: location,
-        Criterion.EDUCATION: education,
-        Criterion.EXPERIENCE: experience,
-        Criterion.LANGUAGES: languages,
-        Criterion.READINESS: readiness,
-    }
+        return "1.0"
+    params["group"] = terms.isco08[:EXPERIENCE_GROUP_DIGITS]
+    params["min_years"] = float(terms.min_experience_years)
+    return (
+        "least(1.0, coalesce((SELECT max((e->>'years')::float)"
+        " FROM jsonb_array_elements(c.experience) e"
+        f" WHERE left(e->>'isco08', {EXPERIENCE_GROUP_DIGITS}) = :group), 0) / :min_years)"
+    )
+
+
+def _ranked(terms: VacancyTerms, columns: dict[Criterion, str], where: list[str]) -> str:
+    """The query: each candidate's criteria, weighted into a score, best first."""
     selected = ",\n  ".join(f"{expr} AS {c.value}" for c, expr in columns.items())
-    sql = (
+    return (
         "SELECT m.*, "
         + _weighted(weights_for(terms.overseas))
         + " AS score FROM (\n SELECT c.person_id, c.reference, c.display_name, c.province_code,"
@@ -230,7 +288,6 @@ def candidates_for(
         + " AND ".join(where)
         + "\n) m ORDER BY score DESC, m.person_id LIMIT :limit"
     )
-    return Query(sql, params)
 
 
 # -- vacancies for a person ------------------------------------------------------------------
