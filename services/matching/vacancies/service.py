@@ -380,8 +380,33 @@ async def update_vacancy(
         _require_editor(actor)
     else:
         actor.require_staff()
+    changes, removed = _changes_sent(data, vacancy)
+    if not changes and not removed:
+        return vacancy
+    errors = await _update_errors(session, vacancy, status, changes, removed, today)
+    total = refuse(errors, changes.get("worker_fees", ()))
+    if "worker_fees" in changes:
+        changes["worker_fee_total"] = total
+    if "province_code" in changes:
+        actor.require(province_code=changes["province_code"], agency_id=vacancy.agency_id)
+    if "destination_country" in changes and vacancy.agency_id is not None:
+        await _check_agency(session, vacancy.agency_id, changes["destination_country"], today)
+    _apply_changes(vacancy, changes)
+    vacancy.updated_at = await clock_now(session)
+    vacancy.version += 1
+    await session.flush()
+    await session.refresh(vacancy)
+    # Announced with its status unchanged, so that feeds describe the job as it now is.
+    changed = ", ".join(sorted(f for f in changes if f in VacancyUpdate.model_fields))
+    await announce(session, vacancy, status, reason=f"changed: {changed}", changed_by=actor.subject)
+    return vacancy
+
+
+def _changes_sent(data: VacancyUpdate, vacancy: Vacancy) -> tuple[dict[str, Any], list[FieldError]]:
+    """The fields sent that differ from the vacancy's (fees and skills in their stored form),
+    and an error for each required field sent empty."""
     sent = data.model_dump(exclude_unset=True)
-    errors = [
+    removed = [
         FieldError(field, "cannot be removed", "missing")
         for field in NOT_NULL
         if field in sent and sent[field] is None
@@ -390,14 +415,23 @@ async def update_vacancy(
         sent["worker_fees"] = _fees(data)
     if "required_skills" in sent:
         sent["required_skills"] = normalise_skills(sent["required_skills"])
-    changes = {f: v for f, v in sent.items() if getattr(vacancy, f) != v}
-    if not changes and not errors:
-        return vacancy
-    errors += check_open_changes(status, changes, vacancy.positions)
+    return {f: v for f, v in sent.items() if getattr(vacancy, f) != v}, removed
+
+
+async def _update_errors(
+    session: AsyncSession,
+    vacancy: Vacancy,
+    status: VacancyStatus,
+    changes: dict[str, Any],
+    removed: list[FieldError],
+    today: date,
+) -> list[FieldError]:
+    """Every rule the changed vacancy breaks, at once; a field already named (removed) is not
+    named again as missing."""
+    errors = removed + check_open_changes(status, changes, vacancy.positions)
     kind = Kind(vacancy.kind)
     merged = {f: getattr(vacancy, f) for f in VacancyUpdate.model_fields} | changes
     merged["agency_id"] = vacancy.agency_id
-    # Every rule at once; a field already named (removed) is not named again as missing.
     named = {e.field for e in errors}
     errors += [e for e in kind_field_errors(kind, merged) if e.field not in named]
     if "min_age" in changes or "max_age" in changes:
@@ -406,13 +440,11 @@ async def update_vacancy(
         errors += closing_errors(changes["closes_on"], today)
     if changes.get("employer_id") is not None:
         errors += await _employer_errors(session, changes["employer_id"])
-    total = refuse(errors, changes.get("worker_fees", ()))
-    if "worker_fees" in changes:
-        changes["worker_fee_total"] = total
-    if "province_code" in changes:
-        actor.require(province_code=changes["province_code"], agency_id=vacancy.agency_id)
-    if "destination_country" in changes and vacancy.agency_id is not None:
-        await _check_agency(session, vacancy.agency_id, changes["destination_country"], today)
+    return errors
+
+
+def _apply_changes(vacancy: Vacancy, changes: dict[str, Any]) -> None:
+    """Set the changed fields (more positions open as many more places) and the match keys."""
     if "positions" in changes:
         taken = vacancy.positions - vacancy.open_positions
         changes["open_positions"] = changes["positions"] - taken
@@ -423,14 +455,6 @@ async def update_vacancy(
         province_code=vacancy.province_code,
         destination_country=vacancy.destination_country,
     )
-    vacancy.updated_at = await clock_now(session)
-    vacancy.version += 1
-    await session.flush()
-    await session.refresh(vacancy)
-    # Announced with its status unchanged, so that feeds describe the job as it now is.
-    changed = ", ".join(sorted(f for f in changes if f in VacancyUpdate.model_fields))
-    await announce(session, vacancy, status, reason=f"changed: {changed}", changed_by=actor.subject)
-    return vacancy
 
 
 async def change_status(
