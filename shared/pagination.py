@@ -21,7 +21,7 @@ from sqlalchemy import Select, SQLColumnExpression, tuple_
 from shared.problems import InvalidField
 
 Row = TypeVar("Row")
-Query = TypeVar("Query", bound=Select[Any])
+Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 
 
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:

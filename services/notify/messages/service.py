@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.contacts.domain import Channel
 from services.notify.messages.models import Message, MessageStatus
 from services.notify.scope import may_read_person, visible_messages
 from shared.auth import Principal
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import keyset, page_of
 from shared.problems import NotFound
 
 
@@ -32,7 +32,7 @@ async def list_messages(
 
     One person's messages are read whole or not at all (the person is in scope or not); a list
     of everyone's keeps the messages of people in scope."""
-    query = select(Message).order_by(Message.created_at, Message.id).limit(limit + 1)
+    query = select(Message)
     if person_id is not None:
         if not await may_read_person(
             session, principal, person_id, await _written_for(session, person_id)
@@ -41,14 +41,9 @@ async def list_messages(
         query = query.where(Message.person_id == person_id)
     else:
         query = query.where(visible_messages(principal))
-    if after is not None:
-        query = query.where(
-            tuple_(Message.created_at, Message.id) > decode_cursor(after, field="after")
-        )
-    rows = list((await session.scalars(query)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
+    query = keyset(query, (Message.created_at, Message.id), after=after, limit=limit, field="after")
+    rows = (await session.scalars(query)).all()
+    return page_of(rows, limit, lambda m: (m.created_at, m.id))
 
 
 async def _written_for(session: AsyncSession, person_id: uuid.UUID) -> str | None:

@@ -11,7 +11,7 @@ from services.notify.partners import presenting, pseudonyms
 from services.notify.partners.models import Delivery, FeedEntry, Subscription
 from services.notify.partners.schemas import DeliveryPage, DeliveryRead
 from shared.db import clock_now
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import keyset, page_of
 from shared.problems import Conflict, NotFound
 from shared.settings import Settings
 
@@ -56,19 +56,21 @@ async def list_deliveries(
         select(Delivery, FeedEntry)
         .join(FeedEntry, FeedEntry.id == Delivery.entry_id)
         .where(Delivery.partner_id == partner_id)
-        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
-        .limit(limit + 1)
     )
     if subscription_id is not None:
         query = query.where(Delivery.subscription_id == subscription_id)
     if status is not None:
         query = query.where(Delivery.status == status)
-    if cursor:
-        at, last = decode_cursor(cursor)
-        query = query.where((Delivery.created_at, Delivery.id) < (at, last))  # type: ignore[operator]
+    # An empty cursor reads as none, as it always has here.
+    query = keyset(
+        query,
+        (Delivery.created_at, Delivery.id),
+        after=cursor or None,
+        limit=limit,
+        newest_first=True,
+    )
     rows = [(d, e) for d, e in (await session.execute(query)).all()]
-    page = rows[:limit]
-    following = encode_cursor(page[-1][0].created_at, page[-1][0].id) if len(rows) > limit else None
+    page, following = page_of(rows, limit, lambda row: (row[0].created_at, row[0].id))
     return DeliveryPage(items=await _delivery_reads(session, settings, page), next_cursor=following)
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.predeparture.audit import service
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
+from shared.pagination import split_page
 from shared.problems import InvalidField
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -65,8 +66,8 @@ async def query_audit(
         before_id=before_id,
         limit=limit + 1,
     )
-    page = entries[:limit]
+    page, last = split_page(entries, limit)
     return AuditPage(
         items=[AuditEntryRead.model_validate(e) for e in page],
-        next_before_id=page[-1].id if len(entries) > limit else None,
+        next_before_id=None if last is None else last.id,
     )

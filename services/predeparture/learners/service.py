@@ -20,7 +20,6 @@ from sqlalchemy import (
     not_,
     or_,
     select,
-    tuple_,
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,7 +40,7 @@ from shared.auth import Principal
 from shared.events.registry import PersonDetails
 from shared.idempotency import IdempotencyRecord
 from shared.outbox.models import OutboxRecord
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import keyset, page_of
 from shared.problems import NotFound
 from shared.readmodels import Outcome
 
@@ -178,16 +177,14 @@ async def list_learners(
         conditions.append(Learner.office_code == filters.office_code)
     if filters.province_code is not None:
         conditions.append(Learner.province_code == filters.province_code)
-    query = select(Learner).where(*conditions)
-    if cursor is not None:
-        at, last_id = decode_cursor(cursor)
-        query = query.where(tuple_(Learner.created_at, Learner.person_id) > tuple_(at, last_id))
-    query = query.order_by(Learner.created_at, Learner.person_id).limit(limit + 1)
-    rows = list((await session.scalars(query)).all())
-    page = rows[:limit]
-    following = (
-        encode_cursor(page[-1].created_at, page[-1].person_id) if len(rows) > limit else None
+    query = keyset(
+        select(Learner).where(*conditions),
+        (Learner.created_at, Learner.person_id),
+        after=cursor,
+        limit=limit,
     )
+    rows = (await session.scalars(query)).all()
+    page, following = page_of(rows, limit, lambda p: (p.created_at, p.person_id))
     await audit.record(session, principal, Action.LISTED, [p.person_id for p in page])
     return page, following
 

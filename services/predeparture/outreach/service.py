@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.predeparture.audit import service as audit
@@ -34,7 +34,7 @@ from services.predeparture.scope import require_manager
 from shared.auth import Principal
 from shared.clock import LAO_TIME
 from shared.db import clock_now
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import keyset, page_of
 from shared.problems import InvalidFields, NotFound
 
 
@@ -156,14 +156,14 @@ async def list_outreach(
         query = query.where(OutreachSession.held_on >= filters.held_from)
     if filters.held_to is not None:
         query = query.where(OutreachSession.held_on <= filters.held_to)
-    if cursor is not None:
-        at, last_id = decode_cursor(cursor)
-        query = query.where(
-            tuple_(OutreachSession.recorded_at, OutreachSession.id) < tuple_(at, last_id)
-        )
-    query = query.order_by(OutreachSession.recorded_at.desc(), OutreachSession.id.desc())
-    rows = list((await session.scalars(query.limit(limit + 1))).all())
-    page = rows[:limit]
-    following = encode_cursor(page[-1].recorded_at, page[-1].id) if len(rows) > limit else None
+    query = keyset(
+        query,
+        (OutreachSession.recorded_at, OutreachSession.id),
+        after=cursor,
+        limit=limit,
+        newest_first=True,
+    )
+    rows = (await session.scalars(query)).all()
+    page, following = page_of(rows, limit, lambda o: (o.recorded_at, o.id))
     counts = await _counts_of(session, [o.id for o in page])
     return [_read(o, counts[o.id]) for o in page], following

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, tuple_
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.predeparture.attendance.models import Attendance
@@ -62,7 +62,7 @@ from shared.clock import LAO_TIME
 from shared.db import clock_now
 from shared.events.predeparture import SessionStatusChanged
 from shared.outbox import add_event
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import keyset, page_of
 from shared.problems import FieldError, InvalidField, InvalidFields, NotFound
 from shared.versioning import check_version
 
@@ -226,22 +226,15 @@ async def list_sessions(
     )
     if (readable := readable_sessions(principal)) is not None:
         query = query.where(readable)
-    if cursor is not None:
-        at, last_id = decode_cursor(cursor)
-        query = query.where(
-            tuple_(OrientationSession.starts_at, OrientationSession.id) > tuple_(at, last_id)
-        )
-    query = query.order_by(OrientationSession.starts_at, OrientationSession.id).limit(limit + 1)
-    rows = list(await session.execute(query))
-    page = rows[:limit]
+    query = keyset(
+        query, (OrientationSession.starts_at, OrientationSession.id), after=cursor, limit=limit
+    )
+    rows = (await session.execute(query)).all()
+    page, following = page_of(rows, limit, lambda row: (row[0].starts_at, row[0].id))
     items = [
         to_read(o, {EnrolmentStatus.ENROLLED: int(e), EnrolmentStatus.WAITLISTED: int(w)})
         for o, e, w in page
     ]
-    following = None
-    if len(rows) > limit:
-        last = page[-1][0]
-        following = encode_cursor(last.starts_at, last.id)
     return items, following
 
 
