@@ -12,6 +12,7 @@ from services.registry.audit import service
 from services.registry.audit.schemas import AuditEntryRead, AuditPage
 from services.registry.offices.api import Admin
 from shared.db import SessionDep
+from shared.pagination import split_page
 from shared.problems import InvalidField
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -34,8 +35,8 @@ async def query_audit(
     entries = await service.query(
         session, person_id=person_id, actor=actor, before_id=before_id, since=since, limit=limit + 1
     )
-    page = entries[:limit]
+    page, last = split_page(entries, limit)
     return AuditPage(
         items=[AuditEntryRead.model_validate(e) for e in page],
-        next_before_id=page[-1].id if len(entries) > limit else None,
+        next_before_id=None if last is None else last.id,
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, null, or_, select, tuple_, union_all
+from sqlalchemy import Select, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
@@ -25,7 +25,7 @@ from services.registry.people.schemas import PersonCard, PersonSummary
 from services.registry.serving.models import ServiceLink
 from shared import clock
 from shared.auth import Principal
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import keyset, page_of
 from shared.problems import Forbidden, InvalidField
 
 
@@ -159,22 +159,24 @@ async def list_people(
 ) -> tuple[list[PersonSummary], str | None, list[PersonCard]]:
     """A page of people newest first, in the principal's scope, each listed one audited; a
     search by what the person carries also answers cards of people outside it (audited too)."""
-    branches = _list_branches(filters, principal, today or clock.today())
-    if cursor is not None:
-        at, last_id = decode_cursor(cursor)
-        after = tuple_(Person.created_at, Person.id) < tuple_(at, last_id)
-        branches = [b.where(after) for b in branches]
-    newest = (Person.created_at.desc(), Person.id.desc())
-    branches = [b.order_by(*newest).limit(limit + 1) for b in branches]
+    # Each branch is a page of its own, past the cursor; their union is ordered and cut again.
+    branches = [
+        keyset(b, (Person.created_at, Person.id), after=cursor, limit=limit, newest_first=True)
+        for b in _list_branches(filters, principal, today or clock.today())
+    ]
     if len(branches) == 1:
         statement = branches[0]
     else:
         merged = union_all(*branches).subquery()
-        statement = (
-            select(merged).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit + 1)
+        statement = keyset(
+            select(merged),
+            (merged.c.created_at, merged.c.id),
+            after=None,
+            limit=limit,
+            newest_first=True,
         )
     rows = (await session.execute(statement)).mappings().all()
-    page = rows[:limit]
+    page, next_cursor = page_of(rows, limit, lambda row: (row["created_at"], row["id"]))
     items, shown = [], []
     for row in page:
         if row["served_basis"] is not None:
@@ -186,7 +188,4 @@ async def list_people(
             shown.append(await cards.card(session, row, outside_scope=True))
     await audit.record(session, principal, Action.LISTED, [i.id for i in items])
     await cards.record_shown(session, principal, shown, reason="lookup")
-    more = len(rows) > limit
-    last = page[-1] if page else None
-    next_cursor = encode_cursor(last["created_at"], last["id"]) if more and last else None
     return items, next_cursor, shown
