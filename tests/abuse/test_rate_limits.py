@@ -226,9 +226,11 @@ async def test_a_partner_using_its_right_key_is_never_limited(limited: Settings)
 @pytest.fixture(scope="module")
 async def console_signing_in(limited: Settings) -> AsyncIterator[Settings]:
     """A production-like console (OpenID Connect sign-in, no development picker) with its own
-    database. The provider is never reached: a forged callback is refused before that."""
+    database (another prefix: the session's console database belongs to tests/console, which
+    may still be using it). The provider is never reached: a forged callback is refused first."""
     settings = limited.model_copy(
         update={
+            "database_prefix": f"{limited.database_prefix}rl_",
             "console_dev_sign_in": False,
             "console_oidc_issuer": "https://id.example.test/realms/labourx",
             "console_oidc_client_id": "labourx-console",
