@@ -20,7 +20,7 @@ import sys
 import termios
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import psutil
@@ -44,6 +44,18 @@ def _postgres_processes(data: Path) -> list[psutil.Process]:
 
 def _left(processes: list[psutil.Process]) -> list[int]:
     return [p.pid for p in processes if _alive(p)]
+
+
+def _children_of_this_process(since: Sequence[psutil.Process] = ()) -> list[psutil.Process]:
+    """This process's descendants, but those in `since`: the session's own servers (its broker,
+    PostgreSQL, a browser driver, the OpenID provider) are children of the test process too and
+    rightly outlive the runner under test."""
+    earlier = {(p.pid, p.create_time()) for p in since}
+    return [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if _alive(p) and (p.pid, p.create_time()) not in earlier
+    ]
 
 
 def _running_tansu(processes: list[psutil.Process]) -> bool:
@@ -164,10 +176,11 @@ def test_an_error_in_the_runner_itself_stops_postgres_and_the_broker(
     data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[psutil.Process] = []
+    before = _children_of_this_process()
 
     def failing(*_: object) -> list[devrun.Child]:
         # PostgreSQL and the broker run by now; the runner then meets a bug of its own.
-        started.extend([*psutil.Process().children(recursive=True), *_postgres_processes(data)])
+        started.extend([*_children_of_this_process(since=before), *_postgres_processes(data)])
         assert _running_tansu(started)
         raise RuntimeError("a bug in the runner")
 
@@ -181,12 +194,13 @@ def test_a_start_that_fails_stops_postgres_and_the_broker(
     data: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     started: list[psutil.Process] = []
+    before = _children_of_this_process()
     real_children = devrun._children
 
     def never_answering(
         settings: Settings, ports: dict[str, int], logs: Path
     ) -> list[devrun.Child]:
-        started.extend([*psutil.Process().children(recursive=True), *_postgres_processes(data)])
+        started.extend([*_children_of_this_process(since=before), *_postgres_processes(data)])
         assert _running_tansu(started)
         children = real_children(settings, ports, logs)
         for child in children:  # a service that exits at once, every time
