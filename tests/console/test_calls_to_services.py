@@ -148,3 +148,29 @@ async def test_an_unreachable_service_raises_unavailable(console_settings: Setti
             await Api(upstreams, "t", "lo").get("registry", "/v1/people")
     finally:
         await upstreams.aclose()
+
+
+async def test_the_consoles_own_database_down_is_a_page_in_lao_saying_try_again(
+    console_settings: Settings,
+) -> None:
+    """Its sign-in sessions unreachable (a database stopped or restarting): 503 with
+    Retry-After and the same "nothing was saved" page as a service down, not a 500."""
+    settings = console_settings.model_copy(
+        update={"database_url": "postgresql://postgres@127.0.0.1:9/postgres"}
+    )
+    app = create_app(load("console"), settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="https://console.test"
+        ) as browser:
+            page = await browser.get("/sign-in")
+            token = hidden_fields(page.text)["csrf_token"]
+            done = await browser.post(
+                "/sign-in/dev",
+                data={"csrf_token": token, "role": "esc_staff", "office_code": "ESC-VT"},
+            )
+    assert done.status_code == 503, done.text
+    assert done.headers["Retry-After"].isdigit()
+    assert "ບໍ່ມີຫຍັງຖືກບັນທຶກ" in done.text  # nothing was saved
+    assert "ຖານຂໍ້ມູນຂອງລະບົບພະນັກງານ" in done.text  # the console's own database

@@ -34,7 +34,8 @@ from services.console.web.page import (
     sign_in_url,
 )
 from services.console.web.state import console_of
-from shared.problems import Problem
+from shared import dberrors
+from shared.problems import RETRY_AFTER_S, Problem
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,13 @@ async def error_page(request: Request, exc: Exception) -> Response:
             message=_("The service refused the request. Nothing was saved."),
             detail=exc.detail,
         )
+    if dberrors.is_unavailable(exc):
+        # The console's own database (its sign-in sessions) is down or restarting: the same
+        # "try again" as a service that does not answer, not a 500 (issue 17).
+        log.warning("console database unavailable: %r", exc)
+        answer = unavailable(page, Unavailable("console", 503, None))
+        answer.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return answer
     log.exception("console page failed", exc_info=exc)
     return page.render(
         "errors/error.html",
@@ -192,6 +200,7 @@ SERVICE_NAMES = {
     "predeparture": i18n.N_("pre-departure orientation (predeparture)"),
     "notify": i18n.N_("messages (notify)"),
     "identity_provider": i18n.N_("the sign-in service (identity provider)"),
+    "console": i18n.N_("the console's own database"),
 }
 
 
