@@ -3,9 +3,10 @@
 Lists are ordered by (created_at, id); a cursor survives rows added meanwhile, where an offset
 would skip or repeat them, and costs one index seek however deep the page.
 
-A list applies `keyset` to its query (ordering, the condition past the cursor, one row more
-than the page) and hands what the query found to `page_of`, which keeps the page and makes the
-next cursor when the extra row says there is more: one fetch, no `COUNT(*)`.
+A list applies `newest_first` or `oldest_first` to its query (ordering, the condition past the
+cursor, one row more than the page) and hands what the query found to `page_of`, which keeps
+the page and makes the next cursor when the extra row says there is more: one fetch, no
+`COUNT(*)`.
 """
 
 from __future__ import annotations
@@ -49,23 +50,34 @@ def decode_cursor(cursor: str, field: str = "cursor") -> tuple[datetime, uuid.UU
     return at, row_id
 
 
-def keyset(
-    query: Query,
-    by: tuple[SQLColumnExpression[datetime], SQLColumnExpression[uuid.UUID]],
-    *,
-    after: str | None,
-    limit: int,
-    newest_first: bool = False,
-    field: str = "cursor",
+Key = tuple[SQLColumnExpression[datetime], SQLColumnExpression[uuid.UUID]]
+
+
+def newest_first(
+    query: Query, by: Key, *, after: str | None, limit: int, field: str = "cursor"
 ) -> Query:
-    """`query` ordered by the (instant, id) pair `by`, past the cursor `after` if given (422
-    naming `field` if it is not one of ours), limited to one row more than the page."""
+    """`query` ordered by the (instant, id) pair `by` descending, past the cursor `after` if
+    given (422 naming `field` if it is not one of ours), one row more than the page."""
+    return _keyset(query, by, after, limit, field, descending=True)
+
+
+def oldest_first(
+    query: Query, by: Key, *, after: str | None, limit: int, field: str = "cursor"
+) -> Query:
+    """`query` ordered by the (instant, id) pair `by` ascending, past the cursor `after` if
+    given (422 naming `field` if it is not one of ours), one row more than the page."""
+    return _keyset(query, by, after, limit, field, descending=False)
+
+
+def _keyset(
+    query: Query, by: Key, after: str | None, limit: int, field: str, *, descending: bool
+) -> Query:
     at_column, id_column = by
     if after is not None:
         key, mark = tuple_(at_column, id_column), tuple_(*decode_cursor(after, field))
         # A row comparison, so that rows sharing the cursor's instant are split by id.
-        query = query.where(key < mark if newest_first else key > mark)
-    order = (at_column.desc(), id_column.desc()) if newest_first else (at_column, id_column)
+        query = query.where(key < mark if descending else key > mark)
+    order = (at_column.desc(), id_column.desc()) if descending else (at_column, id_column)
     return query.order_by(*order).limit(limit + 1)
 
 
@@ -79,7 +91,7 @@ def split_page(rows: Sequence[Row], limit: int) -> tuple[list[Row], Row | None]:
 def page_of(
     rows: Sequence[Row], limit: int, key: Callable[[Row], tuple[datetime, uuid.UUID]]
 ) -> tuple[list[Row], str | None]:
-    """The page in rows a `keyset` query found, and the cursor of the next page if there is
-    one; `key` is a row's (instant, id), the columns the query was ordered by."""
+    """The page in rows a `newest_first` or `oldest_first` query found, and the cursor of the
+    next page if there is one; `key` is a row's (instant, id), the columns it was ordered by."""
     page, last = split_page(rows, limit)
     return page, None if last is None else encode_cursor(*key(last))

@@ -15,8 +15,9 @@ from sqlalchemy import DateTime, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared import pagination
 from shared.db import create_engine, drop_database, ensure_database, session_factory
-from shared.pagination import keyset, page_of, split_page
+from shared.pagination import oldest_first, page_of, split_page
 from shared.problems import InvalidField
 from shared.settings import Settings
 
@@ -62,13 +63,8 @@ async def _walk(
     cursor: str | None = None
     async with sessions() as session:
         while True:
-            query = keyset(
-                select(Item),
-                (Item.created_at, Item.id),
-                after=cursor,
-                limit=limit,
-                newest_first=newest_first,
-            )
+            order = pagination.newest_first if newest_first else pagination.oldest_first
+            query = order(select(Item), (Item.created_at, Item.id), after=cursor, limit=limit)
             rows = (await session.scalars(query)).all()
             page, cursor = page_of(rows, limit, lambda i: (i.created_at, i.id))
             assert len(page) <= limit
@@ -91,13 +87,13 @@ async def test_walking_the_pages_meets_every_row_once_in_order_whatever_their_si
 
 async def test_a_cursor_we_did_not_make_is_a_422_naming_the_parameter() -> None:
     with pytest.raises(InvalidField) as raised:
-        keyset(select(Item), (Item.created_at, Item.id), after="bm90LWEtY3Vyc29y", limit=5)
+        oldest_first(select(Item), (Item.created_at, Item.id), after="bm90LWEtY3Vyc29y", limit=5)
     assert raised.value.status == 422
     assert raised.value.extensions["errors"] == [
         {"field": "cursor", "message": "is not a cursor this API returned", "code": "invalid"}
     ]
     with pytest.raises(InvalidField, match=r"^after: "):
-        keyset(select(Item), (Item.created_at, Item.id), after="@", limit=5, field="after")
+        oldest_first(select(Item), (Item.created_at, Item.id), after="@", limit=5, field="after")
 
 
 def test_a_full_last_page_has_no_next_one() -> None:

@@ -43,7 +43,7 @@ from shared.auth import Principal, Role
 from shared.db import clock_now
 from shared.events.matching import AgencyStatusChanged
 from shared.outbox import add_event
-from shared.pagination import keyset, page_of
+from shared.pagination import newest_first, page_of
 from shared.problems import Conflict, Forbidden, InvalidField, NotFound
 
 SYSTEM = "system"
@@ -273,9 +273,7 @@ async def list_agencies(
         query = query.where(Agency.destinations.contains([filters.destination]))
     if filters.q is not None:
         query = query.where(Agency.name.ilike(name_pattern(filters.q), escape="\\"))
-    query = keyset(
-        query, (Agency.created_at, Agency.id), after=cursor, limit=limit, newest_first=True
-    )
+    query = newest_first(query, (Agency.created_at, Agency.id), after=cursor, limit=limit)
     rows = (await session.scalars(query)).all()
     page, following = page_of(rows, limit, lambda a: (a.created_at, a.id))
     counts = await _counts(session, [a.id for a in page])

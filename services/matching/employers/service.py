@@ -14,7 +14,7 @@ from services.matching.employers.models import Employer
 from services.matching.employers.schemas import EmployerCreate, EmployerUpdate
 from services.matching.scope import Actor
 from shared.db import clock_now
-from shared.pagination import keyset, page_of
+from shared.pagination import newest_first, page_of
 from shared.problems import Conflict, FieldError, InvalidFields, NotFound
 from shared.versioning import check_version
 
@@ -132,8 +132,6 @@ async def list_employers(
         query = query.where(Employer.isic_section == filters.isic_section)
     if filters.q is not None:
         query = query.where(Employer.name.ilike(name_pattern(filters.q), escape="\\"))
-    query = keyset(
-        query, (Employer.created_at, Employer.id), after=cursor, limit=limit, newest_first=True
-    )
+    query = newest_first(query, (Employer.created_at, Employer.id), after=cursor, limit=limit)
     rows = (await session.scalars(query)).all()
     return page_of(rows, limit, lambda e: (e.created_at, e.id))

@@ -41,7 +41,7 @@ from shared.db import clock_now
 from shared.events.matching import PlacementEnded as PlacementEndedEvent
 from shared.events.matching import PlacementMade, ReferralStatusChanged
 from shared.outbox import add_event
-from shared.pagination import keyset, page_of
+from shared.pagination import newest_first, page_of
 from shared.problems import Forbidden, InvalidField, NotFound
 
 # A referral is made to a vacancy taking people now; a paused one (agency suspended) is not.
@@ -425,12 +425,8 @@ async def list_referrals(
     if open_only:
         query = query.where(Referral.status.in_([s.value for s in OPEN]))
     # An empty cursor reads as none, as it always has here.
-    query = keyset(
-        query,
-        (Referral.created_at, Referral.id),
-        after=cursor or None,
-        limit=limit,
-        newest_first=True,
+    query = newest_first(
+        query, (Referral.created_at, Referral.id), after=cursor or None, limit=limit
     )
     rows = (await session.scalars(query)).all()
     return page_of(rows, limit, lambda r: (r.created_at, r.id))

@@ -44,7 +44,7 @@ from services.matching.wording import count
 from shared.db import clock_now
 from shared.events.matching import VacancyStatusChanged
 from shared.outbox import add_event
-from shared.pagination import keyset, page_of
+from shared.pagination import newest_first, page_of
 from shared.problems import Conflict, FieldError, Forbidden, InvalidField, NotFound
 from shared.versioning import check_version
 
@@ -207,9 +207,7 @@ async def list_vacancies(
 ) -> tuple[list[Vacancy], str | None]:
     """A page of the vacancies the actor may see, newest first, and the next page's cursor."""
     query = select(Vacancy).where(and_(*_conditions(filters, actor)))
-    query = keyset(
-        query, (Vacancy.created_at, Vacancy.id), after=cursor, limit=limit, newest_first=True
-    )
+    query = newest_first(query, (Vacancy.created_at, Vacancy.id), after=cursor, limit=limit)
     rows = (await session.scalars(query)).all()
     return page_of(rows, limit, lambda v: (v.created_at, v.id))
 

@@ -12,7 +12,7 @@ from services.notify.contacts.domain import Channel
 from services.notify.messages.models import Message, MessageStatus
 from services.notify.scope import may_read_person, visible_messages
 from shared.auth import Principal
-from shared.pagination import keyset, page_of
+from shared.pagination import oldest_first, page_of
 from shared.problems import NotFound
 
 
@@ -41,7 +41,9 @@ async def list_messages(
         query = query.where(Message.person_id == person_id)
     else:
         query = query.where(visible_messages(principal))
-    query = keyset(query, (Message.created_at, Message.id), after=after, limit=limit, field="after")
+    query = oldest_first(
+        query, (Message.created_at, Message.id), after=after, limit=limit, field="after"
+    )
     rows = (await session.scalars(query)).all()
     return page_of(rows, limit, lambda m: (m.created_at, m.id))
 

@@ -11,7 +11,7 @@ from services.notify.partners import presenting, pseudonyms
 from services.notify.partners.models import Delivery, FeedEntry, Subscription
 from services.notify.partners.schemas import DeliveryPage, DeliveryRead
 from shared.db import clock_now
-from shared.pagination import keyset, page_of
+from shared.pagination import newest_first, page_of
 from shared.problems import Conflict, NotFound
 from shared.settings import Settings
 
@@ -62,12 +62,8 @@ async def list_deliveries(
     if status is not None:
         query = query.where(Delivery.status == status)
     # An empty cursor reads as none, as it always has here.
-    query = keyset(
-        query,
-        (Delivery.created_at, Delivery.id),
-        after=cursor or None,
-        limit=limit,
-        newest_first=True,
+    query = newest_first(
+        query, (Delivery.created_at, Delivery.id), after=cursor or None, limit=limit
     )
     rows = [(d, e) for d, e in (await session.execute(query)).all()]
     page, following = page_of(rows, limit, lambda row: (row[0].created_at, row[0].id))

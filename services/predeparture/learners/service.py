@@ -40,7 +40,7 @@ from shared.auth import Principal
 from shared.events.registry import PersonDetails
 from shared.idempotency import IdempotencyRecord
 from shared.outbox.models import OutboxRecord
-from shared.pagination import keyset, page_of
+from shared.pagination import oldest_first, page_of
 from shared.problems import NotFound
 from shared.readmodels import Outcome
 
@@ -177,7 +177,7 @@ async def list_learners(
         conditions.append(Learner.office_code == filters.office_code)
     if filters.province_code is not None:
         conditions.append(Learner.province_code == filters.province_code)
-    query = keyset(
+    query = oldest_first(
         select(Learner).where(*conditions),
         (Learner.created_at, Learner.person_id),
         after=cursor,

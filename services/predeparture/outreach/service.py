@@ -34,7 +34,7 @@ from services.predeparture.scope import require_manager
 from shared.auth import Principal
 from shared.clock import LAO_TIME
 from shared.db import clock_now
-from shared.pagination import keyset, page_of
+from shared.pagination import newest_first, page_of
 from shared.problems import InvalidFields, NotFound
 
 
@@ -156,12 +156,8 @@ async def list_outreach(
         query = query.where(OutreachSession.held_on >= filters.held_from)
     if filters.held_to is not None:
         query = query.where(OutreachSession.held_on <= filters.held_to)
-    query = keyset(
-        query,
-        (OutreachSession.recorded_at, OutreachSession.id),
-        after=cursor,
-        limit=limit,
-        newest_first=True,
+    query = newest_first(
+        query, (OutreachSession.recorded_at, OutreachSession.id), after=cursor, limit=limit
     )
     rows = (await session.scalars(query)).all()
     page, following = page_of(rows, limit, lambda o: (o.recorded_at, o.id))

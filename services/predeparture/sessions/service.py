@@ -62,7 +62,7 @@ from shared.clock import LAO_TIME
 from shared.db import clock_now
 from shared.events.predeparture import SessionStatusChanged
 from shared.outbox import add_event
-from shared.pagination import keyset, page_of
+from shared.pagination import oldest_first, page_of
 from shared.problems import FieldError, InvalidField, InvalidFields, NotFound
 from shared.versioning import check_version
 
@@ -226,7 +226,7 @@ async def list_sessions(
     )
     if (readable := readable_sessions(principal)) is not None:
         query = query.where(readable)
-    query = keyset(
+    query = oldest_first(
         query, (OrientationSession.starts_at, OrientationSession.id), after=cursor, limit=limit
     )
     rows = (await session.execute(query)).all()

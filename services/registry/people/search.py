@@ -25,7 +25,7 @@ from services.registry.people.schemas import PersonCard, PersonSummary
 from services.registry.serving.models import ServiceLink
 from shared import clock
 from shared.auth import Principal
-from shared.pagination import keyset, page_of
+from shared.pagination import newest_first, page_of
 from shared.problems import Forbidden, InvalidField
 
 
@@ -161,19 +161,15 @@ async def list_people(
     search by what the person carries also answers cards of people outside it (audited too)."""
     # Each branch is a page of its own, past the cursor; their union is ordered and cut again.
     branches = [
-        keyset(b, (Person.created_at, Person.id), after=cursor, limit=limit, newest_first=True)
+        newest_first(b, (Person.created_at, Person.id), after=cursor, limit=limit)
         for b in _list_branches(filters, principal, today or clock.today())
     ]
     if len(branches) == 1:
         statement = branches[0]
     else:
         merged = union_all(*branches).subquery()
-        statement = keyset(
-            select(merged),
-            (merged.c.created_at, merged.c.id),
-            after=None,
-            limit=limit,
-            newest_first=True,
+        statement = newest_first(
+            select(merged), (merged.c.created_at, merged.c.id), after=None, limit=limit
         )
     rows = (await session.execute(statement)).mappings().all()
     page, next_cursor = page_of(rows, limit, lambda row: (row["created_at"], row["id"]))
