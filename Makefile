@@ -10,9 +10,11 @@ run: $(VENV)/.synced
 	@$(BIN)/python -m compileall -q -j 0 shared services
 	$(BIN)/labourx dev
 
+# Two workers (pytest-xdist), a file each at a time: each has its own PostgreSQL, broker and
+# databases, and most tests wait on I/O, so two keep both cores busy on a two-core machine.
 test: $(VENV)/.synced $(VENV)/.debian-tools lint typecheck
 	$(BIN)/labourx schemas check
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 # The tests that need no database, broker, browser or Debian tool: rules, settings and event
 # contracts, for a quick check while editing (`make test` still runs everything).
