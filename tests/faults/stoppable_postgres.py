@@ -12,12 +12,14 @@ import contextlib
 import logging
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
 
 from shared.infra import EmbeddedPostgres, free_port
 from shared.settings import Settings
+from tests.support import postgres_data_dir
 
 
 def _system_user() -> str | None:
@@ -94,6 +96,19 @@ async def terminate_sessions(connection: asyncpg.Connection, database: str) -> i
         database,
     )
     return int(ended)
+
+
+@contextlib.contextmanager
+def stoppable_postgres(name: str) -> Iterator[StoppablePostgres]:
+    """A PostgreSQL of the module's own (it is stopped and starved on purpose), in a data
+    folder named after `name`, stopped at once when the block ends."""
+    with postgres_data_dir(name) as folder:
+        server = StoppablePostgres(folder / "data", max_connections=30)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop("immediate")
 
 
 def settings_on(base: Settings, server: StoppablePostgres, bootstrap_servers: str) -> Settings:

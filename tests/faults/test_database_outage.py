@@ -40,9 +40,10 @@ from tests.faults.stoppable_postgres import (
     Warnings,
     fill_connection_slots,
     settings_on,
+    stoppable_postgres,
     terminate_sessions,
 )
-from tests.support import fetchval, postgres_data_dir, wait_until
+from tests.support import fetchval, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -52,11 +53,8 @@ GROUP = NOTIFY.consumers[0].group
 
 @pytest.fixture(scope="module")
 def own_postgres() -> Iterator[StoppablePostgres]:
-    with postgres_data_dir("outage-pg") as folder:
-        server = StoppablePostgres(folder / "data", max_connections=30)
-        server.start()
+    with stoppable_postgres("outage-pg") as server:
         yield server
-        server.stop("immediate")
 
 
 @pytest.fixture(scope="module")

@@ -26,8 +26,8 @@ from shared.app import create_app
 from shared.infra import TansuBroker, free_port
 from shared.problems import PROBLEM_JSON, TYPE_BASE
 from shared.settings import Settings
-from tests.faults.stoppable_postgres import StoppablePostgres, settings_on
-from tests.support import fetchval, jobseeker, postgres_data_dir, wait_until
+from tests.faults.stoppable_postgres import StoppablePostgres, settings_on, stoppable_postgres
+from tests.support import fetchval, jobseeker, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -36,11 +36,8 @@ REGISTRY = SERVICES["registry"]
 
 @pytest.fixture(scope="module")
 def own_postgres() -> Iterator[StoppablePostgres]:
-    with postgres_data_dir("outage-api-pg") as folder:
-        server = StoppablePostgres(folder / "data", max_connections=30)
-        server.start()
+    with stoppable_postgres("outage-api-pg") as server:
         yield server
-        server.stop("immediate")
 
 
 @pytest.fixture(scope="module")
