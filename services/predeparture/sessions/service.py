@@ -136,7 +136,7 @@ async def announce(
 # -- reading ---------------------------------------------------------------------------------
 
 
-async def get_session(
+async def orientation_session(
     session: AsyncSession, session_id: uuid.UUID, *, lock: bool = False
 ) -> OrientationSession:
     """A session (held locked until the transaction ends with `lock`); 404 when unknown."""
@@ -152,7 +152,7 @@ async def managed_session(
     session: AsyncSession, session_id: uuid.UUID, principal: Principal
 ) -> OrientationSession:
     """A session locked for a change by staff of its office (403 for anyone else)."""
-    orientation = await get_session(session, session_id, lock=True)
+    orientation = await orientation_session(session, session_id, lock=True)
     require_manager(principal, orientation.office_code)
     return orientation
 
@@ -161,7 +161,7 @@ async def readable_session(
     session: AsyncSession, session_id: uuid.UUID, principal: Principal, *, lock: bool = False
 ) -> OrientationSession:
     """A session the principal may read (403 otherwise; 404 when unknown)."""
-    orientation = await get_session(session, session_id, lock=lock)
+    orientation = await orientation_session(session, session_id, lock=lock)
     require_session_reader(principal, orientation)
     return orientation
 
