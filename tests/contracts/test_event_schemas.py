@@ -71,7 +71,8 @@ def test_removing_a_field_breaks() -> None:
 
 def test_changing_a_type_breaks() -> None:
     problems = breaking_changes(BASE, _with(a={"type": "integer"}))
-    assert problems and "type changed" in problems[0].reason
+    assert problems
+    assert "type changed" in problems[0].reason
 
 
 def test_a_new_required_field_breaks() -> None:

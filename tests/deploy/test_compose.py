@@ -176,4 +176,5 @@ def test_grafana_gets_the_provisioned_dashboards() -> None:
 def test_the_compose_file_names_only_files_that_exist() -> None:
     text = COMPOSE.read_text()
     for path in ("deploy/Dockerfile", "deploy/prometheus", "deploy/grafana/provisioning"):
-        assert path in text and (REPO / path).exists()
+        assert path in text
+        assert (REPO / path).exists()

@@ -96,7 +96,8 @@ def test_the_example_refuses_production_until_the_secrets_are_filled_in() -> Non
     )
     assert settings.topic_replication_factor == 3
     assert settings.topic_partitions >= 3
-    assert settings.sms_provider == "http" and settings.email_provider == "smtp"
+    assert settings.sms_provider == "http"
+    assert settings.email_provider == "smtp"
     for name in SET_BY_COMPOSE:
         assert name not in env_example(), f"{name} is docker-compose.yml's to set"
 

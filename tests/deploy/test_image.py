@@ -55,14 +55,16 @@ def test_dependencies_come_from_the_lock_file_only() -> None:
     copies = [rest for instruction, rest in instructions if instruction == "COPY"]
     assert any("uv.lock" in rest for rest in copies)
     syncs = [rest for instruction, rest in instructions if "uv sync" in rest]
-    assert syncs and all("--frozen" in rest and "--no-dev" in rest for rest in syncs)
+    assert syncs
+    assert all("--frozen" in rest and "--no-dev" in rest for rest in syncs)
 
 
 def test_the_image_runs_as_a_numeric_non_root_user() -> None:
     users = [rest for instruction, rest in _instructions() if instruction == "USER"]
     assert users, "no USER: the processes would run as root"
     uid = users[-1].split(":")[0]
-    assert uid.isdigit() and int(uid) != 0, "numeric, so Kubernetes' runAsNonRoot can check it"
+    assert uid.isdigit(), "numeric, so Kubernetes' runAsNonRoot can check it"
+    assert int(uid) != 0, "not root"
     for name, workload in workloads():
         pod = workload["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsUser"] == int(uid), name
@@ -70,7 +72,8 @@ def test_the_image_runs_as_a_numeric_non_root_user() -> None:
 
 def test_the_entrypoint_is_the_labourx_command() -> None:
     entrypoints = [rest for instruction, rest in _instructions() if instruction == "ENTRYPOINT"]
-    assert entrypoints and json.loads(entrypoints[-1]) == ["labourx"]
+    assert entrypoints
+    assert json.loads(entrypoints[-1]) == ["labourx"]
 
 
 def test_the_build_context_is_an_allow_list_that_keeps_secrets_out() -> None:
@@ -95,7 +98,8 @@ def test_the_build_context_is_an_allow_list_that_keeps_secrets_out() -> None:
 
 def _healthcheck() -> ModuleType:
     spec = importlib.util.spec_from_file_location("healthcheck", DEPLOY / "healthcheck.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

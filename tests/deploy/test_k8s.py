@@ -265,7 +265,8 @@ def test_the_ingress_refuses_the_bodies_the_apps_refuse() -> None:
     for name, route, _ in routes:
         public = route if name == "console" else f"/{name}{route}"
         chosen = _chosen(paths, hosts[name], public)
-        assert chosen is not None and chosen.service == name, (name, route)
+        assert chosen is not None, (name, route)
+        assert chosen.service == name, (name, route)
         uploads = chosen.ingress.endswith("-uploads")
         assert uploads == ((name, route) in upload_paths), (name, route, chosen.ingress)
 
@@ -328,7 +329,8 @@ def test_the_config_map_holds_only_real_settings_and_production_replication() ->
         partner_pseudonym_key=PARTNER_PSEUDONYM_KEY,
         partner_webhook_key=PARTNER_WEBHOOK_KEY,
     )
-    assert settings.sms_provider == "http" and settings.email_provider == "smtp"
+    assert settings.sms_provider == "http"
+    assert settings.email_provider == "smtp"
     assert settings.console_oidc_missing() == [], "the console could not sign anyone in"
 
 
@@ -388,7 +390,8 @@ def test_pods_take_connections_only_from_those_that_need_them() -> None:
     console; Keycloak from the controller and labourx's pods; metrics from Prometheus; relays,
     consumers, jobs and the migration nothing else. A new workload or port is checked too."""
     default = [p for p in _by_kind("NetworkPolicy").values() if p["spec"]["podSelector"] == {}]
-    assert default and not default[0]["spec"].get("ingress"), "no default deny"
+    assert default, "no default deny"
+    assert not default[0]["spec"].get("ingress"), "the default deny lets traffic in"
     console = {"labels": _pods()["Deployment/console-api"][0]}
     relay = {"labels": _pods()["Deployment/registry-relay"][0]}
     stranger = {"namespace": "default"}

@@ -51,7 +51,8 @@ def user_profile() -> dict[str, Any]:
 
 
 def test_the_realm_has_exactly_labourx_s_roles() -> None:
-    assert realm()["realm"] == "labourx" and realm()["enabled"]
+    assert realm()["realm"] == "labourx"
+    assert realm()["enabled"]
     assert {role["name"] for role in realm()["roles"]["realm"]} == ROLE_NAMES
 
 
@@ -62,7 +63,8 @@ def test_the_console_client_is_confidential_with_pkce_and_the_code_flow_only() -
     assert client["secret"] == "${LABOURX_CONSOLE_OIDC_CLIENT_SECRET}"
     assert client["attributes"]["pkce.code.challenge.method"] == "S256"
     assert client["standardFlowEnabled"] is True
-    assert not client["implicitFlowEnabled"] and not client["directAccessGrantsEnabled"]
+    assert not client["implicitFlowEnabled"]
+    assert not client["directAccessGrantsEnabled"]
     assert not client["serviceAccountsEnabled"]
 
 
@@ -70,7 +72,8 @@ def test_the_console_client_sends_officers_back_only_to_the_console_s_own_addres
     client = console_client()
     assert client["redirectUris"] == [f"{PUBLIC_URL}{CALLBACK_PATH}"]
     assert client["attributes"]["post.logout.redirect.uris"] == f"{PUBLIC_URL}{SIGNED_OUT_PATH}"
-    assert "*" not in json.dumps(client["redirectUris"]) and client["webOrigins"] == []
+    assert "*" not in json.dumps(client["redirectUris"])
+    assert client["webOrigins"] == []
 
 
 def test_access_tokens_carry_what_the_claims_mapping_reads_for_labourx() -> None:
@@ -80,7 +83,8 @@ def test_access_tokens_carry_what_the_claims_mapping_reads_for_labourx() -> None
     audience = found["oidc-audience-mapper"]
     assert audience["included.custom.audience"] == settings.jwt_audience
     roles = found["oidc-usermodel-realm-role-mapper"]
-    assert roles["claim.name"] in settings.jwt_roles_claim and roles["multivalued"] == "true"
+    assert roles["claim.name"] in settings.jwt_roles_claim
+    assert roles["multivalued"] == "true"
     for attribute, claim in (
         ("office", settings.jwt_office_claim),
         ("province", settings.jwt_province_claim),
@@ -117,7 +121,8 @@ def test_compose_runs_a_pinned_keycloak_that_imports_the_realm_and_is_health_che
     assert mounts[f"{IMPORT_DIR}/labourx-realm.json"] == str(REALM_FILE)
     assert "/health/ready" in " ".join(keycloak["healthcheck"]["test"])
     env = keycloak["environment"]
-    assert env["KC_HEALTH_ENABLED"] == "true" and env["KC_DB"] == "postgres"
+    assert env["KC_HEALTH_ENABLED"] == "true"
+    assert env["KC_DB"] == "postgres"
     assert keycloak["depends_on"] == {
         "keycloak-db": {"condition": "service_completed_successfully"}
     }

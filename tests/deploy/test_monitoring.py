@@ -129,7 +129,9 @@ def test_the_kubernetes_scrape_config_keeps_the_labels_the_rules_use() -> None:
 @pytest.mark.parametrize("path", DASHBOARDS, ids=[p.name for p in DASHBOARDS])
 def test_dashboards_parse_and_use_the_provisioned_data_source(path: Path) -> None:
     dashboard = json.loads(path.read_text())
-    assert dashboard["uid"] and dashboard["title"] and dashboard["panels"]
+    assert dashboard["uid"]
+    assert dashboard["title"]
+    assert dashboard["panels"]
     datasource = yaml.safe_load((GRAFANA / "provisioning/datasources/prometheus.yml").read_text())[
         "datasources"
     ][0]

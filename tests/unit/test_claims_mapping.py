@@ -68,7 +68,8 @@ def test_claims_are_read_at_the_paths_the_settings_name() -> None:
     principal = decode_token(settings, token)
     assert principal.roles == {Role.ADMIN}
     assert (principal.office, principal.province) == ("ESC-VT", "LA-VT")
-    assert principal.national and principal.sees_all_provinces
+    assert principal.national
+    assert principal.sees_all_provinces
     assert principal.agency == "AG-001"
 
 
@@ -154,7 +155,8 @@ def test_a_minted_development_token_puts_its_claims_where_the_mapping_reads_them
         settings, subject="dev-1", roles=["mrc_staff"], office="MRC-SV", province="LA-SV"
     )
     raw = jwt.decode(token, options={"verify_signature": False})
-    assert raw["realm_access"] == {"roles": ["mrc_staff"]} and "roles" not in raw
+    assert raw["realm_access"] == {"roles": ["mrc_staff"]}
+    assert "roles" not in raw
     principal = decode_token(settings, token)
     assert (principal.roles, principal.office, principal.province) == (
         {Role.MRC_STAFF},

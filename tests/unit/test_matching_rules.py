@@ -152,7 +152,8 @@ def test_splitting_by_orientation_and_language_keeps_every_candidate_under_its_b
         == (level, location != OTHER_COUNTRY, oriented, spoken == asked)
     ]
     assert total(values, weights_for(True)) <= cell.bound + 1e-9
-    assert len(plan) == 40 and plan[-1] == Cell(0, False, plan[-1].bound)
+    assert len(plan) == 40
+    assert plan[-1] == Cell(0, False, plan[-1].bound)
 
 
 def test_no_language_split_when_the_job_asks_for_lao() -> None:
@@ -190,7 +191,8 @@ def test_candidate_keys_cover_every_isco_level_and_place() -> None:
     assert "e4:9313" not in found  # wished for, not worked in
     assert {"p:LA-SV", "p:LA-VT", "w:abroad", "a:*"} <= set(found)
     overseas = keys.vacancy_keys(isco08="7112", province_code="LA-SV", destination_country="TH")
-    assert {"d:TH", "d:*", "o4:7112"} <= set(overseas) and "p:LA-SV" not in overseas
+    assert {"d:TH", "d:*", "o4:7112"} <= set(overseas)
+    assert "p:LA-SV" not in overseas
 
 
 def test_a_referral_moves_only_along_its_lifecycle() -> None:
@@ -250,7 +252,8 @@ def test_an_overseas_placement_needs_a_passport_valid_six_months_past_the_start(
     short = _overseas(passport_expires_on=date(2027, 8, 30), passport_needed_until=needed)
     [missing] = overseas_prerequisites(short, TODAY)
     assert missing["code"] == "passport"
-    assert "2027-08-30" in missing["detail"] and "2027-08-31" in missing["detail"]
+    assert "2027-08-30" in missing["detail"]
+    assert "2027-08-31" in missing["detail"]
     [none] = overseas_prerequisites(_overseas(passport_expires_on=None), TODAY)
     assert (none["code"], none["detail"].startswith("no passport")) == ("passport", True)
 

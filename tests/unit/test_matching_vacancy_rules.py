@@ -180,8 +180,10 @@ def test_a_domestic_vacancy_cannot_carry_a_destination_and_an_overseas_one_no_em
 def test_messages_take_the_article_their_word_needs() -> None:
     missing = kind_field_errors(Kind.OVERSEAS, {**OVERSEAS, "channel": None})
     assert missing[0].message == "is required for an overseas vacancy"
-    assert a("overseas") == "an overseas" and a("domestic") == "a domestic"
-    assert a("expired") == "an expired" and a("filled") == "a filled"
+    assert a("overseas") == "an overseas"
+    assert a("domestic") == "a domestic"
+    assert a("expired") == "an expired"
+    assert a("filled") == "a filled"
     assert count(1, "open position") == "1 open position"
     assert count(0, "open position") == "0 open positions"
     with pytest.raises(FieldFrozen, match=r"^an expired vacancy cannot be changed"):
@@ -251,7 +253,8 @@ def test_once_published_only_description_closing_date_and_more_positions_may_cha
 
 def test_a_vacancy_reference_is_short_and_readable_over_the_phone() -> None:
     reference = new_reference()
-    assert reference.startswith("V-") and len(reference) == 10
+    assert reference.startswith("V-")
+    assert len(reference) == 10
     assert not set(reference[2:]) & set("01IO")
 
 

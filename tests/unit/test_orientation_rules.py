@@ -65,7 +65,8 @@ def attended(*codes: str, on: date = date(2026, 11, 2), status: str = "present")
 
 
 def test_the_default_curriculum_has_eight_general_modules_and_one_per_destination() -> None:
-    assert PDO.window_months == 6 and PDO.validity_months == 12
+    assert PDO.window_months == 6
+    assert PDO.validity_months == 12
     for country in ("TH", "KR", "JP", "MY"):
         assert PDO.required(country) == (*GENERAL, f"DEST-{country}")
         assert PDO.covers(country)
@@ -109,7 +110,8 @@ def test_general_modules_alone_complete_no_destination() -> None:
 
 def test_a_destination_without_a_module_of_its_own_is_not_covered() -> None:
     outcome = evaluate(PDO, "SG", attended(*GENERAL), today=TODAY)
-    assert isinstance(outcome, Unmet) and outcome.reason == Shortfall.NOT_COVERED
+    assert isinstance(outcome, Unmet)
+    assert outcome.reason == Shortfall.NOT_COVERED
 
 
 @pytest.mark.parametrize("status", ["excused", "absent"])
@@ -125,7 +127,8 @@ def test_an_excused_module_made_up_later_completes_on_the_day_it_is_made_up() ->
         + attended("RIGHTS", on=date(2026, 10, 15))
     )
     outcome = evaluate(PDO, "TH", records, today=TODAY)
-    assert isinstance(outcome, Met) and outcome.completed_on == date(2026, 10, 15)
+    assert isinstance(outcome, Met)
+    assert outcome.completed_on == date(2026, 10, 15)
 
 
 def test_modules_attended_further_apart_than_the_window_do_not_complete() -> None:
@@ -145,7 +148,8 @@ def test_modules_made_up_within_a_new_window_complete() -> None:
         + attended(*GENERAL, on=date(2026, 4, 2))
     )
     outcome = evaluate(PDO, "TH", records, today=TODAY)
-    assert isinstance(outcome, Met) and outcome.completed_on == date(2026, 4, 2)
+    assert isinstance(outcome, Met)
+    assert outcome.completed_on == date(2026, 4, 2)
 
 
 def test_what_is_missing_is_what_cannot_count_together_with_a_module_attended_today() -> None:
@@ -164,7 +168,8 @@ def test_attendance_of_another_curriculum_does_not_count() -> None:
     records = [Attended(code, "present", date(2026, 11, 2), "OTHER") for code in GENERAL]
     records += attended("DEST-TH")
     outcome = evaluate(PDO, "TH", records, today=TODAY)
-    assert isinstance(outcome, Unmet) and set(outcome.missing) == set(GENERAL)
+    assert isinstance(outcome, Unmet)
+    assert set(outcome.missing) == set(GENERAL)
 
 
 def test_a_completion_under_an_older_version_stands_when_a_newer_one_is_attended() -> None:
@@ -181,15 +186,18 @@ def test_a_completion_under_an_older_version_stands_when_a_newer_one_is_attended
     )
     chosen = best([PDO, v2], "TH", records, today=TODAY)
     assert chosen is not None
-    assert chosen[0] is PDO and chosen[1] == Met(date(2026, 10, 1), {})
+    assert chosen[0] is PDO
+    assert chosen[1] == Met(date(2026, 10, 1), {})
     # Nothing met: what the newest version asks.
     chosen = best([PDO, v2], "KR", records, today=TODAY)
-    assert chosen is not None and chosen[0] is v2
+    assert chosen is not None
+    assert chosen[0] is v2
     assert chosen[1] == Unmet(Shortfall.NOT_ATTENDED, ("DEST-KR", "DIGITAL"))
     # Met under both on the same day: the newest version.
     records += attended("DIGITAL", on=date(2026, 9, 1))
     chosen = best([PDO, v2], "TH", records, today=TODAY)
-    assert chosen is not None and chosen[0] is v2
+    assert chosen is not None
+    assert chosen[0] is v2
 
 
 def test_destinations_checked_are_the_persons_own_and_those_whose_module_they_attended() -> None:
@@ -217,7 +225,8 @@ def test_a_verification_code_is_ten_unambiguous_symbols_and_forgives_how_it_is_t
     key = b"k" * 32
     completion = uuid.uuid4()
     code = verification_code(key, completion)
-    assert len(code) == CODE_LENGTH and set(code) <= set(CODE_ALPHABET)
+    assert len(code) == CODE_LENGTH
+    assert set(code) <= set(CODE_ALPHABET)
     assert not set(code) & set("01ILOUV")
     assert code == verification_code(key, completion)  # printed again, the same
     assert code != verification_code(b"x" * 32, completion)
@@ -225,7 +234,8 @@ def test_a_verification_code_is_ten_unambiguous_symbols_and_forgives_how_it_is_t
     assert normalise_code(f" {code[:3]} {code[3:]} ") == code
     assert normalise_code(code[:-1]) is None
     assert normalise_code(code[:-1] + "0") is None
-    assert verification_hash(code) != code and len(verification_hash(code)) == 64
+    assert verification_hash(code) != code
+    assert len(verification_hash(code)) == 64
 
 
 # -- properties ---------------------------------------------------------------------------------
@@ -268,7 +278,8 @@ def test_more_attendance_never_undoes_a_completion_nor_makes_it_later(
     before = evaluate(PDO, destination, records, today=TODAY)
     after = evaluate(PDO, destination, records + more, today=TODAY)
     if isinstance(before, Met):
-        assert isinstance(after, Met) and after.completed_on <= before.completed_on
+        assert isinstance(after, Met)
+        assert after.completed_on <= before.completed_on
 
 
 @given(
@@ -292,7 +303,8 @@ def test_a_completion_is_the_first_day_every_module_was_attended_within_the_wind
         earlier = [r for r in records if r.on < outcome.completed_on]
         assert isinstance(evaluate(PDO, "TH", earlier, today=TODAY), Unmet)
     else:
-        assert outcome.missing and set(outcome.missing) <= required
+        assert outcome.missing
+        assert set(outcome.missing) <= required
 
 
 @given(records_strategy, destination_strategy)

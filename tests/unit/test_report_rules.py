@@ -293,7 +293,7 @@ def test_layout_lists_cells_subtotals_and_the_total_by_dimension() -> None:
 
 
 def test_protect_refuses_cells_that_name_different_dimensions() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="every cell must name a value of each dimension"):
         protect({("a",): 3, ("a", "b"): 4}, 5)
 
 

@@ -42,7 +42,8 @@ async def test_a_503_is_retried_after_what_retry_after_asks_with_the_same_key() 
     async with httpx.AsyncClient(transport=transport, base_url="http://registry") as client:
         seeder = Seeder(Settings(env="test"), plan, client, lambda _: None)
         answer = await seeder.post("http://registry/v1/people", {}, {}, key="k-1")
-    assert answer.ok and answer.status == 201
+    assert answer.ok
+    assert answer.status == 201
     assert [key for _, key in seen] == ["k-1"] * 4
     gaps = [later - earlier for (earlier, _), (later, _) in itertools.pairwise(seen)]
     assert all(gap >= 0.95 for gap in gaps), gaps  # waited the second each answer asked for

@@ -122,7 +122,8 @@ def test_a_session_starts_in_the_future_and_ends_after_it_starts() -> None:
 def test_a_session_held_without_a_connection_is_entered_within_the_window_as_late() -> None:
     yesterday = NOW - timedelta(days=1)
     assert time_errors(yesterday, yesterday + timedelta(hours=8), NOW, late_entry_days=WINDOW) == []
-    assert entered_late(yesterday, NOW) and not entered_late(LATER, NOW)
+    assert entered_late(yesterday, NOW)
+    assert not entered_late(LATER, NOW)
     edge = NOW - timedelta(days=WINDOW)
     assert time_errors(edge, edge + timedelta(hours=8), NOW, late_entry_days=WINDOW) == []
 
@@ -146,7 +147,8 @@ def test_only_a_session_entered_late_may_be_moved_into_the_past() -> None:
     [error] = time_errors(
         past, past + timedelta(hours=3), NOW, late_entry_days=WINDOW, past_allowed=False
     )
-    assert error.field == "starts_at" and "entered late" in error.message
+    assert error.field == "starts_at"
+    assert "entered late" in error.message
 
 
 def test_changing_only_the_end_of_a_started_session_does_not_check_its_start_again() -> None:
@@ -172,7 +174,8 @@ def test_planned_modules_are_of_the_curriculum_each_once_in_the_order_given() ->
     known = ["RIGHTS", "SAFE-MIG", "OSH"]
     assert planned_modules(["OSH", "RIGHTS", "OSH"], known) == (["OSH", "RIGHTS"], [])
     _, [unknown] = planned_modules(["RIGHTS", "COOKING"], known)
-    assert unknown.field == "planned_modules" and "COOKING" in unknown.message
+    assert unknown.field == "planned_modules"
+    assert "COOKING" in unknown.message
     _, [empty] = planned_modules([], known)
     assert empty.field == "planned_modules"
 

@@ -78,7 +78,8 @@ def test_phones_are_valid_lao_mobile_numbers_in_e164(people: list[Person]) -> No
         assert phonenumbers.region_code_for_number(number) == "LA"
         assert phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
         assert phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == phone
-        assert phone.startswith("+85620") and len(phone) == 14
+        assert phone.startswith("+85620")
+        assert len(phone) == 14
     assert len(phones) / COUNT == pytest.approx(0.85, abs=0.03)
 
 
@@ -105,11 +106,13 @@ def test_lao_names_are_written_only_in_lao_script(people: list[Person]) -> None:
 def test_latin_names_are_plain_ascii_letters(people: list[Person]) -> None:
     for person in people:
         for key in ("given_name_en", "family_name_en"):
-            assert person[key].isascii() and person[key].isalpha(), person[key]
+            assert person[key].isascii(), person[key]
+            assert person[key].isalpha(), person[key]
 
 
 def test_name_pools_are_large_and_common_names_repeat(people: list[Person]) -> None:
-    assert len(names.MALE_GIVEN) >= 60 and len(names.FEMALE_GIVEN) >= 60
+    assert len(names.MALE_GIVEN) >= 60
+    assert len(names.FEMALE_GIVEN) >= 60
     assert len(names.FAMILY) >= 80
     for pool in ALL_POOLS:
         assert len({latin for latin, _ in pool}) == len(pool)
@@ -146,7 +149,8 @@ def test_districts_belong_to_the_person_s_province(people: list[Person]) -> None
 
 def test_ages_are_15_to_60_on_1_january_2026_and_mostly_18_to_35(people: list[Person]) -> None:
     ages = [_age_on(date.fromisoformat(p["date_of_birth"]), date(2026, 1, 1)) for p in people]
-    assert min(ages) >= 15 and max(ages) <= 60
+    assert min(ages) >= 15
+    assert max(ages) <= 60
     assert sum(18 <= age <= 35 for age in ages) / COUNT > 0.5
 
 
@@ -154,7 +158,8 @@ def test_isco_codes_are_existing_four_digit_unit_groups(people: list[Person]) ->
     codes = {job["isco08"] for person in people for job in person["experience"]}
     codes |= {code for person in people for code in person["jobseeker"]["desired_occupations"]}
     for code in codes:
-        assert len(code) == 4 and code.isdigit(), code
+        assert len(code) == 4, code
+        assert code.isdigit(), code
         assert validate_isco08(code) == code
 
 
@@ -214,7 +219,8 @@ def test_messy_variant_keeps_sex_and_birth_date_and_changes_the_latin_spelling(
         only_latin += variant["given_name_lo"] is None
         before = {person["given_name_en"].casefold(), person["family_name_en"].casefold()}
         assert {name.casefold() for name in latin if name} != before, (person, variant)
-    assert only_lao > 0 and only_latin > 0
+    assert only_lao > 0
+    assert only_latin > 0
 
 
 def test_messy_variant_leaves_the_original_untouched(people: list[Person]) -> None:
@@ -231,7 +237,8 @@ def test_messy_variant_leaves_the_original_untouched(people: list[Person]) -> No
 def test_respelling_always_changes_a_name(name: str, seed: int) -> None:
     respelled = respell(name, random.Random(seed))
     assert respelled.casefold() != name.casefold()
-    assert respelled.isascii() and respelled.isalpha()
+    assert respelled.isascii()
+    assert respelled.isalpha()
 
 
 def test_more_people_than_unique_document_numbers_are_refused() -> None:

@@ -63,9 +63,11 @@ def test_rows_satisfy_the_tables_rules(vacancies: list[Row]) -> None:
         assert v["open_positions"] == v["positions"]
         if v["kind"] == "domestic":  # kind_fields
             assert v["employer_id"] is not None
-            assert v["agency_id"] is None and v["destination_country"] is None
+            assert v["agency_id"] is None
+            assert v["destination_country"] is None
         else:
-            assert v["agency_id"] is not None and v["destination_country"] is not None
+            assert v["agency_id"] is not None
+            assert v["destination_country"] is not None
             assert v["employer_id"] is None
 
 
