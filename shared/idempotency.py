@@ -13,10 +13,13 @@ touch what").
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple, ParamSpec
 
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
@@ -139,3 +142,46 @@ async def _idempotency(
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(_idempotency)]
+
+
+class Answer(NamedTuple):
+    """What an `@idempotent` route answers the first time: stored under the key and replayed."""
+
+    status_code: int
+    body: Any
+    # Sent with this answer only, not stored: a replay answers with the body and status alone.
+    headers: dict[str, str] | None = None
+
+
+P = ParamSpec("P")
+
+# The parameter `@idempotent` adds to the route's signature, for FastAPI to fill.
+_PARAMETER = "idempotency_"
+
+
+def idempotent(route: Callable[P, Awaitable[Answer]]) -> Callable[P, Awaitable[JSONResponse]]:
+    """Make a write route idempotent: a request with a key it already answered gets the stored
+    answer (`Idempotent-Replayed: true`) without running the route; otherwise the route runs and
+    its `Answer` is stored with the key, in the route's own transaction (its `session`), so a
+    rollback forgets both. The route states only its own work."""
+    signature = inspect.signature(route)
+    if "session" not in signature.parameters:
+        raise TypeError(f"{route.__name__}: an idempotent route needs its `session` parameter")
+
+    @functools.wraps(route)
+    async def answering(*args: P.args, **kwargs: P.kwargs) -> JSONResponse:
+        idempotency: Idempotency = kwargs.pop(_PARAMETER)  # type: ignore[assignment]
+        session: AsyncSession = kwargs["session"]  # type: ignore[assignment]
+        if (replayed := await idempotency.replay(session)) is not None:
+            return replayed
+        answer = await route(*args, **kwargs)
+        response = await idempotency.remember(session, answer.status_code, answer.body)
+        response.headers.update(answer.headers or {})
+        return response
+
+    added = inspect.Parameter(_PARAMETER, inspect.Parameter.KEYWORD_ONLY, annotation=IdempotencyDep)
+    # FastAPI reads this signature: the added dependency, and a response (not a model to infer).
+    answering.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), added], return_annotation=JSONResponse
+    )
+    return answering

@@ -7,7 +7,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 
 from services.matching.agencies import service
 from services.matching.agencies.schemas import (
@@ -26,7 +25,7 @@ from shared import clock
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
 from shared.events.matching import AgencyState
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import Answer, idempotent
 from shared.problems import InvalidField
 from shared.reference.places import validate_country
 
@@ -37,15 +36,12 @@ router = APIRouter(prefix="/v1/agencies", tags=["agencies"])
 
 
 @router.post("", status_code=201, response_model=AgencyDetail)
-async def create_agency(
-    body: AgencyCreate, session: SessionDep, principal: Supervisor, idempotency: IdempotencyDep
-) -> JSONResponse:
+@idempotent
+async def create_agency(body: AgencyCreate, session: SessionDep, principal: Supervisor) -> Answer:
     """License an agency (active); 409 naming `code` or `licence_number` when already taken."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     today = clock.today()
     agency = await service.create_agency(session, body, principal, today=today)
-    return await idempotency.remember(session, 201, await service.to_detail(session, agency, today))
+    return Answer(201, await service.to_detail(session, agency, today))
 
 
 @router.get("", response_model=AgencyPage)
@@ -85,51 +81,45 @@ async def get_agency(agency_id: uuid.UUID, session: SessionDep, actor: ActorDep)
 
 
 @router.post("/{agency_id}/status", response_model=AgencyDetail)
+@idempotent
 async def change_status(
     agency_id: uuid.UUID,
     body: AgencyStatusIn,
     session: SessionDep,
     principal: Supervisor,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """Suspend or revoke (with a reason; pauses its published vacancies) or reinstate
     (republishes them). An invalid change answers 409 with `current_status` and `allowed`."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     today = clock.today()
     agency = await service.change_status(session, agency_id, body, principal, today=today)
-    return await idempotency.remember(session, 200, await service.to_detail(session, agency, today))
+    return Answer(200, await service.to_detail(session, agency, today))
 
 
 @router.post("/{agency_id}/licence", response_model=AgencyDetail)
+@idempotent
 async def renew_licence(
     agency_id: uuid.UUID,
     body: LicenceRenewal,
     session: SessionDep,
     principal: Supervisor,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """Renew the licence: a new expiry date, and optionally number and destinations."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     today = clock.today()
     agency = await service.renew_licence(session, agency_id, body, principal, today=today)
-    return await idempotency.remember(session, 200, await service.to_detail(session, agency, today))
+    return Answer(200, await service.to_detail(session, agency, today))
 
 
 @router.post("/{agency_id}/complaints", status_code=201, response_model=ComplaintRead)
+@idempotent
 async def file_complaint(
     agency_id: uuid.UUID,
     body: ComplaintCreate,
     session: SessionDep,
     actor: ActorDep,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """Record a complaint against the agency (office staff)."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     complaint = await service.file_complaint(session, agency_id, body, actor, today=clock.today())
-    return await idempotency.remember(session, 201, ComplaintRead.model_validate(complaint))
+    return Answer(201, ComplaintRead.model_validate(complaint))
 
 
 @router.get("/{agency_id}/complaints", response_model=ComplaintList)
@@ -143,17 +133,15 @@ async def list_complaints(
 
 
 @router.post("/{agency_id}/complaints/{complaint_id}/status", response_model=ComplaintRead)
+@idempotent
 async def change_complaint_status(
     agency_id: uuid.UUID,
     complaint_id: uuid.UUID,
     body: ComplaintStatusIn,
     session: SessionDep,
     principal: Supervisor,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """Investigate, uphold or dismiss a complaint (supervisors); upheld and dismissed need the
     `outcome`."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     complaint = await service.change_complaint_status(session, agency_id, complaint_id, body)
-    return await idempotency.remember(session, 200, ComplaintRead.model_validate(complaint))
+    return Answer(200, ComplaintRead.model_validate(complaint))

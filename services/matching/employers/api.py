@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
-from fastapi.responses import JSONResponse
 
 from services.matching.employers import service
 from services.matching.employers.schemas import (
@@ -20,7 +19,7 @@ from services.matching.employers.schemas import (
 from services.matching.scope import ActorDep
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import Answer, idempotent
 from shared.problems import FieldError, InvalidFields
 from shared.reference.isic import validate_isic_section
 from shared.reference.places import validate_province
@@ -46,15 +45,12 @@ def _checked(
 
 
 @router.post("", status_code=201, response_model=EmployerRead)
-async def create_employer(
-    body: EmployerCreate, session: SessionDep, actor: ActorDep, idempotency: IdempotencyDep
-) -> JSONResponse:
+@idempotent
+async def create_employer(body: EmployerCreate, session: SessionDep, actor: ActorDep) -> Answer:
     """Register an employer of your province (office staff); 409 naming `registration_number`
     when it is already registered."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     employer = await service.create_employer(session, body, actor)
-    return await idempotency.remember(session, 201, EmployerRead.model_validate(employer))
+    return Answer(201, EmployerRead.model_validate(employer))
 
 
 @router.get("", response_model=EmployerPage)

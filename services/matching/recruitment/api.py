@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from services.matching.recruitment import service
 from services.matching.recruitment.domain import EntryStatus
@@ -22,7 +21,7 @@ from services.matching.recruitment.schemas import (
 from services.matching.scope import ActorDep
 from shared import clock
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import Answer, idempotent
 
 router = APIRouter(prefix="/v1/vacancies", tags=["recruitment"])
 
@@ -33,18 +32,16 @@ router = APIRouter(prefix="/v1/vacancies", tags=["recruitment"])
     response_model=NameListSubmitted,
     responses={200: {"model": NameListSubmitted, "description": "Everyone already selected"}},
 )
+@idempotent
 async def submit_name_list(
     vacancy_id: uuid.UUID,
     body: NameListSubmission,
     session: SessionDep,
     actor: ActorDep,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """Select referred people against a published demand letter (its agency, or officers), all
     or none: 422 `name-list-rows-refused` names each bad row, 409 `name-list-quota-exceeded`
     gives the quota and what remains. People already selected stay selected once."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     submitted = await service.submit_name_list(
         session,
         vacancy_id,
@@ -52,7 +49,7 @@ async def submit_name_list(
         actor,
         today=clock.today(),
     )
-    return await idempotency.remember(session, 201 if submitted.added else 200, submitted)
+    return Answer(201 if submitted.added else 200, submitted)
 
 
 @router.get("/{vacancy_id}/name-list", response_model=NameListRead)
@@ -67,36 +64,32 @@ async def get_name_list(
 
 
 @router.post("/{vacancy_id}/name-list/{person_id}/withdrawal", response_model=NameListEntryRead)
+@idempotent
 async def withdraw_from_name_list(
     vacancy_id: uuid.UUID,
     person_id: uuid.UUID,
     body: NameListWithdrawal,
     session: SessionDep,
     actor: ActorDep,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """Take a selected person off the list, with a reason; the place is free again."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     entry = await service.withdraw(session, vacancy_id, person_id, reason=body.reason, actor=actor)
-    return await idempotency.remember(session, 200, entry)
+    return Answer(200, entry)
 
 
 @router.post("/{vacancy_id}/costs", status_code=201, response_model=CostRead)
+@idempotent
 async def record_cost(
     vacancy_id: uuid.UUID,
     body: CostCreate,
     session: SessionDep,
     actor: ActorDep,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """Append one recruitment cost of a worker on the name list, and who paid it. The ledger is
     never edited: a correction is a new row with a note. A cost the worker paid is recorded
     `flagged` (ILO Employer Pays Principle) and counts against the agency."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     cost = await service.record_cost(session, vacancy_id, body, actor, today=clock.today())
-    return await idempotency.remember(session, 201, service.cost_read(cost))
+    return Answer(201, service.cost_read(cost))
 
 
 @router.get("/{vacancy_id}/costs", response_model=CostLedger)

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 
 from services.matching.referrals import service
 from services.matching.referrals.domain import ReferralStatus
@@ -22,21 +21,18 @@ from services.matching.referrals.schemas import (
 from services.matching.scope import ActorDep
 from shared import clock
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import Answer, idempotent
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
 placements = APIRouter(prefix="/v1/placements", tags=["referrals"])
 
 
 @router.post("", status_code=201, response_model=ReferralRead)
-async def refer(
-    body: ReferralCreate, session: SessionDep, actor: ActorDep, idempotency: IdempotencyDep
-) -> JSONResponse:
+@idempotent
+async def refer(body: ReferralCreate, session: SessionDep, actor: ActorDep) -> Answer:
     """Refer a person the caller serves (their province, an office serving them, or national
     scope) to a published vacancy of any province; 409 with every reason when the vacancy or
     a hard filter forbids it."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     referral = await service.refer(
         session,
         vacancy_id=body.vacancy_id,
@@ -45,7 +41,7 @@ async def refer(
         actor=actor,
         today=clock.today(),
     )
-    return await idempotency.remember(session, 201, await service.read(session, referral))
+    return Answer(201, await service.read(session, referral))
 
 
 @router.get("", response_model=ReferralList)
@@ -80,40 +76,36 @@ async def get_referral(
 
 
 @router.post("/{referral_id}/status", response_model=ReferralRead)
+@idempotent
 async def change_status(
     referral_id: uuid.UUID,
     body: ReferralStatusIn,
     session: SessionDep,
     actor: ActorDep,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """Interviewed, offered, rejected, withdrawn or no-show; 409 names the allowed moves."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     referral = await service.change_status(
         session, referral_id, body.status, reason=body.reason, actor=actor
     )
-    return await idempotency.remember(session, 200, await service.read(session, referral))
+    return Answer(200, await service.read(session, referral))
 
 
 @router.post("/{referral_id}/placement", status_code=201, response_model=PlacementRead)
+@idempotent
 async def place(
     referral_id: uuid.UUID,
     body: PlacementCreate,
     session: SessionDep,
     actor: ActorDep,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """The person got the job (staff serving the person): one position fewer. Abroad only with
     the agency licensed for the destination, a valid orientation for it, a passport valid six
     months past the start and an open migration record (prospective or ready) for it: 409
     `missing-prerequisite` lists everything missing at once."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     placement = await service.place(
         session, referral_id, starts_on=body.starts_on, actor=actor, today=clock.today()
     )
-    return await idempotency.remember(session, 201, PlacementRead.model_validate(placement))
+    return Answer(201, PlacementRead.model_validate(placement))
 
 
 @placements.get("/{placement_id}", response_model=PlacementRead)
@@ -124,16 +116,14 @@ async def get_placement(
 
 
 @placements.post("/{placement_id}/end", response_model=PlacementRead)
+@idempotent
 async def end_placement(
     placement_id: uuid.UUID,
     body: PlacementEnd,
     session: SessionDep,
     actor: ActorDep,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """The job ended (or fell through before the start): the person may be placed again."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     placement = await service.end_placement(
         session,
         placement_id,
@@ -142,4 +132,4 @@ async def end_placement(
         actor=actor,
         today=clock.today(),
     )
-    return await idempotency.remember(session, 200, PlacementRead.model_validate(placement))
+    return Answer(200, PlacementRead.model_validate(placement))

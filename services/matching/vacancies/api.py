@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
-from fastapi.responses import JSONResponse
 
 from services.matching.scope import ActorDep
 from services.matching.vacancies import service
@@ -20,7 +19,7 @@ from services.matching.vacancies.schemas import (
 )
 from shared import clock
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import Answer, idempotent
 from shared.problems import InvalidField
 from shared.reference.places import validate_province
 from shared.versioning import etag, parse_if_match
@@ -29,18 +28,13 @@ router = APIRouter(prefix="/v1/vacancies", tags=["vacancies"])
 
 
 @router.post("", status_code=201, response_model=VacancyRead)
-async def create_vacancy(
-    body: VacancyCreate, session: SessionDep, actor: ActorDep, idempotency: IdempotencyDep
-) -> JSONResponse:
+@idempotent
+async def create_vacancy(body: VacancyCreate, session: SessionDep, actor: ActorDep) -> Answer:
     """Record a draft: a domestic job (office staff) or a demand letter (an agency, or staff
     for it). Every bad field is named in one 422; fees charged to the worker make it
     `worker-fees-not-allowed`."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     vacancy = await service.create_vacancy(session, body, actor, today=clock.today())
-    answer = await idempotency.remember(session, 201, service.to_read(vacancy))
-    answer.headers["ETag"] = etag(vacancy.version)
-    return answer
+    return Answer(201, service.to_read(vacancy), headers={"ETag": etag(vacancy.version)})
 
 
 @router.get("", response_model=VacancyPage)
@@ -116,19 +110,17 @@ async def update_vacancy(
 
 
 @router.post("/{vacancy_id}/status", response_model=VacancyRead)
+@idempotent
 async def change_status(
     vacancy_id: uuid.UUID,
     body: VacancyStatusIn,
     session: SessionDep,
     actor: ActorDep,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """draft → published (officers; an agency's licence is checked again) or closed;
     published → filled or closed. Pauses follow the agency's licence, expiry the calendar.
 
     An invalid change answers 409 with `current_status` and the `allowed` next states.
     """
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     vacancy = await service.change_status(session, vacancy_id, body, actor, today=clock.today())
-    return await idempotency.remember(session, 200, service.to_read(vacancy))
+    return Answer(200, service.to_read(vacancy))
