@@ -175,7 +175,8 @@ async def test_a_merge_retires_the_duplicate_once_and_the_survivor_absorbs_it(
     assert await _merge(sessions, duplicate, survivor) is Outcome.MERGED
 
     retired, kept = await _get(sessions, duplicate), await _get(sessions, survivor)
-    assert retired is not None and kept is not None
+    assert retired is not None
+    assert kept is not None
     assert (retired.record_status, retired.merged_into) == ("merged", survivor)
     assert (kept.record_status, kept.serving_offices) == ("active", ["VT-01"])
 
@@ -183,7 +184,8 @@ async def test_a_merge_retires_the_duplicate_once_and_the_survivor_absorbs_it(
     lone = await _registered(sessions)
     assert await _merge(sessions, lone, unknown) is Outcome.APPLIED
     gone = await _get(sessions, lone)
-    assert gone is not None and gone.merged_into == unknown
+    assert gone is not None
+    assert gone.merged_into == unknown
 
 
 async def test_following_merges_reaches_the_record_that_holds_the_person_now(
@@ -195,7 +197,8 @@ async def test_following_merges_reaches_the_record_that_holds_the_person_now(
 
     async with sessions() as session, session.begin():
         holder = await readmodels.locked_following_merges(session, Reader, first)
-        assert holder is not None and holder.person_id == third
+        assert holder is not None
+        assert holder.person_id == third
         assert await readmodels.locked_following_merges(session, Reader, uuid.uuid4()) is None
 
 
@@ -219,7 +222,8 @@ async def test_a_serving_office_is_kept_once_on_the_record_that_holds_the_person
     assert await serve(survivor, "MRC-SV") is Outcome.APPLIED
     assert await serve(uuid.uuid4(), "ESC-VT") is Outcome.UNKNOWN_PERSON
     kept = await _get(sessions, survivor)
-    assert kept is not None and kept.serving_offices == ["ESC-VT", "MRC-SV"]
+    assert kept is not None
+    assert kept.serving_offices == ["ESC-VT", "MRC-SV"]
     assert kept.updated_at is not None
 
 

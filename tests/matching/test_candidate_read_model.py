@@ -165,7 +165,8 @@ async def test_a_registered_jobseeker_who_consents_becomes_an_eligible_candidate
     )
     after = await row(migrated, person_id)
 
-    assert before is not None and after is not None
+    assert before is not None
+    assert after is not None
     assert before["eligible"] is False  # registered, but no consent to be matched yet
     assert after["eligible"] is True
     assert after["consent_job_matching"] is True
@@ -202,7 +203,8 @@ async def test_withdrawing_consent_takes_the_person_out_of_matching_at_once(
     after_replay = await row(migrated, person_id)
 
     assert eligible is True
-    assert after_withdrawal is not None and after_replay is not None
+    assert after_withdrawal is not None
+    assert after_replay is not None
     assert after_withdrawal["eligible"] is False
     assert after_withdrawal["consent_job_matching"] is False
     assert after_withdrawal["consent_expires_on"] is None
@@ -264,7 +266,9 @@ async def test_placed_or_departed_people_are_not_matched_and_a_returned_jobseeke
     await send(producer, migrated, migration(person_id, "returned"))
     returned = await row(migrated, person_id)
 
-    assert placed is not None and departed is not None and returned is not None
+    assert placed is not None
+    assert departed is not None
+    assert returned is not None
     assert (placed["jobseeker_status"], placed["eligible"]) == ("placed", False)
     assert (departed["migration_status"], departed["eligible"]) == ("departed", False)
     assert (returned["migration_status"], returned["eligible"]) == ("returned", True)
@@ -286,8 +290,10 @@ async def test_a_prospective_migrant_without_a_jobseeker_profile_is_found_for_jo
     await send(producer, migrated, migration(person_id, "cancelled", "TH"))
     cancelled = await row(migrated, person_id)
 
-    assert not_yet is not None and prospective is not None
-    assert still is not None and cancelled is not None
+    assert not_yet is not None
+    assert prospective is not None
+    assert still is not None
+    assert cancelled is not None
     assert (not_yet["jobseeker_status"], not_yet["eligible"]) == (None, False)
     assert prospective["eligible"] is True
     assert {"w:abroad", "a:TH"} <= set(prospective["match_keys"])
@@ -358,7 +364,8 @@ async def test_a_merge_retires_the_duplicate_and_gives_the_survivor_its_orientat
     await send(producer, migrated, orientation(duplicate, "PDO-D-JP", "JP"))
 
     retired, kept = await row(migrated, duplicate), await row(migrated, survivor)
-    assert retired is not None and kept is not None
+    assert retired is not None
+    assert kept is not None
     assert (retired["record_status"], retired["merged_into"]) == ("merged", survivor)
     assert retired["eligible"] is False
     assert retired["match_keys"] == []
@@ -383,7 +390,8 @@ async def test_the_offices_serving_a_person_are_kept_and_follow_a_merge(
     await send(producer, migrated, served_at(survivor, "MRC-SV", "LA-SV"))  # a second visit
     await send(producer, migrated, served_at(duplicate, "ESC-CH", "LA-CH"))
     served = await row(migrated, survivor)
-    assert served is not None and served["serving_offices"] == ["MRC-SV"]
+    assert served is not None
+    assert served["serving_offices"] == ["MRC-SV"]
 
     await send(
         producer,
@@ -399,7 +407,8 @@ async def test_the_offices_serving_a_person_are_kept_and_follow_a_merge(
     await send(producer, migrated, served_at(duplicate, "MRC-LP", "LA-LP"))
 
     kept = await row(migrated, survivor)
-    assert kept is not None and kept["serving_offices"] == ["ESC-CH", "MRC-LP", "MRC-SV"]
+    assert kept is not None
+    assert kept["serving_offices"] == ["ESC-CH", "MRC-LP", "MRC-SV"]
     assert kept["province_code"] == "LA-VT"  # serving never moves the person
 
 
@@ -436,7 +445,8 @@ async def test_the_latest_migration_record_keeps_its_destination(
     await send(producer, migrated, migration(person_id, "ready", "TH"))
     ready = await row(migrated, person_id)
 
-    assert prospective is not None and ready is not None
+    assert prospective is not None
+    assert ready is not None
     assert (prospective["migration_status"], prospective["migration_destination"]) == (
         "prospective",
         "KR",
@@ -522,7 +532,8 @@ async def test_an_orientation_completed_is_kept_until_its_certificate_is_withdra
     assert after_other["TH"]["certificate_number"] == "PDO-O-2"  # another certificate's voiding
     assert after_own == {}
     # Ranking searches people oriented for the destination first, by this key.
-    assert "r:TH" in keys_kept and "r:TH" not in keys_after
+    assert "r:TH" in keys_kept
+    assert "r:TH" not in keys_after
 
 
 async def test_an_orientation_of_a_person_matching_does_not_hold_is_ignored(

@@ -122,7 +122,8 @@ async def test_candidates_are_ranked_with_the_score_broken_down_by_criterion(
     mine = only(answer["items"], [best, wishes, related])
 
     assert [item["person_id"] for item in mine] == [str(best), str(wishes), str(related)]
-    assert answer["search"]["exact"] is True and answer["excluded"] is None
+    assert answer["search"]["exact"] is True
+    assert answer["excluded"] is None
     ranks = [item["rank"] for item in answer["items"]]
     assert ranks == list(range(1, len(ranks) + 1))
     scores = [item["score"] for item in answer["items"]]

@@ -160,9 +160,11 @@ async def test_a_referral_moves_through_its_lifecycle_and_each_step_is_announced
     read = await matching_client.get(f"/v1/referrals/{referral['id']}", headers=officer(migrated))
     job = await matching_client.get(f"/v1/vacancies/{vacancy['id']}", headers=officer(migrated))
 
-    assert referral["status"] == "referred" and referral["score"] > 0
+    assert referral["status"] == "referred"
+    assert referral["score"] > 0
     assert placed.status_code == 201, placed.text
-    assert placed.json()["person_id"] == str(person) and placed.json()["status"] == "active"
+    assert placed.json()["person_id"] == str(person)
+    assert placed.json()["status"] == "active"
     history = read.json()["history"]
     assert [(h["previous_status"], h["status"]) for h in history] == [
         (None, "referred"),
@@ -174,8 +176,10 @@ async def test_a_referral_moves_through_its_lifecycle_and_each_step_is_announced
     assert [e["status"] for e in announced] == ["referred", "interviewed", "offered", "placed"]
     assert {e["person_id"] for e in announced} == {str(person)}
     [made] = await events(migrated, referral["id"], PlacementMade.event_type())
-    assert made["overseas"] is False and made["isco08"] == "8153"
-    assert job.json()["open_positions"] == 1 and job.json()["status"] == "published"
+    assert made["overseas"] is False
+    assert made["isco08"] == "8153"
+    assert job.json()["open_positions"] == 1
+    assert job.json()["status"] == "published"
 
 
 async def test_a_referral_moves_only_along_its_lifecycle(
@@ -194,7 +198,8 @@ async def test_a_referral_moves_only_along_its_lifecycle(
     assert too_early.status_code == 409
     assert too_early.json()["current_status"] == "referred"
     assert "placed" not in too_early.json()["allowed"]
-    assert no_reason.status_code == 422 and fields(no_reason) == ["reason"]
+    assert no_reason.status_code == 422
+    assert fields(no_reason) == ["reason"]
     assert no_show.status_code == 200
     assert afterwards.status_code == 409
     assert afterwards.json()["allowed"] == []
@@ -244,11 +249,13 @@ async def test_placing_the_last_open_position_fills_the_vacancy(
     job = await matching_client.get(f"/v1/vacancies/{vacancy['id']}", headers=officer(migrated))
 
     assert placed.status_code == 201
-    assert job.json()["status"] == "filled" and job.json()["open_positions"] == 0
+    assert job.json()["status"] == "filled"
+    assert job.json()["open_positions"] == 0
     assert too_late.status_code == 409
     assert [r["code"] for r in too_late.json()["reasons"]] == ["vacancy_status"]
     changes = await events(migrated, vacancy["id"], VacancyStatusChanged.event_type())
-    assert changes[-1]["status"] == "filled" and changes[-1]["open_positions"] == 0
+    assert changes[-1]["status"] == "filled"
+    assert changes[-1]["open_positions"] == 0
 
 
 async def test_two_officers_placing_one_person_at_the_same_moment_do_not_both_succeed(
@@ -315,9 +322,11 @@ async def test_an_ended_placement_lets_the_person_be_placed_again(
     placed_again = await place(matching_client, migrated, second)
 
     assert blocked.status_code == 409
-    assert future.status_code == 422 and fields(future) == ["ended_on"]
+    assert future.status_code == 422
+    assert fields(future) == ["ended_on"]
     assert ended.status_code == 200, ended.text
-    assert ended.json()["status"] == "ended" and ended.json()["ended_on"] == TODAY.isoformat()
+    assert ended.json()["status"] == "ended"
+    assert ended.json()["ended_on"] == TODAY.isoformat()
     assert again.status_code == 409
     assert placed_again.status_code == 201, placed_again.text
     [announced] = await events(migrated, first["id"], PlacementEnded.event_type())

@@ -313,7 +313,9 @@ async def place(
     agency = await session.get(Agency, vacancy.agency_id) if vacancy.agency_id else None
     starts_on = starts_on or vacancy.starts_on
     if vacancy.kind == "overseas":
-        assert agency is not None and vacancy.destination_country is not None
+        # Both held by ck_vacancies_kind_fields and the agency foreign key.
+        assert agency is not None
+        assert vacancy.destination_country is not None
         person = await session.get(Candidate, referral.person_id)
         missing = overseas_prerequisites(
             OverseasPlacement(

@@ -307,7 +307,9 @@ async def create_vacancy(
     total = refuse(errors, fees)
     min_age = DEFAULT_MIN_AGE[kind] if data.min_age is None else data.min_age
     if kind is Kind.OVERSEAS:
-        assert agency_id is not None and data.destination_country is not None
+        # Both held by kind_field_errors, whose errors refuse() raised above.
+        assert agency_id is not None
+        assert data.destination_country is not None
         await _check_agency(session, agency_id, data.destination_country, today)
     at = await clock_now(session)
     vacancy = Vacancy(
@@ -477,7 +479,9 @@ async def change_status(
     if requested is VacancyStatus.PUBLISHED:
         check_closing(vacancy.closes_on, today)
         if vacancy.kind == Kind.OVERSEAS:
-            assert vacancy.agency_id is not None and vacancy.destination_country is not None
+            # Both held by ck_vacancies_kind_fields.
+            assert vacancy.agency_id is not None
+            assert vacancy.destination_country is not None
             await _check_agency(
                 session, vacancy.agency_id, vacancy.destination_country, today, lock=True
             )
