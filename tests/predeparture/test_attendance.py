@@ -250,7 +250,9 @@ async def test_a_whole_session_roster_is_entered_in_one_request_and_closing_issu
     lines = {line["person_id"]: line for line in grid.json()["people"]}
     assert set(lines) >= {str(p) for p in people}
     first = lines[str(people[0])]
-    assert first["initials"] and first["reference"] and first["enrolled"]
+    assert first["initials"]
+    assert first["reference"]
+    assert first["enrolled"]
     assert first["modules"]["RIGHTS"] == {
         "status": "excused",
         "note": "sick, comes to the next session",
@@ -307,7 +309,8 @@ async def test_rows_pydantic_cannot_read_are_named_too(
     assert response.status_code == 422
     assert fields(response) == ["rows.0.person_id", "rows.1.module_code"]
     empty = await enter(predeparture_client, migrated, orientation, [])
-    assert empty.status_code == 422 and fields(empty) == ["rows"]
+    assert empty.status_code == 422
+    assert fields(empty) == ["rows"]
     assert await cells(migrated, orientation) == 0
 
 
@@ -469,12 +472,14 @@ async def test_a_correction_after_closing_is_audited_and_withdraws_the_completio
     [item] = response.json()["items"]
     assert (item["person_id"], item["module_code"]) == (str(person), "OSH")
     assert (item["previous_status"], item["status"]) == ("present", "absent")
-    assert item["reason"] == reason and item["corrected_by"] == "mrc-lp-1"
+    assert item["reason"] == reason
+    assert item["corrected_by"] == "mrc-lp-1"
     assert response.json()["certificates"]["withdrawn"] == [certificate]
     trail = await predeparture_client.get(
         f"/v1/sessions/{orientation['id']}/attendance/corrections", headers=analyst(migrated)
     )
-    assert trail.status_code == 200 and trail.json()["items"] == [item]
+    assert trail.status_code == 200
+    assert trail.json()["items"] == [item]
     grid = await predeparture_client.get(
         f"/v1/sessions/{orientation['id']}/attendance", headers=staff(migrated)
     )
@@ -484,14 +489,17 @@ async def test_a_correction_after_closing_is_audited_and_withdraws_the_completio
     [withdrawn] = await events(migrated, person, WITHDRAWN)
     assert withdrawn["certificate_number"] == certificate["certificate_number"]
     assert withdrawn["destination_country"] == "TH"
-    assert reason in withdrawn["reason"] and "OSH" in withdrawn["reason"]
+    assert reason in withdrawn["reason"]
+    assert "OSH" in withdrawn["reason"]
     record = await predeparture_client.get(
         f"/v1/people/{person}/orientation", headers=staff(migrated)
     )
     [held] = record.json()["certificates"]
-    assert held["state"] == "withdrawn" and reason in held["withdrawn_reason"]
+    assert held["state"] == "withdrawn"
+    assert reason in held["withdrawn_reason"]
     [thailand] = record.json()["destinations"]
-    assert thailand["complete"] is False and thailand["missing"] == ["OSH"]
+    assert thailand["complete"] is False
+    assert thailand["missing"] == ["OSH"]
     # The other person's certificate stands.
     assert await events(migrated, other, WITHDRAWN) == []
 
@@ -503,7 +511,8 @@ async def test_a_correction_after_closing_is_audited_and_withdraws_the_completio
         [{"person_id": str(person), "module_code": "OSH", "status": "absent"}],
         reason,
     )
-    assert again.status_code == 201 and again.json()["items"] == []
+    assert again.status_code == 201
+    assert again.json()["items"] == []
     assert len(await events(migrated, person, WITHDRAWN)) == 1
 
     # Marked present again: a new certificate, dated as before.
@@ -555,7 +564,8 @@ async def test_corrections_are_for_closed_sessions_by_their_offices_staff_with_a
     await enter(predeparture_client, migrated, orientation, roster)
 
     still_open = await correct(predeparture_client, migrated, orientation, roster)
-    assert still_open.status_code == 409 and "PUT" in still_open.json()["detail"]
+    assert still_open.status_code == 409
+    assert "PUT" in still_open.json()["detail"]
 
     await close(predeparture_client, migrated, orientation)
     elsewhere = await correct(
@@ -571,11 +581,13 @@ async def test_corrections_are_for_closed_sessions_by_their_offices_staff_with_a
         json={"rows": rows(people, ["RIGHTS"], "absent")},
         headers=staff(migrated),
     )
-    assert no_reason.status_code == 422 and fields(no_reason) == ["reason"]
+    assert no_reason.status_code == 422
+    assert fields(no_reason) == ["reason"]
     bad_row = await correct(
         predeparture_client, migrated, orientation, rows(people, ["DEST-KR"], "absent")
     )
-    assert bad_row.status_code == 422 and fields(bad_row) == ["rows.0.module_code"]
+    assert bad_row.status_code == 422
+    assert fields(bad_row) == ["rows.0.module_code"]
     trail = await predeparture_client.get(
         f"/v1/sessions/{orientation['id']}/attendance/corrections", headers=staff(migrated)
     )

@@ -98,7 +98,8 @@ def qr_modules(pdf: bytes) -> list[list[bool]]:
     width = int(re.search(rb"/Width (\d+)", head).group(1))  # type: ignore[union-attr]
     height = int(re.search(rb"/Height (\d+)", head).group(1))  # type: ignore[union-attr]
     length = int(re.search(rb"/Length (\d+)", head).group(1))  # type: ignore[union-attr]
-    assert b"/DeviceGray" in head and b"/Predictor 15" in head
+    assert b"/DeviceGray" in head
+    assert b"/Predictor 15" in head
     start = pdf.index(b"stream\n", at) + len(b"stream\n")
     # A FlateDecode stream with PNG predictors is a PNG's image data: wrap it as one for Pillow.
     idat = pdf[start : start + length]
@@ -177,9 +178,8 @@ async def test_completing_the_thailand_modules_issues_a_certificate_and_announce
     }
     record = await orientation_of(predeparture_client, migrated, person)
     [held] = record["certificates"]
-    assert (
-        held["state"] == "valid" and held["certificate_number"] == certificate["certificate_number"]
-    )
+    assert held["state"] == "valid"
+    assert held["certificate_number"] == certificate["certificate_number"]
     assert destination(record, "TH") | {"curriculum": None} == {
         "destination_country": "TH",
         "complete": True,
@@ -215,7 +215,8 @@ async def test_a_roster_saved_while_the_session_runs_certifies_no_one_until_it_i
 
     assert entered.status_code == 200, entered.text
     assert entered.json()["certificates"] == {"issued": [], "withdrawn": []}
-    assert too_soon.status_code == 409 and too_soon.json()["type"].endswith("/session-not-ended")
+    assert too_soon.status_code == 409
+    assert too_soon.json()["type"].endswith("/session-not-ended")
     assert await events(migrated, person, COMPLETED) == []
     record = await orientation_of(predeparture_client, migrated, person)
     assert record["certificates"] == []
@@ -361,7 +362,8 @@ async def test_the_certificate_names_its_holder_office_and_destination_in_lao_th
     for words in expected:
         assert words in text, words
     positions = [text.index(words) for words in expected]
-    assert positions[0] < positions[1] and positions[2] < positions[3]
+    assert positions[0] < positions[1]
+    assert positions[2] < positions[3]
     assert positions[6] < positions[7]
     assert "MRC-LP" not in text
 
@@ -445,7 +447,8 @@ async def test_a_certificate_is_verified_without_a_token_and_reveals_nothing_per
     # However it is typed: lower case, with the dash printed on the certificate, spaces.
     for typed in (code.lower(), f"{code[:5]}-{code[5:]}", f" {code[:5]} {code[5:]}"):
         again = await predeparture_client.get(f"{VERIFY_PATH}{typed}")
-        assert again.status_code == 200 and again.json() == answer
+        assert again.status_code == 200
+        assert again.json() == answer
 
 
 async def test_an_unknown_code_is_not_found_with_no_hint(
@@ -539,4 +542,5 @@ async def test_a_prospective_migrant_sees_what_the_active_curriculum_asks_before
     assert japan["complete"] is False
     assert japan["missing"] == [*GENERAL, "DEST-JP"]
     assert japan["curriculum"]["code"] == "PDO"
-    assert record["attendance"] == [] and record["certificates"] == []
+    assert record["attendance"] == []
+    assert record["certificates"] == []

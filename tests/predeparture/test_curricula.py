@@ -87,7 +87,8 @@ async def test_an_admin_adds_a_draft_version_and_activating_it_retires_the_previ
     activated = await predeparture_client.post(
         f"/v1/curricula/{v1['id']}/activation", headers=admin(migrated)
     )
-    assert activated.status_code == 200 and activated.json()["status"] == "active"
+    assert activated.status_code == 200
+    assert activated.json()["status"] == "active"
 
     second = await predeparture_client.post(
         "/v1/curricula",
@@ -118,7 +119,8 @@ async def test_an_admin_adds_a_draft_version_and_activating_it_retires_the_previ
     again = await predeparture_client.post(
         f"/v1/curricula/{v2['id']}/activation", headers=admin(migrated)
     )
-    assert again.status_code == 200 and again.json()["status"] == "active"
+    assert again.status_code == 200
+    assert again.json()["status"] == "active"
     back = await predeparture_client.post(
         f"/v1/curricula/{v1['id']}/activation", headers=admin(migrated)
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -395,10 +394,9 @@ async def test_holding_a_session_releases_its_waiting_list(
 
 
 @pytest.fixture
-async def empty_calendar(migrated: Settings) -> AsyncIterator[None]:
+async def empty_calendar(migrated: Settings) -> None:
     """No session to come but those the test schedules."""
     await clear_upcoming_sessions(migrated)
-    yield
 
 
 async def prospective(

@@ -157,11 +157,13 @@ async def test_offices_serving_a_person_are_kept_once_and_follow_a_merge(
     await send(producer, migrated, merged(duplicate, survivor))
 
     stored = await row(migrated, survivor)
-    assert stored is not None and stored["serving_offices"] == ["ESC-VT", "MRC-CH"]
+    assert stored is not None
+    assert stored["serving_offices"] == ["ESC-VT", "MRC-CH"]
     # A link recorded for the retired record reaches the survivor.
     await served_at(producer, migrated, duplicate, "MRC-BK", "LA-BK")
     stored = await row(migrated, survivor)
-    assert stored is not None and stored["serving_offices"] == ["ESC-VT", "MRC-CH", "MRC-BK"]
+    assert stored is not None
+    assert stored["serving_offices"] == ["ESC-VT", "MRC-CH", "MRC-BK"]
 
 
 async def test_initials_come_from_the_lao_names_when_there_are_no_latin_ones(
@@ -178,7 +180,8 @@ async def test_initials_come_from_the_lao_names_when_there_are_no_latin_ones(
 
     stored = await row(migrated, person)
 
-    assert stored is not None and stored["initials"] == "ບ. ກ."
+    assert stored is not None
+    assert stored["initials"] == "ບ. ກ."
 
 
 async def test_updates_apply_in_version_order_and_an_older_one_replayed_is_ignored(
@@ -225,7 +228,8 @@ async def test_events_about_people_predeparture_never_heard_of_change_nothing(
     assert await row(migrated, stranger) is None
     assert await fetchval(migrated, "predeparture", enrolments) == before
     survivor_row = await row(migrated, survivor)
-    assert survivor_row is not None and survivor_row["record_status"] == "active"
+    assert survivor_row is not None
+    assert survivor_row["record_status"] == "active"
 
 
 # -- merges ----------------------------------------------------------------------------------

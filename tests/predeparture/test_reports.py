@@ -407,7 +407,8 @@ async def test_every_bad_parameter_of_a_report_is_named_in_one_answer(
     assert response.status_code == 422, response.text
     errors = response.json()["errors"]
     assert [e["field"] for e in errors] == ["by", "by", "to", "province_code"]
-    assert "religion" in errors[0]["message"] and "twice" in errors[1]["message"]
+    assert "religion" in errors[0]["message"]
+    assert "twice" in errors[1]["message"]
 
 
 # -- outreach -----------------------------------------------------------------------------------

@@ -86,25 +86,30 @@ async def test_the_roster_prints_the_session_and_each_person_in_lao_then_english
 
     pdf = await printed(predeparture_client, orientation, staff)
 
-    assert pdf.startswith(b"%PDF-") and A4_LANDSCAPE in pdf and pages(pdf) == 1
+    assert pdf.startswith(b"%PDF-")
+    assert A4_LANDSCAPE in pdf
+    assert pages(pdf) == 1
     text = squeezed(pdf_text(pdf))
     office = SEED_MRCS["MRC-SV"]
     heading_lo, heading_en = "ບັນຊີລາຍຊື່ຜູ້ເຂົ້າຮ່ວມ", "Pre-departureorientation:attendanceroster"
     assert text.index(squeezed(heading_lo)) < text.index(heading_en)
     for words in (squeezed(office.name_lo), squeezed(office.name_en), "ພາສາລາວ", "Lao"):
         assert words in text, words
-    assert squeezed("ສະຖານທີ່") in text and squeezed(orientation["venue"]) in text
+    assert squeezed("ສະຖານທີ່") in text
+    assert squeezed(orientation["venue"]) in text
     # Both people holding a place, by reference and full name in both scripts, and their sex.
     for (lo, family_lo, en, family_en, _), place in zip(names[:2], places[:2], strict=True):
         assert squeezed(f"{lo} {family_lo}") in text
         assert f"{en}{family_en}" in text
         assert place["reference"] in text
-    assert squeezed("ຊາຍ / M") in text and squeezed("ຍິງ / F") in text
+    assert squeezed("ຊາຍ / M") in text
+    assert squeezed("ຍິງ / F") in text
     # A box per module, headed by its code, and each module's title in the legend.
     for code in THAILAND:
         assert code in text
     assert "Workers'rightsandtheemploymentcontract" in text
-    assert squeezed("ລາຍເຊັນ") in text and "Signature" in text
+    assert squeezed("ລາຍເຊັນ") in text
+    assert "Signature" in text
     # The waiting list did not come.
     assert "Somphone" not in text
 
@@ -121,7 +126,8 @@ async def test_a_long_roster_prints_on_as_many_pages_as_it_needs_each_person_onc
 
     assert pages(pdf) >= 3
     text = pdf_text(pdf)
-    assert f"Page 1 of {pages(pdf)}" in text and f"Page {pages(pdf)} of {pages(pdf)}" in text
+    assert f"Page 1 of {pages(pdf)}" in text
+    assert f"Page {pages(pdf)} of {pages(pdf)}" in text
     for place in places:
         assert text.count(place["reference"]) == 1
     # Each page carries the session's heading and the table's.
@@ -143,8 +149,10 @@ async def test_another_office_prints_only_the_people_it_serves_and_reading_is_au
         await printed(predeparture_client, orientation, esc_officer(migrated, "LA-VT"))
     )
 
-    assert "Bouasone" in own and "Daovone" in own
-    assert "Daovone" in theirs and "Bouasone" not in theirs
+    assert "Bouasone" in own
+    assert "Daovone" in own
+    assert "Daovone" in theirs
+    assert "Bouasone" not in theirs
     entries = await fetch(
         migrated,
         "predeparture",

@@ -488,7 +488,8 @@ async def test_a_session_is_held_and_closed_once_it_has_ended_each_change_announ
     assert running.status_code == 409, running.text
     assert running.json()["type"].endswith("/session-not-ended")
     assert running.json()["field"] == "status"
-    assert running.json()["ends_at"] and "ends at" in running.json()["detail"]
+    assert running.json()["ends_at"]
+    assert "ends at" in running.json()["detail"]
     await end(migrated, orientation)
     held = await set_status(predeparture_client, migrated, orientation, "held")
     assert held.status_code == 200, held.text
