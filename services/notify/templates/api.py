@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from services.notify.templates import service
 from services.notify.templates.schemas import (
@@ -21,7 +20,7 @@ from services.notify.templates.schemas import (
 )
 from shared.auth import OfficeStaff, Principal, Role, require_roles
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import Answer, idempotent
 
 router = APIRouter(prefix="/v1/templates", tags=["templates"])
 
@@ -47,14 +46,11 @@ async def list_versions(
 
 
 @router.post("", status_code=201, response_model=TemplateRead)
-async def add_version(
-    body: TemplateCreate, session: SessionDep, admin: Admin, idempotency: IdempotencyDep
-) -> JSONResponse:
+@idempotent
+async def add_version(body: TemplateCreate, session: SessionDep, admin: Admin) -> Answer:
     """A new version of a template; messages queued from now on use it."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     template = await service.add_version(session, body, by=admin.subject)
-    return await idempotency.remember(session, 201, TemplateRead.model_validate(template))
+    return Answer(201, TemplateRead.model_validate(template))
 
 
 @router.post("/preview", response_model=Preview)

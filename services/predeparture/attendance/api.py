@@ -13,7 +13,6 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from services.predeparture.attendance import service
 from services.predeparture.attendance.domain import RosterRow
@@ -30,7 +29,7 @@ from services.predeparture.completions.schemas import Recomputed
 from services.predeparture.scope import Manager, Reader
 from shared import clock
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import Answer, idempotent
 
 router = APIRouter(prefix="/v1/sessions/{session_id}/attendance", tags=["attendance"])
 
@@ -44,20 +43,18 @@ def _rows(rows: list[RosterRowIn]) -> list[RosterRow]:
 
 
 @router.put("", response_model=RosterWritten)
+@idempotent
 async def enter_roster(
     session_id: uuid.UUID,
     body: RosterIn,
     session: SessionDep,
     principal: Manager,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """Set the roster of a session that has started and is not closed (staff of its office).
     Certificates are issued when the session is closed, not here (`certificates` stays empty
     for the clients that read it)."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     written = await service.enter(session, session_id, _rows(body.rows), principal=principal)
-    return await idempotency.remember(session, 200, written)
+    return Answer(200, written)
 
 
 @router.get("", response_model=RosterRead)
@@ -68,17 +65,15 @@ async def read_roster(session_id: uuid.UUID, session: SessionDep, principal: Rea
 
 
 @router.post("/corrections", status_code=201, response_model=CorrectionsWritten)
+@idempotent
 async def correct_roster(
     session_id: uuid.UUID,
     body: CorrectionIn,
     session: SessionDep,
     principal: Manager,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """Correct the roster of a closed session, with a reason; each change is kept for audit
     and completions follow (a certificate may be issued or withdrawn)."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     trail, outcome = await service.correct(
         session,
         session_id,
@@ -92,7 +87,7 @@ async def correct_roster(
         items=[CorrectionRead.model_validate(c) for c in trail],
         certificates=outcome,
     )
-    return await idempotency.remember(session, 201, written)
+    return Answer(201, written)
 
 
 @router.get("/corrections", response_model=CorrectionsRead)

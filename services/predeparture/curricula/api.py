@@ -7,7 +7,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from services.predeparture.curricula import service
 from services.predeparture.curricula.schemas import (
@@ -19,7 +18,7 @@ from services.predeparture.curricula.schemas import (
 from services.predeparture.scope import Reader
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import Answer, idempotent
 
 router = APIRouter(prefix="/v1/curricula", tags=["curricula"])
 
@@ -42,22 +41,16 @@ async def get_curriculum(
 
 
 @router.post("", status_code=201, response_model=CurriculumRead)
-async def create_version(
-    body: CurriculumCreate, session: SessionDep, admin: Admin, idempotency: IdempotencyDep
-) -> JSONResponse:
+@idempotent
+async def create_version(body: CurriculumCreate, session: SessionDep, admin: Admin) -> Answer:
     """A new draft version of a curriculum code; it applies to sessions once activated."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     curriculum = await service.create_version(session, body, by=admin.subject)
-    return await idempotency.remember(session, 201, await service.read(session, curriculum))
+    return Answer(201, await service.read(session, curriculum))
 
 
 @router.post("/{curriculum_id}/activation", response_model=CurriculumRead)
-async def activate(
-    curriculum_id: uuid.UUID, session: SessionDep, _: Admin, idempotency: IdempotencyDep
-) -> JSONResponse:
+@idempotent
+async def activate(curriculum_id: uuid.UUID, session: SessionDep, _: Admin) -> Answer:
     """Make a draft the active version of its code and retire the one active until now."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     curriculum = await service.activate(session, curriculum_id)
-    return await idempotency.remember(session, 200, await service.read(session, curriculum))
+    return Answer(200, await service.read(session, curriculum))

@@ -8,7 +8,6 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 
 from services.predeparture.outreach import service
 from services.predeparture.outreach.domain import OUTREACH_TOPICS
@@ -21,7 +20,7 @@ from services.predeparture.outreach.schemas import (
 from services.predeparture.scope import Manager, Reader
 from shared.app import SettingsDep
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import Answer, idempotent
 from shared.problems import FieldError, InvalidFields
 from shared.reference.places import validate_province
 
@@ -29,23 +28,21 @@ router = APIRouter(prefix="/v1/outreach", tags=["outreach"])
 
 
 @router.post("", status_code=201, response_model=OutreachRead)
+@idempotent
 async def record_outreach(
     body: OutreachCreate,
     session: SessionDep,
     principal: Manager,
-    idempotency: IdempotencyDep,
     settings: SettingsDep,
-) -> JSONResponse:
+) -> Answer:
     """Record an outreach session of your Migrant Resource Centre with its head counts: one
     row per sex and age band, never a name. One held on an earlier day (entered from paper,
     up to LABOURX_PREDEPARTURE_LATE_ENTRY_DAYS later) is marked `entered_late` and audited.
     422 names every bad field; nothing is written then."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     outreach = await service.record_outreach(
         session, body, principal, late_entry_days=settings.predeparture_late_entry_days
     )
-    return await idempotency.remember(session, 201, outreach)
+    return Answer(201, outreach)
 
 
 @router.get("", response_model=OutreachPage)

@@ -14,7 +14,6 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from services.predeparture.scope import Enroller, Manager, Reader
@@ -36,32 +35,30 @@ from services.predeparture.sessions.schemas import (
 )
 from shared.app import SettingsDep
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import Answer, idempotent
 from shared.versioning import etag, parse_if_match
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
 
 @router.post("", status_code=201, response_model=SessionRead)
+@idempotent
 async def create_session(
     body: SessionCreate,
     session: SessionDep,
     principal: Manager,
-    idempotency: IdempotencyDep,
     settings: SettingsDep,
-) -> JSONResponse:
+) -> Answer:
     """Schedule a session at your office (or in a village of its area, `outreach`). A session
     held on a day without a connection is entered afterwards with its past start, up to
     `LABOURX_PREDEPARTURE_LATE_ENTRY_DAYS` days later: it is marked `entered_late` and audited,
     and its roster is entered and the session closed as usual."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     orientation = await service.create_session(
         session, body, principal, late_entry_days=settings.predeparture_late_entry_days
     )
-    answer = await idempotency.remember(session, 201, await service.read(session, orientation))
-    answer.headers["ETag"] = etag(orientation.version)
-    return answer
+    return Answer(
+        201, await service.read(session, orientation), headers={"ETag": etag(orientation.version)}
+    )
 
 
 @router.get("", response_model=SessionPage)
@@ -128,24 +125,22 @@ async def update_session(
 
 
 @router.post("/{session_id}/status", response_model=SessionStatusRead)
+@idempotent
 async def change_status(
     session_id: uuid.UUID,
     body: SessionStatusIn,
     session: SessionDep,
     principal: Manager,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """scheduled → held → closed once the session is over, or scheduled → cancelled with a
     reason, which cancels every place and tells each person. Closing issues the certificates
     of those who completed orientation with it (`certificates`). An invalid change answers
     409 with `current_status` and the `allowed` next states; one before the session's end,
     409 `session-not-ended` with `ends_at`."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     orientation, certificates = await service.change_status(session, session_id, body, principal)
     read = await service.read(session, orientation)
     answer = SessionStatusRead(**read.model_dump(), certificates=certificates)
-    return await idempotency.remember(session, 200, answer)
+    return Answer(200, answer)
 
 
 @router.get("/{session_id}/enrolments", response_model=Roster)
@@ -177,39 +172,35 @@ async def roster_pdf(session_id: uuid.UUID, session: SessionDep, principal: Read
 
 
 @router.post("/{session_id}/enrolments", status_code=201, response_model=EnrolmentRead)
+@idempotent
 async def enrol(
     session_id: uuid.UUID,
     body: EnrolmentCreate,
     session: SessionDep,
     principal: Enroller,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """Enrol a person you serve (your province's, or linked to your office) in any office's
     scheduled session: a place while there is room, else the end of the waiting list. 403 for
     someone you do not serve; 409 when they already hold one in this session or it is no
     longer scheduled."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     enrolment = await service.enrol(
         session, session_id, body.person_id, body.destination_country, principal
     )
-    return await idempotency.remember(session, 201, await places.read_one(session, enrolment))
+    return Answer(201, await places.read_one(session, enrolment))
 
 
 @router.post("/{session_id}/enrolments/{enrolment_id}/cancellation", response_model=EnrolmentRead)
+@idempotent
 async def cancel_enrolment(
     session_id: uuid.UUID,
     enrolment_id: uuid.UUID,
     body: CancellationIn,
     session: SessionDep,
     principal: Enroller,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """Cancel a place or a turn, with the reason; a freed place goes to the oldest waiting.
     The session's office cancels any; another office's officer those of people they serve."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     enrolment = await service.cancel_enrolment(
         session, session_id, enrolment_id, body.reason, principal
     )
-    return await idempotency.remember(session, 200, await places.read_one(session, enrolment))
+    return Answer(200, await places.read_one(session, enrolment))
