@@ -10,20 +10,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Str
 
 from services.matching.agencies.domain import AgencyStatus, ComplaintCategory, ComplaintStatus
 from shared.events.matching import AgencyState
-from shared.reference.phones import normalise_phone
-from shared.reference.places import validate_country, validate_province
+from shared.fields import Country, Phone, Province
 
 
 def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-Country = Annotated[str, AfterValidator(validate_country)]
 Destinations = Annotated[
     list[Country], AfterValidator(_unique), Field(min_length=1, max_length=50, examples=[["TH"]])
 ]
-Province = Annotated[str, AfterValidator(validate_province)]
-Phone = Annotated[str, AfterValidator(normalise_phone)]
 AgencyCode = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9-]{2,20}$")
 ]

@@ -8,19 +8,15 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from shared.fields import Name, Phone, Province
 from shared.reference.isic import validate_isic_section
-from shared.reference.phones import normalise_phone
-from shared.reference.places import validate_province
 
-Province = Annotated[str, AfterValidator(validate_province)]
 IsicSection = Annotated[str, AfterValidator(validate_isic_section)]
-Phone = Annotated[str, AfterValidator(normalise_phone)]
 RegistrationNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9/.-]{3,50}$")
 ]
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
 District = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 ContactName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

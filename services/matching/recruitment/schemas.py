@@ -7,14 +7,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.matching.recruitment.domain import EntryStatus, PaidBy
 from services.matching.referrals.domain import ReferralStatus
 from shared.events.matching import CostItem
-from shared.reference.currencies import validate_currency
+from shared.fields import Currency
 
-Currency = Annotated[str, AfterValidator(validate_currency)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 

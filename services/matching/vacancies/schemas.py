@@ -10,11 +10,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.matching.vacancies.domain import Channel, Kind, VacancyStatus, WagePeriod
-from shared.reference.currencies import validate_currency
-from shared.reference.education import validate_isced_level
+from shared.fields import Country, Currency, IscedLevel, Language, Place, Province
 from shared.reference.isco08 import UNIT, level, validate_isco08
-from shared.reference.languages import validate_language
-from shared.reference.places import validate_country, validate_province
 
 
 def _unit_group(code: str) -> str:
@@ -28,16 +25,10 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-Province = Annotated[str, AfterValidator(validate_province)]
-Country = Annotated[str, AfterValidator(validate_country)]
-Currency = Annotated[str, AfterValidator(validate_currency)]
 UnitGroup = Annotated[str, AfterValidator(_unit_group)]
-Language = Annotated[str, AfterValidator(validate_language)]
-Isced = Annotated[int, AfterValidator(validate_isced_level)]
 Skill = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
-Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 ForeignEmployer = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)
 ]
@@ -75,7 +66,7 @@ class VacancyFields(BaseModel):
     demand_letter_ref: DemandLetterRef | None = None
     channel: Channel | None = None
     required_skills: Annotated[list[Skill], Field(max_length=30)] | None = None
-    min_isced: Isced | None = Field(default=None, description="ISCED 2011 level, 0 to 8")
+    min_isced: IscedLevel | None = Field(default=None, description="ISCED 2011 level, 0 to 8")
     min_experience_years: Decimal | None = Field(default=None, ge=0, le=60, decimal_places=1)
     languages: Annotated[list[Language], AfterValidator(_unique), Field(max_length=10)] | None = (
         None

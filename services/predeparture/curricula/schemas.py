@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.predeparture.curricula.domain import CurriculumStatus
-from shared.reference.places import validate_country
+from shared.fields import Country
 from shared.reference.scripts import is_lao_script
 
 
@@ -20,7 +20,6 @@ def _lao(text: str) -> str:
     return text
 
 
-Country = Annotated[str, AfterValidator(validate_country)]
 TitleLo = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=300),

@@ -14,17 +14,14 @@ from services.predeparture.outreach.domain import (
     SEXES,
     validate_topic,
 )
-from shared.reference.languages import validate_language
+from shared.fields import Language, Name, Place
 
 Sex = Literal["female", "male", "other"]
 AgeBand = Literal["under_15", "15-17", "18-24", "25-34", "35-44", "45-54", "55+"]
 assert set(Sex.__args__) == set(SEXES)  # type: ignore[attr-defined]
 assert set(AgeBand.__args__) == set(AGE_BANDS)  # type: ignore[attr-defined]
 
-Language = Annotated[str, AfterValidator(validate_language)]
 Topic = Annotated[str, AfterValidator(validate_topic)]
-Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 OfficeCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=20)]
 

@@ -6,18 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.predeparture.completions.schemas import Recomputed
 from services.predeparture.sessions.domain import MAX_CAPACITY, EnrolmentStatus, SessionStatus
-from shared.reference.languages import validate_language
-from shared.reference.places import validate_country
+from shared.fields import Country, Language, Name, Place
 
-Language = Annotated[str, AfterValidator(validate_language)]
-Country = Annotated[str, AfterValidator(validate_country)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
 Venue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300)]
-Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 ModuleCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
 Capacity = Annotated[int, Field(ge=1, le=MAX_CAPACITY)]

@@ -6,12 +6,11 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.registry.migration_records.domain import Channel, MigrationStatus, ReturnReason
-from shared.reference.places import validate_country
+from shared.fields import Country
 
-Country = Annotated[str, AfterValidator(validate_country)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 DocumentNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9-]{4,40}$")

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.registry.offices.domain import OfficeKind
-from shared.reference.places import validate_province
+from shared.fields import Province
 from shared.reference.scripts import LAO_BLOCK, is_latin_script
 
 
@@ -43,7 +43,7 @@ class OfficeCreate(BaseModel):
         examples=["Employment Service Centre, Oudomxay"]
     )
     kind: OfficeKind
-    province_code: Annotated[str, AfterValidator(validate_province)]
+    province_code: Province
 
 
 class OfficeRead(BaseModel):

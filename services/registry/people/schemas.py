@@ -25,13 +25,10 @@ from shared.events.registry import (
     SkillCertificate,
     WorkExperience,
 )
+from shared.fields import Country, IscedLevel, Isco08, Phone, Place, Province
+from shared.fields import Language as LanguageCode
 from shared.reference.disability import Answer, Domain
-from shared.reference.education import validate_isced_level
 from shared.reference.ethnicity import validate_ethnicity
-from shared.reference.isco08 import validate_isco08
-from shared.reference.languages import validate_language
-from shared.reference.phones import normalise_phone
-from shared.reference.places import validate_country, validate_province
 from shared.reference.scripts import is_lao_script, is_latin_script
 
 
@@ -50,11 +47,6 @@ def _latin(value: str | None) -> str | None:
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 LaoName = Annotated[Name | None, AfterValidator(_lao)]
 LatinName = Annotated[Name | None, AfterValidator(_latin)]
-Phone = Annotated[str, AfterValidator(normalise_phone)]
-Province = Annotated[str, AfterValidator(validate_province)]
-Country = Annotated[str, AfterValidator(validate_country)]
-Isco08 = Annotated[str, AfterValidator(validate_isco08)]
-Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=60)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 
@@ -91,7 +83,7 @@ class CertificateIn(SkillCertificate):
 class LanguageIn(LanguageSkill):
     model_config = ConfigDict(extra="forbid")
 
-    code: Annotated[str, AfterValidator(validate_language)]
+    code: LanguageCode
 
 
 class ExperienceIn(WorkExperience):
@@ -104,7 +96,7 @@ class ExperienceIn(WorkExperience):
 class Education(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    isced_level: Annotated[int, AfterValidator(validate_isced_level)]
+    isced_level: IscedLevel
 
 
 class Skills(BaseModel):
