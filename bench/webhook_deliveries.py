@@ -238,7 +238,8 @@ async def run(env: Environment, deliveries: int = 2000, rounds: int = 3) -> dict
         async with sessions() as session:
             entry = await session.scalar(select(FeedEntry).order_by(FeedEntry.id.desc()))
             stored = await session.get(Partner, partner_id)
-            assert entry is not None and stored is not None
+            assert entry is not None
+            assert stored is not None
             ref = presenting.PartnerRef.of(stored, presenting.master_key(settings))
             body = presenting.body_bytes(
                 presenting.present(entry, ref, Scope.PSEUDONYMISED, {}, clock.today()) or {}

@@ -411,12 +411,14 @@ async def test_a_gateway_error_is_retried_with_backoff_until_the_sms_is_sent(
         "sent",
     ]
     history = await statuses(sessions, sms)
-    assert "http_503" in (history[2][1] or "") and "attempt 2" in (history[2][1] or "")
+    assert "http_503" in (history[2][1] or "")
+    assert "attempt 2" in (history[2][1] or "")
 
     requests = gateway.to(number)
     assert len(requests) == 3
     assert {r["reference"] for r in requests} == {str(sms)}  # the same idempotency key each time
-    assert requests[0]["from"] == "LABOURX" and requests[0]["text"].startswith("ສະບາຍດີ")
+    assert requests[0]["from"] == "LABOURX"
+    assert requests[0]["text"].startswith("ສະບາຍດີ")
     assert {r["authorization"] for r in gateway.requests} == {f"Bearer {GATEWAY_TOKEN}"}
 
     [event] = await staged_events(migrated, sms)
@@ -481,7 +483,8 @@ async def test_a_gateway_that_cannot_be_reached_is_tried_again(
 
     assert (await d.run()).retried == 1
     waiting = await message(sessions, sms)
-    assert waiting.status == "queued" and (waiting.last_error or "").startswith("connection")
+    assert waiting.status == "queued"
+    assert (waiting.last_error or "").startswith("connection")
 
 
 async def test_an_answer_lost_to_a_timeout_is_not_sent_again_by_a_gateway_that_cannot_deduplicate(
@@ -502,7 +505,8 @@ async def test_an_answer_lost_to_a_timeout_is_not_sent_again_by_a_gateway_that_c
     await d.run(t0 + timedelta(days=1))
 
     failed = await message(sessions, sms)
-    assert failed.status == "failed" and (failed.last_error or "").startswith("unknown_outcome")
+    assert failed.status == "failed"
+    assert (failed.last_error or "").startswith("unknown_outcome")
     assert len(gateway.to(number)) == 1
     [event] = await staged_events(migrated, sms)
     assert event["data"]["error_code"] == "unknown_outcome"
@@ -568,8 +572,10 @@ async def test_a_message_a_dead_dispatcher_left_sending_goes_again_to_a_deduplic
     assert (result.recovered, result.sent) == (1, 1)
 
     sent = await message(sessions, sms)
-    assert sent.status == "sent" and sent.provider_message_id == gateway.accepted[str(sms)]
-    assert len(gateway.to(number)) == 2 and len(gateway.accepted) >= 1
+    assert sent.status == "sent"
+    assert sent.provider_message_id == gateway.accepted[str(sms)]
+    assert len(gateway.to(number)) == 2
+    assert len(gateway.accepted) >= 1
     assert {r["reference"] for r in gateway.to(number)} == {str(sms)}  # one SMS on the handset
 
 
@@ -594,7 +600,8 @@ async def test_a_message_left_sending_is_failed_not_resent_when_the_gateway_cann
 
     assert (await d.run(t0 + timedelta(minutes=6))).recovered == 1
     failed = await message(sessions, sms)
-    assert failed.status == "failed" and (failed.last_error or "").startswith("unknown_outcome")
+    assert failed.status == "failed"
+    assert (failed.last_error or "").startswith("unknown_outcome")
     assert len(gateway.to(number)) == 1
     [event] = await staged_events(migrated, sms)
     assert event["data"]["error_code"] == "unknown_outcome"
@@ -613,7 +620,8 @@ async def test_an_sms_due_in_quiet_hours_waits_until_seven_in_vientiane_and_emai
     gateway, number = fresh_gateway, a_number()
     evening = a_day() + timedelta(hours=10, minutes=30)  # 22:30 in Vientiane
     morning = (evening + timedelta(hours=8, minutes=30)).replace(minute=0)  # 07:00 next day
-    assert morning.hour == 0 and morning.tzinfo == UTC  # 07:00 ICT is 00:00 UTC
+    assert morning.hour == 0  # 07:00 ICT is 00:00 UTC
+    assert morning.tzinfo == UTC
     d = dispatcher(dispatchers, sessions, delivery_settings(migrated, gateway), evening)
     sms = await queue_message(sessions, due=evening - timedelta(minutes=5), recipient=number)
     mail = await queue_message(
@@ -628,7 +636,8 @@ async def test_an_sms_due_in_quiet_hours_waits_until_seven_in_vientiane_and_emai
     assert (result.deferred, result.sent) == (1, 1)  # the email went (development provider)
     assert (await message(sessions, mail)).status == "sent"
     held = await message(sessions, sms)
-    assert held.status == "queued" and held.next_attempt_at == morning
+    assert held.status == "queued"
+    assert held.next_attempt_at == morning
     assert "deferred until" in ((await statuses(sessions, sms))[-1][1] or "")
 
     assert (await d.run(morning - timedelta(minutes=1))).claimed == 0
@@ -654,10 +663,12 @@ async def test_sms_beyond_the_hourly_limit_for_a_number_wait_for_a_free_slot_and
 
     result = await d.run()
     assert (result.sent, result.deferred) == (4, 2)  # three to the busy number, one to the other
-    assert len(gateway.to(busy)) == 3 and len(gateway.to(other)) == 1
+    assert len(gateway.to(busy)) == 3
+    assert len(gateway.to(other)) == 1
     for m in many[3:]:
         waiting = await message(sessions, m)
-        assert waiting.status == "queued" and waiting.next_attempt_at == t0 + timedelta(hours=1)
+        assert waiting.status == "queued"
+        assert waiting.next_attempt_at == t0 + timedelta(hours=1)
 
     assert (await d.run(t0 + timedelta(minutes=59))).sent == 0
     assert (await d.run(t0 + timedelta(hours=1))).sent == 2
@@ -692,7 +703,8 @@ async def test_a_certificate_goes_at_once_to_a_number_that_had_five_courtesy_sms
     assert (result.sent, result.deferred) == (1, 1)
     assert (await message(sessions, certificate)).status == "sent"
     waiting = await message(sessions, one_more_thanks)
-    assert waiting.status == "queued" and waiting.next_attempt_at == t0 + timedelta(hours=1)
+    assert waiting.status == "queued"
+    assert waiting.next_attempt_at == t0 + timedelta(hours=1)
     assert "courtesy messages held back first" in (
         (await statuses(sessions, one_more_thanks))[-1][1] or ""
     )
@@ -876,12 +888,15 @@ async def test_sent_and_failed_events_reach_notify_deliveries_without_the_text_o
     assert sent["subject"] == str(good)
     assert sent["data"]["person_id"] == str(good_message.person_id)
     assert sent["data"]["cause_event_id"] == str(good_message.event_id)
-    assert sent["data"]["channel"] == "sms" and sent["data"]["template_key"] == "welcome"
+    assert sent["data"]["channel"] == "sms"
+    assert sent["data"]["template_key"] == "welcome"
     assert sent["correlationid"] == good_message.correlation_id
     assert sent["causationid"] == str(good_message.event_id)
     for event in (sent, failed):
         text = json.dumps(event, ensure_ascii=False)
-        assert good_number not in text and bad_number not in text and "ສະບາຍດີ" not in text
+        assert good_number not in text
+        assert bad_number not in text
+        assert "ສະບາຍດີ" not in text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -896,7 +911,8 @@ async def test_the_delivery_job_wakes_when_a_message_is_queued_and_drains_a_back
 ) -> None:
     [job] = DELIVERY_JOBS
     assert job.wake_on == "labourx_notify_messages"  # the channel migration 0007 notifies
-    assert job.interval_s is not None and job.interval_s <= 10
+    assert job.interval_s is not None
+    assert job.interval_s <= 10
 
     t0 = a_day()
     settings = delivery_settings(migrated, fresh_gateway, delivery_batch_size=5)

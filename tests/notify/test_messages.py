@@ -267,7 +267,8 @@ async def test_a_moved_session_tells_everyone_enrolled_and_a_cancelled_place_tel
         "session_changed",
     ]
     changed = (await messages(migrated, staying))[-1]["body"]
-    assert "10/12/2026 08:30" in changed and "Kaysone Phomvihane district hall" in changed
+    assert "10/12/2026 08:30" in changed
+    assert "Kaysone Phomvihane district hall" in changed
     assert [k for k, _ in keys(await messages(migrated, leaving))] == [
         "welcome",
         "orientation_invitation",
@@ -521,7 +522,8 @@ async def test_an_mrc_migrant_gets_the_migrant_welcome_and_offers_that_name_the_
     welcome, offer = await messages(migrated, migrant)
     assert (welcome["template_key"], offer["template_key"]) == ("welcome_migrant", "offer")
     mrc_lo = "ສູນບໍລິການຂໍ້ມູນແຮງງານເຄື່ອນຍ້າຍ ແຂວງສະຫວັນນະເຂດ"
-    assert mrc_lo in welcome["body"] and "ອົບຮົມກ່ອນອອກເດີນທາງ" in welcome["body"]
+    assert mrc_lo in welcome["body"]
+    assert "ອົບຮົມກ່ອນອອກເດີນທາງ" in welcome["body"]
     assert "ຜູ້ຊອກວຽກ" not in welcome["body"]  # not the jobseeker's welcome
     assert offer["body"].endswith(f"ກະລຸນາຕິດຕໍ່ {mrc_lo}.")
     assert "ສູນບໍລິການຈັດຫາງານ" not in offer["body"]
@@ -609,7 +611,8 @@ async def test_staff_of_an_office_serving_the_person_read_their_messages(
     )
     assert await sees(mrc_staff(migrated)) == (1, [200, 200])
     one = await notify_client.get(paths[0], headers=mrc_staff(migrated))
-    assert one.json()["body"] == welcome["body"] and one.json()["priority"] == "courtesy"
+    assert one.json()["body"] == welcome["body"]
+    assert one.json()["priority"] == "courtesy"
     # Another office of that province does not serve them; the person's own province does.
     assert await sees(esc_staff(migrated, "LA-SV")) == (0, [404, 404])
     assert await sees(esc_staff(migrated)) == (1, [200, 200])

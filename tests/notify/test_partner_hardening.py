@@ -307,7 +307,8 @@ async def test_an_admin_disables_or_deletes_any_partners_subscription_and_partne
     # An admin's hold: nothing is sent, and only an admin lifts it.
     held = await notify_client.post(f"{by_admin}/disable", json=reason, headers=admin(migrated))
     assert held.status_code == 200, held.text
-    assert held.json()["status"] == "disabled" and held.json()["disabled_by"] == "admin"
+    assert held.json()["status"] == "disabled"
+    assert held.json()["disabled_by"] == "admin"
     seen = await notify_client.get(own, headers=owner.headers)
     assert seen.json()["disabled_reason"] == reason["reason"]
     assert seen.json()["disabled_by"] == "admin"  # never the admin's name
@@ -315,12 +316,14 @@ async def test_an_admin_disables_or_deletes_any_partners_subscription_and_partne
     await webhook_pass(quick(migrated), sessions)
     assert hooks.at(owner.code) == []
     lift = await notify_client.post(f"{own}/enable", headers=owner.headers)
-    assert lift.status_code == 409 and "administrator" in lift.json()["detail"]
+    assert lift.status_code == 409
+    assert "administrator" in lift.json()["detail"]
     [row] = await subscriptions_of(migrated, owner.id)
     assert (row["status"], row["disabled_by"]) == ("disabled", "admin-1")
 
     lifted = await notify_client.post(f"{by_admin}/enable", headers=admin(migrated))
-    assert lifted.json()["status"] == "active" and lifted.json()["disabled_by"] is None
+    assert lifted.json()["status"] == "active"
+    assert lifted.json()["disabled_by"] is None
 
     # The partner pauses and resumes its own.
     paused = await notify_client.post(
@@ -362,7 +365,8 @@ async def test_a_second_subscription_to_a_stream_is_a_409_naming_the_first(
         assert again.json()["existing_subscription_id"] == first["id"]
         assert first["id"] in again.json()["detail"]
     [row] = await subscriptions_of(migrated, partner.id)
-    assert str(row["id"]) == first["id"] and row["status"] == "active"
+    assert str(row["id"]) == first["id"]
+    assert row["status"] == "active"
 
     # Two at once (each past the check before the other's insert): one is made, the other
     # names it, whichever way the race goes.

@@ -99,8 +99,10 @@ def test_aggregate_view_of_a_vacancy_keeps_the_job_but_not_who_changed_it() -> N
         "positions": 3,
     }
     view = redaction.redact(vacancy, Scope.AGGREGATE, KEY_A, ON)
-    assert view["reference"] == "V-000123" and view["title"] == "Welder"
-    assert "changed_by" not in view and "reason" not in view
+    assert view["reference"] == "V-000123"
+    assert view["title"] == "Welder"
+    assert "changed_by" not in view
+    assert "reason" not in view
 
 
 def test_personal_view_is_the_whole_payload() -> None:
@@ -154,7 +156,8 @@ def test_a_lapsed_consent_counts_as_held_until_its_removals_are_sent() -> None:
     )
     # In force through its expiry date: nothing has lapsed yet.
     last_day = SharingDecision("renewed", ON)
-    assert not last_day.lapsed_unswept(ON) and last_day.lapsed_unswept(date(2026, 12, 2))
+    assert not last_day.lapsed_unswept(ON)
+    assert last_day.lapsed_unswept(date(2026, 12, 2))
 
 
 @given(st.integers(min_value=0, max_value=2**62))
@@ -197,8 +200,10 @@ def test_signatures_verify_with_the_standard_webhooks_verifier_under_either_secr
 
 def test_api_keys_are_kept_as_digests() -> None:
     key = api_keys.new_api_key()
-    assert key.key.startswith("lxp_") and key.prefix == key.key[:12]
-    assert key.digest == api_keys.key_digest(key.key) and key.key not in key.digest
+    assert key.key.startswith("lxp_")
+    assert key.prefix == key.key[:12]
+    assert key.digest == api_keys.key_digest(key.key)
+    assert key.key not in key.digest
 
 
 # --- webhook addresses ---------------------------------------------------------------------
@@ -290,7 +295,9 @@ def test_without_a_sharing_consent_for_the_partner_every_scope_reads_the_aggrega
             document = present(entry, partner, scope, decisions, ON)
             assert document is not None
             assert document["partnerscope"] == "aggregate", (scope, decisions)
-            assert "subject" not in document and "person_pseudonym" not in document["data"]
+            assert "subject" not in document
+            assert "person_pseudonym" not in document["data"]
             assert set(document["data"]) <= redaction.AGGREGATE_FIELDS
         shared = present(entry, partner, scope, agreed, ON)
-        assert shared is not None and shared["partnerscope"] == scope.value
+        assert shared is not None
+        assert shared["partnerscope"] == scope.value

@@ -296,16 +296,19 @@ async def test_a_partner_key_is_shown_once_kept_hashed_and_can_be_rotated_and_re
 ) -> None:
     partner = await new_partner(notify_client, migrated)
     me = await notify_client.get("/v1/partners/me", headers=partner.headers)
-    assert me.status_code == 200 and me.json()["code"] == partner.code
+    assert me.status_code == 200
+    assert me.json()["code"] == partner.code
     stored = await fetch(
         migrated,
         "notify",
         "SELECT prefix, digest FROM partner_keys WHERE partner_id = $1",
         uuid.UUID(partner.id),
     )
-    assert len(stored) == 1 and partner.key not in stored[0]["digest"]
+    assert len(stored) == 1
+    assert partner.key not in stored[0]["digest"]
     keys = await notify_client.get(f"/v1/partners/{partner.id}/keys", headers=admin(migrated))
-    assert "api_key" not in keys.json()[0] and partner.key.startswith(keys.json()[0]["prefix"])
+    assert "api_key" not in keys.json()[0]
+    assert partner.key.startswith(keys.json()[0]["prefix"])
 
     rotated = await notify_client.post("/v1/partners/me/keys/rotate", headers=partner.headers)
     assert rotated.status_code == 201
@@ -339,7 +342,8 @@ async def test_only_admins_manage_partners_and_a_partner_stays_within_its_scope(
         json={"stream": PEOPLE, "scope": "personal"},
         headers=partner.headers,
     )
-    assert wider.status_code == 422 and wider.json()["errors"][0]["field"] == "scope"
+    assert wider.status_code == 422
+    assert wider.json()["errors"][0]["field"] == "scope"
 
 
 # --- webhooks -----------------------------------------------------------------------------------
@@ -369,7 +373,8 @@ async def test_webhooks_are_signed_per_standard_webhooks_and_carry_pseudonyms_on
     assert body["type"] == PersonRegistered.event_type()
     assert body["partnerscope"] == "pseudonymised"
     assert body["data"]["person_pseudonym"].startswith("ps_")
-    assert "given_name_en" not in body["data"] and "person_id" not in body["data"]
+    assert "given_name_en" not in body["data"]
+    assert "person_id" not in body["data"]
     webhook_documents(partner.code, hits)
 
     # A rotated secret signs from now on; the old one still verifies during the grace period.
@@ -428,13 +433,15 @@ async def test_a_failed_webhook_is_retried_with_the_same_id_until_it_succeeds(
 
     await wait_until(delivered, timeout_s=20, interval_s=0.3)
     hits = receiver.at(name)
-    assert len(hits) == 3 and len({h.headers["webhook-id"] for h in hits}) == 1
+    assert len(hits) == 3
+    assert len({h.headers["webhook-id"] for h in hits}) == 1
     for hit in hits:
         Webhook(subscription["webhook_secret"]).verify(hit.body, hit.headers)
     webhook_documents(partner.code, hits)
     page = await notify_client.get("/v1/partners/me/deliveries", headers=partner.headers)
     [delivery] = page.json()["items"]
-    assert delivery["status"] == "succeeded" and delivery["attempts"] == 3
+    assert delivery["status"] == "succeeded"
+    assert delivery["attempts"] == 3
     assert delivery["id"] == hits[0].headers["webhook-id"]
     attempts = await fetch(
         migrated,
@@ -483,7 +490,8 @@ async def test_persistent_failure_disables_the_subscription_until_re_enabled_and
     [delivery] = (
         await notify_client.get("/v1/partners/me/deliveries", headers=partner.headers)
     ).json()["items"]
-    assert delivery["status"] == "failed" and delivery["last_status_code"] == 500
+    assert delivery["status"] == "failed"
+    assert delivery["last_status_code"] == 500
 
     # Nothing is sent to a disabled subscription, and a redelivery waits for it to be enabled.
     await send(producer, migrated, PersonRegistered(**person()))
@@ -498,11 +506,13 @@ async def test_persistent_failure_disables_the_subscription_until_re_enabled_and
     enabled = await notify_client.post(
         f"/v1/partners/me/subscriptions/{subscription['id']}/enable", headers=partner.headers
     )
-    assert enabled.json()["status"] == "active" and enabled.json()["disabled_reason"] is None
+    assert enabled.json()["status"] == "active"
+    assert enabled.json()["disabled_reason"] is None
     again = await notify_client.post(
         f"/v1/partners/me/deliveries/{delivery['id']}/redeliver", headers=partner.headers
     )
-    assert again.status_code == 200 and again.json()["status"] == "pending"
+    assert again.status_code == 200
+    assert again.json()["status"] == "pending"
     await webhook_pass(settings, sessions)
     latest = receiver.at(name)[-1]
     assert latest.headers["webhook-id"] == delivery["id"]
@@ -576,7 +586,8 @@ async def test_webhooks_into_private_networks_are_refused_when_subscribing_and_w
     [delivery] = (
         await notify_client.get("/v1/partners/me/deliveries", headers=partner.headers)
     ).json()["items"]
-    assert delivery["status"] == "pending" and delivery["last_status_code"] is None
+    assert delivery["status"] == "pending"
+    assert delivery["last_status_code"] is None
     assert delivery["last_error"].startswith("blocked_address: localhost resolves to")
 
     # Where they are allowed, the retry goes out.
@@ -641,7 +652,8 @@ async def test_a_partner_cannot_see_another_partners_subscriptions_deliveries_or
         await notify_client.get("/v1/partners/me/deliveries", headers=b.headers)
     ).json()["items"]
     b_items, b_cursor = await read_all(notify_client, b)
-    assert b_items and b_cursor
+    assert b_items
+    assert b_cursor
 
     for path in (
         f"/v1/partners/me/subscriptions/{b_sub['id']}",
@@ -671,7 +683,8 @@ async def test_a_partner_cannot_see_another_partners_subscriptions_deliveries_or
     foreign = await notify_client.get(
         f"/v1/feeds/{PEOPLE}", params={"after": b_cursor}, headers=a.headers
     )
-    assert foreign.status_code == 422 and foreign.json()["errors"][0]["field"] == "after"
+    assert foreign.status_code == 422
+    assert foreign.json()["errors"][0]["field"] == "after"
     # And a staff token is no partner key.
     assert (
         await notify_client.get(f"/v1/feeds/{PEOPLE}", headers=admin(migrated))
@@ -696,15 +709,18 @@ async def test_the_feed_is_stable_resumable_and_carries_the_removal_of_an_erased
     )
     page = first.json()
     RECEIVED.extend((partner.code, "feed", d) for d in page["items"])
-    assert len(page["items"]) == 2 and page["has_more"] is True
+    assert len(page["items"]) == 2
+    assert page["has_more"] is True
     rest, end = await read_all(notify_client, partner, after=page["next_cursor"])
     everything, again_end = await read_all(notify_client, partner, after=start)
     assert [i["id"] for i in everything] == [i["id"] for i in page["items"] + rest]
-    assert len(everything) == 3 and end == again_end
+    assert len(everything) == 3
+    assert end == again_end
     quiet = await notify_client.get(
         f"/v1/feeds/{PEOPLE}", params={"after": end}, headers=partner.headers
     )
-    assert quiet.json()["items"] == [] and quiet.json()["next_cursor"] == end
+    assert quiet.json()["items"] == []
+    assert quiet.json()["next_cursor"] == end
 
     erased = people[1]
     [before] = tagged(everything, erased)
@@ -759,7 +775,9 @@ async def test_pseudonyms_are_stable_for_a_partner_and_differ_between_partners(
     assert len(a_items) == len(b_items) == 2
     a_names = {i["data"]["person_pseudonym"] for i in a_items}
     b_names = {i["data"]["person_pseudonym"] for i in b_items}
-    assert len(a_names) == 1 and len(b_names) == 1 and a_names != b_names
+    assert len(a_names) == 1
+    assert len(b_names) == 1
+    assert a_names != b_names
     # Nothing else in the two feeds joins them: not the items' ids, not their subjects.
     assert not {i["id"] for i in a_items} & {i["id"] for i in b_items}
     assert not {i["subject"] for i in a_items} & {i["subject"] for i in b_items}
@@ -800,10 +818,12 @@ async def test_personal_scope_shows_names_only_with_consent_and_a_withdrawal_sen
     # The agency consent is for `partner` only; the category one for every UN agency.
     sibling_items, _ = await read_all(notify_client, sibling, after=sibling_start)
     sibling_registrations = [i for i in sibling_items if i["type"] == PersonRegistered.event_type()]
-    assert is_aggregate(sibling_registrations[1]) and tagged(sibling_items, agreed) == []
+    assert is_aggregate(sibling_registrations[1])
+    assert tagged(sibling_items, agreed) == []
     assert tagged(sibling_items, by_category)[0]["partnerscope"] == "personal"
     other_items, other_end = await read_all(notify_client, other, after=other_start)
-    assert other_items and all(is_aggregate(i) for i in other_items)
+    assert other_items
+    assert all(is_aggregate(i) for i in other_items)
 
     await consent(producer, migrated, agreed["person_id"], "withdrawn", agency=partner.code)
     after_withdrawal, _ = await read_all(notify_client, partner, after=end)
@@ -813,7 +833,8 @@ async def test_personal_scope_shows_names_only_with_consent_and_a_withdrawal_sen
     # What was personal is now read as counts only; no other partner is told of the withdrawal.
     reread, _ = await read_all(notify_client, partner, after=start)
     reread_registrations = [i for i in reread if i["type"] == PersonRegistered.event_type()]
-    assert is_aggregate(reread_registrations[1]) and tagged(reread, agreed) == []
+    assert is_aggregate(reread_registrations[1])
+    assert tagged(reread, agreed) == []
     assert agreed["given_name_en"] not in json.dumps(reread)
     others, _ = await read_all(notify_client, other, after=other_end)
     assert [i for i in others if i["partnerkind"] == "removal"] == []
@@ -855,7 +876,8 @@ async def test_a_consent_that_lapses_on_its_expiry_date_sends_a_removal_as_a_wit
     pseudonym = pseudonyms.pseudonym(
         pseudonyms.partner_key(master_key(migrated), uuid.UUID(partner.id)), agreed["person_id"]
     )
-    assert removal["partnerkind"] == "removal" and removal["subject"] == pseudonym
+    assert removal["partnerkind"] == "removal"
+    assert removal["subject"] == pseudonym
     assert removal["data"] == {
         "reason": "consent_withdrawn",
         "person_pseudonym": pseudonym,
@@ -989,7 +1011,8 @@ async def test_partner_kafka_topics_carry_each_partners_redacted_records_and_rem
     [not_shared] = [
         r for r in records if r["type"] == PersonRegistered.event_type() and r is not shared
     ]
-    assert is_aggregate(not_shared) and "phone" not in not_shared["data"]
+    assert is_aggregate(not_shared)
+    assert "phone" not in not_shared["data"]
     assert shared["partnerscope"] == "personal"
     assert shared["data"]["family_name_en"] == agreed["family_name_en"]
     [removal] = [r for r in records if r["partnerkind"] == "removal"]
@@ -1064,7 +1087,8 @@ async def test_without_sharing_consent_a_partner_gets_counts_only_on_every_way_o
         assert shared["data"]["person_pseudonym"].startswith("ps_"), way
         [counts] = [d for d in documents if d is not shared]
         assert is_aggregate(counts), (way, counts)
-        assert "age_band" in counts["data"] and "sex" in counts["data"]
+        assert "age_band" in counts["data"]
+        assert "sex" in counts["data"]
 
 
 async def test_a_withdrawal_sends_a_removal_to_a_pseudonymised_partner_too(
@@ -1084,7 +1108,8 @@ async def test_a_withdrawal_sends_a_removal_to_a_pseudonymised_partner_too(
         "person_pseudonym": shared["data"]["person_pseudonym"],
     }
     reread, _ = await read_all(notify_client, partner)
-    assert tagged(reread, agreed) == [] and is_aggregate(reread[0])
+    assert tagged(reread, agreed) == []
+    assert is_aggregate(reread[0])
 
 
 # --- where a subscription starts, on the feed and the topic alike ---------------------------------
@@ -1101,7 +1126,8 @@ async def test_a_subscription_starts_at_its_creation_on_the_feed_and_its_kafka_t
     before = person(UN)
     await send(producer, migrated, PersonRegistered(**before))
     subscription = await subscribe(notify_client, partner, kafka=True)
-    assert subscription["include_history"] is False and subscription["catching_up"] is False
+    assert subscription["include_history"] is False
+    assert subscription["catching_up"] is False
     assert subscription["created_by"] == f"partner:{partner.code}"
     await topics_made(migrated, sessions)
     after = person(UN)
@@ -1111,7 +1137,8 @@ async def test_a_subscription_starts_at_its_creation_on_the_feed_and_its_kafka_t
     records = await consume_all(
         migrated, subscription["kafka_topic"], partner.code, lambda got: len(got) >= 1
     )
-    assert tagged(feed, before) == [] and tagged(records, before) == []
+    assert tagged(feed, before) == []
+    assert tagged(records, before) == []
     assert len(tagged(feed, after)) == len(tagged(records, after)) == 1
     assert sorted(json.dumps(d, sort_keys=True) for d in feed) == sorted(
         json.dumps(d, sort_keys=True) for d in records
@@ -1146,7 +1173,8 @@ async def test_history_asked_for_comes_on_the_feed_and_the_kafka_topic_in_order(
     await send(producer, migrated, agency("active", None))  # before the subscription
     partner = await new_partner(notify_client, migrated)
     subscription = await subscribe(notify_client, partner, stream, kafka=True, include_history=True)
-    assert subscription["include_history"] is True and subscription["catching_up"] is True
+    assert subscription["include_history"] is True
+    assert subscription["catching_up"] is True
     await topics_made(migrated, sessions)
     await send(producer, migrated, agency("suspended", "active"))  # while catching up
 

@@ -89,7 +89,8 @@ async def test_a_template_with_an_unknown_variable_or_bad_syntax_is_refused_nami
     assert unknown.status_code == 422
     assert unknown.headers["content-type"] == "application/problem+json"
     [error] = unknown.json()["errors"]
-    assert error["field"] == "body" and "nmae" in error["message"]
+    assert error["field"] == "body"
+    assert "nmae" in error["message"]
 
     broken = await notify_client.post(
         "/v1/templates",
@@ -266,8 +267,10 @@ async def test_a_message_whose_values_the_template_cannot_render_fails_alone(
     )
     rows = [r for r in await messages(migrated, person) if r["template_key"] != "welcome"]
     by_channel = {r["channel"]: r for r in rows}
-    assert by_channel["sms"]["status"] == "failed" and by_channel["sms"]["body"] == ""
-    assert by_channel["email"]["status"] == "queued" and by_channel["email"]["body"]
+    assert by_channel["sms"]["status"] == "failed"
+    assert by_channel["sms"]["body"] == ""
+    assert by_channel["email"]["status"] == "queued"
+    assert by_channel["email"]["body"]
     [failed] = await fetch(
         migrated,
         "notify",
