@@ -63,13 +63,15 @@ async def test_a_refusal_names_every_field_and_reads_in_lao(
     i18n.use(i18n.load("lo", strict=True))
     form.reject(refused.value)
     error = form.error("given_name_lo")
-    assert error is not None and error.message == "ກະລຸນາຂຽນເປັນອັກສອນລາວ."
+    assert error is not None
+    assert error.message == "ກະລຸນາຂຽນເປັນອັກສອນລາວ."
     assert form.value("given_name_lo") == "Somsak"  # what was typed is kept
     # A rule the console has no words for is still shown, with the service's own words.
     from services.console.apis.errors import FieldProblem
 
     message, original = explain(FieldProblem("x", "a brand new rule", "value_error"))
-    assert message == "ຂໍ້ມູນນີ້ບໍ່ໄດ້ຮັບການຍອມຮັບ." and original == "a brand new rule"
+    assert message == "ຂໍ້ມູນນີ້ບໍ່ໄດ້ຮັບການຍອມຮັບ."
+    assert original == "a brand new rule"
 
 
 async def test_scope_refusals_and_unknown_people_are_told_apart(

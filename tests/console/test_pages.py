@@ -49,7 +49,8 @@ async def test_static_files_are_versioned_cached_a_year_and_the_lao_font_is_the_
     css = await browser.get(css_url[1])
     assert css.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert css.headers["content-encoding"] == "gzip"
-    assert 'font-family:"Noto Sans Lao"' in css.text and "font-display:swap" in css.text
+    assert 'font-family:"Noto Sans Lao"' in css.text
+    assert "font-display:swap" in css.text
     font = re.search(r"url\((vendor/noto-sans-lao-lao-400\.woff2)\)", css.text)
     assert font
     # Relative to the stylesheet: the font's URL carries the same version.
@@ -78,6 +79,7 @@ async def test_the_console_is_a_labourx_service_like_the_others(
     assert (await browser.get("/healthz")).json() == {"status": "ok"}
     assert (await browser.get("/metrics")).status_code == 200
     docs = await browser.get("/docs")
-    assert docs.status_code == 200 and "/docs-assets/" in docs.text
+    assert docs.status_code == 200
+    assert "/docs-assets/" in docs.text
     refused = await browser.get("/sign-in", params={"nxt": "/"})
     assert refused.status_code == 422  # an unknown query parameter is refused, not ignored

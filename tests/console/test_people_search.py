@@ -78,7 +78,8 @@ async def test_a_reference_finds_exactly_that_person_and_links_to_their_page(
     assert _references(found.text) == [bounmy["reference"]]
     page = await officer.get(f"/people/{bounmy['reference']}")
     assert page.status_code == 200
-    assert "ບຸນມີ ສີສຸວັນນະວົງ" in page.text and "Bounmy Sisouvannavong" in page.text
+    assert "ບຸນມີ ສີສຸວັນນະວົງ" in page.text
+    assert "Bounmy Sisouvannavong" in page.text
 
 
 async def test_a_query_the_registry_refuses_is_explained_beside_the_field_in_lao(
@@ -89,7 +90,8 @@ async def test_a_query_the_registry_refuses_is_explained_beside_the_field_in_lao
     html = refused.text
     # The summary at the top links to the field; the message is beside it too, in Lao.
     assert '<a href="#f-q">ກະລຸນາພິມຢ່າງໜ້ອຍ 2 ຕົວອັກສອນ.</a>' in html
-    assert 'id="f-q-error"' in html and 'aria-invalid="true"' in html
+    assert 'id="f-q-error"' in html
+    assert 'aria-invalid="true"' in html
     assert 'value="ກ"' in html
 
     wrong = await officer.get("/people", params={"occupation": "99999"})

@@ -120,7 +120,8 @@ async def test_the_form_follows_the_interview_and_is_marked_for_the_offline_queu
         assert f'<label class="label" for="{name}">' in html
     # The officer's province is chosen, and its districts are offered (Attapeu's five).
     assert '<option value="LA-AT" selected>' in html
-    assert html.count('<option value="17') == 5 and "ໄຊເສດຖາ" in html
+    assert html.count('<option value="17') == 5
+    assert "ໄຊເສດຖາ" in html
 
 
 async def test_registering_in_lao_puts_the_person_in_the_registry_in_both_scripts(
@@ -158,9 +159,11 @@ async def test_registering_in_lao_puts_the_person_in_the_registry_in_both_script
         "Phommavong",
     )
     assert record["date_of_birth"] == names["date_of_birth"]
-    assert record["province_code"] == PROVINCE and record["office_code"] == OFFICE
+    assert record["province_code"] == PROVINCE
+    assert record["office_code"] == OFFICE
     assert record["district"] == "ໄຊເສດຖາ"  # the district's name as it writes it
-    assert record["village"] == "ບ້ານໃໝ່" and record["isced_level"] == 3
+    assert record["village"] == "ບ້ານໃໝ່"
+    assert record["isced_level"] == 3
     assert record["skills"] == ["ເຊື່ອມເຫຼັກ", "driving"]
     assert record["languages"] == [
         {"code": "lo", "proficiency": "native"},
@@ -181,8 +184,10 @@ async def test_registering_in_lao_puts_the_person_in_the_registry_in_both_script
     page = await officer.get(answer.headers["location"])
     assert page.status_code == 200
     assert "ລົງທະບຽນແລ້ວ. ກະລຸນາພິມໃບລົງທະບຽນ" in page.text
-    assert names["given_name_lo"] in page.text and f"/people/{reference}/slip.pdf" in page.text
-    assert "ໄຊເສດຖາ" in page.text and "ຊ່າງເຊື່ອມ ແລະ ຕັດໂລຫະ" in page.text
+    assert names["given_name_lo"] in page.text
+    assert f"/people/{reference}/slip.pdf" in page.text
+    assert "ໄຊເສດຖາ" in page.text
+    assert "ຊ່າງເຊື່ອມ ແລະ ຕັດໂລຫະ" in page.text
 
 
 async def test_sending_the_form_twice_registers_the_person_once(
@@ -231,14 +236,17 @@ async def test_the_same_person_in_two_romanisations_stops_the_registration_side_
         "/register/check", data={**hidden, **typed}, headers={"HX-Request": "true"}
     )
     assert check.status_code == 200
-    assert bounmy["reference"] in check.text and "ບຸນມີ" in check.text and "Bounmi" in check.text
+    assert bounmy["reference"] in check.text
+    assert "ບຸນມີ" in check.text
+    assert "Bounmi" in check.text
     assert f'href="/people/{bounmy["reference"]}"' in check.text  # open this person
 
     # Without JavaScript, the registration itself is stopped (409), both side by side.
     stopped = await submit(officer, hidden, typed)
     assert stopped.status_code == 409
     table = stopped.text[stopped.text.index('<table class="compare">') :]
-    assert "Bounmi Sisouvanavong" in table and "Bounmy Sisouvannavong" in table
+    assert "Bounmi Sisouvanavong" in table
+    assert "Bounmy Sisouvannavong" in table
     assert "ບຸນມີ ສີສຸວັນນະວົງ" in table
     assert 'href="#f-duplicates"' in stopped.text  # the error summary leads to them
     assert 'id="f-confirm_not_duplicate"' in stopped.text
@@ -253,7 +261,8 @@ async def test_the_same_person_in_two_romanisations_stops_the_registration_side_
     assert blind.status_code == 409
     assert "ມີຄົນອື່ນທີ່ລົງທະບຽນແລ້ວ ຄ້າຍກັບບຸກຄົນນີ້ອີກ" in blind.text
     seen = re.search(r'name="duplicates_seen" value="([^"]*)"', stopped.text)
-    assert seen and seen[1] == bounmy["id"]
+    assert seen
+    assert seen[1] == bounmy["id"]
 
     # Shown again for another field, the page keeps the decision and whom it was about.
     other_field = await submit(
@@ -276,7 +285,8 @@ async def test_the_same_person_in_two_romanisations_stops_the_registration_side_
         "SELECT duplicate_override::text FROM people WHERE reference = $1",
         reference,
     )
-    assert '"decision": "not_them"' in override and bounmy["id"] in override
+    assert '"decision": "not_them"' in override
+    assert bounmy["id"] in override
 
 
 async def test_a_duplicate_of_another_province_shows_its_card_and_the_decisions(
@@ -310,7 +320,8 @@ async def test_a_duplicate_of_another_province_shows_its_card_and_the_decisions(
     stopped = await submit(officer, await open_form(officer), typed)
     assert stopped.status_code == 409
     reference = khamla["reference"]
-    assert reference in stopped.text and "ແຂວງໄຊສົມບູນ" in stopped.text  # its province, named
+    assert reference in stopped.text
+    assert "ແຂວງໄຊສົມບູນ" in stopped.text  # its province, named
     # Outside the officer's province: no "open", but a visit here or taking the record over.
     assert f'href="/people/{reference}"' not in stopped.text
     assert f'href="/people/{reference}/visit"' in stopped.text
@@ -318,18 +329,22 @@ async def test_a_duplicate_of_another_province_shows_its_card_and_the_decisions(
 
     # This is them, here for a service: the visit is recorded and their record opens.
     card = await officer.get(f"/people/{reference}/visit")
-    assert card.status_code == 200 and "ຄຳຫຼ້າ" in card.text and 'id="f-visit-reason"' in card.text
+    assert card.status_code == 200
+    assert "ຄຳຫຼ້າ" in card.text
+    assert 'id="f-visit-reason"' in card.text
     short = await officer.post(
         f"/people/{reference}/visit", data={**hidden_fields(card.text), "visit.reason": "x"}
     )
-    assert short.status_code == 422 and 'href="#f-visit-reason"' in short.text
+    assert short.status_code == 422
+    assert 'href="#f-visit-reason"' in short.text
     visited = await officer.post(
         f"/people/{reference}/visit",
         data={**hidden_fields(card.text), "visit.reason": "ມາຊອກວຽກຢູ່ອັດຕະປື"},
     )
     assert visited.status_code == 303
     opened = await officer.get(visited.headers["location"])
-    assert opened.status_code == 200 and "ບັນທຶກການມາຕິດຕໍ່ແລ້ວ" in opened.text
+    assert opened.status_code == 200
+    assert "ບັນທຶກການມາຕິດຕໍ່ແລ້ວ" in opened.text
 
 
 async def test_the_registrys_refusals_show_beside_their_fields_in_lao_with_the_typing_kept(
@@ -362,9 +377,12 @@ async def test_the_registrys_refusals_show_beside_their_fields_in_lao_with_the_t
     assert "ຊື່ ເປັນພາສາລາວ: " in summary  # each problem says which field it is about
     assert "ປະສົບການເຮັດວຽກທີ 1: ຈຳນວນປີ: " in summary
     # Each message beside its field, in Lao; what was typed stays in the boxes.
-    assert 'id="f-given_name_lo-error"' in html and 'value="Somsak"' in html
-    assert 'id="f-date_of_birth-error"' in html and 'value="31"' in html
-    assert 'id="f-experience-0-years-error"' in html and 'value="ສາມ"' in html
+    assert 'id="f-given_name_lo-error"' in html
+    assert 'value="Somsak"' in html
+    assert 'id="f-date_of_birth-error"' in html
+    assert 'value="31"' in html
+    assert 'id="f-experience-0-years-error"' in html
+    assert 'value="ສາມ"' in html
     assert re.search(r'id="f-phone-error">.*[\u0e80-\u0eff]', html)
 
     # Once the form is right, the registry's own rules follow (a witness for verbal consent).
@@ -387,7 +405,8 @@ async def test_a_district_must_lie_in_the_province_chosen(officer: httpx.AsyncCl
     typed = typed_person(unique_names(), district="1301")  # Kaysone Phomvihane, Savannakhet
     refused = await submit(officer, await open_form(officer), typed)
     assert refused.status_code == 422
-    assert 'href="#f-district"' in refused.text and "ກະລຸນາເລືອກເມືອງໃນແຂວງທີ່ເລືອກໄວ້" in refused.text
+    assert 'href="#f-district"' in refused.text
+    assert "ກະລຸນາເລືອກເມືອງໃນແຂວງທີ່ເລືອກໄວ້" in refused.text
     # The province's districts, for the field htmx swaps in when the province changes.
     districts = await officer.get("/register/districts", params={"province_code": "LA-SV"})
     assert districts.status_code == 200

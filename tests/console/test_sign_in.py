@@ -57,7 +57,8 @@ async def test_the_picker_names_each_missing_choice_beside_it_in_lao(
     token = hidden_fields((await browser.get("/sign-in")).text)["csrf_token"]
     refused = await browser.post("/sign-in/dev", data={"csrf_token": token, "role": "pilot"})
     assert refused.status_code == 422
-    assert 'href="#f-role"' in refused.text and 'href="#f-office_code"' in refused.text
+    assert 'href="#f-role"' in refused.text
+    assert 'href="#f-office_code"' in refused.text
     assert "ກະລຸນາເລືອກໜ້າທີ່ຂອງທ່ານ." in refused.text
     assert "ກະລຸນາເລືອກຫ້ອງການຂອງທ່ານ." in refused.text
     assert SESSION not in browser.cookies
@@ -172,7 +173,8 @@ async def test_the_language_switch_holds_in_the_session_and_signed_out(
     )
     assert switched.headers["location"] == "/sign-in"
     page = await browser.get("/sign-in")
-    assert '<html lang="en">' in page.text and "Sign in" in page.text
+    assert '<html lang="en">' in page.text
+    assert "Sign in" in page.text
     await sign_in(browser)
     home = await browser.get("/")
     assert "People awaiting follow-up" in home.text

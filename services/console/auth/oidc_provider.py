@@ -58,7 +58,12 @@ class Provider:
     keys are fetched on first use (the console starts even while the provider is down)."""
 
     def __init__(self, settings: Settings) -> None:
-        assert settings.console_oidc_issuer and settings.console_oidc_client_secret
+        # A configuration check, not an invariant: it must hold under python -O too.
+        if not settings.console_oidc_issuer or not settings.console_oidc_client_secret:
+            raise RuntimeError(
+                "OpenID Connect sign-in to the console needs LABOURX_CONSOLE_OIDC_ISSUER"
+                " and LABOURX_CONSOLE_OIDC_CLIENT_SECRET"
+            )
         self.settings = settings
         self.issuer = settings.console_oidc_issuer.rstrip("/")
         discovery = settings.console_oidc_discovery_url or (

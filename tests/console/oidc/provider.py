@@ -40,10 +40,12 @@ INSTALL_TIMEOUT_S = 600.0
 def installed() -> Path:
     """The project installed (`npm ci`) in the cache, installing it when missing."""
     node, npm = shutil.which("node"), shutil.which("npm")
-    assert node and npm, (
+    needed = (
         "Node.js and npm are needed to run the OpenID provider these tests sign in with"
         " (Debian: apt-get install nodejs npm)"
     )
+    assert node, needed
+    assert npm, needed
     lock = (PROJECT / "package-lock.json").read_bytes()
     home = CACHE / f"oidc-provider-{hashlib.sha256(lock).hexdigest()[:16]}"
     home.mkdir(parents=True, exist_ok=True)
@@ -122,13 +124,14 @@ def _announced_issuer(process: subprocess.Popen[bytes], log: Path) -> str:
     while reader.is_alive() and process.poll() is None and time.monotonic() < deadline:
         reader.join(1.0)
     reader.join(1.0)  # an exit right after printing: its line is read by now
-    assert line and line[0], (
+    announced = line[0] if line else b""  # no line, or an empty one at end of output
+    assert announced, (
         f"the OpenID provider did not announce its address (waited"
         f" {START_TIMEOUT_S - max(0.0, deadline - time.monotonic()):.0f} s; exit code"
         f" {process.poll()}; {_process_state(process.pid)}); its log:\n"
         f"{log.read_text(errors='replace')}"
     )
-    issuer: str = json.loads(line[0])["issuer"]
+    issuer: str = json.loads(announced)["issuer"]
     return issuer
 
 

@@ -109,14 +109,19 @@ async def test_the_console_asks_for_the_code_with_pkce_and_a_nonce(
     asked = httpx.URL(start.headers["location"])
     assert str(asked).startswith(oidc_console.provider.issuer)
     params = asked.params
-    assert params["response_type"] == "code" and params["client_id"] == "labourx-console"
-    assert params["code_challenge_method"] == "S256" and len(params["code_challenge"]) == 43
-    assert params["nonce"] and params["state"] and params["redirect_uri"] == CALLBACK
+    assert params["response_type"] == "code"
+    assert params["client_id"] == "labourx-console"
+    assert params["code_challenge_method"] == "S256"
+    assert len(params["code_challenge"]) == 43
+    assert params["nonce"]
+    assert params["state"]
+    assert params["redirect_uri"] == CALLBACK
     assert params["resource"] == LABOURX_API
     # The verifier and nonce stay on the server, bound to this browser by a cookie.
     async with oidc_console.app.state.sessions() as db:
         flow = await db.get(SignInFlow, params["state"])
-    assert flow is not None and flow.next == "/people"
+    assert flow is not None
+    assert flow.next == "/people"
     assert flow.data["code_verifier"] not in str(start.headers)
     cookie = next(c for c in start.headers.get_list("set-cookie") if "labourx-oidc" in c)
     flags = {part.strip().lower() for part in cookie.split(";")[1:]}
@@ -192,7 +197,9 @@ async def test_the_access_token_is_refreshed_before_it_runs_out(
     first = await _session_of(oidc_console, browser)
     async with oidc_console.app.state.sessions() as db:
         grant = await db.get(SessionGrant, first.id_hash)
-    assert grant is not None and grant.refresh_token and grant.refreshed_at is None
+    assert grant is not None
+    assert grant.refresh_token
+    assert grant.refreshed_at is None
 
     # Several requests at once (as htmx sends them): one refresh, the others wait for it.
     pages = await asyncio.gather(*(browser.get(f"{CONSOLE_URL}/people") for _ in range(3)))
@@ -203,7 +210,8 @@ async def test_the_access_token_is_refreshed_before_it_runs_out(
     old, new = (
         jwt.decode(t, options={"verify_signature": False}) for t in (first.token, renewed.token)
     )
-    assert new["jti"] != old["jti"] and new["sub"] == "officer-sv"
+    assert new["jti"] != old["jti"]
+    assert new["sub"] == "officer-sv"
     async with oidc_console.app.state.sessions() as db:
         refreshed = await db.scalar(
             select(SessionGrant.refreshed_at).where(SessionGrant.session_hash == first.id_hash)
@@ -231,7 +239,8 @@ async def test_without_a_refresh_token_the_officer_signs_in_again_when_the_token
     assert SESSION not in browser.cookies
     async with oidc_console.app.state.sessions() as db:
         ended = await db.get(ConsoleSession, session.id_hash)
-        assert ended is not None and ended.end_reason == "expired"
+        assert ended is not None
+        assert ended.end_reason == "expired"
         assert await db.get(SessionGrant, session.id_hash) is not None
     # The next sign-in (anyone's) drops the tokens of sessions that have ended.
     async with oidc_console.browser() as another:
@@ -258,14 +267,16 @@ async def test_signing_out_ends_the_console_session_and_the_providers(
     assert to_provider.params["id_token_hint"]
     async with oidc_console.app.state.sessions() as db:
         ended = await db.get(ConsoleSession, session.id_hash)
-        assert ended is not None and ended.end_reason == "signed_out"
+        assert ended is not None
+        assert ended.end_reason == "signed_out"
         assert await db.get(SessionGrant, session.id_hash) is None  # its tokens forgotten
 
     # At the provider: its confirmation form, then back to the console's sign-in page.
     confirm = await browser.get(to_provider)
     action, fields = form_of(confirm)
     back = await browser.post(action, data={**fields, "logout": "yes"})
-    assert back.is_redirect and back.headers["location"].startswith(f"{SIGNED_OUT}?state=")
+    assert back.is_redirect
+    assert back.headers["location"].startswith(f"{SIGNED_OUT}?state=")
     landed = await browser.get(back.headers["location"], follow_redirects=True)
     assert landed.url == f"{CONSOLE_URL}/sign-in?ended=signed_out"
     assert "ທ່ານໄດ້ອອກຈາກລະບົບແລ້ວ." in landed.text
