@@ -5,35 +5,32 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 
 from services.registry.consent import service
 from services.registry.consent.schemas import ConsentDecisionIn, ConsentList, ConsentRead
 from services.registry.offices.api import Staff
 from services.registry.people.deps import PersonId
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import Answer, idempotent
 
 router = APIRouter(prefix="/v1/people/{person_id}/consents", tags=["consent"])
 
 
 @router.post("", status_code=201, response_model=ConsentRead)
+@idempotent
 async def record_consent(
     person_id: PersonId,
     body: ConsentDecisionIn,
     session: SessionDep,
     principal: Staff,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """Record the person's decision (give, refuse, withdraw, renew) for one purpose.
 
     Withdrawal is possible at any time for a consent in force. Verbal and thumbprint consent
     need `witness_name`. Only an admin may record `invalidated`.
     """
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     consent = await service.record_decision(session, person_id, body, principal)
-    return await idempotency.remember(session, 201, consent)
+    return Answer(201, consent)
 
 
 @router.get("", response_model=ConsentList)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
@@ -15,27 +14,25 @@ from services.registry.offices.api import Staff
 from services.registry.people.deps import PersonId
 from services.registry.people.records import get_person
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import Answer, idempotent
 from shared.problems import NotFound
 
 router = APIRouter(prefix="/v1/people/{person_id}/jobseeker", tags=["jobseekers"])
 
 
 @router.post("/status", response_model=StatusRead)
+@idempotent
 async def change_status(
     person_id: PersonId,
     body: StatusChange,
     session: SessionDep,
     principal: Staff,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """Move the jobseeker to another status; 409 names the current one when not allowed.
 
     Referrals move it too: matching's referral events set `referred` and `placed`, and back to
     `active` when the last open referral closes.
     """
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     person = await get_person(session, person_id, principal, lock=True)
     profile = await session.get(JobseekerProfile, person.id, with_for_update=True)
     if profile is None:
@@ -56,4 +53,4 @@ async def change_status(
         status_reason=profile.status_reason,
         status_changed_at=profile.status_changed_at,
     )
-    return await idempotency.remember(session, 200, answer)
+    return Answer(200, answer)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from services.registry.migration_records import service
 from services.registry.migration_records.schemas import (
@@ -19,27 +18,25 @@ from services.registry.offices.api import Staff
 from services.registry.people.deps import PersonId
 from shared.app import SettingsDep
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import Answer, idempotent
 
 router = APIRouter(prefix="/v1", tags=["migration"])
 
 
 @router.post("/people/{person_id}/migrations", status_code=201, response_model=MigrationRead)
+@idempotent
 async def open_record(
     person_id: PersonId,
     body: MigrationCreate,
     session: SessionDep,
     principal: Staff,
-    idempotency: IdempotencyDep,
     settings: SettingsDep,
-) -> JSONResponse:
+) -> Answer:
     """Open a prospective migration record; 409 with `existing_id` when one is already open."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     record = await service.open_record(
         session, person_id, body, principal, minimum_age=settings.registry_min_age_migrant
     )
-    return await idempotency.remember(session, 201, service.to_read(record))
+    return Answer(201, service.to_read(record))
 
 
 @router.get("/people/{person_id}/migrations", response_model=MigrationList)
@@ -67,18 +64,16 @@ async def update_documents(
 
 
 @router.post("/migrations/{migration_id}/status", response_model=MigrationRead)
+@idempotent
 async def change_status(
     migration_id: uuid.UUID,
     body: MigrationStatusIn,
     session: SessionDep,
     principal: Staff,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """prospective → ready → departed → abroad → returned, or cancelled before departure.
 
     An invalid change answers 409 with `current_status` and the `allowed` next states.
     """
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     record = await service.change_status(session, migration_id, body, principal)
-    return await idempotency.remember(session, 200, service.to_read(record))
+    return Answer(200, service.to_read(record))

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
 
 from services.registry.offices import service
 from services.registry.offices.schemas import OfficeCreate, OfficeList, OfficeRead
 from shared.auth import OfficeStaff, Principal, Role, require_roles
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import Answer, idempotent
 
 
 async def _staff(principal: OfficeStaff, session: SessionDep) -> Principal:
@@ -36,11 +35,8 @@ async def list_offices(
 
 
 @router.post("", status_code=201, response_model=OfficeRead)
-async def create_office(
-    body: OfficeCreate, session: SessionDep, principal: Admin, idempotency: IdempotencyDep
-) -> JSONResponse:
+@idempotent
+async def create_office(body: OfficeCreate, session: SessionDep, principal: Admin) -> Answer:
     """Open an office (admins only)."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     office = await service.create_office(session, body)
-    return await idempotency.remember(session, 201, OfficeRead.model_validate(office))
+    return Answer(201, OfficeRead.model_validate(office))

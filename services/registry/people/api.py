@@ -35,7 +35,7 @@ from shared.app import SettingsDep
 from shared.auth import Principal
 from shared.db import SessionDep
 from shared.events.registry import JobseekerState, MigrationState, Sex
-from shared.idempotency import Idempotency, IdempotencyDep, IdempotencyRecord
+from shared.idempotency import Answer, Idempotency, IdempotencyDep, IdempotencyRecord, idempotent
 from shared.problems import InvalidField, problem_response
 from shared.reference.isco08 import validate_isco08
 from shared.versioning import etag, parse_if_match
@@ -151,15 +151,12 @@ class DuplicateCheck(BaseModel):
 
 
 @router.post("/people/duplicate-check", response_model=DuplicateCheck)
-async def duplicate_check(
-    body: PersonCreate, session: SessionDep, principal: Staff, idempotency: IdempotencyDep
-) -> JSONResponse:
+@idempotent
+async def duplicate_check(body: PersonCreate, session: SessionDep, principal: Staff) -> Answer:
     """What registering this person would find, without registering (no person is written).
 
     409 `duplicate-document` for a known identity document, as registration would answer.
     """
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     found = await duplicate_warnings.check_duplicates(session, body)
     shown = await duplicate_warnings.candidate_cards(session, found, principal)
     await duplicate_warnings.record_warning(
@@ -169,7 +166,7 @@ async def duplicate_check(
         {**c.summary, "card": card.model_dump(mode="json")}
         for c, card in zip(found, shown, strict=True)
     ]
-    return await idempotency.remember(session, 200, DuplicateCheck(candidates=candidates))
+    return Answer(200, DuplicateCheck(candidates=candidates))
 
 
 @router.get("/people", response_model=PersonPage)
@@ -276,20 +273,18 @@ async def update_person(
 
 
 @router.post("/people/{person_id}/merge", response_model=PersonRead)
+@idempotent
 async def merge(
     person_id: PersonId,
     body: MergeIn,
     session: SessionDep,
     principal: Staff,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """Fold `duplicate_id` into this record; the duplicate's id then leads here."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     survivor = await lifecycle.merge(
         session, person_id, body.duplicate_id, principal, reason=body.reason
     )
-    return await idempotency.remember(session, 200, await records.to_read(session, survivor))
+    return Answer(200, await records.to_read(session, survivor))
 
 
 class Erased(BaseModel):
@@ -298,17 +293,13 @@ class Erased(BaseModel):
 
 
 @router.post("/people/{person_id}/erasure", response_model=Erased)
+@idempotent
 async def erase(
     person_id: PersonId,
     body: ErasureIn,
     session: SessionDep,
     principal: Staff,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """Erase the person's personal data on their request; every service is told to purge."""
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     person = await lifecycle.erase(session, person_id, principal, reason=body.reason)
-    return await idempotency.remember(
-        session, 200, Erased(id=person.id, record_status=person.record_status)
-    )
+    return Answer(200, Erased(id=person.id, record_status=person.record_status))

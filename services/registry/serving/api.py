@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from services.registry.offices.api import Staff
 from services.registry.people import records as people
@@ -12,7 +11,7 @@ from services.registry.people.schemas import PersonRead
 from services.registry.serving import service
 from services.registry.serving.schemas import TransferIn, VisitIn, VisitRead
 from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import Answer, idempotent
 
 router = APIRouter(prefix="/v1/people/{person_id}", tags=["serving"])
 
@@ -20,13 +19,13 @@ router = APIRouter(prefix="/v1/people/{person_id}", tags=["serving"])
 @router.post(
     "/visits", status_code=201, response_model=VisitRead, responses={200: {"model": VisitRead}}
 )
+@idempotent
 async def record_visit(
     person_id: PersonId,
     body: VisitIn,
     session: SessionDep,
     principal: Staff,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """The person came to your office for a service: your office serves them from now on.
 
     For a person of another province (found by reference, phone or document number, or named
@@ -35,29 +34,25 @@ async def record_visit(
     is told (`PersonServedAt`). 201 when the visit made the link; 200 when your office served
     them already.
     """
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     visit, linked_now = await service.record_visit(
         session, person_id, principal, reason=body.reason
     )
-    return await idempotency.remember(session, 201 if linked_now else 200, visit)
+    return Answer(201 if linked_now else 200, visit)
 
 
 @router.post("/transfer", response_model=PersonRead)
+@idempotent
 async def transfer(
     person_id: PersonId,
     body: TransferIn,
     session: SessionDep,
     principal: Staff,
-    idempotency: IdempotencyDep,
-) -> JSONResponse:
+) -> Answer:
     """The person moved to your province: their record moves to your office and province.
 
     Audited with your reason and announced to every service (`PersonUpdated`, with
     `province_code` and `office_code` in `changed_fields`). 409 when the record is at your
     office already.
     """
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     person = await service.transfer(session, person_id, principal, reason=body.reason)
-    return await idempotency.remember(session, 200, await people.to_read(session, person))
+    return Answer(200, await people.to_read(session, person))
