@@ -23,9 +23,9 @@ from typing import Annotated, Any, NamedTuple, ParamSpec
 
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy import DateTime, Integer, String, func, select, update
+from sqlalchemy import DateTime, Integer, String, delete, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -106,6 +106,16 @@ class Idempotency:
             headers={"Idempotent-Replayed": "true"},
         )
 
+    async def forget(self, session: AsyncSession) -> None:
+        """Give the claim back (same transaction): the next request with the key runs."""
+        if self.key is not None:
+            await session.execute(
+                delete(IdempotencyRecord).where(
+                    IdempotencyRecord.principal == self.principal,
+                    IdempotencyRecord.key == self.key,
+                )
+            )
+
     async def remember(self, session: AsyncSession, status_code: int, body: Any) -> JSONResponse:
         """Store the answer with the claim (same transaction) and return it."""
         # What jsonable_encoder gives for a model, without walking the dumped result again.
@@ -159,22 +169,31 @@ P = ParamSpec("P")
 _PARAMETER = "idempotency_"
 
 
-def idempotent(route: Callable[P, Awaitable[Answer]]) -> Callable[P, Awaitable[JSONResponse]]:
+def idempotent(
+    route: Callable[P, Awaitable[Answer | Response]],
+) -> Callable[P, Awaitable[Response]]:
     """Make a write route idempotent: a request with a key it already answered gets the stored
     answer (`Idempotent-Replayed: true`) without running the route; otherwise the route runs and
     its `Answer` is stored with the key, in the route's own transaction (its `session`), so a
-    rollback forgets both. The route states only its own work."""
+    rollback forgets both. The route states only its own work.
+
+    A route may instead return a `Response`, an answer not to keep (registration's probable
+    duplicate warning, committed with its audit): it is sent as is and the key is given back, so
+    the same key sent again, once the caller decided, runs the request rather than replays."""
     signature = inspect.signature(route)
     if "session" not in signature.parameters:
         raise TypeError(f"{route.__name__}: an idempotent route needs its `session` parameter")
 
     @functools.wraps(route)
-    async def answering(*args: P.args, **kwargs: P.kwargs) -> JSONResponse:
+    async def answering(*args: P.args, **kwargs: P.kwargs) -> Response:
         idempotency: Idempotency = kwargs.pop(_PARAMETER)  # type: ignore[assignment]
         session: AsyncSession = kwargs["session"]  # type: ignore[assignment]
         if (replayed := await idempotency.replay(session)) is not None:
             return replayed
         answer = await route(*args, **kwargs)
+        if isinstance(answer, Response):
+            await idempotency.forget(session)
+            return answer
         response = await idempotency.remember(session, answer.status_code, answer.body)
         response.headers.update(answer.headers or {})
         return response

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request
 
 from services.registry.imports import service
 from services.registry.imports.schemas import ImportReport
@@ -13,7 +12,7 @@ from services.registry.offices.api import Staff
 from shared.app import SettingsDep
 from shared.db import SessionDep
 from shared.http_limits import UPLOAD
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import Answer, idempotent
 from shared.problems import InvalidField, Problem
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
@@ -33,28 +32,33 @@ class TooLarge(Problem):
     status, slug, title = 413, "too-large", "File too large"
 
 
+async def _csv_file(request: Request) -> bytes:
+    """The uploaded file, refused before any idempotent replay (a dependency runs first), as
+    when the route checked it ahead of the replay itself."""
+    if not request.headers.get("content-type", "").startswith("text/csv"):
+        raise InvalidField("Content-Type", "send the file as text/csv")
+    content = await request.body()
+    if len(content) > MAX_BYTES:
+        raise TooLarge(f"the file is over {MAX_BYTES // 1024 // 1024} MB; split it")
+    return content
+
+
 @router.post("", status_code=201, response_model=ImportReport, openapi_extra=CSV_BODY)
+@idempotent
 async def import_csv(
-    request: Request,
     session: SessionDep,
     principal: Staff,
-    idempotency: IdempotencyDep,
     settings: SettingsDep,
+    # After the caller's checks, as before: a stranger's upload is a 401 whatever its type.
+    content: Annotated[bytes, Depends(_csv_file)],
     filename: Annotated[str | None, Query(max_length=200)] = None,
-) -> JSONResponse:
+) -> Answer:
     """Register the rows of a CSV file (`Content-Type: text/csv`, UTF-8, header row first).
 
     Answers a report per row: created, already_imported (an earlier upload created it),
     duplicate (identity document known), probable_duplicate (with candidates; set the
     `confirm_not_duplicate` column to yes after checking) or error (naming the columns).
     """
-    if not request.headers.get("content-type", "").startswith("text/csv"):
-        raise InvalidField("Content-Type", "send the file as text/csv")
-    content = await request.body()
-    if len(content) > MAX_BYTES:
-        raise TooLarge(f"the file is over {MAX_BYTES // 1024 // 1024} MB; split it")
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
     report = await service.import_file(
         session,
         content,
@@ -62,4 +66,4 @@ async def import_csv(
         filename=filename,
         minimum_age=settings.registry_min_age_jobseeker,
     )
-    return await idempotency.remember(session, 201, report)
+    return Answer(201, report)

@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.offices.api import Staff
@@ -35,7 +34,7 @@ from shared.app import SettingsDep
 from shared.auth import Principal
 from shared.db import SessionDep
 from shared.events.registry import JobseekerState, MigrationState, Sex
-from shared.idempotency import Answer, Idempotency, IdempotencyDep, IdempotencyRecord, idempotent
+from shared.idempotency import Answer, idempotent
 from shared.problems import InvalidField, problem_response
 from shared.reference.isco08 import validate_isco08
 from shared.versioning import etag, parse_if_match
@@ -51,13 +50,10 @@ async def _register(
     request: Request,
     session: SessionDep,
     principal: Staff,
-    idempotency: IdempotencyDep,
     settings: SettingsDep,
     *,
     as_jobseeker: bool,
-) -> JSONResponse:
-    if (replayed := await idempotency.replay(session)) is not None:
-        return replayed
+) -> Answer | JSONResponse:
     try:
         registration = await register(
             session,
@@ -67,31 +63,24 @@ async def _register(
             as_jobseeker=as_jobseeker,
         )
     except duplicate_warnings.ProbableDuplicate as warning:
-        return await _warn(session, request, principal, idempotency, warning)
-    return await idempotency.remember(session, 201, registration.read())
+        return await _warn(session, request, principal, warning)
+    return Answer(201, registration.read())
 
 
 async def _warn(
     session: AsyncSession,
     request: Request,
     principal: Principal,
-    idempotency: Idempotency,
     warning: duplicate_warnings.ProbableDuplicate,
 ) -> JSONResponse:
     """Answer a duplicate warning and commit the audit of the cards it shows (answered, not
     raised: a raised problem rolls the transaction back, and the showing must stay on record).
 
-    The Idempotency-Key is given back: the officer decides, then sends the registration again
-    under the same key, and that request must run rather than replay this warning.
+    The Idempotency-Key is given back (`@idempotent` keeps no answer that is a response): the
+    officer decides, then sends the registration again under the same key, and that request must
+    run rather than replay this warning.
     """
     await duplicate_warnings.record_warning(session, principal, warning)
-    if idempotency.key is not None:
-        await session.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.principal == idempotency.principal,
-                IdempotencyRecord.key == idempotency.key,
-            )
-        )
     return problem_response(
         warning.status,
         warning.slug,
@@ -103,14 +92,14 @@ async def _warn(
 
 
 @router.post("/jobseekers", status_code=201, response_model=PersonRead)
+@idempotent
 async def register_jobseeker(
     body: PersonCreate,
     request: Request,
     session: SessionDep,
     principal: Staff,
-    idempotency: IdempotencyDep,
     settings: SettingsDep,
-) -> JSONResponse:
+) -> Answer | JSONResponse:
     """Register a jobseeker. Send an `Idempotency-Key` so a retry never registers twice.
 
     409 `duplicate-document` when an identity document is already registered (with the
@@ -120,28 +109,24 @@ async def register_jobseeker(
     `confirm_not_duplicate` is true ("not them", recorded with the new person). `consents`
     records the answers given at the counter with the registration.
     """
-    return await _register(
-        body, request, session, principal, idempotency, settings, as_jobseeker=True
-    )
+    return await _register(body, request, session, principal, settings, as_jobseeker=True)
 
 
 @router.post("/people", status_code=201, response_model=PersonRead)
+@idempotent
 async def register_person(
     body: PersonCreate,
     request: Request,
     session: SessionDep,
     principal: Staff,
-    idempotency: IdempotencyDep,
     settings: SettingsDep,
-) -> JSONResponse:
+) -> Answer | JSONResponse:
     """Register a person who is not (yet) looking for work here, e.g. a prospective migrant.
 
     Send `jobseeker` in the body to register them as a jobseeker too.
     """
     as_jobseeker = body.jobseeker is not None
-    return await _register(
-        body, request, session, principal, idempotency, settings, as_jobseeker=as_jobseeker
-    )
+    return await _register(body, request, session, principal, settings, as_jobseeker=as_jobseeker)
 
 
 class DuplicateCheck(BaseModel):
