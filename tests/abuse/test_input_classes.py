@@ -336,11 +336,13 @@ async def test_an_integrity_error_is_a_409_or_422_and_no_log_line_holds_its_valu
     assert changed_tables(before, after) == []  # every probe rolled back
 
     written = log.getvalue()
-    assert "UniqueViolationError" in written and "idempotency_keys_pkey" in written, written
+    assert "UniqueViolationError" in written, written
+    assert "idempotency_keys_pkey" in written, written
     assert "NotNullViolationError" in written, written
     assert "InvalidDatetimeFormatError" in written, written  # the 500's traceback, its class
     assert SECRET not in written, written
-    assert "[parameters" not in written and "DETAIL" not in written, written
+    assert "[parameters" not in written, written
+    assert "DETAIL" not in written, written
 
 
 async def test_a_second_subscription_to_a_stream_is_a_conflict_and_the_log_keeps_no_values(

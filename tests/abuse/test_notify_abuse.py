@@ -144,4 +144,5 @@ async def test_a_partner_cannot_lift_an_admins_hold(world: World) -> None:
             refused(answer, 409)
     finally:
         lifted = await notify.post(f"{by_admin}/enable", headers=world.owners["admin"])
-        assert lifted.status_code == 200 and lifted.json()["status"] == "active", lifted.text
+        assert lifted.status_code == 200, lifted.text
+        assert lifted.json()["status"] == "active", lifted.text

@@ -110,9 +110,11 @@ def assert_refused(answer: httpx.Response, limit: str) -> int:
     assert answer.status_code == 429, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
     body = answer.json()
-    assert body["type"].endswith("/rate-limited") and body["limit"] == limit, body
+    assert body["type"].endswith("/rate-limited"), body
+    assert body["limit"] == limit, body
     wait = int(answer.headers["Retry-After"])
-    assert 1 <= wait <= 3600 and body["retry_after"] == wait
+    assert 1 <= wait <= 3600
+    assert body["retry_after"] == wait
     return wait
 
 

@@ -239,13 +239,16 @@ async def test_documentation_is_served_outside_production_under_a_strict_policy(
     assert directives["default-src"] == "'none'"
     # The set-up script inline on the page runs by its hash; no other inline script would.
     scripts = directives["script-src"].split()
-    assert scripts[0] == "'self'" and len(scripts) == 2 and scripts[1].startswith("'sha256-")
+    assert scripts[0] == "'self'"
+    assert len(scripts) == 2
+    assert scripts[1].startswith("'sha256-")
     assert "unsafe-inline" not in policy
     assert directives["frame-ancestors"] == "'none'"
     document = await registry_client.get("/openapi.json")
     assert document.status_code == 200
     # Public and the same for everyone: the documentation may be kept by a browser.
-    assert "cache-control" not in page.headers and "cache-control" not in document.headers
+    assert "cache-control" not in page.headers
+    assert "cache-control" not in document.headers
     assert (await registry_client.get("/metrics")).status_code == 200
 
 

@@ -387,7 +387,8 @@ async def test_no_route_with_an_id_lets_another_scope_in(world: World) -> None:
     print(f"\nscope matrix: {len(routes)} routes with an id, {findings.cases} cases")
     assert not findings.problems, "\n".join(findings.problems)
     # The matrix is what it says: every route, everyone (a floor, so it cannot shrink unseen).
-    assert len(routes) >= 80 and findings.cases >= 350
+    assert len(routes) >= 80
+    assert findings.cases >= 350
 
 
 # -- the console -------------------------------------------------------------------------------

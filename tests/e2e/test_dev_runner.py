@@ -160,7 +160,8 @@ def test_the_run_command_starts_on_a_busy_machine_and_the_first_flow_works(
     assert list(urls) == SERVICES, "the console's URL first, then the APIs'"
     # The console answers its sign-in page, in Lao, and reaches the services on this run's ports.
     sign_in = httpx.get(f"{urls['console']}/", timeout=30, follow_redirects=True)
-    assert sign_in.status_code == 200 and 'lang="lo"' in sign_in.text
+    assert sign_in.status_code == 200
+    assert 'lang="lo"' in sign_in.text
     for name in APIS:
         assert httpx.get(f"{urls[name]}/readyz", timeout=30).status_code == 200, name
         assert httpx.get(f"{urls[name]}/openapi.json", timeout=30).status_code == 200, name

@@ -210,6 +210,7 @@ def test_a_start_that_fails_stops_postgres_and_the_broker(
     monkeypatch.setattr(devrun, "_children", never_answering)
     assert devrun.run_dev(_settings(), PORTS, data_dir=data, port_offset=_offset()) == 1
     output = capsys.readouterr().out
-    assert "labourx could not start" in output and "no luck" in output, output
+    assert "labourx could not start" in output, output
+    assert "no luck" in output, output
     assert "labourx stopped" in output
     assert not _left(started)

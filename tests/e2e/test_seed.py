@@ -128,7 +128,8 @@ async def test_seed_fills_both_services_through_their_apis_and_a_rerun_creates_n
     assert code == 0, again
     assert await seeded(own) == first
     summary = [line for line in again.splitlines() if line.startswith("  ")]
-    assert len(summary) == 4 and all(" 0 created;" in line for line in summary), again
+    assert len(summary) == 4, again
+    assert all(" 0 created;" in line for line in summary), again
 
     # The same seed asked for more people adds only the difference.
     more_people = ["--people", "50", "--employers", "5", "--agencies", "3", "--vacancies", "0"]
@@ -152,7 +153,8 @@ async def test_seed_refuses_a_production_system_without_force(
         **KEYS_ENV,
     )
     assert code != 0
-    assert "LABOURX_ENV=production" in output and "--force" in output
+    assert "LABOURX_ENV=production" in output
+    assert "--force" in output
     assert await seeded(own) == before
 
 
