@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Str
 
 from services.matching.agencies.domain import AgencyStatus, ComplaintCategory, ComplaintStatus
 from shared.events.matching import AgencyState
-from shared.fields import Country, Phone, Province
+from shared.fields import Country, Name, Phone, Province
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -35,7 +35,7 @@ class AgencyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: AgencyCode = Field(examples=["AG-017"], description="The code agents' tokens carry")
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+    name: Name
     licence_number: LicenceNumber
     licence_issued_on: date
     licence_expires_on: date

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.matching.vacancies.domain import Channel, Kind, VacancyStatus, WagePeriod
-from shared.fields import Country, Currency, IscedLevel, Language, Place, Province
+from shared.fields import Country, Currency, IscedLevel, Language, Name, Place, Province
 from shared.reference.isco08 import UNIT, level, validate_isco08
 
 
@@ -29,9 +29,6 @@ UnitGroup = Annotated[str, AfterValidator(_unit_group)]
 Skill = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
-ForeignEmployer = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)
-]
 DemandLetterRef = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
 ]
@@ -62,7 +59,7 @@ class VacancyFields(BaseModel):
     )
     district: Place | None = None
     destination_country: Country | None = Field(default=None, examples=["TH"])
-    foreign_employer: ForeignEmployer | None = None
+    foreign_employer: Name | None = None
     demand_letter_ref: DemandLetterRef | None = None
     channel: Channel | None = None
     required_skills: Annotated[list[Skill], Field(max_length=30)] | None = None

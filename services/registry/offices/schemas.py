@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.registry.offices.domain import OfficeKind
-from shared.fields import Province
+from shared.fields import Name, Province
 from shared.reference.scripts import LAO_BLOCK, is_latin_script
 
 
@@ -25,8 +25,6 @@ def _latin(value: str) -> str:
     return value
 
 
-OfficeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
-
 OfficeCode = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z0-9-]{2,20}$")
 ]
@@ -36,10 +34,8 @@ class OfficeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: OfficeCode = Field(examples=["ESC-VT"])
-    name_lo: Annotated[OfficeName, AfterValidator(_lao)] = Field(
-        examples=["ສູນບໍລິການຈັດຫາງານ ແຂວງອຸດົມໄຊ"]
-    )
-    name_en: Annotated[OfficeName, AfterValidator(_latin)] = Field(
+    name_lo: Annotated[Name, AfterValidator(_lao)] = Field(examples=["ສູນບໍລິການຈັດຫາງານ ແຂວງອຸດົມໄຊ"])
+    name_en: Annotated[Name, AfterValidator(_latin)] = Field(
         examples=["Employment Service Centre, Oudomxay"]
     )
     kind: OfficeKind
