@@ -180,7 +180,8 @@ async def test_an_officer_of_another_province_cannot_see_the_person(
     await page.context.clear_cookies()
     await sign_in(page, office="ESC-CH")  # Champasak
     answer = await page.goto(f"/people/{reference}")
-    assert answer is not None and answer.status == 403
+    assert answer is not None
+    assert answer.status == 403
     # Their identity card only (to record a visit if they come here), never their record.
     await expect(page.locator("main")).to_contain_text(reference)
     for section in ("#consents", "#jobseeker", "#migration"):

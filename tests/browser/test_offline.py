@@ -87,7 +87,8 @@ async def test_two_tabs_a_reload_and_a_second_send_never_make_a_second_person(
     await sign_in(page)
     key = await _register_offline(computer, page, person)
     kept = await page.evaluate("key => LabourxQueue.get(key)", key)
-    assert kept["state"] == "waiting" and ["idempotency_key", key] in kept["fields"]
+    assert kept["state"] == "waiting"
+    assert ["idempotency_key", key] in kept["fields"]
     # A second tab on the waiting list (opened offline: the kept copy), both waiting to send.
     second = await computer.page()
     await second.goto("/offline/waiting")
