@@ -97,6 +97,12 @@ def stop_process(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) ->
             process.wait()
 
 
+# How long an end-to-end test waits for an event to travel between services: on a loaded
+# machine a consumer's request to the broker can hang until aiokafka's 40 s request timeout,
+# after which it reconnects and catches up; the bound is for a system that is stuck.
+EVENT_TRAVEL_S = 180.0
+
+
 async def wait_until(
     check: Callable[[], Awaitable[Any]], timeout_s: float = 30.0, interval_s: float = 0.1
 ) -> Any:

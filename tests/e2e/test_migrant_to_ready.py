@@ -30,7 +30,13 @@ from tests.matching.test_agencies import agent, new_agency, overseas_body, set_s
 from tests.matching.test_employers import officer
 from tests.predeparture.conftest import mrc_staff
 from tests.predeparture.test_attendance import THAILAND, finished
-from tests.support import clear_upcoming_sessions, full_registration, running_consumer, wait_until
+from tests.support import (
+    EVENT_TRAVEL_S,
+    clear_upcoming_sessions,
+    full_registration,
+    running_consumer,
+    wait_until,
+)
 
 OFFICE, PROVINCE = "MRC-SV", "LA-SV"
 
@@ -112,7 +118,7 @@ async def test_a_prospective_migrant_is_invited_oriented_and_then_ready_for_plac
         mine = [e for e in roster.json()["enrolled"] if e["person_id"] == person]
         return mine[0] if mine else None
 
-    enrolment = await wait_until(invited, timeout_s=60)
+    enrolment = await wait_until(invited, timeout_s=EVENT_TRAVEL_S)
 
     # The class is held: attendance for the whole roster in one request, then, the day over,
     # the session is closed and the certificate issued.
@@ -143,7 +149,7 @@ async def test_a_prospective_migrant_is_invited_oriented_and_then_ready_for_plac
             return dict(answer.json())
         return None
 
-    candidate = await wait_until(ready, timeout_s=60)
+    candidate = await wait_until(ready, timeout_s=EVENT_TRAVEL_S)
     draft = await matching_client.post(
         "/v1/vacancies",
         json=overseas_body(agency["id"], isco08="7212", title="Welder", province_code=PROVINCE),
@@ -190,4 +196,4 @@ async def test_a_prospective_migrant_is_invited_oriented_and_then_ready_for_plac
         certificate["certificate_number"],
     )
     assert placed.status_code == 201, placed.text
-    assert await wait_until(migration_ready, timeout_s=60) == "ready"
+    assert await wait_until(migration_ready, timeout_s=EVENT_TRAVEL_S) == "ready"

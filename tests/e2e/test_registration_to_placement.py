@@ -28,7 +28,7 @@ from tests.events import publish
 from tests.matching.test_agencies import TODAY, agent, new_agency, overseas_body, set_status
 from tests.matching.test_employers import new_employer, officer
 from tests.matching.test_vacancies import domestic_body
-from tests.support import bearer, full_registration, wait_until
+from tests.support import EVENT_TRAVEL_S, bearer, full_registration, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ async def known_to_matching(
         held = dict(answer.json())
         return held if all(held[k] == v for k, v in expected.items()) else None
 
-    found: dict[str, Any] = await wait_until(ready, timeout_s=60)
+    found: dict[str, Any] = await wait_until(ready, timeout_s=EVENT_TRAVEL_S)
     return found
 
 
@@ -90,7 +90,7 @@ async def jobseeker_status(
         person = (await registry.get(f"/v1/people/{person_id}", headers=auth)).json()
         return person["jobseeker"]["status"] if person["jobseeker"]["status"] == wanted else None
 
-    found: str = await wait_until(status, timeout_s=60)
+    found: str = await wait_until(status, timeout_s=EVENT_TRAVEL_S)
     return found
 
 
@@ -194,7 +194,7 @@ async def test_a_vientiane_jobseeker_is_placed_in_a_savannakhet_job_by_the_offic
         answer = await matching_client.get(f"/v1/candidates/{person_id}", headers=mrc)
         return dict(answer.json()) if answer.status_code == 200 else None
 
-    seen_by_mrc = await wait_until(served, timeout_s=60)
+    seen_by_mrc = await wait_until(served, timeout_s=EVENT_TRAVEL_S)
     for status in ("interviewed", "offered"):
         moved = await matching_client.post(
             f"/v1/referrals/{referral.json()['id']}/status",
@@ -273,14 +273,14 @@ async def test_an_overseas_placement_readies_the_migration_record_in_registry(
         answer = await matching_client.post(url, json={}, headers=officer(migrated))
         return answer if answer.status_code == 201 else None
 
-    made = await wait_until(placed, timeout_s=60, interval_s=0.5)
+    made = await wait_until(placed, timeout_s=EVENT_TRAVEL_S, interval_s=0.5)
 
     async def migration_ready() -> list[dict[str, Any]] | None:
         answer = await registry_client.get(f"/v1/people/{person_id}/migrations", headers=auth)
         items = answer.json()["items"]
         return items if items and items[0]["status"] == "ready" else None
 
-    [record] = await wait_until(migration_ready, timeout_s=60)
+    [record] = await wait_until(migration_ready, timeout_s=EVENT_TRAVEL_S)
     status = await jobseeker_status(registry_client, auth, person_id, "placed")
 
     assert candidate["passport_expires_on"] is not None
