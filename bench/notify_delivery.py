@@ -50,7 +50,8 @@ from bench.processes import Api, Child
 from services.notify.delivery.dispatcher import drain
 from services.notify.delivery.providers import providers_for
 from services.notify.templates.defaults import default_templates
-from services.notify.templates.domain import render, sms_segments
+from services.notify.templates.domain import sms_segments
+from services.notify.templates.sandbox import render
 from shared.db import create_engine, session_factory
 from shared.infra import free_port
 from shared.reference.offices import office_name

@@ -50,8 +50,8 @@ from shared.db import create_engine, session_factory
 from shared.events.registry import PersonRegistered
 from shared.infra import free_port
 from shared.jobs import run_once
-from shared.service import PeriodicJob
 from shared.settings import Settings
+from shared.spec import PeriodicJob
 
 STREAM = "registry.people"
 JOB = PeriodicJob("partner-webhooks", deliver_webhooks)

@@ -15,7 +15,7 @@ from shared.settings import DATA_SERVICES
 from shared.settings import SERVICES as NAMES
 
 if TYPE_CHECKING:
-    from shared.service import ServiceSpec
+    from shared.spec import ServiceSpec
 
 # Where `labourx dev` serves each API (plus --port-offset), and what `labourx api` and
 # `labourx seed` assume when not told otherwise.

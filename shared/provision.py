@@ -9,8 +9,8 @@ from shared.db import ensure_database
 from shared.events.topics import AGGREGATE_TOPICS, dead_letter_topic
 from shared.kafka import ensure_topics
 from shared.migrations import upgrade
-from shared.service import ServiceSpec
 from shared.settings import Settings
+from shared.spec import ServiceSpec
 
 
 async def prepare_databases(settings: Settings, specs: Iterable[ServiceSpec]) -> None:

@@ -24,7 +24,7 @@ from shared.observability import configure_logging
 from shared.settings import Settings, with_database
 
 if TYPE_CHECKING:
-    from shared.service import ConsumerSpec, ServiceSpec
+    from shared.spec import ConsumerSpec, ServiceSpec
 
 log = logging.getLogger(__name__)
 

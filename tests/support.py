@@ -24,8 +24,8 @@ from aiokafka import AIOKafkaProducer
 from shared.db import asyncpg_dsn, create_engine, session_factory
 from shared.events import Event
 from shared.events.envelope import CloudEvent, envelope_for
-from shared.service import ServiceSpec
 from shared.settings import Settings
+from shared.spec import ServiceSpec
 from tests.events import publish
 
 REPO = Path(__file__).resolve().parents[1]

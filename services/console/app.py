@@ -18,10 +18,11 @@ from services.console.offline import api as offline
 from services.console.people.api import router as people_router
 from services.console.registration.api import router as registration_router
 from services.console.sessions.service import purge
-from services.console.web.api import fallback_router, static_router
+from services.console.web.api import fallback_router
 from services.console.web.api import router as web_router
+from services.console.web.state import router as static_router
 from shared.app import create_app
-from shared.service import PeriodicJob, ServiceSpec
+from shared.spec import PeriodicJob, ServiceSpec
 
 SPEC = ServiceSpec(
     name="console",

@@ -28,7 +28,7 @@ from shared.events.topics import (
     PREDEPARTURE_ORIENTATIONS,
     REGISTRY_PEOPLE,
 )
-from shared.service import ConsumerSpec, PeriodicJob, ServiceSpec
+from shared.spec import ConsumerSpec, PeriodicJob, ServiceSpec
 
 SPEC = ServiceSpec(
     name="matching",

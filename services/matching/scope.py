@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends
-from sqlalchemy import ColumnElement, any_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, any_, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.agencies.models import Agency
@@ -37,6 +37,9 @@ from services.matching.candidates.models import Candidate
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
 from shared.problems import Forbidden
+
+# A column (or mapped attribute) a list's SQL condition is written against.
+Column = SQLColumnExpression[Any]
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,9 @@ class Actor:
                 f" (yours: {self.principal.province or 'none'})"
             )
 
-    def vacancies(self, province: Any, agency: Any, published_at: Any) -> ColumnElement[bool]:
+    def vacancies(
+        self, province: Column, agency: Column, published_at: Column
+    ) -> ColumnElement[bool]:
         """SQL condition for lists of vacancies: what `sees_vacancy` admits."""
         if self.is_agency:
             return agency == self.agency_id
@@ -193,7 +198,7 @@ class Actor:
         )
 
     def referrals(
-        self, vacancy_province: Any, agency: Any, person_province: Any, person_id: Any
+        self, vacancy_province: Column, agency: Column, person_province: Column, person_id: Column
     ) -> ColumnElement[bool]:
         """SQL condition for lists of referrals: what `sees_referral` admits."""
         if self.is_agency:

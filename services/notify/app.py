@@ -28,7 +28,7 @@ from shared.events.topics import (
     PREDEPARTURE_ORIENTATIONS,
     REGISTRY_PEOPLE,
 )
-from shared.service import ConsumerSpec, ServiceSpec
+from shared.spec import ConsumerSpec, ServiceSpec
 
 SPEC = ServiceSpec(
     name="notify",

@@ -24,7 +24,7 @@ from services.predeparture.sessions.person_events import HANDLERS as SESSION_PER
 from shared.app import create_app
 from shared.consumer import combine_handlers
 from shared.events.topics import MATCHING_REFERRALS, PREDEPARTURE_ORIENTATIONS, REGISTRY_PEOPLE
-from shared.service import ConsumerSpec, ServiceSpec
+from shared.spec import ConsumerSpec, ServiceSpec
 
 SPEC = ServiceSpec(
     name="predeparture",

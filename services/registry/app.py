@@ -22,7 +22,7 @@ from shared.app import create_app
 from shared.events.matching import PlacementEnded, PlacementMade, ReferralStatusChanged
 from shared.events.predeparture import EnrolmentChanged
 from shared.events.topics import MATCHING_REFERRALS, PREDEPARTURE_ORIENTATIONS, REGISTRY_PEOPLE
-from shared.service import ConsumerSpec, PeriodicJob, ServiceSpec
+from shared.spec import ConsumerSpec, PeriodicJob, ServiceSpec
 
 SPEC = ServiceSpec(
     name="registry",

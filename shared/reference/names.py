@@ -57,7 +57,7 @@ def _transliterate() -> Callable[[str], str]:
 
     gc.collect()
     gc.freeze()
-    return transliterate
+    return transliterate  # type: ignore[no-any-return]  # laonlp has no type hints
 
 
 def _romanise_word(word: str) -> str:

@@ -10,7 +10,7 @@ import pycountry
 @lru_cache
 def lao_provinces() -> dict[str, str]:
     """ISO 3166-2:LA code → English name, e.g. `LA-VT` → `Vientiane Prefecture`."""
-    return {s.code: s.name for s in pycountry.subdivisions.get(country_code="LA") or []}
+    return {s.code: s.name for s in pycountry.subdivisions.get(country_code="LA") or []}  # type: ignore[no-untyped-call]
 
 
 # The provinces as their people and the ministry write them, Lao first: pycountry's names are

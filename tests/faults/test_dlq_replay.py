@@ -33,8 +33,8 @@ from shared.events.registry import PersonRegistered
 from shared.events.topics import dead_letter_topic, retry_topic
 from shared.kafka import ensure_topics, make_producer
 from shared.provision import all_topics
-from shared.service import ConsumerSpec
 from shared.settings import Settings
+from shared.spec import ConsumerSpec
 from tests.events import publish, registered
 from tests.support import fetchval, wait_until
 

@@ -17,8 +17,8 @@ from services.notify.delivery.jobs import JOBS as DELIVERY_JOBS
 from services.notify.partners.jobs import JOBS as PARTNER_JOBS
 from shared.db import create_engine, session_factory
 from shared.jobs import run_periodic
-from shared.service import PeriodicJob
 from shared.settings import Settings, with_database
+from shared.spec import PeriodicJob
 from tests.notify.conftest import registered
 from tests.support import wait_until
 

@@ -51,8 +51,8 @@ from shared.events.registry import (
 )
 from shared.jobs import run_once
 from shared.outbox.relay import OutboxRelay
-from shared.service import PeriodicJob
 from shared.settings import Settings
+from shared.spec import PeriodicJob
 from tests.notify.conftest import admin, person_fields, send
 from tests.support import fetch, fetchval, wait_until
 

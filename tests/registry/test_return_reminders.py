@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.registry.app import SPEC
-from services.registry.migration_records.domain import add_years
 from shared import clock
+from shared.clock import add_years
 from shared.db import create_engine, session_factory
 from shared.events.registry import MigrationReturnDue
 from shared.jobs import run_once

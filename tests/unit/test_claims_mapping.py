@@ -14,7 +14,8 @@ from pydantic import ValidationError
 
 from shared.auth import Role, claim, decode_token, mint_token
 from shared.problems import Unauthorized
-from shared.settings import DEV_JWT_SECRET, Settings
+from shared.secrets import DEV_JWT_SECRET
+from shared.settings import Settings
 
 
 def _signed(settings: Settings, **claims: Any) -> str:

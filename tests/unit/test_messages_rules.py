@@ -6,8 +6,8 @@ import pytest
 from jinja2 import UndefinedError
 
 from services.notify.messages.domain import display_name
-from services.notify.templates.domain import render, sms_segments
-from services.notify.templates.sandbox import RenderError
+from services.notify.templates.domain import sms_segments
+from services.notify.templates.sandbox import RenderError, render
 
 
 def test_plain_latin_text_fits_160_gsm_characters() -> None:

@@ -14,7 +14,8 @@ from services.notify.messages.domain import (
     welcome_key,
 )
 from services.notify.templates.defaults import default_templates
-from services.notify.templates.domain import SAMPLES, render, sms_length, template_problems
+from services.notify.templates.domain import SAMPLES, sms_length, template_problems
+from services.notify.templates.sandbox import render
 from shared.reference.offices import SEED_OFFICES
 
 TODAY = date(2026, 12, 1)

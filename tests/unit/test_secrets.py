@@ -21,7 +21,8 @@ from services.notify.partners.signatures import current_secret, signing_secrets
 from services.predeparture.completions import certificates
 from services.predeparture.completions.domain import verification_code, verification_hash
 from shared import secrets
-from shared.settings import DEV_JWT_SECRET, Settings, get_settings
+from shared.secrets import DEV_JWT_SECRET
+from shared.settings import Settings, get_settings
 from tests.production_secrets import (
     CERTIFICATE_KEY,
     CONSOLE_OIDC_CLIENT_SECRET,

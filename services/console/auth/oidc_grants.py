@@ -79,7 +79,7 @@ async def take_flow(
     used already or is too old."""
     if not browser or not state:
         return None
-    flow = await db.scalar(
+    flow: SignInFlow | None = await db.scalar(
         delete(SignInFlow)
         .where(SignInFlow.state == state, SignInFlow.browser_hash == domain.digest(browser))
         .returning(SignInFlow)

@@ -148,7 +148,8 @@ def sign_in_url(request: Request, ended: str | None = None) -> str:
 
 
 async def _page(request: Request) -> Page:
-    if (cached := getattr(request.state, "page", None)) is not None:
+    cached: Page | None = getattr(request.state, "page", None)
+    if cached is not None:
         return cached
     console = console_of(request)
     settings = console.settings

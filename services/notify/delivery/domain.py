@@ -68,7 +68,7 @@ def backoff_s(attempt: int, base_s: float, cap_s: float, jitter: float) -> float
     """Seconds before trying again after the `attempt`th failure: exponential, capped, with
     "equal jitter" (`jitter` in [0, 1)) so that messages failed together do not return together
     and the wait never falls below half the exponential step."""
-    step = min(cap_s, base_s * 2 ** max(attempt - 1, 0))
+    step = min(cap_s, base_s * 2.0 ** max(attempt - 1, 0))
     return step / 2 + step / 2 * jitter
 
 

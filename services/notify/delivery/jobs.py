@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from services.notify.delivery.dispatcher import drain
 from services.notify.delivery.providers import Providers, providers_for
 from shared.db import session_factory
-from shared.service import PeriodicJob
 from shared.settings import Settings
+from shared.spec import PeriodicJob
 
 # People wait on these messages: a pass as soon as one is queued (a trigger on `messages`
 # notifies this channel at commit, migration 0007), and every few seconds for those that fall

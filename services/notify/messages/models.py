@@ -32,7 +32,8 @@ OPEN_STATES = ("queued",)
 
 def _rank_of_key(context: DefaultExecutionContext) -> int:
     # A row the ORM writes without its priority takes its key's.
-    return priority_rank(str(context.get_current_parameters()["template_key"]))
+    parameters = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    return priority_rank(str(parameters["template_key"]))
 
 
 class Message(Base):

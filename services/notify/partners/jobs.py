@@ -12,8 +12,8 @@ from services.notify.partners import feed, sharing_changes, streams
 from services.notify.partners.models import Partner, Subscription
 from services.notify.partners.webhook_sender import deliver_webhooks
 from shared.kafka import ensure_topics
-from shared.service import PeriodicJob
 from shared.settings import Settings
+from shared.spec import PeriodicJob
 
 # Topics this process has made sure of: a partner's topics are created once, not every pass.
 _ENSURED: set[str] = set()

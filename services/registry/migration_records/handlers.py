@@ -25,7 +25,7 @@ async def on_placement_made(session: AsyncSession, event: CloudEvent, payload: E
         return
     if payload.destination_country is None or payload.channel is None:
         raise PoisonEvent("an overseas placement without destination_country or channel")
-    if payload.channel == Channel.MOU and not payload.agency_code:
+    if payload.channel == Channel.MOU.value and not payload.agency_code:
         raise PoisonEvent("an MOU placement without the agency_code of the recruiting agency")
     await apply_placement(
         session,
