@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 .PHONY: run test test-fast lint typecheck schemas migrate bench clean
 
 run: $(VENV)/.synced
-	@$(BIN)/python -m compileall -q -j 0 shared services
+	@$(BIN)/python -m compileall -q -j 0 shared services labourx
 	$(BIN)/labourx dev
 
 # Two workers (pytest-xdist), a file each at a time: each has its own PostgreSQL, broker and
@@ -26,7 +26,7 @@ lint: $(VENV)/.synced
 	$(BIN)/ruff check .
 
 typecheck: $(VENV)/.synced
-	$(BIN)/mypy shared services tests bench
+	$(BIN)/mypy labourx shared services tests bench
 
 schemas: $(VENV)/.synced
 	$(BIN)/labourx schemas generate

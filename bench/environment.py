@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 import psutil
 
-from services.catalog import SERVICES
+from labourx.catalog import SERVICES
 from shared.db import asyncpg_dsn, drop_database, ensure_database
 from shared.infra import EmbeddedPostgres, TansuBroker
 from shared.provision import prepare_databases, prepare_topics

@@ -52,7 +52,7 @@ class Child:
 
 def labourx(env: Environment, name: str, *args: str) -> Child:
     """`labourx <args>` as its own process, exactly as the dev runner starts it."""
-    argv = [sys.executable, "-m", "shared.cli", *args]
+    argv = [sys.executable, "-m", "labourx.cli", *args]
     return Child(name, argv, env.child_env(), env.log_dir / f"{name}.log")
 
 

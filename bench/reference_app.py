@@ -207,7 +207,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    # The same arguments `labourx api` passes (shared/cli.py), so only the app differs.
+    # The same arguments `labourx api` passes (labourx/cli.py), so only the app differs.
     uvicorn.run(
         "bench.reference_app:create",
         factory=True,

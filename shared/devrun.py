@@ -200,7 +200,7 @@ def _exit_status(code: int) -> str:
 
 
 def _children(settings: Settings, ports: dict[str, int], logs: Path) -> list[Child]:
-    exe = [sys.executable, "-m", "shared.cli"]
+    exe = [sys.executable, "-m", "labourx.cli"]
     return [
         Child(
             name,

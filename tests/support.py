@@ -70,7 +70,7 @@ def spawn_cli(
     args: list[str], settings: Settings, log: Path | None = None
 ) -> subprocess.Popen[bytes]:
     """Start `labourx <args>` as its own process, as the dev runner does."""
-    return spawn_module("shared.cli", args, settings, log)
+    return spawn_module("labourx.cli", args, settings, log)
 
 
 def spawn_module(

@@ -44,7 +44,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 
-from services.catalog import SERVICES, load
+from labourx.catalog import SERVICES, load
 from services.predeparture.curricula.defaults import DEFAULT_CURRICULUM_ID
 from shared import clock
 from shared.app import create_app

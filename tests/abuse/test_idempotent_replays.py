@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.catalog import SERVICES
+from labourx.catalog import SERVICES
 from shared.app import create_app
 from tests.abuse.conftest import World, Write, changed_tables, fingerprint
 from tests.support import bearer

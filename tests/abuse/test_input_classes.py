@@ -31,7 +31,7 @@ from fastapi import APIRouter
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 
-from services.catalog import SERVICES
+from labourx.catalog import SERVICES
 from shared.app import create_app
 from shared.db import SessionDep
 from shared.dberrors import RedactDatabaseErrors

@@ -24,7 +24,7 @@ import psutil
 import pytest
 from fastapi.routing import APIRoute
 
-from services.catalog import ALL, SERVICES
+from labourx.catalog import ALL, SERVICES
 from shared.app import create_app
 from shared.http_limits import BODY_CLASS
 from shared.infra import free_port, wait_for_port

@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
-from services.catalog import SERVICES, load
+from labourx.catalog import SERVICES, load
 from services.notify.partners.api_keys import API_KEY_PREFIX
 from services.predeparture.completions.certificates import VERIFY_PATH
 from shared.app import create_app

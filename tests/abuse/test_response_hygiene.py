@@ -24,7 +24,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from services.catalog import ALL, SERVICES
+from labourx.catalog import ALL, SERVICES
 from shared.app import create_app
 from shared.auth import mint_token
 from shared.http_hygiene import API_CSP, HSTS
@@ -88,7 +88,7 @@ def production_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product
     env = production_env(**overrides)
     log = tmp_path_factory.mktemp("hygiene") / "registry-api.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "api", "registry", "--port", str(port)],
+        [sys.executable, "-m", "labourx.cli", "api", "registry", "--port", str(port)],
         cwd=REPO,
         env={**{k: v for k, v in os.environ.items() if not k.startswith("LABOURX_")}, **env},
         stdout=log.open("wb"),

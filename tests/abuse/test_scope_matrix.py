@@ -30,7 +30,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from services.catalog import SERVICES, load
+from labourx.catalog import SERVICES, load
 from shared.app import create_app
 from tests.abuse.conftest import (
     CONSOLE_URL,

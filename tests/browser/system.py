@@ -96,7 +96,7 @@ class DevSystem:
                 [
                     sys.executable,
                     "-m",
-                    "shared.cli",
+                    "labourx.cli",
                     "dev",
                     "--data-dir",
                     str(self.work_dir / "data"),

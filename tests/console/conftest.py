@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.catalog import SERVICES, load
+from labourx.catalog import SERVICES, load
 from services.console.web.state import ConsoleState
 from shared.app import create_app
 from shared.db import drop_database

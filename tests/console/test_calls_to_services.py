@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.catalog import load
+from labourx.catalog import load
 from services.console.apis import registry
 from services.console.apis.client import Api
 from services.console.apis.errors import NotAllowed, Rejected, Unavailable

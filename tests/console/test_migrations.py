@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import services.console.auth.oidc_models
 import services.console.sessions.models  # noqa: F401  (registers the tables)
-from services.catalog import load
+from labourx.catalog import load
 from shared.db import Base, drop_database, ensure_database
 from shared.migrations import alembic_config
 from shared.settings import Settings

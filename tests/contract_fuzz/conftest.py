@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from services.catalog import SERVICES
+from labourx.catalog import SERVICES
 from shared.db import drop_database
 from shared.provision import prepare_databases
 from shared.settings import Settings

@@ -41,7 +41,7 @@ from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from services.catalog import SERVICES
+from labourx.catalog import SERVICES
 from shared.app import create_app
 from shared.auth import mint_token
 from shared.settings import Settings

@@ -33,7 +33,7 @@ def jobs_process() -> Iterator[WorkerProcess]:
         LABOURX_LOG_LEVEL="CRITICAL",
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "jobs", "registry"],
+        [sys.executable, "-m", "labourx.cli", "jobs", "registry"],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,

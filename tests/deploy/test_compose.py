@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from services.catalog import ALL, SERVICES
+from labourx.catalog import ALL, SERVICES
 from tests.deploy.files import COMPOSE, COMPOSE_SECRETS, ENV_EXAMPLE, PROMETHEUS, tool
 from tests.support import REPO
 

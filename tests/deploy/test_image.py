@@ -84,7 +84,7 @@ def test_the_build_context_is_an_allow_list_that_keeps_secrets_out() -> None:
     ]
     assert rules[0] == "*", "allow-list: everything is excluded unless named"
     allowed = {rule[1:].rstrip("/") for rule in rules if rule.startswith("!")}
-    assert {"pyproject.toml", "uv.lock", "shared", "services"} <= allowed
+    assert {"pyproject.toml", "uv.lock", "shared", "services", "labourx"} <= allowed
     assert not allowed & {".env", ".git", ".venv", ".labourx", "tests"}
     # Everything the Dockerfile copies from the context is allowed in.
     for instruction, rest in _instructions():

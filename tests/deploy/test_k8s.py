@@ -11,7 +11,7 @@ import pytest
 import yaml
 from fastapi.routing import APIRoute
 
-from services.catalog import ALL, SERVICES
+from labourx.catalog import ALL, SERVICES
 from shared.app import create_app
 from shared.http_limits import BODY_CLASS
 from shared.settings import Settings

@@ -15,7 +15,7 @@ import yaml
 from prometheus_client import REGISTRY
 from prometheus_client.metrics import MetricWrapperBase
 
-from services.catalog import SERVICES
+from labourx.catalog import SERVICES
 from tests.deploy.files import (
     GRAFANA,
     PROMETHEUS,

@@ -51,7 +51,7 @@ class DevRunner:
         return [
             sys.executable,
             "-m",
-            "shared.cli",
+            "labourx.cli",
             "dev",
             "--data-dir",
             str(self.data_dir),

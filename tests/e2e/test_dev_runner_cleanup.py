@@ -83,7 +83,7 @@ def test_ctrl_c_while_services_start_leaves_nothing_running(data: Path, tmp_path
             time.sleep(0.1)
         runner = psutil.Process(dev.process.pid)
         started = [*runner.children(recursive=True), *_postgres_processes(data)]
-        assert len([p for p in started if "shared.cli" in " ".join(p.cmdline())]) == 5
+        assert len([p for p in started if "labourx.cli" in " ".join(p.cmdline())]) == 5
         # The terminal signals the whole foreground group: the runner and every service.
         os.killpg(dev.process.pid, signal.SIGINT)
         assert dev.process.wait(120) == 0, dev.output()

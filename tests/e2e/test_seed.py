@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from services.catalog import SERVICES
+from labourx.catalog import SERVICES
 from shared.db import drop_database
 from shared.infra import free_port, wait_for_port
 from shared.provision import prepare_databases
@@ -87,7 +87,7 @@ async def labourx_seed(settings: Settings, *args: str, **env: str) -> tuple[int,
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "shared.cli",
+        "labourx.cli",
         "seed",
         *args,
         cwd=REPO,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from services.catalog import SERVICES
+from labourx.catalog import SERVICES
 from shared.db import drop_database
 from shared.infra import TansuBroker
 from shared.provision import prepare_databases, prepare_topics

@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.catalog import SERVICES
+from labourx.catalog import SERVICES
 from shared.app import create_app
 from shared.infra import TansuBroker, free_port
 from shared.settings import Settings

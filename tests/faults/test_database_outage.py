@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.catalog import SERVICES
+from labourx.catalog import SERVICES
 from services.notify.app import SPEC as NOTIFY
 from shared import dberrors
 from shared.consumer import ConsumerRunner

@@ -21,7 +21,7 @@ import pytest
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
-from services.catalog import SERVICES
+from labourx.catalog import SERVICES
 from shared.app import create_app
 from shared.infra import TansuBroker, free_port
 from shared.problems import PROBLEM_JSON, TYPE_BASE

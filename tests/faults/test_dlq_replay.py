@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.catalog import SERVICES
+from labourx.catalog import SERVICES
 from shared.consumer.runner import Handler, PoisonEvent
 from shared.db import create_engine, session_factory
 from shared.dlq import replay_dead_letters

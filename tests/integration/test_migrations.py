@@ -32,7 +32,7 @@ import services.registry.jobseekers.models
 import services.registry.migration_records.models
 import services.registry.offices.models
 import services.registry.people.models  # noqa: F401  (registers the tables)
-from services.catalog import SERVICES
+from labourx.catalog import SERVICES
 from shared.db import Base, drop_database, ensure_database
 from shared.migrations import alembic_config
 from shared.settings import Settings

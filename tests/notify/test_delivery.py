@@ -36,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from services.catalog import SERVICES
+from labourx.catalog import SERVICES
 from services.notify.contacts.models import Contact
 from services.notify.delivery.dispatcher import PassResult, dispatch_once, drain
 from services.notify.delivery.jobs import JOBS as DELIVERY_JOBS

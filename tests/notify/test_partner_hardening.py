@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from services.catalog import SERVICES
+from labourx.catalog import SERVICES
 from shared.app import create_app
 from shared.events.registry import PersonRegistered
 from shared.settings import Settings

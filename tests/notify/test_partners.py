@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from services.catalog import SERVICES
+from labourx.catalog import SERVICES
 from services.notify.partners import addresses, pseudonyms
 from services.notify.partners.jobs import (
     ensure_partner_topics,

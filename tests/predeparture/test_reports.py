@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.catalog import SERVICES
+from labourx.catalog import SERVICES
 from shared.app import create_app
 from shared.settings import Settings
 from tests.predeparture.conftest import admin, analyst, esc_officer, mrc_staff

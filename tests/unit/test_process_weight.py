@@ -32,7 +32,7 @@ def _loaded(modules: set[str], roots: set[str]) -> set[str]:
 
 def test_a_relay_process_loads_no_orm_web_framework_or_service_code() -> None:
     modules = _modules_after(
-        "import shared.cli, shared.runtime, shared.outbox.relay\n"
+        "import labourx.cli, shared.runtime, shared.outbox.relay\n"
         "from shared.outbox.relay import OutboxRelay"
     )
     assert not _loaded(modules, HEAVY), sorted(_loaded(modules, HEAVY))
@@ -40,14 +40,14 @@ def test_a_relay_process_loads_no_orm_web_framework_or_service_code() -> None:
 
 
 def test_the_dev_supervisor_loads_no_service_code() -> None:
-    modules = _modules_after("import shared.cli, shared.devrun, services.catalog")
+    modules = _modules_after("import labourx.cli, shared.devrun, labourx.catalog")
     assert not _loaded(modules, HEAVY), sorted(_loaded(modules, HEAVY))
-    assert not [m for m in modules if m.startswith("services.") and m != "services.catalog"]
+    assert not [m for m in modules if m.startswith("services.") and m != "labourx.catalog"]
 
 
 @pytest.mark.parametrize("service", ["registry", "matching", "predeparture", "notify"])
 def test_one_service_loads_only_its_own_code(service: str) -> None:
-    modules = _modules_after(f"from services.catalog import load\nload({service!r})")
+    modules = _modules_after(f"from labourx.catalog import load\nload({service!r})")
     others = {m.split(".")[1] for m in modules if m.startswith("services.") and m.count(".")}
     assert others <= {service, "catalog"}, others
 
@@ -56,7 +56,7 @@ def test_printing_and_lao_dictionaries_load_on_first_use_not_at_start() -> None:
     """fpdf2 (with fontTools, Pillow, HarfBuzz) and laonlp's dictionary weigh about 80 MB: a
     service loads them when it first prints or romanises a Lao name."""
     modules = _modules_after(
-        "from services.catalog import load\nfor s in ('registry', 'predeparture'): load(s)"
+        "from labourx.catalog import load\nfor s in ('registry', 'predeparture'): load(s)"
     )
     assert not _loaded(modules, {"fpdf", "laonlp", "segno", "PIL", "uharfbuzz"})
     used = _modules_after(

@@ -22,7 +22,7 @@ from authlib.deprecate import AuthlibDeprecationWarning
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from services.catalog import SERVICES, load
+from labourx.catalog import SERVICES, load
 from shared.app import create_app
 from shared.settings import Settings
 from tests.console.conftest import CONSOLE_URL

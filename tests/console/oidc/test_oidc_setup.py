@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from services.catalog import load
+from labourx.catalog import load
 from shared.app import create_app
 from shared.infra import free_port
 from shared.settings import Settings

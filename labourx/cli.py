@@ -35,13 +35,13 @@ def _known(name: str) -> str:
 
 
 def _spec(name: str) -> ServiceSpec:
-    from services.catalog import load
+    from labourx.catalog import load
 
     return load(_known(name))
 
 
 def _dev_port(name: str) -> int:
-    from services.catalog import DEV_PORTS
+    from labourx.catalog import DEV_PORTS
 
     return DEV_PORTS[name]
 
@@ -57,7 +57,7 @@ def dev(
 ) -> None:
     """Start everything: PostgreSQL and broker if not configured, then each service (its
     migrations, API, relay, consumers and jobs) as one supervised process."""
-    from services.catalog import DEV_PORTS
+    from labourx.catalog import DEV_PORTS
     from shared.devrun import run_dev
 
     status = run_dev(get_settings(), DEV_PORTS, data_dir=data_dir, port_offset=port_offset)
@@ -90,7 +90,7 @@ def run_command(
 def migrate(services: Annotated[list[str] | None, typer.Argument()] = None) -> None:
     """Create service databases if missing and run their migrations to head (every service's,
     the console's sessions included, unless named)."""
-    from services.catalog import ALL
+    from labourx.catalog import ALL
     from shared.provision import prepare_databases
 
     specs = [_spec(s) for s in services] if services else list(ALL.values())
@@ -101,7 +101,7 @@ def migrate(services: Annotated[list[str] | None, typer.Argument()] = None) -> N
 @app.command()
 def topics() -> None:
     """Create every topic with the configured partitions and replication."""
-    from services.catalog import SERVICES
+    from labourx.catalog import SERVICES
     from shared.provision import prepare_topics
 
     created = asyncio.run(prepare_topics(get_settings(), SERVICES.values()))
