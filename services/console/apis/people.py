@@ -163,18 +163,6 @@ async def record_consent(
     return Consent.model_validate(made)
 
 
-async def change_jobseeker_status(
-    api: Api, person: str, status: str, reason: str, *, idempotency_key: str
-) -> None:
-    await api.send(
-        "POST",
-        "registry",
-        f"/v1/people/{person}/jobseeker/status",
-        json={"status": status, "reason": reason},
-        idempotency_key=idempotency_key,
-    )
-
-
 async def migrations(api: Api, person: str) -> list[Migration]:
     found = await api.get("registry", f"/v1/people/{person}/migrations")
     return [Migration.model_validate(m) for m in found["items"]]

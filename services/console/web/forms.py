@@ -124,12 +124,6 @@ class Form:
         if not problems:
             self.add_error(WHOLE_FORM, _("This was not accepted."), rejected.detail or None)
 
-    def shown_fields(self, shown: set[str]) -> None:
-        """Move errors about fields this page does not show to the summary's whole-form line."""
-        for name in [n for n in self.errors if n not in shown and n != WHOLE_FORM]:
-            error = self.errors.pop(name)
-            self.add_error(WHOLE_FORM, error.message, f"{name}: {error.original or ''}".strip())
-
     @property
     def summary(self) -> list[Error]:
         return list(self.errors.values())

@@ -67,9 +67,6 @@ class CurriculumRule:
         """Whether the curriculum has a mandatory module specific to `destination`."""
         return any(m.mandatory and destination in m.destinations for m in self.modules)
 
-    def specific_destinations(self) -> frozenset[str]:
-        return frozenset(d for m in self.modules for d in m.destinations)
-
 
 @dataclass(frozen=True)
 class Attended:

@@ -90,7 +90,3 @@ async def list_offices(session: AsyncSession, province_code: str | None) -> list
     if province_code:
         query = query.where(Office.province_code == province_code)
     return list((await session.scalars(query)).all())
-
-
-async def office_exists(session: AsyncSession, code: str) -> bool:
-    return await office_info(session, code) is not None
