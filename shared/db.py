@@ -9,14 +9,14 @@ from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import DateTime, Integer, MetaData, func, select
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.settings import Settings, with_database
 
@@ -33,6 +33,33 @@ class Base(DeclarativeBase):
     """Declarative base for every table. Each service's migrations create only its own tables."""
 
     metadata = MetaData(naming_convention=NAMING)
+
+
+# Columns many tables repeat, declared once. A mixin's columns come after the model's own in the
+# table (a model's column that follows them in its table says `sort_order=1`); a table whose
+# column differs in any detail (no server default, `onupdate`, no Python default) declares its
+# own.
+
+
+class CreatedAt:
+    """`created_at`: when the row was written, the database's clock unless the code sets it."""
+
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Timestamps:
+    """`created_at` and `updated_at`, both the database's clock unless the code sets them; the
+    code that changes a row sets `updated_at` (no `onupdate`)."""
+
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Versioned:
+    """`version`: 1 for a new row, raised by the code on each change (what an ETag and
+    `If-Match` compare, where a route offers them)."""
+
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 def create_engine(settings: Settings, service: str) -> AsyncEngine:

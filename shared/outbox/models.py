@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Identity, Index, LargeBinary, String, Text, func, text
+from sqlalchemy import BigInteger, DateTime, Identity, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base
+from shared.db import Base, CreatedAt
 
 
-class OutboxRecord(Base):
+class OutboxRecord(CreatedAt, Base):
     __tablename__ = "outbox"
     __table_args__ = (
         # The relay's only query: unsent rows in id order. Partial, so it stays small.
@@ -24,5 +24,4 @@ class OutboxRecord(Base):
     key: Mapped[str] = mapped_column(Text)
     type: Mapped[str] = mapped_column(String(200))
     value: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), sort_order=1)

@@ -11,7 +11,6 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    Integer,
     String,
     Text,
     func,
@@ -19,10 +18,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base
+from shared.db import Base, Timestamps, Versioned
 
 
-class Agency(Base):
+class Agency(Timestamps, Versioned, Base):
     __tablename__ = "agencies"
     __table_args__ = (
         CheckConstraint("status IN ('active', 'suspended', 'revoked')", name="status"),
@@ -49,9 +48,6 @@ class Agency(Base):
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     contact_email: Mapped[str | None] = mapped_column(String(254))
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class AgencyStatusChange(Base):
@@ -70,7 +66,7 @@ class AgencyStatusChange(Base):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class Complaint(Base):
+class Complaint(Timestamps, Base):
     """A complaint against an agency (fees charged, contract substitution, withheld passport...)."""
 
     __tablename__ = "agency_complaints"
@@ -92,5 +88,3 @@ class Complaint(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(100))
     office_code: Mapped[str | None] = mapped_column(String(20))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, func
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base
+from shared.db import Base, Timestamps, Versioned
 
 
-class Employer(Base):
+class Employer(Timestamps, Versioned, Base):
     __tablename__ = "employers"
     __table_args__ = (Index("ix_employers_province_name", "province_code", "name"),)
 
@@ -28,6 +27,3 @@ class Employer(Base):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     office_code: Mapped[str | None] = mapped_column(String(20))
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

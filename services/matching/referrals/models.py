@@ -12,7 +12,6 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    Integer,
     String,
     Text,
     func,
@@ -20,12 +19,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base
+from shared.db import Base, Timestamps, Versioned
 
 OPEN = "status IN ('referred', 'interviewed', 'offered')"
 
 
-class Referral(Base):
+class Referral(Timestamps, Versioned, Base):
     __tablename__ = "referrals"
     __table_args__ = (
         CheckConstraint(
@@ -60,9 +59,6 @@ class Referral(Base):
     note: Mapped[str | None] = mapped_column(Text)
     office_code: Mapped[str | None] = mapped_column(String(20))
     referred_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class ReferralStatusChange(Base):

@@ -18,16 +18,15 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base
+from shared.db import Base, Timestamps
 
 
-class Vacancy(Base):
+class Vacancy(Timestamps, Base):
     __tablename__ = "vacancies"
     __table_args__ = (
         CheckConstraint("kind IN ('domestic', 'overseas')", name="kind"),
@@ -96,7 +95,5 @@ class Vacancy(Base):
     worker_fee_total: Mapped[Decimal] = mapped_column(Numeric(12, 2), server_default="0")
     office_code: Mapped[str | None] = mapped_column(String(20))
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), sort_order=1)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1", sort_order=1)

@@ -22,7 +22,7 @@ from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.notify.messages.domain import priority_rank
-from shared.db import Base
+from shared.db import Base, CreatedAt
 
 # queued → sending → sent → delivered | failed (the gateway's receipt);
 # queued → failed (retries exhausted); queued → cancelled (consent withdrawn, STOP, erased).
@@ -36,7 +36,7 @@ def _rank_of_key(context: DefaultExecutionContext) -> int:
     return priority_rank(str(parameters["template_key"]))
 
 
-class Message(Base):
+class Message(CreatedAt, Base):
     __tablename__ = "messages"
     __table_args__ = (
         # One message per event, recipient and channel, however often the event arrives.
@@ -78,9 +78,8 @@ class Message(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     correlation_id: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), sort_order=1
     )
 
 

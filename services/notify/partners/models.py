@@ -26,10 +26,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base
+from shared.db import Base, CreatedAt
 
 
-class Partner(Base):
+class Partner(CreatedAt, Base):
     """A partner organisation (IOM, ILO, LFTU, ...) that follows events through feeds."""
 
     __tablename__ = "partners"
@@ -48,10 +48,9 @@ class Partner(Base):
     max_scope: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class PartnerKey(Base):
+class PartnerKey(CreatedAt, Base):
     """An API key of a partner: only its SHA-256 is kept, and a prefix to tell keys apart."""
 
     __tablename__ = "partner_keys"
@@ -63,11 +62,10 @@ class PartnerKey(Base):
     prefix: Mapped[str] = mapped_column(String(20))
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), sort_order=1)
 
 
-class Subscription(Base):
+class Subscription(CreatedAt, Base):
     """A partner's subscription to one stream (all its event types, or some), with a scope and
     the ways it is delivered: the pull feed always, a signed webhook and a Kafka topic if asked.
 
@@ -117,13 +115,12 @@ class Subscription(Base):
     include_history: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     catching_up_after: Mapped[int | None] = mapped_column(BigInteger)
     created_by: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), sort_order=1
     )
 
 
-class FeedEntry(Base):
+class FeedEntry(CreatedAt, Base):
     """One event of a stream, or one removal, in the order partners read them (`id`).
 
     `data` is the event's original payload: it is redacted per partner when read, so a consent
@@ -155,7 +152,6 @@ class FeedEntry(Base):
     time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class SharingConsent(Base):
@@ -185,7 +181,7 @@ class SharingConsent(Base):
     lapsed_swept_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class Delivery(Base):
+class Delivery(CreatedAt, Base):
     """One feed entry to send to one subscription's webhook, retried on its schedule.
 
     pending → in_flight → succeeded; in_flight → pending (retry) or failed (schedule exhausted);
@@ -231,7 +227,6 @@ class Delivery(Base):
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     succeeded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class DeliveryAttempt(Base):

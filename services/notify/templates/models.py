@@ -3,15 +3,13 @@ is the one in use."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base
+from shared.db import Base, CreatedAt
 
 
-class Template(Base):
+class Template(CreatedAt, Base):
     __tablename__ = "templates"
     __table_args__ = (UniqueConstraint("key", "channel", "language", "version"),)
 
@@ -23,4 +21,3 @@ class Template(Base):
     subject: Mapped[str | None] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(200), server_default="migration")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -18,16 +16,15 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base
+from shared.db import Base, CreatedAt
 
 
-class Curriculum(Base):
+class Curriculum(CreatedAt, Base):
     """One version of a curriculum; a completion names the version it was earned under."""
 
     __tablename__ = "curricula"
@@ -56,7 +53,6 @@ class Curriculum(Base):
     validity_months: Mapped[int] = mapped_column(SmallInteger)
     status: Mapped[str] = mapped_column(String(10), default="draft", server_default="draft")
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class CurriculumModule(Base):

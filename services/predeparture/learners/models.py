@@ -11,14 +11,14 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Index, Integer, String, func, text
+from sqlalchemy import Date, DateTime, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base
+from shared.db import Base, CreatedAt
 
 
-class Learner(Base):
+class Learner(CreatedAt, Base):
     __tablename__ = "learners"
     __table_args__ = (
         # People an office serves, for its staff's lists.
@@ -55,5 +55,4 @@ class Learner(Base):
     merged_into: Mapped[uuid.UUID | None] = mapped_column()
     record_version: Mapped[int] = mapped_column(Integer, server_default="0")
     # When predeparture first heard of the person: the stable order of lists and their cursors.
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), sort_order=1)

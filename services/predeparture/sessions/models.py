@@ -14,16 +14,15 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base
+from shared.db import Base, Timestamps, Versioned
 
 
-class OrientationSession(Base):
+class OrientationSession(Timestamps, Versioned, Base):
     __tablename__ = "orientation_sessions"
     __table_args__ = (
         CheckConstraint("status IN ('scheduled', 'held', 'closed', 'cancelled')", name="status"),
@@ -54,9 +53,6 @@ class OrientationSession(Base):
     # `created_at` say who entered it and when.
     entered_late: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Enrolment(Base):

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base
+from shared.db import Base, CreatedAt
 
 
-class ImportBatch(Base):
+class ImportBatch(CreatedAt, Base):
     __tablename__ = "import_batches"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -23,7 +22,6 @@ class ImportBatch(Base):
     uploaded_by: Mapped[str] = mapped_column(String(200))
     # Per-row outcome counts; the rows themselves carry no personal data.
     summary: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class ImportedRow(Base):

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, func, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base
+from shared.db import Base, Timestamps
 
 
-class MigrationRecord(Base):
+class MigrationRecord(Timestamps, Base):
     __tablename__ = "migration_records"
     __table_args__ = (
         # One open record per person: a new departure after a return is a new record.
@@ -53,5 +53,3 @@ class MigrationRecord(Base):
     reminded_for: Mapped[date | None] = mapped_column(Date)
     office_code: Mapped[str | None] = mapped_column(String(20))
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

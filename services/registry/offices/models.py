@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import Boolean, DateTime, String, func, text
+from sqlalchemy import Boolean, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base
+from shared.db import Base, CreatedAt
 
 
-class Office(Base):
+class Office(CreatedAt, Base):
     __tablename__ = "offices"
 
     code: Mapped[str] = mapped_column(String(20), primary_key=True)
@@ -20,4 +18,3 @@ class Office(Base):
     kind: Mapped[str] = mapped_column(String(3))
     province_code: Mapped[str] = mapped_column(String(6))
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

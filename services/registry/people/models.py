@@ -16,18 +16,17 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base
+from shared.db import Base, Timestamps
 
 _LIST_FILTERS = ("sex", "jobseeker_status", "date_of_birth")
 
 
-class Person(Base):
+class Person(Timestamps, Base):
     __tablename__ = "people"
     __table_args__ = (
         # Lists are newest first within a scope; these serve them without sorting. The usual
@@ -99,8 +98,6 @@ class Person(Base):
     merged_into: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, server_default="1")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class IdentityDocument(Base):
