@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.registry.jobseekers.service import apply_placement_ended, apply_referral
 from shared.consumer import expect
 from shared.events import CloudEvent, Event
 from shared.events.matching import PlacementEnded, ReferralStatusChanged
-from shared.work import Work
 
 
-async def on_referral_status_changed(work: Work, event: CloudEvent, payload: Event) -> None:
+async def on_referral_status_changed(
+    session: AsyncSession, event: CloudEvent, payload: Event
+) -> None:
     """A referral made, moved on or closed: the jobseeker's status follows."""
     payload = expect(payload, ReferralStatusChanged)
     await apply_referral(
-        work.session,
+        session,
         referral_id=payload.referral_id,
         person_id=payload.person_id,
         status=payload.status,
@@ -22,11 +25,11 @@ async def on_referral_status_changed(work: Work, event: CloudEvent, payload: Eve
     )
 
 
-async def on_placement_ended(work: Work, event: CloudEvent, payload: Event) -> None:
+async def on_placement_ended(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
     """A placement ended: the jobseeker it placed is active again."""
     payload = expect(payload, PlacementEnded)
     await apply_placement_ended(
-        work.session,
+        session,
         person_id=payload.person_id,
         referral_id=payload.referral_id,
         placement_id=payload.placement_id,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.registry.migration_records.domain import Channel
 from services.registry.migration_records.service import apply_placement
 from shared.auth import Principal
 from shared.consumer import PoisonEvent, expect
 from shared.events import CloudEvent, Event
 from shared.events.matching import PlacementMade
-from shared.work import Work
 
 
 def _placer(payload: PlacementMade) -> Principal:
@@ -17,7 +18,7 @@ def _placer(payload: PlacementMade) -> Principal:
     return Principal(subject=payload.placed_by, roles=frozenset(), national=True)
 
 
-async def on_placement_made(work: Work, event: CloudEvent, payload: Event) -> None:
+async def on_placement_made(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
     """An overseas placement readies the person's migration record; a domestic one changes none."""
     payload = expect(payload, PlacementMade)
     if not payload.overseas:
@@ -27,7 +28,7 @@ async def on_placement_made(work: Work, event: CloudEvent, payload: Event) -> No
     if payload.channel == Channel.MOU.value and not payload.agency_code:
         raise PoisonEvent("an MOU placement without the agency_code of the recruiting agency")
     await apply_placement(
-        work.session,
+        session,
         payload.person_id,
         destination_country=payload.destination_country,
         channel=Channel(payload.channel),
