@@ -32,6 +32,11 @@ SERVICES = ["console", *APIS]
 START_DEADLINE_S = 240
 
 
+# The process groups of the runners launched by the running test: tests/e2e/conftest.py kills
+# what is left of them once the test (and its own checks of what was left) is over.
+LAUNCHED_GROUPS: list[int] = []
+
+
 class DevRunner:
     """`labourx dev` as a child process, on its own ports, with no servers configured."""
 
@@ -71,6 +76,7 @@ class DevRunner:
                 # A process group of its own, as at a terminal, where Ctrl-C reaches them all.
                 start_new_session=True,
             )
+        LAUNCHED_GROUPS.append(self.process.pid)
 
     def start(self) -> dict[str, str]:
         """Launch and wait for the URL list, as long as the runner lives and says it works."""

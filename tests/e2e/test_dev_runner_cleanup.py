@@ -28,7 +28,7 @@ import pytest
 
 from shared import devrun
 from shared.settings import Settings
-from tests.e2e.test_dev_runner import DevRunner, _alive, _postmaster
+from tests.e2e.test_dev_runner import LAUNCHED_GROUPS, DevRunner, _alive, _postmaster
 from tests.support import REPO, postgres_data_dir
 
 pytestmark = pytest.mark.slow
@@ -47,15 +47,26 @@ def _left(processes: list[psutil.Process]) -> list[int]:
 
 
 def _children_of_this_process(since: Sequence[psutil.Process] = ()) -> list[psutil.Process]:
-    """This process's descendants, but those in `since`: the session's own servers (its broker,
+    """The processes this process started itself, but those in `since`, with their descendants:
+    what the runner under test started in it. The session's own servers (its broker,
     PostgreSQL, a browser driver, the OpenID provider) are children of the test process too and
-    rightly outlive the runner under test."""
+    rightly outlive the runner; and their new children are not the runner's either (the session
+    PostgreSQL forks a backend for each connection the session's other tests keep), so only
+    direct children are compared with `since`."""
     earlier = {(p.pid, p.create_time()) for p in since}
-    return [
+    started = [
         p
-        for p in psutil.Process().children(recursive=True)
+        for p in psutil.Process().children(recursive=False)
         if _alive(p) and (p.pid, p.create_time()) not in earlier
     ]
+    return [*started, *(d for p in started for d in _descendants(p) if _alive(d))]
+
+
+def _descendants(process: psutil.Process) -> list[psutil.Process]:
+    try:
+        return process.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
 
 
 def _running_tansu(processes: list[psutil.Process]) -> bool:
@@ -116,6 +127,7 @@ def test_a_terminal_that_hangs_up_while_services_start_leaves_nothing_running(
         start_new_session=True,
         preexec_fn=_take_terminal,
     )
+    LAUNCHED_GROUPS.append(process.pid)
     os.close(runner_side)
     shown = bytearray()
     hang_up = threading.Event()
