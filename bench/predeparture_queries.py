@@ -558,7 +558,11 @@ async def _recompute(env: Environment, people: Sequence[uuid.UUID], today: date)
             batch_started = time.perf_counter()
             async with sessions() as session, session.begin():
                 outcome = await completions.recompute(
-                    session, ids[first : first + BATCH], today=today, by="bench-recompute"
+                    session,
+                    ids[first : first + BATCH],
+                    settings=env.settings,
+                    today=today,
+                    by="bench-recompute",
                 )
             batches.append(time.perf_counter() - batch_started)
             issued += len(outcome.issued)

@@ -12,7 +12,6 @@ import asyncio
 import sys
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.consumer.runner import ConsumerRunner
 from shared.db import create_engine, session_factory
@@ -21,6 +20,7 @@ from shared.events.registry import PersonRegistered
 from shared.observability import configure_logging
 from shared.runtime import run_until_signalled
 from shared.settings import Settings
+from shared.work import Work
 
 PROBE_TABLE = (
     "CREATE TABLE IF NOT EXISTS bench_recovery "
@@ -28,9 +28,9 @@ PROBE_TABLE = (
 )
 
 
-async def record_probe(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def record_probe(work: Work, event: CloudEvent, payload: Event) -> None:
     # The partition travels in the subject, which the benchmark sets per probe.
-    await session.execute(
+    await work.session.execute(
         text(
             "INSERT INTO bench_recovery (event_id, partition, applied_at) "
             "VALUES (:id, :partition, clock_timestamp())"

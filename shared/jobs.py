@@ -16,6 +16,7 @@ from shared import clock
 from shared.aio import first_of, sleep_or_stop
 from shared.settings import Settings
 from shared.spec import PeriodicJob
+from shared.work import Resources, Work
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,20 @@ async def run_once(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     today: date | None = None,
+    *,
+    resources: Resources | None = None,
 ) -> int:
-    """One pass of `job`, committed when it succeeds."""
+    """One pass of `job`, committed when it succeeds. Without `resources` (the jobs runner's),
+    what the pass opens to keep is closed after it."""
+    if resources is None:
+        own = Resources()
+        try:
+            return await run_once(job, settings, sessions, today, resources=own)
+        finally:
+            await own.aclose()
     async with sessions() as session, session.begin():
-        handled = await job.run(session, settings, today or clock.today())
+        work = Work(session, settings, sessions, today or clock.today(), resources)
+        handled = await job.run(work)
     JOB_ITEMS.labels(job.name).inc(handled)
     return handled
 
@@ -46,21 +57,29 @@ async def run_periodic(
 ) -> None:
     """Run every job on its own interval until `stop`; a failed pass is logged and retried.
     With `dsn` (the service database, libpq form), jobs that name a `wake_on` channel also run
-    as soon as it is notified."""
+    as soon as it is notified. What the passes open to keep (`shared.work.Resources`) lives until
+    the jobs stop."""
     wakers = {job.wake_on: asyncio.Event() for job in jobs if job.wake_on}
+    resources = Resources()
     tasks = [
-        _repeat(job, settings, sessions, stop, wakers[job.wake_on] if job.wake_on else None)
+        _repeat(
+            job, settings, sessions, resources, stop, wakers[job.wake_on] if job.wake_on else None
+        )
         for job in jobs
     ]
     if wakers and dsn:
         tasks.append(_listen(dsn, wakers, stop))
-    await asyncio.gather(*tasks)
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        await resources.aclose()
 
 
 async def _repeat(
     job: PeriodicJob,
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
+    resources: Resources,
     stop: asyncio.Event,
     woken: asyncio.Event | None = None,
 ) -> None:
@@ -70,7 +89,7 @@ async def _repeat(
             # Cleared before the pass: a notification during it brings another pass.
             woken.clear()
         try:
-            handled = await run_once(job, settings, sessions)
+            handled = await run_once(job, settings, sessions, resources=resources)
             if handled:
                 log.info("job pass", extra={"job": job.name, "handled": handled})
                 continue  # there may be more right behind: a backlog drains pass after pass

@@ -35,6 +35,7 @@ from shared.events.registry import (
     PersonServedAt,
     PersonUpdated,
 )
+from shared.work import Work
 
 MAX_MERGE_HOPS = 5  # merges chain rarely; a bound keeps a bad chain from looping
 
@@ -267,51 +268,42 @@ def person_handlers(
     """A read model's handlers of registry's person events, for the operations given, each
     noting the `Outcome`: a registration (as version 1) and an update (its record version)
     with `apply_person`; an office serving the person; a merge (duplicate, survivor); an
-    erasure."""
+    erasure. The operations work on the read model in the handler's transaction
+    (`work.session`)."""
     handlers: dict[str, Handler] = {}
     if apply_person is not None:
         apply = apply_person
 
-        async def on_person_registered(
-            session: AsyncSession, event: CloudEvent, payload: Event
-        ) -> None:
-            note(event, await apply(session, expect(payload, PersonRegistered), 1))
+        async def on_person_registered(work: Work, event: CloudEvent, payload: Event) -> None:
+            note(event, await apply(work.session, expect(payload, PersonRegistered), 1))
 
-        async def on_person_updated(
-            session: AsyncSession, event: CloudEvent, payload: Event
-        ) -> None:
+        async def on_person_updated(work: Work, event: CloudEvent, payload: Event) -> None:
             person = expect(payload, PersonUpdated)
-            note(event, await apply(session, person, person.record_version))
+            note(event, await apply(work.session, person, person.record_version))
 
         handlers[PersonRegistered.event_type()] = on_person_registered
         handlers[PersonUpdated.event_type()] = on_person_updated
     if apply_served_at is not None:
         served_at = apply_served_at
 
-        async def on_person_served_at(
-            session: AsyncSession, event: CloudEvent, payload: Event
-        ) -> None:
+        async def on_person_served_at(work: Work, event: CloudEvent, payload: Event) -> None:
             served = expect(payload, PersonServedAt)
-            note(event, await served_at(session, served.person_id, served.office_code))
+            note(event, await served_at(work.session, served.person_id, served.office_code))
 
         handlers[PersonServedAt.event_type()] = on_person_served_at
     if merge is not None:
         merge_ = merge
 
-        async def on_person_merged(
-            session: AsyncSession, event: CloudEvent, payload: Event
-        ) -> None:
+        async def on_person_merged(work: Work, event: CloudEvent, payload: Event) -> None:
             merged = expect(payload, PersonMerged)
-            note(event, await merge_(session, merged.person_id, merged.survivor_id))
+            note(event, await merge_(work.session, merged.person_id, merged.survivor_id))
 
         handlers[PersonMerged.event_type()] = on_person_merged
     if erase is not None:
         erase_ = erase
 
-        async def on_person_erased(
-            session: AsyncSession, event: CloudEvent, payload: Event
-        ) -> None:
-            note(event, await erase_(session, expect(payload, PersonErased).person_id))
+        async def on_person_erased(work: Work, event: CloudEvent, payload: Event) -> None:
+            note(event, await erase_(work.session, expect(payload, PersonErased).person_id))
 
         handlers[PersonErased.event_type()] = on_person_erased
     return handlers
@@ -319,24 +311,25 @@ def person_handlers(
 
 def person_reactions(
     *,
-    merged: Callable[[AsyncSession, PersonMerged], Awaitable[None]],
-    erased: Callable[[AsyncSession, PersonErased], Awaitable[None]],
+    merged: Callable[[Work, PersonMerged], Awaitable[None]],
+    erased: Callable[[Work, PersonErased], Awaitable[None]],
 ) -> dict[str, Handler]:
     """A feature's reactions to registry's merge and erasure of a person, on its own tables,
     as the handler map its service's app.py combines with the others (`combine_handlers`).
 
     `merged` moves what the feature holds of the duplicate (`person_id`) to the survivor; it is
     never called for a person merged into themselves. `erased` removes or blanks what the
-    feature holds of the person.
+    feature holds of the person. Both get the handler's `Work` (its transaction is
+    `work.session`).
     """
 
-    async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    async def on_person_merged(work: Work, event: CloudEvent, payload: Event) -> None:
         merge = expect(payload, PersonMerged)
         if merge.person_id != merge.survivor_id:
-            await merged(session, merge)
+            await merged(work, merge)
 
-    async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-        await erased(session, expect(payload, PersonErased))
+    async def on_person_erased(work: Work, event: CloudEvent, payload: Event) -> None:
+        await erased(work, expect(payload, PersonErased))
 
     return {
         PersonMerged.event_type(): on_person_merged,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.consumer.runner import ConsumerRunner, Handler
 from shared.events.topics import retry_topic
 from shared.settings import Settings
+from shared.work import Work
 
 
 @dataclass(frozen=True)
@@ -49,13 +49,15 @@ class ConsumerSpec:
 class PeriodicJob:
     """Work done on a schedule rather than on a request or an event (e.g. reminders).
 
-    `run(session, settings, today)` does one pass in the given transaction and returns how many
-    items it handled. It must be safe to run in several processes at once (claim rows with
-    `FOR UPDATE SKIP LOCKED` and mark them done in the same transaction).
+    `run(work)` does one pass in the transaction `work.session` (see `shared.work.Work`) and
+    returns how many items it handled. It must be safe to run in several processes at once
+    (claim rows with `FOR UPDATE SKIP LOCKED` and mark them done in the same transaction).
+    Each feature with scheduled work declares its jobs as `JOBS` in its `jobs.py`; the
+    service's app.py lists them all in its spec.
     """
 
     name: str
-    run: Callable[[AsyncSession, Settings, date], Awaitable[int]]
+    run: Callable[[Work], Awaitable[int]]
     # Seconds between passes; None means `jobs_interval_s`. Daily sweeps keep the slow default.
     interval_s: float | None = None
     # A PostgreSQL NOTIFY channel (a trigger on the job's queue table notifies it at commit)

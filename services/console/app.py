@@ -17,12 +17,12 @@ from services.console.imports.api import router as imports_router
 from services.console.offline import api as offline
 from services.console.people.api import router as people_router
 from services.console.registration.api import router as registration_router
-from services.console.sessions.service import purge
+from services.console.sessions.jobs import JOBS as SESSION_JOBS
 from services.console.web.api import fallback_router
 from services.console.web.api import router as web_router
 from services.console.web.state import router as static_router
 from shared.app import create_app
-from shared.spec import PeriodicJob, ServiceSpec
+from shared.spec import ServiceSpec
 
 SPEC = ServiceSpec(
     name="console",
@@ -41,7 +41,7 @@ SPEC = ServiceSpec(
         offline.router,
         fallback_router,  # last: any other address is a "page not found" page
     ],
-    jobs=[PeriodicJob("purge-sessions", purge, interval_s=3600.0)],
+    jobs=[*SESSION_JOBS],
 )
 
 

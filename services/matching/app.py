@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.matching.agencies.api import router as agencies_router
-from services.matching.agencies.expiry import expire_licences
+from services.matching.agencies.jobs import JOBS as AGENCY_JOBS
 from services.matching.candidates.api import router as candidates_router
 from services.matching.candidates.handlers import HANDLERS as CANDIDATE_HANDLERS
 from services.matching.employers.api import router as employers_router
@@ -18,7 +18,7 @@ from services.matching.referrals.api import placements as placements_router
 from services.matching.referrals.api import router as referrals_router
 from services.matching.referrals.person_events import HANDLERS as REFERRAL_PERSON_EVENTS
 from services.matching.vacancies.api import router as vacancies_router
-from services.matching.vacancies.expiry import expire_vacancies
+from services.matching.vacancies.jobs import JOBS as VACANCY_JOBS
 from shared.app import create_app
 from shared.consumer import combine_handlers
 from shared.events.topics import (
@@ -28,7 +28,7 @@ from shared.events.topics import (
     PREDEPARTURE_ORIENTATIONS,
     REGISTRY_PEOPLE,
 )
-from shared.spec import ConsumerSpec, PeriodicJob, ServiceSpec
+from shared.spec import ConsumerSpec, ServiceSpec
 
 SPEC = ServiceSpec(
     name="matching",
@@ -55,10 +55,7 @@ SPEC = ServiceSpec(
         )
     ],
     publishes=[MATCHING_AGENCIES, MATCHING_REFERRALS, MATCHING_VACANCIES],
-    jobs=[
-        PeriodicJob("licence-expiry", expire_licences),
-        PeriodicJob("vacancy-expiry", expire_vacancies),
-    ],
+    jobs=[*AGENCY_JOBS, *VACANCY_JOBS],
 )
 
 

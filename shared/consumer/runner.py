@@ -23,7 +23,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared import dberrors
+from shared import clock, dberrors
 from shared.aio import sleep_or_stop
 from shared.consumer.models import InboxRecord
 from shared.context import causation_id_var, correlation_id_var
@@ -39,10 +39,12 @@ from shared.observability import (
     HANDLER_SECONDS,
 )
 from shared.settings import Settings
+from shared.work import Resources, Work
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[AsyncSession, CloudEvent, Event], Awaitable[None]]
+# A handler applies one event in the transaction `work.session` (see `shared.work.Work`).
+Handler = Callable[[Work, CloudEvent, Event], Awaitable[None]]
 
 
 # Built once and run with parameters: building the statement per event cost more CPU than
@@ -82,9 +84,9 @@ def _chain(handlers: list[Handler]) -> Handler:
     if len(handlers) == 1:
         return handlers[0]
 
-    async def run_all(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    async def run_all(work: Work, event: CloudEvent, payload: Event) -> None:
         for handler in handlers:
-            await handler(session, event, payload)
+            await handler(work, event, payload)
 
     return run_all
 
@@ -147,9 +149,17 @@ class ConsumerRunner:
         self._dlq_producer: AIOKafkaProducer | None = None
         self._last_progress = time.monotonic()
         self._lag_reported: set[tuple[str, int]] = set()
+        # What the handlers open to keep (see `shared.work`): closed when `run` ends.
+        self.resources = Resources()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; restart the client when it stalls or loses its commits."""
+        try:
+            await self._run(stop)
+        finally:
+            await self.resources.aclose()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         backoff = 0.5
         while not stop.is_set():
             consumer = make_consumer(self.settings, self.group, self.topics)
@@ -320,7 +330,8 @@ class ConsumerRunner:
             )
             if inserted.first() is None:
                 return False
-            await handler(session, event, payload)
+            work = Work(session, self.settings, self.sessions, clock.today(), self.resources)
+            await handler(work, event, payload)
             return True
         finally:
             correlation_id_var.reset(tokens[0])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.app import SPEC as NOTIFY
 from shared.db import create_engine, session_factory
@@ -19,15 +18,16 @@ from shared.events.registry import PersonRegistered
 from shared.observability import configure_logging
 from shared.runtime import run_until_signalled
 from shared.settings import Settings
+from shared.work import Work
 
 PROBE_TABLE = "CREATE TABLE IF NOT EXISTS fault_applied (event_id uuid NOT NULL)"
 
 
-async def counted(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    await session.execute(
+async def counted(work: Work, event: CloudEvent, payload: Event) -> None:
+    await work.session.execute(
         text("INSERT INTO fault_applied (event_id) VALUES (:id)"), {"id": event.id}
     )
-    await NOTIFY.consumers[0].handlers[PersonRegistered.event_type()](session, event, payload)
+    await NOTIFY.consumers[0].handlers[PersonRegistered.event_type()](work, event, payload)
     # Slow enough that a batch takes about a second, so kills land inside transactions too.
     await asyncio.sleep(0.002)
 

@@ -19,7 +19,6 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from labourx.catalog import SERVICES
 from services.notify.app import SPEC as NOTIFY
@@ -34,6 +33,7 @@ from shared.infra import TansuBroker
 from shared.kafka import ensure_topics, make_producer
 from shared.provision import prepare_databases, prepare_topics
 from shared.settings import Settings
+from shared.work import Work
 from tests.events import phone_for, publish, registered
 from tests.faults.stoppable_postgres import (
     StoppablePostgres,
@@ -69,11 +69,11 @@ async def outage(
     return ours
 
 
-async def _counted(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
-    await session.execute(
+async def _counted(work: Work, event: CloudEvent, payload: Event) -> None:
+    await work.session.execute(
         text("INSERT INTO fault_applied (event_id) VALUES (:id)"), {"id": event.id}
     )
-    await NOTIFY.consumers[0].handlers[PersonRegistered.event_type()](session, event, payload)
+    await NOTIFY.consumers[0].handlers[PersonRegistered.event_type()](work, event, payload)
 
 
 @pytest.fixture
@@ -255,15 +255,15 @@ def _kills_its_connection_then_fails(times: int, doomed: uuid.UUID) -> Handler:
     fails once on its own; for `doomed` it fails every time, its connection ended in between."""
     calls: dict[uuid.UUID, int] = {}
 
-    async def handler(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    async def handler(work: Work, event: CloudEvent, payload: Event) -> None:
         calls[event.id] = calls.get(event.id, 0) + 1
         call = calls[event.id]
         if event.id == doomed:
             if call % 2:
-                await session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+                await work.session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
             raise RuntimeError("this handler cannot cope with this record")
         if call <= times:
-            await session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+            await work.session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
         elif call == times + 1:
             raise RuntimeError("a hiccup of the handler's own")
 

@@ -21,7 +21,6 @@ from typing import TypeVar
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from labourx.catalog import SERVICES
 from shared.consumer.runner import Handler, PoisonEvent
@@ -35,6 +34,7 @@ from shared.kafka import ensure_topics, make_producer
 from shared.provision import all_topics
 from shared.settings import Settings
 from shared.spec import ConsumerSpec
+from shared.work import Work
 from tests.events import publish, registered
 from tests.support import fetchval, wait_until
 
@@ -53,7 +53,7 @@ class _World:
     calls: Counter[tuple[str, uuid.UUID]] = field(default_factory=Counter)
 
     def handler(self, group: str, *, uses_reference: bool) -> Handler:
-        async def handle(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+        async def handle(work: Work, event: CloudEvent, payload: Event) -> None:
             self.calls[(group, event.id)] += 1
             if event.id in self.poison:
                 raise PoisonEvent("this record can never be applied")
@@ -61,7 +61,7 @@ class _World:
                 raise LookupError("the reference this record names is missing")
             # Written in the handler's transaction: a row per application, however often the
             # record is delivered.
-            await session.execute(
+            await work.session.execute(
                 text("INSERT INTO dlq_replay_applied (consumer, event_id) VALUES (:group, :id)"),
                 {"group": group, "id": event.id},
             )

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.app import SPEC as NOTIFY
 from shared.consumer import ConsumerRunner
@@ -28,6 +27,7 @@ from shared.events.registry import PersonRegistered
 from shared.events.topics import REGISTRY_PEOPLE, dead_letter_topic
 from shared.kafka import ensure_topics, make_producer
 from shared.settings import Settings
+from shared.work import Work
 from tests.events import phone_for, publish, registered
 from tests.support import fetch, fetchval, spawn_cli, wait_until
 
@@ -143,10 +143,10 @@ async def test_poison_records_are_set_aside_and_replayed_after_the_fix(
 
 
 def _always_fails_for_one(doomed: uuid.UUID) -> Handler:
-    async def handler(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+    async def handler(work: Work, event: CloudEvent, payload: Event) -> None:
         if event.id == doomed:
             raise RuntimeError("this handler cannot cope with this record")
-        await session.execute(text("SELECT 1"))
+        await work.session.execute(text("SELECT 1"))
 
     return handler
 

@@ -22,13 +22,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared import readmodels
+from shared import clock, readmodels
 from shared.db import create_engine, drop_database, ensure_database, session_factory
 from shared.events import CloudEvent
 from shared.events.envelope import envelope_for
 from shared.events.registry import PersonDetails, PersonRegistered, PersonUpdated
 from shared.readmodels import Outcome
 from shared.settings import Settings
+from shared.work import Resources, Work
 
 SERVICE = "readmodels"  # the database's name after the prefix
 
@@ -298,7 +299,8 @@ async def test_person_handlers_apply_registrations_and_updates_and_count_what_ch
     for payload in (registered, registered, updated(fields, 2, given_name_en="Noy")):
         event: CloudEvent = envelope_for(payload)
         async with sessions() as session, session.begin():
-            await handlers[event.type](session, event, payload)
+            work = Work(session, Settings(env="test"), sessions, clock.today(), Resources())
+            await handlers[event.type](work, event, payload)
 
     row = await _get(sessions, fields["person_id"])
     assert row is not None

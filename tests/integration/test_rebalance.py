@@ -6,7 +6,6 @@ import asyncio
 import uuid
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.consumer import ConsumerRunner
 from shared.db import create_engine, session_factory
@@ -15,15 +14,16 @@ from shared.events.envelope import record_headers
 from shared.events.registry import PersonRegistered
 from shared.kafka import ensure_topics, make_producer
 from shared.settings import Settings
+from shared.work import Work
 from tests.events import registered
 from tests.support import fetch, fetchval, wait_until
 
 EVENTS = 1500
 
 
-async def record_application(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def record_application(work: Work, event: CloudEvent, payload: Event) -> None:
     # No unique constraint here on purpose: a second application would show as a second row.
-    await session.execute(
+    await work.session.execute(
         text("INSERT INTO rebalance_applied (event_id) VALUES (:id)"), {"id": event.id}
     )
     await asyncio.sleep(0.002)  # slow enough that rebalances land mid-batch

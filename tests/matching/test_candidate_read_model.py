@@ -37,6 +37,7 @@ from shared.events.registry import (
     PersonUpdated,
 )
 from shared.settings import Settings
+from shared.work import Resources, Work
 from tests.events import publish
 from tests.matching.conftest import candidate, consent, person_fields, send, updated
 from tests.support import applied, bearer, fetch, fetchval, wait_until
@@ -619,7 +620,8 @@ async def test_applying_each_event_again_even_past_the_inbox_leaves_the_same_sta
         states = []
         for _ in range(2):
             async with matching_sessions() as session, session.begin():
-                await handler(session, envelope, payload)
+                work = Work(session, migrated, matching_sessions, clock.today(), Resources())
+                await handler(work, envelope, payload)
             states.append(await _state(migrated, person_id, survivor))
         assert states[0] == states[1], type(payload).__name__
 

@@ -11,7 +11,6 @@ from datetime import date
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.delivery.jobs import JOBS as DELIVERY_JOBS
 from services.notify.partners.jobs import JOBS as PARTNER_JOBS
@@ -19,6 +18,7 @@ from shared.db import create_engine, session_factory
 from shared.jobs import run_periodic
 from shared.settings import Settings, with_database
 from shared.spec import PeriodicJob
+from shared.work import Work
 from tests.notify.conftest import registered
 from tests.support import wait_until
 
@@ -50,8 +50,8 @@ async def test_a_job_runs_as_soon_as_its_channel_is_notified_not_at_its_interval
     channel = f"labourx_test_{uuid.uuid4().hex[:8]}"
     passes: list[date] = []
 
-    async def count(session: AsyncSession, settings: Settings, today: date) -> int:
-        passes.append(today)
+    async def count(work: Work) -> int:
+        passes.append(work.today)
         return 0
 
     # An interval far longer than the wait below: only the notification can bring pass two.

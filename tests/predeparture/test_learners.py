@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.predeparture.app import SPEC
+from shared import clock
 from shared.db import create_engine, session_factory
 from shared.events import Event
 from shared.events.envelope import envelope_for
@@ -32,6 +33,7 @@ from shared.events.registry import (
     PersonUpdated,
 )
 from shared.settings import Settings
+from shared.work import Resources, Work
 from tests.predeparture.conftest import (
     analyst,
     esc_officer,
@@ -472,7 +474,8 @@ async def test_applying_each_event_again_even_past_the_inbox_leaves_the_same_sta
         states = []
         for _ in range(2):
             async with predeparture_sessions() as session, session.begin():
-                await handler(session, envelope, payload)
+                work = Work(session, migrated, predeparture_sessions, clock.today(), Resources())
+                await handler(work, envelope, payload)
             states.append(await _state(migrated, person_id, survivor))
         assert states[0] == states[1], type(payload).__name__
 

@@ -262,16 +262,20 @@ def test_a_certificate_code_derived_today_still_prints_after_a_change_of_key(
         hashlib.sha256,
     ).digest()
     issued = verification_code(label_key, completion)
-    assert certificates.code_key() == label_key
+    assert certificates.code_key(get_settings()) == label_key
     stored = verification_hash(issued)  # what the row keeps
 
     get_settings.cache_clear()
     certificate_keys.setenv("LABOURX_CERTIFICATE_KEY", CERTIFICATE_KEY)
     certificate_keys.setenv("LABOURX_CERTIFICATE_PREVIOUS_KEY", OLD_PARTNER_SECRET_KEY)
-    assert certificates.printed_code(completion, stored) == issued
+    assert certificates.printed_code(get_settings(), completion, stored) == issued
     # A certificate issued under the new key prints its own code.
-    fresh = verification_code(certificates.code_key(), completion)
-    assert certificates.printed_code(completion, verification_hash(fresh)) == fresh != issued
+    fresh = verification_code(certificates.code_key(get_settings()), completion)
+    assert (
+        certificates.printed_code(get_settings(), completion, verification_hash(fresh))
+        == fresh
+        != issued
+    )
 
 
 def test_outside_production_certificate_codes_no_longer_come_from_the_jwt_secret(
@@ -283,4 +287,4 @@ def test_outside_production_certificate_codes_no_longer_come_from_the_jwt_secret
         b"labourx/predeparture/certificate-verification-codes/v1",
         hashlib.sha256,
     ).digest()
-    assert certificates.code_key() != by_jwt
+    assert certificates.code_key(get_settings()) != by_jwt

@@ -13,8 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.matching.candidates import service
 from shared.consumer import expect
 from shared.consumer.runner import Handler
@@ -26,6 +24,7 @@ from shared.events.registry import (
     MigrationStatusChanged,
 )
 from shared.readmodels import Skipped, person_handlers
+from shared.work import Work
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +40,13 @@ _note = Skipped(
 )
 
 
-async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_consent_changed(work: Work, event: CloudEvent, payload: Event) -> None:
     """A job_matching decision; other purposes are not matching's business."""
     consent = expect(payload, ConsentChanged)
     if consent.purpose != JOB_MATCHING:
         return
     outcome = await service.apply_consent(
-        session,
+        work.session,
         consent.person_id,
         status=consent.status,
         expires_on=consent.expires_on,
@@ -56,29 +55,25 @@ async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: 
     _note(event, outcome)
 
 
-async def on_jobseeker_status_changed(
-    session: AsyncSession, event: CloudEvent, payload: Event
-) -> None:
+async def on_jobseeker_status_changed(work: Work, event: CloudEvent, payload: Event) -> None:
     changed = expect(payload, JobseekerStatusChanged)
-    _note(event, await service.apply_jobseeker_status(session, changed.person_id, changed.status))
+    _note(
+        event, await service.apply_jobseeker_status(work.session, changed.person_id, changed.status)
+    )
 
 
-async def on_migration_status_changed(
-    session: AsyncSession, event: CloudEvent, payload: Event
-) -> None:
+async def on_migration_status_changed(work: Work, event: CloudEvent, payload: Event) -> None:
     changed = expect(payload, MigrationStatusChanged)
     outcome = await service.apply_migration_status(
-        session, changed.person_id, changed.status, changed.destination_country
+        work.session, changed.person_id, changed.status, changed.destination_country
     )
     _note(event, outcome)
 
 
-async def on_orientation_completed(
-    session: AsyncSession, event: CloudEvent, payload: Event
-) -> None:
+async def on_orientation_completed(work: Work, event: CloudEvent, payload: Event) -> None:
     completed = expect(payload, OrientationCompleted)
     outcome = await service.record_orientation(
-        session,
+        work.session,
         completed.person_id,
         destination_country=completed.destination_country,
         certificate_number=completed.certificate_number,
@@ -89,12 +84,10 @@ async def on_orientation_completed(
     _note(event, outcome)
 
 
-async def on_orientation_withdrawn(
-    session: AsyncSession, event: CloudEvent, payload: Event
-) -> None:
+async def on_orientation_withdrawn(work: Work, event: CloudEvent, payload: Event) -> None:
     withdrawn = expect(payload, OrientationCompletionWithdrawn)
     outcome = await service.withdraw_orientation(
-        session,
+        work.session,
         withdrawn.person_id,
         destination_country=withdrawn.destination_country,
         certificate_number=withdrawn.certificate_number,

@@ -13,8 +13,8 @@ from shared.consumer import Handler
 from shared.readmodels import person_reactions
 
 HANDLERS: dict[str, Handler] = person_reactions(
-    merged=lambda session, merge: repoint_merged_person(
-        session, merge.person_id, merge.survivor_id
+    merged=lambda work, merge: repoint_merged_person(
+        work.session, merge.person_id, merge.survivor_id
     ),
-    erased=lambda session, erasure: forget_person(session, erasure.person_id),
+    erased=lambda work, erasure: forget_person(work.session, erasure.person_id),
 )

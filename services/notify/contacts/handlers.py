@@ -7,7 +7,6 @@ from typing import cast
 
 from sqlalchemy import Table, case, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.contacts.domain import CONSENT_CHANNELS
 from services.notify.contacts.models import Contact, ServingOffice
@@ -23,6 +22,7 @@ from shared.events.registry import (
     PersonUpdated,
 )
 from shared.readmodels import locked
+from shared.work import Work
 
 _DETAILS = (
     "reference",
@@ -67,12 +67,12 @@ def _details(details: PersonDetails) -> dict[str, object]:
     return {"person_id": details.person_id, "jobseeker": details.jobseeker is not None} | values
 
 
-async def on_person_details(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_person_details(work: Work, event: CloudEvent, payload: Event) -> None:
     """Keep how to reach the person as registry now has it."""
-    await session.execute(_UPSERT, _details(expect(payload, PersonDetails)))
+    await work.session.execute(_UPSERT, _details(expect(payload, PersonDetails)))
 
 
-async def on_person_registered(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_person_registered(work: Work, event: CloudEvent, payload: Event) -> None:
     """A new person: their details and the channel consents they answered at the counter, so
     the welcome that follows in this transaction knows whether it may go."""
     registered = expect(payload, PersonRegistered)
@@ -82,19 +82,19 @@ async def on_person_registered(session: AsyncSession, event: CloudEvent, payload
         if channel is not None:
             consents[f"{channel}_consent"] = answer.status
             consents[f"{channel}_consent_expires_on"] = answer.expires_on
-    await session.execute(
+    await work.session.execute(
         _REGISTER,
         _details(registered) | consents | {"registered_at": registered.registered_at},
     )
 
 
-async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_consent_changed(work: Work, event: CloudEvent, payload: Event) -> None:
     """A channel's consent changed (messages cancel what still waits on one that closed)."""
     consent = expect(payload, ConsentChanged)
     channel = CONSENT_CHANNELS.get(consent.purpose)
     if channel is None:
         return
-    contact = await locked(session, Contact, consent.person_id)
+    contact = await locked(work.session, Contact, consent.person_id)
     if contact is None:
         return
     if channel == "sms":
@@ -103,11 +103,13 @@ async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: 
         contact.email_consent, contact.email_consent_expires_on = consent.status, consent.expires_on
 
 
-async def on_person_served_at(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_person_served_at(work: Work, event: CloudEvent, payload: Event) -> None:
     """Another province's office now serves the person: its staff may read their messages."""
     served = expect(payload, PersonServedAt)
-    if await session.scalar(select(Contact.person_id).where(Contact.person_id == served.person_id)):
-        await session.execute(
+    if await work.session.scalar(
+        select(Contact.person_id).where(Contact.person_id == served.person_id)
+    ):
+        await work.session.execute(
             pg_insert(ServingOffice)
             .values(
                 person_id=served.person_id,
@@ -119,29 +121,29 @@ async def on_person_served_at(session: AsyncSession, event: CloudEvent, payload:
         )
 
 
-async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_person_merged(work: Work, event: CloudEvent, payload: Event) -> None:
     """The duplicate leads to the survivor, so it is never messaged again; a STOP it sent still
     holds for the survivor, and the offices that served it serve the survivor."""
     merged = expect(payload, PersonMerged)
-    duplicate = await locked(session, Contact, merged.person_id)
+    duplicate = await locked(work.session, Contact, merged.person_id)
     if duplicate is None:
         return
     duplicate.merged_into = merged.survivor_id
-    survivor = await locked(session, Contact, merged.survivor_id)
+    survivor = await locked(work.session, Contact, merged.survivor_id)
     if survivor is None:
         return
     if survivor.sms_opted_out_at is None:
         survivor.sms_opted_out_at = duplicate.sms_opted_out_at
-    await session.flush()
+    await work.session.flush()
     moved = (
-        await session.execute(
+        await work.session.execute(
             delete(ServingOffice)
             .where(ServingOffice.person_id == merged.person_id)
             .returning(ServingOffice.office_code, ServingOffice.basis, ServingOffice.recorded_at)
         )
     ).all()
     if moved:
-        await session.execute(
+        await work.session.execute(
             pg_insert(ServingOffice)
             .values(
                 [
@@ -158,11 +160,11 @@ async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Ev
         )
 
 
-async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_person_erased(work: Work, event: CloudEvent, payload: Event) -> None:
     """Drop the contact and the offices serving the person (messages' own reaction blanks and
     cancels their messages)."""
     erased = expect(payload, PersonErased)
-    await session.execute(delete(Contact).where(Contact.person_id == erased.person_id))
+    await work.session.execute(delete(Contact).where(Contact.person_id == erased.person_id))
 
 
 HANDLERS: dict[str, Handler] = {

@@ -341,11 +341,11 @@ async def _send_all(
         ]
 
     singles: list[Outgoing] = []
-    batches: dict[int, tuple[BatchProvider, list[Outgoing]]] = {}
+    batches: dict[str, tuple[BatchProvider, list[Outgoing]]] = {}
     for item in outgoing:
         provider = providers.of(item.channel)
         if isinstance(provider, BatchProvider):
-            batches.setdefault(id(provider), (provider, []))[1].append(item)
+            batches.setdefault(item.channel, (provider, []))[1].append(item)
         else:
             singles.append(item)
     one_by_one = asyncio.gather(*(send(item) for item in singles))

@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.delivery.models import DevOutboxMessage, InboundSms
 from services.notify.messages.models import Message
 from shared.consumer import Handler, expect
 from shared.events import CloudEvent, Event
 from shared.events.registry import PersonErased
+from shared.work import Work
 
 
-async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_person_erased(work: Work, event: CloudEvent, payload: Event) -> None:
     """Drop the development provider's copies of the person's messages and blank what they
     sent us (the rows stay, as counts of STOPs). A number that replied STOP stays opted out:
     the list of such numbers holds no person, and forgetting one would message it again."""
     erased = expect(payload, PersonErased)
-    await session.execute(
+    await work.session.execute(
         delete(DevOutboxMessage).where(
             DevOutboxMessage.message_id.in_(
                 select(Message.id).where(Message.person_id == erased.person_id)
             )
         )
     )
-    await session.execute(
+    await work.session.execute(
         update(InboundSms)
         .where(InboundSms.person_id == erased.person_id)
         .values(sender="", text="")

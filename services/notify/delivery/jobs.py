@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notify.delivery.dispatcher import drain
 from services.notify.delivery.providers import Providers, providers_for
-from shared.db import session_factory
 from shared.settings import Settings
 from shared.spec import PeriodicJob
+from shared.work import Work
 
 # People wait on these messages: a pass as soon as one is queued (a trigger on `messages`
 # notifies this channel at commit, migration 0007), and every few seconds for those that fall
@@ -18,30 +19,27 @@ from shared.spec import PeriodicJob
 WAKE_CHANNEL = "labourx_notify_messages"
 DISPATCH_INTERVAL_S = 5.0
 
-# One set of providers per process (the HTTP gateway's client keeps its connections).
-_providers: dict[tuple[int, int], tuple[Providers, async_sessionmaker[AsyncSession]]] = {}
+
+@asynccontextmanager
+async def providers(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Providers]:
+    """The providers the settings choose, for as long as the jobs run (the HTTP gateway's client
+    keeps its connections from pass to pass); closed when they stop."""
+    opened = providers_for(settings, sessions)
+    try:
+        yield opened
+    finally:
+        await opened.aclose()
 
 
-def _for(
-    settings: Settings, engine: AsyncEngine
-) -> tuple[Providers, async_sessionmaker[AsyncSession]]:
-    key = (id(settings), id(engine))
-    if key not in _providers:
-        sessions = session_factory(engine)
-        _providers[key] = (providers_for(settings, sessions), sessions)
-    return _providers[key]
-
-
-async def dispatch_due(session: AsyncSession, settings: Settings, today: date) -> int:
+async def dispatch_due(work: Work) -> int:
     """Dispatcher passes until nothing more is due (see `drain`). Each pass needs a transaction
     before the hand-over and one after (a send must never wait inside an open transaction), so
-    it opens its own sessions on the job's engine; the session the job runner gives it stays
-    unused (it holds no connection)."""
-    engine = session.bind
-    if not isinstance(engine, AsyncEngine):
-        raise TypeError("the delivery job needs a session bound to an engine")
-    providers, sessions = _for(settings, engine)
-    return (await drain(sessions, settings, providers)).handled
+    it opens its own from `work.sessions`; the pass's own transaction stays unused (it holds
+    no connection)."""
+    sent_by = await work.resource(providers)
+    return (await drain(work.sessions, work.settings, sent_by)).handled
 
 
 JOBS: list[PeriodicJob] = [

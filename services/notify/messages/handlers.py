@@ -38,7 +38,6 @@ from services.notify.messages.service import cancel_queued
 from services.notify.templates.domain import sms_segments
 from services.notify.templates.sandbox import RenderError, render
 from services.notify.templates.service import TemplateMissing, in_use_lateral
-from shared import clock
 from shared.consumer import Handler, expect
 from shared.events import CloudEvent, Event
 from shared.events.matching import PlacementMade, ReferralStatusChanged, VacancyStatusChanged
@@ -50,6 +49,7 @@ from shared.events.predeparture import (
 )
 from shared.events.registry import ConsentChanged, MigrationReturnDue, PersonRegistered
 from shared.readmodels import following_merges
+from shared.work import Work
 
 # When the vacancy's own event has not arrived yet (it travels on another topic).
 UNKNOWN_JOB = {"lo": "ວຽກທີ່ສະເໜີ", "en": "the job offered", "th": "the job offered"}
@@ -141,7 +141,7 @@ async def _recipient(session: AsyncSession, person_id: uuid.UUID, key: str) -> R
 
 
 async def queue(
-    session: AsyncSession,
+    work: Work,
     event: CloudEvent,
     notice: Notice,
     channels: tuple[Channel, ...] = CHANNELS,
@@ -149,11 +149,12 @@ async def queue(
     """Queue `notice` on every channel (of `channels`) the person may be reached on; returns
     how many were new (a redelivered event queues nothing twice: one message per event, person,
     channel)."""
+    session = work.session
     contact = await _recipient(session, notice.person_id, notice.key)
     if contact is None:
         return 0  # never registered here, or erased: nobody to tell
     queued = 0
-    today = clock.today()
+    today = work.today
     vacancy = await session.get(KnownVacancy, notice.vacancy_id) if notice.vacancy_id else None
     for channel in channels:
         if not channel_open(standing(contact, channel), today):
@@ -218,13 +219,13 @@ async def queue(
     return queued
 
 
-async def on_notable_event(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_notable_event(work: Work, event: CloudEvent, payload: Event) -> None:
     """Queue whatever the event tells the person it is about."""
     for notice in notices_for(payload):
-        await queue(session, event, notice)
+        await queue(work, event, notice)
 
 
-async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_consent_changed(work: Work, event: CloudEvent, payload: Event) -> None:
     """A channel that closed (a withdrawal, a refusal, an expiry) cancels what still waits on it
     at once; one consented to soon after the registration still gets its welcome, once.
 
@@ -233,16 +234,19 @@ async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: 
     channel = CONSENT_CHANNELS.get(consent.purpose)
     if channel is None:
         return
-    if closes_channel(consent.status, consent.expires_on, clock.today()):
-        await cancel_queued(session, consent.person_id, (channel,), f"consent {consent.status}")
+    if closes_channel(consent.status, consent.expires_on, work.today):
+        await cancel_queued(
+            work.session, consent.person_id, (channel,), f"consent {consent.status}"
+        )
         return
-    await _late_welcome(session, event, consent, channel)
+    await _late_welcome(work, event, consent, channel)
 
 
 async def _late_welcome(
-    session: AsyncSession, event: CloudEvent, consent: ConsentChanged, channel: Channel
+    work: Work, event: CloudEvent, consent: ConsentChanged, channel: Channel
 ) -> None:
     """The welcome of a channel consented to soon after the registration, if none went yet."""
+    session = work.session
     contact = await session.get(Contact, consent.person_id)
     if (
         contact is None
@@ -263,13 +267,13 @@ async def _late_welcome(
         return  # one welcome per channel, whatever became of it
     facts = {"reference": contact.reference or "-"}
     notice = Notice(welcome_key(contact.jobseeker), consent.person_id, facts)
-    await queue(session, event, notice, (channel,))
+    await queue(work, event, notice, (channel,))
 
 
-async def on_vacancy(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_vacancy(work: Work, event: CloudEvent, payload: Event) -> None:
     """Keep the title and reference referral messages quote."""
     vacancy = expect(payload, VacancyStatusChanged)
-    await session.execute(
+    await work.session.execute(
         _UPSERT_VACANCY,
         {
             "vacancy_id": vacancy.vacancy_id,
@@ -282,10 +286,10 @@ async def on_vacancy(session: AsyncSession, event: CloudEvent, payload: Event) -
     )
 
 
-async def on_enrolment(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_enrolment(work: Work, event: CloudEvent, payload: Event) -> None:
     """Remember who holds a place in which session, then tell the person of the change."""
     enrolment = expect(payload, EnrolmentChanged)
-    await session.execute(
+    await work.session.execute(
         _UPSERT_ENROLMENT,
         {
             "enrolment_id": enrolment.enrolment_id,
@@ -294,10 +298,10 @@ async def on_enrolment(session: AsyncSession, event: CloudEvent, payload: Event)
             "status": enrolment.status,
         },
     )
-    await on_notable_event(session, event, payload)
+    await on_notable_event(work, event, payload)
 
 
-async def on_session(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_session(work: Work, event: CloudEvent, payload: Event) -> None:
     """A session was moved: everyone holding a place hears of the new time and venue.
 
     Cancellations are told through each person's EnrolmentChanged, not here, so nobody gets two.
@@ -306,7 +310,7 @@ async def on_session(session: AsyncSession, event: CloudEvent, payload: Event) -
     if not session_moved(changed):
         return
     people = (
-        await session.scalars(
+        await work.session.scalars(
             select(KnownEnrolment.person_id).where(
                 KnownEnrolment.session_id == changed.session_id,
                 KnownEnrolment.status == "enrolled",
@@ -315,7 +319,7 @@ async def on_session(session: AsyncSession, event: CloudEvent, payload: Event) -
     ).all()
     facts = {"starts_at": changed.starts_at, "venue": changed.venue}
     for person_id in people:
-        await queue(session, event, Notice("session_changed", person_id, facts))
+        await queue(work, event, Notice("session_changed", person_id, facts))
 
 
 HANDLERS: dict[str, Handler] = {

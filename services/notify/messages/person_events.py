@@ -10,7 +10,6 @@ reaction, in the same transaction as the event's inbox row.
 from __future__ import annotations
 
 from sqlalchemy import delete, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.contacts.domain import CHANNELS
 from services.notify.messages.models import KnownEnrolment, Message
@@ -18,18 +17,19 @@ from services.notify.messages.service import cancel_queued
 from shared.consumer import Handler
 from shared.events.registry import PersonErased, PersonMerged
 from shared.readmodels import person_reactions
+from shared.work import Work
 
 
-async def _merged(session: AsyncSession, merge: PersonMerged) -> None:
-    await cancel_queued(session, merge.person_id, CHANNELS, "merged into another record")
+async def _merged(work: Work, merge: PersonMerged) -> None:
+    await cancel_queued(work.session, merge.person_id, CHANNELS, "merged into another record")
 
 
-async def _erased(session: AsyncSession, erasure: PersonErased) -> None:
-    await cancel_queued(session, erasure.person_id, CHANNELS, "person erased")
-    await session.execute(
+async def _erased(work: Work, erasure: PersonErased) -> None:
+    await cancel_queued(work.session, erasure.person_id, CHANNELS, "person erased")
+    await work.session.execute(
         delete(KnownEnrolment).where(KnownEnrolment.person_id == erasure.person_id)
     )
-    await session.execute(
+    await work.session.execute(
         update(Message)
         .where(Message.person_id == erasure.person_id)
         .values(recipient="", subject=None, body="")

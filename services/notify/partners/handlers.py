@@ -2,32 +2,29 @@
 subscribe to becomes a feed entry (fanned out to webhooks and partner topics), and erasures,
 merges and partner-sharing consents keep what partners hold honest.
 
-Handlers take no settings (the runner passes none): the process settings give the key that
-pseudonyms are derived from, as they do for the API and jobs of the same deployment.
+The settings (the key pseudonyms are derived from) are the runner's, given with each event
+(`work.settings`), as the API and jobs of the same deployment are given theirs.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.notify.partners import feed, person_removals, sharing_changes
 from services.notify.partners.streams import STREAMS, EntryKind
-from shared import clock
 from shared.consumer import Handler, expect
 from shared.events import CATALOGUE, CloudEvent, Event
 from shared.events.registry import ConsentChanged, PersonErased, PersonMerged, PersonRegistered
-from shared.settings import get_settings
+from shared.work import Work
 
 
-async def on_event(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_event(work: Work, event: CloudEvent, payload: Event) -> None:
     """Append the event to its stream's feed, as it arrived (it is redacted when read)."""
     data = payload.model_dump(mode="json")
     person = data.get("person_id")
     await feed.append(
-        session,
-        get_settings(),
+        work.session,
+        work.settings,
         stream=payload.topic,
         kind=EntryKind.EVENT,
         event_type=event.type,
@@ -40,49 +37,49 @@ async def on_event(session: AsyncSession, event: CloudEvent, payload: Event) -> 
     )
 
 
-async def on_person_erased(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_person_erased(work: Work, event: CloudEvent, payload: Event) -> None:
     """Purge the person from the feed and tell every partner; the erasure is no feed event."""
     erased = expect(payload, PersonErased)
     await person_removals.erase_person(
-        session, get_settings(), person_id=erased.person_id, time=event.time, today=clock.today()
+        work.session, work.settings, person_id=erased.person_id, time=event.time, today=work.today
     )
 
 
-async def on_person_merged(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_person_merged(work: Work, event: CloudEvent, payload: Event) -> None:
     """The merge is a feed event (partners relink pseudonyms); personal copies of the duplicate
     are removed."""
     merged = expect(payload, PersonMerged)
-    await on_event(session, event, payload)
+    await on_event(work, event, payload)
     await person_removals.merge_person(
-        session,
-        get_settings(),
+        work.session,
+        work.settings,
         person_id=merged.person_id,
         survivor_id=merged.survivor_id,
         time=event.time,
-        today=clock.today(),
+        today=work.today,
     )
 
 
-async def on_consent_changed(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_consent_changed(work: Work, event: CloudEvent, payload: Event) -> None:
     """A feed event like any other; a partner-sharing decision also decides what partners in
     `personal` scope see, and a withdrawal sends them a removal."""
     consent = expect(payload, ConsentChanged)
-    await on_event(session, event, payload)
+    await on_event(work, event, payload)
     if consent.purpose == "partner_sharing":
         await sharing_changes.record_consent(
-            session,
-            get_settings(),
+            work.session,
+            work.settings,
             person_id=consent.person_id,
             agency=consent.agency,
             category=consent.category,
             status=consent.status,
             expires_on=consent.expires_on,
             recorded_at=consent.recorded_at,
-            today=clock.today(),
+            today=work.today,
         )
 
 
-async def on_person_registered(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_person_registered(work: Work, event: CloudEvent, payload: Event) -> None:
     """The partner-sharing consents answered at the counter count from the registration itself
     (their ConsentChanged events follow and change nothing), so the registration reaches the
     partners the person agreed to as every way out shows it: webhooks and Kafka records are
@@ -91,17 +88,17 @@ async def on_person_registered(session: AsyncSession, event: CloudEvent, payload
     for answer in registered.consents:
         if answer.purpose == "partner_sharing":
             await sharing_changes.record_consent(
-                session,
-                get_settings(),
+                work.session,
+                work.settings,
                 person_id=registered.person_id,
                 agency=answer.agency,
                 category=answer.category,
                 status=answer.status,
                 expires_on=answer.expires_on,
                 recorded_at=registered.registered_at,
-                today=clock.today(),
+                today=work.today,
             )
-    await on_event(session, event, payload)
+    await on_event(work, event, payload)
 
 
 _SPECIFIC: dict[str, Handler] = {

@@ -3,10 +3,11 @@ subscriptions asked for, and the removals owed for partner-sharing consents that
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notify.partners import feed, sharing_changes, streams
 from services.notify.partners.models import Partner, Subscription
@@ -14,12 +15,19 @@ from services.notify.partners.webhook_sender import deliver_webhooks
 from shared.kafka import ensure_topics
 from shared.settings import Settings
 from shared.spec import PeriodicJob
-
-# Topics this process has made sure of: a partner's topics are created once, not every pass.
-_ENSURED: set[str] = set()
+from shared.work import Work
 
 
-async def ensure_partner_topics(session: AsyncSession, settings: Settings, today: date) -> int:
+@asynccontextmanager
+async def ensured_topics(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[set[str]]:
+    """The partner topics the jobs runner has made sure of: a partner's topics are created once
+    while the jobs run, not every pass."""
+    yield set()
+
+
+async def ensure_partner_topics(work: Work) -> int:
     """Create the `partner.<code>.<stream>` topics of Kafka subscriptions that lack them.
 
     Topics are per partner, so they cannot be listed in the service's `publishes` for the relay
@@ -27,15 +35,16 @@ async def ensure_partner_topics(session: AsyncSession, settings: Settings, today
     relay meets before that wait in the outbox (the relay retries) unless the broker creates
     topics on first use.
     """
-    rows = await session.execute(
+    rows = await work.session.execute(
         select(Partner.code, Subscription.stream)
         .join(Subscription, Subscription.partner_id == Partner.id)
         .where(Subscription.kafka.is_(True), Subscription.status != "deleted")
     )
-    wanted = {streams.partner_topic(code, stream) for code, stream in rows.all()} - _ENSURED
+    ensured = await work.resource(ensured_topics)
+    wanted = {streams.partner_topic(code, stream) for code, stream in rows.all()} - ensured
     if wanted:
-        await ensure_topics(settings, sorted(wanted))
-        _ENSURED.update(wanted)
+        await ensure_topics(work.settings, sorted(wanted))
+        ensured.update(wanted)
     return len(wanted)
 
 
@@ -43,23 +52,25 @@ async def ensure_partner_topics(session: AsyncSession, settings: Settings, today
 LAPSE_SWEEP_BATCH = 500
 
 
-async def sweep_lapsed_consents(session: AsyncSession, settings: Settings, today: date) -> int:
+async def sweep_lapsed_consents(work: Work) -> int:
     """Send the removals a withdrawal would for partner-sharing consents past their expiry date.
 
     Consents lapse once a day (at midnight, Lao time); the pass runs every `jobs_interval_s`
     so that removals follow within minutes, and finds nothing to do in between.
     """
-    return await sharing_changes.sweep_lapsed_consents(session, settings, today, LAPSE_SWEEP_BATCH)
+    return await sharing_changes.sweep_lapsed_consents(
+        work.session, work.settings, work.today, LAPSE_SWEEP_BATCH
+    )
 
 
 # Past entries one catch-up pass writes per subscription (it holds the feed's lock meanwhile).
 HISTORY_BATCH = 500
 
 
-async def send_history(session: AsyncSession, settings: Settings, today: date) -> int:
+async def send_history(work: Work) -> int:
     """Write the history subscriptions asked for to their webhooks and Kafka topics, a batch
     per pass, until each has caught up with the feed (see `feed.catch_up`)."""
-    return await feed.catch_up(session, settings, today, HISTORY_BATCH)
+    return await feed.catch_up(work.session, work.settings, work.today, HISTORY_BATCH)
 
 
 JOBS: list[PeriodicJob] = [

@@ -21,8 +21,11 @@ check made at subscription time alone. Such an attempt fails with `blocked_addre
 
 A sender that dies between 1 and 3 leaves rows `in_flight`; when their lease runs out they are
 claimed again (at-least-once: receivers deduplicate by `webhook-id`, as the specification
-asks). The job API gives a pass one transaction (`run(session, ...)`); this pass leaves it unused
-and opens its own on the same engine (`session.bind`)."""
+asks). The job API gives a pass one transaction (`work.session`); this pass leaves it unused and
+opens its own from the runner's session factory (`work.sessions`).
+
+The HTTP clients live for one pass, not as long as the runner: `WebhookClient` resolves and
+vets each host once per pass, so no vetted address is trusted for longer than a pass."""
 
 from __future__ import annotations
 
@@ -30,18 +33,19 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import cast
 
 from prometheus_client import Counter
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notify.partners import retry
 from services.notify.partners.models import Delivery, DeliveryAttempt, Subscription
 from services.notify.partners.webhook_claims import Claimed, claim
 from services.notify.partners.webhook_client import Unsendable, WebhookClient
 from shared.settings import Settings
+from shared.work import Work
 
 # Batches one pass sends before it lets the next pass start (a backlog drains over passes).
 MAX_BATCHES_PER_PASS = 20
@@ -97,13 +101,6 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.status_code is not None and retry.succeeded(self.status_code)
-
-
-def _sessions(session: AsyncSession) -> async_sessionmaker[AsyncSession]:
-    engine = session.bind
-    if not isinstance(engine, AsyncEngine):
-        raise TypeError("the webhook job needs a session bound to an engine")
-    return async_sessionmaker(engine, expire_on_commit=False)
 
 
 async def send_all(
@@ -245,9 +242,9 @@ async def record(
             WEBHOOK_ATTEMPTS.labels(outcome_name).inc(len(batch))
 
 
-async def deliver_webhooks(session: AsyncSession, settings: Settings, today: date) -> int:
+async def deliver_webhooks(work: Work) -> int:
     """One pass: claim, send and record batches until the due queue is empty (or a limit)."""
-    sessions = _sessions(session)
+    settings, sessions = work.settings, work.sessions
     handled = 0
     client = WebhookClient(settings)
     try:

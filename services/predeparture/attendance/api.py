@@ -28,6 +28,7 @@ from services.predeparture.attendance.schemas import (
 from services.predeparture.completions.schemas import Recomputed
 from services.predeparture.scope import Manager, Reader
 from shared import clock
+from shared.app import SettingsDep
 from shared.db import SessionDep
 from shared.idempotency import Answer, idempotent
 
@@ -71,6 +72,7 @@ async def correct_roster(
     body: CorrectionIn,
     session: SessionDep,
     principal: Manager,
+    settings: SettingsDep,
 ) -> Answer:
     """Correct the roster of a closed session, with a reason; each change is kept for audit
     and completions follow (a certificate may be issued or withdrawn)."""
@@ -81,6 +83,7 @@ async def correct_roster(
         reason=body.reason,
         principal=principal,
         today=clock.today(),
+        settings=settings,
     )
     written = CorrectionsWritten(
         session_id=session_id,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import cast
 
 from sqlalchemy import Table, exists, not_, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.predeparture.attendance.models import Attendance
@@ -18,17 +17,18 @@ from services.predeparture.learners.models import Learner
 from shared import readmodels
 from shared.consumer import Handler
 from shared.events.registry import PersonErased, PersonMerged
+from shared.work import Work
 
 _attendance = cast(Table, Attendance.__table__)
 
 
-async def move_attendance(session: AsyncSession, merge: PersonMerged) -> None:
+async def move_attendance(work: Work, merge: PersonMerged) -> None:
     """The duplicate's attendance follows the survivor, except where the survivor attended the
     same module of the same session: the duplicate's copy stays under the retired id, as
     history."""
     from_id, to_id = merge.person_id, merge.survivor_id
     theirs = aliased(_attendance)
-    await session.execute(
+    await work.session.execute(
         update(_attendance)
         .where(
             _attendance.c.person_id == from_id,
@@ -44,10 +44,10 @@ async def move_attendance(session: AsyncSession, merge: PersonMerged) -> None:
     )
 
 
-async def forget_person(session: AsyncSession, erasure: PersonErased) -> None:
+async def forget_person(work: Work, erasure: PersonErased) -> None:
     """An attendance note staff wrote about the person goes; the rows stay for the counts."""
-    ids = await readmodels.erased_ids(session, Learner, erasure.person_id)
-    await session.execute(
+    ids = await readmodels.erased_ids(work.session, Learner, erasure.person_id)
+    await work.session.execute(
         update(_attendance).where(_attendance.c.person_id.in_(ids)).values(note=None)
     )
 

@@ -41,6 +41,7 @@ from services.predeparture.sessions.models import Enrolment, OrientationSession
 from shared.auth import Principal
 from shared.db import clock_now
 from shared.problems import InvalidFields, NotFound
+from shared.settings import Settings
 
 # Set every cell of the roster in one statement. A cell whose status and note are unchanged is
 # not touched (its recorder and time stay), so only the people of changed cells come back.
@@ -151,6 +152,7 @@ async def correct(
     reason: str,
     principal: Principal,
     today: date,
+    settings: Settings,
 ) -> tuple[list[AttendanceCorrection], Recomputed]:
     """Change cells of a closed session's roster: each change is kept in the append-only trail
     with its reason, and the completions of the people concerned are recomputed."""
@@ -203,7 +205,12 @@ async def correct(
     )
     await session.flush()
     outcome = await completions.recompute(
-        session, {r.person_id for r in changes}, today=today, by=principal.subject, reason=reason
+        session,
+        {r.person_id for r in changes},
+        settings=settings,
+        today=today,
+        by=principal.subject,
+        reason=reason,
     )
     return trail, outcome
 

@@ -20,6 +20,7 @@ from services.predeparture.completions.certificates import render_pdf
 from services.predeparture.completions.schemas import OrientationRead, Verification
 from services.predeparture.scope import Reader
 from shared import clock, ratelimit
+from shared.app import SettingsDep
 from shared.db import SessionDep
 
 router = APIRouter(tags=["completions"])
@@ -47,10 +48,11 @@ async def certificate_pdf(
     certificate_number: Annotated[str, Path(max_length=40)],
     session: SessionDep,
     principal: Reader,
+    settings: SettingsDep,
 ) -> Response:
     """The printable certificate, Lao then English: the holder's full name in both scripts,
     the destination, the issuing office, and the QR code of its public verification link."""
-    content = await service.certificate_content(session, certificate_number, principal)
+    content = await service.certificate_content(session, certificate_number, principal, settings)
     # Drawing takes ~15 ms of CPU: off the event loop, so other requests are not held up.
     pdf = await run_in_threadpool(render_pdf, content)
     return Response(

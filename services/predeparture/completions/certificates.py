@@ -21,7 +21,7 @@ from services.predeparture.completions.domain import (
 )
 from shared import printing
 from shared.secrets import key_bytes
-from shared.settings import get_settings
+from shared.settings import Settings
 
 if TYPE_CHECKING:  # the PDF libraries load with the first document printed
     from fpdf import FPDF
@@ -37,23 +37,23 @@ DEVELOPMENT_BASE_URL = "http://127.0.0.1:8103"
 _KEY_LABEL = b"labourx/predeparture/certificate-verification-codes/v1"
 
 
-def code_key() -> bytes:
+def code_key(settings: Settings) -> bytes:
     """The key verification codes are derived with, from LABOURX_CERTIFICATE_KEY (required in
     production; a development key of its own elsewhere, never another purpose's). Every
     predeparture process of a deployment reads the same environment, so API and consumers
     derive the same codes."""
-    return _derived(get_settings().purpose_key("certificate_key"))
+    return _derived(settings.purpose_key("certificate_key"))
 
 
 def _derived(secret: bytes) -> bytes:
     return hmac.new(secret, _KEY_LABEL, hashlib.sha256).digest()
 
 
-def printed_code(completion_id: uuid.UUID, stored_hash: str) -> str:
+def printed_code(settings: Settings, completion_id: uuid.UUID, stored_hash: str) -> str:
     """The code to print on a certificate: the one its row verifies. After a change of key
     (LABOURX_CERTIFICATE_PREVIOUS_KEY set) a certificate issued before it keeps its code."""
-    code = verification_code(code_key(), completion_id)
-    previous = get_settings().certificate_previous_key
+    code = verification_code(code_key(settings), completion_id)
+    previous = settings.certificate_previous_key
     if previous is not None and verification_hash(code) != stored_hash:
         older = verification_code(_derived(key_bytes(previous.get_secret_value())), completion_id)
         if verification_hash(older) == stored_hash:
@@ -61,8 +61,8 @@ def printed_code(completion_id: uuid.UUID, stored_hash: str) -> str:
     return code
 
 
-def verification_link(code: str) -> str:
-    base = get_settings().public_base_url or DEVELOPMENT_BASE_URL
+def verification_link(settings: Settings, code: str) -> str:
+    base = settings.public_base_url or DEVELOPMENT_BASE_URL
     return f"{base.rstrip('/')}{VERIFY_PATH}{code}"
 
 
@@ -80,6 +80,8 @@ class CertificateContent:
     curriculum_title_lo: str
     curriculum_title_en: str
     code: str
+    # The public check of `code` (`verification_link`), printed and as the QR code.
+    link: str
 
 
 def qr_image(link: str, module_px: int = 8) -> Image.Image:
@@ -145,7 +147,7 @@ def render_pdf(content: CertificateContent) -> bytes:
     """An A4 landscape certificate, Lao first then English: the holder's full name in both
     scripts (initials when the record no longer has names), the destination and the issuing
     office by name, the dates, its number, and the QR code and code to check it."""
-    link = verification_link(content.code)
+    link = content.link
     country_lo, country_en = paper.country_names(content.destination_country)
     office_lo, office_en = paper.office_names(content.office_code)
     pdf = printing.document("landscape")

@@ -17,22 +17,29 @@ from sqlalchemy.orm import aliased
 from services.predeparture.completions import service
 from services.predeparture.completions.models import Completion
 from services.predeparture.learners.models import Learner
-from shared import clock, readmodels
+from shared import readmodels
 from shared.consumer import Handler
 from shared.events.registry import PersonErased, PersonMerged
+from shared.work import Work
 
 VALID = "valid"
 
 _completions = cast(Table, Completion.__table__)
 
 
-async def move_completions(session: AsyncSession, merge: PersonMerged) -> None:
+async def move_completions(work: Work, merge: PersonMerged) -> None:
     """The duplicate's completions follow the survivor (where the survivor already holds a
     valid one for the destination, the duplicate's stays under the retired id, as history);
     the survivor's completions are then recomputed: the two records' attendance together may
     meet the rule."""
-    await _move_completions(session, merge.person_id, merge.survivor_id)
-    await service.recompute(session, [merge.survivor_id], today=clock.today(), by=merge.merged_by)
+    await _move_completions(work.session, merge.person_id, merge.survivor_id)
+    await service.recompute(
+        work.session,
+        [merge.survivor_id],
+        settings=work.settings,
+        today=work.today,
+        by=merge.merged_by,
+    )
 
 
 async def _move_completions(session: AsyncSession, from_id: uuid.UUID, to_id: uuid.UUID) -> None:
@@ -56,10 +63,10 @@ async def _move_completions(session: AsyncSession, from_id: uuid.UUID, to_id: uu
     )
 
 
-async def forget_person(session: AsyncSession, erasure: PersonErased) -> None:
+async def forget_person(work: Work, erasure: PersonErased) -> None:
     """Why a completion was withdrawn (staff's words) goes; the rows stay for the counts."""
-    ids = await readmodels.erased_ids(session, Learner, erasure.person_id)
-    await session.execute(
+    ids = await readmodels.erased_ids(work.session, Learner, erasure.person_id)
+    await work.session.execute(
         update(_completions).where(_completions.c.person_id.in_(ids)).values(withdrawn_reason=None)
     )
 

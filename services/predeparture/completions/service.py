@@ -21,6 +21,7 @@ from services.predeparture.completions.certificates import (
     CertificateContent,
     code_key,
     printed_code,
+    verification_link,
 )
 from services.predeparture.completions.domain import (
     Attended,
@@ -50,6 +51,7 @@ from shared.db import clock_now
 from shared.events.predeparture import OrientationCompleted, OrientationCompletionWithdrawn
 from shared.outbox import add_events
 from shared.problems import Conflict, NotFound
+from shared.settings import Settings
 
 # Statement parameters stay well under PostgreSQL's 32,767 per statement.
 _CHUNK = 1000
@@ -247,6 +249,7 @@ async def recompute(
     session: AsyncSession,
     person_ids: Iterable[uuid.UUID],
     *,
+    settings: Settings,
     today: date,
     by: str,
     reason: str | None = None,
@@ -255,13 +258,15 @@ async def recompute(
     certificate (and OrientationCompleted) where the rule became met, a withdrawal (and
     OrientationCompletionWithdrawn) where it no longer is. Running it again changes nothing.
 
-    `reason` is the staff's reason for a correction, kept with any withdrawal it causes.
+    `reason` is the staff's reason for a correction, kept with any withdrawal it causes; the
+    `settings` give the key new certificates' verification codes are derived with.
     """
     ids = sorted(set(person_ids))
     outcome = Recomputed()
+    key = code_key(settings)
     for start in range(0, len(ids), _CHUNK):
         part = await _recompute_chunk(
-            session, ids[start : start + _CHUNK], today=today, reason=reason
+            session, ids[start : start + _CHUNK], key=key, today=today, reason=reason
         )
         outcome.issued += part.issued
         outcome.withdrawn += part.withdrawn
@@ -277,6 +282,7 @@ async def _recompute_chunk(
     session: AsyncSession,
     ids: list[uuid.UUID],
     *,
+    key: bytes,
     today: date,
     reason: str | None,
 ) -> Recomputed:
@@ -306,7 +312,7 @@ async def _recompute_chunk(
         return Recomputed()
     now = await clock_now(session)
     withdrawn = await _withdraw(session, withdrawals, now)
-    issued = await _issue(session, issues, now)
+    issued = await _issue(session, issues, now, key)
     # Withdrawals first: a person's events are keyed by person, so matching sees the old
     # certificate go before the new one arrives.
     await add_events(
@@ -367,14 +373,13 @@ async def _withdraw(
 
 
 async def _issue(
-    session: AsyncSession, issues: list[_Issue], now: datetime
+    session: AsyncSession, issues: list[_Issue], now: datetime, key: bytes
 ) -> list[dict[str, Any]]:
     """Insert the new completions in one statement. A concurrent pass that issued the same
     person's certificate first wins (the one-valid-per-destination index), and ours is skipped."""
     if not issues:
         return []
     numbers = (await session.execute(_NUMBERS, {"n": len(issues)})).scalars()
-    key = code_key()
     rows: list[dict[str, Any]] = []
     for issue, number in zip(issues, numbers, strict=True):
         completion_id = uuid.uuid4()
@@ -522,7 +527,7 @@ def _progress(
 
 
 async def certificate_content(
-    session: AsyncSession, certificate_number: str, principal: Principal
+    session: AsyncSession, certificate_number: str, principal: Principal, settings: Settings
 ) -> CertificateContent:
     """What a printed certificate shows, for staff who serve its holder (audited); a withdrawn
     certificate is not printed again."""
@@ -548,6 +553,7 @@ async def certificate_content(
         basis=audit.basis_of(principal, province),
         reason=certificate_number,
     )
+    code = printed_code(settings, completion.id, completion.verification_hash)
     return CertificateContent(
         certificate_number=completion.certificate_number,
         initials=learner.initials if learner else "",
@@ -559,7 +565,8 @@ async def certificate_content(
         office_code=completion.office_code,
         curriculum_title_lo=curriculum.title_lo,
         curriculum_title_en=curriculum.title_en,
-        code=printed_code(completion.id, completion.verification_hash),
+        code=code,
+        link=verification_link(settings, code),
     )
 
 

@@ -17,12 +17,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.predeparture.learners import service
 from services.predeparture.learners.domain import PROSPECTIVE
 from services.predeparture.sessions import invitations
-from shared import clock
 from shared.consumer import expect
 from shared.consumer.runner import Handler
 from shared.events import CloudEvent, Event
@@ -33,6 +30,7 @@ from shared.events.registry import (
 )
 from shared.outbox import add_event
 from shared.readmodels import Outcome, Skipped, person_handlers
+from shared.work import Work
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +47,11 @@ _note = Skipped(
 )
 
 
-async def on_migration_status_changed(
-    session: AsyncSession, event: CloudEvent, payload: Event
-) -> None:
+async def on_migration_status_changed(work: Work, event: CloudEvent, payload: Event) -> None:
     """Kept on the learner; a prospective migrant is invited to orientation automatically."""
     changed = expect(payload, MigrationStatusChanged)
     learner = await service.apply_migration_status(
-        session, changed.person_id, changed.status, changed.destination_country
+        work.session, changed.person_id, changed.status, changed.destination_country
     )
     if learner is None:
         _note(event, Outcome.UNKNOWN_PERSON)
@@ -63,25 +59,23 @@ async def on_migration_status_changed(
     if changed.status != PROSPECTIVE:
         return
     invited = await invitations.invite(
-        session,
+        work.session,
         learner.person_id,
         province_code=learner.province_code,
         destination_country=changed.destination_country,
-        today=clock.today(),
+        today=work.today,
     )
     if invited is None:
         _note(event, Outcome.NOT_NEEDED)
 
 
-async def on_referral_status_changed(
-    session: AsyncSession, event: CloudEvent, payload: Event
-) -> None:
+async def on_referral_status_changed(work: Work, event: CloudEvent, payload: Event) -> None:
     """An offer of work abroad to someone without a valid orientation for the destination:
     OrientationRequired, and an invitation unless they already hold a place or a turn."""
     referral = expect(payload, ReferralStatusChanged)
     if not referral.overseas or referral.status != OFFERED:
         return
-    learner = await service.following_merges(session, referral.person_id)
+    learner = await service.following_merges(work.session, referral.person_id)
     if learner is None:
         _note(event, Outcome.UNKNOWN_PERSON)
         return
@@ -90,16 +84,16 @@ async def on_referral_status_changed(
         log.warning("referral %s: an overseas offer without a destination", referral.referral_id)
         _note(event, Outcome.NOT_NEEDED)
         return
-    today = clock.today()
+    today = work.today
     if await invitations.is_oriented(
-        session, learner.person_id, destination, today
-    ) or await invitations.is_on_the_way(session, learner.person_id):
+        work.session, learner.person_id, destination, today
+    ) or await invitations.is_on_the_way(work.session, learner.person_id):
         # Oriented, or orientation already on its way: nothing to ask for, and a redelivered
         # offer asks nothing twice.
         _note(event, Outcome.NOT_NEEDED)
         return
     await add_event(
-        session,
+        work.session,
         OrientationRequired(
             person_id=learner.person_id,
             destination_country=destination,
@@ -110,7 +104,7 @@ async def on_referral_status_changed(
         ),
     )
     await invitations.invite(
-        session,
+        work.session,
         learner.person_id,
         province_code=learner.province_code,
         destination_country=destination,

@@ -131,13 +131,16 @@ async def change_status(
     body: SessionStatusIn,
     session: SessionDep,
     principal: Manager,
+    settings: SettingsDep,
 ) -> Answer:
     """scheduled → held → closed once the session is over, or scheduled → cancelled with a
     reason, which cancels every place and tells each person. Closing issues the certificates
     of those who completed orientation with it (`certificates`). An invalid change answers
     409 with `current_status` and the `allowed` next states; one before the session's end,
     409 `session-not-ended` with `ends_at`."""
-    orientation, certificates = await service.change_status(session, session_id, body, principal)
+    orientation, certificates = await service.change_status(
+        session, session_id, body, principal, settings
+    )
     read = await service.read(session, orientation)
     answer = SessionStatusRead(**read.model_dump(), certificates=certificates)
     return Answer(200, answer)

@@ -64,6 +64,7 @@ from shared.events.predeparture import SessionStatusChanged
 from shared.outbox import add_event
 from shared.pagination import oldest_first, page_of
 from shared.problems import FieldError, InvalidField, InvalidFields, NotFound
+from shared.settings import Settings
 from shared.versioning import check_version
 
 ACTIVE_CURRICULUM = "active"
@@ -389,7 +390,11 @@ async def update_session(
 
 
 async def change_status(
-    session: AsyncSession, session_id: uuid.UUID, data: SessionStatusIn, principal: Principal
+    session: AsyncSession,
+    session_id: uuid.UUID,
+    data: SessionStatusIn,
+    principal: Principal,
+    settings: Settings,
 ) -> tuple[OrientationSession, Recomputed]:
     """scheduled → held (once over) → closed (once over), or scheduled → cancelled with a
     reason.
@@ -425,7 +430,7 @@ async def change_status(
             select(Attendance.person_id).where(Attendance.session_id == orientation.id).distinct()
         )
         return orientation, await completions.recompute(
-            session, attended.all(), today=clock.today(), by=by
+            session, attended.all(), settings=settings, today=clock.today(), by=by
         )
     return orientation, Recomputed()
 

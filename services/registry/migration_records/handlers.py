@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.registry.migration_records.domain import Channel
 from services.registry.migration_records.service import apply_placement
 from shared.auth import Principal
-from shared.consumer import PoisonEvent, expect
+from shared.consumer import Handler, PoisonEvent, expect
 from shared.events import CloudEvent, Event
 from shared.events.matching import PlacementMade
+from shared.work import Work
 
 
 def _placer(payload: PlacementMade) -> Principal:
@@ -18,7 +17,7 @@ def _placer(payload: PlacementMade) -> Principal:
     return Principal(subject=payload.placed_by, roles=frozenset(), national=True)
 
 
-async def on_placement_made(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_placement_made(work: Work, event: CloudEvent, payload: Event) -> None:
     """An overseas placement readies the person's migration record; a domestic one changes none."""
     payload = expect(payload, PlacementMade)
     if not payload.overseas:
@@ -28,7 +27,7 @@ async def on_placement_made(session: AsyncSession, event: CloudEvent, payload: E
     if payload.channel == Channel.MOU.value and not payload.agency_code:
         raise PoisonEvent("an MOU placement without the agency_code of the recruiting agency")
     await apply_placement(
-        session,
+        work.session,
         payload.person_id,
         destination_country=payload.destination_country,
         channel=Channel(payload.channel),
@@ -36,3 +35,6 @@ async def on_placement_made(session: AsyncSession, event: CloudEvent, payload: E
         principal=_placer(payload),
         reason=f"placement {payload.placement_id}",
     )
+
+
+HANDLERS: dict[str, Handler] = {PlacementMade.event_type(): on_placement_made}

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.registry.serving.domain import SERVING_ENROLMENTS
 from services.registry.serving.service import apply_enrolment
-from shared.consumer import expect
+from shared.consumer import Handler, expect
 from shared.events import CloudEvent, Event
 from shared.events.predeparture import EnrolmentChanged
+from shared.work import Work
 
 
-async def on_enrolment_changed(session: AsyncSession, event: CloudEvent, payload: Event) -> None:
+async def on_enrolment_changed(work: Work, event: CloudEvent, payload: Event) -> None:
     """Enrolled (or waitlisted) at a session of another province's office: that office serves
     the person. A cancelled place leaves the link: the office has served them, and its records
     of the person (attendance, messages) stay readable to it."""
@@ -19,10 +18,14 @@ async def on_enrolment_changed(session: AsyncSession, event: CloudEvent, payload
     if payload.status not in SERVING_ENROLMENTS:
         return
     await apply_enrolment(
-        session,
+        work.session,
         payload.person_id,
         payload.office_code,
         enrolled_by=payload.changed_by,
         at=payload.changed_at,
         reason=f"enrolment {payload.enrolment_id} in session {payload.session_id}",
     )
+
+
+# An enrolment at another province's office makes that office serve the person.
+HANDLERS: dict[str, Handler] = {EnrolmentChanged.event_type(): on_enrolment_changed}

@@ -1,21 +1,21 @@
-"""Vacancy expiry on its closing date: a scheduled job, safe in several processes at once."""
+"""Scheduled work of vacancies: expiry on the closing date, safe in several processes at once."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.matching.vacancies.service import expire_due
-from shared.settings import Settings
+from shared.spec import PeriodicJob
+from shared.work import Work
 
 BATCH = 500
 
 
-async def expire_vacancies(session: AsyncSession, settings: Settings, today: date) -> int:
+async def expire_vacancies(work: Work) -> int:
     """Expire published or paused vacancies whose closing date has passed; returns how many.
 
     Each vacancy is claimed with FOR UPDATE SKIP LOCKED and moved in the same transaction as
     its event, so two processes never expire one twice and a second pass finds nothing.
     """
-    return await expire_due(session, today, limit=BATCH)
+    return await expire_due(work.session, work.today, limit=BATCH)
+
+
+JOBS: list[PeriodicJob] = [PeriodicJob("vacancy-expiry", expire_vacancies)]

@@ -1,28 +1,30 @@
-"""Return reminders: an event ahead of each MOU worker's return date, once per due date."""
+"""Scheduled work of migration records: return reminders, an event ahead of each MOU worker's
+return date, once per due date."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.migration_records.domain import MOU_RETURN_MARGIN
 from services.registry.migration_records.models import MigrationRecord
 from shared.events.registry import MigrationReturnDue
 from shared.outbox import add_event
-from shared.settings import Settings
+from shared.spec import PeriodicJob
+from shared.work import Work
 
 BATCH = 500
 
 
-async def send_return_reminders(session: AsyncSession, settings: Settings, today: date) -> int:
+async def send_return_reminders(work: Work) -> int:
     """Announce every worker abroad whose return date is within the lead time, not yet told.
 
     Rows are claimed with SKIP LOCKED and marked in the same transaction as their event, so
     two job processes never remind twice and a crash reminds on the next pass.
     """
-    horizon = today + timedelta(days=settings.registry_return_reminder_lead_days)
+    session, today = work.session, work.today
+    horizon = today + timedelta(days=work.settings.registry_return_reminder_lead_days)
     records = (
         await session.scalars(
             select(MigrationRecord)
@@ -53,3 +55,6 @@ async def send_return_reminders(session: AsyncSession, settings: Settings, today
         record.reminded_for = record.return_due_on
     await session.flush()
     return len(records)
+
+
+JOBS: list[PeriodicJob] = [PeriodicJob("return-reminders", send_return_reminders)]
