@@ -14,6 +14,9 @@ what"), written once.
   them) and by the vacancy's side (its province, its agency).
 - An employer is business data every officer and analyst reads; recording or changing one
   stays with office staff of its province (national scope: any).
+- Licensed agencies are a public register; an agent sees its own agency only and records
+  demand letters for it only. Complaints against an agency are read by supervisors (admins)
+  and the office that took them, never by an agency.
 
 Every route that reads or changes a vacancy, an employer, a person, a referral or a placement
 asks `Actor` on the object; lists take the SQL conditions below, so that the rule lives in one
@@ -26,7 +29,7 @@ import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends
 from sqlalchemy import ColumnElement, SQLColumnExpression, any_, exists, false, or_, select, true
@@ -37,6 +40,9 @@ from services.matching.candidates.models import Candidate
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
 from shared.problems import Forbidden
+
+if TYPE_CHECKING:
+    from services.matching.referrals.models import Referral
 
 # A column (or mapped attribute) a list's SQL condition is written against.
 Column = SQLColumnExpression[Any]
@@ -49,6 +55,16 @@ class PeopleScope:
 
     province: str | None
     office: str | None
+
+    def sql(self, params: dict[str, Any]) -> str:
+        """The same condition as SQL text on the candidates table `c` (ranking's hand-written
+        query), its parameters added to `params`."""
+        params["scope_province"] = self.province
+        served = ["c.province_code = :scope_province"]
+        if self.office:
+            params["scope_office"] = self.office
+            served.append(":scope_office = ANY(c.serving_offices)")
+        return f"({' OR '.join(served)})"
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,39 @@ class Actor:
         """Decisions only officers of the network take (publishing, referring, placing)."""
         if self.is_agency or not self.principal.has_any(Role.ESC_STAFF, Role.MRC_STAFF, Role.ADMIN):
             raise Forbidden("only office staff can do this")
+
+    def require_editor(self) -> None:
+        """Changing what belongs to the actor's side: its agency's agents, or office staff (an
+        analyst only reads)."""
+        if not self.is_agency:
+            self.require_staff()
+
+    # -- agencies: the public register; an agent sees its own agency only -------------------
+
+    def require_agency(self, agency_id: uuid.UUID) -> None:
+        """Licensed agencies are a public register (staff and analysts read every one); an
+        agent reads its own agency only."""
+        if self.is_agency and self.agency_id != agency_id:
+            raise Forbidden("an agency sees only itself")
+
+    def agencies(self, agency: Column) -> ColumnElement[bool]:
+        """SQL condition for lists of agencies: what `require_agency` admits."""
+        return agency == self.agency_id if self.is_agency else true()
+
+    def require_complaints(self) -> None:
+        """Complaints name complainants and what happened to them (often the agency's own
+        recruits): never shown to an agency."""
+        if self.is_agency:
+            raise Forbidden("complaints are seen by supervisors and the office that took them")
+
+    def complaints(self, office: Column) -> ColumnElement[bool]:
+        """SQL condition for an agency's complaints: all of them for supervisors (admins), those
+        an office took for its staff."""
+        self.require_complaints()
+        if self.principal.has_any(Role.ADMIN):
+            return true()
+        self.require_staff()
+        return office == self.principal.office
 
     # -- the vacancy's side: its province and its agency -------------------------------------
 
@@ -138,6 +187,21 @@ class Actor:
                 f" (yours: {self.principal.province or 'none'})"
             )
 
+    def new_vacancy_agency(
+        self, agency_id: uuid.UUID | None, *, overseas: bool
+    ) -> uuid.UUID | None:
+        """The agency a new vacancy is recorded for: an agent records demand letters (overseas
+        vacancies) for its own agency only; office staff any vacancy, for the agency they name
+        (or none)."""
+        if not self.is_agency:
+            self.require_staff()
+            return agency_id
+        if not overseas:
+            raise Forbidden("an agency records overseas vacancies (demand letters) only")
+        if agency_id is not None and agency_id != self.agency_id:
+            raise Forbidden("an agency records vacancies for itself only")
+        return self.agency_id
+
     def vacancies(
         self, province: Column, agency: Column, published_at: Column
     ) -> ColumnElement[bool]:
@@ -161,6 +225,11 @@ class Actor:
         if self.is_agency:
             raise Forbidden("agencies do not browse the labour bank")
         self.principal.require_serves(province_code, serving_offices)
+
+    def require_serves_candidate(self, candidate: Candidate) -> None:
+        """`require_serves` on the person as matching keeps them: their province and the
+        offices serving them."""
+        self.require_serves(candidate.province_code, candidate.serving_offices)
 
     def people(self) -> PeopleScope | None:
         """Whom this officer's lists of people may hold; None for national scope (everyone)."""
@@ -213,6 +282,41 @@ class Actor:
             )
         )
         return or_(vacancy_province == mine, person_province == mine, person_now)
+
+
+async def _person_side(session: AsyncSession, referral: Referral) -> tuple[list[str], list[str]]:
+    """The referred person's provinces (as referred, and as now) and the offices serving them
+    now."""
+    referred_in = referral.person_province_code
+    candidate = await session.get(Candidate, referral.person_id)
+    if candidate is None:  # erased: what the referral recorded is all there is
+        return [referred_in], []
+    return [referred_in, candidate.province_code], list(candidate.serving_offices)
+
+
+async def require_referral(session: AsyncSession, actor: Actor, referral: Referral) -> None:
+    """The referral's two sides see it (and its placement): the vacancy's (its province, its
+    agency) and the person's (their province, the offices serving them)."""
+    provinces, offices = await _person_side(session, referral)
+    if not actor.sees_referral(
+        vacancy_province=referral.province_code,
+        agency_id=referral.agency_id,
+        person_provinces=provinces,
+        serving_offices=offices,
+    ):
+        raise Forbidden(
+            "this belongs to another agency"
+            if actor.is_agency
+            else f"outside your scope (province {actor.principal.province or 'none'}): a"
+            " referral is seen by the vacancy's province and by those serving the person"
+        )
+
+
+async def require_serves_referred(session: AsyncSession, actor: Actor, referral: Referral) -> None:
+    """Placing the referred person is for those who serve them now, whichever province the
+    vacancy is in."""
+    provinces, offices = await _person_side(session, referral)
+    actor.require_serves(provinces[-1], offices)
 
 
 async def resolve(session: AsyncSession, principal: Principal) -> Actor:

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,12 +39,12 @@ from services.matching.employers.domain import name_pattern
 from services.matching.recruitment.models import RecruitmentCost
 from services.matching.scope import Actor
 from services.matching.vacancies import service as vacancies
-from shared.auth import Principal, Role
+from shared.auth import Principal
 from shared.db import clock_now
 from shared.events.matching import AgencyStatusChanged
 from shared.outbox import add_event
 from shared.pagination import newest_first, page_of
-from shared.problems import Conflict, Forbidden, InvalidField, NotFound
+from shared.problems import Conflict, InvalidField, NotFound
 
 SYSTEM = "system"
 LICENSED = "licensed"
@@ -235,8 +235,8 @@ async def get_agency(
     agency = await session.get(Agency, agency_id, with_for_update=lock, populate_existing=lock)
     if agency is None:
         raise NotFound(f"no agency {agency_id}")
-    if actor is not None and actor.is_agency and actor.agency_id != agency.id:
-        raise Forbidden("an agency sees only itself")
+    if actor is not None:
+        actor.require_agency(agency.id)
     return agency
 
 
@@ -266,7 +266,7 @@ async def list_agencies(
     limit: int,
 ) -> tuple[list[AgencyRead], str | None]:
     """A page of agencies newest first (an agent's list holds only its own agency)."""
-    query = select(Agency).where(Agency.id == actor.agency_id if actor.is_agency else true())
+    query = select(Agency).where(actor.agencies(Agency.id))
     if filters.status is not None:
         query = query.where(_status_is(filters.status, today))
     if filters.destination is not None:
@@ -465,14 +465,11 @@ async def list_complaints(
     """An agency's complaints, newest first: all of them for supervisors (admins), those an
     office took for its staff. Complaints name complainants and what happened to them, so they
     are not part of the national register (which counts them, `open_complaints`)."""
-    if actor.is_agency:
-        # Complainants are often the agency's own recruits; they must not be exposed to it.
-        raise Forbidden("complaints are seen by supervisors and the office that took them")
+    actor.require_complaints()  # before the agency is looked up
     agency = await get_agency(session, agency_id)
-    query = select(Complaint).where(Complaint.agency_id == agency.id)
-    if not actor.principal.has_any(Role.ADMIN):
-        actor.require_staff()
-        query = query.where(Complaint.office_code == actor.principal.office)
+    query = select(Complaint).where(
+        Complaint.agency_id == agency.id, actor.complaints(Complaint.office_code)
+    )
     rows = await session.scalars(
         query.order_by(Complaint.received_on.desc(), Complaint.created_at.desc())
     )

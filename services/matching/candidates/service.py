@@ -302,7 +302,7 @@ async def read_candidate(
     candidate = await session.get(Candidate, person_id)
     if candidate is None:
         raise NotFound(f"matching knows no person {person_id}")
-    actor.require_serves(candidate.province_code, candidate.serving_offices)
+    actor.require_serves_candidate(candidate)
     orientations = await session.scalars(
         select(CandidateOrientation)
         .where(CandidateOrientation.person_id == candidate.person_id)

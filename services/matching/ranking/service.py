@@ -212,7 +212,7 @@ async def vacancies_for_person(
         raise NotFound(f"matching knows no person {person_id}")
     if candidate.record_status == "merged" and candidate.merged_into is not None:
         candidate = await session.get(Candidate, candidate.merged_into) or candidate
-    actor.require_serves(candidate.province_code, candidate.serving_offices)
+    actor.require_serves_candidate(candidate)
     reasons = domain.person_reasons(candidate, today)
     if reasons:
         return VacancyList(

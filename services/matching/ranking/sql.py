@@ -174,12 +174,7 @@ def _narrowing(
         where.append("c.person_id < :before")
     if people is not None:
         # Scope, not a hard filter: people of the officer's province or served by their office.
-        params["scope_province"] = people.province
-        served = ["c.province_code = :scope_province"]
-        if people.office:
-            params["scope_office"] = people.office
-            served.append(":scope_office = ANY(c.serving_offices)")
-        where.append(f"({' OR '.join(served)})")
+        where.append(people.sql(params))
     return where
 
 

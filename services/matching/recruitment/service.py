@@ -64,8 +64,8 @@ async def _demand_letter(
     ledger are about people, so they stay with its agency and its province's staff even once
     the vacancy is published nationally; to change them, not an analyst."""
     vacancy = await get_own_vacancy(session, vacancy_id, actor, lock=lock)
-    if write and not actor.is_agency:
-        actor.require_staff()
+    if write:
+        actor.require_editor()
     check_overseas(vacancy.kind)
     return vacancy
 

@@ -32,7 +32,7 @@ from services.matching.referrals.domain import (
 )
 from services.matching.referrals.models import Placement, Referral, ReferralStatusChange
 from services.matching.referrals.schemas import ReferralRead, StatusChangeRead
-from services.matching.scope import Actor
+from services.matching.scope import Actor, require_referral, require_serves_referred
 from services.matching.vacancies.models import Vacancy
 from services.matching.vacancies.service import take_position
 from services.matching.wording import count
@@ -90,44 +90,6 @@ def _visible(actor: Actor) -> ColumnElement[bool]:
         Referral.person_province_code,
         Referral.person_id,
     )
-
-
-async def _person_scope(
-    session: AsyncSession, person_id: uuid.UUID, referred_in: str
-) -> tuple[list[str], list[str]]:
-    """The person's provinces (as referred, and as now) and the offices serving them now."""
-    candidate = await session.get(Candidate, person_id)
-    if candidate is None:  # erased: what the referral recorded is all there is
-        return [referred_in], []
-    return [referred_in, candidate.province_code], list(candidate.serving_offices)
-
-
-async def _require(session: AsyncSession, actor: Actor, referral: Referral) -> None:
-    """The referral's two sides see it: the vacancy's (its province, its agency) and the
-    person's (their province, the offices serving them)."""
-    provinces, offices = await _person_scope(
-        session, referral.person_id, referral.person_province_code
-    )
-    if not actor.sees_referral(
-        vacancy_province=referral.province_code,
-        agency_id=referral.agency_id,
-        person_provinces=provinces,
-        serving_offices=offices,
-    ):
-        raise Forbidden(
-            "this belongs to another agency"
-            if actor.is_agency
-            else f"outside your scope (province {actor.principal.province or 'none'}): a"
-            " referral is seen by the vacancy's province and by those serving the person"
-        )
-
-
-async def _require_serves_person(session: AsyncSession, actor: Actor, referral: Referral) -> None:
-    """Placing a person is for those who serve them, whichever province the vacancy is in."""
-    provinces, offices = await _person_scope(
-        session, referral.person_id, referral.person_province_code
-    )
-    actor.require_serves(provinces[-1], offices)
 
 
 async def _record(
@@ -190,7 +152,7 @@ async def refer(
         published_at=vacancy.published_at,
     )
     candidate = await _candidate(session, person_id)
-    actor.require_serves(candidate.province_code, candidate.serving_offices)
+    actor.require_serves_candidate(candidate)
     reasons: list[dict[str, str]] = []
     if vacancy.status not in REFERABLE_VACANCY:
         reasons.append({"code": "vacancy_status", "detail": f"the vacancy is {vacancy.status}"})
@@ -246,7 +208,7 @@ async def get_referral(
     referral = await session.get(Referral, referral_id, with_for_update=lock or None)
     if referral is None:
         raise NotFound(f"no referral {referral_id}")
-    await _require(session, actor, referral)
+    await require_referral(session, actor, referral)
     return referral
 
 
@@ -266,8 +228,7 @@ async def change_status(
     referral = await get_referral(session, referral_id, actor, lock=True)
     if actor.is_agency and new not in AGENCY_MAY_SET:
         raise Forbidden(f"an agency records {', '.join(sorted(AGENCY_MAY_SET))}, not {new}")
-    if not actor.is_agency:
-        actor.require_staff()
+    actor.require_editor()
     current = ReferralStatus(referral.status)
     check_transition(current, new)
     now = await clock_now(session)
@@ -305,7 +266,7 @@ async def place(
     """
     actor.require_staff()
     referral = await get_referral(session, referral_id, actor, lock=True)
-    await _require_serves_person(session, actor, referral)
+    await require_serves_referred(session, actor, referral)
     current = ReferralStatus(referral.status)
     check_transition(current, ReferralStatus.PLACED)
     vacancy = await session.get(Vacancy, referral.vacancy_id, with_for_update=True)
@@ -538,7 +499,7 @@ async def get_placement(
         raise NotFound(f"no placement {placement_id}")
     referral = await session.get(Referral, placement.referral_id)
     assert referral is not None
-    await _require(session, actor, referral)
+    await require_referral(session, actor, referral)
     return placement
 
 

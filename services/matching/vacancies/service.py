@@ -45,7 +45,7 @@ from shared.db import clock_now
 from shared.events.matching import VacancyStatusChanged
 from shared.outbox import add_event
 from shared.pagination import newest_first, page_of
-from shared.problems import Conflict, FieldError, Forbidden, InvalidField, NotFound
+from shared.problems import Conflict, FieldError, InvalidField, NotFound
 from shared.versioning import check_version
 
 REFERENCE_ATTEMPTS = 5
@@ -215,12 +215,6 @@ async def list_vacancies(
 # -- writing ---------------------------------------------------------------------------------
 
 
-def _require_editor(actor: Actor) -> None:
-    """Officers of the vacancy's province, or the agency whose demand letter it is."""
-    if not actor.is_agency:
-        actor.require_staff()
-
-
 async def _employer_errors(
     session: AsyncSession, employer_id: uuid.UUID | None
 ) -> list[FieldError]:
@@ -284,15 +278,7 @@ async def create_vacancy(
     `worker-fees-not-allowed` (still naming the others). Nothing is written then.
     """
     kind = Kind(data.kind)
-    agency_id = data.agency_id
-    if actor.is_agency:
-        if kind is not Kind.OVERSEAS:
-            raise Forbidden("an agency records overseas vacancies (demand letters) only")
-        if agency_id is not None and agency_id != actor.agency_id:
-            raise Forbidden("an agency records vacancies for itself only")
-        agency_id = actor.agency_id
-    else:
-        actor.require_staff()
+    agency_id = actor.new_vacancy_agency(data.agency_id, overseas=kind is Kind.OVERSEAS)
     actor.require(province_code=data.province_code, agency_id=agency_id)
     values = data.model_dump() | {"agency_id": agency_id}
     # Every rule at once, so that the officer corrects the form in one go.
@@ -377,7 +363,7 @@ async def update_vacancy(
     check_version(vacancy.version, expected_version)
     status = VacancyStatus(vacancy.status)
     if status is VacancyStatus.DRAFT:
-        _require_editor(actor)
+        actor.require_editor()
     else:
         actor.require_staff()
     changes, removed = _changes_sent(data, vacancy)
@@ -474,7 +460,7 @@ async def change_status(
     if requested in (VacancyStatus.PUBLISHED, VacancyStatus.FILLED):
         actor.require_staff()
     else:
-        _require_editor(actor)
+        actor.require_editor()
     check_transition(VacancyStatus(vacancy.status), requested)
     if requested is VacancyStatus.PUBLISHED:
         check_closing(vacancy.closes_on, today)
