@@ -100,12 +100,14 @@ def migrate(services: Annotated[list[str] | None, typer.Argument()] = None) -> N
 
 @app.command()
 def topics() -> None:
-    """Create every topic with the configured partitions and replication."""
+    """Create every topic with the configured partitions, replication and retention; set the
+    retention of the topics that exist (docs/operations.md, "Retention of events")."""
     from labourx.catalog import SERVICES
     from shared.provision import prepare_topics
 
-    created = asyncio.run(prepare_topics(get_settings(), SERVICES.values()))
-    typer.echo(f"created: {', '.join(created) or 'none (all existed)'}")
+    prepared = asyncio.run(prepare_topics(get_settings(), SERVICES.values()))
+    typer.echo(f"created: {', '.join(prepared.created) or 'none (all existed)'}")
+    typer.echo(f"retention set: {', '.join(prepared.reconfigured) or 'none (all as configured)'}")
 
 
 @app.command()

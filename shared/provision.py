@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from shared.db import ensure_database
-from shared.events.topics import AGGREGATE_TOPICS, dead_letter_topic
-from shared.kafka import ensure_topics
+from shared.events.topics import AGGREGATE_TOPICS, dead_letter_topic, topic_class
+from shared.kafka import align_topic_configs, ensure_topics, existing_topics
 from shared.migrations import upgrade
 from shared.settings import Settings
 from shared.spec import ServiceSpec
@@ -30,6 +31,20 @@ def all_topics(specs: Iterable[ServiceSpec]) -> list[str]:
     return list(dict.fromkeys(topics))
 
 
-async def prepare_topics(settings: Settings, specs: Iterable[ServiceSpec]) -> list[str]:
-    """Create every aggregate, retry and dead-letter topic; returns the ones created."""
-    return await ensure_topics(settings, all_topics(specs))
+@dataclass(frozen=True)
+class PreparedTopics:
+    created: list[str]
+    # Existing topics whose retention or cleanup policy was not their class's.
+    reconfigured: list[str]
+
+
+async def prepare_topics(settings: Settings, specs: Iterable[ServiceSpec]) -> PreparedTopics:
+    """Create every aggregate, retry and dead-letter topic with the retention of its class, and
+    give that retention to every labourx topic that exists already: a changed setting takes
+    effect by running this again. Partners' topics (made by notify's jobs) are found on the
+    broker by their names' class."""
+    wanted = all_topics(specs)
+    created = await ensure_topics(settings, wanted)
+    found = [t for t in await existing_topics(settings) if topic_class(t) is not None]
+    existing = [t for t in dict.fromkeys([*wanted, *found]) if t not in created]
+    return PreparedTopics(created, await align_topic_configs(settings, existing))

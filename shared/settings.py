@@ -61,6 +61,21 @@ class Settings(BaseSettings):
     kafka_enable_idempotence: bool = False
     topic_partitions: int = Field(default=3, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
+    # How long the broker keeps a topic's records (its retention.ms), per class of topic
+    # (shared/events/topics.py `topic_class`); `labourx topics` sets it on new and existing
+    # topics. Costed in docs/operations.md, "Retention of events". Personal data and dead
+    # letters (copies of any topic's records) are always bounded; -1 keeps records for ever.
+    topic_retention_personal_ms: int = Field(default=7 * 86_400_000, ge=1)
+    topic_retention_non_personal_ms: int = Field(default=-1, ge=-1)
+    topic_retention_dead_letter_ms: int = Field(default=7 * 86_400_000, ge=1)
+
+    @field_validator("topic_retention_non_personal_ms")
+    @classmethod
+    def _for_ever_or_a_time(cls, value: int) -> int:
+        if value == 0:  # the broker would delete every record as it came
+            raise ValueError("a number of milliseconds, or -1 to keep records for ever")
+        return value
+
     # A member that stops heartbeating (kill -9, a lost node) keeps its partitions this long; one
     # stopped with SIGTERM leaves the group at once. 6 s is the least Apache Kafka accepts by
     # default (group.min.session.timeout.ms); heartbeats at a sixth of it, so a member must miss

@@ -1,6 +1,9 @@
-"""Kafka topics: one per aggregate stream (DESIGN.md section 3)."""
+"""Kafka topics: one per aggregate stream (DESIGN.md section 3), and the class of each, which
+sets how long the broker keeps its records (docs/operations.md, "Retention of events")."""
 
 from __future__ import annotations
+
+import enum
 
 REGISTRY_PEOPLE = "registry.people"
 MATCHING_VACANCIES = "matching.vacancies"
@@ -18,9 +21,15 @@ AGGREGATE_TOPICS = (
     NOTIFY_DELIVERIES,
 )
 
+DEAD_LETTER_PREFIX = "dlq."
+RETRY_PREFIX = "retry."
+# notify's per-partner copies of the streams, `partner.<code>.<stream>`
+# (services/notify/partners/streams.py `partner_topic`).
+PARTNER_PREFIX = "partner."
+
 
 def dead_letter_topic(group: str) -> str:
-    return f"dlq.{group}"
+    return f"{DEAD_LETTER_PREFIX}{group}"
 
 
 def retry_topic(group: str) -> str:
@@ -29,4 +38,61 @@ def retry_topic(group: str) -> str:
     Only this group subscribes to it, so a replay never reaches the other groups reading the
     original topic (they applied or dead-lettered those records already).
     """
-    return f"retry.{group}"
+    return f"{RETRY_PREFIX}{group}"
+
+
+class TopicClass(enum.StrEnum):
+    """What a topic holds, for how long the broker keeps it (a retention setting per class)."""
+
+    # Some event on it has a field that identifies or describes a person by itself.
+    PERSONAL = "personal"
+    # No such field: ids (a person's only as the opaque `person_id`), codes, dates, statuses.
+    NON_PERSONAL = "non_personal"
+    # Copies of records a consumer group could not apply (`dlq.<group>`), and those copies
+    # replayed to the group (`retry.<group>`): of any topic, so of personal ones too.
+    DEAD_LETTER = "dead_letter"
+
+
+# The fields that make an aggregate topic personal, per topic: names, the person's reference,
+# birth date, contact details, address below the district, ethnicity, disability, document
+# numbers. A topic with none is non-personal: its events name a person only by `person_id`,
+# which only registry (and the read models that purge on erasure) can link to anyone; the other
+# facts about them (skills, statuses, destinations, costs) are then pseudonymous. Staff ids
+# (`changed_by`, ...) are on every topic: the record of official acts, not data about the people
+# served. tests/unit/test_topic_classes.py reads every field of every catalogued event and fails
+# on one this map (or its list of non-personal fields) does not account for.
+PERSONAL_FIELDS: dict[str, frozenset[str]] = {
+    REGISTRY_PEOPLE: frozenset(
+        {
+            "reference",
+            "given_name_lo",
+            "family_name_lo",
+            "given_name_en",
+            "family_name_en",
+            "date_of_birth",
+            "phone",
+            "email",
+            "district",
+            "village",
+            "ethnicity",
+            "has_disability",
+        }
+    ),
+    # Printed on the person's certificate and verifiable by anyone who holds it.
+    PREDEPARTURE_ORIENTATIONS: frozenset({"certificate_number"}),
+}
+
+
+def topic_class(topic: str) -> TopicClass | None:
+    """The class of a labourx topic; None for a name labourx does not make."""
+    if topic.startswith((DEAD_LETTER_PREFIX, RETRY_PREFIX)):
+        return TopicClass.DEAD_LETTER
+    if topic.startswith(PARTNER_PREFIX):
+        # What a partner's copy carries depends on its subscription's scope, up to everything
+        # of a personal stream: classed for the most it may hold.
+        return TopicClass.PERSONAL
+    if topic in PERSONAL_FIELDS:
+        return TopicClass.PERSONAL
+    if topic in AGGREGATE_TOPICS:
+        return TopicClass.NON_PERSONAL
+    return None
