@@ -49,8 +49,9 @@ def make_consumer(settings: Settings, group: str, topics: Iterable[str]) -> AIOK
 
 
 # The broker deletes a partition's records a segment at a time, once the segment's newest record
-# is past retention, and a quiet topic rolls a new segment only after segment.ms (7 days by
-# default): a bounded topic rolls daily, so a record outlives its retention by a day at most.
+# is past retention, and a segment takes records for segment.ms (7 days by default): a record
+# could outlive its retention by that much. A bounded topic starts a segment daily, or more often
+# when its retention is shorter, so a record outlives its retention by a day at most.
 SEGMENT_MS_MAX = 86_400_000
 
 
