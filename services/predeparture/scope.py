@@ -10,7 +10,9 @@ docs/architecture.md, in one place.
   the person's province, national scope, staff of an office that serves them (registry's
   PersonServedAt, kept on the learner) and staff of an office whose session holds their place.
   A session's roster shows its office's staff everyone on it; anyone else sees the people they
-  serve.
+  serve. The audit names the basis of each read (`basis_of`, `roster_basis`).
+- Reports: national roles and admins choose the province (or all); office staff get their own
+  province's figures only (`report_province`).
 
 Every route that changes something of an office calls `require_manager(principal, office_code)`
 and every read of a person goes through `require_person` or `served`, so the rule is checked on
@@ -26,6 +28,7 @@ from typing import Annotated
 from sqlalchemy import ColumnElement, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.predeparture.audit.domain import Basis
 from services.predeparture.learners.models import Learner
 from services.predeparture.sessions.domain import LIVE, UPCOMING_OR_RUNNING
 from services.predeparture.sessions.models import Enrolment, OrientationSession
@@ -108,6 +111,14 @@ def sees_whole_roster(principal: Principal, office_code: str) -> bool:
     )
 
 
+def roster_basis(principal: Principal, office_code: str) -> Basis | None:
+    """The basis of a roster read: national scope, the session's own office, or (None) each
+    person's own link to the reader, which the filter already required."""
+    if principal.sees_all_provinces:
+        return Basis.NATIONAL
+    return Basis.SESSION if sees_whole_roster(principal, office_code) else None
+
+
 # -- people ----------------------------------------------------------------------------------
 
 
@@ -132,6 +143,15 @@ def served(principal: Principal) -> ColumnElement[bool] | None:
         conditions.append(Learner.serving_offices.contains([principal.office]))
         conditions.append(_enrolled_at(principal.office, Learner.person_id))
     return or_(*conditions) if conditions else false()
+
+
+def basis_of(principal: Principal, province_code: str | None) -> Basis:
+    """The basis of a read the principal's own scope allows, else the link that allowed it."""
+    if principal.sees_all_provinces:
+        return Basis.NATIONAL
+    if principal.can_see_province(province_code):
+        return Basis.PROVINCE
+    return Basis.SERVING
 
 
 async def offices_serving(session: AsyncSession, person_id: uuid.UUID) -> set[str]:
@@ -174,3 +194,18 @@ async def visible_people(
     if condition is not None:
         query = query.where(condition)
     return set((await session.scalars(query)).all())
+
+
+# -- reports ---------------------------------------------------------------------------------
+
+
+def report_province(principal: Principal, asked: str | None) -> str | None:
+    """The province a report is limited to: national roles and admins choose (None: all);
+    office staff always get their own province's figures and may not ask for another."""
+    if principal.sees_all_provinces:
+        return asked
+    if not principal.province:
+        raise Forbidden("your token carries no province; ask an admin to assign an office")
+    if asked is not None and asked != principal.province:
+        raise Forbidden(f"you see the figures of your province ({principal.province}) only")
+    return principal.province

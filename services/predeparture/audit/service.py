@@ -21,15 +21,6 @@ _INSERT = insert(cast(Table, AuditEntry.__table__))
 _REQUEST_ID_MAX = 64
 
 
-def basis_of(principal: Principal, province_code: str | None) -> Basis:
-    """The basis of a read the principal's own scope allows, else the link that allowed it."""
-    if principal.sees_all_provinces:
-        return Basis.NATIONAL
-    if principal.can_see_province(province_code):
-        return Basis.PROVINCE
-    return Basis.SERVING
-
-
 async def record(
     session: AsyncSession,
     principal: Principal,

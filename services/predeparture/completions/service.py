@@ -44,7 +44,7 @@ from services.predeparture.curricula import service as curricula
 from services.predeparture.curricula.models import Curriculum
 from services.predeparture.learners.domain import full_name
 from services.predeparture.learners.models import Learner
-from services.predeparture.scope import require_person
+from services.predeparture.scope import basis_of, require_person
 from shared.auth import Principal
 from shared.clock import LAO_TIME
 from shared.db import clock_now
@@ -456,7 +456,7 @@ async def orientation(
         principal,
         Action.ORIENTATION_READ,
         [person_id],
-        basis=audit.basis_of(principal, province),
+        basis=basis_of(principal, province),
     )
     home = learner.destination_country if learner else None
     rules = await curricula.rules(session, {r.curriculum_id for r in rows})
@@ -550,7 +550,7 @@ async def certificate_content(
         principal,
         Action.CERTIFICATE_PRINTED,
         [completion.person_id],
-        basis=audit.basis_of(principal, province),
+        basis=basis_of(principal, province),
         reason=certificate_number,
     )
     code = printed_code(settings, completion.id, completion.verification_hash)

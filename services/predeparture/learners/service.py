@@ -29,7 +29,7 @@ from services.predeparture.audit.domain import Action
 from services.predeparture.learners import domain
 from services.predeparture.learners.models import Learner
 from services.predeparture.learners.schemas import LearnerDetail, LearnerEnrolment, LearnerRead
-from services.predeparture.scope import require_person, served
+from services.predeparture.scope import basis_of, require_person, served
 from services.predeparture.sessions.invitations import (
     has_live_place,
     has_valid_completion,
@@ -203,7 +203,7 @@ async def read_learner(
         principal,
         Action.LEARNER_READ,
         [person_id],
-        basis=audit.basis_of(principal, learner.province_code),
+        basis=basis_of(principal, learner.province_code),
     )
     awaiting = await session.scalar(
         select(_awaiting(today)).select_from(Learner).where(Learner.person_id == person_id)

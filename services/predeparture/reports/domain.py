@@ -42,8 +42,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from shared.auth import Principal
-from shared.problems import FieldError, Forbidden, InvalidFields
+from services.predeparture.scope import report_province as report_province
+from shared.problems import FieldError, InvalidFields
+
+# The rule is scope's (scope.report_province); reports/api.py and its tests import it from here
+# still, until they import it from scope.
 
 Key = tuple[str, ...]
 
@@ -86,18 +89,6 @@ def period_errors(start: date, end: date) -> list[FieldError]:
 def check_period(start: date, end: date) -> None:
     if errors := period_errors(start, end):
         raise InvalidFields(errors)
-
-
-def report_province(principal: Principal, asked: str | None) -> str | None:
-    """The province a report is limited to: national roles and admins choose (None: all);
-    office staff always get their own province's figures and may not ask for another."""
-    if principal.sees_all_provinces:
-        return asked
-    if not principal.province:
-        raise Forbidden("your token carries no province; ask an admin to assign an office")
-    if asked is not None and asked != principal.province:
-        raise Forbidden(f"you see the figures of your province ({principal.province}) only")
-    return principal.province
 
 
 @dataclass

@@ -13,19 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.predeparture.attendance.models import Attendance
 from services.predeparture.audit import service as audit
-from services.predeparture.audit.domain import Action, Basis
+from services.predeparture.audit.domain import Action
 from services.predeparture.completions import service as completions
 from services.predeparture.completions.schemas import Recomputed
 from services.predeparture.curricula.models import Curriculum, CurriculumModule
 from services.predeparture.learners.domain import full_name
 from services.predeparture.learners.models import Learner
 from services.predeparture.scope import (
+    basis_of,
     can_manage,
     readable_sessions,
     require_manager,
     require_person,
     require_session_reader,
-    sees_whole_roster,
+    roster_basis,
     visible_people,
 )
 from services.predeparture.sessions import enrolment as places
@@ -465,7 +466,7 @@ async def enrol(
         Action.ENROLLED,
         [person_id],
         subject_id=orientation.id,
-        basis=audit.basis_of(principal, learner.province_code if learner else None),
+        basis=basis_of(principal, learner.province_code if learner else None),
     )
     return enrolment
 
@@ -503,14 +504,6 @@ async def cancel_enrolment(
 # -- rosters ---------------------------------------------------------------------------------
 
 
-def _roster_basis(principal: Principal, office_code: str) -> Basis | None:
-    """The basis of a roster read: national scope, the session's own office, or (None) each
-    person's own link to the reader, which the filter already required."""
-    if principal.sees_all_provinces:
-        return Basis.NATIONAL
-    return Basis.SESSION if sees_whole_roster(principal, office_code) else None
-
-
 async def roster(session: AsyncSession, session_id: uuid.UUID, principal: Principal) -> Roster:
     """Who holds a place and who waits: everyone for the session's office (and national
     scope), the people they serve for other offices' staff. Audited per person shown."""
@@ -524,7 +517,7 @@ async def roster(session: AsyncSession, session_id: uuid.UUID, principal: Princi
         Action.ROSTER_READ,
         [i for i in ids if i in visible],
         subject_id=orientation.id,
-        basis=_roster_basis(principal, orientation.office_code),
+        basis=roster_basis(principal, orientation.office_code),
     )
     return full.model_copy(
         update={
@@ -581,7 +574,7 @@ async def roster_sheet(
         Action.ROSTER_PRINTED,
         [e.person_id for e, _ in rows if e.person_id in visible],
         subject_id=orientation.id,
-        basis=_roster_basis(principal, orientation.office_code),
+        basis=roster_basis(principal, orientation.office_code),
     )
     return sheet.RosterSheet(
         session_id=orientation.id,
