@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit.domain import Action
 from services.registry.audit.models import AuditEntry
+from services.registry.scope import default_basis
 from shared.auth import Principal
 from shared.context import current_request_id
 
@@ -29,14 +30,6 @@ ACCESS = "registry.access_basis"
 def note_access(session: AsyncSession, person_id: uuid.UUID, basis: str) -> None:
     """Remember on what basis the principal reached `person_id` in this transaction."""
     session.info.setdefault(ACCESS, {})[person_id] = basis
-
-
-def default_basis(principal: Principal) -> str | None:
-    """The basis of an action on a person the principal reached without a link: national scope
-    or their own province; None for the services' own actions (events), which carry no role."""
-    if not principal.roles:
-        return None
-    return "national" if principal.sees_all_provinces else "province"
 
 
 async def record(

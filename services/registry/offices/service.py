@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.registry import scope
 from services.registry.offices.models import Office
 from services.registry.offices.schemas import OfficeCreate
 from shared.auth import Principal
-from shared.problems import Conflict, Forbidden
+from shared.problems import Conflict
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,32 +49,13 @@ async def office_info(session: AsyncSession, code: str) -> OfficeInfo | None:
 
 
 async def scoped(session: AsyncSession, principal: Principal) -> Principal:
-    """The principal with its province taken from its office, the source of truth for scope.
-
-    National roles and admins see every province. Other staff must carry an office that exists
-    and is active; a province claim in the token that disagrees with the office is refused.
-    """
-    if principal.sees_all_provinces:
-        return principal
-    if not principal.office:
-        raise Forbidden("your token carries no office; ask an admin to assign one")
-    found = await office_info(session, principal.office)
-    if found is None or not found.active:
-        raise Forbidden(f"office {principal.office} is unknown or closed")
-    if principal.province is not None and principal.province != found.province_code:
-        raise Forbidden(
-            f"office {principal.office} is in {found.province_code}, not {principal.province}"
-        )
-    return dataclasses.replace(principal, province=found.province_code)
+    """The principal with its province taken from its office (scope.scoped)."""
+    return await scope.scoped(principal, partial(office_info, session))
 
 
 async def acting_office(session: AsyncSession, principal: Principal) -> OfficeInfo:
-    """The open office the principal acts for (a visit is recorded there, a record moves
-    there); 403 for a token without one."""
-    found = await office_info(session, principal.office) if principal.office else None
-    if found is None or not found.active:
-        raise Forbidden("this is done at an office: your token carries no open office")
-    return found
+    """The open office the principal acts for (scope.acting_office)."""
+    return await scope.acting_office(principal, partial(office_info, session))
 
 
 async def create_office(session: AsyncSession, data: OfficeCreate) -> Office:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
@@ -22,7 +21,7 @@ from services.registry.people.schemas import (
     PersonCreate,
     PersonFields,
 )
-from services.registry.serving.models import ServiceLink
+from services.registry.scope import sees_province, served_among
 from shared.auth import Principal
 from shared.problems import Conflict
 from shared.reference.names import PersonName
@@ -86,24 +85,13 @@ async def candidate_cards(
     session: AsyncSession, candidates: list[Candidate], principal: Principal
 ) -> list[PersonCard]:
     """Each candidate's card, marked outside the scope when the officer may not open it."""
-    ids = [c.person["id"] for c in candidates]
-    served = set()
-    if principal.office is not None and ids:
-        served = set(
-            (
-                await session.scalars(
-                    select(ServiceLink.person_id).where(
-                        ServiceLink.person_id.in_(ids), ServiceLink.office_code == principal.office
-                    )
-                )
-            ).all()
-        )
+    served = await served_among(session, principal, [c.person["id"] for c in candidates])
     return [
         await cards.card(
             session,
             c.person,
             outside_scope=not (
-                c.person["id"] in served or principal.can_see_province(c.person["province_code"])
+                c.person["id"] in served or sees_province(principal, c.person["province_code"])
             ),
         )
         for c in candidates

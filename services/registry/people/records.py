@@ -18,7 +18,7 @@ from services.registry.jobseekers.models import JobseekerProfile
 from services.registry.people.domain import SCALAR_FIELDS
 from services.registry.people.models import IdentityDocument, Person
 from services.registry.people.schemas import DocumentRead, PersonRead
-from services.registry.serving.models import ServiceLink
+from services.registry.scope import access_basis
 from shared.auth import Principal
 from shared.db import clock_now
 from shared.events.registry import PersonUpdated
@@ -89,32 +89,6 @@ async def get_person(
     if basis is not None:
         audit.note_access(session, person.id, basis)
     return person
-
-
-async def serving_basis(
-    session: AsyncSession, person_id: uuid.UUID, office_code: str | None
-) -> str | None:
-    """How `office_code` came to serve the person (visit, enrolment), or None."""
-    if office_code is None:
-        return None
-    return await session.scalar(
-        select(ServiceLink.basis).where(
-            ServiceLink.person_id == person_id, ServiceLink.office_code == office_code
-        )
-    )
-
-
-async def access_basis(
-    session: AsyncSession, person_id: uuid.UUID, province_code: str, principal: Principal
-) -> str | None:
-    """On what basis the principal may reach the person (see "Who sees what" in
-    docs/architecture.md); 403 when on none. The link is only looked up for staff of another
-    province, so the common case costs no query."""
-    if principal.can_see_province(province_code):
-        return audit.default_basis(principal)
-    link = await serving_basis(session, person_id, principal.office)
-    principal.require_serves(province_code, [principal.office] if link and principal.office else [])
-    return link
 
 
 async def person_by_reference(session: AsyncSession, reference: str) -> uuid.UUID:

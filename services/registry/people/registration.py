@@ -30,6 +30,7 @@ from services.registry.people.schemas import (
     PersonCreate,
     PersonRead,
 )
+from services.registry.scope import require_province
 from shared import clock
 from shared.auth import Principal
 from shared.events.registry import JobseekerProfile as ProfileData
@@ -270,7 +271,7 @@ async def register(
     An identity document already registered answers 409 with the existing id; probable
     duplicates answer 409 with the candidates unless the officer confirmed, which is recorded.
     """
-    principal.require_province(data.province_code)
+    require_province(principal, data.province_code)
     office_code = data.office_code or principal.office
     await _refuse_broken_rules(session, data, office_code, today or clock.today(), minimum_age)
     found = await check_duplicates(session, data)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, null, or_, select, union_all
+from sqlalchemy import Select, false, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
@@ -22,11 +22,12 @@ from services.registry.people.domain import (
 )
 from services.registry.people.models import IdentityDocument, Person
 from services.registry.people.schemas import PersonCard, PersonSummary
+from services.registry.scope import list_province, office_links, sees_province
 from services.registry.serving.models import ServiceLink
 from shared import clock
 from shared.auth import Principal
 from shared.pagination import newest_first, page_of
-from shared.problems import Forbidden, InvalidField
+from shared.problems import InvalidField
 
 
 @dataclass(frozen=True)
@@ -39,18 +40,6 @@ class Filters:
     occupation: str | None = None
     migration_status: str | None = None
     q: str | None = None
-
-
-def _scope(filters: Filters, principal: Principal) -> str | None:
-    """The province the list is limited to: the asked one if the principal may see it."""
-    if filters.province_code is not None:
-        principal.require_province(filters.province_code)
-        return filters.province_code
-    if principal.sees_all_provinces:
-        return None
-    if principal.province is None:
-        raise Forbidden("your token carries no province")
-    return principal.province
 
 
 _SUMMARY = tuple(getattr(Person, f) for f in PersonSummary.model_fields if hasattr(Person, f))
@@ -99,9 +88,10 @@ def _carrying(found: Identifiers) -> Any:
 
 def _served_here(principal: Principal) -> Any:
     """How the principal's office serves the person of the row (visit, enrolment), or null."""
+    links = office_links(principal)
     return (
         select(ServiceLink.basis)
-        .where(ServiceLink.person_id == Person.id, ServiceLink.office_code == principal.office)
+        .where(ServiceLink.person_id == Person.id, false() if links is None else links)
         .scalar_subquery()
         .label("served_basis")
     )
@@ -127,7 +117,7 @@ def _list_branches(filters: Filters, principal: Principal, today: date) -> list[
         if not tokens:
             raise InvalidField("q", "has no letters to search for")
         conditions.append(Person.name_tokens.contains(tokens))
-    province = _scope(filters, principal)
+    province = list_province(principal, filters.province_code)
     if province is None:
         return [select(*_SUMMARY, null().label("served_basis")).where(*conditions)]
     branches = [
@@ -135,15 +125,12 @@ def _list_branches(filters: Filters, principal: Principal, today: date) -> list[
             Person.province_code == province, *conditions
         )
     ]
-    if filters.province_code is None and principal.office is not None:
+    links = office_links(principal)
+    if filters.province_code is None and links is not None:
         branches.append(
             select(*_SUMMARY, ServiceLink.basis.label("served_basis"))
             .join(ServiceLink, ServiceLink.person_id == Person.id)
-            .where(
-                ServiceLink.office_code == principal.office,
-                Person.province_code != province,
-                *conditions,
-            )
+            .where(links, Person.province_code != province, *conditions)
         )
     return branches
 
@@ -178,7 +165,7 @@ async def list_people(
         if row["served_basis"] is not None:
             audit.note_access(session, row["id"], row["served_basis"])
             items.append(PersonSummary.model_validate(dict(row)))
-        elif principal.can_see_province(row["province_code"]):
+        elif sees_province(principal, row["province_code"]):
             items.append(PersonSummary.model_validate(dict(row)))
         else:  # only an exact lookup reaches here
             shown.append(await cards.card(session, row, outside_scope=True))

@@ -20,6 +20,7 @@ from services.registry.people.record_fields import apply_sent, derive
 from services.registry.people.records import announce_update, documents_of, get_person
 from services.registry.people.registration import INSERT_DOCUMENT
 from services.registry.people.schemas import IdentityDocumentIn, PersonUpdate
+from services.registry.scope import require_province, sees_province
 from shared import clock
 from shared.auth import Principal
 from shared.problems import FieldError, InvalidFields
@@ -56,7 +57,7 @@ async def _update_errors(
     if (
         data.province_code is not None
         and data.province_code != person.province_code
-        and principal.can_see_province(data.province_code)  # else 403 below
+        and sees_province(principal, data.province_code)  # else 403 below
         and (held_by := await office_info(session, person.office_code or "")) is not None
         and held_by.province_code != data.province_code
     ):
@@ -90,7 +91,7 @@ async def update_person(
     if errors:
         raise InvalidFields(errors)
     if data.province_code is not None:
-        principal.require_province(data.province_code)
+        require_province(principal, data.province_code)
     changed = apply_sent(person, data)
     if data.documents is not None and await _replace_documents(session, person, data.documents):
         changed.append("documents")

@@ -18,12 +18,8 @@ from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
 from services.registry.offices.service import OfficeInfo, acting_office, office_info
 from services.registry.people.models import Person
-from services.registry.people.records import (
-    Gone,
-    announce_update,
-    find_person,
-    serving_basis,
-)
+from services.registry.people.records import Gone, announce_update, find_person
+from services.registry.scope import default_basis, sees_province, serving_basis
 from services.registry.serving.domain import Basis, needs_link
 from services.registry.serving.models import ServiceLink
 from services.registry.serving.schemas import VisitRead
@@ -126,8 +122,8 @@ async def transfer(
     if not changed:
         raise Conflict(f"{person.reference} is registered at your office already")
     # On what the office acted: its province's person, one it served, or only recognised.
-    if principal.can_see_province(person.province_code):
-        basis = audit.default_basis(principal)
+    if sees_province(principal, person.province_code):
+        basis = default_basis(principal)
     else:
         basis = await serving_basis(session, person.id, office.code) or "card"
     for field, value in moved.items():
@@ -142,7 +138,7 @@ async def transfer(
         reason=reason,
         basis=basis,
     )
-    audit.note_access(session, person.id, audit.default_basis(principal) or "province")
+    audit.note_access(session, person.id, default_basis(principal) or "province")
     return person
 
 
