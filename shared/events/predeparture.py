@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
 from shared.events.base import Event, catalogued
 from shared.events.topics import PREDEPARTURE_ORIENTATIONS
+from shared.personal import IDENTIFIER, Personal
 
 
 class OrientationEvent(Event):
@@ -24,7 +25,8 @@ class OrientationEvent(Event):
     subject_field: ClassVar[str] = "person_id"
 
     person_id: uuid.UUID
-    certificate_number: str
+    # Printed on the person's certificate and verifiable by anyone who holds it.
+    certificate_number: Annotated[str, Personal(IDENTIFIER)]
     destination_country: str = Field(description="ISO 3166-1 alpha-2 the orientation covers")
 
 

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
 from shared.events.base import Event, catalogued
 from shared.events.topics import REGISTRY_PEOPLE
+from shared.personal import (
+    BIRTH_DATE,
+    CONTACT,
+    ETHNICITY,
+    HEALTH,
+    IDENTIFIER,
+    IDENTITY,
+    LOCATION,
+    Personal,
+)
 
 Sex = Literal["female", "male", "other"]
 Language = Literal["lo", "en", "th"]
@@ -74,24 +84,28 @@ class PersonEvent(Event):
 class PersonDetails(PersonEvent):
     """The person's record as read models keep it; identity documents stay in registry."""
 
-    reference: str = Field(description="Short code staff and the person quote, e.g. on the phone")
-    given_name_lo: str | None = None
-    family_name_lo: str | None = None
-    given_name_en: str | None = None
-    family_name_en: str | None = None
+    reference: Annotated[str, Personal(IDENTIFIER)] = Field(
+        description="Short code staff and the person quote, e.g. on the phone"
+    )
+    given_name_lo: Annotated[str | None, Personal(IDENTITY)] = None
+    family_name_lo: Annotated[str | None, Personal(IDENTITY)] = None
+    given_name_en: Annotated[str | None, Personal(IDENTITY)] = None
+    family_name_en: Annotated[str | None, Personal(IDENTITY)] = None
     sex: Sex
-    date_of_birth: date
-    phone: str | None = Field(default=None, description="E.164")
+    date_of_birth: Annotated[date, Personal(BIRTH_DATE)]
+    phone: Annotated[str | None, Personal(CONTACT)] = Field(default=None, description="E.164")
     province_code: str = Field(description="ISO 3166-2:LA")
     office_code: str | None = None
     preferred_language: Language = "lo"
-    email: str | None = None
-    ethnicity: str | None = Field(default=None, description="Code of the official ethnic group")
-    has_disability: bool | None = Field(
+    email: Annotated[str | None, Personal(CONTACT)] = None
+    ethnicity: Annotated[str | None, Personal(ETHNICITY)] = Field(
+        default=None, description="Code of the official ethnic group"
+    )
+    has_disability: Annotated[bool | None, Personal(HEALTH)] = Field(
         default=None, description="Washington Group short set cut-off; null when not asked"
     )
-    district: str | None = None
-    village: str | None = None
+    district: Annotated[str | None, Personal(LOCATION)] = None
+    village: Annotated[str | None, Personal(LOCATION)] = None
     isced_level: int | None = Field(default=None, description="ISCED 2011 level, 0 to 8")
     skills: list[str] = Field(default_factory=list)
     certificates: list[SkillCertificate] = Field(default_factory=list)

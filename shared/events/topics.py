@@ -4,6 +4,7 @@ sets how long the broker keeps its records (docs/operations.md, "Retention of ev
 from __future__ import annotations
 
 import enum
+import functools
 
 REGISTRY_PEOPLE = "registry.people"
 MATCHING_VACANCIES = "matching.vacancies"
@@ -53,34 +54,30 @@ class TopicClass(enum.StrEnum):
     DEAD_LETTER = "dead_letter"
 
 
-# The fields that make an aggregate topic personal, per topic: names, the person's reference,
-# birth date, contact details, address below the district, ethnicity, disability, document
-# numbers. A topic with none is non-personal: its events name a person only by `person_id`,
-# which only registry (and the read models that purge on erasure) can link to anyone; the other
-# facts about them (skills, statuses, destinations, costs) are then pseudonymous. Staff ids
-# (`changed_by`, ...) are on every topic: the record of official acts, not data about the people
-# served. tests/unit/test_topic_classes.py reads every field of every catalogued event and fails
-# on one this map (or its list of non-personal fields) does not account for.
-PERSONAL_FIELDS: dict[str, frozenset[str]] = {
-    REGISTRY_PEOPLE: frozenset(
-        {
-            "reference",
-            "given_name_lo",
-            "family_name_lo",
-            "given_name_en",
-            "family_name_en",
-            "date_of_birth",
-            "phone",
-            "email",
-            "district",
-            "village",
-            "ethnicity",
-            "has_disability",
-        }
-    ),
-    # Printed on the person's certificate and verifiable by anyone who holds it.
-    PREDEPARTURE_ORIENTATIONS: frozenset({"certificate_number"}),
-}
+def personal_fields() -> dict[str, frozenset[str]]:
+    """The fields that make an aggregate topic personal, per topic: those its events mark
+    `Personal` (shared/personal.py), where they are declared. A topic with none is non-personal:
+    its events name a person only by `person_id`, which only registry (and the read models that
+    purge on erasure) can link to anyone; the other facts about them (skills, statuses,
+    destinations, costs) are then pseudonymous. Staff ids (`changed_by`, ...) are on every topic:
+    the record of official acts, not data about the people served.
+    tests/unit/test_topic_classes.py reads every field of every catalogued event and fails on one
+    that is neither marked nor in its list of non-personal fields."""
+    return _personal_fields()
+
+
+@functools.cache
+def _personal_fields() -> dict[str, frozenset[str]]:
+    # Imported here: the event modules import this one for the topic names.
+    from shared.events.catalogue import CATALOGUE
+    from shared.personal import model_marks
+
+    found: dict[str, set[str]] = {}
+    for spec in CATALOGUE.values():
+        marked = model_marks(spec.model)
+        if marked:
+            found.setdefault(spec.topic, set()).update(marked)
+    return {topic: frozenset(fields) for topic, fields in found.items()}
 
 
 def topic_class(topic: str) -> TopicClass | None:
@@ -91,7 +88,7 @@ def topic_class(topic: str) -> TopicClass | None:
         # What a partner's copy carries depends on its subscription's scope, up to everything
         # of a personal stream: classed for the most it may hold.
         return TopicClass.PERSONAL
-    if topic in PERSONAL_FIELDS:
+    if topic in personal_fields():
         return TopicClass.PERSONAL
     if topic in AGGREGATE_TOPICS:
         return TopicClass.NON_PERSONAL
