@@ -310,5 +310,11 @@ def require_roles(*roles: Role) -> Any:
     return Depends(_check)
 
 
+# The role aliases every service uses; a service's own live in one module of it (its scope.py,
+# or registry's offices/api.py for `Staff`).
+# Admins only (the ministry's supervisors, for matching's agencies).
+Admin = Annotated[Principal, require_roles(Role.ADMIN)]
 # Office staff of the network (ESC and MRC officers; admins always pass).
 OfficeStaff = Annotated[Principal, require_roles(Role.ESC_STAFF, Role.MRC_STAFF)]
+# Who reads an office's work: its staff, and analysts (admins always pass).
+Reader = Annotated[Principal, require_roles(Role.ESC_STAFF, Role.MRC_STAFF, Role.ANALYST)]

@@ -17,14 +17,16 @@ import functools
 import hashlib
 import inspect
 import json
+import types
+import typing
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, NamedTuple, ParamSpec
+from typing import Annotated, Any, Generic, ParamSpec, TypeVar
 
 from fastapi import Depends, Header, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import DateTime, Integer, String, delete, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,7 +78,7 @@ class Idempotency:
         self.principal = principal
         self.request_hash = request_hash
 
-    async def replay(self, session: AsyncSession) -> JSONResponse | None:
+    async def replay(self, session: AsyncSession) -> Response | None:
         """Claim the key, or return the stored answer of the request that claimed it first."""
         if self.key is None:
             return None
@@ -100,11 +102,15 @@ class Idempotency:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used for a different request", field="Idempotency-Key"
             )
-        return JSONResponse(
-            stored.body,
-            status_code=stored.status_code or 200,
-            headers={"Idempotent-Replayed": "true"},
-        )
+        replayed = {"Idempotent-Replayed": "true"}
+        status_code = stored.status_code or 200
+        if isinstance(stored.body, str):
+            return Response(
+                stored.body.encode(), status_code, replayed, media_type="application/json"
+            )
+        # Stored before answers were kept as sent (a JSON document, not its text): its fields
+        # as they were, in the order PostgreSQL keeps them.
+        return JSONResponse(stored.body, status_code=status_code, headers=replayed)
 
     async def forget(self, session: AsyncSession) -> None:
         """Give the claim back (same transaction): the next request with the key runs."""
@@ -116,14 +122,12 @@ class Idempotency:
                 )
             )
 
-    async def remember(self, session: AsyncSession, status_code: int, body: Any) -> JSONResponse:
-        """Store the answer with the claim (same transaction) and return it."""
-        # What jsonable_encoder gives for a model, without walking the dumped result again.
-        content = (
-            body.model_dump(mode="json", by_alias=True)
-            if isinstance(body, BaseModel)
-            else jsonable_encoder(body)
-        )
+    async def remember(self, session: AsyncSession, status_code: int, content: bytes) -> Response:
+        """Store the answer with the claim (same transaction) and return it.
+
+        `body` keeps the answer's JSON text as sent, as a JSON string: a replay sends the same
+        bytes (a JSON document in JSONB would come back with its keys reordered), and searching
+        the column's text for an id or a name (erasure) still finds it."""
         if self.key is not None:
             await session.execute(
                 update(IdempotencyRecord)
@@ -131,10 +135,10 @@ class Idempotency:
                     IdempotencyRecord.principal == self.principal,
                     IdempotencyRecord.key == self.key,
                 )
-                .values(status_code=status_code, body=content)
+                .values(status_code=status_code, body=content.decode())
                 .execution_options(synchronize_session=False)
             )
-        return JSONResponse(content, status_code=status_code)
+        return Response(content, status_code, media_type="application/json")
 
 
 async def _idempotency(
@@ -154,13 +158,25 @@ async def _idempotency(
 IdempotencyDep = Annotated[Idempotency, Depends(_idempotency)]
 
 
-class Answer(NamedTuple):
-    """What an `@idempotent` route answers the first time: stored under the key and replayed."""
+Model = TypeVar("Model", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer(Generic[Model]):
+    """What an `@idempotent` route answers the first time: stored under the key and replayed.
+
+    The route declares what it answers by its return annotation, `-> Answer[PersonRead]`: the
+    body must be that model (mypy checks it), and is sent as that model, by its fields alone."""
 
     status_code: int
-    body: Any
+    body: Model
     # Sent with this answer only, not stored: a replay answers with the body and status alone.
     headers: dict[str, str] | None = None
+
+
+class AnswerIsNotItsModel(TypeError):
+    """An `@idempotent` route answered a body that is not the model it declares: a bug, refused
+    before anything is stored or sent (the request's transaction rolls back)."""
 
 
 P = ParamSpec("P")
@@ -169,20 +185,47 @@ P = ParamSpec("P")
 _PARAMETER = "idempotency_"
 
 
+def answer_model(route: Callable[..., Any]) -> type[BaseModel]:
+    """The model `Model` of a route returning `Answer[Model]` (or `Answer[Model] | Response`, a
+    response it does not keep)."""
+    try:
+        returned = typing.get_type_hints(route)["return"]
+    except (KeyError, NameError) as exc:
+        raise TypeError(f"{route.__name__}: an idempotent route returns Answer[Model]") from exc
+    union = typing.get_origin(returned) in (typing.Union, types.UnionType)
+    declared = typing.get_args(returned) if union else (returned,)
+    models = [typing.get_args(t)[0] for t in declared if typing.get_origin(t) is Answer]
+    others = [t for t in declared if typing.get_origin(t) is not Answer]
+    if len(models) != 1 or not all(isinstance(t, type) and issubclass(t, Response) for t in others):
+        raise TypeError(
+            f"{route.__name__}: an idempotent route returns Answer[Model], or Answer[Model] | "
+            f"Response for an answer not to keep; not {returned}"
+        )
+    model: type[BaseModel] = models[0]
+    return model
+
+
 def idempotent(
-    route: Callable[P, Awaitable[Answer | Response]],
+    route: Callable[P, Awaitable[Answer[Model] | Response]],
 ) -> Callable[P, Awaitable[Response]]:
     """Make a write route idempotent: a request with a key it already answered gets the stored
-    answer (`Idempotent-Replayed: true`) without running the route; otherwise the route runs and
-    its `Answer` is stored with the key, in the route's own transaction (its `session`), so a
-    rollback forgets both. The route states only its own work.
+    answer (`Idempotent-Replayed: true`, the same bytes) without running the route; otherwise
+    the route runs and its `Answer` is sent as its declared model (only the model's fields, as
+    FastAPI's `response_model` would) and stored with the key, in the route's own transaction
+    (its `session`), so a rollback forgets both. The route states only its own work.
 
     A route may instead return a `Response`, an answer not to keep (registration's probable
     duplicate warning, committed with its audit): it is sent as is and the key is given back, so
-    the same key sent again, once the caller decided, runs the request rather than replays."""
+    the same key sent again, once the caller decided, runs the request rather than replays.
+
+    A body that is not the declared model raises `AnswerIsNotItsModel`: mypy refuses such a
+    route, so only code that escaped the types gets there, and a 500 with nothing written or
+    stored is the honest answer (a stored wrong answer would be replayed for good)."""
     signature = inspect.signature(route)
     if "session" not in signature.parameters:
         raise TypeError(f"{route.__name__}: an idempotent route needs its `session` parameter")
+    model = answer_model(route)
+    adapter: TypeAdapter[BaseModel] = TypeAdapter(model)
 
     @functools.wraps(route)
     async def answering(*args: P.args, **kwargs: P.kwargs) -> Response:
@@ -194,13 +237,22 @@ def idempotent(
         if isinstance(answer, Response):
             await idempotency.forget(session)
             return answer
-        response = await idempotency.remember(session, answer.status_code, answer.body)
+        if not isinstance(answer.body, model):
+            raise AnswerIsNotItsModel(
+                f"{route.__name__} answered {type(answer.body).__name__}, not {model.__name__}"
+            )
+        # As FastAPI sends a response model: by alias, the declared type's fields only (a
+        # subclass's extra fields are not sent).
+        content = adapter.dump_json(answer.body, by_alias=True)
+        response = await idempotency.remember(session, answer.status_code, content)
         response.headers.update(answer.headers or {})
         return response
 
     added = inspect.Parameter(_PARAMETER, inspect.Parameter.KEYWORD_ONLY, annotation=IdempotencyDep)
-    # FastAPI reads this signature: the added dependency, and a response (not a model to infer).
+    # FastAPI reads this signature: the added dependency, and the model it answers (its
+    # `response_model` when the route decorator names none).
     answering.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[*signature.parameters.values(), added], return_annotation=JSONResponse
+        parameters=[*signature.parameters.values(), added], return_annotation=model
     )
+    answering.__answer_model__ = model  # type: ignore[attr-defined]
     return answering

@@ -22,22 +22,21 @@ from services.matching.agencies.schemas import (
 )
 from services.matching.scope import ActorDep
 from shared import clock
-from shared.auth import Principal, Role, require_roles
+from shared.auth import Admin
 from shared.db import SessionDep
 from shared.events.matching import AgencyState
 from shared.idempotency import Answer, idempotent
 from shared.problems import InvalidField
 from shared.reference.places import validate_country
 
-# The ministry's supervisors of recruitment agencies.
-Supervisor = Annotated[Principal, require_roles(Role.ADMIN)]
-
 router = APIRouter(prefix="/v1/agencies", tags=["agencies"])
 
 
 @router.post("", status_code=201, response_model=AgencyDetail)
 @idempotent
-async def create_agency(body: AgencyCreate, session: SessionDep, principal: Supervisor) -> Answer:
+async def create_agency(
+    body: AgencyCreate, session: SessionDep, principal: Admin
+) -> Answer[AgencyDetail]:
     """License an agency (active); 409 naming `code` or `licence_number` when already taken."""
     today = clock.today()
     agency = await service.create_agency(session, body, principal, today=today)
@@ -86,8 +85,8 @@ async def change_status(
     agency_id: uuid.UUID,
     body: AgencyStatusIn,
     session: SessionDep,
-    principal: Supervisor,
-) -> Answer:
+    principal: Admin,
+) -> Answer[AgencyDetail]:
     """Suspend or revoke (with a reason; pauses its published vacancies) or reinstate
     (republishes them). An invalid change answers 409 with `current_status` and `allowed`."""
     today = clock.today()
@@ -101,8 +100,8 @@ async def renew_licence(
     agency_id: uuid.UUID,
     body: LicenceRenewal,
     session: SessionDep,
-    principal: Supervisor,
-) -> Answer:
+    principal: Admin,
+) -> Answer[AgencyDetail]:
     """Renew the licence: a new expiry date, and optionally number and destinations."""
     today = clock.today()
     agency = await service.renew_licence(session, agency_id, body, principal, today=today)
@@ -116,7 +115,7 @@ async def file_complaint(
     body: ComplaintCreate,
     session: SessionDep,
     actor: ActorDep,
-) -> Answer:
+) -> Answer[ComplaintRead]:
     """Record a complaint against the agency (office staff)."""
     complaint = await service.file_complaint(session, agency_id, body, actor, today=clock.today())
     return Answer(201, ComplaintRead.model_validate(complaint))
@@ -139,8 +138,8 @@ async def change_complaint_status(
     complaint_id: uuid.UUID,
     body: ComplaintStatusIn,
     session: SessionDep,
-    principal: Supervisor,
-) -> Answer:
+    principal: Admin,
+) -> Answer[ComplaintRead]:
     """Investigate, uphold or dismiss a complaint (supervisors); upheld and dismissed need the
     `outcome`."""
     complaint = await service.change_complaint_status(session, agency_id, complaint_id, body)

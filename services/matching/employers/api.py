@@ -17,7 +17,7 @@ from services.matching.employers.schemas import (
     EmployerUpdate,
 )
 from services.matching.scope import ActorDep
-from shared.auth import Principal, Role, require_roles
+from shared.auth import Reader
 from shared.db import SessionDep
 from shared.idempotency import Answer, idempotent
 from shared.problems import FieldError, InvalidFields
@@ -25,9 +25,7 @@ from shared.reference.isic import validate_isic_section
 from shared.reference.places import validate_province
 from shared.versioning import etag, parse_if_match
 
-# Employers are business data, not personal data: every officer and analyst may read them.
-Reader = Annotated[Principal, require_roles(Role.ESC_STAFF, Role.MRC_STAFF, Role.ANALYST)]
-
+# Employers are business data, not personal data: every officer and analyst reads them (Reader).
 router = APIRouter(prefix="/v1/employers", tags=["employers"])
 
 
@@ -46,7 +44,9 @@ def _checked(
 
 @router.post("", status_code=201, response_model=EmployerRead)
 @idempotent
-async def create_employer(body: EmployerCreate, session: SessionDep, actor: ActorDep) -> Answer:
+async def create_employer(
+    body: EmployerCreate, session: SessionDep, actor: ActorDep
+) -> Answer[EmployerRead]:
     """Register an employer of your province (office staff); 409 naming `registration_number`
     when it is already registered."""
     employer = await service.create_employer(session, body, actor)

@@ -38,7 +38,7 @@ async def submit_name_list(
     body: NameListSubmission,
     session: SessionDep,
     actor: ActorDep,
-) -> Answer:
+) -> Answer[NameListSubmitted]:
     """Select referred people against a published demand letter (its agency, or officers), all
     or none: 422 `name-list-rows-refused` names each bad row, 409 `name-list-quota-exceeded`
     gives the quota and what remains. People already selected stay selected once."""
@@ -71,7 +71,7 @@ async def withdraw_from_name_list(
     body: NameListWithdrawal,
     session: SessionDep,
     actor: ActorDep,
-) -> Answer:
+) -> Answer[NameListEntryRead]:
     """Take a selected person off the list, with a reason; the place is free again."""
     entry = await service.withdraw(session, vacancy_id, person_id, reason=body.reason, actor=actor)
     return Answer(200, entry)
@@ -84,7 +84,7 @@ async def record_cost(
     body: CostCreate,
     session: SessionDep,
     actor: ActorDep,
-) -> Answer:
+) -> Answer[CostRead]:
     """Append one recruitment cost of a worker on the name list, and who paid it. The ledger is
     never edited: a correction is a new row with a note. A cost the worker paid is recorded
     `flagged` (ILO Employer Pays Principle) and counts against the agency."""

@@ -29,7 +29,7 @@ placements = APIRouter(prefix="/v1/placements", tags=["referrals"])
 
 @router.post("", status_code=201, response_model=ReferralRead)
 @idempotent
-async def refer(body: ReferralCreate, session: SessionDep, actor: ActorDep) -> Answer:
+async def refer(body: ReferralCreate, session: SessionDep, actor: ActorDep) -> Answer[ReferralRead]:
     """Refer a person the caller serves (their province, an office serving them, or national
     scope) to a published vacancy of any province; 409 with every reason when the vacancy or
     a hard filter forbids it."""
@@ -82,7 +82,7 @@ async def change_status(
     body: ReferralStatusIn,
     session: SessionDep,
     actor: ActorDep,
-) -> Answer:
+) -> Answer[ReferralRead]:
     """Interviewed, offered, rejected, withdrawn or no-show; 409 names the allowed moves."""
     referral = await service.change_status(
         session, referral_id, body.status, reason=body.reason, actor=actor
@@ -97,7 +97,7 @@ async def place(
     body: PlacementCreate,
     session: SessionDep,
     actor: ActorDep,
-) -> Answer:
+) -> Answer[PlacementRead]:
     """The person got the job (staff serving the person): one position fewer. Abroad only with
     the agency licensed for the destination, a valid orientation for it, a passport valid six
     months past the start and an open migration record (prospective or ready) for it: 409
@@ -122,7 +122,7 @@ async def end_placement(
     body: PlacementEnd,
     session: SessionDep,
     actor: ActorDep,
-) -> Answer:
+) -> Answer[PlacementRead]:
     """The job ended (or fell through before the start): the person may be placed again."""
     placement = await service.end_placement(
         session,

@@ -29,7 +29,9 @@ router = APIRouter(prefix="/v1/vacancies", tags=["vacancies"])
 
 @router.post("", status_code=201, response_model=VacancyRead)
 @idempotent
-async def create_vacancy(body: VacancyCreate, session: SessionDep, actor: ActorDep) -> Answer:
+async def create_vacancy(
+    body: VacancyCreate, session: SessionDep, actor: ActorDep
+) -> Answer[VacancyRead]:
     """Record a draft: a domestic job (office staff) or a demand letter (an agency, or staff
     for it). Every bad field is named in one 422; fees charged to the worker make it
     `worker-fees-not-allowed`."""
@@ -116,7 +118,7 @@ async def change_status(
     body: VacancyStatusIn,
     session: SessionDep,
     actor: ActorDep,
-) -> Answer:
+) -> Answer[VacancyRead]:
     """draft → published (officers; an agency's licence is checked again) or closed;
     published → filled or closed. Pauses follow the agency's licence, expiry the calendar.
 

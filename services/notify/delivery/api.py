@@ -26,15 +26,13 @@ from services.notify.delivery.schemas import (
     ReceiptResult,
 )
 from shared.app import SettingsDep
-from shared.auth import OfficeStaff, Principal, Role, require_roles
+from shared.auth import Admin, OfficeStaff
 from shared.db import SessionDep
 from shared.problems import NotFound, Problem, Unauthorized
 
 router = APIRouter(prefix="/v1", tags=["delivery"])
 # Included in `router` (below), which gives it the /v1 prefix.
 webhooks = APIRouter(tags=["delivery (gateway webhooks)"])
-
-Admin = Annotated[Principal, require_roles(Role.ADMIN)]
 
 
 class WebhooksNotConfigured(Problem):

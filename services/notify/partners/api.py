@@ -43,12 +43,10 @@ from services.notify.partners.schemas import (
     SubscriptionRead,
 )
 from shared.app import SettingsDep
-from shared.auth import Principal, Role, require_roles
+from shared.auth import Admin
 from shared.db import SessionDep
 
 router = APIRouter(prefix="/v1", tags=["partners"])
-
-Admin = Annotated[Principal, require_roles(Role.ADMIN)]
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=200)]

@@ -3,8 +3,6 @@ can preview a draft with its SMS length before saving it."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter
 
 from services.notify.templates import service
@@ -18,13 +16,11 @@ from services.notify.templates.schemas import (
     TemplateList,
     TemplateRead,
 )
-from shared.auth import OfficeStaff, Principal, Role, require_roles
+from shared.auth import Admin, OfficeStaff
 from shared.db import SessionDep
 from shared.idempotency import Answer, idempotent
 
 router = APIRouter(prefix="/v1/templates", tags=["templates"])
-
-Admin = Annotated[Principal, require_roles(Role.ADMIN)]
 
 
 @router.get("", response_model=TemplateList)
@@ -47,7 +43,9 @@ async def list_versions(
 
 @router.post("", status_code=201, response_model=TemplateRead)
 @idempotent
-async def add_version(body: TemplateCreate, session: SessionDep, admin: Admin) -> Answer:
+async def add_version(
+    body: TemplateCreate, session: SessionDep, admin: Admin
+) -> Answer[TemplateRead]:
     """A new version of a template; messages queued from now on use it."""
     template = await service.add_version(session, body, by=admin.subject)
     return Answer(201, TemplateRead.model_validate(template))

@@ -50,7 +50,7 @@ async def enter_roster(
     body: RosterIn,
     session: SessionDep,
     principal: Manager,
-) -> Answer:
+) -> Answer[RosterWritten]:
     """Set the roster of a session that has started and is not closed (staff of its office).
     Certificates are issued when the session is closed, not here (`certificates` stays empty
     for the clients that read it)."""
@@ -73,7 +73,7 @@ async def correct_roster(
     session: SessionDep,
     principal: Manager,
     settings: SettingsDep,
-) -> Answer:
+) -> Answer[CorrectionsWritten]:
     """Correct the roster of a closed session, with a reason; each change is kept for audit
     and completions follow (a certificate may be issued or withdrawn)."""
     trail, outcome = await service.correct(

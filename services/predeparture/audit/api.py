@@ -11,14 +11,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.predeparture.audit import service
-from shared.auth import Principal, Role, require_roles
+from shared.auth import Admin
 from shared.db import SessionDep
 from shared.pagination import split_page
 from shared.problems import InvalidField
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
-
-Admin = Annotated[Principal, require_roles(Role.ADMIN)]
 
 
 class AuditEntryRead(BaseModel):

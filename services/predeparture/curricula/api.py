@@ -4,7 +4,6 @@ versions and activate them."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from fastapi import APIRouter
 
@@ -16,13 +15,11 @@ from services.predeparture.curricula.schemas import (
     CurriculumSummary,
 )
 from services.predeparture.scope import Reader
-from shared.auth import Principal, Role, require_roles
+from shared.auth import Admin
 from shared.db import SessionDep
 from shared.idempotency import Answer, idempotent
 
 router = APIRouter(prefix="/v1/curricula", tags=["curricula"])
-
-Admin = Annotated[Principal, require_roles(Role.ADMIN)]
 
 
 @router.get("", response_model=CurriculumList)
@@ -42,7 +39,9 @@ async def get_curriculum(
 
 @router.post("", status_code=201, response_model=CurriculumRead)
 @idempotent
-async def create_version(body: CurriculumCreate, session: SessionDep, admin: Admin) -> Answer:
+async def create_version(
+    body: CurriculumCreate, session: SessionDep, admin: Admin
+) -> Answer[CurriculumRead]:
     """A new draft version of a curriculum code; it applies to sessions once activated."""
     curriculum = await service.create_version(session, body, by=admin.subject)
     return Answer(201, await service.read(session, curriculum))
@@ -50,7 +49,9 @@ async def create_version(body: CurriculumCreate, session: SessionDep, admin: Adm
 
 @router.post("/{curriculum_id}/activation", response_model=CurriculumRead)
 @idempotent
-async def activate(curriculum_id: uuid.UUID, session: SessionDep, _: Admin) -> Answer:
+async def activate(
+    curriculum_id: uuid.UUID, session: SessionDep, _: Admin
+) -> Answer[CurriculumRead]:
     """Make a draft the active version of its code and retire the one active until now."""
     curriculum = await service.activate(session, curriculum_id)
     return Answer(200, await service.read(session, curriculum))

@@ -34,7 +34,7 @@ async def record_outreach(
     session: SessionDep,
     principal: Manager,
     settings: SettingsDep,
-) -> Answer:
+) -> Answer[OutreachRead]:
     """Record an outreach session of your Migrant Resource Centre with its head counts: one
     row per sex and age band, never a name. One held on an earlier day (entered from paper,
     up to LABOURX_PREDEPARTURE_LATE_ENTRY_DAYS later) is marked `entered_late` and audited.

@@ -48,7 +48,7 @@ async def create_session(
     session: SessionDep,
     principal: Manager,
     settings: SettingsDep,
-) -> Answer:
+) -> Answer[SessionRead]:
     """Schedule a session at your office (or in a village of its area, `outreach`). A session
     held on a day without a connection is entered afterwards with its past start, up to
     `LABOURX_PREDEPARTURE_LATE_ENTRY_DAYS` days later: it is marked `entered_late` and audited,
@@ -132,7 +132,7 @@ async def change_status(
     session: SessionDep,
     principal: Manager,
     settings: SettingsDep,
-) -> Answer:
+) -> Answer[SessionStatusRead]:
     """scheduled → held → closed once the session is over, or scheduled → cancelled with a
     reason, which cancels every place and tells each person. Closing issues the certificates
     of those who completed orientation with it (`certificates`). An invalid change answers
@@ -181,7 +181,7 @@ async def enrol(
     body: EnrolmentCreate,
     session: SessionDep,
     principal: Enroller,
-) -> Answer:
+) -> Answer[EnrolmentRead]:
     """Enrol a person you serve (your province's, or linked to your office) in any office's
     scheduled session: a place while there is room, else the end of the waiting list. 403 for
     someone you do not serve; 409 when they already hold one in this session or it is no
@@ -200,7 +200,7 @@ async def cancel_enrolment(
     body: CancellationIn,
     session: SessionDep,
     principal: Enroller,
-) -> Answer:
+) -> Answer[EnrolmentRead]:
     """Cancel a place or a turn, with the reason; a freed place goes to the oldest waiting.
     The session's office cancels any; another office's officer those of people they serve."""
     enrolment = await service.cancel_enrolment(

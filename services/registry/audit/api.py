@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from services.registry.audit import service
 from services.registry.audit.schemas import AuditEntryRead, AuditPage
-from services.registry.offices.api import Admin
+from shared.auth import Admin
 from shared.db import SessionDep
 from shared.pagination import split_page
 from shared.problems import InvalidField

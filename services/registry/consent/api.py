@@ -23,7 +23,7 @@ async def record_consent(
     body: ConsentDecisionIn,
     session: SessionDep,
     principal: Staff,
-) -> Answer:
+) -> Answer[ConsentRead]:
     """Record the person's decision (give, refuse, withdraw, renew) for one purpose.
 
     Withdrawal is possible at any time for a consent in force. Verbal and thumbprint consent

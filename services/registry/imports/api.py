@@ -52,7 +52,7 @@ async def import_csv(
     # After the caller's checks, as before: a stranger's upload is a 401 whatever its type.
     content: Annotated[bytes, Depends(_csv_file)],
     filename: Annotated[str | None, Query(max_length=200)] = None,
-) -> Answer:
+) -> Answer[ImportReport]:
     """Register the rows of a CSV file (`Content-Type: text/csv`, UTF-8, header row first).
 
     Answers a report per row: created, already_imported (an earlier upload created it),

@@ -27,7 +27,7 @@ async def change_status(
     body: StatusChange,
     session: SessionDep,
     principal: Staff,
-) -> Answer:
+) -> Answer[StatusRead]:
     """Move the jobseeker to another status; 409 names the current one when not allowed.
 
     Referrals move it too: matching's referral events set `referred` and `placed`, and back to

@@ -31,7 +31,7 @@ async def open_record(
     session: SessionDep,
     principal: Staff,
     settings: SettingsDep,
-) -> Answer:
+) -> Answer[MigrationRead]:
     """Open a prospective migration record; 409 with `existing_id` when one is already open."""
     record = await service.open_record(
         session, person_id, body, principal, minimum_age=settings.registry_min_age_migrant
@@ -70,7 +70,7 @@ async def change_status(
     body: MigrationStatusIn,
     session: SessionDep,
     principal: Staff,
-) -> Answer:
+) -> Answer[MigrationRead]:
     """prospective → ready → departed → abroad → returned, or cancelled before departure.
 
     An invalid change answers 409 with `current_status` and the `allowed` next states.

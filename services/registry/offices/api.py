@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from services.registry.offices import service
 from services.registry.offices.schemas import OfficeCreate, OfficeList, OfficeRead
-from shared.auth import OfficeStaff, Principal, Role, require_roles
+from shared.auth import Admin, OfficeStaff, Principal
 from shared.db import SessionDep
 from shared.idempotency import Answer, idempotent
 
@@ -19,7 +19,6 @@ async def _staff(principal: OfficeStaff, session: SessionDep) -> Principal:
 
 # Every registry route that touches people takes this: the scope comes from the office table.
 Staff = Annotated[Principal, Depends(_staff)]
-Admin = Annotated[Principal, require_roles(Role.ADMIN)]
 
 router = APIRouter(prefix="/v1/offices", tags=["offices"])
 
@@ -36,7 +35,9 @@ async def list_offices(
 
 @router.post("", status_code=201, response_model=OfficeRead)
 @idempotent
-async def create_office(body: OfficeCreate, session: SessionDep, principal: Admin) -> Answer:
+async def create_office(
+    body: OfficeCreate, session: SessionDep, principal: Admin
+) -> Answer[OfficeRead]:
     """Open an office (admins only)."""
     office = await service.create_office(session, body)
     return Answer(201, OfficeRead.model_validate(office))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.offices.api import Staff
@@ -23,6 +21,9 @@ from services.registry.people.deps import PersonId
 from services.registry.people.domain import AGE_BANDS
 from services.registry.people.registration import register
 from services.registry.people.schemas import (
+    DuplicateCandidate,
+    DuplicateCheck,
+    Erased,
     ErasureIn,
     MergeIn,
     PersonCreate,
@@ -53,7 +54,7 @@ async def _register(
     settings: SettingsDep,
     *,
     as_jobseeker: bool,
-) -> Answer | JSONResponse:
+) -> Answer[PersonRead] | JSONResponse:
     try:
         registration = await register(
             session,
@@ -99,7 +100,7 @@ async def register_jobseeker(
     session: SessionDep,
     principal: Staff,
     settings: SettingsDep,
-) -> Answer | JSONResponse:
+) -> Answer[PersonRead] | JSONResponse:
     """Register a jobseeker. Send an `Idempotency-Key` so a retry never registers twice.
 
     409 `duplicate-document` when an identity document is already registered (with the
@@ -120,7 +121,7 @@ async def register_person(
     session: SessionDep,
     principal: Staff,
     settings: SettingsDep,
-) -> Answer | JSONResponse:
+) -> Answer[PersonRead] | JSONResponse:
     """Register a person who is not (yet) looking for work here, e.g. a prospective migrant.
 
     Send `jobseeker` in the body to register them as a jobseeker too.
@@ -129,15 +130,11 @@ async def register_person(
     return await _register(body, request, session, principal, settings, as_jobseeker=as_jobseeker)
 
 
-class DuplicateCheck(BaseModel):
-    candidates: list[dict[str, object]] = Field(
-        description="Scored candidates, each with its identity card"
-    )
-
-
 @router.post("/people/duplicate-check", response_model=DuplicateCheck)
 @idempotent
-async def duplicate_check(body: PersonCreate, session: SessionDep, principal: Staff) -> Answer:
+async def duplicate_check(
+    body: PersonCreate, session: SessionDep, principal: Staff
+) -> Answer[DuplicateCheck]:
     """What registering this person would find, without registering (no person is written).
 
     409 `duplicate-document` for a known identity document, as registration would answer.
@@ -147,8 +144,8 @@ async def duplicate_check(body: PersonCreate, session: SessionDep, principal: St
     await duplicate_warnings.record_warning(
         session, principal, duplicate_warnings.ProbableDuplicate("duplicate check", cards=shown)
     )
-    candidates: list[dict[str, object]] = [
-        {**c.summary, "card": card.model_dump(mode="json")}
+    candidates = [
+        DuplicateCandidate.model_validate({**c.summary, "card": card})
         for c, card in zip(found, shown, strict=True)
     ]
     return Answer(200, DuplicateCheck(candidates=candidates))
@@ -264,17 +261,12 @@ async def merge(
     body: MergeIn,
     session: SessionDep,
     principal: Staff,
-) -> Answer:
+) -> Answer[PersonRead]:
     """Fold `duplicate_id` into this record; the duplicate's id then leads here."""
     survivor = await lifecycle.merge(
         session, person_id, body.duplicate_id, principal, reason=body.reason
     )
     return Answer(200, await records.to_read(session, survivor))
-
-
-class Erased(BaseModel):
-    id: uuid.UUID
-    record_status: str
 
 
 @router.post("/people/{person_id}/erasure", response_model=Erased)
@@ -284,7 +276,7 @@ async def erase(
     body: ErasureIn,
     session: SessionDep,
     principal: Staff,
-) -> Answer:
+) -> Answer[Erased]:
     """Erase the person's personal data on their request; every service is told to purge."""
     person = await lifecycle.erase(session, person_id, principal, reason=body.reason)
     return Answer(200, Erased(id=person.id, record_status=person.record_status))

@@ -302,6 +302,27 @@ class PersonPage(BaseModel):
     )
 
 
+class DuplicateCandidate(BaseModel):
+    """A registered person this registration would be taken for: how they match (no names) and
+    their identity card."""
+
+    id: uuid.UUID
+    reference: str
+    province_code: str
+    office_code: str | None = Field(description="The office the person is registered at")
+    score: float = Field(description="How alike, 0 to 1, best first")
+    name_similarity: float = Field(description="How alike the names are, 0 to 1")
+    same_date_of_birth: bool
+    same_phone: bool
+    card: PersonCard
+
+
+class DuplicateCheck(BaseModel):
+    candidates: list[DuplicateCandidate] = Field(
+        description="Scored candidates, each with its identity card"
+    )
+
+
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -313,3 +334,8 @@ class ErasureIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Reason = Field(description="E.g. the reference of the person's written request")
+
+
+class Erased(BaseModel):
+    id: uuid.UUID
+    record_status: str

@@ -25,7 +25,7 @@ async def record_visit(
     body: VisitIn,
     session: SessionDep,
     principal: Staff,
-) -> Answer:
+) -> Answer[VisitRead]:
     """The person came to your office for a service: your office serves them from now on.
 
     For a person of another province (found by reference, phone or document number, or named
@@ -47,7 +47,7 @@ async def transfer(
     body: TransferIn,
     session: SessionDep,
     principal: Staff,
-) -> Answer:
+) -> Answer[PersonRead]:
     """The person moved to your province: their record moves to your office and province.
 
     Audited with your reason and announced to every service (`PersonUpdated`, with
