@@ -41,6 +41,7 @@ class Category(enum.StrEnum):
     FREE_TEXT = "free text"  # notes and reasons officers type: may hold anything about a person
     MESSAGE = "message content"  # what was said to or by the person (names, dates, places)
     ACCOUNT = "staff account"  # an officer's account id and credentials
+    EVENT_DATA = "event data"  # a copy of events' payloads: what their marked fields hold
 
 
 # Special categories (data revealing racial or ethnic origin, data concerning health): kept only
@@ -59,6 +60,7 @@ MIGRATION = Category.MIGRATION
 FREE_TEXT = Category.FREE_TEXT
 MESSAGE = Category.MESSAGE
 ACCOUNT = Category.ACCOUNT
+EVENT_DATA = Category.EVENT_DATA
 
 
 class Subject(enum.StrEnum):
@@ -67,6 +69,7 @@ class Subject(enum.StrEnum):
     PERSON = "person"  # a person registered (jobseeker, migrant worker, returnee)
     CONTACT_PERSON = "contact person"  # an employer's or a recruitment agency's contact
     STAFF = "staff"  # an officer, a facilitator
+    WITNESS = "witness"  # who witnessed a consent given by thumbprint or by word of mouth
 
 
 @dataclass(frozen=True)

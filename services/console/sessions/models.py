@@ -8,6 +8,7 @@ from sqlalchemy import ARRAY, Boolean, DateTime, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
+from shared.personal import ACCOUNT, Subject, personal
 
 
 class ConsoleSession(Base):
@@ -17,7 +18,9 @@ class ConsoleSession(Base):
     __tablename__ = "console_sessions"
 
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    subject: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(
+        String(200), info=personal(ACCOUNT, Subject.STAFF, note="the officer's account id")
+    )
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(40)))
     office_code: Mapped[str | None] = mapped_column(String(20))
     province_code: Mapped[str | None] = mapped_column(String(6))
@@ -25,7 +28,9 @@ class ConsoleSession(Base):
     # How the officer signed in: "dev" (the development picker) or "oidc".
     method: Mapped[str] = mapped_column(String(10))
     # The officer's own bearer token, sent on every call the console makes for them.
-    token: Mapped[str] = mapped_column(Text)
+    token: Mapped[str] = mapped_column(
+        Text, info=personal(ACCOUNT, Subject.STAFF, note="the officer's bearer token")
+    )
     csrf_token: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base, Timestamps, Versioned
+from shared.personal import CONTACT, FREE_TEXT, IDENTITY, Subject, personal
 
 
 class Agency(Timestamps, Versioned, Base):
@@ -44,9 +45,15 @@ class Agency(Timestamps, Versioned, Base):
     expiry_applied_on: Mapped[date | None] = mapped_column(Date)
     province_code: Mapped[str] = mapped_column(String(6))
     address: Mapped[str | None] = mapped_column(String(300))
-    contact_name: Mapped[str | None] = mapped_column(String(200))
-    contact_phone: Mapped[str | None] = mapped_column(String(20))
-    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_name: Mapped[str | None] = mapped_column(
+        String(200), info=personal(IDENTITY, Subject.CONTACT_PERSON)
+    )
+    contact_phone: Mapped[str | None] = mapped_column(
+        String(20), info=personal(CONTACT, Subject.CONTACT_PERSON)
+    )
+    contact_email: Mapped[str | None] = mapped_column(
+        String(254), info=personal(CONTACT, Subject.CONTACT_PERSON)
+    )
     created_by: Mapped[str] = mapped_column(String(100))
 
 
@@ -83,8 +90,10 @@ class Complaint(Timestamps, Base):
     received_on: Mapped[date] = mapped_column(Date)
     # The complainant when they are a registered person; complaints may also be anonymous.
     person_id: Mapped[uuid.UUID | None] = mapped_column()
-    description: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(
+        Text, info=personal(FREE_TEXT, note="what the complainant reported")
+    )
     status: Mapped[str] = mapped_column(String(15), default="open", server_default="open")
-    outcome: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(Text, info=personal(FREE_TEXT))
     recorded_by: Mapped[str] = mapped_column(String(100))
     office_code: Mapped[str | None] = mapped_column(String(20))

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
+from shared.personal import BIRTH_DATE, IDENTIFIER, IDENTITY, LOCATION, personal
 
 
 class Candidate(Base):
@@ -43,13 +44,13 @@ class Candidate(Base):
     )
 
     person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    reference: Mapped[str] = mapped_column(String(12))
-    display_name: Mapped[str] = mapped_column(String(210))
+    reference: Mapped[str] = mapped_column(String(12), info=personal(IDENTIFIER))
+    display_name: Mapped[str] = mapped_column(String(210), info=personal(IDENTITY))
     # Sex is kept for disaggregated placement statistics only; ranking never reads it.
     sex: Mapped[str] = mapped_column(String(6))
-    date_of_birth: Mapped[date] = mapped_column(Date)
+    date_of_birth: Mapped[date] = mapped_column(Date, info=personal(BIRTH_DATE))
     province_code: Mapped[str] = mapped_column(String(6))
-    district: Mapped[str | None] = mapped_column(String(100))
+    district: Mapped[str | None] = mapped_column(String(100), info=personal(LOCATION))
     office_code: Mapped[str | None] = mapped_column(String(20))
     isced_level: Mapped[int | None] = mapped_column(SmallInteger)
     skills: Mapped[list[str]] = mapped_column(ARRAY(String(100)), server_default="{}")
@@ -93,7 +94,7 @@ class CandidateOrientation(Base):
         ForeignKey("candidates.person_id", ondelete="CASCADE"), primary_key=True
     )
     destination_country: Mapped[str] = mapped_column(String(2), primary_key=True)
-    certificate_number: Mapped[str] = mapped_column(String(40))
+    certificate_number: Mapped[str] = mapped_column(String(40), info=personal(IDENTIFIER))
     completed_on: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

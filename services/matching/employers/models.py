@@ -8,6 +8,7 @@ from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base, Timestamps, Versioned
+from shared.personal import CONTACT, IDENTITY, Subject, personal
 
 
 class Employer(Timestamps, Versioned, Base):
@@ -22,8 +23,14 @@ class Employer(Timestamps, Versioned, Base):
     province_code: Mapped[str] = mapped_column(String(6))
     district: Mapped[str | None] = mapped_column(String(100))
     address: Mapped[str | None] = mapped_column(String(300))
-    contact_name: Mapped[str | None] = mapped_column(String(200))
-    contact_phone: Mapped[str | None] = mapped_column(String(20))
-    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_name: Mapped[str | None] = mapped_column(
+        String(200), info=personal(IDENTITY, Subject.CONTACT_PERSON)
+    )
+    contact_phone: Mapped[str | None] = mapped_column(
+        String(20), info=personal(CONTACT, Subject.CONTACT_PERSON)
+    )
+    contact_email: Mapped[str | None] = mapped_column(
+        String(254), info=personal(CONTACT, Subject.CONTACT_PERSON)
+    )
     office_code: Mapped[str | None] = mapped_column(String(20))
     created_by: Mapped[str] = mapped_column(String(100))

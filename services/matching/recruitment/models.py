@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
+from shared.personal import FREE_TEXT, personal
 
 
 class NameListEntry(Base):
@@ -80,7 +81,7 @@ class RecruitmentCost(Base):
     currency: Mapped[str] = mapped_column(String(3))
     paid_by: Mapped[str] = mapped_column(String(10))
     paid_on: Mapped[date | None] = mapped_column(Date)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text, info=personal(FREE_TEXT))
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()

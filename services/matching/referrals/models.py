@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base, Timestamps, Versioned
+from shared.personal import FREE_TEXT, personal
 
 OPEN = "status IN ('referred', 'interviewed', 'offered')"
 
@@ -56,7 +57,7 @@ class Referral(Timestamps, Versioned, Base):
     overseas: Mapped[bool] = mapped_column(Boolean)
     # The match as the officer saw it when referring: score and why.
     score: Mapped[float | None] = mapped_column()
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text, info=personal(FREE_TEXT))
     office_code: Mapped[str | None] = mapped_column(String(20))
     referred_by: Mapped[str] = mapped_column(String(100))
 

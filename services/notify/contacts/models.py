@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
+from shared.personal import CONTACT, IDENTIFIER, IDENTITY, personal
 
 
 class Contact(Base):
@@ -26,11 +27,15 @@ class Contact(Base):
     __tablename__ = "contacts"
 
     person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    reference: Mapped[str | None] = mapped_column(String(40))
-    given_name_lo: Mapped[str | None] = mapped_column(String(200))
-    given_name_en: Mapped[str | None] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(20), index=True)
-    email: Mapped[str | None] = mapped_column(String(320))
+    reference: Mapped[str | None] = mapped_column(String(40), info=personal(IDENTIFIER))
+    given_name_lo: Mapped[str | None] = mapped_column(String(200), info=personal(IDENTITY))
+    given_name_en: Mapped[str | None] = mapped_column(String(200), info=personal(IDENTITY))
+    phone: Mapped[str | None] = mapped_column(
+        String(20), index=True, info=personal(CONTACT, purpose="contact_sms")
+    )
+    email: Mapped[str | None] = mapped_column(
+        String(320), info=personal(CONTACT, purpose="contact_email")
+    )
     preferred_language: Mapped[str] = mapped_column(String(2))
     province_code: Mapped[str] = mapped_column(String(6))
     office_code: Mapped[str | None] = mapped_column(String(20))

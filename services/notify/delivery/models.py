@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.notify.messages.models import Message
 from shared.db import Base
+from shared.personal import CONTACT, MESSAGE, personal
 
 
 class DevOutboxMessage(Base):
@@ -23,10 +24,10 @@ class DevOutboxMessage(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     message_id: Mapped[uuid.UUID] = mapped_column(unique=True)
     channel: Mapped[str] = mapped_column(String(10))
-    recipient: Mapped[str] = mapped_column(String(320))
+    recipient: Mapped[str] = mapped_column(String(320), info=personal(CONTACT))
     sender: Mapped[str] = mapped_column(String(320))
-    subject: Mapped[str | None] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(String(300), info=personal(MESSAGE))
+    body: Mapped[str] = mapped_column(Text, info=personal(MESSAGE))
     kept_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -38,8 +39,10 @@ class InboundSms(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     # The gateway's id: a webhook delivered twice is recorded and acted on once.
     provider_id: Mapped[str | None] = mapped_column(String(200), unique=True)
-    sender: Mapped[str] = mapped_column(String(20), index=True)
-    text: Mapped[str] = mapped_column(Text)
+    sender: Mapped[str] = mapped_column(
+        String(20), index=True, info=personal(CONTACT, note="the phone number the SMS came from")
+    )
+    text: Mapped[str] = mapped_column(Text, info=personal(MESSAGE))
     keyword: Mapped[str | None] = mapped_column(String(10))
     person_id: Mapped[uuid.UUID | None]
     # opted_out, opted_in, no_keyword, unknown_number
@@ -56,7 +59,7 @@ class SmsOptOut(Base):
 
     __tablename__ = "sms_opt_outs"
 
-    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True, info=personal(CONTACT))
     opted_out_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     inbound_id: Mapped[int | None] = mapped_column(BigInteger)
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.notify.messages.domain import priority_rank
 from shared.db import Base, CreatedAt
+from shared.personal import CONTACT, MESSAGE, personal
 
 # queued → sending → sent → delivered | failed (the gateway's receipt);
 # queued → failed (retries exhausted); queued → cancelled (consent withdrawn, STOP, erased).
@@ -63,11 +64,15 @@ class Message(CreatedAt, Base):
     person_id: Mapped[uuid.UUID] = mapped_column(index=True)
     province_code: Mapped[str] = mapped_column(String(6))
     channel: Mapped[str] = mapped_column(String(10))
-    recipient: Mapped[str] = mapped_column(String(320))
+    recipient: Mapped[str] = mapped_column(
+        String(320), info=personal(CONTACT, note="phone number or email address")
+    )
     language: Mapped[str] = mapped_column(String(2))
     template_id: Mapped[int] = mapped_column(ForeignKey("templates.id"))
-    subject: Mapped[str | None] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(String(300), info=personal(MESSAGE))
+    body: Mapped[str] = mapped_column(
+        Text, info=personal(MESSAGE, note="the rendered text: names, dates, places")
+    )
     segments: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

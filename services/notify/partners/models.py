@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base, CreatedAt
+from shared.personal import EVENT_DATA, personal
 
 
 class Partner(CreatedAt, Base):
@@ -150,7 +151,9 @@ class FeedEntry(CreatedAt, Base):
     # A removal for one partner only (a consent withdrawn from it); NULL: for every subscriber.
     target_partner_id: Mapped[uuid.UUID | None] = mapped_column()
     time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    data: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, info=personal(EVENT_DATA, note="the event's payload, redacted per partner when read")
+    )
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
+from shared.personal import FREE_TEXT, personal
 
 
 class Attendance(Base):
@@ -24,7 +25,7 @@ class Attendance(Base):
     person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     module_code: Mapped[str] = mapped_column(String(20), primary_key=True)
     status: Mapped[str] = mapped_column(String(8))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text, info=personal(FREE_TEXT))
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

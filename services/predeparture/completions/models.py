@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Strin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
+from shared.personal import IDENTIFIER, personal
 
 # Numbers certificates PDO-<year>-<n> (created by migration 0005): sequential, so that two
 # certificates can never share a number; a number alone opens nothing to the public.
@@ -37,7 +38,9 @@ class Completion(Base):
     curriculum_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("curricula.id"))
     completed_on: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
-    certificate_number: Mapped[str] = mapped_column(String(40), unique=True)
+    certificate_number: Mapped[str] = mapped_column(
+        String(40), unique=True, info=personal(IDENTIFIER)
+    )
     # The code printed on the certificate is not stored, only its SHA-256: a copy of the table
     # cannot be used to vouch for certificates.
     verification_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base, CreatedAt
+from shared.personal import BIRTH_DATE, IDENTIFIER, IDENTITY, personal
 
 
 class Learner(CreatedAt, Base):
@@ -33,16 +34,16 @@ class Learner(CreatedAt, Base):
     )
 
     person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    reference: Mapped[str] = mapped_column(String(12))
-    initials: Mapped[str] = mapped_column(String(10))
+    reference: Mapped[str] = mapped_column(String(12), info=personal(IDENTIFIER))
+    initials: Mapped[str] = mapped_column(String(10), info=personal(IDENTITY))
     # Printed on the person's own certificate and on the roster they sign; never in a public
     # answer (the verification check shows initials only).
-    given_name_lo: Mapped[str | None] = mapped_column(String(100))
-    family_name_lo: Mapped[str | None] = mapped_column(String(100))
-    given_name_en: Mapped[str | None] = mapped_column(String(100))
-    family_name_en: Mapped[str | None] = mapped_column(String(100))
+    given_name_lo: Mapped[str | None] = mapped_column(String(100), info=personal(IDENTITY))
+    family_name_lo: Mapped[str | None] = mapped_column(String(100), info=personal(IDENTITY))
+    given_name_en: Mapped[str | None] = mapped_column(String(100), info=personal(IDENTITY))
+    family_name_en: Mapped[str | None] = mapped_column(String(100), info=personal(IDENTITY))
     sex: Mapped[str] = mapped_column(String(6))
-    date_of_birth: Mapped[date] = mapped_column(Date)
+    date_of_birth: Mapped[date] = mapped_column(Date, info=personal(BIRTH_DATE))
     province_code: Mapped[str] = mapped_column(String(6))
     office_code: Mapped[str | None] = mapped_column(String(20))
     # Offices outside the person's province that serve them (registry's PersonServedAt): their

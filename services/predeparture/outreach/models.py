@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
+from shared.personal import FREE_TEXT, IDENTITY, Subject, personal
 
 
 class OutreachSession(Base):
@@ -38,10 +39,10 @@ class OutreachSession(Base):
     district: Mapped[str] = mapped_column(String(100))
     village: Mapped[str] = mapped_column(String(100))
     held_on: Mapped[date] = mapped_column(Date)
-    facilitator: Mapped[str] = mapped_column(String(200))
+    facilitator: Mapped[str] = mapped_column(String(200), info=personal(IDENTITY, Subject.STAFF))
     language: Mapped[str] = mapped_column(String(3))
     topics: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text, info=personal(FREE_TEXT))
     # Recorded on a later day than it was held (from paper, after a day without a connection).
     entered_late: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     recorded_by: Mapped[str] = mapped_column(String(100))

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base, Timestamps, Versioned
+from shared.personal import IDENTITY, Subject, personal
 
 
 class OrientationSession(Timestamps, Versioned, Base):
@@ -38,7 +39,7 @@ class OrientationSession(Timestamps, Versioned, Base):
     curriculum_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("curricula.id"))
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    facilitator: Mapped[str] = mapped_column(String(200))
+    facilitator: Mapped[str] = mapped_column(String(200), info=personal(IDENTITY, Subject.STAFF))
     language: Mapped[str] = mapped_column(String(3))
     venue: Mapped[str] = mapped_column(String(300))
     # Village outreach: held in a community rather than at the office.

@@ -9,6 +9,7 @@ from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
+from shared.personal import FREE_TEXT, IDENTITY, Subject, personal
 
 
 class Consent(Base):
@@ -26,9 +27,11 @@ class Consent(Base):
     category: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20))
     method: Mapped[str] = mapped_column(String(20))
-    witness_name: Mapped[str | None] = mapped_column(String(200))
+    witness_name: Mapped[str | None] = mapped_column(
+        String(200), info=personal(IDENTITY, Subject.WITNESS)
+    )
     expires_on: Mapped[date | None] = mapped_column(Date)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text, info=personal(FREE_TEXT))
     recorded_by: Mapped[str] = mapped_column(String(200))
     office_code: Mapped[str | None] = mapped_column(String(20))
     recorded_at: Mapped[datetime] = mapped_column(

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base, Timestamps
+from shared.personal import DOCUMENT, MIGRATION, personal
 
 
 class MigrationRecord(Timestamps, Base):
@@ -35,16 +36,18 @@ class MigrationRecord(Timestamps, Base):
     destination_country: Mapped[str] = mapped_column(String(2))
     channel: Mapped[str] = mapped_column(String(20))
     agency_code: Mapped[str | None] = mapped_column(String(40))
-    employer_name: Mapped[str | None] = mapped_column(String(200))
+    employer_name: Mapped[str | None] = mapped_column(
+        String(200), info=personal(MIGRATION, note="the employer abroad")
+    )
     departed_on: Mapped[date | None] = mapped_column(Date)
     returned_on: Mapped[date | None] = mapped_column(Date)
     return_reason: Mapped[str | None] = mapped_column(String(40))
     skills_gained: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
-    passport_number: Mapped[str | None] = mapped_column(String(20))
+    passport_number: Mapped[str | None] = mapped_column(String(20), info=personal(DOCUMENT))
     passport_expires_on: Mapped[date | None] = mapped_column(Date)
-    visa_number: Mapped[str | None] = mapped_column(String(40))
+    visa_number: Mapped[str | None] = mapped_column(String(40), info=personal(DOCUMENT))
     visa_expires_on: Mapped[date | None] = mapped_column(Date)
-    permit_number: Mapped[str | None] = mapped_column(String(40))
+    permit_number: Mapped[str | None] = mapped_column(String(40), info=personal(DOCUMENT))
     permit_issued_on: Mapped[date | None] = mapped_column(Date)
     permit_extended: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     # Stored (not only derived) so the reminder job can find the records due with an index.

@@ -22,6 +22,17 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base, Timestamps
+from shared.personal import (
+    BIRTH_DATE,
+    CONTACT,
+    DOCUMENT,
+    ETHNICITY,
+    HEALTH,
+    IDENTIFIER,
+    IDENTITY,
+    LOCATION,
+    personal,
+)
 
 _LIST_FILTERS = ("sex", "jobseeker_status", "date_of_birth")
 
@@ -52,24 +63,24 @@ class Person(Timestamps, Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    reference: Mapped[str] = mapped_column(String(12), unique=True)
-    given_name_lo: Mapped[str | None] = mapped_column(String(100))
-    family_name_lo: Mapped[str | None] = mapped_column(String(100))
-    given_name_en: Mapped[str | None] = mapped_column(String(100))
-    family_name_en: Mapped[str | None] = mapped_column(String(100))
+    reference: Mapped[str] = mapped_column(String(12), unique=True, info=personal(IDENTIFIER))
+    given_name_lo: Mapped[str | None] = mapped_column(String(100), info=personal(IDENTITY))
+    family_name_lo: Mapped[str | None] = mapped_column(String(100), info=personal(IDENTITY))
+    given_name_en: Mapped[str | None] = mapped_column(String(100), info=personal(IDENTITY))
+    family_name_en: Mapped[str | None] = mapped_column(String(100), info=personal(IDENTITY))
     sex: Mapped[str] = mapped_column(String(10))
-    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    date_of_birth: Mapped[date | None] = mapped_column(Date, info=personal(BIRTH_DATE))
     # Kept after erasure, with sex and province, so that counts by age band stay right.
     birth_year: Mapped[int] = mapped_column(SmallInteger)
-    phone: Mapped[str | None] = mapped_column(String(20))
-    email: Mapped[str | None] = mapped_column(String(254))
-    ethnicity: Mapped[str | None] = mapped_column(String(30))
+    phone: Mapped[str | None] = mapped_column(String(20), info=personal(CONTACT))
+    email: Mapped[str | None] = mapped_column(String(254), info=personal(CONTACT))
+    ethnicity: Mapped[str | None] = mapped_column(String(30), info=personal(ETHNICITY))
     # Washington Group short set answers by domain; the flag is derived from them on write.
-    disability: Mapped[dict[str, str] | None] = mapped_column(JSONB)
-    has_disability: Mapped[bool | None] = mapped_column(Boolean)
+    disability: Mapped[dict[str, str] | None] = mapped_column(JSONB, info=personal(HEALTH))
+    has_disability: Mapped[bool | None] = mapped_column(Boolean, info=personal(HEALTH))
     province_code: Mapped[str] = mapped_column(String(6))
-    district: Mapped[str | None] = mapped_column(String(100))
-    village: Mapped[str | None] = mapped_column(String(100))
+    district: Mapped[str | None] = mapped_column(String(100), info=personal(LOCATION))
+    village: Mapped[str | None] = mapped_column(String(100), info=personal(LOCATION))
     isced_level: Mapped[int | None] = mapped_column(SmallInteger)
     skills: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     certificates: Mapped[list[dict[str, Any]]] = mapped_column(
@@ -83,7 +94,11 @@ class Person(Timestamps, Base):
     )
     # Search keys, written with the record: phonetic keys of every name word in both scripts,
     # and every ISCO-08 group (with its parents) of the person's experience and wishes.
-    name_tokens: Mapped[list[str]] = mapped_column(ARRAY(String), server_default="{}")
+    name_tokens: Mapped[list[str]] = mapped_column(
+        ARRAY(String),
+        server_default="{}",
+        info=personal(IDENTITY, note="phonetic keys of the names, for search"),
+    )
     occupation_codes: Mapped[list[str]] = mapped_column(ARRAY(String), server_default="{}")
     # Mirrors of the jobseeker profile's status and of the latest migration record's state:
     # lists filter on them along the (province, created_at) index, without a join.
@@ -115,6 +130,6 @@ class IdentityDocument(Base):
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
     country: Mapped[str] = mapped_column(String(2))
-    number: Mapped[str] = mapped_column(String(40))
+    number: Mapped[str] = mapped_column(String(40), info=personal(DOCUMENT))
     issued_on: Mapped[date | None] = mapped_column(Date)
     expires_on: Mapped[date | None] = mapped_column(Date)
