@@ -54,7 +54,7 @@ class NameListEntry(Base):
     )
     withdrawn_by: Mapped[str | None] = mapped_column(String(100))
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text, info=personal(FREE_TEXT))
 
 
 class RecruitmentCost(Base):

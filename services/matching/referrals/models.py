@@ -70,7 +70,7 @@ class ReferralStatusChange(Base):
     referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"))
     status: Mapped[str] = mapped_column(String(12))
     previous_status: Mapped[str | None] = mapped_column(String(12))
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text, info=personal(FREE_TEXT))
     changed_by: Mapped[str] = mapped_column(String(100))
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -98,6 +98,6 @@ class Placement(Base):
     overseas: Mapped[bool] = mapped_column(Boolean)
     starts_on: Mapped[date | None] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
-    end_reason: Mapped[str | None] = mapped_column(Text)
+    end_reason: Mapped[str | None] = mapped_column(Text, info=personal(FREE_TEXT))
     placed_by: Mapped[str] = mapped_column(String(100))
     placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

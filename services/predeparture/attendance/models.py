@@ -46,6 +46,6 @@ class AttendanceCorrection(Base):
     module_code: Mapped[str] = mapped_column(String(20))
     previous_status: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(8))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, info=personal(FREE_TEXT))
     corrected_by: Mapped[str] = mapped_column(String(100))
     corrected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Strin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
-from shared.personal import IDENTIFIER, personal
+from shared.personal import FREE_TEXT, IDENTIFIER, personal
 
 # Numbers certificates PDO-<year>-<n> (created by migration 0005): sequential, so that two
 # certificates can never share a number; a number alone opens nothing to the public.
@@ -46,6 +46,6 @@ class Completion(Base):
     verification_hash: Mapped[str] = mapped_column(String(64), unique=True)
     office_code: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(10), default="valid", server_default="valid")
-    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text, info=personal(FREE_TEXT))
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

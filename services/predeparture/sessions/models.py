@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base, Timestamps, Versioned
-from shared.personal import IDENTITY, Subject, personal
+from shared.personal import FREE_TEXT, IDENTITY, Subject, personal
 
 
 class OrientationSession(Timestamps, Versioned, Base):
@@ -81,7 +81,7 @@ class Enrolment(Base):
     # Invited by the service (a prospective migrant, an offer abroad) rather than by staff.
     automatic: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     destination_country: Mapped[str | None] = mapped_column(String(2))
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text, info=personal(FREE_TEXT))
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
+from shared.personal import FREE_TEXT, personal
 
 
 class JobseekerProfile(Base):
@@ -26,7 +27,7 @@ class JobseekerProfile(Base):
     abroad_countries: Mapped[list[str]] = mapped_column(ARRAY(String), server_default="{}")
     availability: Mapped[str | None] = mapped_column(String(12))
     available_from: Mapped[date | None] = mapped_column(Date)
-    status_reason: Mapped[str | None] = mapped_column(String(200))
+    status_reason: Mapped[str | None] = mapped_column(String(200), info=personal(FREE_TEXT))
     status_changed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

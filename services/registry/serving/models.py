@@ -9,6 +9,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
+from shared.personal import FREE_TEXT, personal
 
 
 class ServiceLink(Base):
@@ -28,4 +29,4 @@ class ServiceLink(Base):
     basis: Mapped[str] = mapped_column(String(10))  # visit | enrolment
     recorded_by: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text, info=personal(FREE_TEXT))
