@@ -37,6 +37,11 @@ migrate: $(VENV)/.synced
 bench: $(VENV)/.synced
 	$(BIN)/python -m bench
 
+# POST, relay, pipeline CPU and end to end, smaller: under three minutes, before and after a change.
+.PHONY: bench-quick
+bench-quick: $(VENV)/.synced
+	$(BIN)/python -m bench --quick
+
 # A virtual environment with uv in it, then every pinned dependency from uv.lock, compiled to
 # bytecode once here rather than by every process at its first start (`make run` starts
 # several at once: compiling on a busy two-core machine made the first start take a minute).

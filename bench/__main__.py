@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 import time
 from dataclasses import asdict
@@ -20,6 +21,7 @@ from bench import (
     end_to_end,
     matching_queries,
     notify_delivery,
+    pipeline_cpu,
     post_throughput,
     predeparture_queries,
     registry_queries,
@@ -28,7 +30,15 @@ from bench import (
     webhook_deliveries,
 )
 from bench.bodies import Numbering
-from bench.environment import Environment, machine, provision, servers, teardown
+from bench.environment import (
+    BENCH_SERVICES,
+    PIPELINE_SERVICES,
+    Environment,
+    machine,
+    provision,
+    servers,
+    teardown,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -41,6 +51,7 @@ class LoadClient(StrEnum):
 class Figure(StrEnum):
     POST = "post"
     RELAY = "relay"
+    PIPELINE = "pipeline"
     E2E = "e2e"
     REGISTRY = "registry"
     MATCHING = "matching"
@@ -56,7 +67,7 @@ def _say(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-async def run_all(
+async def run_all(  # noqa: C901 - one branch per figure, in order
     env: Environment,
     figures: set[Figure],
     post_options: post_throughput.PostOptions,
@@ -73,12 +84,14 @@ async def run_all(
     delivery_messages: int = 5_000,
     console_requests: int = 300,
     recovery_rounds: int = 2,
+    pipeline_rate: float = 100,
+    pipeline_seconds: float = 20,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
     numbering = Numbering()
     try:
         _say("creating and migrating databases, creating topics")
-        await provision(env)
+        await provision(env, PIPELINE_SERVICES if Figure.PIPELINE in figures else BENCH_SERVICES)
         results["machine"] = await machine(env)
         if Figure.POST in figures:
             _say(
@@ -88,6 +101,14 @@ async def run_all(
         if Figure.RELAY in figures:
             _say(f"outbox relay: {relay_events:,} events, then the bare producer")
             results["relay"] = await relay_throughput.run(env, relay_events)
+        if Figure.PIPELINE in figures:
+            _say(
+                f"pipeline CPU: {pipeline_rate:g} registrations/s for {pipeline_seconds:g} s "
+                "through the registry API, its relay and four consumers"
+            )
+            results["pipeline"] = await pipeline_cpu.run(
+                env, numbering, pipeline_rate, pipeline_seconds, post_options.client
+            )
         if Figure.E2E in figures:
             _say(f"end to end: {e2e_rate:g} registrations/s for {e2e_seconds:g} s")
             results["end_to_end"] = await end_to_end.run(
@@ -149,6 +170,16 @@ async def run_all(
     return results
 
 
+def _given_options() -> set[str]:
+    """The options given on the command line (typer passes defaults the same way)."""
+    given = set()
+    for arg in sys.argv[1:]:
+        if arg.startswith("--"):
+            flag = arg[2:].split("=", 1)[0]
+            given.add(flag.removeprefix("no-").replace("-", "_"))
+    return given
+
+
 def main(
     requests: Annotated[int, typer.Option(help="Measured POSTs per server and round")] = 4000,
     warmup: Annotated[int, typer.Option(help="Unmeasured POSTs per server first")] = 500,
@@ -194,14 +225,39 @@ def main(
     recovery_rounds: Annotated[
         int, typer.Option(help="Rounds of each consumer-recovery case (kill -9, SIGTERM)")
     ] = 2,
+    pipeline_rate: Annotated[
+        float, typer.Option(help="Registrations per second for the pipeline-CPU figure")
+    ] = 100,
+    pipeline_seconds: Annotated[
+        float, typer.Option(help="How long the pipeline-CPU load runs")
+    ] = 20,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            help="POST, relay, pipeline CPU and end to end, smaller, in under three minutes "
+            "(`make bench-quick`); sizes given explicitly still apply"
+        ),
+    ] = False,
     only: Annotated[
         list[Figure] | None, typer.Option(help="Run only these figures (repeatable)")
     ] = None,
-    fail_on_miss: Annotated[bool, typer.Option(help="Exit 1 when a target is missed")] = False,
+    fail_on_miss: Annotated[
+        bool, typer.Option(help="Exit 1 when a target is missed or a figure is invalid")
+    ] = False,
 ) -> None:
     """Measure POST throughput, outbox relay throughput, end-to-end latency, registry queries,
     ranked matching, pre-departure orientation and notify delivery (see docs/performance.md),
     each against a reference measured in the same run."""
+    if quick:
+        given = _given_options()
+        requests = 1000 if "requests" not in given else requests
+        warmup = 200 if "warmup" not in given else warmup
+        idempotency_keys = False if "idempotency_keys" not in given else idempotency_keys
+        relay_events = 5000 if "relay_events" not in given else relay_events
+        e2e_seconds = 10 if "e2e_seconds" not in given else e2e_seconds
+        pipeline_seconds = 15 if "pipeline_seconds" not in given else pipeline_seconds
+        if not only:
+            only = [Figure.POST, Figure.RELAY, Figure.PIPELINE, Figure.E2E]
     started = datetime.now(UTC)
     name = started.strftime("%Y%m%dT%H%M%SZ")
     RESULTS.mkdir(exist_ok=True)
@@ -238,6 +294,9 @@ def main(
                 "delivery_messages": delivery_messages,
                 "console_requests": console_requests,
                 "recovery_rounds": recovery_rounds,
+                "pipeline_rate": pipeline_rate,
+                "pipeline_seconds": pipeline_seconds,
+                "quick": quick,
                 "figures": sorted(figures),
             },
         }
@@ -259,6 +318,8 @@ def main(
                 delivery_messages,
                 console_requests,
                 recovery_rounds,
+                pipeline_rate,
+                pipeline_seconds,
             )
         )
     results["duration_s"] = round((datetime.now(UTC) - started).total_seconds(), 1)

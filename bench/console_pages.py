@@ -36,7 +36,7 @@ from bench import registry_queries, report
 from bench.environment import Environment
 from bench.processes import Api, Child, start_labourx_api
 from bench.stats import latency_summary
-from labourx.catalog import ALL, SERVICES
+from bench.tree import ALL, CLI_MODULE, SERVICES
 from shared.auth import mint_token
 from shared.db import drop_database
 from shared.infra import free_port
@@ -118,7 +118,7 @@ async def _start_console(env: Environment, upstream: Mapping[str, str]) -> Api:
     child_env = env.child_env() | {
         f"LABOURX_CONSOLE_{name.upper()}_URL": url for name, url in upstream.items()
     }
-    argv = [sys.executable, "-m", "labourx.cli", "api", "console", "--port", str(port)]
+    argv = [sys.executable, "-m", CLI_MODULE, "api", "console", "--port", str(port)]
     child = Child("console-api", argv, child_env, env.log_dir / "console-api.log")
     api = Api(child, port)
     await api.wait_healthy()

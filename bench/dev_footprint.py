@@ -33,7 +33,7 @@ import psutil
 
 from bench import report
 from bench.environment import REPO, Environment
-from labourx.catalog import SERVICES
+from bench.tree import CLI_MODULE, SERVICES
 from shared.infra import EmbeddedPostgres, TansuBroker, free_port
 
 SETTLE_S = 15.0  # after everything answers: consumers join their groups, first job passes run
@@ -68,8 +68,8 @@ def _tree(root: psutil.Process | None) -> list[psutil.Process]:
 
 def _label(process: psutil.Process) -> str:
     argv = process.cmdline()
-    if "labourx.cli" in argv:
-        return " ".join(argv[argv.index("labourx.cli") + 1 :][:3])
+    if CLI_MODULE in argv:
+        return " ".join(argv[argv.index(CLI_MODULE) + 1 :][:3])
     if argv and argv[0].endswith("labourx"):
         return "labourx " + " ".join(argv[1:2])
     return process.name()
@@ -144,7 +144,7 @@ class DevRun:
                 [
                     sys.executable,
                     "-m",
-                    "labourx.cli",
+                    CLI_MODULE,
                     "dev",
                     "--data-dir",
                     str(self.data_dir),
@@ -193,7 +193,7 @@ def _production_layout(
             "LABOURX_LOG_LEVEL": "WARNING",
             **(settings or {}),
         }
-        cli = [sys.executable, "-m", "labourx.cli"]
+        cli = [sys.executable, "-m", CLI_MODULE]
         for command in (["migrate"], ["topics"]):
             subprocess.run([*cli, *command], cwd=REPO, env=env, check=True, capture_output=True)
         ports = {name: free_port() for name in SERVICES}

@@ -21,14 +21,15 @@ from typing import Any
 import asyncpg
 import psutil
 
-from labourx.catalog import SERVICES
+from bench.tree import SERVICES
 from shared.db import asyncpg_dsn, drop_database, ensure_database
 from shared.infra import EmbeddedPostgres, TansuBroker
 from shared.provision import prepare_databases, prepare_topics
 from shared.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
-BENCH_SERVICES = ("registry", "notify")  # the only ones the benchmarks exercise
+BENCH_SERVICES = ("registry", "notify")  # what most figures exercise
+PIPELINE_SERVICES = ("registry", "notify", "matching", "predeparture")  # every consumer's too
 REFERENCE_DATABASE = "reference"  # the reference app's own database, same server
 
 
@@ -94,16 +95,16 @@ def _postmaster_pid(data_dir: Path) -> int | None:
     return None
 
 
-async def provision(env: Environment) -> None:
-    """Migrated registry and notify databases, their topics, and an empty reference database."""
-    specs = [SERVICES[name] for name in BENCH_SERVICES]
+async def provision(env: Environment, services: tuple[str, ...] = BENCH_SERVICES) -> None:
+    """Migrated databases of `services`, their topics, and an empty reference database."""
+    specs = [SERVICES[name] for name in services]
     await prepare_databases(env.settings, specs)
     await prepare_topics(env.settings, specs)
     await ensure_database(env.settings, REFERENCE_DATABASE)
 
 
 async def teardown(env: Environment) -> None:
-    for name in (*BENCH_SERVICES, REFERENCE_DATABASE):
+    for name in (*PIPELINE_SERVICES, REFERENCE_DATABASE):
         with contextlib.suppress(Exception):
             await drop_database(env.settings, name)
 

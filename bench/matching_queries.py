@@ -43,7 +43,7 @@ from bench import report
 from bench.environment import Environment
 from bench.processes import start_labourx_api
 from bench.stats import latency_summary
-from labourx.catalog import SERVICES
+from bench.tree import SERVICES
 from services.matching.candidates import domain as candidates
 from services.matching.candidates.models import Candidate
 from services.matching.ranking import keys

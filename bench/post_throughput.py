@@ -1,6 +1,14 @@
-"""Figure 1: POST /v1/jobseekers on the registry API against the reference app.
+"""Figure 1: POST /v1/jobseekers on the registry API against the reference apps.
 
-Both servers are child processes served by uvicorn with one worker, on the same PostgreSQL
+Two references (bench/reference_app.py, one process): the fair one sends PostgreSQL the same
+statements labourx does for a registration, in the registry's own database, through raw
+asyncpg; the bare one, the first reference, writes only a person and an outbox row. The ratio
+against the fair one is what the framework and labourx's Python add.
+
+A round in which any request did not succeed (409, 500, a dropped connection) makes the figure
+invalid: it is reported with its failures by status, never as a throughput or a latency.
+
+The servers are child processes served by uvicorn with one worker, on the same PostgreSQL
 server, driven by the same load generator process with the same concurrency, the same number of
 requests and the same kind of bodies, each after its own warm-up. Only the app differs.
 
@@ -39,6 +47,7 @@ class Contender:
     name: str
     api: Api
     idempotency_keys: bool = False
+    path: str = "/v1/jobseekers"
 
 
 def officer_token(env: Environment) -> str:
@@ -56,7 +65,7 @@ def _spec(
     env: Environment, contender: Contender, numbering: Numbering, options: PostOptions, count: int
 ) -> LoadSpec:
     return LoadSpec(
-        url=f"{contender.api.base_url}/v1/jobseekers",
+        url=f"{contender.api.base_url}{contender.path}",
         token=officer_token(env),
         first=numbering.take(count),
         count=count,
@@ -84,11 +93,25 @@ async def _measure(
     return result
 
 
+def failures_by_status(measured: list[dict[str, Any]]) -> dict[str, int]:
+    """Requests that did not succeed, by status (or exception), over `measured` load runs."""
+    counts: dict[str, int] = {}
+    for result in measured:
+        for status, count in result["statuses"].items():
+            if not status.startswith("2"):
+                counts[status] = counts.get(status, 0) + count
+        missing = result["requests"] - sum(result["statuses"].values())
+        if missing:
+            counts["unanswered"] = counts.get("unanswered", 0) + missing
+    return dict(sorted(counts.items()))
+
+
 def _median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """The round with the median throughput, plus every round's throughput for the record."""
     ordered = sorted(rounds, key=lambda r: r["throughput_rps"])
     chosen = dict(ordered[(len(ordered) - 1) // 2])
     chosen["failed"] = sum(r["failed"] for r in rounds)  # in every round, not just this one
+    chosen["failures_by_status"] = failures_by_status(rounds)
     chosen["rounds_rps"] = [r["throughput_rps"] for r in rounds]
     chosen["rounds_server_cpu_ms_per_request"] = [r["server_cpu_ms_per_request"] for r in rounds]
     chosen["median_server_cpu_ms_per_request"] = statistics.median(
@@ -103,7 +126,11 @@ async def run(env: Environment, numbering: Numbering, options: PostOptions) -> d
     reference_api: Api | None = None
     try:
         reference_api = await start_reference_api(env)
-        contenders = [Contender("labourx", labourx_api), Contender("reference", reference_api)]
+        contenders = [
+            Contender("labourx", labourx_api),
+            Contender("reference", reference_api, path="/full/v1/jobseekers"),
+            Contender("reference_bare", reference_api),
+        ]
         if options.with_idempotency_keys:
             contenders.append(Contender("labourx_idempotency_key", labourx_api, True))
         for contender in contenders:  # connections, pools, prepared statements, caches
@@ -129,4 +156,8 @@ async def run(env: Environment, numbering: Numbering, options: PostOptions) -> d
     results["throughput_ratio"] = round(
         results["labourx"]["throughput_rps"] / results["reference"]["throughput_rps"], 3
     )
+    results["bare_throughput_ratio"] = round(
+        results["labourx"]["throughput_rps"] / results["reference_bare"]["throughput_rps"], 3
+    )
+    results["valid"] = all(results[c.name]["failed"] == 0 for c in contenders)
     return results

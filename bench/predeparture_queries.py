@@ -55,7 +55,7 @@ from bench.cpu import CpuMeter
 from bench.environment import Environment
 from bench.processes import start_labourx_api
 from bench.stats import latency_summary
-from labourx.catalog import SERVICES
+from bench.tree import SERVICES
 from services.predeparture.completions import service as completions
 from services.predeparture.curricula.defaults import DEFAULT_CURRICULUM_ID, default_curriculum
 from shared import clock

@@ -17,6 +17,7 @@ import httpx
 
 from bench.environment import REFERENCE_DATABASE, REPO, Environment
 from bench.load import LoadSpec
+from bench.tree import CLI_MODULE
 from shared.infra import free_port
 
 
@@ -52,7 +53,7 @@ class Child:
 
 def labourx(env: Environment, name: str, *args: str) -> Child:
     """`labourx <args>` as its own process, exactly as the dev runner starts it."""
-    argv = [sys.executable, "-m", "labourx.cli", *args]
+    argv = [sys.executable, "-m", CLI_MODULE, *args]
     return Child(name, argv, env.child_env(), env.log_dir / f"{name}.log")
 
 
@@ -101,6 +102,7 @@ def _reference_env(env: Environment) -> dict[str, str]:
     return {
         **os.environ,
         "BENCH_REFERENCE_DSN": env.dsn(REFERENCE_DATABASE),
+        "BENCH_REFERENCE_REGISTRY_DSN": env.dsn("registry"),
         "BENCH_REFERENCE_POOL_SIZE": str(settings.db_pool_size),
         "BENCH_REFERENCE_POOL_OVERFLOW": str(settings.db_max_overflow),
         "BENCH_REFERENCE_JWT_SECRET": settings.jwt_secret.get_secret_value(),

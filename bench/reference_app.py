@@ -1,12 +1,25 @@
-"""The reference: the least a FastAPI + asyncpg service needs to do for the same registration.
+"""The references: what a FastAPI + asyncpg service needs to do for the same registration.
 
-It validates the same JSON body with a plain pydantic model, verifies the same HS256 bearer token
-with PyJWT, and in one transaction inserts a person row and an outbox row holding a CloudEvents
-envelope, into tables laid out like labourx's (same columns, indexes and outbox NOTIFY trigger),
-in a database of its own on the same PostgreSQL server. It is served by uvicorn with the same
-settings as `labourx api`. What it leaves out is what labourx adds: the ORM unit of work, the
-request-context and metrics middleware, problem+json, phone and script validation, role and
-province checks, and pydantic event models. The throughput ratio is the price of those.
+Two routes, served by one uvicorn process:
+
+`POST /full/v1/jobseekers` (the fair reference, issue 19) sends PostgreSQL the statements labourx
+sends for a registration, captured from its SQL log, in one transaction on the registry's own
+database (the same tables, indexes and outbox trigger, and the same people already registered):
+the duplicate check's candidate query, then the person, profile and audit entry in one
+statement, the consent row, the consent's audit entry, and the two outbox rows
+(PersonRegistered and ConsentChanged, CloudEvents envelopes built as dicts and encoded once).
+What it leaves out is what labourx does in Python around those statements: the ORM session,
+the middleware, the phonetic name keys and duplicate scoring, the event models. Its name
+tokens are the lower-cased words of the names; the rest of a row is the request's fields.
+
+`POST /v1/jobseekers` (the bare reference, the first one): it validates the same JSON body
+with a plain pydantic model, verifies the same HS256 bearer token with PyJWT, and in one
+transaction inserts a person row and an outbox row holding a CloudEvents envelope, into tables
+laid out like labourx's (same columns, indexes and outbox NOTIFY trigger), in a database of its
+own on the same PostgreSQL server. Besides the above it leaves out the profile, audit and
+consent writes, the duplicate check's query, problem+json, phone and script validation, role
+and province checks. Both routes verify the token and validate the body the same way, and are
+served by uvicorn with the same settings as `labourx api`.
 
 Deliberately independent of labourx's code: it reads its settings from `BENCH_REFERENCE_*`.
 """
@@ -71,6 +84,68 @@ INSERT INTO people (id, reference, given_name_lo, family_name_lo, given_name_en,
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 RETURNING created_at
 """
+# labourx's statements for a registration, as its SQL log shows them (SQLAlchemy's rendering,
+# casts and all), with the parameters renumbered in the order they are passed below.
+CANDIDATES = """
+SELECT people.id, people.reference, people.province_code, people.office_code,
+    people.given_name_lo, people.family_name_lo, people.given_name_en, people.family_name_en,
+    people.date_of_birth, people.phone, people.sex
+FROM people
+WHERE (people.date_of_birth = $1::DATE OR people.phone = $2::VARCHAR)
+    AND people.record_status = $3::VARCHAR
+ LIMIT $4::INTEGER
+"""
+REGISTER = """
+WITH new_person AS
+(INSERT INTO people (id, reference, given_name_lo, family_name_lo, given_name_en, family_name_en,
+    sex, date_of_birth, birth_year, phone, email, ethnicity, disability, has_disability,
+    province_code, district, village, isced_level, skills, certificates, languages, experience,
+    name_tokens, occupation_codes, jobseeker_status, migration_status, office_code,
+    preferred_language, registered_by, duplicate_override, record_status, merged_into, erased_at,
+    version, created_at, updated_at)
+VALUES ($8::UUID, $9::VARCHAR, $10::VARCHAR, $11::VARCHAR, $12::VARCHAR, $13::VARCHAR,
+    $14::VARCHAR, $15::DATE, $16::SMALLINT, $17::VARCHAR, $18::VARCHAR, $19::VARCHAR, $20::JSONB,
+    $21::BOOLEAN, $22::VARCHAR, $23::VARCHAR, $24::VARCHAR, $25::SMALLINT, $26::JSONB, $27::JSONB,
+    $28::JSONB, $29::JSONB, $30::VARCHAR[], $31::VARCHAR[], $32::VARCHAR, $33::VARCHAR,
+    $34::VARCHAR, $35::VARCHAR, $36::VARCHAR, $37::JSONB, $38::VARCHAR, $39::UUID,
+    $40::TIMESTAMP WITH TIME ZONE, $41::INTEGER, $42::TIMESTAMP WITH TIME ZONE,
+    $43::TIMESTAMP WITH TIME ZONE)
+ON CONFLICT (reference) DO NOTHING RETURNING people.id),
+new_audit_log AS
+(INSERT INTO audit_log (person_id, actor, office_code, action, fields, reason, request_id, basis)
+SELECT new_person.id AS id, $1::VARCHAR AS anon_1, $2::VARCHAR AS anon_2, $3::VARCHAR AS anon_3,
+    $4::VARCHAR[] AS anon_4, $5::VARCHAR AS anon_5, $6::VARCHAR AS anon_6, $7::VARCHAR AS anon_7
+FROM new_person),
+new_jobseeker_profiles AS
+(INSERT INTO jobseeker_profiles (person_id, status, desired_occupations, preferred_provinces,
+    willing_to_work_abroad, abroad_countries, availability, available_from, status_reason,
+    status_changed_at)
+SELECT new_person.id AS id, $44::VARCHAR AS anon_8, $45::VARCHAR[] AS anon_9,
+    $46::VARCHAR[] AS anon_10, $47::BOOLEAN AS anon_11, $48::VARCHAR[] AS anon_12,
+    $49::VARCHAR AS anon_13, $50::DATE AS anon_14, $51::VARCHAR AS anon_15,
+    $52::TIMESTAMP WITH TIME ZONE AS anon_16
+FROM new_person)
+ SELECT new_person.id
+FROM new_person
+"""
+INSERT_CONSENT = """
+INSERT INTO consents (id, person_id, purpose, scope_key, agency, category, status, method,
+    witness_name, expires_on, note, recorded_by, office_code, recorded_at)
+VALUES ($1::UUID, $2::UUID, $3::VARCHAR, $4::VARCHAR, $5::VARCHAR, $6::VARCHAR, $7::VARCHAR,
+    $8::VARCHAR, $9::VARCHAR, $10::DATE, $11::VARCHAR, $12::VARCHAR, $13::VARCHAR,
+    $14::TIMESTAMP WITH TIME ZONE)
+"""
+INSERT_AUDIT = """
+INSERT INTO audit_log (actor, office_code, action, person_id, fields, reason, basis, request_id)
+VALUES ($1::VARCHAR, $2::VARCHAR, $3::VARCHAR, $4::UUID, $5::VARCHAR[], $6::VARCHAR,
+    $7::VARCHAR, $8::VARCHAR) RETURNING audit_log.id
+"""
+INSERT_EVENT = """
+INSERT INTO outbox (event_id, topic, key, type, value)
+VALUES ($1::UUID, $2::VARCHAR, $3::VARCHAR, $4::VARCHAR, $5::BYTEA) RETURNING outbox.id
+"""
+CONSENT_TYPE = "lao.labourx.registry.person.consent_changed.v1"
+
 INSERT_OUTBOX = "INSERT INTO outbox (event_id, topic, key, type, value) VALUES ($1, $2, $3, $4, $5)"
 EVENT_TYPE = "lao.labourx.registry.person.registered.v1"
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -87,6 +162,129 @@ class Registration(BaseModel):
     province_code: str
     office_code: str | None = None
     preferred_language: Literal["lo", "en", "th"] = "lo"
+
+
+class Consent(BaseModel):
+    purpose: str
+    status: Literal["given", "refused", "withdrawn"]
+    method: str
+    agency: str | None = None
+    category: str | None = None
+    witness_name: str | None = None
+    expires_on: date | None = None
+
+
+class FullRegistration(Registration):
+    consents: list[Consent] = []
+
+
+def _e164(phone: str | None) -> str | None:
+    """Lao numbers as labourx stores them: 020 5555 1234 → +8562055551234."""
+    if phone is None:
+        return None
+    digits = "".join(c for c in phone if c.isdigit())
+    return "+856" + digits.removeprefix("0")
+
+
+def _envelope(event_id: uuid.UUID, kind: str, subject: str, at: str, data: dict[str, Any]) -> bytes:
+    return json.dumps(
+        {
+            "specversion": "1.0",
+            "id": str(event_id),
+            "source": "/labourx/registry",
+            "type": kind,
+            "subject": subject,
+            "time": at,
+            "datacontenttype": "application/json",
+            "dataschema": f"/shared/schemas/{kind}.json",
+            "correlationid": str(event_id),
+            "data": data,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+
+
+async def _register_full(
+    pool: asyncpg.Pool, body: FullRegistration, claims: dict[str, Any]
+) -> dict[str, Any]:
+    """The registration as labourx writes it, statement for statement (see REGISTER)."""
+    person_id, now = uuid.uuid4(), datetime.now(UTC)
+    reference = "P-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    office, actor = body.office_code or claims.get("office"), claims["sub"]
+    phone = _e164(body.phone)
+    names = (body.given_name_lo, body.family_name_lo, body.given_name_en, body.family_name_en)
+    tokens = sorted({w.lower() for name in names if name for w in name.split()})
+    sent = [f for f in type(body).model_fields if getattr(body, f) not in (None, [], False)]
+    basis = "province"
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.fetch(CANDIDATES, body.date_of_birth, phone, "active", 500)
+        await conn.fetchval(
+            REGISTER,
+            *(actor, office, "registered", sent, None, None, basis),
+            *(person_id, reference, *names, body.sex, body.date_of_birth),
+            *(body.date_of_birth.year, phone, None, None, "null", None, body.province_code),
+            *(None, None, None, "[]", "[]", "[]", "[]", tokens, [], "active", None, office),
+            *(body.preferred_language, actor, "null", "active", None, None, 1, now, now),
+            *("active", [], [], False, [], None, None, None, now),
+        )
+        consents = [(uuid.uuid4(), c) for c in body.consents]
+        for consent_id, c in consents:
+            await conn.execute(
+                INSERT_CONSENT,
+                *(consent_id, person_id, c.purpose, "", c.agency, c.category, c.status),
+                *(c.method, c.witness_name, c.expires_on, None, actor, office, now),
+            )
+        if consents:
+            await conn.fetchval(
+                INSERT_AUDIT,
+                *(actor, office, "consent_recorded", person_id),
+                *([c.purpose for _, c in consents], None, basis, None),
+            )
+        at = now.isoformat().replace("+00:00", "Z")
+        fields = body.model_dump(mode="json", exclude={"consents"})
+        data = {
+            **fields,
+            "person_id": str(person_id),
+            "reference": reference,
+            "phone": phone,
+            "office_code": office,
+            "jobseeker": {"status": "active", "desired_occupations": [], "preferred_provinces": []},
+            "registered_by": actor,
+            "registered_at": at,
+            "consents": [c.model_dump(mode="json") for _, c in consents],
+        }
+        event_id = uuid.uuid4()
+        await conn.fetchval(
+            INSERT_EVENT,
+            *(event_id, "registry.people", str(person_id), EVENT_TYPE),
+            _envelope(event_id, EVENT_TYPE, str(person_id), at, data),
+        )
+        for consent_id, c in consents:
+            event_id = uuid.uuid4()
+            change = {
+                "person_id": str(person_id),
+                "consent_id": str(consent_id),
+                **c.model_dump(mode="json"),
+                "recorded_by": actor,
+                "office_code": office,
+                "recorded_at": at,
+            }
+            await conn.fetchval(
+                INSERT_EVENT,
+                *(event_id, "registry.people", str(person_id), CONSENT_TYPE),
+                _envelope(event_id, CONSENT_TYPE, str(person_id), at, change),
+            )
+    return {
+        **body.model_dump(mode="json", exclude={"consents"}),
+        "id": person_id,
+        "reference": reference,
+        "phone": phone,
+        "office_code": office,
+        "registered_by": actor,
+        "jobseeker": {"status": "active", "status_changed_at": at},
+        "created_at": now,
+    }
 
 
 def _claims(authorization: str | None) -> dict[str, Any]:
@@ -112,21 +310,31 @@ def create() -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         size = int(os.environ["BENCH_REFERENCE_POOL_SIZE"])
+        overflow = int(os.environ["BENCH_REFERENCE_POOL_OVERFLOW"])
         app.state.pool = await asyncpg.create_pool(
-            os.environ["BENCH_REFERENCE_DSN"],
-            min_size=size,
-            max_size=size + int(os.environ["BENCH_REFERENCE_POOL_OVERFLOW"]),
+            os.environ["BENCH_REFERENCE_DSN"], min_size=size, max_size=size + overflow
+        )
+        # The fair reference writes into the registry's database, as labourx does.
+        app.state.registry_pool = await asyncpg.create_pool(
+            os.environ["BENCH_REFERENCE_REGISTRY_DSN"], min_size=size, max_size=size + overflow
         )
         try:
             yield
         finally:
             await app.state.pool.close()
+            await app.state.registry_pool.close()
 
     app = FastAPI(lifespan=lifespan)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.post("/full/v1/jobseekers", status_code=201)
+    async def register_full(
+        body: FullRegistration, authorization: Annotated[str | None, Header()] = None
+    ) -> dict[str, Any]:
+        return await _register_full(app.state.registry_pool, body, _claims(authorization))
 
     @app.post("/v1/jobseekers", status_code=201)
     async def register(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -33,13 +34,14 @@ def checks(results: dict[str, Any]) -> list[Check]:
     found: list[Check] = []
     if post := results.get("post"):
         ratio = post["throughput_ratio"]
-        failed = post["labourx"]["failed"] + post["reference"]["failed"]
+        valid = post_valid(post)
         found.append(
             Check(
-                "POST throughput ratio labourx/reference",
-                ratio,
+                "POST throughput ratio labourx/fair reference"
+                + ("" if valid else " (INVALID: failed requests)"),
+                ratio if valid else math.nan,
                 f">= {TARGET_POST_RATIO}",
-                ratio >= TARGET_POST_RATIO and failed == 0,
+                valid and ratio >= TARGET_POST_RATIO,
             )
         )
     if relay := results.get("relay"):
@@ -52,17 +54,25 @@ def checks(results: dict[str, Any]) -> list[Check]:
                 rate >= TARGET_RELAY_EVENTS_PER_S,
             )
         )
-    if e2e := results.get("end_to_end"):
-        p99 = e2e["latency"].get("p99_ms", float("inf"))
-        all_arrived = (
-            e2e["arrived"] == e2e["registered"] == round(e2e["target_rate_rps"] * e2e["duration_s"])
-        )
+    if pipeline := results.get("pipeline"):
+        valid = pipeline["valid"]
         found.append(
             Check(
-                "end-to-end p99 ms (all arrived)",
-                p99,
+                "pipeline CPU ms per registration (valid run)" + ("" if valid else " (INVALID)"),
+                pipeline["labourx_cpu_ms_per_registration"] if valid else math.nan,
+                "measured (issue 19: half of eeebc61's)",
+                valid,
+            )
+        )
+    if e2e := results.get("end_to_end"):
+        p99 = e2e["latency"].get("p99_ms", float("inf"))
+        valid = e2e_valid(e2e)
+        found.append(
+            Check(
+                "end-to-end p99 ms (all arrived)" + ("" if valid else " (INVALID)"),
+                p99 if valid else math.nan,
                 f"<= {TARGET_E2E_P99_MS:.0f}",
-                p99 <= TARGET_E2E_P99_MS and all_arrived,
+                valid and p99 <= TARGET_E2E_P99_MS,
             )
         )
     if registry := results.get("registry"):
@@ -79,7 +89,34 @@ def checks(results: dict[str, Any]) -> list[Check]:
     return found
 
 
+def post_valid(post: dict[str, Any]) -> bool:
+    """Every request of every measured round of every server succeeded."""
+    return all(
+        figure["failed"] == 0
+        for name, figure in post.items()
+        if isinstance(figure, dict) and "failed" in figure
+    )
+
+
+def e2e_valid(e2e: dict[str, Any]) -> bool:
+    """Every registration answered 2xx and reached notify."""
+    expected = round(e2e["target_rate_rps"] * e2e["duration_s"])
+    failures = {k: v for k, v in e2e["http"]["statuses"].items() if not k.startswith("2")}
+    return not failures and e2e["arrived"] == e2e["registered"] == expected
+
+
+def _failures(counts: dict[str, int]) -> str:
+    return ", ".join(f"{status}: {count:,}" for status, count in counts.items())
+
+
+def invalid(failed: int, requests: int, counts: dict[str, int]) -> str:
+    """What an invalid figure prints instead of a throughput or latency."""
+    return f"INVALID: {failed:,} of {requests:,} failed ({_failures(counts)})"
+
+
 def _n(value: float, unit: str = "") -> str:
+    if math.isnan(value):
+        return "invalid"
     text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
     return f"{text} {unit}".rstrip()
 
@@ -98,7 +135,10 @@ _SHORT = {
     "rest of machine": "other",
     "registry api": "api",
     "registry relay": "relay",
-    "notify consumer": "consumer",
+    "notify consumer": "notify",
+    "registry consumer": "registry",
+    "matching consumer": "matching",
+    "predeparture consumer": "predeparture",
     "relay": "relay",
     "producer": "producer",
 }
@@ -131,57 +171,7 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(figure, labourx, reference, ratio) rows; targets are added from `checks`."""
     rows: list[tuple[str, str, str, str]] = []
     if post := results.get("post"):
-        lx, ref = post["labourx"], post["reference"]
-        lx_cpu = lx["median_server_cpu_ms_per_request"]
-        ref_cpu = ref["median_server_cpu_ms_per_request"]
-        title = (
-            f"POST /v1/jobseekers: {post['requests']:,} requests at concurrency "
-            f"{post['concurrency']}, median of {post['rounds']} rounds"
-        )
-        rows += [
-            (title, "", "", ""),
-            (
-                "  throughput (median round)",
-                _n(lx["throughput_rps"], "req/s"),
-                _n(ref["throughput_rps"], "req/s"),
-                f"{post['throughput_ratio']:.2f}",
-            ),
-            (
-                "  latency p50 / p99",
-                _lat(lx["latency"], "p50_ms", "p99_ms"),
-                _lat(ref["latency"], "p50_ms", "p99_ms"),
-                "",
-            ),
-            (
-                "  throughput, every round",
-                " / ".join(_n(r) for r in lx["rounds_rps"]),
-                " / ".join(_n(r) for r in ref["rounds_rps"]),
-                "",
-            ),
-            (
-                "  app CPU per request (median)",
-                _n(lx_cpu, "ms"),
-                _n(ref_cpu, "ms"),
-                f"{lx_cpu / ref_cpu:.2f}",
-            ),
-            (
-                "  cores used (median round)",
-                _cores(lx["cores_used"]),
-                _cores(ref["cores_used"]),
-                "",
-            ),
-            ("  failed requests", str(lx["failed"]), str(ref["failed"]), ""),
-        ]
-        if idem := post.get("labourx_idempotency_key"):
-            rows.append(
-                (
-                    "  labourx with Idempotency-Key",
-                    f"{_n(idem['throughput_rps'], 'req/s')}, "
-                    + _lat(idem["latency"], "p50_ms", "p99_ms"),
-                    "",
-                    f"{idem['throughput_rps'] / ref['throughput_rps']:.2f}",
-                )
-            )
+        rows += _post_rows(post)
     if relay := results.get("relay"):
         lx, ref = relay["labourx"], relay["reference"]
         rows += [
@@ -194,39 +184,10 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             ),
             ("  cores used", _cores(lx["cores_used"]), _cores(ref["cores_used"]), ""),
         ]
+    if pipeline := results.get("pipeline"):
+        rows += _pipeline_rows(pipeline)
     if e2e := results.get("end_to_end"):
-        http = e2e["http"]
-        rows += [
-            (
-                f"End to end, registry commit -> notify message, "
-                f"{_n(e2e['target_rate_rps'])}/s for {_n(e2e['duration_s'])} s",
-                "",
-                "",
-                "",
-            ),
-            (
-                "  latency p50 / p95 / p99",
-                _lat(e2e["latency"], "p50_ms", "p95_ms", "p99_ms"),
-                "",
-                "",
-            ),
-            ("  latency max", _lat(e2e["latency"], "max_ms"), "", ""),
-            ("  arrived / registered", f"{e2e['arrived']:,} / {e2e['registered']:,}", "", ""),
-            (
-                "  relay share p50 / p99",
-                _lat(e2e["relay_stage_latency"], "p50_ms", "p99_ms"),
-                "",
-                "",
-            ),
-            (
-                "  HTTP rate, latency p50 / p99",
-                f"{_n(http['achieved_rate_rps'], 'req/s')}, "
-                + _lat(http["latency"], "p50_ms", "p99_ms"),
-                "",
-                "",
-            ),
-            ("  cores used", _cores(e2e["cores_used"]), "", ""),
-        ]
+        rows += _e2e_rows(e2e)
     if registry := results.get("registry"):
         rows.append(
             (
@@ -250,6 +211,188 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             )
         rows.append(("  searches that found someone", f"{registry['search_hit_rate']:.0%}", "", ""))
     return rows
+
+
+def _e2e_rows(e2e: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    http = e2e["http"]
+    if not e2e_valid(e2e):
+        expected = round(e2e["target_rate_rps"] * e2e["duration_s"])
+        failures = {k: v for k, v in http["statuses"].items() if not k.startswith("2")}
+        rows += [
+            (
+                f"End to end, registry commit -> notify message, "
+                f"{_n(e2e['target_rate_rps'])}/s for {_n(e2e['duration_s'])} s",
+                "",
+                "",
+                "",
+            ),
+            (
+                "  latency",
+                invalid(sum(failures.values()), expected, failures)
+                + f"; arrived {e2e['arrived']:,} of {e2e['registered']:,} registered",
+                "",
+                "",
+            ),
+        ]
+        return rows
+    rows += [
+        (
+            f"End to end, registry commit -> notify message, "
+            f"{_n(e2e['target_rate_rps'])}/s for {_n(e2e['duration_s'])} s",
+            "",
+            "",
+            "",
+        ),
+        (
+            "  latency p50 / p95 / p99",
+            _lat(e2e["latency"], "p50_ms", "p95_ms", "p99_ms"),
+            "",
+            "",
+        ),
+        ("  latency max", _lat(e2e["latency"], "max_ms"), "", ""),
+        ("  arrived / registered", f"{e2e['arrived']:,} / {e2e['registered']:,}", "", ""),
+        (
+            "  relay share p50 / p99",
+            _lat(e2e["relay_stage_latency"], "p50_ms", "p99_ms"),
+            "",
+            "",
+        ),
+        (
+            "  HTTP rate, latency p50 / p99",
+            f"{_n(http['achieved_rate_rps'], 'req/s')}, "
+            + _lat(http["latency"], "p50_ms", "p99_ms"),
+            "",
+            "",
+        ),
+        ("  cores used", _cores(e2e["cores_used"]), "", ""),
+    ]
+    return rows
+
+
+def _post_rows(post: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    lx, ref, bare = post["labourx"], post["reference"], post.get("reference_bare")
+    title = (
+        f"POST /v1/jobseekers: {post['requests']:,} requests at concurrency "
+        f"{post['concurrency']}, median of {post['rounds']} rounds "
+        "(reference: the same SQL through raw asyncpg)"
+    )
+    rows: list[tuple[str, str, str, str]] = [(title, "", "", "")]
+    measured = post["requests"] * post["rounds"]
+    if not post_valid(post):
+        for name, figure in post.items():
+            if isinstance(figure, dict) and figure.get("failed"):
+                rows.append(
+                    (
+                        f"  {name}",
+                        invalid(figure["failed"], measured, figure["failures_by_status"]),
+                        "",
+                        "",
+                    )
+                )
+        rows.append(("  (no throughput or latency: not every request succeeded)", "", "", ""))
+        return rows
+    lx_cpu = lx["median_server_cpu_ms_per_request"]
+    ref_cpu = ref["median_server_cpu_ms_per_request"]
+    rows += [
+        (
+            "  throughput (median round)",
+            _n(lx["throughput_rps"], "req/s"),
+            _n(ref["throughput_rps"], "req/s"),
+            f"{post['throughput_ratio']:.2f}",
+        ),
+        (
+            "  latency p50 / p99",
+            _lat(lx["latency"], "p50_ms", "p99_ms"),
+            _lat(ref["latency"], "p50_ms", "p99_ms"),
+            "",
+        ),
+        (
+            "  throughput, every round",
+            " / ".join(_n(r) for r in lx["rounds_rps"]),
+            " / ".join(_n(r) for r in ref["rounds_rps"]),
+            "",
+        ),
+        (
+            "  app CPU per request (median)",
+            _n(lx_cpu, "ms"),
+            _n(ref_cpu, "ms"),
+            f"{lx_cpu / ref_cpu:.2f}",
+        ),
+        (
+            "  cores used (median round)",
+            _cores(lx["cores_used"]),
+            _cores(ref["cores_used"]),
+            "",
+        ),
+        ("  failed requests", str(lx["failed"]), str(ref["failed"]), ""),
+    ]
+    if bare:
+        rows += [
+            (
+                "  bare reference (person + outbox row only): throughput",
+                "",
+                _n(bare["throughput_rps"], "req/s"),
+                f"{post['bare_throughput_ratio']:.2f}",
+            ),
+            (
+                "  bare reference: app CPU per request (median)",
+                "",
+                _n(bare["median_server_cpu_ms_per_request"], "ms"),
+                f"{lx_cpu / bare['median_server_cpu_ms_per_request']:.2f}",
+            ),
+        ]
+    if idem := post.get("labourx_idempotency_key"):
+        rows.append(
+            (
+                "  labourx with Idempotency-Key",
+                f"{_n(idem['throughput_rps'], 'req/s')}, "
+                + _lat(idem["latency"], "p50_ms", "p99_ms"),
+                "",
+                f"{idem['throughput_rps'] / ref['throughput_rps']:.2f}",
+            )
+        )
+    return rows
+
+
+def _pipeline_rows(pipeline: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    title = (
+        f"Pipeline CPU per registration: registry API, relay and every consumer, "
+        f"{_n(pipeline['target_rate_rps'])}/s for {_n(pipeline['duration_s'])} s"
+    )
+    rows: list[tuple[str, str, str, str]] = [(title, "", "", "")]
+    if not pipeline["valid"]:
+        expected = round(pipeline["target_rate_rps"] * pipeline["duration_s"])
+        failures = pipeline["failures_by_status"]
+        text = invalid(sum(failures.values()), expected, failures)
+        if pipeline["not_through"]:
+            text += f"; not through: {pipeline['not_through']}"
+        return [*rows, ("  CPU per registration", text, "", "")]
+    ms, idle = pipeline["cpu_ms_per_registration"], pipeline["idle_cpu_ms_per_registration"]
+    total = pipeline["labourx_cpu_ms_per_registration"]
+    rows.append(
+        (
+            "  labourx processes, CPU per registration",
+            _n(total, "ms"),
+            "",
+            f"idle {_n(pipeline['labourx_idle_ms_per_registration'], 'ms')}",
+        )
+    )
+    for name, value in ms.items():
+        share = f"{value / total:.0%}" if name in _PIPELINE_PROCESSES and total else "not in sum"
+        rows.append((f"    {name}", _n(value, "ms"), share, f"idle {_n(idle[name], 'ms')}"))
+    rows.append(("  cores used", _cores(pipeline["cores_used"]), "", ""))
+    return rows
+
+
+_PIPELINE_PROCESSES = {
+    "registry api",
+    "registry relay",
+    "registry consumer",
+    "notify consumer",
+    "matching consumer",
+    "predeparture consumer",
+}
 
 
 def _format(table: Sequence[Sequence[str]]) -> str:
