@@ -251,6 +251,7 @@ async def test_an_idempotent_retry_registers_the_employer_once(
     assert (first.status_code, retry.status_code) == (201, 201)
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert retry.json() == first.json()
+    assert retry.content == first.content  # the same bytes, fields in the same order
     count = await fetchval(
         migrated,
         "matching",

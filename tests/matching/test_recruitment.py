@@ -624,6 +624,7 @@ async def test_a_retried_cost_is_recorded_once(
     assert (first.status_code, retry.status_code) == (201, 201)
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert retry.json() == first.json()
+    assert retry.content == first.content  # the same bytes, fields in the same order
     assert await cost_count(migrated, vacancy) == 1
     assert len(await events(migrated, agency["id"], WORKER_PAID)) == 1
     read = await matching_client.get(f"/v1/agencies/{agency['id']}", headers=analyst(migrated))

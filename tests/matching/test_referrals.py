@@ -496,6 +496,7 @@ async def test_a_retried_placement_is_made_once(
 
     assert (first.status_code, retry.status_code) == (201, 201)
     assert retry.json() == first.json()
+    assert retry.content == first.content  # the same bytes, fields in the same order
     assert retry.headers["Idempotent-Replayed"] == "true"
     count = await fetchval(
         migrated, "matching", "SELECT count(*) FROM placements WHERE person_id = $1", person

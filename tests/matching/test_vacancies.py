@@ -387,6 +387,7 @@ async def test_a_retried_creation_makes_one_vacancy(
     assert (first.status_code, retry.status_code) == (201, 201)
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert retry.json()["id"] == first.json()["id"]
+    assert retry.content == first.content  # the same bytes, fields in the same order
     count = await fetchval(
         migrated,
         "matching",

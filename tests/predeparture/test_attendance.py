@@ -406,6 +406,7 @@ async def test_sending_the_same_roster_again_changes_nothing_and_announces_nothi
     assert once.json()["changed"] == 1
     assert twice.headers.get("Idempotent-Replayed") == "true"
     assert twice.json() == once.json()
+    assert twice.content == once.content  # the same bytes, fields in the same order
 
     assert len((await close(predeparture_client, migrated, orientation))["issued"]) == 2
     for person in people:

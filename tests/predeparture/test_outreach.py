@@ -216,6 +216,7 @@ async def test_a_retried_record_with_the_same_idempotency_key_is_written_once(
     again = await predeparture_client.post("/v1/outreach", json=body, headers=headers)
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
+    assert again.content == first.content  # the same bytes, fields in the same order
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert await fetchval(migrated, "predeparture", SESSIONS_IN_VILLAGE, body["village"]) == 1
 

@@ -301,6 +301,7 @@ async def test_a_retried_request_with_the_same_idempotency_key_schedules_one_ses
 
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json()["id"] == first.json()["id"]
+    assert again.content == first.content  # the same bytes, fields in the same order
     assert again.headers["Idempotent-Replayed"] == "true"
     count = await fetchval(
         migrated,
