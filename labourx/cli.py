@@ -22,8 +22,10 @@ app = typer.Typer(
 )
 schemas_app = typer.Typer(help="Event JSON Schemas.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead-letter topics.", no_args_is_help=True)
+erasures_app = typer.Typer(help="The erasure ledger (registry.erasures).", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(erasures_app, name="erasures")
 
 ServiceArg = Annotated[str, typer.Argument(help="registry, matching, predeparture or notify")]
 
@@ -312,6 +314,31 @@ def dlq_replay(group: Annotated[str, typer.Argument(help="Consumer group, e.g. n
 
     count = asyncio.run(replay_dead_letters(get_settings(), group))
     typer.echo(f"replayed {count} dead letter(s) of {group}")
+
+
+@erasures_app.command("reapply")
+def erasures_reapply(
+    service: Annotated[
+        list[str] | None,
+        typer.Option("--service", help="A restored service (repeat); default: all four"),
+    ] = None,
+    from_registry: Annotated[
+        bool,
+        typer.Option(
+            "--from-registry",
+            help="Read registry's copy of the ledger (its database not restored) when the"
+            " broker was lost",
+        ),
+    ] = False,
+) -> None:
+    """After restoring databases from a backup, and before starting the services: erase again
+    every person erased since, in each restored service, by that service's own reaction; an
+    entry is applied once however often this runs (docs/operations.md, "Back up and restore")."""
+    from labourx.erasures import reapply_ledger
+
+    names = [_known(s) for s in service] if service else list(SERVICES)
+    done = asyncio.run(reapply_ledger(get_settings(), names, from_registry=from_registry))
+    typer.echo("\n".join(done.lines()))
 
 
 if __name__ == "__main__":

@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     # How far ahead of an MOU worker's return date (30 days before the permit ends) the
     # reminder event fires, so notify can tell them in time to arrange the journey home.
     registry_return_reminder_lead_days: int = Field(default=60, ge=1)
+    # A person with no activity for this many days (no registration, change of their record,
+    # consent, migration record, referral or visit; docs/operations.md, "Retention of records")
+    # is anonymised as an erasure does it, by registry's scheduled job. Five years: an MOU
+    # contract runs up to four, and a returnee's record serves them for a year after.
+    record_retention_days: int = Field(default=1826, ge=1)
 
     # Predeparture reports hide every figure of fewer people than this (and the figures that
     # would give it away); 2 is the least that still keeps a single person from being singled out.

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.registry.audit.api import router as audit_router
 from services.registry.consent.api import router as consent_router
+from services.registry.erasures.jobs import JOBS as RETENTION_JOBS
 from services.registry.imports.api import router as imports_router
 from services.registry.jobseekers.api import router as jobseekers_router
 from services.registry.jobseekers.handlers import HANDLERS as JOBSEEKER_HANDLERS
@@ -20,7 +21,12 @@ from services.registry.serving.api import router as serving_router
 from services.registry.serving.handlers import HANDLERS as SERVING_HANDLERS
 from shared.app import create_app
 from shared.consumer import combine_handlers
-from shared.events.topics import MATCHING_REFERRALS, PREDEPARTURE_ORIENTATIONS, REGISTRY_PEOPLE
+from shared.events.topics import (
+    MATCHING_REFERRALS,
+    PREDEPARTURE_ORIENTATIONS,
+    REGISTRY_ERASURES,
+    REGISTRY_PEOPLE,
+)
 from shared.spec import ConsumerSpec, ServiceSpec
 
 SPEC = ServiceSpec(
@@ -43,8 +49,8 @@ SPEC = ServiceSpec(
             handlers=combine_handlers(JOBSEEKER_HANDLERS, MIGRATION_HANDLERS, SERVING_HANDLERS),
         )
     ],
-    publishes=[REGISTRY_PEOPLE],
-    jobs=[*MIGRATION_JOBS],
+    publishes=[REGISTRY_PEOPLE, REGISTRY_ERASURES],
+    jobs=[*MIGRATION_JOBS, *RETENTION_JOBS],
 )
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, Field
 
 from shared.events.base import Event, catalogued
-from shared.events.topics import REGISTRY_PEOPLE
+from shared.events.topics import REGISTRY_ERASURES, REGISTRY_PEOPLE
 from shared.personal import (
     BIRTH_DATE,
     CONTACT,
@@ -273,3 +273,28 @@ class MigrationReturnDue(PersonEvent):
     permit_expires_on: date
     return_due_on: date
     days_left: int
+
+
+@catalogued
+class ErasureRecorded(Event):
+    """The erasure ledger's entry for one erased id (ids and dates only, on `registry.erasures`,
+    kept for ever): what `labourx erasures reapply` re-applies to every service restored from a
+    backup taken before it. One per `PersonErased`, published in the same transaction."""
+
+    service: ClassVar[str] = "registry"
+    entity: ClassVar[str] = "erasure"
+    verb: ClassVar[str] = "recorded"
+    version: ClassVar[int] = 1
+    topic: ClassVar[str] = REGISTRY_ERASURES
+    subject_field: ClassVar[str] = "person_id"
+
+    person_id: uuid.UUID
+    erased_at: datetime
+    basis: Literal["request", "retention"] = Field(
+        description="Erased on the person's request, or anonymised after the retention period"
+    )
+    survivor_id: uuid.UUID | None = Field(
+        default=None,
+        description="For a record merged away earlier: the record whose erasure reached it",
+    )
+    cause_event_id: uuid.UUID = Field(description="The id of the PersonErased event it records")

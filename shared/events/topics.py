@@ -12,6 +12,11 @@ MATCHING_REFERRALS = "matching.referrals"
 MATCHING_AGENCIES = "matching.agencies"
 PREDEPARTURE_ORIENTATIONS = "predeparture.orientations"
 NOTIFY_DELIVERIES = "notify.deliveries"
+# The erasure ledger: one `ErasureRecorded` per id erased (ids and dates only), kept for ever,
+# which `labourx erasures reapply` reads after a restore (docs/operations.md, "Back up and
+# restore"). Non-personal, so kept as long as the non-personal class: never bound that class
+# below the age of the oldest backup that may be restored.
+REGISTRY_ERASURES = "registry.erasures"
 
 AGGREGATE_TOPICS = (
     REGISTRY_PEOPLE,
@@ -20,6 +25,7 @@ AGGREGATE_TOPICS = (
     MATCHING_AGENCIES,
     PREDEPARTURE_ORIENTATIONS,
     NOTIFY_DELIVERIES,
+    REGISTRY_ERASURES,
 )
 
 DEAD_LETTER_PREFIX = "dlq."

@@ -121,6 +121,7 @@ def _example(event_type: str) -> Any:
     )
     from shared.events.registry import (
         ConsentChanged,
+        ErasureRecorded,
         JobseekerProfile,
         JobseekerStatusChanged,
         LanguageSkill,
@@ -210,6 +211,13 @@ def _example(event_type: str) -> Any:
         ),
         PersonErased.event_type(): PersonErased(
             person_id=uuid4(), erased_by="admin", erased_at=now
+        ),
+        ErasureRecorded.event_type(): ErasureRecorded(
+            person_id=uuid4(),
+            erased_at=now,
+            basis="retention",
+            survivor_id=uuid4(),
+            cause_event_id=uuid4(),
         ),
         JobseekerStatusChanged.event_type(): JobseekerStatusChanged(
             person_id=uuid4(),

@@ -189,7 +189,10 @@ async def test_after_erasure_no_registry_table_holds_the_persons_data(
     assert response.json() == {"id": pid, "record_status": "erased"}
     assert await _where_found(migrated, needles) == {}
     [event] = await fetch(
-        migrated, "registry", "SELECT type, value FROM outbox WHERE key = $1", pid
+        migrated,
+        "registry",
+        "SELECT type, value FROM outbox WHERE key = $1 AND topic = 'registry.people'",
+        pid,
     )
     assert event["type"] == ERASED
     data = json.loads(event["value"])["data"]
@@ -257,7 +260,10 @@ async def test_erasure_retried_with_the_same_key_gets_the_first_answer(
     assert retried.headers["idempotent-replayed"] == "true"
     assert without_key.status_code == 410  # a new request for an erased person
     events = await fetchval(
-        migrated, "registry", "SELECT count(*) FROM outbox WHERE key = $1", person["id"]
+        migrated,
+        "registry",
+        "SELECT count(*) FROM outbox WHERE key = $1 AND topic = 'registry.people'",
+        person["id"],
     )
     erasures = await fetchval(
         migrated,
@@ -326,6 +332,9 @@ async def test_the_data_of_records_merged_into_the_person_goes_too(
         assert (await registry_client.get(f"/v1/people/{old_id}", headers=auth)).status_code == 410
         # Services that kept a copy under the old id (notify's contact) are told to purge it.
         [event] = await fetch(
-            migrated, "registry", "SELECT type FROM outbox WHERE key = $1", old_id
+            migrated,
+            "registry",
+            "SELECT type FROM outbox WHERE key = $1 AND topic = 'registry.people'",
+            old_id,
         )
         assert event["type"] == ERASED

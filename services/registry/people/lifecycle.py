@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 from sqlalchemy import String, cast, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
+from services.registry.erasures import ledger
 from services.registry.jobseekers.models import JobseekerProfile
 from services.registry.people.models import IdentityDocument, Person
 from services.registry.people.reactions import delete_rows, move_rows
@@ -17,7 +19,7 @@ from services.registry.people.records import PERSONAL, announce_update, get_pers
 from services.registry.reactions import PERSON_REACTIONS
 from shared.auth import Principal
 from shared.db import clock_now
-from shared.events.registry import PersonErased, PersonMerged
+from shared.events.registry import ErasureRecorded, PersonErased, PersonMerged
 from shared.idempotency import IdempotencyRecord
 from shared.outbox import add_event
 from shared.outbox.models import OutboxRecord
@@ -128,15 +130,62 @@ def _fold_fields(survivor: Person, duplicate: Person) -> list[str]:
     return changed
 
 
+Basis = Literal["request", "retention"]
+
+
 async def erase(
-    session: AsyncSession, person_id: uuid.UUID, principal: Principal, *, reason: str
+    session: AsyncSession,
+    person_id: uuid.UUID,
+    principal: Principal,
+    *,
+    reason: str,
+    basis: Basis = "request",
 ) -> Person:
     """Remove the person's personal data from every registry table and tell the others.
 
     What stays is a tombstone with the counts' dimensions (sex, birth year, province, office,
-    dates), so aggregate figures do not change; the audit trail never held personal data.
+    dates), so aggregate figures do not change; the audit trail never held personal data. The
+    same for an erasure on request and an anonymisation after the retention period (`basis`):
+    the erasure ledger (`erasures/ledger.py`) records each id erased, ids and dates only.
     """
     person = await get_person(session, person_id, principal, lock=True)
+    ids = await purge(session, person)
+    person.record_status = "erased"
+    person.erased_at = await clock_now(session)
+    await session.flush()
+    # One event per id: a service that kept a merged-away copy under its own id (notify's
+    # contact from the copy's registration) purges it too, whether or not it saw the merge.
+    for erased_id in ids:
+        erased = await add_event(
+            session,
+            PersonErased(
+                person_id=erased_id,
+                erased_by=principal.subject,
+                office_code=principal.office,
+                erased_at=person.erased_at,
+            ),
+        )
+        await ledger.record(
+            session,
+            ErasureRecorded(
+                person_id=erased_id,
+                erased_at=person.erased_at,
+                basis=basis,
+                survivor_id=None if erased_id == person.id else person.id,
+                cause_event_id=erased.id,
+            ),
+        )
+    await audit.record(session, principal, Action.ERASED, [person.id], reason=reason)
+    return person
+
+
+async def purge(session: AsyncSession, person: Person) -> list[uuid.UUID]:
+    """Delete the person's data from every registry table and blank their record (locked by
+    the caller): the ids it reached, the person's and those of every record merged into it.
+
+    The record's status is the caller's to set before it flushes (an erasure retires it; the
+    erasure ledger's re-application leaves a merged-away copy merged): an active record must
+    have a name."""
     # Every record merged into this one, also through earlier merges (C into B, then B into
     # A): each copy's events, stored answers and moved rows are the same person's data.
     merged = select(Person.id).where(Person.merged_into == person.id).cte(recursive=True)
@@ -155,21 +204,5 @@ async def erase(
         )
     )
     _scrub(person)
-    person.record_status = "erased"
-    person.erased_at = await clock_now(session)
     person.version += 1
-    await session.flush()
-    # One event per id: a service that kept a merged-away copy under its own id (notify's
-    # contact from the copy's registration) purges it too, whether or not it saw the merge.
-    for erased_id in ids:
-        await add_event(
-            session,
-            PersonErased(
-                person_id=erased_id,
-                erased_by=principal.subject,
-                office_code=principal.office,
-                erased_at=person.erased_at,
-            ),
-        )
-    await audit.record(session, principal, Action.ERASED, [person.id], reason=reason)
-    return person
+    return ids
