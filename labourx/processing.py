@@ -68,20 +68,22 @@ class ServiceRecord:
     by_category: dict[Category, str] = field(default_factory=dict)
 
 
-# How long a person's record is kept: until erasure, or the inactivity period when the record
-# retention setting exists (issue 20, point 6). Read from the settings when the record is made.
-RECORD_RETENTION_HINT = "inactiv"
+# How long a person's record is kept: until erasure, and, once the setting of issue 20 point 6
+# exists, no longer than that many days without activity (docs/operations.md, "Retention of
+# records"). Read from the settings when the record is made.
+RECORD_RETENTION_SETTING = "record_retention_days"
 
 
 def record_retention() -> str:
     from shared.settings import Settings
 
-    names = [n for n in Settings.model_fields if RECORD_RETENTION_HINT in n]
-    if not names:
+    setting = Settings.model_fields.get(RECORD_RETENTION_SETTING)
+    if setting is None:
         return "until erasure"
-    name = names[0]
-    default = Settings.model_fields[name].default
-    return f"until erasure, or anonymised after `{name}` ({default}) without activity"
+    return (
+        f"until erasure, or anonymised as an erasure does after `{RECORD_RETENTION_SETTING}` "
+        f"({setting.default} days) without activity"
+    )
 
 
 RECORD = "{record}"  # replaced by record_retention()
@@ -127,8 +129,10 @@ RECORDS: dict[str, ServiceRecord] = {
         tables={
             "people": Holding(
                 "registration",
-                f"{RECORD}: erasure blanks every marked field (birth year, sex and province "
-                "stay for the counts)",
+                f"{RECORD}: erasure empties every marked field, the education, skills and "
+                "experience (services/registry/people/records.py PERSONAL); sex, birth year and "
+                "province stay for the counts, and the reference, which then leads to a "
+                "tombstone (410 Gone)",
                 "registry officers of the person's province and of offices serving them "
                 "(services/registry/scope.py); published on registry.people",
             ),
@@ -416,6 +420,26 @@ def column_marks(table: Table) -> Iterator[tuple[str, Personal]]:
             yield column.name, mark
 
 
+# Columns that say nothing about the person a row is about: keys, row bookkeeping, staff.
+BOOKKEEPING = frozenset(
+    {"id", "person_id", "version", "record_version", "created_at", "updated_at"}
+)
+
+
+def facts(table: Table) -> list[str]:
+    """The unmarked columns of a row about one person (a `person_id`, or registry's `people`):
+    what else it says about them. None for a row about no one person."""
+    if "person_id" not in table.columns and table.name != "people":
+        return []
+    return [
+        c.name
+        for c in table.columns
+        if column_mark(c.info) is None
+        and c.name not in BOOKKEEPING
+        and not c.name.endswith(("_by", "_id"))
+    ]
+
+
 def _category(mark: Personal) -> str:
     return f"{mark.category}, special category" if mark.special else str(mark.category)
 
@@ -534,6 +558,42 @@ def event_rows(service: str) -> Iterator[list[str]]:
 # --- the document --------------------------------------------------------------------------
 
 
+def table_rows(
+    service: str, tables: list[Table], record_text: str
+) -> tuple[list[list[str]], list[str]]:
+    """One row per table and purpose of a service's marked columns; and the tables about a
+    person that hold nothing marked (pseudonymous)."""
+    record = RECORDS[service]
+    groups: dict[tuple[str, str], list[str]] = {}
+    pseudonymous = []
+    by_name = {table.name: table for table in tables}
+    for table in tables:
+        marks = list(column_marks(table))
+        if not marks:
+            if "person_id" in table.columns:
+                pseudonymous.append(f"`{table.name}`")
+            continue
+        for name, mark in marks:
+            purpose = purpose_of(service, record.tables[table.name].purpose, mark)
+            groups.setdefault((table.name, purpose), []).append(_field(name, mark))
+    rows: list[list[str]] = []
+    for (name, purpose), fields in groups.items():
+        holding = record.tables[name]
+        first = not rows or rows[-1][0] != f"`{name}`"
+        rows.append(
+            [
+                f"`{name}`",
+                ", ".join(fields),
+                ", ".join(f"`{c}`" for c in facts(by_name[name])) if first else "as above",
+                f"`{purpose}`",
+                _basis(record.purposes[purpose]),
+                holding.retention.replace(RECORD, record_text),
+                holding.recipients,
+            ]
+        )
+    return rows, pseudonymous
+
+
 def _table(head: list[str], rows: list[list[str]]) -> list[str]:
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
@@ -562,7 +622,8 @@ def render() -> str:
         "Facts kept about a person under their `person_id` alone (skills, statuses, "
         "destinations, attendance, costs) are pseudonymous: only registry, and the read models "
         "that forget the person on erasure, link the id to anyone. The tables holding them are "
-        "named under each service.",
+        "named under each service. An event's other fields are in its JSON Schema "
+        "(shared/schemas).",
     ]
     for service, record in RECORDS.items():
         lines += ["", f"## {service}", "", record.summary, "", "### Purposes", ""]
@@ -570,33 +631,10 @@ def render() -> str:
             ["Purpose", "What for", "Legal basis (consent purpose)"],
             [[f"`{k}`", p.what, _basis(p)] for k, p in record.purposes.items()],
         )
-        groups: dict[tuple[str, str], list[str]] = {}
-        holdings: dict[str, Holding] = {}
-        pseudonymous = []
-        for table in by_service.get(service, []):
-            marks = list(column_marks(table))
-            if not marks:
-                if "person_id" in table.columns:
-                    pseudonymous.append(f"`{table.name}`")
-                continue
-            holdings[table.name] = holding = record.tables[table.name]
-            for name, mark in marks:
-                purpose = purpose_of(service, holding.purpose, mark)
-                groups.setdefault((table.name, purpose), []).append(_field(name, mark))
-        rows = [
-            [
-                f"`{table}`",
-                ", ".join(fields),
-                f"`{purpose}`",
-                _basis(record.purposes[purpose]),
-                holdings[table].retention.replace(RECORD, record_text),
-                holdings[table].recipients,
-            ]
-            for (table, purpose), fields in groups.items()
-        ]
+        rows, pseudonymous = table_rows(service, by_service.get(service, []), record_text)
         lines += ["", "### Tables", ""]
-        head = ["Table", "Personal fields (category)", "Purpose", "Legal basis"]
-        lines += _table([*head, "Retention", "Recipients"], rows)
+        head = ["Table", "Personal fields (category)", "With, about the same person"]
+        lines += _table([*head, "Purpose", "Legal basis", "Retention", "Recipients"], rows)
         if pseudonymous:
             lines += ["", "Pseudonymous, by `person_id` only: " + ", ".join(pseudonymous) + "."]
         events = list(event_rows(service))

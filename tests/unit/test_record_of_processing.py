@@ -186,6 +186,17 @@ def test_every_marked_table_and_topic_is_declared_with_a_known_purpose() -> None
             assert used <= set(record.purposes)
 
 
+def test_an_erasure_empties_every_marked_field_of_a_persons_record() -> None:
+    # What the record says of registry's `people`: registry's own list of what erasure empties
+    # holds every column marked personal there but the reference (unique and required: it
+    # stays, leading to the tombstone, as the record says).
+    from services.registry.people.models import Person
+    from services.registry.people.records import PERSONAL
+
+    marked = {name for name, _ in column_marks(Person.__table__)}  # type: ignore[arg-type]
+    assert marked - {"reference"} <= set(PERSONAL), marked - set(PERSONAL)
+
+
 def test_consent_purposes_are_registrys() -> None:
     known = {str(p) for p in ConsentPurpose}
     for service, record in RECORDS.items():
