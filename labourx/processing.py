@@ -448,7 +448,7 @@ def _field(name: str, mark: Personal) -> str:
     """`name` (category[, of whom]; note)."""
     detail = _category(mark)
     if mark.subject is not Subject.PERSON:
-        detail += f"; subject: {mark.subject}"
+        detail += f" of a {mark.subject}"
     if mark.note:
         detail += f": {mark.note}"
     return f"`{name}` ({detail})"

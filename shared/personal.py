@@ -68,7 +68,7 @@ class Subject(enum.StrEnum):
 
     PERSON = "person"  # a person registered (jobseeker, migrant worker, returnee)
     CONTACT_PERSON = "contact person"  # an employer's or a recruitment agency's contact
-    STAFF = "staff"  # an officer, a facilitator
+    STAFF = "staff member"  # an officer, a facilitator
     WITNESS = "witness"  # who witnessed a consent given by thumbprint or by word of mouth
 
 
