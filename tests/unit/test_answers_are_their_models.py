@@ -25,6 +25,7 @@ from shared.idempotency import (
     Answer,
     AnswerIsNotItsModel,
     Idempotency,
+    IdempotencyRecord,
     answer_model,
     idempotent,
 )
@@ -181,3 +182,73 @@ def test_a_route_that_does_not_declare_its_answer_is_refused_when_defined() -> N
     for route in routes:
         with pytest.raises(TypeError, match="returns Answer\\[Model\\]"):
             idempotent(route)
+
+
+# -- what is stored is what is sent, and a replay sends it again ----------------------------------
+
+
+class _Result:
+    def __init__(self, stored: IdempotencyRecord | None) -> None:
+        self.stored = stored
+
+    def first(self) -> tuple[str] | None:
+        # The claim's insert: a row when the key is new, none when it was claimed before.
+        return ("key",) if self.stored is None else None
+
+    def scalar_one(self) -> IdempotencyRecord | None:
+        return self.stored
+
+
+class _Session:
+    """The statements @idempotent sends, answered as PostgreSQL would for a key claimed before
+    (`stored`), and the values of the update that stores an answer (`kept`)."""
+
+    def __init__(self, stored: IdempotencyRecord | None = None) -> None:
+        self.stored = stored
+        self.kept: dict[str, Any] = {}
+
+    async def execute(self, statement: Any) -> _Result:
+        if statement.is_update:
+            self.kept = dict(statement.compile().params)
+        return _Result(self.stored)
+
+
+async def test_the_answer_stored_is_the_text_sent_and_a_replay_sends_it_again() -> None:
+    @idempotent
+    async def create(session: object) -> Answer[Shown]:
+        return Answer(201, ShownWithMore(id=7, name="ນາງ ບົວ", national_id="secret"))
+
+    keyed = Idempotency("key", "someone", "digest")
+    first_time = _Session()
+    sent: Response = await create(session=first_time, **{_PARAMETER: keyed})
+    text = '{"id":7,"name":"ນາງ ບົວ"}'
+    assert sent.body == text.encode()
+    assert (first_time.kept["status_code"], first_time.kept["body"]) == (201, text)
+
+    stored = IdempotencyRecord(
+        principal="someone", key="key", request_hash="digest", status_code=201, body=text
+    )
+    replayed: Response = await create(session=_Session(stored), **{_PARAMETER: keyed})
+    assert (replayed.status_code, replayed.body) == (201, sent.body)
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    assert replayed.headers["content-type"] == "application/json"
+
+
+async def test_an_answer_stored_as_a_json_document_before_replays_as_it_was() -> None:
+    """Keys claimed before answers were kept as text hold the JSON document itself."""
+
+    @idempotent
+    async def create(session: object) -> Answer[Shown]:
+        raise AssertionError("a replay does not run the route")
+
+    stored = IdempotencyRecord(
+        principal="someone",
+        key="key",
+        request_hash="digest",
+        status_code=200,
+        body={"id": 7, "name": "Bua"},
+    )
+    keyed = Idempotency("key", "someone", "digest")
+    replayed: Response = await create(session=_Session(stored), **{_PARAMETER: keyed})
+    assert (replayed.status_code, replayed.body) == (200, b'{"id":7,"name":"Bua"}')
+    assert replayed.headers["Idempotent-Replayed"] == "true"
