@@ -428,7 +428,7 @@ BOOKKEEPING = frozenset(
 
 def facts(table: Table) -> list[str]:
     """The unmarked columns of a row about one person (a `person_id`, or registry's `people`):
-    what else it says about them. None for a row about no one person."""
+    what else it says about them. Empty for a row about no one person."""
     if "person_id" not in table.columns and table.name != "people":
         return []
     return [
@@ -469,6 +469,7 @@ def purpose_of(service: str, default: str, mark: Personal) -> str:
 
 
 def _retention_of_topic(topic: str) -> str:
+    from services.notify.partners.streams import STREAMS
     from shared.events.topics import TopicClass, topic_class
     from shared.settings import Settings
 
@@ -478,9 +479,15 @@ def _retention_of_topic(topic: str) -> str:
     }[topic_class(topic) or TopicClass.PERSONAL]
     default = Settings.model_fields[setting].default
     days = "for ever" if default == -1 else f"{default // 86_400_000} days"
+    partners = (
+        "; partners' Kafka copies `topic_retention_personal_ms`, their feed entries as "
+        "notify's `partner_feed_entries`"
+        if topic in STREAMS
+        else ""
+    )
     return (
-        f"on the topic `{setting}` ({days}); dead letters `topic_retention_dead_letter_ms`; "
-        "consumers' copies as their tables say"
+        f"on the topic `{setting}` (default {days}); dead letters "
+        f"`topic_retention_dead_letter_ms`{partners}; consumers' copies as their tables say"
     )
 
 
@@ -528,6 +535,7 @@ def event_rows(service: str) -> Iterator[list[str]]:
     record = RECORDS[service]
     # (topic, purpose) -> marked field -> (its mark, the events that carry it)
     groups: dict[tuple[str, str], dict[str, tuple[Personal, list[str]]]] = {}
+    about_person: dict[str, bool] = {}
     for spec in sorted(CATALOGUE.values(), key=lambda spec: (spec.topic, spec.type)):
         if spec.service != service:
             continue
@@ -535,14 +543,16 @@ def event_rows(service: str) -> Iterator[list[str]]:
             purpose = purpose_of(service, record.topics[spec.topic], mark)
             group = groups.setdefault((spec.topic, purpose), {})
             group.setdefault(name, (mark, []))[1].append(spec.model.__name__)
+        about_person[spec.model.__name__] = "person_id" in spec.model.model_fields
     for (topic, purpose), fields in groups.items():
         events = sorted({event for _, names in fields.values() for event in names})
         recipients = [f"services: {', '.join(consumers_of(topic)) or 'none'}"]
         if topic in STREAMS:
-            # Every marked field is on an event about a person (`person_id`).
             views: dict[str, list[str]] = {}
-            for name in fields:
-                views.setdefault(partner_view(name.split(".")[0], True), []).append(f"`{name}`")
+            for name, (_, carriers) in fields.items():
+                about = any(about_person[event] for event in carriers)
+                view = partner_view(name.split(".")[0], about)
+                views.setdefault(view, []).append(f"`{name}`")
             recipients += [f"{', '.join(names)} to {view}" for view, names in views.items()]
         yield [
             f"`{topic}`",
