@@ -35,8 +35,6 @@ from services.predeparture.sessions.models import Enrolment, OrientationSession
 from shared.auth import Principal, Role, require_roles
 from shared.problems import Forbidden
 
-# Readers: office staff of either kind, analysts, admins (admins always pass require_roles).
-Reader = Annotated[Principal, require_roles(Role.ESC_STAFF, Role.MRC_STAFF, Role.ANALYST)]
 # Those who may manage something of an office (checked against the office by require_manager).
 Manager = Annotated[Principal, require_roles(Role.MRC_STAFF)]
 # Officers who may enrol the people they serve in any office's scheduled session.

@@ -20,8 +20,8 @@ from services.predeparture.reports.domain import (
     layout,
     parse_by,
     protect,
-    report_province,
 )
+from services.predeparture.scope import report_province
 from shared.auth import Principal, Role
 from shared.problems import Forbidden, InvalidFields
 

@@ -26,9 +26,10 @@ from services.predeparture.attendance.schemas import (
     RosterWritten,
 )
 from services.predeparture.completions.schemas import Recomputed
-from services.predeparture.scope import Manager, Reader
+from services.predeparture.scope import Manager
 from shared import clock
 from shared.app import SettingsDep
+from shared.auth import Reader
 from shared.db import SessionDep
 from shared.idempotency import Answer, idempotent
 

@@ -18,9 +18,9 @@ from starlette.concurrency import run_in_threadpool
 from services.predeparture.completions import service
 from services.predeparture.completions.certificates import render_pdf
 from services.predeparture.completions.schemas import OrientationRead, Verification
-from services.predeparture.scope import Reader
 from shared import clock, ratelimit
 from shared.app import SettingsDep
+from shared.auth import Reader
 from shared.db import SessionDep
 
 router = APIRouter(tags=["completions"])

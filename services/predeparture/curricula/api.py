@@ -14,8 +14,7 @@ from services.predeparture.curricula.schemas import (
     CurriculumRead,
     CurriculumSummary,
 )
-from services.predeparture.scope import Reader
-from shared.auth import Admin
+from shared.auth import Admin, Reader
 from shared.db import SessionDep
 from shared.idempotency import Answer, idempotent
 

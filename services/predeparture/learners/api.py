@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 
 from services.predeparture.learners import service
 from services.predeparture.learners.schemas import LearnerDetail, LearnerPage, LearnerRead
-from services.predeparture.scope import Reader
 from shared import clock
+from shared.auth import Reader
 from shared.db import SessionDep
 from shared.problems import InvalidField
 from shared.reference.places import validate_province

@@ -17,8 +17,9 @@ from services.predeparture.outreach.schemas import (
     OutreachRead,
     OutreachTopic,
 )
-from services.predeparture.scope import Manager, Reader
+from services.predeparture.scope import Manager
 from shared.app import SettingsDep
+from shared.auth import Reader
 from shared.db import SessionDep
 from shared.idempotency import Answer, idempotent
 from shared.problems import FieldError, InvalidFields

@@ -23,12 +23,11 @@ from services.predeparture.reports.domain import (
     parse_by,
     period_errors,
     protect,
-    report_province,
 )
 from services.predeparture.reports.schemas import FigureRead, Period, ReportRead
-from services.predeparture.scope import Reader
+from services.predeparture.scope import report_province
 from shared.app import SettingsDep
-from shared.auth import Principal
+from shared.auth import Principal, Reader
 from shared.db import SessionDep
 from shared.problems import FieldError, InvalidFields
 from shared.reference.places import validate_province

@@ -42,11 +42,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from services.predeparture.scope import report_province as report_province
 from shared.problems import FieldError, InvalidFields
-
-# The rule is scope's (scope.report_province); reports/api.py and its tests import it from here
-# still, until they import it from scope.
 
 Key = tuple[str, ...]
 

@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from services.predeparture.scope import Enroller, Manager, Reader
+from services.predeparture.scope import Enroller, Manager
 from services.predeparture.sessions import enrolment as places
 from services.predeparture.sessions import service
 from services.predeparture.sessions.domain import SessionStatus
@@ -34,6 +34,7 @@ from services.predeparture.sessions.schemas import (
     SessionUpdate,
 )
 from shared.app import SettingsDep
+from shared.auth import Reader
 from shared.db import SessionDep
 from shared.idempotency import Answer, idempotent
 from shared.versioning import etag, parse_if_match
