@@ -4,7 +4,7 @@ VENV := .venv
 UV_VERSION := 0.13.8
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast lint typecheck schemas migrate bench clean
+.PHONY: run test test-fast lint typecheck schemas processing migrate bench clean
 
 run: $(VENV)/.synced
 	@$(BIN)/python -m compileall -q -j 0 shared services labourx
@@ -30,6 +30,10 @@ typecheck: $(VENV)/.synced
 
 schemas: $(VENV)/.synced
 	$(BIN)/labourx schemas generate
+
+# docs/processing.md, the record of processing, from the personal-data marks on the models.
+processing: $(VENV)/.synced
+	$(BIN)/python -m labourx.processing
 
 migrate: $(VENV)/.synced
 	$(BIN)/labourx migrate
