@@ -8,6 +8,7 @@ invitation consumer) enrol at once.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, tuple_
@@ -56,6 +57,34 @@ async def counts(session: AsyncSession, session_id: uuid.UUID) -> dict[str, int]
     return {s: found.get(s, 0) for s in (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED)}
 
 
+def _changed(
+    orientation: OrientationSession,
+    enrolment: Enrolment,
+    *,
+    previous: str | None,
+    reason: str | None,
+    by: str,
+    at: datetime,
+) -> EnrolmentChanged:
+    """The enrolment's EnrolmentChanged, with the session as it now is."""
+    return EnrolmentChanged(
+        enrolment_id=enrolment.id,
+        session_id=orientation.id,
+        person_id=enrolment.person_id,
+        status=enrolment.status,
+        previous_status=previous,
+        automatic=enrolment.automatic,
+        reason=reason,
+        office_code=orientation.office_code,
+        starts_at=orientation.starts_at,
+        venue=orientation.venue,
+        language=orientation.language,
+        changed_by=by,
+        changed_at=at,
+        entered_late=orientation.entered_late,
+    )
+
+
 async def announce(
     session: AsyncSession,
     orientation: OrientationSession,
@@ -64,26 +93,16 @@ async def announce(
     *,
     changed_by: str,
 ) -> None:
-    """Stage the enrolment's EnrolmentChanged, with the session as it now is."""
-    await add_event(
-        session,
-        EnrolmentChanged(
-            enrolment_id=enrolment.id,
-            session_id=orientation.id,
-            person_id=enrolment.person_id,
-            status=enrolment.status,
-            previous_status=previous,
-            automatic=enrolment.automatic,
-            reason=enrolment.reason,
-            office_code=orientation.office_code,
-            starts_at=orientation.starts_at,
-            venue=orientation.venue,
-            language=orientation.language,
-            changed_by=changed_by,
-            changed_at=enrolment.updated_at,
-            entered_late=orientation.entered_late,
-        ),
+    """Stage the enrolment's EnrolmentChanged: its status and reason now, what it was before."""
+    changed = _changed(
+        orientation,
+        enrolment,
+        previous=previous,
+        reason=enrolment.reason,
+        by=changed_by,
+        at=enrolment.updated_at,
     )
+    await add_event(session, changed)
 
 
 async def live_enrolment(
@@ -193,6 +212,42 @@ async def _set_status(
     await announce(session, orientation, enrolment, previous, changed_by=by)
 
 
+async def _set_all(
+    session: AsyncSession,
+    orientation: OrientationSession,
+    enrolments: Sequence[Enrolment],
+    status: EnrolmentStatus,
+    *,
+    reason: str,
+    by: str,
+) -> int:
+    """Move each of the (locked) enrolments to `status` at one time, each announced."""
+    at = await clock_now(session)
+    for enrolment in enrolments:
+        await _set_status(session, orientation, enrolment, status, reason=reason, by=by, at=at)
+    return len(enrolments)
+
+
+async def _locked(
+    session: AsyncSession,
+    orientation: OrientationSession,
+    statuses: Collection[EnrolmentStatus],
+    *,
+    limit: int | None = None,
+) -> Sequence[Enrolment]:
+    """The session's enrolments in `statuses`, oldest first (at most `limit`), locked."""
+    return (
+        await session.scalars(
+            select(Enrolment)
+            .where(Enrolment.session_id == orientation.id, Enrolment.status.in_(sorted(statuses)))
+            .order_by(Enrolment.created_at, Enrolment.id)
+            .limit(limit)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+
+
 async def promote(session: AsyncSession, orientation: OrientationSession, *, by: str) -> int:
     """Move the oldest waitlisted people up into the (locked) session's free places."""
     if orientation.status != SessionStatus.SCHEDULED:
@@ -200,25 +255,10 @@ async def promote(session: AsyncSession, orientation: OrientationSession, *, by:
     free = orientation.capacity - (await counts(session, orientation.id))[EnrolmentStatus.ENROLLED]
     if free <= 0:
         return 0
-    waiting = (
-        await session.scalars(
-            select(Enrolment)
-            .where(
-                Enrolment.session_id == orientation.id,
-                Enrolment.status == EnrolmentStatus.WAITLISTED,
-            )
-            .order_by(Enrolment.created_at, Enrolment.id)
-            .limit(free)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).all()
-    at = await clock_now(session)
-    for enrolment in waiting:
-        await _set_status(
-            session, orientation, enrolment, EnrolmentStatus.ENROLLED, reason=PROMOTED, by=by, at=at
-        )
-    return len(waiting)
+    waiting = await _locked(session, orientation, {EnrolmentStatus.WAITLISTED}, limit=free)
+    return await _set_all(
+        session, orientation, waiting, EnrolmentStatus.ENROLLED, reason=PROMOTED, by=by
+    )
 
 
 async def cancel(
@@ -288,21 +328,10 @@ async def cancel_all(
     by: str,
 ) -> int:
     """Cancel every enrolment of the (locked) session in `statuses`, each announced."""
-    live = (
-        await session.scalars(
-            select(Enrolment)
-            .where(Enrolment.session_id == orientation.id, Enrolment.status.in_(sorted(statuses)))
-            .order_by(Enrolment.created_at, Enrolment.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).all()
-    at = await clock_now(session)
-    for enrolment in live:
-        await _set_status(
-            session, orientation, enrolment, EnrolmentStatus.CANCELLED, reason=reason, by=by, at=at
-        )
-    return len(live)
+    live = await _locked(session, orientation, statuses)
+    return await _set_all(
+        session, orientation, live, EnrolmentStatus.CANCELLED, reason=reason, by=by
+    )
 
 
 async def tell_enrolled(
@@ -322,24 +351,10 @@ async def tell_enrolled(
     ).all()
     at = await clock_now(session)
     for enrolment in enrolled:
+        # Their status stays: the event tells the session's change, with its reason.
+        same = enrolment.status
         await add_event(
-            session,
-            EnrolmentChanged(
-                enrolment_id=enrolment.id,
-                session_id=orientation.id,
-                person_id=enrolment.person_id,
-                status=enrolment.status,
-                previous_status=enrolment.status,
-                automatic=enrolment.automatic,
-                reason=reason,
-                office_code=orientation.office_code,
-                starts_at=orientation.starts_at,
-                venue=orientation.venue,
-                language=orientation.language,
-                changed_by=by,
-                changed_at=at,
-                entered_late=orientation.entered_late,
-            ),
+            session, _changed(orientation, enrolment, previous=same, reason=reason, by=by, at=at)
         )
     return len(enrolled)
 
