@@ -5,7 +5,7 @@ The ledger is the `registry.erasures` topic: one `ErasureRecorded` per id erased
 only, kept for ever, published by registry in the erasure's own transaction. It is read whole,
 from the beginning, by a consumer of no group (nothing committed, nothing to reset), and each
 entry is applied to a service's database by that service's own reaction to `PersonErased` (the
-handler its consumer runs; registry's own erasure for registry) in a transaction of its own.
+handler its consumer runs; registry's own erasure for registry), a batch in a transaction.
 
 An entry is applied to a consumer group's database at most once: its inbox holds the
 `PersonErased` the entry records when the consumer applied it (before the backup), and
@@ -49,6 +49,9 @@ MARKER_SUFFIX = ".erasure-ledger"
 # The ledger is read until the end offsets it had when the read began; a broker that gives no
 # record for this long while some remain is reported, not waited on for ever.
 READ_STALL_S = 60.0
+# Entries applied per transaction, as a consumer applies a batch of records (a commit per entry
+# was most of the time); a run stopped half-way is run again, and skips what was committed.
+BATCH = 100
 
 _CLAIM = (
     insert(cast(Table, InboxRecord.__table__))
@@ -153,16 +156,18 @@ def _entry(raw: bytes) -> list[ErasureRecorded]:
 async def reapply(
     settings: Settings, target: Target, entries: Sequence[ErasureRecorded]
 ) -> collections.Counter[str]:
-    """Apply each entry not applied yet to the target's database, one transaction each; the
+    """Apply each entry not applied yet to the target's database, BATCH in a transaction; the
     outcomes counted ("already": applied before)."""
     engine = create_engine(settings, target.service)
     sessions = session_factory(engine)
     resources = Resources()
     counts: collections.Counter[str] = collections.Counter()
     try:
-        for entry in entries:
+        for start in range(0, len(entries), BATCH):
             async with sessions() as session, session.begin():
-                counts[await _apply(session, sessions, settings, resources, target, entry)] += 1
+                for entry in entries[start : start + BATCH]:
+                    outcome = await _apply(session, sessions, settings, resources, target, entry)
+                    counts[outcome] += 1
     finally:
         await resources.aclose()
         await engine.dispose()
