@@ -204,34 +204,29 @@ async def update_migration_documents(
     return Migration.model_validate(made)
 
 
-async def record_visit(api: Api, person: str, reason: str, *, idempotency_key: str) -> None:
+async def _with_reason(
+    api: Api, person: str, action: str, reason: str, *, idempotency_key: str
+) -> None:
+    """POST the officer's reason to one of the registry's actions on a person."""
     await api.send(
         "POST",
         "registry",
-        f"/v1/people/{person}/visits",
+        f"/v1/people/{person}/{action}",
         json={"reason": reason},
         idempotency_key=idempotency_key,
     )
+
+
+async def record_visit(api: Api, person: str, reason: str, *, idempotency_key: str) -> None:
+    await _with_reason(api, person, "visits", reason, idempotency_key=idempotency_key)
 
 
 async def take_over(api: Api, person: str, reason: str, *, idempotency_key: str) -> None:
-    await api.send(
-        "POST",
-        "registry",
-        f"/v1/people/{person}/transfer",
-        json={"reason": reason},
-        idempotency_key=idempotency_key,
-    )
+    await _with_reason(api, person, "transfer", reason, idempotency_key=idempotency_key)
 
 
 async def erase(api: Api, person: str, reason: str, *, idempotency_key: str) -> None:
-    await api.send(
-        "POST",
-        "registry",
-        f"/v1/people/{person}/erasure",
-        json={"reason": reason},
-        idempotency_key=idempotency_key,
-    )
+    await _with_reason(api, person, "erasure", reason, idempotency_key=idempotency_key)
 
 
 async def audit_trail(
