@@ -9,12 +9,19 @@ The settings (the key pseudonyms are derived from) are the runner's, given with 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from services.notify.partners import feed, person_removals, sharing_changes
 from services.notify.partners.streams import STREAMS, EntryKind
 from shared.consumer import Handler, expect
 from shared.events import CATALOGUE, CloudEvent, Event
-from shared.events.registry import ConsentChanged, PersonErased, PersonMerged, PersonRegistered
+from shared.events.registry import (
+    ConsentChanged,
+    PersonErased,
+    PersonMerged,
+    PersonRegistered,
+    RegistrationConsent,
+)
 from shared.work import Work
 
 
@@ -60,23 +67,36 @@ async def on_person_merged(work: Work, event: CloudEvent, payload: Event) -> Non
     )
 
 
+async def _keep_sharing(
+    work: Work,
+    person_id: uuid.UUID,
+    answer: ConsentChanged | RegistrationConsent,
+    *,
+    recorded_at: datetime,
+) -> None:
+    """Keep a partner-sharing decision, whether a ConsentChanged or an answer given with the
+    registration; a consent for another purpose is not the partners'."""
+    if answer.purpose != "partner_sharing":
+        return
+    await sharing_changes.record_consent(
+        work.session,
+        work.settings,
+        person_id=person_id,
+        agency=answer.agency,
+        category=answer.category,
+        status=answer.status,
+        expires_on=answer.expires_on,
+        recorded_at=recorded_at,
+        today=work.today,
+    )
+
+
 async def on_consent_changed(work: Work, event: CloudEvent, payload: Event) -> None:
     """A feed event like any other; a partner-sharing decision also decides what partners in
     `personal` scope see, and a withdrawal sends them a removal."""
     consent = expect(payload, ConsentChanged)
     await on_event(work, event, payload)
-    if consent.purpose == "partner_sharing":
-        await sharing_changes.record_consent(
-            work.session,
-            work.settings,
-            person_id=consent.person_id,
-            agency=consent.agency,
-            category=consent.category,
-            status=consent.status,
-            expires_on=consent.expires_on,
-            recorded_at=consent.recorded_at,
-            today=work.today,
-        )
+    await _keep_sharing(work, consent.person_id, consent, recorded_at=consent.recorded_at)
 
 
 async def on_person_registered(work: Work, event: CloudEvent, payload: Event) -> None:
@@ -86,18 +106,9 @@ async def on_person_registered(work: Work, event: CloudEvent, payload: Event) ->
     written now, the feed is read later."""
     registered = expect(payload, PersonRegistered)
     for answer in registered.consents:
-        if answer.purpose == "partner_sharing":
-            await sharing_changes.record_consent(
-                work.session,
-                work.settings,
-                person_id=registered.person_id,
-                agency=answer.agency,
-                category=answer.category,
-                status=answer.status,
-                expires_on=answer.expires_on,
-                recorded_at=registered.registered_at,
-                today=work.today,
-            )
+        await _keep_sharing(
+            work, registered.person_id, answer, recorded_at=registered.registered_at
+        )
     await on_event(work, event, payload)
 
 
