@@ -295,3 +295,13 @@ async def test_a_restore_from_before_an_erasure_is_erased_again_by_the_ledger(
     assert f"registry (registry): {done.entries} already" in said, said
     assert f"matching (matching): {done.entries} already" in said, said
     assert {name: await _snapshot(own, name) for name in SERVED} == before
+
+    # The broker lost too: matching restored again, registry not; registry's copy of the ledger
+    # (complete, every entry kept by the first run) erases the person again.
+    _restore(own, "matching", dumps["matching"], server)
+    assert await _found(own, "matching", erased_data)
+    from_registry = await reapply_ledger(own, ["matching"], from_registry=True)
+    assert from_registry.entries == done.entries
+    assert from_registry.outcomes[("matching", "matching")]["applied"] == done.entries - 1
+    assert await _found(own, "matching", erased_data | later_data | earlier_data) == set()
+    assert await _found(own, "matching", kept_data)
