@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,22 +87,48 @@ async def _session(
     return found
 
 
+async def _enrolled(
+    session: AsyncSession, orientation: OrientationSession, among: Sequence[uuid.UUID] | None = None
+) -> set[uuid.UUID]:
+    """Who holds a place in the session (of `among`, when given)."""
+    query = select(Enrolment.person_id).where(
+        Enrolment.session_id == orientation.id, Enrolment.status == "enrolled"
+    )
+    if among is not None:
+        query = query.where(Enrolment.person_id.in_(among))
+    return set((await session.scalars(query)).all())
+
+
+async def _upsert(
+    session: AsyncSession,
+    orientation: OrientationSession,
+    rows: Sequence[RosterRow],
+    *,
+    by: str,
+    at: datetime,
+) -> Sequence[uuid.UUID]:
+    """Write the cells in one statement; the people of the cells that changed."""
+    persons, modules, statuses, notes = as_rows(rows)
+    written = await session.execute(
+        _UPSERT,
+        {
+            "session_id": orientation.id,
+            "persons": persons,
+            "modules": modules,
+            "statuses": statuses,
+            "notes": notes,
+            "by": by,
+            "at": at,
+        },
+    )
+    return written.scalars().all()
+
+
 async def _check(
     session: AsyncSession, orientation: OrientationSession, rows: Sequence[RosterRow]
 ) -> None:
     """The whole roster is refused, every bad row named, if any row is wrong."""
-    persons = list({r.person_id for r in rows})
-    enrolled = set(
-        (
-            await session.scalars(
-                select(Enrolment.person_id).where(
-                    Enrolment.session_id == orientation.id,
-                    Enrolment.status == "enrolled",
-                    Enrolment.person_id.in_(persons),
-                )
-            )
-        ).all()
-    )
+    enrolled = await _enrolled(session, orientation, list({r.person_id for r in rows}))
     errors = check_rows(rows, enrolled=enrolled, planned=orientation.planned_modules)
     if errors:
         raise InvalidFields(errors)
@@ -122,25 +148,7 @@ async def enter(
     now = await clock_now(session)
     check_entry(orientation.status, orientation.starts_at, now)
     await _check(session, orientation, rows)
-    persons, modules, statuses, notes = as_rows(rows)
-    changed = (
-        (
-            await session.execute(
-                _UPSERT,
-                {
-                    "session_id": orientation.id,
-                    "persons": persons,
-                    "modules": modules,
-                    "statuses": statuses,
-                    "notes": notes,
-                    "by": principal.subject,
-                    "at": now,
-                },
-            )
-        )
-        .scalars()
-        .all()
-    )
+    changed = await _upsert(session, orientation, rows, by=principal.subject, at=now)
     return RosterWritten(session_id=orientation.id, received=len(rows), changed=len(changed))
 
 
@@ -160,7 +168,7 @@ async def correct(
     require_manager(principal, orientation.office_code)
     check_correction(orientation.status)
     await _check(session, orientation, rows)
-    persons, modules, statuses, notes = as_rows(rows)
+    persons, modules, _, _ = as_rows(rows)
     current = {
         (r.person_id, r.module_code): r.status
         for r in (
@@ -190,19 +198,7 @@ async def correct(
         for r in changes
     ]
     session.add_all(trail)
-    persons, modules, statuses, notes = as_rows(changes)
-    await session.execute(
-        _UPSERT,
-        {
-            "session_id": orientation.id,
-            "persons": persons,
-            "modules": modules,
-            "statuses": statuses,
-            "notes": notes,
-            "by": principal.subject,
-            "at": now,
-        },
-    )
+    await _upsert(session, orientation, changes, by=principal.subject, at=now)
     await session.flush()
     outcome = await completions.recompute(
         session,
@@ -221,15 +217,7 @@ async def roster(
     """The grid: everyone enrolled (and anyone with attendance kept from before their place was
     cancelled), each with a cell per module entered; for staff of another office, only the
     people they serve. Audited per person shown."""
-    enrolled = set(
-        (
-            await session.scalars(
-                select(Enrolment.person_id).where(
-                    Enrolment.session_id == orientation.id, Enrolment.status == "enrolled"
-                )
-            )
-        ).all()
-    )
+    enrolled = await _enrolled(session, orientation)
     cells = (
         (await session.execute(select(Attendance).where(Attendance.session_id == orientation.id)))
         .scalars()
