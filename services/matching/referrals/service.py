@@ -7,7 +7,6 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, select, text, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.agencies.models import Agency
@@ -43,6 +42,7 @@ from shared.events.matching import PlacementMade, ReferralStatusChanged
 from shared.outbox import add_event
 from shared.pagination import newest_first, page_of
 from shared.problems import Forbidden, InvalidField, NotFound
+from shared.unique import add_unique
 
 # A referral is made to a vacancy taking people now; a paused one (agency suspended) is not.
 REFERABLE_VACANCY = frozenset({"published"})
@@ -187,15 +187,11 @@ async def refer(
         created_at=now,
         updated_at=now,
     )
-    try:
-        async with session.begin_nested():
-            session.add(referral)
-            await session.flush()
-    except IntegrityError as exc:
-        # Two officers referring the same person at once: the open-referral index decides.
-        raise AlreadyReferred(
-            "the person already has an open referral to this vacancy", field="person_id"
-        ) from exc
+    # Two officers referring the same person at once: the open-referral index decides.
+    already = AlreadyReferred(
+        "the person already has an open referral to this vacancy", field="person_id"
+    )
+    await add_unique(session, referral, conflict=already)
     await _record(
         session, referral, ReferralStatus.REFERRED, None, reason=None, by=actor.subject, at=now
     )
@@ -314,14 +310,10 @@ async def place(
         placed_by=actor.subject,
         placed_at=now,
     )
-    try:
-        async with session.begin_nested():
-            session.add(placement)
-            await session.flush()
-    except IntegrityError as exc:
-        raise AlreadyPlaced(
-            "the person already holds an active placement; end it first", field="person_id"
-        ) from exc
+    already = AlreadyPlaced(
+        "the person already holds an active placement; end it first", field="person_id"
+    )
+    await add_unique(session, placement, conflict=already)
     await take_position(session, vacancy, changed_by=actor.subject)
     referral.status = ReferralStatus.PLACED
     referral.updated_at = now

@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Iterable
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.predeparture.completions.domain import CurriculumRule, ModuleRule
@@ -26,6 +25,7 @@ from services.predeparture.curricula.schemas import (
 )
 from shared.db import clock_now
 from shared.problems import Conflict, InvalidFields, NotFound
+from shared.unique import add_unique
 
 
 async def list_curricula(session: AsyncSession) -> list[Curriculum]:
@@ -79,16 +79,12 @@ async def create_version(session: AsyncSession, body: CurriculumCreate, *, by: s
         created_by=by,
         created_at=await clock_now(session),
     )
-    try:
-        async with session.begin_nested():
-            session.add(curriculum)
-            await session.flush()
-    except IntegrityError as exc:
-        # Two admins adding a version of the same code at once: the second retries.
-        raise Conflict(
-            f"version {curriculum.version} of {body.code} was created meanwhile; send it again",
-            field="code",
-        ) from exc
+    # Two admins adding a version of the same code at once: the second retries.
+    created_meanwhile = Conflict(
+        f"version {curriculum.version} of {body.code} was created meanwhile; send it again",
+        field="code",
+    )
+    await add_unique(session, curriculum, conflict=created_meanwhile)
     session.add_all(
         CurriculumModule(
             id=uuid.uuid4(),
@@ -125,13 +121,10 @@ async def activate(session: AsyncSession, curriculum_id: uuid.UUID) -> Curriculu
         .execution_options(synchronize_session=False)
     )
     curriculum.status = CurriculumStatus.ACTIVE
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            f"another version of {curriculum.code} was activated meanwhile; try again"
-        ) from exc
+    activated_meanwhile = Conflict(
+        f"another version of {curriculum.code} was activated meanwhile; try again"
+    )
+    await add_unique(session, conflict=activated_meanwhile)
     return curriculum
 
 
