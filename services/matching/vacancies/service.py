@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -518,19 +519,26 @@ async def take_position(session: AsyncSession, vacancy: Vacancy, *, changed_by: 
 # -- pauses that follow the agency's licence, and the calendar --------------------------------
 
 
-async def pause_for_agency(
-    session: AsyncSession, agency: Agency, agency_status: str, detail: str | None, *, by: str
-) -> int:
-    """Pause the agency's published vacancies because it became `agency_status`."""
-    vacancies = (
+async def _agency_vacancies(
+    session: AsyncSession, agency: Agency, status: VacancyStatus
+) -> Sequence[Vacancy]:
+    """The agency's vacancies in `status`, oldest first, locked to be moved."""
+    return (
         await session.scalars(
             select(Vacancy)
-            .where(Vacancy.agency_id == agency.id, Vacancy.status == VacancyStatus.PUBLISHED)
+            .where(Vacancy.agency_id == agency.id, Vacancy.status == status)
             .order_by(Vacancy.created_at)
             .with_for_update()
             .execution_options(populate_existing=True)
         )
     ).all()
+
+
+async def pause_for_agency(
+    session: AsyncSession, agency: Agency, agency_status: str, detail: str | None, *, by: str
+) -> int:
+    """Pause the agency's published vacancies because it became `agency_status`."""
+    vacancies = await _agency_vacancies(session, agency, VacancyStatus.PUBLISHED)
     at = await clock_now(session)
     reason = pause_reason(agency_status, detail)
     for vacancy in vacancies:
@@ -543,15 +551,7 @@ async def resume_for_agency(
 ) -> int:
     """Republish the vacancies the agency's suspension or expiry paused, once it may recruit
     again: those still before their closing date and for a destination still licensed."""
-    vacancies = (
-        await session.scalars(
-            select(Vacancy)
-            .where(Vacancy.agency_id == agency.id, Vacancy.status == VacancyStatus.PAUSED)
-            .order_by(Vacancy.created_at)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).all()
+    vacancies = await _agency_vacancies(session, agency, VacancyStatus.PAUSED)
     at = await clock_now(session)
     resumed = 0
     for vacancy in vacancies:
