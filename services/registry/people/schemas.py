@@ -209,10 +209,8 @@ class DocumentRead(BaseModel):
     expires_on: date | None
 
 
-class PersonHeader(BaseModel):
-    """Who the person is, as lists and the whole record both show it."""
-
-    model_config = ConfigDict(from_attributes=True)
+class PersonIdentity(BaseModel):
+    """Who the person is: what every view of a person starts with, from a card to the record."""
 
     id: uuid.UUID
     reference: str
@@ -223,6 +221,13 @@ class PersonHeader(BaseModel):
     sex: Sex
     date_of_birth: date | None
     province_code: str
+
+
+class PersonHeader(PersonIdentity):
+    """Who the person is, as lists and the whole record both show it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     district: str | None
     office_code: str | None
     migration_status: str | None
@@ -265,22 +270,13 @@ class CardAction(BaseModel):
     description: str
 
 
-class PersonCard(BaseModel):
+class PersonCard(PersonIdentity):
     """Enough to recognise a person, and no more: no contact details, documents or history.
 
     What an exact lookup answers for someone of another province, and what a duplicate warning
     shows of each candidate. Showing one is audited.
     """
 
-    id: uuid.UUID
-    reference: str
-    given_name_lo: str | None
-    family_name_lo: str | None
-    given_name_en: str | None
-    family_name_en: str | None
-    sex: Sex
-    date_of_birth: date | None
-    province_code: str
     province_name_lo: str
     province_name_en: str
     office_code: str | None = Field(description="The office the person is registered at")
