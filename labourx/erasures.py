@@ -4,10 +4,9 @@ service's own reaction (shared/erasures.py), before the services accept traffic 
 from __future__ import annotations
 
 import asyncio
-import collections
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
@@ -15,7 +14,12 @@ from labourx.catalog import load
 from shared.db import create_engine
 from shared.erasures import Target, entries_of, from_handler, read_ledger, reapply
 from shared.events.registry import ErasureRecorded, PersonErased
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    import collections
+    from collections.abc import Iterable
+
+    from shared.settings import Settings
 
 
 def targets(services: Iterable[str]) -> list[Target]:

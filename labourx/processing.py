@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Table
 
@@ -32,6 +32,9 @@ from shared.personal import (
     column_mark,
     model_marks,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 DOCUMENT = REPO / "docs" / "processing.md"

@@ -23,16 +23,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
 from shared.infra import EmbeddedPostgres, TansuBroker, free_port
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from shared.settings import Settings
 
 # A service that exits this many times in a row without ever answering cannot start: the
 # reason is in its output (a port taken, a migration failing), and waiting longer will not help.

@@ -11,11 +11,15 @@ replay it again and again for as long as the consumer keeps rejecting it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from shared.events.topics import dead_letter_topic, retry_topic
 from shared.kafka import ensure_topics, make_producer
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 
 async def replay_dead_letters(settings: Settings, group: str) -> int:

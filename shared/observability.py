@@ -7,10 +7,10 @@ import re
 import sys
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge, Histogram
 from pythonjsonlogger.json import JsonFormatter
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.context import (
     causation_id_var,
@@ -21,6 +21,9 @@ from shared.context import (
     request_id_var,
 )
 from shared.dberrors import RedactDatabaseErrors
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTTP_REQUESTS = Counter(
     "labourx_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]

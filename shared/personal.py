@@ -19,11 +19,13 @@ from __future__ import annotations
 import enum
 import types
 import typing
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
+
+if typing.TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 class Category(enum.StrEnum):

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from shared.db import ensure_database
 from shared.events.topics import AGGREGATE_TOPICS, dead_letter_topic, topic_class
 from shared.kafka import align_topic_configs, ensure_topics, existing_topics
 from shared.migrations import upgrade
-from shared.settings import Settings
-from shared.spec import ServiceSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from shared.settings import Settings
+    from shared.spec import ServiceSpec
 
 
 async def prepare_databases(settings: Settings, specs: Iterable[ServiceSpec]) -> None:

@@ -15,7 +15,6 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING
 
 from prometheus_client import start_http_server
@@ -24,6 +23,8 @@ from shared.observability import configure_logging
 from shared.settings import Settings, with_database
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterator
+
     from shared.spec import ConsumerSpec, ServiceSpec
 
 log = logging.getLogger(__name__)

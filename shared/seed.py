@@ -15,16 +15,14 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from shared import clock
 from shared.auth import mint_token
-from shared.settings import Settings
 from shared.synthetic import (
     generate_agencies,
     generate_employers,
@@ -32,6 +30,11 @@ from shared.synthetic import (
     generate_vacancies,
 )
 from shared.synthetic.geography import PROVINCES
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterable, Iterator
+
+    from shared.settings import Settings
 
 T = TypeVar("T")
 Item = tuple[int, dict[str, Any]]  # the generator's index of an item, and the item

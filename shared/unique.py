@@ -8,8 +8,12 @@ this is for the race between two requests that both passed it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def add_unique(session: AsyncSession, *rows: object, conflict: Exception) -> None:

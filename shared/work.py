@@ -19,12 +19,14 @@ import contextlib
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import date
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from datetime import date
 
 T = TypeVar("T")
 
@@ -50,7 +52,7 @@ class Resources:
                 self._opened[opener] = await self._stack.enter_async_context(
                     opener(settings, sessions)
                 )
-            return cast(T, self._opened[opener])
+            return cast("T", self._opened[opener])
 
     async def aclose(self) -> None:
         """Close every resource opened, the last opened first; the next `get` opens anew."""

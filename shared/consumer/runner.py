@@ -14,14 +14,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from pydantic import ValidationError
-from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import clock, dberrors
 from shared.aio import sleep_or_stop
@@ -38,8 +35,14 @@ from shared.observability import (
     EVENTS_CONSUMED,
     HANDLER_SECONDS,
 )
-from shared.settings import Settings
 from shared.work import Resources, Work
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+    from sqlalchemy import Table
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ Handler = Callable[[Work, CloudEvent, Event], Awaitable[None]]
 # Built once and run with parameters: building the statement per event cost more CPU than
 # running it.
 _CLAIM = (
-    insert(cast(Table, InboxRecord.__table__))
+    insert(cast("Table", InboxRecord.__table__))
     .on_conflict_do_nothing()
     .returning(InboxRecord.__table__.c.event_id)
 )

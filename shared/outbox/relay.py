@@ -13,9 +13,9 @@ import contextlib
 import logging
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
 
 from shared.aio import first_of, sleep_or_stop
 from shared.events.envelope import record_headers
@@ -29,6 +29,9 @@ from shared.observability import (
 )
 from shared.outbox import NOTIFY_CHANNEL
 from shared.settings import Settings, with_database
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaProducer
 
 log = logging.getLogger(__name__)
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Table, insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.events.base import Event
 from shared.events.envelope import CloudEvent, envelope_for
 from shared.outbox.models import OutboxRecord
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.events.base import Event
+
 # A Core insert: outbox rows are never read back in the request, so they need no ORM identity
 # tracking, which costs more than the insert itself.
-_INSERT = insert(cast(Table, OutboxRecord.__table__))
+_INSERT = insert(cast("Table", OutboxRecord.__table__))
 
 
 async def add_event(session: AsyncSession, event: Event) -> CloudEvent:

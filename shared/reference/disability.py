@@ -8,7 +8,10 @@ disability flag is always derived, so it cannot disagree with them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 class Domain(enum.StrEnum):

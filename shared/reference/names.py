@@ -9,11 +9,14 @@ from __future__ import annotations
 import gc
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from rapidfuzz.distance import Indel
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # Scores at or above this are shown to the officer as a probable duplicate of the registration.
 PROBABLE_DUPLICATE = 0.85

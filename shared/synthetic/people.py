@@ -11,9 +11,8 @@ import copy
 import random
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from shared.synthetic.geography import PROVINCES, VILLAGE_HEADS, VILLAGE_TAILS, Province
 from shared.synthetic.lao_names import (
@@ -26,6 +25,9 @@ from shared.synthetic.lao_names import (
     Name,
     zipf_weights,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
 T = TypeVar("T")
 

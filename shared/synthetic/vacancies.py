@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.synthetic.geography import PROVINCES
 from shared.synthetic.people import _TAGS, REFERENCE_DAY, _Pick, _table
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
 OVERSEAS_SHARE = 0.25
 

@@ -43,6 +43,7 @@ from services.matching.referrals.models import Referral
 from services.matching.scope import Actor
 from services.matching.vacancies.models import Vacancy
 from services.matching.vacancies.service import get_own_vacancy
+from shared import readmodels
 from shared.db import clock_now
 from shared.events.matching import WorkerPaidCostRecorded
 from shared.outbox import add_event
@@ -358,25 +359,10 @@ async def repoint_merged_person(
         .execution_options(synchronize_session=False)
     )
     for table in (NameListEntry, RecruitmentCost):
-        await session.execute(
-            update(table)
-            .where(table.person_id == merged)
-            .values(person_id=survivor)
-            .execution_options(synchronize_session=False)
-        )
+        await readmodels.move_person_rows(session, table, merged, survivor)
 
 
 async def forget_person(session: AsyncSession, person_id: uuid.UUID) -> None:
     """An erasure in registry: free text about the person goes; amounts and payers stay."""
-    await session.execute(
-        update(NameListEntry)
-        .where(NameListEntry.person_id == person_id)
-        .values(withdrawal_reason=None)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(RecruitmentCost)
-        .where(RecruitmentCost.person_id == person_id)
-        .values(note=None)
-        .execution_options(synchronize_session=False)
-    )
+    await readmodels.blank_person_rows(session, NameListEntry, [person_id], "withdrawal_reason")
+    await readmodels.blank_person_rows(session, RecruitmentCost, [person_id], "note")

@@ -35,6 +35,7 @@ from services.matching.scope import Actor, require_referral, require_serves_refe
 from services.matching.vacancies.models import Vacancy
 from services.matching.vacancies.service import take_position
 from services.matching.wording import count
+from shared import readmodels
 from shared.clock import LAO_TIME
 from shared.db import clock_now
 from shared.events.matching import PlacementEnded as PlacementEndedEvent
@@ -429,12 +430,7 @@ async def repoint_merged_person(
             at=now,
         )
     await session.flush()
-    await session.execute(
-        update(Referral)
-        .where(Referral.person_id == merged)
-        .values(person_id=survivor)
-        .execution_options(synchronize_session=False)
-    )
+    await readmodels.move_person_rows(session, Referral, merged, survivor)
     # One active placement per person: the survivor's stands, the duplicate's is ended.
     if await session.scalar(
         select(Placement.id).where(Placement.person_id == survivor, Placement.status == "active")
@@ -445,12 +441,7 @@ async def repoint_merged_person(
             .values(status="ended", ended_on=now.date(), end_reason="duplicate record merged")
             .execution_options(synchronize_session=False)
         )
-    await session.execute(
-        update(Placement)
-        .where(Placement.person_id == merged)
-        .values(person_id=survivor)
-        .execution_options(synchronize_session=False)
-    )
+    await readmodels.move_person_rows(session, Placement, merged, survivor)
 
 
 async def forget_person(session: AsyncSession, person_id: uuid.UUID) -> None:
@@ -460,24 +451,14 @@ async def forget_person(session: AsyncSession, person_id: uuid.UUID) -> None:
     longer leads to anyone; notes and reasons could name the person, so they are blanked.
     """
     referral_ids = select(Referral.id).where(Referral.person_id == person_id)
-    await session.execute(
-        update(Referral)
-        .where(Referral.person_id == person_id)
-        .values(note=None)
-        .execution_options(synchronize_session=False)
-    )
+    await readmodels.blank_person_rows(session, Referral, [person_id], "note")
     await session.execute(
         update(ReferralStatusChange)
         .where(ReferralStatusChange.referral_id.in_(referral_ids))
         .values(reason=None)
         .execution_options(synchronize_session=False)
     )
-    await session.execute(
-        update(Placement)
-        .where(Placement.person_id == person_id)
-        .values(end_reason=None)
-        .execution_options(synchronize_session=False)
-    )
+    await readmodels.blank_person_rows(session, Placement, [person_id], "end_reason")
 
 
 async def get_placement(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Table, exists, not_, update
+from sqlalchemy import Table, exists, not_
 from sqlalchemy.orm import aliased
 
 from services.predeparture.attendance.models import Attendance
@@ -28,28 +28,18 @@ async def move_attendance(work: Work, merge: PersonMerged) -> None:
     history."""
     from_id, to_id = merge.person_id, merge.survivor_id
     theirs = aliased(_attendance)
-    await work.session.execute(
-        update(_attendance)
-        .where(
-            _attendance.c.person_id == from_id,
-            not_(
-                exists().where(
-                    theirs.c.session_id == _attendance.c.session_id,
-                    theirs.c.module_code == _attendance.c.module_code,
-                    theirs.c.person_id == to_id,
-                )
-            ),
-        )
-        .values(person_id=to_id)
+    held = exists().where(
+        theirs.c.session_id == _attendance.c.session_id,
+        theirs.c.module_code == _attendance.c.module_code,
+        theirs.c.person_id == to_id,
     )
+    await readmodels.move_person_rows(work.session, _attendance, from_id, to_id, not_(held))
 
 
 async def forget_person(work: Work, erasure: PersonErased) -> None:
     """An attendance note staff wrote about the person goes; the rows stay for the counts."""
     ids = await readmodels.erased_ids(work.session, Learner, erasure.person_id)
-    await work.session.execute(
-        update(_attendance).where(_attendance.c.person_id.in_(ids)).values(note=None)
-    )
+    await readmodels.blank_person_rows(work.session, _attendance, ids, "note")
 
 
 HANDLERS: dict[str, Handler] = readmodels.person_reactions(

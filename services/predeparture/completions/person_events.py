@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import cast
 
-from sqlalchemy import Table, exists, not_, or_, update
+from sqlalchemy import Table, exists, not_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -44,31 +44,20 @@ async def move_completions(work: Work, merge: PersonMerged) -> None:
 
 async def _move_completions(session: AsyncSession, from_id: uuid.UUID, to_id: uuid.UUID) -> None:
     theirs = aliased(_completions)
-    await session.execute(
-        update(_completions)
-        .where(
-            _completions.c.person_id == from_id,
-            or_(
-                _completions.c.status != VALID,
-                not_(
-                    exists().where(
-                        theirs.c.person_id == to_id,
-                        theirs.c.destination_country == _completions.c.destination_country,
-                        theirs.c.status == VALID,
-                    )
-                ),
-            ),
-        )
-        .values(person_id=to_id)
+    held = exists().where(
+        theirs.c.person_id == to_id,
+        theirs.c.destination_country == _completions.c.destination_country,
+        theirs.c.status == VALID,
+    )
+    await readmodels.move_person_rows(
+        session, _completions, from_id, to_id, or_(_completions.c.status != VALID, not_(held))
     )
 
 
 async def forget_person(work: Work, erasure: PersonErased) -> None:
     """Why a completion was withdrawn (staff's words) goes; the rows stay for the counts."""
     ids = await readmodels.erased_ids(work.session, Learner, erasure.person_id)
-    await work.session.execute(
-        update(_completions).where(_completions.c.person_id.in_(ids)).values(withdrawn_reason=None)
-    )
+    await readmodels.blank_person_rows(work.session, _completions, ids, "withdrawn_reason")
 
 
 HANDLERS: dict[str, Handler] = readmodels.person_reactions(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, select
 
 from services.predeparture.learners.models import Learner
 from services.predeparture.sessions import enrolment as places
@@ -49,18 +49,14 @@ async def move_enrolments(work: Work, merge: PersonMerged) -> None:
         )
         dropped = theirs if keep_mine else mine
         await places.cancel(work.session, orientation, dropped, reason=MERGED_REASON, by=SYSTEM)
-    await work.session.execute(
-        update(_enrolments).where(_enrolments.c.person_id == from_id).values(person_id=to_id)
-    )
+    await readmodels.move_person_rows(work.session, _enrolments, from_id, to_id)
 
 
 async def forget_person(work: Work, erasure: PersonErased) -> None:
     """Free text staff wrote about the person (why a place was cancelled) goes; the rows stay,
     keyed by an id that leads nowhere, for the session's and office's counts."""
     ids = await readmodels.erased_ids(work.session, Learner, erasure.person_id)
-    await work.session.execute(
-        update(_enrolments).where(_enrolments.c.person_id.in_(ids)).values(reason=None)
-    )
+    await readmodels.blank_person_rows(work.session, _enrolments, ids, "reason")
 
 
 HANDLERS: dict[str, Handler] = readmodels.person_reactions(
