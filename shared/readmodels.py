@@ -6,7 +6,9 @@ keeps, and what it moves to a survivor, is its own; this module does the rest on
 person's row, follow merges to the record that holds the person now, apply a registration or
 update at most once per version, retire a duplicate, find and delete an erased person's rows,
 and count the events that changed nothing; and the handlers that map registry's person events
-onto these.
+onto these. Each feature's reaction to a merge or an erasure on its own tables (`person_reactions`)
+moves the duplicate's rows and blanks an erased person's free text with `move_person_rows` and
+`blank_person_rows`.
 
 Every function runs in the caller's transaction (a consumer's, with its inbox row).
 """
@@ -16,12 +18,12 @@ from __future__ import annotations
 import enum
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from prometheus_client import Counter
-from sqlalchemy import delete, or_, select
+from sqlalchemy import ColumnElement, Table, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -238,6 +240,46 @@ async def delete_records(
         delete(model)
         .where(_column(model, "person_id").in_(ids))
         .execution_options(synchronize_session="fetch")
+    )
+
+
+PersonTable = type[Any] | Table  # a model, or its Table, with a `person_id` column
+
+
+def _person_column(table: PersonTable) -> ColumnElement[Any] | InstrumentedAttribute[Any]:
+    if isinstance(table, Table):
+        column: ColumnElement[Any] = table.c.person_id
+        return column
+    return _column(table, "person_id")
+
+
+async def move_person_rows(
+    session: AsyncSession,
+    table: PersonTable,
+    merged: uuid.UUID,
+    survivor: uuid.UUID,
+    *where: ColumnElement[bool],
+) -> None:
+    """A merge: the duplicate's rows of a feature's own `table` (those meeting `where` too)
+    become the survivor's."""
+    await session.execute(
+        update(table)
+        .where(_person_column(table) == merged, *where)
+        .values(person_id=survivor)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def blank_person_rows(
+    session: AsyncSession, table: PersonTable, person_ids: Sequence[uuid.UUID], *columns: str
+) -> None:
+    """An erasure: the free text (`columns`, which staff wrote and could name the person) of
+    the people's rows of a feature's own `table` is blanked; the rows stay, for the counts."""
+    await session.execute(
+        update(table)
+        .where(_person_column(table).in_(person_ids))
+        .values(dict.fromkeys(columns))
+        .execution_options(synchronize_session=False)
     )
 
 
