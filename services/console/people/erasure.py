@@ -16,18 +16,17 @@ from services.console.people.search import PERSON_KEY
 from services.console.web.api import console_router
 from services.console.web.forms import Form
 from services.console.web.page import OfficerPageDep, Page
-from services.console.web.routing import not_found
+from services.console.web.routing import not_found, problem_page
 
 router = console_router()
 
 
 def _refused(page: Page) -> Response:
-    return page.render(
-        "errors/error.html",
+    return problem_page(
+        page,
         403,
         title=_("You cannot see this"),
         message=_("Only an administrator may erase a person's record."),
-        detail=None,
     )
 
 

@@ -16,7 +16,7 @@ from services.console.people.search import PERSON_KEY
 from services.console.web.api import console_router
 from services.console.web.forms import Form
 from services.console.web.page import OfficerPageDep, Page
-from services.console.web.routing import not_found
+from services.console.web.routing import not_allowed, not_found
 
 router = console_router()
 
@@ -27,16 +27,7 @@ async def outside_scope(
     """The card of someone the officer may not open, with what they may do about them."""
     card = await people.card_of(page.api, person) if person.upper().startswith("P-") else None
     if card is None:
-        return page.render(
-            "errors/error.html",
-            403,
-            title=_("You cannot see this"),
-            message=_(
-                "This is outside what your role and office may see. If you serve this"
-                " person, record their visit at your office first."
-            ),
-            detail=None,
-        )
+        return not_allowed(page)
     return page.render(
         "people/outside.html", status, card=card, visit=visit or Form(), labels=labels
     )

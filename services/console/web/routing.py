@@ -124,8 +124,8 @@ async def error_page(request: Request, exc: Exception) -> Response:
             page.set_cookie(session_cookie(page.secure), None)
         return page.redirect(sign_in_url(request, "token_rejected"))
     if isinstance(exc, CsrfRefused):
-        return page.render(
-            "errors/error.html",
+        return problem_page(
+            page,
             403,
             title=_("This form has expired"),
             message=_(
@@ -133,34 +133,24 @@ async def error_page(request: Request, exc: Exception) -> Response:
                 " was opened before you signed in again). Nothing was saved. Go back, reload"
                 " the page and send it again."
             ),
-            detail=None,
         )
     if isinstance(exc, NotAllowed):
-        return page.render(
-            "errors/error.html",
-            403,
-            title=_("You cannot see this"),
-            message=_(
-                "This is outside what your role and office may see. If you serve this"
-                " person, record their visit at your office first."
-            ),
-            detail=exc.detail,
-        )
+        return not_allowed(page, exc.detail)
     if isinstance(exc, NotFound):
         return not_found(page, exc.detail)
     if isinstance(exc, Unavailable):
         return unavailable(page, exc)
     if isinstance(exc, Problem):  # the app's own checks, e.g. a query parameter it does not take
-        return page.render(
-            "errors/error.html",
+        return problem_page(
+            page,
             exc.status,
             title=_("This was not accepted"),
             message=_("The address of this page is not right. Nothing was saved."),
             detail=exc.detail,
         )
     if isinstance(exc, Rejected | ApiError):
-        return page.render(
-            "errors/error.html",
+        return problem_page(
+            page,
             exc.status,
             title=_("This was not accepted"),
             message=_("The service refused the request. Nothing was saved."),
@@ -174,19 +164,41 @@ async def error_page(request: Request, exc: Exception) -> Response:
         answer.headers["Retry-After"] = str(RETRY_AFTER_S)
         return answer
     log.exception("console page failed", exc_info=exc)
-    return page.render(
-        "errors/error.html",
+    return problem_page(
+        page,
         500,
         title=_("Something went wrong"),
         message=_("The page could not be shown. Nothing was saved. Try again in a moment."),
-        detail=None,
+    )
+
+
+def problem_page(
+    page: Page, status: int, *, title: str, message: str, detail: str | None = None
+) -> Response:
+    """The console's error page: what went wrong (`title` and `message`, translated) and, for
+    whoever supports the officer, the service's own words (`detail`)."""
+    return page.render("errors/error.html", status, title=title, message=message, detail=detail)
+
+
+def not_allowed(page: Page, detail: str | None = None) -> Response:
+    """403: outside what the officer's role and office may see."""
+    _ = page.catalogue.gettext
+    return problem_page(
+        page,
+        403,
+        title=_("You cannot see this"),
+        message=_(
+            "This is outside what your role and office may see. If you serve this"
+            " person, record their visit at your office first."
+        ),
+        detail=detail,
     )
 
 
 def not_found(page: Page, detail: str | None = None) -> Response:
     _ = page.catalogue.gettext
-    return page.render(
-        "errors/error.html",
+    return problem_page(
+        page,
         404,
         title=_("Page not found"),
         message=_("There is nothing at this address. Check it, or start again from the home page."),
@@ -207,8 +219,8 @@ SERVICE_NAMES = {
 def unavailable(page: Page, exc: ApiError) -> Response:
     _ = page.catalogue.gettext
     service = _(SERVICE_NAMES.get(exc.service, exc.service))
-    return page.render(
-        "errors/error.html",
+    return problem_page(
+        page,
         503,
         title=_("A service is not answering"),
         message=_(
@@ -216,5 +228,4 @@ def unavailable(page: Page, exc: ApiError) -> Response:
             " and try again in a moment; what you typed is still in the form if you go back."
         )
         % {"service": service},
-        detail=None,
     )
