@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
-from fastapi import FastAPI
 
 from labourx.catalog import SERVICES
 from shared.app import create_app
@@ -26,6 +23,13 @@ from shared.kafka import make_producer
 from shared.provision import prepare_databases, prepare_topics
 from shared.settings import Settings
 from tests.support import postgres_data_dir, running_consumer
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+    from pathlib import Path
+
+    from aiokafka import AIOKafkaProducer
+    from fastapi import FastAPI
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-
-from aiokafka import AIOKafkaProducer
+from typing import TYPE_CHECKING
 
 from shared.events.envelope import CloudEvent, envelope_for, record_headers
 from shared.events.registry import PersonRegistered, RegistrationConsent
 from shared.events.topics import REGISTRY_PEOPLE
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaProducer
 
 
 def person_registered(

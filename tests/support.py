@@ -12,21 +12,25 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
 
 from shared.db import asyncpg_dsn, create_engine, session_factory
-from shared.events import Event
 from shared.events.envelope import CloudEvent, envelope_for
-from shared.settings import Settings
-from shared.spec import ServiceSpec
 from tests.events import publish
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+
+    from aiokafka import AIOKafkaProducer
+
+    from shared.events import Event
+    from shared.settings import Settings
+    from shared.spec import ServiceSpec
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -33,16 +33,14 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from fastapi import FastAPI
 
 from labourx.catalog import SERVICES, load
 from services.predeparture.curricula.defaults import DEFAULT_CURRICULUM_ID
@@ -51,7 +49,6 @@ from shared.app import create_app
 from shared.db import asyncpg_dsn, create_engine, drop_database, session_factory
 from shared.outbox.relay import OutboxRelay
 from shared.provision import prepare_databases
-from shared.settings import Settings
 from tests.support import (
     bearer,
     clear_upcoming_sessions,
@@ -59,6 +56,13 @@ from tests.support import (
     jobseeker,
     wait_until,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from fastapi import FastAPI
+
+    from shared.settings import Settings
 
 TODAY = clock.today()
 THAILAND = ["RIGHTS", "SAFE-MIG", "OSH", "MONEY", "SOC-SEC", "GENDER", "HELP", "HEALTH", "DEST-TH"]

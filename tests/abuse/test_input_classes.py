@@ -20,9 +20,8 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import jwt
@@ -33,11 +32,15 @@ from sqlalchemy.dialects.postgresql import insert
 
 from labourx.catalog import SERVICES
 from shared.app import create_app
-from shared.db import SessionDep
 from shared.dberrors import RedactDatabaseErrors
 from shared.idempotency import IdempotencyRecord
-from shared.settings import Settings
 from tests.abuse.conftest import World, changed_tables, fingerprint
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from shared.db import SessionDep
+    from shared.settings import Settings
 
 SERVICE_NAMES = ["registry", "matching", "predeparture", "notify"]
 NUL = "\x00"

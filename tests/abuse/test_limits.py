@@ -13,11 +13,9 @@ import csv
 import io
 import json
 import re
-import subprocess
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import psutil
@@ -29,9 +27,14 @@ from shared.app import create_app
 from shared.http_limits import BODY_CLASS
 from shared.infra import free_port, wait_for_port
 from shared.problems import PROBLEM_JSON
-from shared.settings import Settings
 from tests.abuse.conftest import changed_tables, fingerprint
 from tests.support import jobseeker, spawn_cli, stop_process, unique_names
+
+if TYPE_CHECKING:
+    import subprocess
+    from collections.abc import AsyncIterator, Iterator
+
+    from shared.settings import Settings
 
 MB = 1024 * 1024
 PEOPLE = "/v1/people"

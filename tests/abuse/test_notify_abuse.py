@@ -11,13 +11,16 @@ to registry.people, partner B's key intruding.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-
-import httpx
+from typing import TYPE_CHECKING
 
 from tests.abuse.conftest import World, changed_tables, fingerprint
 from tests.notify.test_partner_hardening import UNSENDABLE
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    import httpx
 
 PROBLEM = "application/problem+json"
 

@@ -12,13 +12,12 @@ import asyncio
 import itertools
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
 
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
 from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
@@ -29,8 +28,14 @@ from shared.app import create_app
 from shared.db import asyncpg_dsn, create_engine, drop_database
 from shared.provision import prepare_databases
 from shared.ratelimit import PostgresStorage
-from shared.settings import Settings
 from tests.support import bearer
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+    from fastapi import FastAPI
+
+    from shared.settings import Settings
 
 # Small limits, per hour so that a slow machine never sees a window end mid-test.
 LIMITS = {

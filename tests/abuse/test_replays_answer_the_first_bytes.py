@@ -10,9 +10,10 @@ Every route that takes the key is retried by its owner with the body the world s
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tests.abuse.conftest import World, Write
+if TYPE_CHECKING:
+    from tests.abuse.conftest import World, Write
 
 
 def _ordered(value: Any) -> Any:

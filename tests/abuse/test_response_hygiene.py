@@ -13,15 +13,12 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import psutil
 import pytest
-from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from labourx.catalog import ALL, SERVICES
@@ -32,6 +29,12 @@ from shared.infra import free_port
 from shared.problems import PROBLEM_JSON
 from shared.settings import Settings
 from tests.support import REPO, wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+    from pathlib import Path
+
+    from fastapi import FastAPI
 
 ANY_ID = "00000000-0000-4000-8000-000000000000"
 # Nothing listens there: a route that needs the database fails, as a database outage would.

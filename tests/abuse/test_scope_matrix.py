@@ -24,10 +24,9 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from labourx.catalog import SERVICES, load
@@ -39,6 +38,9 @@ from tests.abuse.conftest import (
     changed_tables,
     fingerprint,
 )
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 PROBLEM = "application/problem+json"
 STAFF = frozenset({"esc_ch", "mrc_ch"})

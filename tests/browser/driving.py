@@ -7,17 +7,21 @@ from __future__ import annotations
 import asyncio
 import shutil
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from playwright.async_api import BrowserContext, Page, Request, Route, ViewportSize, expect
 
 from shared.auth import mint_token
 from shared.reference.offices import SEED_OFFICES
-from tests.browser.system import DevSystem
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    import httpx
+
+    from tests.browser.system import DevSystem
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

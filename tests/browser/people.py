@@ -7,9 +7,10 @@ import itertools
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from playwright.async_api import Page
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 # Lao given names with the usual romanisation and another one an officer might write.
 _NAMES = [

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
 from services.console.offline.messages import MESSAGES
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 
 @pytest.fixture

@@ -5,21 +5,26 @@ the services' real routing, validation, scope and errors: no fakes)."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from labourx.catalog import SERVICES, load
-from services.console.web.state import ConsoleState
 from shared.app import create_app
 from shared.db import drop_database
 from shared.provision import prepare_databases
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Iterator
+
+    from fastapi import FastAPI
+
+    from services.console.web.state import ConsoleState
+    from shared.settings import Settings
 
 # Where the test browser opens the console: https, so the Secure cookies travel as they do in
 # an office (httpx, like a browser, keeps a Secure cookie off plain http).

@@ -4,11 +4,10 @@ Idempotency-Key, and a service that does not answer said so in Lao (nothing save
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from labourx.catalog import load
 from services.console.apis import registry
@@ -17,9 +16,15 @@ from services.console.apis.errors import NotAllowed, Rejected, Unavailable
 from services.console.web.forms import Form, explain
 from shared.app import create_app
 from shared.auth import mint_token
-from shared.settings import Settings
 from tests.console.conftest import Console, hidden_fields, sign_in
 from tests.support import jobseeker, unique_names
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from fastapi import FastAPI
+
+    from shared.settings import Settings
 
 
 def _api(console: Console, settings: Settings, office: str = "ESC-VT") -> Api:

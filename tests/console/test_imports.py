@@ -7,15 +7,19 @@ from __future__ import annotations
 import csv
 import io
 import re
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from services.console.imports import report
 from services.registry.imports.domain import COLUMNS
-from shared.settings import Settings
 from tests.console.conftest import hidden_fields, sign_in
 from tests.support import fetchval, unique_names
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 # Luang Namtha: a province of these tests' own.
 PROVINCE, OFFICE = "LA-LM", "ESC-LM"

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import services.console.auth.oidc_models
@@ -16,7 +15,11 @@ import services.console.sessions.models  # noqa: F401  (registers the tables)
 from labourx.catalog import load
 from shared.db import Base, drop_database, ensure_database
 from shared.migrations import alembic_config
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from shared.settings import Settings
 
 TABLES = {
     "console_sessions",

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import gzip
 import re
-
-import httpx
+from typing import TYPE_CHECKING
 
 from tests.console.conftest import Console, sign_in
+
+if TYPE_CHECKING:
+    import httpx
 
 PAGE_BUDGET = 100 * 1024
 

@@ -4,14 +4,16 @@ the registry's filters; paged; errors beside the field in Lao; cards of other pr
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
-from shared.settings import Settings
 from tests.console.conftest import Console, sign_in
 from tests.support import bearer, jobseeker
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 # Sekong: a province of these tests' own, so pages count only the people made here.
 PROVINCE, OFFICE = "LA-XE", "ESC-XE"

@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
 from services.console.people import lifecycle
 from services.registry.jobseekers.domain import ALLOWED
 from services.registry.migration_records.domain import TRANSITIONS
 from shared.outbox.relay import OutboxRelay
-from shared.settings import Settings
 from tests.console.conftest import Console, hidden_fields, sign_in
 from tests.console.test_registration import register_directly, registry_get
 from tests.support import bearer, wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    import httpx
+
+    from shared.settings import Settings
 
 # Bokeo: a province of these tests' own.
 PROVINCE, OFFICE = "LA-BK", "ESC-BK"

@@ -6,14 +6,16 @@ the registry's refusals beside the fields, in Lao, with what was typed kept."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
-from shared.settings import Settings
 from tests.console.conftest import Console, hidden_fields, sign_in
 from tests.support import bearer, fetchval, jobseeker, unique_names
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 # Attapeu: a province of these tests' own.
 PROVINCE, OFFICE = "LA-AT", "ESC-AT"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-
-import httpx
+from typing import TYPE_CHECKING
 
 from services.console.sessions import service as sessions
 from tests.console.conftest import ABSOLUTE_S, IDLE_S, Console, csrf_of, hidden_fields, sign_in
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import httpx
 
 SESSION = "__Host-labourx-session"
 

@@ -4,14 +4,18 @@ staff or an admin token, so it gets databases of its own: a fuzzed template made
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from labourx.catalog import SERVICES
 from shared.db import drop_database
 from shared.provision import prepare_databases
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from shared.settings import Settings
 
 
 @pytest.fixture(scope="package")

@@ -5,13 +5,16 @@ and a method a path does not take is a 405 problem naming those it does (shared/
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
-from shared.settings import Settings
 from tests.support import bearer
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 SERVICES = ["registry", "matching", "predeparture", "notify"]

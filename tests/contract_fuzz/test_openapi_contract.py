@@ -26,13 +26,11 @@ import os
 import time
 import typing
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import schemathesis
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from pydantic_core.core_schema import ErrorType
@@ -45,6 +43,11 @@ from labourx.catalog import SERVICES
 from shared.app import create_app
 from shared.auth import mint_token
 from shared.settings import Settings
+
+if typing.TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from fastapi import FastAPI
 
 EXAMPLES = int(os.environ.get("LABOURX_FUZZ_EXAMPLES", "5"))
 SEED = int(os.environ.get("LABOURX_FUZZ_SEED", "20261216"))

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -14,6 +14,9 @@ import pytest
 from shared.infra import free_port
 from tests.deploy.files import WorkerProcess
 from tests.support import REPO
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 @pytest.fixture(scope="module")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from tests.support import REPO
+
+if TYPE_CHECKING:
+    import subprocess
+    from pathlib import Path
 
 DEPLOY = REPO / "deploy"
 K8S = DEPLOY / "k8s"

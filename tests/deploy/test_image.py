@@ -6,14 +6,17 @@ import importlib.util
 import json
 import re
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.deploy.files import DEPLOY, workloads
 from tests.support import REPO
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import ModuleType
 
 DOCKERFILE = DEPLOY / "Dockerfile"
 

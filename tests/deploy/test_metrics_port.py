@@ -3,9 +3,12 @@ LABOURX_METRICS_PORT on every interface, so a Prometheus in another container ca
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import psutil
 
-from tests.deploy.files import WorkerProcess
+if TYPE_CHECKING:
+    from tests.deploy.files import WorkerProcess
 
 
 def test_metrics_port_setting_serves_metrics_on_every_interface(

@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 import yaml
 from prometheus_client import REGISTRY
@@ -29,6 +27,11 @@ from tests.deploy.files import (
     workloads,
     yaml_documents,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import httpx
 
 RULES = PROMETHEUS / "rules" / "labourx.yml"
 DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))

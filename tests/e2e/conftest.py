@@ -7,12 +7,15 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import psutil
 import pytest
 
 from tests.e2e.test_dev_runner import LAUNCHED_GROUPS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # How long a runner may take to stop what it started once told to (it stops services, the broker
 # and PostgreSQL one after the other); past this it is stuck, and its group is killed.

@@ -12,8 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import psutil
@@ -22,6 +21,10 @@ import pytest
 from shared.auth import mint_token
 from shared.settings import Settings
 from tests.support import EVENT_TRAVEL_S, REPO, SMS_CONSENT, jobseeker, postgres_data_dir
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 pytestmark = pytest.mark.slow
 

@@ -20,8 +20,7 @@ import sys
 import termios
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 import pytest
@@ -30,6 +29,10 @@ from shared import devrun
 from shared.settings import Settings
 from tests.e2e.test_dev_runner import LAUNCHED_GROUPS, DevRunner, _alive, _postmaster
 from tests.support import REPO, postgres_data_dir
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from pathlib import Path
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ import signal
 import threading
 import time
 import uuid
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import psutil
@@ -26,6 +26,9 @@ import pytest
 from shared.settings import Settings
 from tests.e2e.test_dev_runner import SERVICES, DevRunner, _alive, _auth, _postmaster
 from tests.support import SMS_CONSENT, fetchval, jobseeker, postgres_data_dir
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.slow
 

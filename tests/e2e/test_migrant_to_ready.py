@@ -13,11 +13,9 @@ as their processes would.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
 from services.matching.app import SPEC as MATCHING
@@ -25,7 +23,6 @@ from services.predeparture.app import SPEC as PREDEPARTURE
 from services.predeparture.curricula.defaults import DEFAULT_CURRICULUM_ID
 from services.registry.app import SPEC as REGISTRY
 from shared.outbox.relay import OutboxRelay
-from shared.settings import Settings
 from tests.matching.test_agencies import agent, new_agency, overseas_body, set_status
 from tests.matching.test_employers import officer
 from tests.predeparture.conftest import mrc_staff
@@ -37,6 +34,13 @@ from tests.support import (
     running_consumer,
     wait_until,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    import httpx
+
+    from shared.settings import Settings
 
 OFFICE, PROVINCE = "MRC-SV", "LA-SV"
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from services.matching.app import SPEC as MATCHING
 from services.registry.app import SPEC as REGISTRY
@@ -23,12 +20,19 @@ from shared.db import create_engine, session_factory
 from shared.events.envelope import envelope_for
 from shared.events.predeparture import OrientationCompleted
 from shared.outbox.relay import OutboxRelay
-from shared.settings import Settings
 from tests.events import publish
 from tests.matching.test_agencies import TODAY, agent, new_agency, overseas_body, set_status
 from tests.matching.test_employers import new_employer, officer
 from tests.matching.test_vacancies import domestic_body
 from tests.support import EVENT_TRAVEL_S, bearer, full_registration, wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    import httpx
+    from aiokafka import AIOKafkaProducer
+
+    from shared.settings import Settings
 
 
 @pytest.fixture(scope="module")

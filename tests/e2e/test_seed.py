@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,9 +14,13 @@ from shared.db import drop_database
 from shared.infra import free_port, wait_for_port
 from shared.provision import prepare_databases
 from shared.seed import SUBJECT
-from shared.settings import Settings
 from tests.production_secrets import JWT_SECRET, KEYS_ENV
 from tests.support import REPO, fetchval, settings_env, spawn_cli, stop_process
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.slow
 

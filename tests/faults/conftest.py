@@ -8,8 +8,7 @@ leak into other tests' topics, consumer groups or rows.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,7 +16,12 @@ from labourx.catalog import SERVICES
 from shared.db import drop_database
 from shared.infra import TansuBroker
 from shared.provision import prepare_databases, prepare_topics
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+    from pathlib import Path
+
+    from shared.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -8,17 +8,20 @@ with the `LABOURX_*` environment of the test.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
 from services.notify.app import SPEC as NOTIFY
 from shared.db import create_engine, session_factory
-from shared.events import CloudEvent, Event
 from shared.events.registry import PersonRegistered
 from shared.observability import configure_logging
 from shared.runtime import run_until_signalled
 from shared.settings import Settings
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from shared.events import CloudEvent, Event
+    from shared.work import Work
 
 PROBE_TABLE = "CREATE TABLE IF NOT EXISTS fault_applied (event_id uuid NOT NULL)"
 

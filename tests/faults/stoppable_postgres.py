@@ -12,14 +12,18 @@ import contextlib
 import logging
 import os
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 
 from shared.infra import EmbeddedPostgres, free_port
-from shared.settings import Settings
 from tests.support import postgres_data_dir
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from shared.settings import Settings
 
 
 def _system_user() -> str | None:

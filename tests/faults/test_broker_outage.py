@@ -20,10 +20,8 @@ timeout so that both clients give up and must find their way back:
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -31,7 +29,6 @@ import pytest
 from labourx.catalog import SERVICES
 from shared.app import create_app
 from shared.infra import TansuBroker, free_port
-from shared.settings import Settings
 from tests.faults.gate import Gate
 from tests.support import (
     SMS_CONSENT,
@@ -42,6 +39,13 @@ from tests.support import (
     stop_process,
     wait_until,
 )
+
+if TYPE_CHECKING:
+    import subprocess
+    from collections.abc import AsyncIterator, Iterator
+    from pathlib import Path
+
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.slow
 

@@ -11,18 +11,22 @@ from __future__ import annotations
 import asyncio
 import random
 import signal
-import subprocess
-import uuid
 from functools import partial
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from shared.kafka import make_producer
-from shared.settings import Settings
 from tests.events import phone_for, registered
 from tests.faults.counting_consumer import PROBE_TABLE
 from tests.support import fetch, fetchval, spawn_module, stop_process, wait_until
+
+if TYPE_CHECKING:
+    import subprocess
+    import uuid
+    from pathlib import Path
+
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.slow
 

@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-import subprocess
 import time
-import uuid
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -26,6 +24,11 @@ from shared.settings import Settings
 from tests.events import phone_for, registered
 from tests.faults.counting_consumer import PROBE_TABLE
 from tests.support import fetch, fetchval, spawn_module, stop_process, wait_until
+
+if TYPE_CHECKING:
+    import subprocess
+    import uuid
+    from pathlib import Path
 
 pytestmark = pytest.mark.slow
 

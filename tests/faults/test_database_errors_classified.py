@@ -9,7 +9,7 @@ which are not infrastructure.
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
@@ -21,7 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from shared.db import asyncpg_dsn
 from shared.dberrors import is_unavailable
 from shared.infra import free_port
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from shared.settings import Settings
 
 UNAVAILABLE = [
     pg.PostgresConnectionError,  # 08000

@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import pytest
@@ -24,16 +23,11 @@ from labourx.catalog import SERVICES
 from services.notify.app import SPEC as NOTIFY
 from shared import dberrors
 from shared.consumer import ConsumerRunner
-from shared.consumer.runner import Handler
 from shared.db import asyncpg_dsn, create_engine, session_factory
-from shared.events import CloudEvent, Event
 from shared.events.registry import PersonRegistered
 from shared.events.topics import dead_letter_topic
-from shared.infra import TansuBroker
 from shared.kafka import ensure_topics, make_producer
 from shared.provision import prepare_databases, prepare_topics
-from shared.settings import Settings
-from shared.work import Work
 from tests.events import phone_for, publish, registered
 from tests.faults.stoppable_postgres import (
     StoppablePostgres,
@@ -44,6 +38,15 @@ from tests.faults.stoppable_postgres import (
     terminate_sessions,
 )
 from tests.support import fetchval, wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from shared.consumer.runner import Handler
+    from shared.events import CloudEvent, Event
+    from shared.infra import TansuBroker
+    from shared.settings import Settings
+    from shared.work import Work
 
 pytestmark = pytest.mark.slow
 

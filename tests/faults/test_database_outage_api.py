@@ -13,8 +13,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -25,9 +24,13 @@ from labourx.catalog import SERVICES
 from shared.app import create_app
 from shared.infra import TansuBroker, free_port
 from shared.problems import PROBLEM_JSON, TYPE_BASE
-from shared.settings import Settings
 from tests.faults.stoppable_postgres import StoppablePostgres, settings_on, stoppable_postgres
 from tests.support import fetchval, jobseeker, wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.slow
 

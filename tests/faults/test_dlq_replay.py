@@ -14,9 +14,8 @@ import asyncio
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -26,17 +25,21 @@ from labourx.catalog import SERVICES
 from shared.consumer.runner import Handler, PoisonEvent
 from shared.db import create_engine, session_factory
 from shared.dlq import replay_dead_letters
-from shared.events import CloudEvent, Event
 from shared.events.envelope import record_headers
 from shared.events.registry import PersonRegistered
 from shared.events.topics import dead_letter_topic, retry_topic
 from shared.kafka import ensure_topics, make_producer
 from shared.provision import all_topics
-from shared.settings import Settings
 from shared.spec import ConsumerSpec
-from shared.work import Work
 from tests.events import publish, registered
 from tests.support import fetchval, wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+    from shared.events import CloudEvent, Event
+    from shared.settings import Settings
+    from shared.work import Work
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -20,16 +18,21 @@ from sqlalchemy import text
 
 from services.notify.app import SPEC as NOTIFY
 from shared.consumer import ConsumerRunner
-from shared.consumer.runner import Handler
 from shared.db import create_engine, session_factory
 from shared.events import CloudEvent, Event
 from shared.events.registry import PersonRegistered
 from shared.events.topics import REGISTRY_PEOPLE, dead_letter_topic
 from shared.kafka import ensure_topics, make_producer
-from shared.settings import Settings
-from shared.work import Work
 from tests.events import phone_for, publish, registered
 from tests.support import fetch, fetchval, spawn_cli, wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+    from shared.consumer.runner import Handler
+    from shared.settings import Settings
+    from shared.work import Work
 
 pytestmark = pytest.mark.slow
 

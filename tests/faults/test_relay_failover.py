@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
 import uuid
 from collections import defaultdict
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -24,9 +23,14 @@ from shared.events.envelope import CloudEvent
 from shared.events.topics import REGISTRY_PEOPLE
 from shared.outbox import add_event
 from shared.outbox.relay import lock_key
-from shared.settings import Settings
 from tests.events import person_registered
 from tests.support import fetchval, spawn_cli, stop_process, wait_until
+
+if TYPE_CHECKING:
+    import subprocess
+    from pathlib import Path
+
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.slow
 

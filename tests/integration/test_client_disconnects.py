@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
 from shared.infra import free_port, wait_for_port
-from shared.settings import Settings
 from tests.support import fetchval, jobseeker, spawn_cli, stop_process
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from shared.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-
-import httpx
+from typing import TYPE_CHECKING
 
 from shared import clock
 from shared.auth import mint_token
-from shared.settings import Settings
 from tests.support import fetch, fetchval, jobseeker
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 
 async def _person(client: httpx.AsyncClient, auth: dict[str, str], phone: str) -> str:

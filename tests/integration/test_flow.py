@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from shared.auth import mint_token
 from shared.events import CONTENT_TYPE
@@ -15,9 +13,16 @@ from shared.events.envelope import envelope_for
 from shared.events.topics import REGISTRY_PEOPLE
 from shared.observability import EVENTS_CONSUMED
 from shared.outbox.relay import OutboxRelay
-from shared.settings import Settings
 from tests.events import person_registered
 from tests.support import SMS_CONSENT, fetch, fetchval, jobseeker, wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    import httpx
+    from aiokafka import AIOKafkaProducer
+
+    from shared.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 import pytest
@@ -17,6 +16,9 @@ from jwt.algorithms import RSAAlgorithm
 from shared.auth import Role, decode_token
 from shared.problems import Unauthorized
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

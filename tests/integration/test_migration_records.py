@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-
-import httpx
+from typing import TYPE_CHECKING
 
 from shared import clock
 from shared.auth import mint_token
-from shared.settings import Settings
 from tests.support import fetch, fetchval, jobseeker
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 CHANGED = "lao.labourx.registry.person.migration_status_changed.v1"
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import services.matching.agencies.models
@@ -35,7 +34,11 @@ import services.registry.people.models  # noqa: F401  (registers the tables)
 from labourx.catalog import SERVICES
 from shared.db import Base, drop_database, ensure_database
 from shared.migrations import alembic_config
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from shared.settings import Settings
 
 BACKBONE = {"outbox", "inbox", "idempotency_keys"}
 

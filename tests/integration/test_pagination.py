@@ -7,12 +7,11 @@ falling among them must neither skip nor repeat a row, in either direction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import DateTime, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared import pagination
@@ -20,6 +19,11 @@ from shared.db import create_engine, drop_database, ensure_database, session_fac
 from shared.pagination import oldest_first, page_of, split_page
 from shared.problems import InvalidField
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 SERVICE = "pagination"  # the database's name after the prefix
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)

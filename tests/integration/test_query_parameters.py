@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from shared.auth import mint_token
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 
 def _admin(settings: Settings) -> dict[str, str]:

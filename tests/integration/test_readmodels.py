@@ -11,25 +11,29 @@ import asyncio
 import itertools
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import DateTime, String, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared import clock, readmodels
 from shared.db import create_engine, drop_database, ensure_database, session_factory
-from shared.events import CloudEvent
 from shared.events.envelope import envelope_for
 from shared.events.registry import PersonDetails, PersonRegistered, PersonUpdated
 from shared.readmodels import Outcome
 from shared.settings import Settings
 from shared.work import Resources, Work
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+    from shared.events import CloudEvent
 
 SERVICE = "readmodels"  # the database's name after the prefix
 

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
 from shared.consumer import ConsumerRunner
 from shared.db import create_engine, session_factory
-from shared.events import CloudEvent, Event
 from shared.events.envelope import record_headers
 from shared.events.registry import PersonRegistered
 from shared.kafka import ensure_topics, make_producer
-from shared.settings import Settings
-from shared.work import Work
 from tests.events import registered
 from tests.support import fetch, fetchval, wait_until
+
+if TYPE_CHECKING:
+    from shared.events import CloudEvent, Event
+    from shared.settings import Settings
+    from shared.work import Work
 
 EVENTS = 1500
 

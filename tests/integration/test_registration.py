@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from shared.auth import mint_token
-from shared.settings import Settings
 from tests.support import fetchval, jobseeker
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 PEOPLE = "SELECT count(*) FROM people"
 OUTBOX = "SELECT count(*) FROM outbox"

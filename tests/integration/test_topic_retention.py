@@ -7,7 +7,7 @@ record by them (docs/operations.md, "Retention of events")."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
@@ -15,10 +15,14 @@ from aiokafka.client import AIOKafkaClient
 
 from labourx.catalog import SERVICES
 from shared.events.topics import REGISTRY_PEOPLE, TopicClass, topic_class
-from shared.infra import TansuBroker
 from shared.kafka import IncrementalAlterConfigsRequest, ensure_topics, topic_configs
 from shared.provision import all_topics, prepare_topics
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from shared.infra import TansuBroker
 
 DAY_MS = 86_400_000
 

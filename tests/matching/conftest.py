@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from services.matching.app import SPEC as MATCHING
 from shared.events.registry import ConsentChanged, PersonRegistered, PersonUpdated
-from shared.settings import Settings
 from tests.support import deliver, running_consumer
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from aiokafka import AIOKafkaProducer
+
+    from shared.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -6,22 +6,26 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.matching.app import SPEC
 from shared import clock
 from shared.db import create_engine, session_factory
 from shared.events.matching import AgencyStatusChanged, VacancyStatusChanged
 from shared.jobs import run_once
-from shared.settings import Settings
 from tests.matching.test_employers import analyst, officer, supervisor
 from tests.support import bearer, fetch, fetchval
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    import httpx
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from shared.settings import Settings
 
 AGENCY_CHANGED = AgencyStatusChanged.event_type()
 VACANCY_CHANGED = VacancyStatusChanged.event_type()

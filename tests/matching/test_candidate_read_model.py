@@ -9,13 +9,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from services.matching.app import SPEC as MATCHING
 from services.matching.candidates.api import router as candidates_router
@@ -24,7 +22,6 @@ from services.matching.ranking.keys import candidate_keys
 from shared import clock
 from shared.app import create_app
 from shared.db import create_engine, session_factory
-from shared.events import Event
 from shared.events.envelope import envelope_for
 from shared.events.predeparture import OrientationCompleted, OrientationCompletionWithdrawn
 from shared.events.registry import (
@@ -36,11 +33,18 @@ from shared.events.registry import (
     PersonServedAt,
     PersonUpdated,
 )
-from shared.settings import Settings
 from shared.work import Resources, Work
 from tests.events import publish
 from tests.matching.conftest import candidate, consent, person_fields, send, updated
 from tests.support import applied, bearer, fetch, fetchval, wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from aiokafka import AIOKafkaProducer
+
+    from shared.events import Event
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("matching_consumer")
 

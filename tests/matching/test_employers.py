@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from shared.settings import Settings
 from tests.support import bearer, fetchval
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 
 def officer(settings: Settings, province: str = "LA-VT", subject: str = "") -> dict[str, str]:

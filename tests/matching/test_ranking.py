@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
 from services.matching.ranking.domain import DOMESTIC_WEIGHTS, OVERSEAS_WEIGHTS, Cell
@@ -21,12 +19,17 @@ from services.matching.vacancies.models import Vacancy
 from shared.db import create_engine, session_factory
 from shared.events.predeparture import OrientationCompleted
 from shared.events.registry import PersonRegistered
-from shared.settings import Settings
 from tests.matching.conftest import candidate, consent, person_fields, send, updated
 from tests.matching.test_agencies import TODAY, agent, new_agency, published_overseas, set_status
 from tests.matching.test_employers import officer
 from tests.matching.test_vacancies import domestic_draft
 from tests.support import bearer, fetch
+
+if TYPE_CHECKING:
+    import httpx
+    from aiokafka import AIOKafkaProducer
+
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("matching_consumer")
 

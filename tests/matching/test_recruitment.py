@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.matching.recruitment import service
 from services.matching.scope import Actor
@@ -25,7 +21,6 @@ from shared.auth import Principal, Role
 from shared.db import create_engine, session_factory
 from shared.events.matching import WorkerPaidCostRecorded
 from shared.events.registry import PersonErased, PersonMerged
-from shared.settings import Settings
 from tests.matching.conftest import candidate, send
 from tests.matching.test_agencies import (
     TODAY,
@@ -39,6 +34,15 @@ from tests.matching.test_agencies import (
 from tests.matching.test_employers import analyst, officer, supervisor
 from tests.matching.test_vacancies import domestic_draft
 from tests.support import fetch, fetchval
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    import httpx
+    from aiokafka import AIOKafkaProducer
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("matching_consumer")
 

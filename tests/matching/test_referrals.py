@@ -8,11 +8,9 @@ import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from shared.events.matching import (
     PlacementEnded,
@@ -27,7 +25,6 @@ from shared.events.registry import (
     PersonMerged,
     PersonRegistered,
 )
-from shared.settings import Settings
 from tests.matching.conftest import candidate, consent, person_fields, send, updated
 from tests.matching.test_agencies import (
     TODAY,
@@ -40,6 +37,12 @@ from tests.matching.test_agencies import (
 from tests.matching.test_employers import analyst, officer, supervisor
 from tests.matching.test_vacancies import domestic_draft
 from tests.support import fetch, fetchval
+
+if TYPE_CHECKING:
+    import httpx
+    from aiokafka import AIOKafkaProducer
+
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("matching_consumer")
 

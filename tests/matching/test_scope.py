@@ -6,20 +6,24 @@ vacancy's province; agencies see their own; analysts read."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from shared.events.registry import PersonServedAt
-from shared.settings import Settings
 from tests.matching.conftest import candidate, send
 from tests.matching.test_agencies import agent, new_agency, published_overseas, set_status
 from tests.matching.test_employers import analyst, officer
 from tests.matching.test_vacancies import domestic_draft
+
+if TYPE_CHECKING:
+    import uuid
+
+    import httpx
+    from aiokafka import AIOKafkaProducer
+
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("matching_consumer")
 

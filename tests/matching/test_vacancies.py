@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.matching.app import SPEC
 from services.matching.vacancies.models import Vacancy
 from services.matching.vacancies.service import NoOpenPosition, take_position
 from shared.db import create_engine, session_factory
 from shared.jobs import run_once
-from shared.settings import Settings
 from tests.matching.test_agencies import (
     AGENCY_CHANGED,
     TODAY,
@@ -35,6 +31,14 @@ from tests.matching.test_agencies import (
 )
 from tests.matching.test_employers import analyst, new_employer, officer, supervisor
 from tests.support import fetch, fetchval
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    import httpx
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from shared.settings import Settings
 
 [VACANCY_EXPIRY] = [job for job in SPEC.jobs if job.name == "vacancy-expiry"]
 OUTBOX = "SELECT count(*) FROM outbox"

@@ -6,12 +6,8 @@ from __future__ import annotations
 import itertools
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from aiokafka import AIOKafkaProducer
-
-from shared.events import Event
-from shared.events.envelope import CloudEvent
 from shared.events.registry import (
     ConsentChanged,
     ConsentPurpose,
@@ -19,8 +15,14 @@ from shared.events.registry import (
     PersonRegistered,
     RegistrationConsent,
 )
-from shared.settings import Settings
 from tests.support import bearer, deliver
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaProducer
+
+    from shared.events import Event
+    from shared.events.envelope import CloudEvent
+    from shared.settings import Settings
 
 
 async def send(producer: AIOKafkaProducer, settings: Settings, payload: Event) -> CloudEvent:

@@ -16,23 +16,19 @@ import itertools
 import json
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import uvicorn
 from aiokafka import AIOKafkaConsumer
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from pydantic import SecretStr
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
@@ -47,8 +43,16 @@ from shared.db import create_engine, drop_database, session_factory
 from shared.events.topics import NOTIFY_DELIVERIES
 from shared.outbox.relay import OutboxRelay
 from shared.provision import prepare_databases
-from shared.settings import Settings
 from tests.support import fetch, wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from aiosmtpd.smtp import SMTP, Envelope, Session
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+    from starlette.requests import Request
+
+    from shared.settings import Settings
 
 TEST_EVENT_TYPE = "lao.labourx.test.delivery.v1"
 GATEWAY_TOKEN = "gateway-token-for-tests"

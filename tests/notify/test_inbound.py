@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
 
 from services.notify.app import SPEC as NOTIFY
 from shared.app import create_app
 from shared.events.registry import PersonErased
-from shared.settings import Settings
 from tests.notify.conftest import admin, esc_staff, send
 
 # The fixtures of delivery's tests (tests/notify/conftest.py is shared, not delivery's to change):
@@ -44,6 +40,14 @@ from tests.notify.test_delivery import (  # noqa: F401
     statuses,
 )
 from tests.support import fetch
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from aiokafka import AIOKafkaProducer
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from shared.settings import Settings
 
 SECRET = "whsec_" + "bGFib3VyeC1nYXRld2F5LXRlc3Qtc2VjcmV0LTMyYnl0ZXM="
 

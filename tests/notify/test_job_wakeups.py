@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
+from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from services.notify.delivery.jobs import JOBS as DELIVERY_JOBS
 from services.notify.partners.jobs import JOBS as PARTNER_JOBS
@@ -18,9 +17,15 @@ from shared.db import create_engine, session_factory
 from shared.jobs import run_periodic
 from shared.settings import Settings, with_database
 from shared.spec import PeriodicJob
-from shared.work import Work
 from tests.notify.conftest import registered
 from tests.support import wait_until
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from aiokafka import AIOKafkaProducer
+
+    from shared.work import Work
 
 pytestmark = pytest.mark.usefixtures("notify_consumer")
 

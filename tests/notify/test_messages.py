@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
-from shared.events import Event
 from shared.events.envelope import envelope_for
 from shared.events.matching import PlacementMade, ReferralStatusChanged, VacancyStatusChanged
 from shared.events.predeparture import (
@@ -28,7 +25,6 @@ from shared.events.registry import (
     PersonServedAt,
     PersonUpdated,
 )
-from shared.settings import Settings
 from tests.events import publish
 from tests.notify.conftest import (
     counter_consents,
@@ -38,6 +34,13 @@ from tests.notify.conftest import (
     send,
 )
 from tests.support import applied, bearer, fetch, wait_until
+
+if TYPE_CHECKING:
+    import httpx
+    from aiokafka import AIOKafkaProducer
+
+    from shared.events import Event
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("notify_consumer")
 

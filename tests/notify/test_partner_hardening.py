@@ -9,22 +9,18 @@ import asyncio
 import socket
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 import uvicorn
-from aiokafka import AIOKafkaProducer
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from labourx.catalog import SERVICES
 from shared.app import create_app
 from shared.events.registry import PersonRegistered
-from shared.settings import Settings
 from tests.notify.conftest import admin, esc_staff, send
 from tests.notify.test_partners import (
     PEOPLE,
@@ -38,6 +34,15 @@ from tests.notify.test_partners import (
     webhook_pass,
 )
 from tests.support import fetch, fetchval
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from aiokafka import AIOKafkaProducer
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    from starlette.requests import Request
+
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("notify_consumer")
 

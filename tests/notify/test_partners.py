@@ -10,20 +10,17 @@ import json
 import socket
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client import REGISTRY
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks.webhooks import Webhook
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -51,10 +48,17 @@ from shared.events.registry import (
 )
 from shared.jobs import run_once
 from shared.outbox.relay import OutboxRelay
-from shared.settings import Settings
 from shared.spec import PeriodicJob
 from tests.notify.conftest import admin, person_fields, send
 from tests.support import fetch, fetchval, wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Iterator
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    from starlette.requests import Request
+
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("notify_consumer")
 

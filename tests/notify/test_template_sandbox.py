@@ -5,8 +5,8 @@ memory (tracemalloc), which a loaded machine does not change, never as time."""
 from __future__ import annotations
 
 import tracemalloc
-from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 
 from services.notify.templates.domain import SAMPLES, template_problems
 from services.notify.templates.sandbox import MAX_MADE, MAX_TEXT, RenderError, render
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 VALUES = SAMPLES["welcome"]
 

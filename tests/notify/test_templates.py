@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from shared.events.predeparture import OrientationRequired
-from shared.settings import Settings
 from tests.notify.conftest import admin, esc_staff, registered, send
 from tests.notify.test_messages import NOW, messages
 from tests.support import fetch, fetchval
+
+if TYPE_CHECKING:
+    import httpx
+    from aiokafka import AIOKafkaProducer
+
+    from shared.settings import Settings
 
 
 async def test_staff_read_the_templates_in_use_for_every_message_in_lao_and_english(

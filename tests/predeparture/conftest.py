@@ -8,19 +8,23 @@ import itertools
 import shutil
 import subprocess
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from services.predeparture.app import SPEC as PREDEPARTURE
 from shared.app import create_app
 from shared.events.registry import MigrationStatusChanged, PersonRegistered, PersonServedAt
-from shared.settings import Settings
 from tests.support import bearer, deliver, running_consumer
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from aiokafka import AIOKafkaProducer
+
+    from shared.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -10,12 +10,10 @@ import json
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from services.predeparture.curricula.defaults import DEFAULT_CURRICULUM_ID
 from shared import clock
@@ -24,7 +22,6 @@ from shared.db import asyncpg_dsn
 from shared.events.envelope import envelope_for
 from shared.events.predeparture import OrientationCompleted, OrientationCompletionWithdrawn
 from shared.events.registry import PersonMerged, PersonRegistered
-from shared.settings import Settings
 from tests.events import publish
 from tests.predeparture.conftest import (
     admin,
@@ -35,6 +32,12 @@ from tests.predeparture.conftest import (
     send,
 )
 from tests.support import applied, fetch, fetchval, wait_until
+
+if TYPE_CHECKING:
+    import httpx
+    from aiokafka import AIOKafkaProducer
+
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("predeparture_consumer")
 

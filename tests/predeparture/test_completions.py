@@ -12,12 +12,10 @@ import struct
 import uuid
 import zlib
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 import segno
-from aiokafka import AIOKafkaProducer
 from PIL import Image
 
 from services.predeparture.completions.certificates import VERIFY_PATH
@@ -25,7 +23,6 @@ from shared import clock
 from shared.clock import add_years
 from shared.events.registry import PersonRegistered
 from shared.reference.offices import SEED_MRCS
-from shared.settings import Settings
 from tests.predeparture.conftest import (
     analyst,
     esc_officer,
@@ -51,6 +48,12 @@ from tests.predeparture.test_attendance import (
     started,
 )
 from tests.support import fetch
+
+if TYPE_CHECKING:
+    import httpx
+    from aiokafka import AIOKafkaProducer
+
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("predeparture_consumer")
 

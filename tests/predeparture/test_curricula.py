@@ -5,14 +5,16 @@ orientation records reads them."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from services.predeparture.curricula.defaults import DEFAULT_CURRICULUM_ID
-from shared.settings import Settings
 from tests.predeparture.conftest import admin, analyst, esc_officer, mrc_staff
 from tests.predeparture.test_attendance import GENERAL, fields
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 
 def module(code: str, *, destinations: list[str] | None = None, **extra: Any) -> dict[str, Any]:

@@ -7,16 +7,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from shared import clock
 from shared.events.matching import ReferralStatusChanged
 from shared.events.predeparture import OrientationRequired
-from shared.settings import Settings
 from tests.predeparture.conftest import (
     analyst,
     esc_officer,
@@ -36,6 +33,12 @@ from tests.predeparture.test_sessions import (
     set_status,
 )
 from tests.support import clear_upcoming_sessions, fetch, fetchval
+
+if TYPE_CHECKING:
+    import httpx
+    from aiokafka import AIOKafkaProducer
+
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("predeparture_consumer")
 

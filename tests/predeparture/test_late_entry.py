@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from shared.clock import LAO_TIME, today
 from shared.events.predeparture import EnrolmentChanged, SessionStatusChanged
@@ -22,6 +20,10 @@ from tests.predeparture.conftest import client_with, learner, mrc_staff
 from tests.predeparture.test_outreach import outreach_body
 from tests.predeparture.test_sessions import session_body
 from tests.support import fetch, fetchval
+
+if TYPE_CHECKING:
+    import httpx
+    from aiokafka import AIOKafkaProducer
 
 pytestmark = pytest.mark.usefixtures("predeparture_consumer")
 

@@ -9,19 +9,14 @@ its process would; each step waits until the consumer recorded the event in its 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.predeparture.app import SPEC
 from shared import clock
 from shared.db import create_engine, session_factory
-from shared.events import Event
 from shared.events.envelope import envelope_for
 from shared.events.matching import ReferralStatusChanged
 from shared.events.registry import (
@@ -32,7 +27,6 @@ from shared.events.registry import (
     PersonServedAt,
     PersonUpdated,
 )
-from shared.settings import Settings
 from shared.work import Resources, Work
 from tests.predeparture.conftest import (
     analyst,
@@ -56,6 +50,16 @@ from tests.predeparture.test_enrolment import (  # noqa: F401 (empty_calendar: a
 )
 from tests.predeparture.test_sessions import curriculum, new_session
 from tests.support import fetch, fetchval
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    import httpx
+    from aiokafka import AIOKafkaProducer
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from shared.events import Event
+    from shared.settings import Settings
 
 # What predeparture's consumer runs for each event it follows: the learners read model's
 # handlers combined (in app.py) with the reactions of sessions, attendance and completions to

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
 from shared.clock import today
-from shared.settings import Settings
 from tests.predeparture.conftest import admin, analyst, esc_officer, mrc_staff
 from tests.support import bearer, fetchval
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 SESSIONS_IN_VILLAGE = "SELECT count(*) FROM outreach_sessions WHERE village = $1"
 

@@ -9,19 +9,22 @@ import contextlib
 import hashlib
 import itertools
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
 from labourx.catalog import SERVICES
 from shared.app import create_app
-from shared.settings import Settings
 from tests.predeparture.conftest import admin, analyst, esc_officer, mrc_staff
 from tests.support import bearer, fetchval
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from shared.settings import Settings
 
 # -- setup: completions as the completion flow would have written them ------------------------
 #

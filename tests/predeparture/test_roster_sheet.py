@@ -6,18 +6,22 @@ pages as the class needs; for those who may read the session, showing the people
 from __future__ import annotations
 
 import re
-import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from shared.reference.offices import SEED_MRCS
-from shared.settings import Settings
 from tests.predeparture.conftest import esc_officer, learner, mrc_staff, pdf_text, served_at
 from tests.predeparture.test_sessions import new_session
 from tests.support import fetch
+
+if TYPE_CHECKING:
+    import uuid
+
+    import httpx
+    from aiokafka import AIOKafkaProducer
+
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("predeparture_consumer")
 

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from shared.clock import LAO_TIME
 from shared.db import asyncpg_dsn
-from shared.settings import Settings
 from tests.predeparture.conftest import (
     admin,
     analyst,
@@ -27,6 +24,12 @@ from tests.predeparture.conftest import (
 )
 from tests.predeparture.test_sessions import agency, end, new_session, set_status
 from tests.support import fetch
+
+if TYPE_CHECKING:
+    import httpx
+    from aiokafka import AIOKafkaProducer
+
+    from shared.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("predeparture_consumer")
 

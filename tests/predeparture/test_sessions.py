@@ -8,20 +8,23 @@ import itertools
 import json
 import uuid
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from services.predeparture.curricula.defaults import DEFAULT_CURRICULUM_ID
 from shared import clock
 from shared.db import asyncpg_dsn
 from shared.events.predeparture import EnrolmentChanged, SessionStatusChanged
-from shared.settings import Settings
 from tests.predeparture.conftest import admin, analyst, esc_officer, learner, mrc_staff
 from tests.support import bearer, fetch, fetchval
+
+if TYPE_CHECKING:
+    import httpx
+    from aiokafka import AIOKafkaProducer
+
+    from shared.settings import Settings
 
 SESSION_CHANGED = SessionStatusChanged.event_type()
 ENROLMENT_CHANGED = EnrolmentChanged.event_type()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
+
 import pytest
 
-from shared.settings import Settings
 from tests.support import bearer, jobseeker
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
-import httpx
 import pytest
 
 from shared.db import asyncpg_dsn
-from shared.settings import Settings
 from tests.support import bearer, fetch, fetchval, full_registration, jobseeker
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 ENTRIES = (
     "SELECT id, actor, office_code, action, fields, reason, request_id FROM audit_log"

@@ -6,12 +6,16 @@ import csv
 import io
 import json
 import uuid
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
-from shared.settings import Settings
 from tests.support import bearer, fetch, fetchval, jobseeker, unique_names
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 PEOPLE = "SELECT count(*) FROM people"
 OUTBOX = "SELECT count(*) FROM outbox"

@@ -7,13 +7,15 @@ import csv
 import io
 import json
 from datetime import timedelta
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from shared import clock
-from shared.settings import Settings
 from tests.support import fetch, fetchval, jobseeker
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 REGISTERED = "lao.labourx.registry.person.registered.v1"
 CONSENT_CHANGED = "lao.labourx.registry.person.consent_changed.v1"

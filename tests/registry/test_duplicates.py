@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from shared.settings import Settings
 from tests.support import bearer, fetch, fetchval, jobseeker, unique_names
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 # One person, as three officers might write her: in Lao script only, and in two romanisations.
 LAO = {"given_name_lo": "ສົມສັກ", "family_name_lo": "ພົມມະວົງ"}

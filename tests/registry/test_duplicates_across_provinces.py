@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
-from shared.settings import Settings
 from tests.support import bearer, fetch, fetchval, jobseeker, unique_names
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 SHOWN_IN_CARD = {
     "given_name_lo",

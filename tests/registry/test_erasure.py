@@ -6,14 +6,17 @@ import json
 import random
 import uuid
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
-import httpx
 
 from shared.db import asyncpg_dsn
-from shared.settings import Settings
 from tests.support import bearer, fetch, fetchval, full_registration, unique_names
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 ERASED = "lao.labourx.registry.person.erased.v1"
 # Every column type that can hold a name, a number or a piece of a document or event.

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from services.registry.app import SPEC as REGISTRY
 from shared import clock
@@ -17,8 +15,15 @@ from shared.events import CONTENT_TYPE
 from shared.events.envelope import CloudEvent, envelope_for
 from shared.events.matching import PlacementEnded, ReferralState, ReferralStatusChanged
 from shared.events.topics import MATCHING_REFERRALS
-from shared.settings import Settings
 from tests.support import applied, fetch, fetchval, jobseeker, running_consumer, wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    import httpx
+    from aiokafka import AIOKafkaProducer
+
+    from shared.settings import Settings
 
 
 @pytest.fixture(scope="module")

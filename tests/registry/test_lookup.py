@@ -4,13 +4,16 @@ as people type it, an identity document number; in every province, cards outside
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
-from shared.settings import Settings
 from tests.support import bearer, fetch, jobseeker
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 CARD = {
     "id",

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
 from services.registry.people import registration as people_service
-from shared.settings import Settings
 from tests.support import fetch, fetchval, full_registration, jobseeker
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 
 async def _events(settings: Settings, person_id: str) -> list[dict[str, Any]]:

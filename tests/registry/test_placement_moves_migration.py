@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from services.registry.app import SPEC as REGISTRY
 from shared.events.envelope import CloudEvent, envelope_for
 from shared.events.matching import PlacementMade
 from shared.events.topics import MATCHING_REFERRALS
-from shared.settings import Settings
 from tests.events import publish
 from tests.support import (
     applied,
@@ -27,6 +23,14 @@ from tests.support import (
     running_consumer,
     wait_until,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    import httpx
+    from aiokafka import AIOKafkaProducer
+
+    from shared.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,11 @@ database of this module's own, with a fixed clock (the pass's `today`).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from labourx.catalog import SERVICES
 from services.registry.erasures import jobs
@@ -24,8 +22,14 @@ from shared.db import create_engine, drop_database, session_factory
 from shared.events.registry import ErasureRecorded, PersonErased
 from shared.jobs import run_once
 from shared.provision import prepare_databases
-from shared.settings import Settings
 from tests.support import bearer, fetch, fetchval, full_registration
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from shared.settings import Settings
 
 [JOB] = jobs.JOBS
 # The pass's clock: five years (the default retention) after LONG_AGO and after RECENTLY.

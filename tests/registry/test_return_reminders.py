@@ -5,14 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.registry.app import SPEC
 from shared import clock
@@ -20,8 +16,16 @@ from shared.clock import add_years
 from shared.db import create_engine, session_factory
 from shared.events.registry import MigrationReturnDue
 from shared.jobs import run_once
-from shared.settings import Settings
 from tests.support import fetch, jobseeker, spawn_cli, stop_process, wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+    import httpx
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from shared.settings import Settings
 
 RETURN_DUE = MigrationReturnDue.event_type()
 [JOB] = [job for job in SPEC.jobs if job.name == "return-reminders"]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from shared import clock
-from shared.settings import Settings
 from tests.support import bearer, jobseeker
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 # A province of their own, so these tests count exactly the people they register.
 PROVINCE = "LA-XS"

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from services.registry.app import SPEC as REGISTRY
 from shared.events.predeparture import EnrolmentChanged
-from shared.settings import Settings
 from tests.support import bearer, deliver, fetch, fetchval, jobseeker, running_consumer
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    import httpx
+    from aiokafka import AIOKafkaProducer
+
+    from shared.settings import Settings
 
 SERVED_AT = "lao.labourx.registry.person.served_at.v1"
 UPDATED = "lao.labourx.registry.person.updated.v1"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import httpx
-
-from shared.settings import Settings
 from tests.support import bearer, fetch, jobseeker
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 
 async def test_the_slip_is_a_one_page_pdf_in_lao_and_english_printed_by_reference(

@@ -4,12 +4,15 @@ the fields the client sent, and counts read as people write them."""
 from __future__ import annotations
 
 from datetime import timedelta
-
-import httpx
+from typing import TYPE_CHECKING
 
 from shared import clock
-from shared.settings import Settings
 from tests.support import fetchval, jobseeker
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shared.settings import Settings
 
 
 def _years_ago(years: int) -> str:

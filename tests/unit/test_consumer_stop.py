@@ -25,7 +25,7 @@ class _Client:
 
 
 def _client(**kwargs: Any) -> Any:
-    return cast(Any, _Client(**kwargs))
+    return cast("Any", _Client(**kwargs))
 
 
 async def test_the_clients_own_cancellation_ends_the_stop_quietly() -> None:

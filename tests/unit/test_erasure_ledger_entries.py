@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.erasures import LEDGER_ACCOUNT, entries_of, from_handler
-from shared.events import CloudEvent, Event
 from shared.events.registry import ErasureRecorded, PersonErased
 from shared.work import Work
+
+if TYPE_CHECKING:
+    from shared.events import CloudEvent, Event
 
 AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 

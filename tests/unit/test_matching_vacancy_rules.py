@@ -4,7 +4,7 @@ vacancy must say by kind, and the status of an agency's licence as it stands tod
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given
@@ -52,6 +52,9 @@ from services.matching.vacancies.domain import (
 from services.matching.wording import a, count
 from shared.problems import FieldError, InvalidField, InvalidFields
 from shared.versioning import VersionMismatch, check_version, parse_if_match
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 TODAY = date(2026, 11, 23)
 S = VacancyStatus

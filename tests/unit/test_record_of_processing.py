@@ -7,7 +7,7 @@ and the record regenerated (`python -m labourx.processing`)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, MetaData, String, Table
 
@@ -23,6 +23,9 @@ from services.registry.consent.domain import Purpose as ConsentPurpose
 from shared.events import CATALOGUE
 from shared.personal import CONTACT, model_fields, model_marks, personal
 from tests.unit.test_topic_classes import NOT_PERSONAL, NOT_PERSONAL_ON
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # Names that suggest a person's data. Dates, ids and staff ids (`_on`, `_at`, `_id`, `_by`) are
 # left out: what they point at is decided where it is held (and staff ids are the record of

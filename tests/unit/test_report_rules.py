@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given, settings
@@ -24,6 +24,9 @@ from services.predeparture.reports.domain import (
 from services.predeparture.scope import report_province
 from shared.auth import Principal, Role
 from shared.problems import Forbidden, InvalidFields
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 Range = tuple[float, float]
 

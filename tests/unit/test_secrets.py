@@ -7,9 +7,8 @@ import base64
 import hashlib
 import hmac
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from pydantic import ValidationError
@@ -33,6 +32,9 @@ from tests.production_secrets import (
     SMS_GATEWAY_TOKEN,
     SMS_INBOUND_SECRET,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 STRONG: dict[str, Any] = {
     "env": "production",

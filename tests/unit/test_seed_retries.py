@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import itertools
 import time
+from typing import TYPE_CHECKING
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from shared.seed import Plan, Seeder
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 
 def _flaky(unavailable: int) -> tuple[Starlette, list[tuple[float, str | None]]]:

@@ -7,9 +7,12 @@ without a zone; this refuses the UTC date, `datetime.now(UTC).date()`, which the
 from __future__ import annotations
 
 import ast
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.support import REPO
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _dates_of_now(path: Path) -> list[int]:

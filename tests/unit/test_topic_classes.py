@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import types
 import typing
-from collections.abc import Iterator
 
 import pytest
 from pydantic import BaseModel, ValidationError
@@ -27,6 +26,9 @@ from shared.events.topics import (
 from shared.kafka import topic_configs
 from shared.provision import all_topics
 from shared.settings import Settings
+
+if typing.TYPE_CHECKING:
+    from collections.abc import Iterator
 
 DAY_MS = 86_400_000
 

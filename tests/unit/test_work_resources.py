@@ -4,17 +4,19 @@ passes ask at once; closed, last opened first, when the runner stops; opened afr
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, cast
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typing import TYPE_CHECKING, Any, cast
 
 from shared.settings import Settings
 from shared.work import Resources
 
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 SETTINGS = Settings(env="test")
-SESSIONS = cast(async_sessionmaker[AsyncSession], None)
+SESSIONS = cast("async_sessionmaker[AsyncSession]", None)
 
 
 class _Log:

@@ -10,23 +10,27 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from authlib.common.security import generate_token
 from authlib.deprecate import AuthlibDeprecationWarning
-from fastapi import FastAPI
 from pydantic import SecretStr
 
 from labourx.catalog import SERVICES, load
 from shared.app import create_app
-from shared.settings import Settings
 from tests.console.conftest import CONSOLE_URL
 from tests.console.oidc.provider import RunningProvider, running_provider
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from fastapi import FastAPI
+
+    from shared.settings import Settings
 
 with warnings.catch_warnings():
     # (Authlib asks for the httpx2 fork; labourx uses httpx: see oidc_provider.py.)

@@ -15,17 +15,19 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from tests.support import REPO
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 PROJECT = REPO / "tests" / "tools" / "oidc-provider"
 CACHE = REPO / ".labourx" / "cache"

@@ -4,6 +4,8 @@ the officer's language, not a trace."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from pydantic import SecretStr, ValidationError
 
@@ -13,8 +15,10 @@ from shared.infra import free_port
 from shared.settings import Settings
 from tests.console.conftest import CONSOLE_URL
 from tests.console.oidc.conftest import oidc_settings, started
-from tests.console.oidc.provider import RunningProvider
 from tests.production_secrets import CONSOLE_OIDC_CLIENT_SECRET, KEYS
+
+if TYPE_CHECKING:
+    from tests.console.oidc.provider import RunningProvider
 
 PRODUCTION = {
     "env": "production",
