@@ -6,7 +6,7 @@ would skip or repeat them, and costs one index seek however deep the page.
 A list applies `newest_first` or `oldest_first` to its query (ordering, the condition past the
 cursor, one row more than the page) and hands what the query found to `page_of`, which keeps
 the page and makes the next cursor when the extra row says there is more: one fetch, no
-`COUNT(*)`.
+`COUNT(*)`. A list's optional filters asking for a column's value are `equal_if_given`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, SQLColumnExpression, tuple_
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, tuple_
 
 from shared.problems import InvalidField
 
@@ -95,3 +95,8 @@ def page_of(
     next page if there is one; `key` is a row's (instant, id), the columns it was ordered by."""
     page, last = split_page(rows, limit)
     return page, None if last is None else encode_cursor(*key(last))
+
+
+def equal_if_given(model: type[Any], **values: object) -> list[ColumnElement[bool]]:
+    """`model.<name> == value` for each filter given: a value of None is a filter not asked for."""
+    return [getattr(model, name) == value for name, value in values.items() if value is not None]

@@ -14,7 +14,7 @@ from services.matching.employers.models import Employer
 from services.matching.employers.schemas import EmployerCreate, EmployerUpdate
 from services.matching.scope import Actor
 from shared.db import clock_now
-from shared.pagination import newest_first, page_of
+from shared.pagination import equal_if_given, newest_first, page_of
 from shared.problems import Conflict, FieldError, InvalidFields, NotFound
 from shared.versioning import check_version
 
@@ -125,11 +125,11 @@ async def list_employers(
     session: AsyncSession, filters: Filters, *, cursor: str | None, limit: int
 ) -> tuple[list[Employer], str | None]:
     """A page of employers newest first, and the cursor of the next page if there is one."""
-    query = select(Employer)
-    if filters.province_code is not None:
-        query = query.where(Employer.province_code == filters.province_code)
-    if filters.isic_section is not None:
-        query = query.where(Employer.isic_section == filters.isic_section)
+    query = select(Employer).where(
+        *equal_if_given(
+            Employer, province_code=filters.province_code, isic_section=filters.isic_section
+        )
+    )
     if filters.q is not None:
         query = query.where(Employer.name.ilike(name_pattern(filters.q), escape="\\"))
     query = newest_first(query, (Employer.created_at, Employer.id), after=cursor, limit=limit)

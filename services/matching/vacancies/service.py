@@ -45,7 +45,7 @@ from services.matching.wording import count
 from shared.db import clock_now
 from shared.events.matching import VacancyStatusChanged
 from shared.outbox import add_event
-from shared.pagination import newest_first, page_of
+from shared.pagination import equal_if_given, newest_first, page_of
 from shared.problems import Conflict, FieldError, InvalidField, NotFound
 from shared.versioning import check_version
 
@@ -188,16 +188,14 @@ class Filters:
 
 def _conditions(filters: Filters, actor: Actor) -> list[ColumnElement[bool]]:
     conditions = [actor.vacancies(Vacancy.province_code, Vacancy.agency_id, Vacancy.published_at)]
-    if filters.status is not None:
-        conditions.append(Vacancy.status == filters.status)
-    if filters.kind is not None:
-        conditions.append(Vacancy.kind == filters.kind)
-    if filters.province_code is not None:
-        conditions.append(Vacancy.province_code == filters.province_code)
-    if filters.agency_id is not None:
-        conditions.append(Vacancy.agency_id == filters.agency_id)
-    if filters.employer_id is not None:
-        conditions.append(Vacancy.employer_id == filters.employer_id)
+    conditions += equal_if_given(
+        Vacancy,
+        status=filters.status,
+        kind=filters.kind,
+        province_code=filters.province_code,
+        agency_id=filters.agency_id,
+        employer_id=filters.employer_id,
+    )
     if filters.isco08 is not None:
         conditions.append(Vacancy.isco08.startswith(filters.isco08))
     return conditions

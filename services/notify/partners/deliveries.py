@@ -11,7 +11,7 @@ from services.notify.partners import presenting, pseudonyms
 from services.notify.partners.models import Delivery, FeedEntry, Subscription
 from services.notify.partners.schemas import DeliveryPage, DeliveryRead
 from shared.db import clock_now
-from shared.pagination import newest_first, page_of
+from shared.pagination import equal_if_given, newest_first, page_of
 from shared.problems import Conflict, NotFound
 from shared.settings import Settings
 
@@ -55,12 +55,11 @@ async def list_deliveries(
     query = (
         select(Delivery, FeedEntry)
         .join(FeedEntry, FeedEntry.id == Delivery.entry_id)
-        .where(Delivery.partner_id == partner_id)
+        .where(
+            Delivery.partner_id == partner_id,
+            *equal_if_given(Delivery, subscription_id=subscription_id, status=status),
+        )
     )
-    if subscription_id is not None:
-        query = query.where(Delivery.subscription_id == subscription_id)
-    if status is not None:
-        query = query.where(Delivery.status == status)
     # An empty cursor reads as none, as it always has here.
     query = newest_first(
         query, (Delivery.created_at, Delivery.id), after=cursor or None, limit=limit

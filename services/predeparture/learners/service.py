@@ -40,7 +40,7 @@ from shared.auth import Principal
 from shared.events.registry import PersonDetails
 from shared.idempotency import IdempotencyRecord
 from shared.outbox.models import OutboxRecord
-from shared.pagination import oldest_first, page_of
+from shared.pagination import equal_if_given, oldest_first, page_of
 from shared.problems import NotFound
 from shared.readmodels import Outcome
 
@@ -173,10 +173,9 @@ async def list_learners(
         conditions.append(mine)
     if filters.awaiting:
         conditions.append(_awaiting(today))
-    if filters.office_code is not None:
-        conditions.append(Learner.office_code == filters.office_code)
-    if filters.province_code is not None:
-        conditions.append(Learner.province_code == filters.province_code)
+    conditions += equal_if_given(
+        Learner, office_code=filters.office_code, province_code=filters.province_code
+    )
     query = oldest_first(
         select(Learner).where(*conditions),
         (Learner.created_at, Learner.person_id),

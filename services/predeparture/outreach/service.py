@@ -34,7 +34,7 @@ from services.predeparture.scope import require_manager
 from shared.auth import Principal
 from shared.clock import LAO_TIME
 from shared.db import clock_now
-from shared.pagination import newest_first, page_of
+from shared.pagination import equal_if_given, newest_first, page_of
 from shared.problems import InvalidFields, NotFound
 
 
@@ -147,11 +147,11 @@ async def list_outreach(
     session: AsyncSession, filters: Filters, *, cursor: str | None, limit: int
 ) -> tuple[list[OutreachRead], str | None]:
     """A page of outreach sessions, latest recorded first, and the next page's cursor."""
-    query = select(OutreachSession)
-    if filters.office_code is not None:
-        query = query.where(OutreachSession.office_code == filters.office_code)
-    if filters.province_code is not None:
-        query = query.where(OutreachSession.province_code == filters.province_code)
+    query = select(OutreachSession).where(
+        *equal_if_given(
+            OutreachSession, office_code=filters.office_code, province_code=filters.province_code
+        )
+    )
     if filters.held_from is not None:
         query = query.where(OutreachSession.held_on >= filters.held_from)
     if filters.held_to is not None:

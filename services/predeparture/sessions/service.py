@@ -63,7 +63,7 @@ from shared.clock import LAO_TIME
 from shared.db import clock_now
 from shared.events.predeparture import SessionStatusChanged
 from shared.outbox import add_event
-from shared.pagination import oldest_first, page_of
+from shared.pagination import equal_if_given, oldest_first, page_of
 from shared.problems import FieldError, InvalidField, InvalidFields, NotFound
 from shared.settings import Settings
 from shared.versioning import check_version
@@ -181,11 +181,9 @@ def _lao_midnight(day: date) -> datetime:
 
 
 def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if filters.office_code is not None:
-        conditions.append(OrientationSession.office_code == filters.office_code)
-    if filters.status is not None:
-        conditions.append(OrientationSession.status == filters.status)
+    conditions = equal_if_given(
+        OrientationSession, office_code=filters.office_code, status=filters.status
+    )
     # Dates as the offices read them: a day runs midnight to midnight in Lao time.
     if filters.starts_from is not None:
         conditions.append(OrientationSession.starts_at >= _lao_midnight(filters.starts_from))

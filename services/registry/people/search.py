@@ -26,7 +26,7 @@ from services.registry.scope import list_province, office_links, sees_province
 from services.registry.serving.models import ServiceLink
 from shared import clock
 from shared.auth import Principal
-from shared.pagination import newest_first, page_of
+from shared.pagination import equal_if_given, newest_first, page_of
 from shared.problems import InvalidField
 
 
@@ -49,15 +49,16 @@ _CARD = tuple(getattr(Person, f) for f in cards.SHOWN if f not in PersonSummary.
 
 def _conditions(filters: Filters, today: date) -> list[Any]:
     """What the filters ask, but the scope and the search text."""
-    conditions: list[Any] = [Person.record_status == "active"]
-    if filters.office_code is not None:
-        conditions.append(Person.office_code == filters.office_code)
-    if filters.sex is not None:
-        conditions.append(Person.sex == filters.sex)
-    if filters.jobseeker_status is not None:
-        conditions.append(Person.jobseeker_status == filters.jobseeker_status)
-    if filters.migration_status is not None:
-        conditions.append(Person.migration_status == filters.migration_status)
+    conditions: list[Any] = [
+        Person.record_status == "active",
+        *equal_if_given(
+            Person,
+            office_code=filters.office_code,
+            sex=filters.sex,
+            jobseeker_status=filters.jobseeker_status,
+            migration_status=filters.migration_status,
+        ),
+    ]
     if filters.occupation is not None:
         conditions.append(Person.occupation_codes.contains([filters.occupation]))
     if filters.age_band is not None:
