@@ -27,13 +27,12 @@ import re
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
 
 from bench import registry_queries, report
-from bench.environment import Environment
 from bench.processes import Api, Child, start_labourx_api
 from bench.stats import latency_summary
 from bench.tree import ALL, CLI_MODULE, SERVICES
@@ -41,6 +40,9 @@ from shared.auth import mint_token
 from shared.db import drop_database
 from shared.infra import free_port
 from shared.provision import prepare_databases
+
+if TYPE_CHECKING:
+    from bench.environment import Environment
 
 TARGET_RATIO = 1.5
 TARGET_P95_MS = 150.0

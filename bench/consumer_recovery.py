@@ -21,12 +21,10 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-from bench.environment import Environment
 from bench.processes import Child
 from bench.recovery_member import PROBE_TABLE
 from bench.report import Check, figure_tables
@@ -34,6 +32,11 @@ from shared.events.envelope import envelope_for, record_headers
 from shared.events.registry import PersonRegistered
 from shared.kafka import make_producer
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from bench.environment import Environment
 
 
 @dataclass(frozen=True)

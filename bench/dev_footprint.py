@@ -24,9 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import psutil
@@ -35,6 +34,9 @@ from bench import report
 from bench.environment import REPO, Environment
 from bench.tree import CLI_MODULE, SERVICES
 from shared.infra import EmbeddedPostgres, TansuBroker, free_port
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 SETTLE_S = 15.0  # after everything answers: consumers join their groups, first job passes run
 WINDOW_S = 30.0  # idle CPU is measured over this long

@@ -16,19 +16,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-from bench.bodies import Numbering
 from bench.cpu import CpuMeter
-from bench.environment import Environment
 from bench.load import LoadSpec
 from bench.post_throughput import officer_token
 from bench.processes import Child, generate_load, labourx, start_labourx_api
 from bench.stats import latency_summary
+
+if TYPE_CHECKING:
+    import uuid
+    from datetime import datetime
+
+    from bench.bodies import Numbering
+    from bench.environment import Environment
 
 WARMUP_REGISTRATIONS = 40
 # The event a welcome answers: a registration also writes a ConsentChanged row per consent

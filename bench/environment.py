@@ -13,10 +13,9 @@ import platform
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import psutil
@@ -26,6 +25,9 @@ from shared.db import asyncpg_dsn, drop_database, ensure_database
 from shared.infra import EmbeddedPostgres, TansuBroker
 from shared.provision import prepare_databases, prepare_topics
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_SERVICES = ("registry", "notify")  # what most figures exercise

@@ -30,9 +30,8 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
@@ -40,7 +39,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bench import report
-from bench.environment import Environment
 from bench.processes import start_labourx_api
 from bench.stats import latency_summary
 from bench.tree import SERVICES
@@ -61,6 +59,11 @@ from shared.synthetic import (
     generate_people,
     generate_vacancies,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+    from bench.environment import Environment
 
 SERVICE = "matching"
 TARGET_P95_MS = 100.0

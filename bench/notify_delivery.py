@@ -29,23 +29,20 @@ import random
 import sys
 import time
 import uuid
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
 import uvicorn
 from pydantic import SecretStr
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bench import report
 from bench.cpu import CpuMeter
-from bench.environment import Environment
 from bench.processes import Api, Child
 from services.notify.delivery.dispatcher import drain
 from services.notify.delivery.providers import providers_for
@@ -55,6 +52,13 @@ from services.notify.templates.sandbox import render
 from shared.db import create_engine, session_factory
 from shared.infra import free_port
 from shared.reference.offices import office_name
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from starlette.requests import Request
+
+    from bench.environment import Environment
 
 SERVICE = "notify"
 EVENT_TYPE = "lao.labourx.bench.delivery.v1"

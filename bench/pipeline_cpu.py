@@ -19,17 +19,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.bodies import Numbering
 from bench.cpu import CpuMeter
-from bench.environment import Environment
 from bench.load import LoadSpec
 from bench.post_throughput import failures_by_status, officer_token
 from bench.processes import Child, generate_load, labourx, start_labourx_api
+
+if TYPE_CHECKING:
+    from bench.bodies import Numbering
+    from bench.environment import Environment
 
 TOPIC = "registry.people"
 READERS = ("notify", "matching", "predeparture")  # the groups that read registrations

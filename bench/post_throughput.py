@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bench.bodies import Numbering
 from bench.cpu import CpuMeter
 from bench.environment import REFERENCE_DATABASE, Environment
 from bench.load import LoadSpec
 from bench.processes import Api, generate_load, start_labourx_api, start_reference_api
 from bench.reference_app import create_schema
 from shared.auth import mint_token
+
+if TYPE_CHECKING:
+    from bench.bodies import Numbering
 
 
 @dataclass(frozen=True)

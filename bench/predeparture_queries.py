@@ -45,14 +45,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
 
 from bench import report
 from bench.cpu import CpuMeter
-from bench.environment import Environment
 from bench.processes import start_labourx_api
 from bench.stats import latency_summary
 from bench.tree import SERVICES
@@ -64,6 +63,9 @@ from shared.clock import LAO_TIME
 from shared.db import create_engine, drop_database, session_factory
 from shared.provision import prepare_databases
 from shared.reference.offices import SEED_MRCS
+
+if TYPE_CHECKING:
+    from bench.environment import Environment
 
 SERVICE = "predeparture"
 CLASS_SIZE = 60  # people in a session (issue 5, item 11)

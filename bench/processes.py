@@ -10,15 +10,19 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from bench.environment import REFERENCE_DATABASE, REPO, Environment
-from bench.load import LoadSpec
 from bench.tree import CLI_MODULE
+from shared.http_limits import uvicorn_options
 from shared.infra import free_port
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from bench.load import LoadSpec
 
 
 class Child:
@@ -97,12 +101,14 @@ async def start_reference_api(env: Environment) -> Api:
 
 
 def _reference_env(env: Environment) -> dict[str, str]:
-    """The reference's settings: its database, labourx's token settings and pool size."""
+    """The reference's settings: its databases, labourx's token settings, pool size and server
+    options."""
     settings = env.settings
     return {
         **os.environ,
         "BENCH_REFERENCE_DSN": env.dsn(REFERENCE_DATABASE),
         "BENCH_REFERENCE_REGISTRY_DSN": env.dsn("registry"),
+        "BENCH_REFERENCE_UVICORN_OPTIONS": json.dumps(uvicorn_options(settings)),
         "BENCH_REFERENCE_POOL_SIZE": str(settings.db_pool_size),
         "BENCH_REFERENCE_POOL_OVERFLOW": str(settings.db_max_overflow),
         "BENCH_REFERENCE_JWT_SECRET": settings.jwt_secret.get_secret_value(),

@@ -8,19 +8,23 @@ reads there when the partitions a killed member held were consumed again.
 
 from __future__ import annotations
 
-import asyncio
 import sys
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
 from shared.consumer.runner import ConsumerRunner
 from shared.db import create_engine, session_factory
-from shared.events import CloudEvent, Event
 from shared.events.registry import PersonRegistered
 from shared.observability import configure_logging
 from shared.runtime import run_until_signalled
 from shared.settings import Settings
-from shared.work import Work
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from shared.events import CloudEvent, Event
+    from shared.work import Work
 
 PROBE_TABLE = (
     "CREATE TABLE IF NOT EXISTS bench_recovery "

@@ -32,15 +32,17 @@ import json
 import os
 import secrets
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import asyncpg
 import jwt
 import uvicorn
 from fastapi import FastAPI, Header, HTTPException
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 SCHEMA = """
 CREATE TABLE people (
@@ -415,7 +417,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    # The same arguments `labourx api` passes (labourx/cli.py), so only the app differs.
+    # The same arguments `labourx api` passes (labourx/cli.py), its server options included
+    # (the h11 parser: uvicorn's default, httptools, costs less per request), so only the app
+    # differs.
+    server_options = json.loads(os.environ.get("BENCH_REFERENCE_UVICORN_OPTIONS", "{}"))
     uvicorn.run(
         "bench.reference_app:create",
         factory=True,
@@ -425,6 +430,7 @@ def main() -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        **server_options,
     )
 
 

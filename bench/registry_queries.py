@@ -22,12 +22,11 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
 
-from bench.environment import Environment
 from bench.processes import start_labourx_api
 from bench.stats import latency_summary
 from services.registry.people.domain import (
@@ -42,6 +41,9 @@ from shared.auth import mint_token
 from shared.reference.disability import Answer, Domain
 from shared.reference.names import romanise_lao
 from shared.synthetic import generate_people, messy_variant
+
+if TYPE_CHECKING:
+    from bench.environment import Environment
 
 TARGET_P95_MS = 50.0
 CHUNK = 20_000

@@ -17,16 +17,18 @@ import os
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
 from bench.cpu import CpuMeter
-from bench.environment import Environment
 from shared.events.envelope import envelope_for, record_headers
 from shared.events.registry import PersonRegistered
 from shared.kafka import ensure_topics, make_producer
 from shared.outbox.relay import OutboxRelay
+
+if TYPE_CHECKING:
+    from bench.environment import Environment
 
 COLUMNS = ["event_id", "topic", "key", "type", "value"]
 

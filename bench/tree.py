@@ -8,16 +8,19 @@ labourx/; this module finds them in either place.
 
 from __future__ import annotations
 
-import importlib.util
-from collections.abc import Mapping
+import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from shared.spec import ServiceSpec
 
-CLI_MODULE = "labourx.cli" if importlib.util.find_spec("labourx.cli") else "shared.cli"
-_CATALOG = importlib.import_module(
-    "labourx.catalog" if importlib.util.find_spec("labourx.catalog") else "services.catalog"
-)
+# Looked for in this tree, not on sys.path: the virtual environment's editable install puts the
+# main checkout on it, so an older checkout would find the main checkout's labourx/ there.
+_MOVED = (Path(__file__).resolve().parents[1] / "labourx" / "cli.py").exists()
+CLI_MODULE = "labourx.cli" if _MOVED else "shared.cli"
+_CATALOG = importlib.import_module("labourx.catalog" if _MOVED else "services.catalog")
 SERVICES: Mapping[str, ServiceSpec] = _CATALOG.SERVICES
 ALL: Mapping[str, ServiceSpec] = _CATALOG.ALL

@@ -22,15 +22,13 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import func, select
 
 from bench import report
-from bench.environment import Environment
 from bench.processes import Child
 from services.notify.partners import (
     feed,
@@ -50,8 +48,13 @@ from shared.db import create_engine, session_factory
 from shared.events.registry import PersonRegistered
 from shared.infra import free_port
 from shared.jobs import run_once
-from shared.settings import Settings
 from shared.spec import PeriodicJob
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from bench.environment import Environment
+    from shared.settings import Settings
 
 STREAM = "registry.people"
 JOB = PeriodicJob("partner-webhooks", deliver_webhooks)
