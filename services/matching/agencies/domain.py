@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
+from shared import transitions
 from shared.problems import Conflict, FieldError, InvalidField, InvalidFields
 
 
@@ -40,16 +41,11 @@ def effective_status(status: str, licence_expires_on: date, today: date) -> str:
     return status
 
 
-class InvalidTransition(Conflict):
-    slug, title = "invalid-transition", "Invalid status change"
+class InvalidTransition(transitions.InvalidTransition):
+    """409: the agency's status (as it shows today: `expired` once its licence ran out) may not
+    become the one asked for."""
 
-    def __init__(self, current: AgencyStatus, shown: str, requested: AgencyStatus) -> None:
-        super().__init__(
-            f"an agency that is {shown} cannot become {requested}",
-            current_status=shown,
-            requested_status=str(requested),
-            allowed=sorted(str(s) for s in TRANSITIONS[current]),
-        )
+    record = "an agency"
 
 
 class LicenceExpired(Conflict):
@@ -69,7 +65,7 @@ def check_status_change(
     forbids it, else one 422 naming every bad field."""
     shown = effective_status(current, licence_expires_on, today)
     if requested not in TRANSITIONS[current]:
-        raise InvalidTransition(current, shown, requested)
+        raise InvalidTransition(shown, requested, TRANSITIONS[current])
     if requested is AgencyStatus.ACTIVE and licence_expired(licence_expires_on, today):
         raise LicenceExpired(
             f"the licence expired on {licence_expires_on}; renew it before reinstating",
@@ -171,16 +167,8 @@ COMPLAINT_TRANSITIONS: dict[ComplaintStatus, frozenset[ComplaintStatus]] = {
 }
 
 
-class InvalidComplaintTransition(Conflict):
-    slug, title = "invalid-transition", "Invalid status change"
-
-    def __init__(self, current: ComplaintStatus, requested: ComplaintStatus) -> None:
-        super().__init__(
-            f"a complaint that is {current} cannot become {requested}",
-            current_status=str(current),
-            requested_status=str(requested),
-            allowed=sorted(str(s) for s in COMPLAINT_TRANSITIONS[current]),
-        )
+class InvalidComplaintTransition(transitions.InvalidTransition):
+    record = "a complaint"
 
 
 def check_complaint_change(
@@ -188,6 +176,6 @@ def check_complaint_change(
 ) -> None:
     """A complaint is investigated, then upheld or dismissed with its outcome written down."""
     if requested not in COMPLAINT_TRANSITIONS[current]:
-        raise InvalidComplaintTransition(current, requested)
+        raise InvalidComplaintTransition(current, requested, COMPLAINT_TRANSITIONS[current])
     if requested not in OPEN_COMPLAINTS and not (outcome and outcome.strip()):
         raise InvalidField("outcome", f"is required when a complaint is {requested}")

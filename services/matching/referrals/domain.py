@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
+from shared import transitions
 from shared.problems import Conflict
 
 
@@ -55,18 +56,10 @@ AGENCY_MAY_SET = frozenset(
 NEEDS_REASON = frozenset({ReferralStatus.REJECTED, ReferralStatus.WITHDRAWN})
 
 
-class InvalidTransition(Conflict):
+class InvalidTransition(transitions.InvalidTransition):
     """409: the referral is not in a state the requested one may follow."""
 
-    slug, title = "invalid-transition", "Invalid status change"
-
-    def __init__(self, current: ReferralStatus, requested: ReferralStatus) -> None:
-        super().__init__(
-            f"a referral that is {current} cannot become {requested}",
-            current_status=str(current),
-            requested_status=str(requested),
-            allowed=sorted(str(s) for s in TRANSITIONS[current]),
-        )
+    record = "a referral"
 
 
 class MissingPrerequisite(Conflict):
@@ -105,7 +98,7 @@ class NotReferable(Conflict):
 
 def check_transition(current: ReferralStatus, requested: ReferralStatus) -> None:
     if requested not in TRANSITIONS[current]:
-        raise InvalidTransition(current, requested)
+        raise InvalidTransition(current, requested, TRANSITIONS[current])
 
 
 # A migration record still open: the person is preparing to leave (registry's lifecycle).

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from services.matching.wording import a
+from shared import transitions
 from shared.problems import Conflict, FieldError, InvalidFields, Problem
 
 
@@ -67,20 +68,10 @@ BY_REQUEST: dict[VacancyStatus, frozenset[VacancyStatus]] = {
 }
 
 
-class InvalidTransition(Conflict):
+class InvalidTransition(transitions.InvalidTransition):
     """409: the vacancy is not in a state the requested one may follow."""
 
-    slug, title = "invalid-transition", "Invalid status change"
-
-    def __init__(
-        self, current: VacancyStatus, requested: VacancyStatus, allowed: Iterable[VacancyStatus]
-    ) -> None:
-        super().__init__(
-            f"a vacancy that is {current} cannot become {requested}",
-            current_status=str(current),
-            requested_status=str(requested),
-            allowed=sorted(str(s) for s in allowed),
-        )
+    record = "a vacancy"
 
 
 def check_transition(

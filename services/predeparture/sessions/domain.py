@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared import transitions
 from shared.problems import Conflict, FieldError, InvalidField, InvalidFields
 from shared.reference.offices import SEED_MRCS, nearest_first
 
@@ -60,20 +61,10 @@ CHANGEABLE = (
 )
 
 
-class InvalidTransition(Conflict):
+class InvalidTransition(transitions.InvalidTransition):
     """409: the session is not in a state the requested one may follow."""
 
-    slug, title = "invalid-transition", "Invalid status change"
-
-    def __init__(
-        self, current: SessionStatus, requested: SessionStatus, allowed: Iterable[SessionStatus]
-    ) -> None:
-        super().__init__(
-            f"a session that is {current} cannot become {requested}",
-            current_status=str(current),
-            requested_status=str(requested),
-            allowed=sorted(str(s) for s in allowed),
-        )
+    record = "a session"
 
 
 class NotScheduled(Conflict):

@@ -6,8 +6,9 @@ import enum
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from shared import transitions
 from shared.clock import add_years
-from shared.problems import Conflict, FieldError, InvalidFields
+from shared.problems import FieldError, InvalidFields
 
 
 class MigrationStatus(enum.StrEnum):
@@ -39,19 +40,10 @@ TRANSITIONS: dict[MigrationStatus, frozenset[MigrationStatus]] = {
 }
 
 
-class InvalidTransition(Conflict):
+class InvalidTransition(transitions.InvalidTransition):
     """409: the record is not in a state the requested one may follow."""
 
-    slug, title = "invalid-transition", "Invalid status change"
-
-    def __init__(self, current: MigrationStatus, requested: MigrationStatus) -> None:
-        allowed = sorted(TRANSITIONS[current])
-        super().__init__(
-            f"a migration record that is {current} cannot become {requested}",
-            current_status=str(current),
-            requested_status=str(requested),
-            allowed=[str(s) for s in allowed],
-        )
+    record = "a migration record"
 
 
 class ReturnReason(enum.StrEnum):
@@ -67,7 +59,7 @@ class ReturnReason(enum.StrEnum):
 
 def check_transition(current: MigrationStatus, requested: MigrationStatus) -> None:
     if requested not in TRANSITIONS[current]:
-        raise InvalidTransition(current, requested)
+        raise InvalidTransition(current, requested, TRANSITIONS[current])
 
 
 def check_requirements(
