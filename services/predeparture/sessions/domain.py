@@ -59,6 +59,8 @@ CHANGEABLE = (
     "capacity",
     "planned_modules",
 )
+# Of those, what a session may go without (every other one it always has).
+OPTIONAL = frozenset({"district", "village"})
 
 
 class InvalidTransition(transitions.InvalidTransition):

@@ -34,6 +34,7 @@ from services.predeparture.sessions import roster_sheet as sheet
 from services.predeparture.sessions.domain import (
     CHANGEABLE,
     LIVE,
+    OPTIONAL,
     EnrolmentStatus,
     SessionStatus,
     capacity_errors,
@@ -74,16 +75,7 @@ SESSION_CANCELLED = "session cancelled"
 # Holding it: the waiting list had no place; those people are free to be invited again.
 HELD_WITHOUT_PLACE = "the session was held without a place for you"
 # What every session has: a change may not empty it.
-NOT_NULL = (
-    "starts_at",
-    "ends_at",
-    "facilitator",
-    "language",
-    "venue",
-    "outreach",
-    "capacity",
-    "planned_modules",
-)
+NOT_NULL = tuple(f for f in CHANGEABLE if f not in OPTIONAL)
 
 
 def to_read(orientation: OrientationSession, taken: dict[str, int]) -> SessionRead:

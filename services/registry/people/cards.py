@@ -15,23 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
 from services.registry.offices.service import office_info
-from services.registry.people.schemas import CardAction, PersonCard
+from services.registry.people.schemas import CardAction, PersonCard, PersonIdentity
 from shared.auth import Principal
 from shared.reference.offices import office_name
 from shared.reference.places import province_name
 
-# What a card shows, named in the audit entry of its showing.
-SHOWN = (
-    "reference",
-    "given_name_lo",
-    "family_name_lo",
-    "given_name_en",
-    "family_name_en",
-    "sex",
-    "date_of_birth",
-    "province_code",
-    "office_code",
-)
+# What a card shows, named in the audit entry of its showing: who the person is (as every view
+# of a person starts, but the internal id) and the registering office.
+SHOWN = (*(f for f in PersonIdentity.model_fields if f != "id"), "office_code")
 
 
 def actions(person_id: uuid.UUID, *, outside_scope: bool) -> list[CardAction]:
