@@ -132,6 +132,23 @@ async def _record(
     )
 
 
+async def _move(
+    session: AsyncSession,
+    referral: Referral,
+    new: ReferralStatus,
+    *,
+    reason: str | None,
+    by: str,
+    at: datetime,
+) -> None:
+    """Move the (locked) referral to `new`: kept in its history and announced."""
+    previous = ReferralStatus(referral.status)
+    referral.status = new
+    referral.updated_at = at
+    referral.version += 1
+    await _record(session, referral, new, previous, reason=reason, by=by, at=at)
+
+
 async def refer(
     session: AsyncSession,
     *,
@@ -226,13 +243,9 @@ async def change_status(
     if actor.is_agency and new not in AGENCY_MAY_SET:
         raise Forbidden(f"an agency records {', '.join(sorted(AGENCY_MAY_SET))}, not {new}")
     actor.require_editor()
-    current = ReferralStatus(referral.status)
-    check_transition(current, new)
+    check_transition(ReferralStatus(referral.status), new)
     now = await clock_now(session)
-    referral.status = new
-    referral.updated_at = now
-    referral.version += 1
-    await _record(session, referral, new, current, reason=reason, by=actor.subject, at=now)
+    await _move(session, referral, new, reason=reason, by=actor.subject, at=now)
     await session.flush()
     return referral
 
@@ -316,12 +329,7 @@ async def place(
     )
     await add_unique(session, placement, conflict=already)
     await take_position(session, vacancy, changed_by=actor.subject)
-    referral.status = ReferralStatus.PLACED
-    referral.updated_at = now
-    referral.version += 1
-    await _record(
-        session, referral, ReferralStatus.PLACED, current, reason=None, by=actor.subject, at=now
-    )
+    await _move(session, referral, ReferralStatus.PLACED, reason=None, by=actor.subject, at=now)
     await add_event(
         session,
         PlacementMade(
@@ -415,20 +423,9 @@ async def repoint_merged_person(
         )
     ).all()
     now = await clock_now(session)
+    reason = f"duplicate record merged into {survivor}"
     for referral in clashing:
-        previous = ReferralStatus(referral.status)
-        referral.status = ReferralStatus.WITHDRAWN
-        referral.updated_at = now
-        referral.version += 1
-        await _record(
-            session,
-            referral,
-            ReferralStatus.WITHDRAWN,
-            previous,
-            reason=f"duplicate record merged into {survivor}",
-            by=SYSTEM,
-            at=now,
-        )
+        await _move(session, referral, ReferralStatus.WITHDRAWN, reason=reason, by=SYSTEM, at=now)
     await session.flush()
     await readmodels.move_person_rows(session, Referral, merged, survivor)
     # One active placement per person: the survivor's stands, the duplicate's is ended.
