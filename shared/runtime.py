@@ -17,6 +17,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
+import uvloop
 from prometheus_client import start_http_server
 
 from shared.observability import configure_logging
@@ -31,7 +32,9 @@ log = logging.getLogger(__name__)
 
 
 def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
-    """Run `main(stop)`; SIGINT or SIGTERM sets `stop` so loops finish their current step."""
+    """Run `main(stop)` on uvloop; SIGINT or SIGTERM sets `stop` so loops finish their current
+    step. uvloop, as uvicorn gives the APIs: a consumer or relay process on the standard loop
+    spent about 15 % of its CPU in the loop itself (docs/performance.md, issue 19)."""
 
     async def _wrapper() -> None:
         stop = asyncio.Event()
@@ -40,7 +43,7 @@ def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> Non
             loop.add_signal_handler(sig, stop.set)
         await main(stop)
 
-    asyncio.run(_wrapper())
+    uvloop.run(_wrapper())
 
 
 def serve_metrics(port: int | None, settings: Settings) -> None:
