@@ -110,6 +110,16 @@ async def _sharing_partners(
     ]
 
 
+async def _drop_sharing(
+    session: AsyncSession, settings: Settings, person_id: uuid.UUID, today: date
+) -> list[uuid.UUID]:
+    """Delete the person's sharing decisions; the partners that held their personal data under
+    them (to be told to delete it)."""
+    personal = await _sharing_partners(session, settings, person_id, today)
+    await session.execute(delete(SharingConsent).where(SharingConsent.person_id == person_id))
+    return personal
+
+
 async def merge_person(
     session: AsyncSession,
     settings: Settings,
@@ -122,8 +132,7 @@ async def merge_person(
     """A duplicate record was merged away: its sharing decisions go (registry records what the
     person decides on the kept record), and partners that held its personal data are told to
     delete it and follow the survivor's pseudonym."""
-    personal = await _sharing_partners(session, settings, person_id, today)
-    await session.execute(delete(SharingConsent).where(SharingConsent.person_id == person_id))
+    personal = await _drop_sharing(session, settings, person_id, today)
     if personal:
         await append_removals(
             session,
@@ -147,8 +156,7 @@ async def erase_person(
     relay has not sent are deleted, their sharing decisions go, and a removal is appended to
     every stream that names people.
     """
-    personal = await _sharing_partners(session, settings, person_id, today)
-    await session.execute(delete(SharingConsent).where(SharingConsent.person_id == person_id))
+    personal = await _drop_sharing(session, settings, person_id, today)
     entries = (
         await session.execute(
             select(FeedEntry).where(
