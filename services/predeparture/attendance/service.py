@@ -87,6 +87,16 @@ async def _session(
     return found
 
 
+async def _managed(
+    session: AsyncSession, session_id: uuid.UUID, principal: Principal
+) -> OrientationSession:
+    """The session, share-locked, for a change of its roster by staff of its office (403
+    for anyone else)."""
+    orientation = await _session(session, session_id, lock=True)
+    require_manager(principal, orientation.office_code)
+    return orientation
+
+
 async def _enrolled(
     session: AsyncSession, orientation: OrientationSession, among: Sequence[uuid.UUID] | None = None
 ) -> set[uuid.UUID]:
@@ -143,8 +153,7 @@ async def enter(
 ) -> RosterWritten:
     """Set the given cells of an open session's roster (staff of its office). Nothing is
     issued yet: closing the session does that."""
-    orientation = await _session(session, session_id, lock=True)
-    require_manager(principal, orientation.office_code)
+    orientation = await _managed(session, session_id, principal)
     now = await clock_now(session)
     check_entry(orientation.status, orientation.starts_at, now)
     await _check(session, orientation, rows)
@@ -164,8 +173,7 @@ async def correct(
 ) -> tuple[list[AttendanceCorrection], Recomputed]:
     """Change cells of a closed session's roster: each change is kept in the append-only trail
     with its reason, and the completions of the people concerned are recomputed."""
-    orientation = await _session(session, session_id, lock=True)
-    require_manager(principal, orientation.office_code)
+    orientation = await _managed(session, session_id, principal)
     check_correction(orientation.status)
     await _check(session, orientation, rows)
     persons, modules, _, _ = as_rows(rows)
