@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, tuple_
 
 from shared.problems import InvalidField
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 Row = TypeVar("Row")
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])

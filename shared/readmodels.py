@@ -16,19 +16,13 @@ Every function runs in the caller's transaction (a consumer's, with its inbox ro
 from __future__ import annotations
 
 import enum
-import logging
-import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from prometheus_client import Counter
 from sqlalchemy import ColumnElement, Table, delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from shared.consumer import Handler, expect
-from shared.events import CloudEvent, Event
 from shared.events.registry import (
     PersonDetails,
     PersonErased,
@@ -37,7 +31,17 @@ from shared.events.registry import (
     PersonServedAt,
     PersonUpdated,
 )
-from shared.work import Work
+
+if TYPE_CHECKING:
+    import logging
+    import uuid
+    from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.orm import InstrumentedAttribute
+
+    from shared.events import CloudEvent, Event
+    from shared.work import Work
 
 MAX_MERGE_HOPS = 5  # merges chain rarely; a bound keeps a bad chain from looping
 

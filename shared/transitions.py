@@ -8,9 +8,12 @@ here, so that a client can offer the right buttons.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from shared.problems import Conflict
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 class InvalidTransition(Conflict):
