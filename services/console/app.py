@@ -7,8 +7,7 @@ database holds sign-in sessions only: no personal data of jobseekers is ever sto
 from __future__ import annotations
 
 from pathlib import Path
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING
 
 from services.console.auth import dev, oidc
 from services.console.auth.api import router as auth_router
@@ -23,6 +22,9 @@ from services.console.web.api import router as web_router
 from services.console.web.state import router as static_router
 from shared.app import create_app
 from shared.spec import ServiceSpec
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 SPEC = ServiceSpec(
     name="console",

@@ -11,12 +11,11 @@ from __future__ import annotations
 import gettext as _gettext
 import io
 import sys
-from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from babel.dates import format_date
 from babel.messages.catalog import Catalog
@@ -24,6 +23,9 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 from shared.clock import LAO_TIME
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 Language = Literal["lo", "en"]
 LANGUAGES: tuple[Language, ...] = ("lo", "en")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING
 
 from services.matching.agencies.api import router as agencies_router
 from services.matching.agencies.jobs import JOBS as AGENCY_JOBS
@@ -29,6 +28,9 @@ from shared.events.topics import (
     REGISTRY_PEOPLE,
 )
 from shared.spec import ConsumerSpec, ServiceSpec
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 SPEC = ServiceSpec(
     name="matching",

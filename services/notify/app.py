@@ -4,8 +4,7 @@ partner feeds; one consumer group reads every stream it turns into messages or f
 from __future__ import annotations
 
 from pathlib import Path
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING
 
 from services.notify.contacts.handlers import HANDLERS as CONTACT_HANDLERS
 from services.notify.delivery.api import router as delivery_router
@@ -29,6 +28,9 @@ from shared.events.topics import (
     REGISTRY_PEOPLE,
 )
 from shared.spec import ConsumerSpec, ServiceSpec
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 SPEC = ServiceSpec(
     name="notify",

@@ -5,8 +5,7 @@ registry's events."""
 from __future__ import annotations
 
 from pathlib import Path
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING
 
 from services.predeparture.attendance.api import router as attendance_router
 from services.predeparture.attendance.person_events import HANDLERS as ATTENDANCE_PERSON_EVENTS
@@ -25,6 +24,9 @@ from shared.app import create_app
 from shared.consumer import combine_handlers
 from shared.events.topics import MATCHING_REFERRALS, PREDEPARTURE_ORIENTATIONS, REGISTRY_PEOPLE
 from shared.spec import ConsumerSpec, ServiceSpec
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 SPEC = ServiceSpec(
     name="predeparture",

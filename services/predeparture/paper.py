@@ -8,7 +8,6 @@ source notify's messages use, so a person reads the same name on paper and in th
 from __future__ import annotations
 
 import gettext
-from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,8 @@ from shared.clock import LAO_TIME
 from shared.reference.offices import office_name
 
 if TYPE_CHECKING:  # the PDF library loads with the first document printed
+    from datetime import date, datetime
+
     from fpdf import FPDF
 
 # How Laos writes the word before a language's name ("the Lao language").

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING
 
 from services.registry.audit.api import router as audit_router
 from services.registry.consent.api import router as consent_router
@@ -28,6 +27,9 @@ from shared.events.topics import (
     REGISTRY_PEOPLE,
 )
 from shared.spec import ConsumerSpec, ServiceSpec
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 SPEC = ServiceSpec(
     name="registry",

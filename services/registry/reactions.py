@@ -6,12 +6,16 @@ the record itself is retired and announced."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from services.registry.consent import person_events as consent
 from services.registry.imports import person_events as imports
 from services.registry.jobseekers import person_events as jobseekers
 from services.registry.migration_records import person_events as migration_records
-from services.registry.people.reactions import PersonReaction
 from services.registry.serving import person_events as serving
+
+if TYPE_CHECKING:
+    from services.registry.people.reactions import PersonReaction
 
 PERSON_REACTIONS: tuple[PersonReaction, ...] = (
     consent.REACTION,

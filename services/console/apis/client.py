@@ -6,14 +6,17 @@ the officer's own bearer token, so validation, scope, idempotency and audit stay
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
 from services.console.apis.errors import ApiError, Unavailable, from_response
 from shared.context import current_correlation_id, current_request_id
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from shared.settings import Settings
 
 Service = Literal["registry", "matching", "predeparture", "notify"]
 SERVICES: tuple[Service, ...] = ("registry", "matching", "predeparture", "notify")

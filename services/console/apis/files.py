@@ -6,15 +6,17 @@ correlation id), same errors (`ApiError` and its kinds).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
-from services.console.apis.client import Api, Service
 from services.console.apis.errors import ApiError, Unavailable, from_response
 from shared.context import current_correlation_id, current_request_id
+
+if TYPE_CHECKING:
+    from services.console.apis.client import Api, Service
 
 
 def _headers(api: Api, extra: dict[str, str]) -> dict[str, str]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from services.console.apis.client import Api
+if TYPE_CHECKING:
+    from services.console.apis.client import Api
 
 
 class Message(BaseModel):

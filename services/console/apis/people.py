@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.console.apis.client import Api
 from services.console.apis.registry import Person, PersonCard
+
+if TYPE_CHECKING:
+    from services.console.apis.client import Api
 
 
 class _Read(BaseModel):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.console.apis.client import Api
+if TYPE_CHECKING:
+    from services.console.apis.client import Api
 
 
 class _Read(BaseModel):

@@ -4,7 +4,7 @@ default); production refuses to start with it on (shared/settings.py)."""
 
 from __future__ import annotations
 
-from starlette.responses import Response
+from typing import TYPE_CHECKING
 
 from services.console.auth.api import sign_in_page
 from services.console.auth.signin import begin_session
@@ -16,6 +16,9 @@ from services.console.web.page import PageDep, local_target
 from services.console.web.routing import not_found
 from shared.auth import mint_token
 from shared.reference.offices import SEED_OFFICES
+
+if TYPE_CHECKING:
+    from starlette.responses import Response
 
 router = console_router()
 

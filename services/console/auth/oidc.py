@@ -17,13 +17,10 @@ sign-in is off: shared/settings.py).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import FastAPI, Query
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import Response
 
 from services.console.auth import oidc_grants
 from services.console.auth.oidc_provider import (
@@ -40,7 +37,14 @@ from services.console.web.api import console_router
 from services.console.web.page import Page, PageDep, console_db, local_target
 from services.console.web.routing import not_found
 from shared.ratelimit import RateLimited, client_address, limiter_of
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from starlette.responses import Response
+
+    from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 # The rate limit failed sign-ins count against (shared/ratelimit.py).

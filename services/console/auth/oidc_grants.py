@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
-from fastapi import Request
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.console.apis.errors import Unavailable
 from services.console.auth.oidc_models import SessionGrant, SignInFlow
@@ -33,7 +31,12 @@ from services.console.sessions.models import ConsoleSession
 from services.console.web.state import console_of
 from shared.auth import decode_token
 from shared.problems import Unauthorized
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import Request
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.settings import Settings
 
 METHOD = "oidc"
 # `Unavailable.service` when the provider does not answer (the error page names it).

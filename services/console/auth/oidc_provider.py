@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from authlib.deprecate import AuthlibDeprecationWarning
-from fastapi import FastAPI, Request
 from joserfc.errors import JoseError
 
-from shared.settings import Settings
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from fastapi import FastAPI, Request
+
+    from shared.settings import Settings
 
 with warnings.catch_warnings():
     # Authlib 1.9 asks for the httpx2 fork and falls back to httpx, which the rest of labourx

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import Response
+from typing import TYPE_CHECKING
 
 from services.console import i18n
 from services.console.sessions import service as sessions
-from services.console.sessions.domain import Officer
 from services.console.web.page import Page, console_db, local_target, session_cookie
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from starlette.responses import Response
+
+    from services.console.sessions.domain import Officer
 
 
 async def begin_session(

@@ -4,15 +4,18 @@ that does not answer leaves its own list empty with a word why, not the whole pa
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from services.console.apis import matching, registry
-from services.console.apis.client import Api
 from services.console.apis.errors import NotAllowed, TokenRefused, Unavailable
-from services.console.sessions.domain import Officer
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Awaitable
+
+    from services.console.apis.client import Api
+    from services.console.sessions.domain import Officer
 
 T = TypeVar("T")
 LIST_SIZE = 10

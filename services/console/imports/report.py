@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # The template's columns, as the registry's import reads them (services/registry/imports/
 # domain.py COLUMNS; tests/console/test_imports.py fails the day they differ).

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from services.console.apis import notify, people
-from services.console.apis.client import Api
 from services.console.apis.errors import ApiError, NotAllowed, TokenRefused, Unavailable
-from services.console.sessions.domain import Officer
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
+    from services.console.apis.client import Api
+    from services.console.sessions.domain import Officer
 
 T = TypeVar("T")
 

@@ -8,11 +8,15 @@ so that an officer reads them in Lao rather than in the service's English.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-from services.console.apis.errors import FieldProblem, Rejected
 from services.console.i18n import N_, _
 from services.console.web.forms import WHOLE_FORM, Form, explain
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from services.console.apis.errors import FieldProblem, Rejected
 
 # The registry's words → what the officer reads. Patterns may capture a number for %(n)s.
 _RULES: list[tuple[re.Pattern[str], str]] = [

@@ -11,13 +11,15 @@ district chosen lies in the province chosen (the registry keeps districts as fre
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.console.i18n import N_
 from shared.reference.districts import districts
 from shared.reference.occupations import Occupation, occupation, search_occupations
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 LANGUAGE_ROWS = 3
 EXPERIENCE_ROWS = 3

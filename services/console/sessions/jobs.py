@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from services.console.sessions.service import purge
 from shared.spec import PeriodicJob
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from shared.work import Work
 
 
 async def purge_sessions(work: Work) -> int:

@@ -7,14 +7,18 @@ while a service is called), so a slow service never holds a database connection.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.console.sessions import domain
 from services.console.sessions.domain import Officer
 from services.console.sessions.models import ConsoleSession
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.settings import Settings
 
 # Ended sessions are kept this long (who was signed in when, for an incident), then purged.
 KEEP_ENDED = timedelta(days=7)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+from typing import TYPE_CHECKING
 
 from shared import transitions
 from shared.problems import Conflict, FieldError, InvalidField, InvalidFields
+
+if TYPE_CHECKING:
+    from datetime import date
 
 
 class AgencyStatus(enum.StrEnum):

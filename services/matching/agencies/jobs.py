@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from services.matching.agencies.service import apply_expiry, due_for_expiry
 from shared.spec import PeriodicJob
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from shared.work import Work
 
 BATCH = 200
 

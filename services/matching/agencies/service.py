@@ -9,10 +9,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.agencies.domain import (
     EXPIRED,
@@ -37,14 +37,18 @@ from services.matching.agencies.schemas import (
 )
 from services.matching.employers.domain import name_pattern
 from services.matching.recruitment.models import RecruitmentCost
-from services.matching.scope import Actor
 from services.matching.vacancies import service as vacancies
-from shared.auth import Principal
 from shared.db import clock_now
 from shared.events.matching import AgencyStatusChanged
 from shared.outbox import add_event
 from shared.pagination import newest_first, page_of
 from shared.problems import Conflict, InvalidField, NotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.matching.scope import Actor
+    from shared.auth import Principal
 
 SYSTEM = "system"
 LICENSED = "licensed"

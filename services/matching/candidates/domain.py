@@ -19,11 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.matching.ranking.keys import candidate_keys
-from shared.events.registry import LanguageSkill, PersonDetails, WorkExperience
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+
+    from shared.events.registry import LanguageSkill, PersonDetails, WorkExperience
 
 CONSENT_IN_FORCE = frozenset({"given", "renewed"})
 LOOKING = frozenset({"active", "referred"})

@@ -11,12 +11,10 @@ and matching's app.py runs them after this one in the same transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from services.matching.candidates import service
 from shared.consumer import expect
-from shared.consumer.runner import Handler
-from shared.events import CloudEvent, Event
 from shared.events.predeparture import OrientationCompleted, OrientationCompletionWithdrawn
 from shared.events.registry import (
     ConsentChanged,
@@ -24,7 +22,13 @@ from shared.events.registry import (
     MigrationStatusChanged,
 )
 from shared.readmodels import Skipped, person_handlers
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from shared.consumer.runner import Handler
+    from shared.events import CloudEvent, Event
+    from shared.work import Work
 
 log = logging.getLogger(__name__)
 

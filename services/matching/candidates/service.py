@@ -9,27 +9,31 @@ status changes carry neither and rely on registry's per-person order on one part
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import UTC, date, datetime
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Table, delete, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.candidates import domain
 from services.matching.candidates.models import Candidate, CandidateOrientation
 from services.matching.candidates.schemas import CandidateRead, Exclusion, OrientationRead
-from services.matching.scope import Actor
 from shared import readmodels
-from shared.events.registry import PersonDetails
 from shared.problems import NotFound
 from shared.readmodels import Outcome
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.matching.scope import Actor
+    from shared.events.registry import PersonDetails
 
 log = logging.getLogger(__name__)
 
 
-_orientations = cast(Table, CandidateOrientation.__table__)
+_orientations = cast("Table", CandidateOrientation.__table__)
 _new_orientation = pg_insert(_orientations)
 # A completion replaces the stored one of its destination unless that one was recorded later.
 _UPSERT_ORIENTATION = _new_orientation.on_conflict_do_update(

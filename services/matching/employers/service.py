@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.employers.domain import name_pattern
 from services.matching.employers.models import Employer
-from services.matching.employers.schemas import EmployerCreate, EmployerUpdate
-from services.matching.scope import Actor
 from shared.db import clock_now
 from shared.pagination import equal_if_given, newest_first, page_of
 from shared.problems import Conflict, FieldError, InvalidFields, NotFound
 from shared.versioning import check_version
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.matching.employers.schemas import EmployerCreate, EmployerUpdate
+    from services.matching.scope import Actor
 
 REQUIRED = ("name", "registration_number", "isic_section", "province_code")
 

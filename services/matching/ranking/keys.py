@@ -15,7 +15,10 @@ candidates (or vacancies) worth scoring among a million without reading the rest
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 ANYWHERE_ABROAD = "a:*"
 ANY_DESTINATION = "d:*"

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Mapping
-from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.candidates.models import Candidate, CandidateOrientation
 from services.matching.ranking import domain
@@ -30,10 +26,18 @@ from services.matching.ranking.sql import (
     candidates_for,
     vacancies_for,
 )
-from services.matching.scope import Actor
-from services.matching.vacancies.models import Vacancy
 from services.matching.vacancies.service import get_vacancy
 from shared.problems import NotFound
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Callable, Mapping
+    from datetime import date
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.matching.scope import Actor
+    from services.matching.vacancies.models import Vacancy
 
 MAX_RESULTS = 100
 

@@ -13,10 +13,8 @@ that comes from a request or a record travels as a bind parameter.
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.matching.ranking import keys
 from services.matching.ranking.domain import (
@@ -39,8 +37,13 @@ from services.matching.ranking.domain import (
     passport_needed_until,
     weights_for,
 )
-from services.matching.scope import PeopleScope
 from shared.clock import add_years
+
+if TYPE_CHECKING:
+    import uuid
+    from datetime import date
+
+    from services.matching.scope import PeopleScope
 
 CRITERIA = tuple(Criterion)
 

@@ -4,15 +4,18 @@ ledger of each worker's recruitment costs under the Employer Pays Principle."""
 from __future__ import annotations
 
 import enum
-import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from services.matching.vacancies.domain import EMPLOYER_PAYS_RULE, Kind, VacancyStatus
 from services.matching.wording import a
 from shared.problems import Conflict, FieldError, Problem
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Collection, Iterable, Mapping, Sequence
+    from datetime import date
 
 
 class EntryStatus(enum.StrEnum):

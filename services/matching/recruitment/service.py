@@ -9,9 +9,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.agencies.domain import effective_status
 from services.matching.agencies.models import Agency
@@ -40,14 +40,18 @@ from services.matching.recruitment.schemas import (
 )
 from services.matching.referrals.domain import OPEN as OPEN_REFERRAL
 from services.matching.referrals.models import Referral
-from services.matching.scope import Actor
-from services.matching.vacancies.models import Vacancy
 from services.matching.vacancies.service import get_own_vacancy
 from shared import readmodels
 from shared.db import clock_now
 from shared.events.matching import WorkerPaidCostRecorded
 from shared.outbox import add_event
 from shared.problems import FieldError, InvalidFields, NotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.matching.scope import Actor
+    from services.matching.vacancies.models import Vacancy
 
 CENTS = Decimal("0.01")
 SYSTEM = "system"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date
+from typing import TYPE_CHECKING
 
 from shared import transitions
 from shared.problems import Conflict
+
+if TYPE_CHECKING:
+    from datetime import date
 
 
 class ReferralStatus(enum.StrEnum):

@@ -8,9 +8,13 @@ row.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from services.matching.referrals.service import forget_person, repoint_merged_person
-from shared.consumer import Handler
 from shared.readmodels import person_reactions
+
+if TYPE_CHECKING:
+    from shared.consumer import Handler
 
 HANDLERS: dict[str, Handler] = person_reactions(
     merged=lambda work, merge: repoint_merged_person(

@@ -4,10 +4,9 @@ transaction with the state it describes."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.agencies.models import Agency
 from services.matching.candidates.models import Candidate, CandidateOrientation
@@ -44,6 +43,11 @@ from shared.outbox import add_event
 from shared.pagination import newest_first, page_of
 from shared.problems import Forbidden, InvalidField, NotFound
 from shared.unique import add_unique
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 # A referral is made to a vacancy taking people now; a paused one (agency suspended) is not.
 REFERABLE_VACANCY = frozenset({"published"})

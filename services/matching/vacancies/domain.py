@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import enum
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.matching.wording import a
 from shared import transitions
 from shared.problems import Conflict, FieldError, InvalidFields, Problem
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from datetime import date
 
 
 class VacancyStatus(enum.StrEnum):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from services.matching.vacancies.service import expire_due
 from shared.spec import PeriodicJob
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from shared.work import Work
 
 BATCH = 500
 

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.agencies.domain import check_may_recruit
 from services.matching.agencies.models import Agency
 from services.matching.employers.models import Employer
 from services.matching.ranking.keys import vacancy_keys
-from services.matching.scope import Actor
 from services.matching.vacancies.domain import (
     DEFAULT_MIN_AGE,
     OPEN,
@@ -48,6 +44,14 @@ from shared.outbox import add_event
 from shared.pagination import equal_if_given, newest_first, page_of
 from shared.problems import Conflict, FieldError, InvalidField, NotFound
 from shared.versioning import check_version
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date, datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.matching.scope import Actor
 
 REFERENCE_ATTEMPTS = 5
 # Terms a change may not empty: every vacancy has them.

@@ -3,7 +3,7 @@ answered at registration first), the offices serving the person, merges and eras
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Table, case, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -11,7 +11,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from services.notify.contacts.domain import CONSENT_CHANNELS
 from services.notify.contacts.models import Contact, ServingOffice
 from shared.consumer import Handler, expect
-from shared.events import CloudEvent, Event
 from shared.events.registry import (
     ConsentChanged,
     PersonDetails,
@@ -22,7 +21,10 @@ from shared.events.registry import (
     PersonUpdated,
 )
 from shared.readmodels import locked
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from shared.events import CloudEvent, Event
+    from shared.work import Work
 
 _DETAILS = (
     "reference",
@@ -41,7 +43,7 @@ _CONSENT_COLUMNS = (
     "email_consent",
     "email_consent_expires_on",
 )
-_CONTACTS = cast(Table, Contact.__table__)
+_CONTACTS = cast("Table", Contact.__table__)
 _new = pg_insert(_CONTACTS)
 _DETAILS_SET = {name: _new.excluded[name] for name in _DETAILS} | {"updated_at": func.now()}
 # Details only: consent and opt-out are kept from their own events, never reset by an update.

@@ -3,14 +3,17 @@ the contact that holds a merged-away person now."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.contacts.domain import Channel, ChannelStanding
 from services.notify.contacts.models import Contact
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class Reachable(Protocol):

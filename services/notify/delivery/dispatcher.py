@@ -28,16 +28,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from prometheus_client import Counter
 from sqlalchemy import bindparam, func, insert, or_, select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notify.contacts.domain import channel_open
 from services.notify.contacts.models import Contact
@@ -55,7 +53,13 @@ from services.notify.delivery.models import SmsOptOut
 from services.notify.delivery.providers import BatchProvider, Outgoing, Providers
 from services.notify.messages.domain import PRIORITY_RANK
 from services.notify.messages.models import Message, MessageStatus
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from shared.settings import Settings
 
 TRANSACTIONAL = PRIORITY_RANK["transactional"]
 

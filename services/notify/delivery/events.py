@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from services.notify.messages.models import Message
 from shared.context import causation_id_var, correlation_id_var
 from shared.events.notify import MessageDelivered, MessageEvent, MessageFailed, MessageSent
 from shared.outbox import add_event
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.notify.messages.models import Message
 
 
 async def message_event(

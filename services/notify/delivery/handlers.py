@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import delete, select, update
 
 from services.notify.delivery.models import DevOutboxMessage, InboundSms
 from services.notify.messages.models import Message
 from shared.consumer import Handler, expect
-from shared.events import CloudEvent, Event
 from shared.events.registry import PersonErased
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from shared.events import CloudEvent, Event
+    from shared.work import Work
 
 
 async def on_person_erased(work: Work, event: CloudEvent, payload: Event) -> None:

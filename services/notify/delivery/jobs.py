@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typing import TYPE_CHECKING
 
 from services.notify.delivery.dispatcher import drain
 from services.notify.delivery.providers import Providers, providers_for
-from shared.settings import Settings
 from shared.spec import PeriodicJob
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from shared.settings import Settings
+    from shared.work import Work
 
 # People wait on these messages: a pass as soon as one is queued (a trigger on `messages`
 # notifies this channel at commit, migration 0007), and every few seconds for those that fall

@@ -3,12 +3,10 @@ the development outbox."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.contacts.service import contact_by_phone
 from services.notify.delivery.domain import inbound_keyword, receipt_outcome
@@ -25,9 +23,16 @@ from services.notify.delivery.schemas import (
 )
 from services.notify.messages.models import Message, MessageStatus
 from services.notify.messages.service import MessageNotFound, cancel_queued, get_message
-from shared.auth import Principal
 from shared.problems import Conflict
 from shared.reference.phones import normalise_phone
+
+if TYPE_CHECKING:
+    import uuid
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.auth import Principal
 
 STOP_REASON = "the person replied STOP"
 

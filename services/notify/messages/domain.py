@@ -18,17 +18,14 @@ expects the welcome to reach them; a week on, it is no longer news and is not se
 from __future__ import annotations
 
 import gettext
-import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pycountry
 
 from services.notify.templates.domain import local_text
-from shared.events import Event
 from shared.events.matching import PlacementMade, ReferralStatusChanged
 from shared.events.predeparture import (
     EnrolmentChanged,
@@ -38,6 +35,12 @@ from shared.events.predeparture import (
 )
 from shared.events.registry import MigrationReturnDue, PersonRegistered
 from shared.reference.offices import SEED_OFFICES
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Mapping
+
+    from shared.events import Event
 
 REFERRAL_KEYS = {"referred": "referral", "interviewed": "interview", "offered": "offer"}
 ENROLMENT_KEYS = {

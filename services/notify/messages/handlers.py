@@ -5,11 +5,10 @@ channel's consent (see `domain.late_welcome_due`)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Row, Table, Text, bindparam, exists, insert, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.contacts.domain import (
     CHANNELS,
@@ -39,7 +38,6 @@ from services.notify.templates.domain import sms_segments
 from services.notify.templates.sandbox import RenderError, render
 from services.notify.templates.service import TemplateMissing, in_use_lateral
 from shared.consumer import Handler, expect
-from shared.events import CloudEvent, Event
 from shared.events.matching import PlacementMade, ReferralStatusChanged, VacancyStatusChanged
 from shared.events.predeparture import (
     EnrolmentChanged,
@@ -49,15 +47,20 @@ from shared.events.predeparture import (
 )
 from shared.events.registry import ConsentChanged, MigrationReturnDue, PersonRegistered
 from shared.readmodels import following_merges
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.events import CloudEvent, Event
+    from shared.work import Work
 
 # When the vacancy's own event has not arrived yet (it travels on another topic).
 UNKNOWN_JOB = {"lo": "ວຽກທີ່ສະເໜີ", "en": "the job offered", "th": "the job offered"}
 
 # Built once and run with parameters: on a busy topic, building them per event cost more CPU
 # than running them.
-_MESSAGES = cast(Table, Message.__table__)
-_STATUSES = cast(Table, MessageStatus.__table__)
+_MESSAGES = cast("Table", Message.__table__)
+_STATUSES = cast("Table", MessageStatus.__table__)
 _MESSAGE_FIELDS = (
     "id",
     "event_id",
@@ -94,7 +97,7 @@ _QUEUE_MESSAGE = (
     )
     .returning(_STATUSES.c.message_id)
 )
-_CONTACTS = cast(Table, Contact.__table__)
+_CONTACTS = cast("Table", Contact.__table__)
 _TEMPLATES_IN_USE = {
     channel: in_use_lateral(channel, _CONTACTS.c.preferred_language) for channel in CHANNELS
 }
@@ -117,12 +120,12 @@ _RECIPIENT = (
     .where(_CONTACTS.c.person_id == bindparam("person_id"))
     .with_for_update(of=_CONTACTS)
 )
-_new_vacancy = pg_insert(cast(Table, KnownVacancy.__table__))
+_new_vacancy = pg_insert(cast("Table", KnownVacancy.__table__))
 _UPSERT_VACANCY = _new_vacancy.on_conflict_do_update(
     index_elements=["vacancy_id"],
     set_={c: _new_vacancy.excluded[c] for c in ("reference", "title", "province_code")},
 )
-_new_enrolment = pg_insert(cast(Table, KnownEnrolment.__table__))
+_new_enrolment = pg_insert(cast("Table", KnownEnrolment.__table__))
 _UPSERT_ENROLMENT = _new_enrolment.on_conflict_do_update(
     index_elements=["enrolment_id"], set_={"status": _new_enrolment.excluded.status}
 )

@@ -9,15 +9,19 @@ reaction, in the same transaction as the event's inbox row.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import delete, update
 
 from services.notify.contacts.domain import CHANNELS
 from services.notify.messages.models import KnownEnrolment, Message
 from services.notify.messages.service import cancel_queued
-from shared.consumer import Handler
-from shared.events.registry import PersonErased, PersonMerged
 from shared.readmodels import person_reactions
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from shared.consumer import Handler
+    from shared.events.registry import PersonErased, PersonMerged
+    from shared.work import Work
 
 
 async def _merged(work: Work, merge: PersonMerged) -> None:

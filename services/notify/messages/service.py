@@ -3,17 +3,22 @@ those still waiting when a channel closes or the person goes."""
 
 from __future__ import annotations
 
-import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify.contacts.domain import Channel
 from services.notify.messages.models import Message, MessageStatus
 from services.notify.scope import may_read_person, visible_messages
-from shared.auth import Principal
 from shared.pagination import oldest_first, page_of
 from shared.problems import NotFound
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.notify.contacts.domain import Channel
+    from shared.auth import Principal
 
 
 class MessageNotFound(NotFound):

@@ -7,10 +7,12 @@ import ipaddress
 import re
 import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 
-from shared.settings import Settings
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

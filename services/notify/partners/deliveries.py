@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.partners import presenting, pseudonyms
 from services.notify.partners.models import Delivery, FeedEntry, Subscription
@@ -13,7 +12,13 @@ from services.notify.partners.schemas import DeliveryPage, DeliveryRead
 from shared.db import clock_now
 from shared.pagination import equal_if_given, newest_first, page_of
 from shared.problems import Conflict, NotFound
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.settings import Settings
 
 
 async def _delivery_reads(

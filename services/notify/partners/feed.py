@@ -19,13 +19,10 @@ from __future__ import annotations
 
 import uuid
 import zlib
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, exists, func, insert, select, text, true
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.partners import streams
 from services.notify.partners.models import Delivery, FeedEntry, Partner, Subscription
@@ -39,14 +36,21 @@ from services.notify.partners.presenting import (
 from services.notify.partners.scopes import Scope
 from services.notify.partners.streams import EntryKind
 from shared.outbox.models import OutboxRecord
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date, datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.settings import Settings
 
 _FEED_LOCK = zlib.crc32(b"labourx-partner-feed")
 _LOCKED = "partner_feed_locked"
 
-_ENTRIES = cast(Table, FeedEntry.__table__)
-_DELIVERIES = cast(Table, Delivery.__table__)
-_OUTBOX = cast(Table, OutboxRecord.__table__)
+_ENTRIES = cast("Table", FeedEntry.__table__)
+_DELIVERIES = cast("Table", Delivery.__table__)
+_OUTBOX = cast("Table", OutboxRecord.__table__)
 _ENTRY_FIELDS = (
     "stream",
     "kind",
@@ -59,8 +63,8 @@ _ENTRY_FIELDS = (
     "time",
     "data",
 )
-_SUBSCRIPTIONS = cast(Table, Subscription.__table__)
-_PARTNERS = cast(Table, Partner.__table__)
+_SUBSCRIPTIONS = cast("Table", Subscription.__table__)
+_PARTNERS = cast("Table", Partner.__table__)
 _stream = bindparam("stream", type_=_ENTRIES.c.stream.type)
 _new_entry = (
     insert(_ENTRIES)

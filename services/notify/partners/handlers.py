@@ -9,7 +9,7 @@ The settings (the key pseudonyms are derived from) are the runner's, given with 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from services.notify.partners import feed, person_removals, sharing_changes
 from services.notify.partners.streams import STREAMS, EntryKind
@@ -22,7 +22,11 @@ from shared.events.registry import (
     PersonRegistered,
     RegistrationConsent,
 )
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from shared.work import Work
 
 
 async def on_event(work: Work, event: CloudEvent, payload: Event) -> None:

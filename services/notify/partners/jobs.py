@@ -3,19 +3,24 @@ subscriptions asked for, and the removals owed for partner-sharing consents that
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notify.partners import feed, sharing_changes, streams
 from services.notify.partners.models import Partner, Subscription
 from services.notify.partners.webhook_sender import deliver_webhooks
 from shared.kafka import ensure_topics
-from shared.settings import Settings
 from shared.spec import PeriodicJob
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from shared.settings import Settings
+    from shared.work import Work
 
 
 @asynccontextmanager

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.partners import api_keys
 from services.notify.partners.models import Partner, PartnerKey, Subscription
@@ -19,6 +18,11 @@ from services.notify.partners.schemas import (
 from services.notify.partners.scopes import SCOPE_RANK, Scope
 from shared.db import clock_now
 from shared.problems import Conflict, NotFound, Unauthorized
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def partner_read(partner: Partner) -> PartnerRead:

@@ -4,14 +4,10 @@ partner that lost their partner-sharing consent."""
 from __future__ import annotations
 
 import secrets
-import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.partners import redaction, sharing_rules
 from services.notify.partners.feed import append
@@ -25,7 +21,15 @@ from services.notify.partners.models import (
 from services.notify.partners.presenting import PartnerRef, decisions_of, master_key, subject_field
 from services.notify.partners.scopes import Scope
 from services.notify.partners.streams import PERSON_STREAMS, REMOVAL_TYPE, EntryKind, RemovalReason
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Sequence
+    from datetime import date, datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.settings import Settings
 
 _PURGE_OUTBOX = text(
     "DELETE FROM outbox WHERE topic LIKE 'partner.%' AND position(:person_id IN value) > 0"

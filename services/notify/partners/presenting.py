@@ -4,15 +4,11 @@ partner-sharing consent allow, as a CloudEvents document."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.partners import pseudonyms, redaction, sharing_rules, streams
 from services.notify.partners.models import FeedEntry, Partner, SharingConsent
@@ -20,7 +16,15 @@ from services.notify.partners.scopes import Scope
 from services.notify.partners.sharing_rules import SharingDecision
 from services.notify.partners.streams import EntryKind
 from shared.events.base import CATALOGUE
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Iterable, Mapping
+    from datetime import date
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.settings import Settings
 
 
 def master_key(settings: Settings) -> bytes:

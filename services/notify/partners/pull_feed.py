@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.partners import feed_cursors, presenting
 from services.notify.partners.models import FeedEntry, Partner, Subscription
@@ -12,7 +13,11 @@ from services.notify.partners.scopes import Scope
 from services.notify.partners.streams import EntryKind
 from shared import clock
 from shared.problems import InvalidField, NotFound
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.settings import Settings
 
 
 async def _subscription_to(session: AsyncSession, partner: Partner, stream: str) -> Subscription:

@@ -25,12 +25,14 @@ Fields are classified one by one; a field no rule names is dropped from every sc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.notify.partners.pseudonyms import linked_id, pseudonym
 from services.notify.partners.scopes import Scope
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 # --- field classes -------------------------------------------------------------------------
 

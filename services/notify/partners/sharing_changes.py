@@ -3,13 +3,11 @@ data is sent a removal for them."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from datetime import time as datetime_time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.partners import sharing_rules
 from services.notify.partners.feed import lock_feed
@@ -24,7 +22,14 @@ from services.notify.partners.sharing_rules import SharingDecision
 from services.notify.partners.streams import PERSON_STREAMS, RemovalReason
 from shared.clock import LAO_TIME
 from shared.db import clock_now
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Mapping
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.settings import Settings
 
 
 async def record_consent(

@@ -3,9 +3,12 @@ partner's code or its category, in force or lapsed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import date
 
 # The same categories registry records sharing consent for (registry's consent/domain.py).
 PARTNER_CATEGORIES = frozenset({"un_agencies", "government", "ngos", "employers_associations"})

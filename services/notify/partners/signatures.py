@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import base64
 import hmac
-import uuid
-from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from standardwebhooks.webhooks import Webhook
 
-from services.notify.partners.models import Subscription
 from shared.secrets import key_bytes
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Sequence
+
+    from services.notify.partners.models import Subscription
+    from shared.settings import Settings
 
 
 def webhook_secret(master: bytes, subscription_id: uuid.UUID, version: int) -> str:

@@ -4,11 +4,8 @@ document (feed item, webhook body, Kafka value) each entry reaches a partner as.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from services.notify.partners.scopes import Scope
 from shared.events.base import CATALOGUE
 from shared.events.topics import (
     MATCHING_AGENCIES,
@@ -17,6 +14,12 @@ from shared.events.topics import (
     PREDEPARTURE_ORIENTATIONS,
     REGISTRY_PEOPLE,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from services.notify.partners.scopes import Scope
 
 # The aggregate streams partners may subscribe to: the ones notify's consumer reads.
 STREAMS = (

@@ -4,12 +4,11 @@ partner's subscription is "not found", never "forbidden", so ids reveal nothing.
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.partners import addresses, feed, signatures, streams
 from services.notify.partners.models import Delivery, Partner, Subscription
@@ -24,7 +23,13 @@ from services.notify.partners.scopes import SCOPE_RANK, Scope
 from shared.db import clock_now
 from shared.events.base import CATALOGUE
 from shared.problems import Conflict, FieldError, InvalidFields, NotFound
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.settings import Settings
 
 
 def subscription_read(subscription: Subscription, partner: Partner) -> SubscriptionRead:

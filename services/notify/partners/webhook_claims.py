@@ -5,20 +5,25 @@ bodies built as each partner may see them and signed, and the claim committed.""
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Row, select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notify.partners import presenting, retry, signatures
 from services.notify.partners.models import Delivery, FeedEntry, Partner, Subscription
 from services.notify.partners.scopes import Scope
-from services.notify.partners.sharing_rules import SharingDecision
 from shared import clock
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Mapping, Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from services.notify.partners.sharing_rules import SharingDecision
+    from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -15,7 +16,9 @@ from services.notify.partners.addresses import (
     private_addresses_allowed,
     webhook_target,
 )
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 
 class Unsendable(Exception):

@@ -31,28 +31,32 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from prometheus_client import Counter
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notify.partners import retry
 from services.notify.partners.models import Delivery, DeliveryAttempt, Subscription
 from services.notify.partners.webhook_claims import Claimed, claim
 from services.notify.partners.webhook_client import Unsendable, WebhookClient
-from shared.settings import Settings
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from shared.settings import Settings
+    from shared.work import Work
 
 # Batches one pass sends before it lets the next pass start (a backlog drains over passes).
 MAX_BATCHES_PER_PASS = 20
 
-_DELIVERIES = cast(Table, Delivery.__table__)
-_SUBSCRIPTIONS = cast(Table, Subscription.__table__)
-_ATTEMPTS = cast(Table, DeliveryAttempt.__table__)
+_DELIVERIES = cast("Table", Delivery.__table__)
+_SUBSCRIPTIONS = cast("Table", Subscription.__table__)
+_ATTEMPTS = cast("Table", DeliveryAttempt.__table__)
 
 _SUCCEEDED = (
     update(_DELIVERIES)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Select, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.selectable import LateralFromClause
 
 from services.notify.templates.domain import SAMPLES, sms_length, template_problems
 from services.notify.templates.models import Template
@@ -16,6 +14,10 @@ from services.notify.templates.schemas import Preview, PreviewRequest, TemplateC
 from shared.consumer import PoisonEvent
 from shared.problems import FieldError, InvalidFields, NotFound
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.sql.selectable import LateralFromClause
+
 FALLBACK_LANGUAGE = "lo"
 
 
@@ -23,7 +25,7 @@ class TemplateMissing(PoisonEvent):
     """No template for a message: dead-lettered, replayed once an admin adds one."""
 
 
-_TEMPLATES = cast(Table, Template.__table__)
+_TEMPLATES = cast("Table", Template.__table__)
 S = TypeVar("S", bound=Select[Any])
 
 

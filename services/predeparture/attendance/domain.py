@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from services.predeparture.completions.domain import ATTENDANCE_STATUSES
 from shared.problems import Conflict, FieldError
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Collection, Sequence
+    from datetime import datetime
 
 # While a session runs (or waits to be closed) its roster is entered directly; after closing,
 # only through corrections, each kept with its reason.

@@ -7,7 +7,7 @@ the read model deletes its rows (it still knows which records were merged into t
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Table, exists, not_
 from sqlalchemy.orm import aliased
@@ -15,11 +15,13 @@ from sqlalchemy.orm import aliased
 from services.predeparture.attendance.models import Attendance
 from services.predeparture.learners.models import Learner
 from shared import readmodels
-from shared.consumer import Handler
-from shared.events.registry import PersonErased, PersonMerged
-from shared.work import Work
 
-_attendance = cast(Table, Attendance.__table__)
+if TYPE_CHECKING:
+    from shared.consumer import Handler
+    from shared.events.registry import PersonErased, PersonMerged
+    from shared.work import Work
+
+_attendance = cast("Table", Attendance.__table__)
 
 
 async def move_attendance(work: Work, merge: PersonMerged) -> None:

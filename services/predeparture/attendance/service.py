@@ -9,11 +9,9 @@ the start, or half-way through, issues no certificate."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.predeparture.attendance.domain import (
     RosterRow,
@@ -38,10 +36,17 @@ from services.predeparture.completions.schemas import Recomputed
 from services.predeparture.learners.models import Learner
 from services.predeparture.scope import require_manager, require_session_reader, visible_people
 from services.predeparture.sessions.models import Enrolment, OrientationSession
-from shared.auth import Principal
 from shared.db import clock_now
 from shared.problems import InvalidFields, NotFound
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date, datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.auth import Principal
+    from shared.settings import Settings
 
 # Set every cell of the roster in one statement. A cell whose status and note are unchanged is
 # not touched (its recorder and time stay), so only the people of changed cells come back.

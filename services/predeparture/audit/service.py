@@ -3,20 +3,24 @@ entry is written with the read or change it speaks of, or not at all."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable
-from datetime import datetime
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Table, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.predeparture.audit.domain import Action, Basis
 from services.predeparture.audit.models import AuditEntry
-from shared.auth import Principal
 from shared.context import current_request_id
 
-_INSERT = insert(cast(Table, AuditEntry.__table__))
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Iterable
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.predeparture.audit.domain import Action, Basis
+    from shared.auth import Principal
+
+_INSERT = insert(cast("Table", AuditEntry.__table__))
 # A client's X-Request-Id longer than the column must not fail the read it is logged with.
 _REQUEST_ID_MAX = 64
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import uuid
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING
 
 from services.predeparture import paper
@@ -21,11 +19,15 @@ from services.predeparture.completions.domain import (
 )
 from shared import printing
 from shared.secrets import key_bytes
-from shared.settings import Settings
 
 if TYPE_CHECKING:  # the PDF libraries load with the first document printed
+    import uuid
+    from datetime import date
+
     from fpdf import FPDF
     from PIL import Image
+
+    from shared.settings import Settings
 
 VERIFY_PATH = "/v1/certificates/verify/"
 # Outside production (where LABOURX_PUBLIC_BASE_URL is required) the link points at the

@@ -23,12 +23,14 @@ from __future__ import annotations
 import calendar
 import hashlib
 import hmac
-import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Collection, Iterable, Mapping, Sequence
 
 PRESENT = "present"
 ATTENDANCE_STATUSES = ("present", "absent", "excused")

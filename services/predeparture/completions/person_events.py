@@ -7,24 +7,28 @@ its rows (it still knows which records were merged into the person).
 
 from __future__ import annotations
 
-import uuid
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Table, exists, not_, or_
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.predeparture.completions import service
 from services.predeparture.completions.models import Completion
 from services.predeparture.learners.models import Learner
 from shared import readmodels
-from shared.consumer import Handler
-from shared.events.registry import PersonErased, PersonMerged
-from shared.work import Work
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.consumer import Handler
+    from shared.events.registry import PersonErased, PersonMerged
+    from shared.work import Work
 
 VALID = "valid"
 
-_completions = cast(Table, Completion.__table__)
+_completions = cast("Table", Completion.__table__)
 
 
 async def move_completions(work: Work, merge: PersonMerged) -> None:

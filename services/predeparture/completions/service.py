@@ -6,13 +6,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.predeparture.audit import service as audit
 from services.predeparture.audit.domain import Action
@@ -45,13 +42,20 @@ from services.predeparture.curricula.models import Curriculum
 from services.predeparture.learners.domain import full_name
 from services.predeparture.learners.models import Learner
 from services.predeparture.scope import basis_of, require_person
-from shared.auth import Principal
 from shared.clock import LAO_TIME
 from shared.db import clock_now
 from shared.events.predeparture import OrientationCompleted, OrientationCompletionWithdrawn
 from shared.outbox import add_events
 from shared.problems import Conflict, NotFound
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from datetime import date, datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.auth import Principal
+    from shared.settings import Settings
 
 # Statement parameters stay well under PostgreSQL's 32,767 per statement.
 _CHUNK = 1000

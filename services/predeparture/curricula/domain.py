@@ -3,11 +3,14 @@ draft to active to retired. Pure: no I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from shared.problems import Conflict, FieldError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class CurriculumStatus(StrEnum):

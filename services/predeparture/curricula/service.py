@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.predeparture.completions.domain import CurriculumRule, ModuleRule
 from services.predeparture.curricula.domain import (
@@ -26,6 +25,11 @@ from services.predeparture.curricula.schemas import (
 from shared.db import clock_now
 from shared.problems import Conflict, InvalidFields, NotFound
 from shared.unique import add_unique
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def list_curricula(session: AsyncSession) -> list[Curriculum]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shared.events.registry import PersonDetails
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from shared.events.registry import PersonDetails
 
 ACTIVE = "active"
 MERGED = "merged"

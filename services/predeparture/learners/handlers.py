@@ -15,14 +15,12 @@ the person may not make without a valid orientation for that destination.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from services.predeparture.learners import service
 from services.predeparture.learners.domain import PROSPECTIVE
 from services.predeparture.sessions import invitations
 from shared.consumer import expect
-from shared.consumer.runner import Handler
-from shared.events import CloudEvent, Event
 from shared.events.matching import ReferralStatusChanged
 from shared.events.predeparture import OrientationRequired
 from shared.events.registry import (
@@ -30,7 +28,13 @@ from shared.events.registry import (
 )
 from shared.outbox import add_event
 from shared.readmodels import Outcome, Skipped, person_handlers
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from shared.consumer.runner import Handler
+    from shared.events import CloudEvent, Event
+    from shared.work import Work
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ changes carry none and rely on registry's per-person order on one partition.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     ColumnElement,
@@ -22,7 +22,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.predeparture.audit import service as audit
 from services.predeparture.audit.domain import Action
@@ -36,13 +35,19 @@ from services.predeparture.sessions.invitations import (
 )
 from services.predeparture.sessions.models import Enrolment, OrientationSession
 from shared import readmodels
-from shared.auth import Principal
-from shared.events.registry import PersonDetails
 from shared.idempotency import IdempotencyRecord
 from shared.outbox.models import OutboxRecord
 from shared.pagination import equal_if_given, oldest_first, page_of
 from shared.problems import NotFound
 from shared.readmodels import Outcome
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.auth import Principal
+    from shared.events.registry import PersonDetails
 
 
 async def following_merges(session: AsyncSession, person_id: uuid.UUID) -> Learner | None:

@@ -7,13 +7,16 @@ men of each age band came, so the record holds no person, id or name by design.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from services.predeparture.sessions.domain import late_entry_error
 from shared.problems import FieldError, InvalidFields
 from shared.reference.offices import SEED_MRCS
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 SEXES = ("female", "male", "other")
 

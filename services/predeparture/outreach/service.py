@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.predeparture.audit import service as audit
 from services.predeparture.audit.domain import Action
@@ -31,11 +29,18 @@ from services.predeparture.outreach.schemas import (
     OutreachTotals,
 )
 from services.predeparture.scope import require_manager
-from shared.auth import Principal
 from shared.clock import LAO_TIME
 from shared.db import clock_now
 from shared.pagination import equal_if_given, newest_first, page_of
 from shared.problems import InvalidFields, NotFound
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.auth import Principal
 
 
 def _read(outreach: OutreachSession, counts: Sequence[Count]) -> OutreachRead:

@@ -38,11 +38,14 @@ protection is for figures that leave the building, which should come from one re
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from typing import TYPE_CHECKING
 
 from shared.problems import FieldError, InvalidFields
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from datetime import date
 
 Key = tuple[str, ...]
 

@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, case, func, literal, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from services.predeparture.completions.models import Completion
@@ -17,6 +14,12 @@ from services.predeparture.learners.models import Learner
 from services.predeparture.outreach.models import OutreachCount, OutreachSession
 from services.predeparture.reports.domain import UNKNOWN, Key
 from shared.reference.offices import SEED_MRCS
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 

@@ -4,14 +4,16 @@ where a prospective migrant is invited."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared import transitions
 from shared.problems import Conflict, FieldError, InvalidField, InvalidFields
 from shared.reference.offices import SEED_MRCS, nearest_first
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
 
 
 class SessionStatus(enum.StrEnum):

@@ -8,11 +8,9 @@ invitation consumer) enrol at once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.predeparture.learners.models import Learner
 from services.predeparture.sessions.domain import (
@@ -28,6 +26,12 @@ from shared.db import clock_now
 from shared.events.predeparture import EnrolmentChanged
 from shared.outbox import add_event
 from shared.problems import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Sequence
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 PROMOTED = "a place became free"
 

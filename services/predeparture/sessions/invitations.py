@@ -8,13 +8,9 @@ one again.
 
 from __future__ import annotations
 
-import uuid
-from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.expression import Exists
 
 from services.predeparture.completions.models import Completion
 from services.predeparture.sessions import enrolment as places
@@ -30,6 +26,13 @@ from services.predeparture.sessions.domain import (
 from services.predeparture.sessions.models import Enrolment, OrientationSession
 from shared.db import clock_now
 from shared.reference.offices import SEED_MRCS
+
+if TYPE_CHECKING:
+    import uuid
+    from datetime import date
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.sql.expression import Exists
 
 SYSTEM = "system"
 VALID = "valid"

@@ -8,7 +8,7 @@ the person).
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Table, select
 
@@ -18,13 +18,15 @@ from services.predeparture.sessions.domain import LIVE, EnrolmentStatus
 from services.predeparture.sessions.invitations import SYSTEM
 from services.predeparture.sessions.models import Enrolment
 from shared import readmodels
-from shared.consumer import Handler
-from shared.events.registry import PersonErased, PersonMerged
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from shared.consumer import Handler
+    from shared.events.registry import PersonErased, PersonMerged
+    from shared.work import Work
 
 MERGED_REASON = "duplicate record merged: the person holds another place in this session"
 
-_enrolments = cast(Table, Enrolment.__table__)
+_enrolments = cast("Table", Enrolment.__table__)
 
 
 async def move_enrolments(work: Work, merge: PersonMerged) -> None:

@@ -8,16 +8,17 @@ page so a long class prints on as many pages as it needs.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from services.predeparture import paper
 from shared import printing
 
 if TYPE_CHECKING:  # the PDF library loads with the first document printed
+    import uuid
+    from collections.abc import Sequence
+    from datetime import datetime
+
     from fpdf import FPDF
 
 # A4 landscape, millimetres.

@@ -6,10 +6,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, case, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.predeparture.attendance.models import Attendance
 from services.predeparture.audit import service as audit
@@ -50,7 +49,6 @@ from services.predeparture.sessions.domain import (
     time_errors,
 )
 from services.predeparture.sessions.models import Enrolment, OrientationSession
-from services.predeparture.sessions.roster_sheet import RosterSheet
 from services.predeparture.sessions.schemas import (
     Roster,
     SessionCreate,
@@ -59,15 +57,20 @@ from services.predeparture.sessions.schemas import (
     SessionUpdate,
 )
 from shared import clock
-from shared.auth import Principal
 from shared.clock import LAO_TIME
 from shared.db import clock_now
 from shared.events.predeparture import SessionStatusChanged
 from shared.outbox import add_event
 from shared.pagination import equal_if_given, oldest_first, page_of
 from shared.problems import FieldError, InvalidField, InvalidFields, NotFound
-from shared.settings import Settings
 from shared.versioning import check_version
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.predeparture.sessions.roster_sheet import RosterSheet
+    from shared.auth import Principal
+    from shared.settings import Settings
 
 ACTIVE_CURRICULUM = "active"
 # Cancelling a session: these places and turns are cancelled, and the people told why.

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.audit.domain import Action
 from services.registry.audit.models import AuditEntry
 from services.registry.scope import default_basis
-from shared.auth import Principal
 from shared.context import current_request_id
 
-_INSERT = insert(cast(Table, AuditEntry.__table__))
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Iterable, Sequence
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.registry.audit.domain import Action
+    from shared.auth import Principal
+
+_INSERT = insert(cast("Table", AuditEntry.__table__))
 # The request id comes from the client's X-Request-Id header when it sends one; a longer one
 # than the column holds must not fail the read or change it would be logged with.
 _REQUEST_ID_MAX = 64

@@ -9,21 +9,25 @@ transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import date, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.consent.domain import ConsentStatus, Scope, decision_errors
 from services.registry.consent.models import Consent
-from services.registry.consent.schemas import CounterConsentIn
-from shared.auth import Principal
 from shared.events.registry import ConsentChanged, RegistrationConsent
 from shared.problems import FieldError
 
-_INSERT = insert(cast(Table, Consent.__table__))
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date, datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.registry.consent.schemas import CounterConsentIn
+    from shared.auth import Principal
+
+_INSERT = insert(cast("Table", Consent.__table__))
 
 
 def errors(consents: Sequence[CounterConsentIn], today: date) -> list[FieldError]:

@@ -8,11 +8,14 @@ counts at a moment is the effective status, in which a consent past its expiry d
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from typing import TYPE_CHECKING
 
 from shared.problems import Conflict, FieldError, InvalidFields
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import date
 
 
 class ConsentStatus(enum.StrEnum):

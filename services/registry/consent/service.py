@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import distinct_on
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
@@ -25,6 +24,11 @@ from shared.auth import Principal, Role
 from shared.events.registry import ConsentChanged
 from shared.outbox import add_event
 from shared.problems import Forbidden
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def _read(row: Consent, today: date) -> ConsentRead:

@@ -9,9 +9,12 @@ it is usually the same person with a name spelt very differently.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from typing import TYPE_CHECKING
 
 from shared.reference.names import PROBABLE_DUPLICATE, PersonName, name_similarity
+
+if TYPE_CHECKING:
+    from datetime import date
 
 NAME_WITH_DATE_AND_PHONE = 0.6
 # Weights only rank candidates for the officer; the rules above decide.

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Select, Table, bindparam, or_, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.duplicates.domain import Applicant, compare
 from services.registry.people.models import IdentityDocument, Person
 from shared.reference.names import PersonName
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 # Enough for the most common birth dates at national scale; more are not read.
 MAX_CANDIDATES = 500
 ACTIVE = "active"
 
 
-_documents = cast(Table, IdentityDocument.__table__)
+_documents = cast("Table", IdentityDocument.__table__)
 # Built once, with the document keys as one expanding parameter (see _candidates_statement).
 _OWNER = (
     select(_documents.c.person_id, _documents.c.kind, _documents.c.number)
@@ -53,7 +56,7 @@ async def document_owner(
     return (row[0], row[1], row[2]) if row else None
 
 
-_people = cast(Table, Person.__table__)
+_people = cast("Table", Person.__table__)
 _CANDIDATE_COLUMNS = select(
     _people.c.id,
     _people.c.reference,

@@ -6,11 +6,10 @@ activity."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.consent.models import Consent
 from services.registry.jobseekers.models import JobseekerProfile, Referral
@@ -21,7 +20,13 @@ from services.registry.serving.models import ServiceLink
 from shared.auth import Principal
 from shared.clock import LAO_TIME
 from shared.spec import PeriodicJob
-from shared.work import Work
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.work import Work
 
 # People anonymised per pass (each in the pass's one transaction, with its events).
 BATCH = 100

@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.erasures.models import ErasureLedgerEntry
-from shared.events.registry import ErasureRecorded
 from shared.outbox import add_event
 
-_INSERT = insert(cast(Table, ErasureLedgerEntry.__table__)).on_conflict_do_nothing()
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.events.registry import ErasureRecorded
+
+_INSERT = insert(cast("Table", ErasureLedgerEntry.__table__)).on_conflict_do_nothing()
 
 
 async def keep(session: AsyncSession, entry: ErasureRecorded) -> None:

@@ -5,14 +5,18 @@ events are on the broker already; each other service re-applies the entry itself
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
 from services.registry.erasures import ledger
 from services.registry.people.lifecycle import purge
 from services.registry.people.models import Person
 from shared.auth import Principal
-from shared.events.registry import ErasureRecorded
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from shared.events.registry import ErasureRecorded
+    from shared.work import Work
 
 # Who re-applies, in the audit trail: no staff member, no role, every province.
 LEDGER = Principal(subject="labourx:erasure-ledger", roles=frozenset(), national=True)

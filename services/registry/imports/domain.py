@@ -106,8 +106,8 @@ def read_rows(content: bytes) -> list[Row]:
         if len(rows) >= MAX_ROWS:
             raise InvalidField("file", f"has more than {MAX_ROWS} rows; split it")
         # A value past the last column or under a column with no name would be lost unread.
-        past_header = cast(list[str], raw.pop(None, None) or [])
-        unnamed = cast(str, raw.pop("", None) or "")
+        past_header = cast("list[str]", raw.pop(None, None) or [])
+        unnamed = cast("str", raw.pop("", None) or "")
         stray = any(v.strip() for v in [*past_header, unnamed])
         cells = {k: (v or "").strip() for k, v in raw.items()}
         if not any(cells.values()) and not stray:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.imports.domain import Row, column_named, column_of, read_rows
 from services.registry.imports.models import ImportBatch, ImportedRow
@@ -16,8 +16,12 @@ from services.registry.imports.schemas import ImportReport, RowReport
 from services.registry.people import duplicate_warnings
 from services.registry.people.registration import register
 from services.registry.people.schemas import PersonCreate
-from shared.auth import Principal
 from shared.problems import Forbidden, InvalidField, InvalidFields
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.auth import Principal
 
 
 async def import_file(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from services.registry.jobseekers.service import apply_placement_ended, apply_referral
 from shared.consumer import Handler, expect
-from shared.events import CloudEvent, Event
 from shared.events.matching import PlacementEnded, ReferralStatusChanged
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from shared.events import CloudEvent, Event
+    from shared.work import Work
 
 
 async def on_referral_status_changed(work: Work, event: CloudEvent, payload: Event) -> None:

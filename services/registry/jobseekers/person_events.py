@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.jobseekers.models import JobseekerProfile, Referral
-from services.registry.people.models import Person
 from services.registry.people.reactions import PersonReaction, delete_rows, move_rows
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.registry.people.models import Person
 
 
 async def on_merge(session: AsyncSession, survivor: Person, duplicate: Person) -> list[str]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.jobseekers.domain import (
     JobseekerStatus,
@@ -23,7 +21,12 @@ from shared.events.registry import JobseekerProfile as ProfileData
 from shared.events.registry import JobseekerStatusChanged
 from shared.outbox import add_event
 
-_INSERT_PROFILE = insert(cast(Table, JobseekerProfile.__table__))
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+_INSERT_PROFILE = insert(cast("Table", JobseekerProfile.__table__))
 _PROFILE_FIELDS = (
     "desired_occupations",
     "preferred_provinces",

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from services.registry.migration_records.domain import Channel
 from services.registry.migration_records.service import apply_placement
 from shared.auth import Principal
 from shared.consumer import Handler, PoisonEvent, expect
-from shared.events import CloudEvent, Event
 from shared.events.matching import PlacementMade
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from shared.events import CloudEvent, Event
+    from shared.work import Work
 
 
 def _placer(payload: PlacementMade) -> Principal:

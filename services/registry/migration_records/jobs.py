@@ -4,6 +4,7 @@ return date, once per due date."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -12,7 +13,9 @@ from services.registry.migration_records.models import MigrationRecord
 from shared.events.registry import MigrationReturnDue
 from shared.outbox import add_event
 from shared.spec import PeriodicJob
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from shared.work import Work
 
 BATCH = 500
 

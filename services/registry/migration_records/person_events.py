@@ -3,17 +3,22 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.migration_records.domain import MigrationStatus
 from services.registry.migration_records.models import MigrationRecord
-from services.registry.people.models import Person
 from services.registry.people.reactions import PersonReaction, delete_rows, move_rows
 from shared.problems import Conflict
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.registry.people.models import Person
 
 _CLOSED = (MigrationStatus.RETURNED.value, MigrationStatus.CANCELLED.value)
 

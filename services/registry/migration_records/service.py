@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
@@ -30,11 +30,15 @@ from services.registry.people.domain import age_on
 from services.registry.people.models import Person
 from services.registry.people.records import announce_update, get_person
 from shared import clock
-from shared.auth import Principal
 from shared.db import clock_now
 from shared.events.registry import MigrationStatusChanged
 from shared.outbox import add_event
 from shared.problems import Conflict, InvalidField, NotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.auth import Principal
 
 log = logging.getLogger(__name__)
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 import dataclasses
 import time
 from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import scope
 from services.registry.offices.models import Office
-from services.registry.offices.schemas import OfficeCreate
-from shared.auth import Principal
 from shared.problems import Conflict
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.registry.offices.schemas import OfficeCreate
+    from shared.auth import Principal
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,19 +6,22 @@ of another province: the officer needs to recognise them, not to read their reco
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping, Sequence
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING, Any
 
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
 from services.registry.offices.service import office_info
 from services.registry.people.schemas import CardAction, PersonCard, PersonIdentity
-from shared.auth import Principal
 from shared.reference.offices import office_name
 from shared.reference.places import province_name
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Mapping, Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.auth import Principal
 
 # What a card shows, named in the audit entry of its showing: who the person is (as every view
 # of a person starts, but the internal id) and the registering office.

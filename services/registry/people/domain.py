@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from shared.problems import FieldError
 from shared.reference.disability import Answer, Domain, has_disability
 from shared.reference.isco08 import ancestors
 from shared.reference.names import name_tokens
 from shared.reference.phones import phone_in
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 # No 0/O or 1/I: the reference is read out over the phone.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"

@@ -3,28 +3,31 @@ duplicates shown as cards the officer decides on (409 until they confirm it is n
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING, Any
 
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
 from services.registry.duplicates import service as duplicates
 from services.registry.duplicates.domain import Applicant
-from services.registry.duplicates.service import Candidate
 from services.registry.people import cards
-from services.registry.people.models import Person
-from services.registry.people.schemas import (
-    IdentityDocumentIn,
-    PersonCard,
-    PersonCreate,
-    PersonFields,
-)
 from services.registry.scope import sees_province, served_among
-from shared.auth import Principal
 from shared.problems import Conflict
 from shared.reference.names import PersonName
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.registry.duplicates.service import Candidate
+    from services.registry.people.models import Person
+    from services.registry.people.schemas import (
+        IdentityDocumentIn,
+        PersonCard,
+        PersonCreate,
+        PersonFields,
+    )
+    from shared.auth import Principal
 
 
 class DocumentAlreadyRegistered(Conflict):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import String, cast, delete, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
@@ -17,13 +15,19 @@ from services.registry.people.reactions import delete_rows, move_rows
 from services.registry.people.record_fields import derive as _derived
 from services.registry.people.records import PERSONAL, announce_update, get_person
 from services.registry.reactions import PERSON_REACTIONS
-from shared.auth import Principal
 from shared.db import clock_now
 from shared.events.registry import ErasureRecorded, PersonErased, PersonMerged
 from shared.idempotency import IdempotencyRecord
 from shared.outbox import add_event
 from shared.outbox.models import OutboxRecord
 from shared.problems import Conflict, InvalidField
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.auth import Principal
 
 # Filled on the survivor from the duplicate when the survivor has no value.
 _FILLABLE = (

@@ -7,13 +7,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from services.registry.people.models import Person
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import InstrumentedAttribute
 
 # (session, survivor, duplicate): raise a problem to refuse the merge before anything moves.
 MergeCheck = Callable[[AsyncSession, Person, Person], Awaitable[None]]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.registry.people.domain import (
     SCALAR_FIELDS,
@@ -11,9 +10,13 @@ from services.registry.people.domain import (
     occupation_codes,
     search_tokens,
 )
-from services.registry.people.models import Person
 from services.registry.people.records import column_values
-from services.registry.people.schemas import PersonFields
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping
+
+    from services.registry.people.models import Person
+    from services.registry.people.schemas import PersonFields
 
 _SCALARS = SCALAR_FIELDS
 

@@ -3,13 +3,9 @@ scope (`get_person`), read whole, and announced after a change."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
-from datetime import date
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
@@ -19,13 +15,21 @@ from services.registry.people.domain import SCALAR_FIELDS
 from services.registry.people.models import IdentityDocument, Person
 from services.registry.people.schemas import DocumentRead, PersonRead
 from services.registry.scope import access_basis
-from shared.auth import Principal
 from shared.db import clock_now
 from shared.events.registry import PersonUpdated
 from shared.outbox import add_event
 from shared.problems import NotFound, Problem
 
-_people = cast(Table, Person.__table__)
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Mapping
+    from datetime import date
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.auth import Principal
+
+_people = cast("Table", Person.__table__)
 
 # Fields of the record that are personal data: emptied on erasure and on the merged-away copy.
 PERSONAL = (

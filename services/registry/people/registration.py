@@ -6,11 +6,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CTE, Select, Table, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
@@ -32,18 +31,22 @@ from services.registry.people.schemas import (
 )
 from services.registry.scope import require_province
 from shared import clock
-from shared.auth import Principal
 from shared.events.registry import JobseekerProfile as ProfileData
 from shared.events.registry import PersonRegistered
 from shared.outbox import add_event
 from shared.problems import FieldError, InvalidFields
 
-_people = cast(Table, Person.__table__)
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.auth import Principal
+
+_people = cast("Table", Person.__table__)
 # A reference is 8 characters of 32 (10^12 codes): at a million people a new one collides about
 # once in a million registrations, so a collision draws another code instead of failing.
 REFERENCE_ATTEMPTS = 5
 
-INSERT_DOCUMENT = insert(cast(Table, IdentityDocument.__table__))
+INSERT_DOCUMENT = insert(cast("Table", IdentityDocument.__table__))
 
 
 def _written_with(person: CTE, table: Table, keys: tuple[str, ...]) -> CTE:
@@ -74,9 +77,9 @@ def _registering(*, jobseeker: bool) -> Select[Any]:
     return select(person.c.id).add_cte(*written)
 
 
-_audit = cast(Table, AuditEntry.__table__)
+_audit = cast("Table", AuditEntry.__table__)
 
-_profiles = cast(Table, JobseekerProfile.__table__)
+_profiles = cast("Table", JobseekerProfile.__table__)
 
 _REGISTER_JOBSEEKER = _registering(jobseeker=True)
 
@@ -96,7 +99,7 @@ class Registration:
 
     @property
     def person_id(self) -> uuid.UUID:
-        return cast(uuid.UUID, self.row["id"])
+        return cast("uuid.UUID", self.row["id"])
 
     def read(self) -> PersonRead:
         return PersonRead.model_validate(

@@ -4,11 +4,9 @@ people outside it found by what they carry (reference, phone, document number)."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, false, null, or_, select, union_all
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
@@ -25,9 +23,15 @@ from services.registry.people.schemas import PersonCard, PersonSummary
 from services.registry.scope import list_province, office_links, sees_province
 from services.registry.serving.models import ServiceLink
 from shared import clock
-from shared.auth import Principal
 from shared.pagination import equal_if_given, newest_first, page_of
 from shared.problems import InvalidField
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.auth import Principal
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,13 @@ happens next, Lao first and English second. Pure: data in, PDF bytes out."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING
 
 from shared import printing
 
 if TYPE_CHECKING:  # the PDF library loads with the first document printed
+    from datetime import date
+
     from fpdf import FPDF
 
 # What a slip shows of the record, named in the audit entry of its printing.

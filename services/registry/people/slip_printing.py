@@ -3,11 +3,9 @@ who agreed to receive one."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
@@ -17,8 +15,15 @@ from services.registry.offices.service import office_info
 from services.registry.people import slip
 from services.registry.people.records import get_person
 from shared import clock
-from shared.auth import Principal
 from shared.reference.offices import office_name
+
+if TYPE_CHECKING:
+    import uuid
+    from datetime import date
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.auth import Principal
 
 
 async def _sms_consented(session: AsyncSession, person_id: uuid.UUID, today: date) -> bool:

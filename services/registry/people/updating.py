@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
@@ -19,12 +18,18 @@ from services.registry.people.models import IdentityDocument, Person
 from services.registry.people.record_fields import apply_sent, derive
 from services.registry.people.records import announce_update, documents_of, get_person
 from services.registry.people.registration import INSERT_DOCUMENT
-from services.registry.people.schemas import IdentityDocumentIn, PersonUpdate
 from services.registry.scope import require_province, sees_province
 from shared import clock
-from shared.auth import Principal
 from shared.problems import FieldError, InvalidFields
 from shared.versioning import check_version
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.registry.people.schemas import IdentityDocumentIn, PersonUpdate
+    from shared.auth import Principal
 
 
 async def _update_errors(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from services.registry.serving.domain import SERVING_ENROLMENTS
 from services.registry.serving.service import apply_enrolment
 from shared.consumer import Handler, expect
-from shared.events import CloudEvent, Event
 from shared.events.predeparture import EnrolmentChanged
-from shared.work import Work
+
+if TYPE_CHECKING:
+    from shared.events import CloudEvent, Event
+    from shared.work import Work
 
 
 async def on_enrolment_changed(work: Work, event: CloudEvent, payload: Event) -> None:

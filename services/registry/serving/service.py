@@ -8,16 +8,13 @@ nothing.
 from __future__ import annotations
 
 import logging
-import uuid
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
 from services.registry.offices.service import OfficeInfo, acting_office, office_info
-from services.registry.people.models import Person
 from services.registry.people.records import Gone, announce_update, find_person
 from services.registry.scope import default_basis, sees_province, serving_basis
 from services.registry.serving.domain import Basis, needs_link
@@ -29,6 +26,14 @@ from shared.events.registry import PersonServedAt
 from shared.outbox import add_event
 from shared.problems import Conflict, NotFound
 from shared.reference.offices import SEED_OFFICES
+
+if TYPE_CHECKING:
+    import uuid
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.registry.people.models import Person
 
 log = logging.getLogger(__name__)
 
