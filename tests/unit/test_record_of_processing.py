@@ -11,14 +11,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, MetaData, String, Table
 
-from labourx.processing import (
-    DOCUMENT,
-    RECORDS,
-    SHARED_TABLES,
-    column_marks,
-    render,
-    tables_by_service,
-)
+from labourx.processing import DOCUMENT, RECORDS, SHARED_TABLES
+from labourx.processing_document import column_marks, render, tables_by_service
 from services.registry.consent.domain import Purpose as ConsentPurpose
 from shared.events import CATALOGUE
 from shared.personal import CONTACT, model_fields, model_marks, personal
