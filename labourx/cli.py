@@ -233,8 +233,9 @@ def seed_command(
 ) -> None:
     """Fill a running system through its APIs with synthetic agencies, employers, vacancies
     and people (with consents and migration records), for demos and benchmarks."""
-    from shared.seed import Plan, SeedError
     from shared.seed import seed as run_seed
+    from shared.seed_api import SeedError
+    from shared.seed_plan import Plan
     from shared.synthetic.people import CAPACITY
     from shared.synthetic.vacancies import generate_agencies, generate_employers
 

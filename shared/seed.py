@@ -6,6 +6,9 @@ same --seed (after a dropped link, or on purpose) gets the first run's answers a
 nothing twice; more people with the same seed adds the difference. Agencies and employers
 are one national register whatever the seed: one already registered (same code or registration
 number) is used as it is.
+
+What is seeded is drawn in shared/seed_plan.py, the requests go through shared/seed_api.py (with
+its retries); here are the run and its steps per service.
 """
 
 from __future__ import annotations
@@ -23,30 +26,20 @@ import httpx
 
 from shared import clock
 from shared.auth import mint_token
-from shared.synthetic import (
-    generate_agencies,
-    generate_employers,
-    generate_people,
-    generate_vacancies,
-)
-from shared.synthetic.geography import PROVINCES
+from shared.seed_api import TIMEOUT_S, SeedApi, SeedError, explain, unreachable
+from shared.seed_plan import agencies_in_order, employers_in_order, vacancy_rows
+from shared.synthetic import generate_people
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterable, Iterator
+    from collections.abc import Awaitable, Callable, Iterable
 
+    from shared.seed_api import Answer
+    from shared.seed_plan import Item, Plan
     from shared.settings import Settings
 
 T = TypeVar("T")
-Item = tuple[int, dict[str, Any]]  # the generator's index of an item, and the item
 
 SUBJECT = "labourx-seed"  # the officer every seeded record names as its author
-# A dropped connection or an answer of "try again" (a gateway error, a service whose database
-# is down or restarting) is retried with the same key, for up to this long, waiting what the
-# service's Retry-After asks (at most RETRY_AFTER_CAP_S) or backing off to at most 5 s.
-RETRY_FOR_S = 120.0
-RETRY_AFTER_CAP_S = 30.0
-RETRIED_STATUSES = frozenset({502, 503, 504})
-TIMEOUT_S = 60.0
 PROGRESS_EVERY_S = 10.0
 
 # Shares, drawn per item from the seed and the item's index.
@@ -54,7 +47,6 @@ CONSENT_GIVEN, CONSENT_REFUSED = 0.85, 0.05  # the others have not decided yet
 MIGRANT_SHARE = 0.5  # of the adults willing to work abroad: an MRC opens a migration record
 MIGRANT_WITH_AGENCY = 0.6
 PUBLISHED_SHARE = 0.9  # the others stay drafts, waiting for an officer
-DRAWS_PER_VACANCY = 200  # generated rows read per vacancy wanted before giving up
 
 VACANCY_FIELDS = (
     "kind", "title", "description", "isco08", "employer_id", "province_code", "district",
@@ -64,110 +56,7 @@ VACANCY_FIELDS = (
     "closes_on", "worker_fees",
 )  # fmt: skip
 EMPLOYER_FIELDS = ("name", "registration_number", "isic_section", "province_code", "district")
-_CAPITAL_DISTRICT = {p.code: p.districts[0] for p in PROVINCES}
 _DUPLICATE = frozenset({"probable-duplicate", "duplicate-document"})
-
-
-class SeedError(Exception):
-    """The seed cannot go on: an API is unreachable or answered what it should not."""
-
-    done: list[str] = []  # the summary of what the run did before it stopped
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What to seed, and where."""
-
-    people: int
-    employers: int
-    agencies: int
-    vacancies: int
-    seed: int
-    registry_url: str
-    matching_url: str
-    concurrency: int
-
-
-# -- what to seed (pure) ----------------------------------------------------------------------
-
-
-def agencies_in_order() -> list[dict[str, Any]]:
-    """The synthetic register of licensed agencies, each next one adding the most destinations,
-    so that the first two already recruit for every country demand letters come from."""
-    left, ordered, covered = generate_agencies(), [], set[str]()
-    while left:
-        best = max(left, key=lambda a: len(set(a["destinations"]) - covered))
-        left.remove(best)
-        ordered.append(best)
-        covered |= set(best["destinations"])
-    return ordered
-
-
-def employers_in_order(seed: int) -> list[dict[str, Any]]:
-    """The synthetic register of employers in the seed's order: shuffled (so more where more
-    people live), then one ISIC section after the other, so that a dozen span every section."""
-    register = generate_employers(0)
-    random.Random(f"employers:{seed}").shuffle(register)
-    by_section: dict[str, list[dict[str, Any]]] = {}
-    for employer in register:
-        by_section.setdefault(employer["isic_section"], []).append(employer)
-    ranked = [(rank, s, e) for s, group in by_section.items() for rank, e in enumerate(group)]
-    return [employer for _, _, employer in sorted(ranked, key=lambda r: (r[0], r[1]))]
-
-
-def vacancy_rows(
-    n: int, seed: int, today: date, employers: list[dict[str, Any]], agencies: list[dict[str, Any]]
-) -> Iterator[Item]:
-    """Up to `n` generated vacancies that the given employers and agencies can offer: jobs of an
-    ISIC section none of the employers is in, or abroad where no agency may recruit, are left
-    out. Employers and agencies are records as the API returns them."""
-    by_section: dict[str, list[dict[str, Any]]] = {}
-    for employer in employers:
-        by_section.setdefault(employer["isic_section"], []).append(employer)
-    # Where the generator finds no employer it takes one of the capital's: stand-ins fill that
-    # gap, and their jobs go to an employer of the same section elsewhere.
-    stand_ins = {
-        f"stand-in-{section}": section
-        for section in {e["isic_section"] for e in generate_employers(0)}
-        if not any(e["province_code"] == "LA-VT" for e in by_section.get(section, []))
-    }
-    countries = {c for a in generate_agencies() for c in a["destinations"]}
-    unlicensed = countries.difference(*(a["destinations"] for a in agencies))
-    rows = generate_vacancies(
-        DRAWS_PER_VACANCY * n,
-        seed,
-        today=today,
-        employers=employers + [_stand_in(key, section) for key, section in stand_ins.items()],
-        agencies=agencies + ([{"id": None, "destinations": unlicensed}] if unlicensed else []),
-    )
-    wanted = n
-    for index, row in enumerate(rows):
-        if not wanted:
-            return
-        if row["kind"] == "overseas" and row["agency_id"] is None:
-            continue
-        if row["employer_id"] in stand_ins:
-            candidates = by_section.get(stand_ins[row["employer_id"]])
-            if not candidates:
-                continue
-            employer = candidates[index % len(candidates)]
-            row |= {k: employer[k] for k in ("province_code", "district")}
-            row["employer_id"] = employer["id"]
-        if row["kind"] == "domestic" and not row["district"]:
-            row["district"] = _CAPITAL_DISTRICT[row["province_code"]]
-        wanted -= 1
-        yield index, row
-
-
-def _stand_in(key: str, section: str) -> dict[str, Any]:
-    """An employer that is none, standing where the generator looks last (the capital)."""
-    return {
-        "id": key,
-        "isic_section": section,
-        "province_code": "LA-VT",
-        "district": None,
-        "office_code": None,
-    }
 
 
 def _active(agency: dict[str, Any]) -> bool:
@@ -181,50 +70,6 @@ def _first_of_next_month(day: date) -> date:
 def _age(born: str, today: date) -> int:
     birth = date.fromisoformat(born)
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
-
-
-# -- HTTP -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: Any
-    fresh: bool  # written by this run, not the replay of an earlier run's answer
-
-    @property
-    def ok(self) -> bool:
-        return self.status < 300
-
-    @property
-    def problem(self) -> str | None:
-        """The problem type's last segment (`probable-duplicate`) of an error answer."""
-        if self.ok or not isinstance(self.body, dict):
-            return None
-        return str(self.body.get("type", "")).rsplit("/", 1)[-1]
-
-
-def _json(value: Any) -> Any:
-    """UUIDs, dates and decimals as the API reads them."""
-    return json.loads(json.dumps(value, default=str))
-
-
-def _body(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return response.text
-
-
-def _explain(method: str, url: str, response: httpx.Response) -> str:
-    body = _body(response)
-    shown = json.dumps(body, indent=2, ensure_ascii=False) if isinstance(body, dict) else body
-    hint = (
-        "\n(the seed signs its tokens with LABOURX_JWT_SECRET, which must be the APIs' secret)"
-        if response.status_code == 401
-        else ""
-    )
-    return f"{method} {url} answered {response.status_code}:\n{shown}{hint}"
 
 
 async def _each(items: Iterable[T], work: Callable[[T], Awaitable[None]], workers: int) -> None:
@@ -261,7 +106,7 @@ class Phase:
         self.counts["created" if answer.fresh and answer.ok else "existing"] += 1
 
 
-class Seeder:
+class Seeder(SeedApi):
     """One seed run: its tokens and client, the offices and job bank found, and the counts."""
 
     def __init__(
@@ -301,60 +146,6 @@ class Seeder:
     def _key(self, *parts: object) -> str:
         return ":".join(map(str, (SUBJECT, self.plan.seed, *parts)))
 
-    async def _send(
-        self, method: str, url: str, headers: dict[str, str], **kwargs: Any
-    ) -> tuple[httpx.Response, int]:
-        """The response, and how many times the request was retried to get it."""
-        deadline = time.monotonic() + RETRY_FOR_S
-        attempt = 0
-        while True:
-            try:
-                response = await self.client.request(method, url, headers=headers, **kwargs)
-            except httpx.TransportError as exc:
-                if time.monotonic() >= deadline:
-                    raise SeedError(_unreachable(url, exc)) from exc
-                wait = _backoff(attempt)
-            else:
-                if response.status_code not in RETRIED_STATUSES or time.monotonic() >= deadline:
-                    return response, attempt
-                wait = _retry_after(response) or _backoff(attempt)
-            await asyncio.sleep(max(0.0, min(wait, deadline - time.monotonic())))
-            attempt += 1
-
-    async def post(
-        self,
-        url: str,
-        body: dict[str, Any],
-        headers: dict[str, str],
-        key: str,
-        allowed: Iterable[str] = (),
-    ) -> Answer:
-        """POST with an Idempotency-Key. Error answers other than the `allowed` problem types
-        stop the seed; so does none, except a key an earlier run used for other terms."""
-        response, retries = await self._send(
-            "POST", url, headers | {"Idempotency-Key": key}, json=_json(body)
-        )
-        # A replay after a retry of this run answers this run's own write.
-        replayed = response.headers.get("Idempotent-Replayed") == "true" and not retries
-        answer = Answer(response.status_code, _body(response), fresh=not replayed)
-        if answer.ok or answer.problem in {*allowed, "idempotency-key-reused"}:
-            return answer
-        raise SeedError(_explain("POST", url, response))
-
-    async def pages(self, url: str, headers: dict[str, str], **filters: str) -> list[Any]:
-        """Every item of a cursor-paged list."""
-        items: list[Any] = []
-        params = {**filters, "limit": "200"}
-        while True:
-            response, _ = await self._send("GET", url, headers, params=params)
-            if not response.is_success:
-                raise SeedError(_explain("GET", url, response))
-            page = response.json()
-            items += page["items"]
-            if not page.get("next_cursor"):
-                return items
-            params["cursor"] = page["next_cursor"]
-
     # -- the run ------------------------------------------------------------------------------
 
     async def run(self) -> None:
@@ -363,15 +154,15 @@ class Seeder:
             try:
                 response = await self.client.get(f"{base}/healthz")
             except httpx.TransportError as exc:
-                raise SeedError(_unreachable(base, exc)) from exc
+                raise SeedError(unreachable(base, exc)) from exc
             if not response.is_success:
-                raise SeedError(_explain("GET", f"{base}/healthz", response))
+                raise SeedError(explain("GET", f"{base}/healthz", response))
         # The office register is one short list, not paged: a `limit` it does not take would
         # be refused.
         url = f"{plan.registry_url}/v1/offices"
         response, _ = await self._send("GET", url, self._auth("admin"))
         if not response.is_success:
-            raise SeedError(_explain("GET", url, response))
+            raise SeedError(explain("GET", url, response))
         for office in response.json()["items"]:
             if office["active"]:
                 self.offices[office["code"]] = office["province_code"]
@@ -454,7 +245,7 @@ class Seeder:
             raise SeedError(f"POST {url} answered {json.dumps(answer.body, ensure_ascii=False)}")
         response, _ = await self._send("GET", f"{url}/{existing}", headers)
         if not response.is_success:
-            raise SeedError(_explain("GET", f"{url}/{existing}", response))
+            raise SeedError(explain("GET", f"{url}/{existing}", response))
         self.phases[phase].counts["existing"] += 1
         return dict(response.json())
 
@@ -590,13 +381,6 @@ class Seeder:
         return lines
 
 
-def _unreachable(url: str, exc: Exception) -> str:
-    return (
-        f"cannot reach {url} ({type(exc).__name__}: {exc}); is the system running "
-        "(`make run`), and are --registry-url and --matching-url right?"
-    )
-
-
 async def seed(settings: Settings, plan: Plan, say: Callable[[str], None]) -> Seeder:
     """Seed what `plan` asks for; the returned Seeder holds the counts for `summary()`."""
     limits = httpx.Limits(max_connections=plan.concurrency)
@@ -608,13 +392,3 @@ async def seed(settings: Settings, plan: Plan, say: Callable[[str], None]) -> Se
             exc.done = seeder.summary()
             raise
         return seeder
-
-
-def _backoff(attempt: int) -> float:
-    return float(min(0.2 * 2**attempt, 5.0))
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """The seconds a `Retry-After` of whole seconds asks for (capped), or None."""
-    value = response.headers.get("Retry-After", "")
-    return min(float(value), RETRY_AFTER_CAP_S) if value.isdigit() else None

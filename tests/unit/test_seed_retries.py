@@ -13,7 +13,8 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from shared.seed import Plan, Seeder
+from shared.seed import Seeder
+from shared.seed_plan import Plan
 from shared.settings import Settings
 
 if TYPE_CHECKING:
