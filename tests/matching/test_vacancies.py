@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from services.matching.app import SPEC
+from services.matching.vacancies.lifecycle import NoOpenPosition, take_position
 from services.matching.vacancies.models import Vacancy
-from services.matching.vacancies.service import NoOpenPosition, take_position
 from shared.db import create_engine, session_factory
 from shared.jobs import run_once
 from tests.matching.test_agencies import (

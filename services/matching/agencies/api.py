@@ -8,7 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.matching.agencies import service
+from services.matching.agencies import complaints as agency_complaints
+from services.matching.agencies import licences, service
 from services.matching.agencies.schemas import (
     AgencyCreate,
     AgencyDetail,
@@ -90,7 +91,7 @@ async def change_status(
     """Suspend or revoke (with a reason; pauses its published vacancies) or reinstate
     (republishes them). An invalid change answers 409 with `current_status` and `allowed`."""
     today = clock.today()
-    agency = await service.change_status(session, agency_id, body, principal, today=today)
+    agency = await licences.change_status(session, agency_id, body, principal, today=today)
     return Answer(200, await service.to_detail(session, agency, today))
 
 
@@ -104,7 +105,7 @@ async def renew_licence(
 ) -> Answer[AgencyDetail]:
     """Renew the licence: a new expiry date, and optionally number and destinations."""
     today = clock.today()
-    agency = await service.renew_licence(session, agency_id, body, principal, today=today)
+    agency = await licences.renew_licence(session, agency_id, body, principal, today=today)
     return Answer(200, await service.to_detail(session, agency, today))
 
 
@@ -117,7 +118,9 @@ async def file_complaint(
     actor: ActorDep,
 ) -> Answer[ComplaintRead]:
     """Record a complaint against the agency (office staff)."""
-    complaint = await service.file_complaint(session, agency_id, body, actor, today=clock.today())
+    complaint = await agency_complaints.file_complaint(
+        session, agency_id, body, actor, today=clock.today()
+    )
     return Answer(201, ComplaintRead.model_validate(complaint))
 
 
@@ -127,7 +130,7 @@ async def list_complaints(
 ) -> ComplaintList:
     """Complaints against the agency, newest first: every one for supervisors, those an office
     took for its staff; analysts read the counts on the agency instead."""
-    complaints = await service.list_complaints(session, agency_id, actor)
+    complaints = await agency_complaints.list_complaints(session, agency_id, actor)
     return ComplaintList(items=[ComplaintRead.model_validate(c) for c in complaints])
 
 
@@ -142,5 +145,7 @@ async def change_complaint_status(
 ) -> Answer[ComplaintRead]:
     """Investigate, uphold or dismiss a complaint (supervisors); upheld and dismissed need the
     `outcome`."""
-    complaint = await service.change_complaint_status(session, agency_id, complaint_id, body)
+    complaint = await agency_complaints.change_complaint_status(
+        session, agency_id, complaint_id, body
+    )
     return Answer(200, ComplaintRead.model_validate(complaint))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from services.matching.agencies.service import apply_expiry, due_for_expiry
+from services.matching.agencies.licences import apply_expiry, due_for_expiry
 from shared.spec import PeriodicJob
 
 if TYPE_CHECKING:

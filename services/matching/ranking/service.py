@@ -26,7 +26,7 @@ from services.matching.ranking.sql import (
     candidates_for,
     vacancies_for,
 )
-from services.matching.vacancies.service import get_vacancy
+from services.matching.vacancies.reading import get_vacancy
 from shared.problems import NotFound
 
 if TYPE_CHECKING:

@@ -40,7 +40,7 @@ from services.matching.recruitment.schemas import (
 )
 from services.matching.referrals.domain import OPEN as OPEN_REFERRAL
 from services.matching.referrals.models import Referral
-from services.matching.vacancies.service import get_own_vacancy
+from services.matching.vacancies.reading import get_own_vacancy
 from shared import readmodels
 from shared.db import clock_now
 from shared.events.matching import WorkerPaidCostRecorded

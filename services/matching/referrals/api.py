@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.matching.referrals import service
+from services.matching.referrals import placing, referring, service
 from services.matching.referrals.domain import ReferralStatus
 from services.matching.referrals.schemas import (
     PlacementCreate,
@@ -33,7 +33,7 @@ async def refer(body: ReferralCreate, session: SessionDep, actor: ActorDep) -> A
     """Refer a person the caller serves (their province, an office serving them, or national
     scope) to a published vacancy of any province; 409 with every reason when the vacancy or
     a hard filter forbids it."""
-    referral = await service.refer(
+    referral = await referring.refer(
         session,
         vacancy_id=body.vacancy_id,
         person_id=body.person_id,
@@ -102,7 +102,7 @@ async def place(
     the agency licensed for the destination, a valid orientation for it, a passport valid six
     months past the start and an open migration record (prospective or ready) for it: 409
     `missing-prerequisite` lists everything missing at once."""
-    placement = await service.place(
+    placement = await placing.place(
         session, referral_id, starts_on=body.starts_on, actor=actor, today=clock.today()
     )
     return Answer(201, PlacementRead.model_validate(placement))
@@ -112,7 +112,7 @@ async def place(
 async def get_placement(
     placement_id: uuid.UUID, session: SessionDep, actor: ActorDep
 ) -> PlacementRead:
-    return PlacementRead.model_validate(await service.get_placement(session, placement_id, actor))
+    return PlacementRead.model_validate(await placing.get_placement(session, placement_id, actor))
 
 
 @placements.post("/{placement_id}/end", response_model=PlacementRead)
@@ -124,7 +124,7 @@ async def end_placement(
     actor: ActorDep,
 ) -> Answer[PlacementRead]:
     """The job ended (or fell through before the start): the person may be placed again."""
-    placement = await service.end_placement(
+    placement = await placing.end_placement(
         session,
         placement_id,
         ended_on=body.ended_on,

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from services.matching.scope import ActorDep
-from services.matching.vacancies import service
+from services.matching.vacancies import lifecycle, reading, service
 from services.matching.vacancies.domain import Kind, VacancyStatus
 from services.matching.vacancies.schemas import (
     VacancyCreate,
@@ -36,7 +36,7 @@ async def create_vacancy(
     for it). Every bad field is named in one 422; fees charged to the worker make it
     `worker-fees-not-allowed`."""
     vacancy = await service.create_vacancy(session, body, actor, today=clock.today())
-    return Answer(201, service.to_read(vacancy), headers={"ETag": etag(vacancy.version)})
+    return Answer(201, reading.to_read(vacancy), headers={"ETag": etag(vacancy.version)})
 
 
 @router.get("", response_model=VacancyPage)
@@ -61,7 +61,7 @@ async def list_vacancies(
             province_code = validate_province(province_code)
         except ValueError as exc:
             raise InvalidField("province_code", str(exc)) from exc
-    filters = service.Filters(
+    filters = reading.Filters(
         status=status,
         kind=kind,
         province_code=province_code,
@@ -69,10 +69,10 @@ async def list_vacancies(
         employer_id=employer_id,
         isco08=isco08,
     )
-    rows, following = await service.list_vacancies(
+    rows, following = await reading.list_vacancies(
         session, filters, actor, cursor=cursor, limit=limit
     )
-    return VacancyPage(items=[service.to_read(v) for v in rows], next_cursor=following)
+    return VacancyPage(items=[reading.to_read(v) for v in rows], next_cursor=following)
 
 
 @router.get("/{vacancy_id}", response_model=VacancyRead)
@@ -81,9 +81,9 @@ async def get_vacancy(
 ) -> VacancyRead:
     """Any office's staff read a published vacancy; a draft its province's staff and its
     agency."""
-    vacancy = await service.get_vacancy(session, vacancy_id, actor)
+    vacancy = await reading.get_vacancy(session, vacancy_id, actor)
     response.headers["ETag"] = etag(vacancy.version)
-    return service.to_read(vacancy)
+    return reading.to_read(vacancy)
 
 
 @router.patch("/{vacancy_id}", response_model=VacancyRead)
@@ -108,7 +108,7 @@ async def update_vacancy(
         today=clock.today(),
     )
     response.headers["ETag"] = etag(vacancy.version)
-    return service.to_read(vacancy)
+    return reading.to_read(vacancy)
 
 
 @router.post("/{vacancy_id}/status", response_model=VacancyRead)
@@ -124,5 +124,5 @@ async def change_status(
 
     An invalid change answers 409 with `current_status` and the `allowed` next states.
     """
-    vacancy = await service.change_status(session, vacancy_id, body, actor, today=clock.today())
-    return Answer(200, service.to_read(vacancy))
+    vacancy = await lifecycle.change_status(session, vacancy_id, body, actor, today=clock.today())
+    return Answer(200, reading.to_read(vacancy))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from services.matching.vacancies.service import expire_due
+from services.matching.vacancies.lifecycle import expire_due
 from shared.spec import PeriodicJob
 
 if TYPE_CHECKING:
