@@ -11,7 +11,7 @@ destination in the read model yet or another one than the module they attended, 
 merged into another record. Each kind's share is in KINDS; what the rule should conclude for
 each is known from how it was generated.
 
-Completion recomputation: `completions.service.recompute` over every loaded person, in batches
+Completion recomputation: `completions.recomputing.recompute` over every loaded person, in batches
 of BATCH each in its own transaction, as a full recomputation job would run it; every certificate
 it issues is numbered, given its verification hash and its OrientationCompleted event staged in
 the outbox. Then the same pass again, which finds nothing to change. The reference, in the same
@@ -55,7 +55,7 @@ from bench.cpu import CpuMeter
 from bench.processes import start_labourx_api
 from bench.stats import latency_summary
 from bench.tree import SERVICES
-from services.predeparture.completions import service as completions
+from services.predeparture.completions import recomputing as completions
 from services.predeparture.curricula.defaults import DEFAULT_CURRICULUM_ID, default_curriculum
 from shared import clock
 from shared.auth import mint_token

@@ -31,7 +31,7 @@ from services.predeparture.attendance.schemas import (
 )
 from services.predeparture.audit import service as audit
 from services.predeparture.audit.domain import Action
-from services.predeparture.completions import service as completions
+from services.predeparture.completions import recomputing as completions
 from services.predeparture.completions.schemas import Recomputed
 from services.predeparture.learners.models import Learner
 from services.predeparture.scope import require_manager, require_session_reader, visible_people

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, cast
 from sqlalchemy import Table, exists, not_, or_
 from sqlalchemy.orm import aliased
 
-from services.predeparture.completions import service
+from services.predeparture.completions import recomputing
 from services.predeparture.completions.models import Completion
 from services.predeparture.learners.models import Learner
 from shared import readmodels
@@ -37,7 +37,7 @@ async def move_completions(work: Work, merge: PersonMerged) -> None:
     the survivor's completions are then recomputed: the two records' attendance together may
     meet the rule."""
     await _move_completions(work.session, merge.person_id, merge.survivor_id)
-    await service.recompute(
+    await recomputing.recompute(
         work.session,
         [merge.survivor_id],
         settings=work.settings,

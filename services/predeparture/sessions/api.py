@@ -17,8 +17,13 @@ from fastapi import APIRouter, Header, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from services.predeparture.scope import Enroller, Manager
-from services.predeparture.sessions import enrolment as places
-from services.predeparture.sessions import service
+from services.predeparture.sessions import (
+    enrolment_reading,
+    listing,
+    rosters,
+    service,
+    staff_enrolment,
+)
 from services.predeparture.sessions.domain import SessionStatus
 from services.predeparture.sessions.roster_sheet import render_pdf
 from services.predeparture.sessions.schemas import (
@@ -80,13 +85,13 @@ async def list_sessions(
     """Sessions in the order they start, with places taken and the waiting list's length:
     every scheduled or held one, and the closed and cancelled ones of your office and
     province."""
-    filters = service.Filters(
+    filters = listing.Filters(
         office_code=office_code.upper() if office_code else None,
         status=status,
         starts_from=starts_from,
         starts_to=starts_to,
     )
-    items, following = await service.list_sessions(
+    items, following = await listing.list_sessions(
         session, filters, principal, cursor=cursor, limit=limit
     )
     return SessionPage(items=items, next_cursor=following)
@@ -151,7 +156,7 @@ async def change_status(
 async def get_roster(session_id: uuid.UUID, session: SessionDep, principal: Reader) -> Roster:
     """Who holds a place, and the waiting list in the order places will be offered: everyone
     for the session's office, the people you serve otherwise."""
-    return await service.roster(session, session_id, principal)
+    return await rosters.roster(session, session_id, principal)
 
 
 @router.get(
@@ -163,7 +168,7 @@ async def roster_pdf(session_id: uuid.UUID, session: SessionDep, principal: Read
     """The roster to print and fill by hand (A4 landscape, Lao then English): the session,
     everyone holding a place (the people you serve, if it is not your office's session), with
     a box to sign and a box per module; entered afterwards with `PUT .../attendance`."""
-    sheet = await service.roster_sheet(session, session_id, principal)
+    sheet = await rosters.roster_sheet(session, session_id, principal)
     pdf = await run_in_threadpool(render_pdf, sheet)
     return Response(
         pdf,
@@ -187,10 +192,10 @@ async def enrol(
     scheduled session: a place while there is room, else the end of the waiting list. 403 for
     someone you do not serve; 409 when they already hold one in this session or it is no
     longer scheduled."""
-    enrolment = await service.enrol(
+    enrolment = await staff_enrolment.enrol(
         session, session_id, body.person_id, body.destination_country, principal
     )
-    return Answer(201, await places.read_one(session, enrolment))
+    return Answer(201, await enrolment_reading.read_one(session, enrolment))
 
 
 @router.post("/{session_id}/enrolments/{enrolment_id}/cancellation", response_model=EnrolmentRead)
@@ -204,7 +209,7 @@ async def cancel_enrolment(
 ) -> Answer[EnrolmentRead]:
     """Cancel a place or a turn, with the reason; a freed place goes to the oldest waiting.
     The session's office cancels any; another office's officer those of people they serve."""
-    enrolment = await service.cancel_enrolment(
+    enrolment = await staff_enrolment.cancel_enrolment(
         session, session_id, enrolment_id, body.reason, principal
     )
-    return Answer(200, await places.read_one(session, enrolment))
+    return Answer(200, await enrolment_reading.read_one(session, enrolment))

@@ -4,32 +4,18 @@ SessionStatusChanged event (and the enrolled people's EnrolmentChanged) in one t
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import select
 
 from services.predeparture.attendance.models import Attendance
 from services.predeparture.audit import service as audit
 from services.predeparture.audit.domain import Action
-from services.predeparture.completions import service as completions
+from services.predeparture.completions import recomputing as completions
 from services.predeparture.completions.schemas import Recomputed
 from services.predeparture.curricula.models import Curriculum, CurriculumModule
-from services.predeparture.learners.domain import full_name
-from services.predeparture.learners.models import Learner
-from services.predeparture.scope import (
-    basis_of,
-    can_manage,
-    readable_sessions,
-    require_manager,
-    require_person,
-    require_session_reader,
-    roster_basis,
-    visible_people,
-)
+from services.predeparture.scope import require_manager, require_session_reader
 from services.predeparture.sessions import enrolment as places
-from services.predeparture.sessions import roster_sheet as sheet
 from services.predeparture.sessions.domain import (
     CHANGEABLE,
     LIVE,
@@ -48,9 +34,8 @@ from services.predeparture.sessions.domain import (
     planned_modules,
     time_errors,
 )
-from services.predeparture.sessions.models import Enrolment, OrientationSession
+from services.predeparture.sessions.models import OrientationSession
 from services.predeparture.sessions.schemas import (
-    Roster,
     SessionCreate,
     SessionRead,
     SessionStatusIn,
@@ -61,14 +46,12 @@ from shared.clock import LAO_TIME
 from shared.db import clock_now
 from shared.events.predeparture import SessionStatusChanged
 from shared.outbox import add_event
-from shared.pagination import equal_if_given, oldest_first, page_of
-from shared.problems import FieldError, InvalidField, InvalidFields, NotFound
+from shared.problems import FieldError, InvalidFields, NotFound
 from shared.versioning import check_version
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from services.predeparture.sessions.roster_sheet import RosterSheet
     from shared.auth import Principal
     from shared.settings import Settings
 
@@ -161,76 +144,6 @@ async def readable_session(
     orientation = await orientation_session(session, session_id, lock=lock)
     require_session_reader(principal, orientation)
     return orientation
-
-
-@dataclass(frozen=True)
-class Filters:
-    office_code: str | None = None
-    status: str | None = None
-    starts_from: date | None = None
-    starts_to: date | None = None
-
-
-def _lao_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=LAO_TIME)
-
-
-def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    conditions = equal_if_given(
-        OrientationSession, office_code=filters.office_code, status=filters.status
-    )
-    # Dates as the offices read them: a day runs midnight to midnight in Lao time.
-    if filters.starts_from is not None:
-        conditions.append(OrientationSession.starts_at >= _lao_midnight(filters.starts_from))
-    if filters.starts_to is not None:
-        end = _lao_midnight(filters.starts_to + timedelta(days=1))
-        conditions.append(OrientationSession.starts_at < end)
-    return conditions
-
-
-async def list_sessions(
-    session: AsyncSession,
-    filters: Filters,
-    principal: Principal,
-    *,
-    cursor: str | None,
-    limit: int,
-) -> tuple[list[SessionRead], str | None]:
-    """A page of the sessions the principal may read, in the order they start, and the next
-    page's cursor."""
-    if filters.starts_from and filters.starts_to and filters.starts_to < filters.starts_from:
-        raise InvalidField("to", "is before from")
-    taken = (
-        select(
-            Enrolment.session_id,
-            func.count().filter(Enrolment.status == EnrolmentStatus.ENROLLED).label("enrolled"),
-            func.count().filter(Enrolment.status == EnrolmentStatus.WAITLISTED).label("waitlisted"),
-        )
-        .where(Enrolment.status.in_(sorted(LIVE)))
-        .group_by(Enrolment.session_id)
-        .subquery()
-    )
-    query = (
-        select(
-            OrientationSession,
-            case((taken.c.enrolled.is_(None), 0), else_=taken.c.enrolled),
-            case((taken.c.waitlisted.is_(None), 0), else_=taken.c.waitlisted),
-        )
-        .outerjoin(taken, taken.c.session_id == OrientationSession.id)
-        .where(*_conditions(filters))
-    )
-    if (readable := readable_sessions(principal)) is not None:
-        query = query.where(readable)
-    query = oldest_first(
-        query, (OrientationSession.starts_at, OrientationSession.id), after=cursor, limit=limit
-    )
-    rows = (await session.execute(query)).all()
-    page, following = page_of(rows, limit, lambda row: (row[0].starts_at, row[0].id))
-    items = [
-        to_read(o, {EnrolmentStatus.ENROLLED: int(e), EnrolmentStatus.WAITLISTED: int(w)})
-        for o, e, w in page
-    ]
-    return items, following
 
 
 # -- scheduling and changing -----------------------------------------------------------------
@@ -427,169 +340,3 @@ async def change_status(
             session, attended.all(), settings=settings, today=clock.today(), by=by
         )
     return orientation, Recomputed()
-
-
-# -- enrolment by staff ----------------------------------------------------------------------
-
-
-async def enrol(
-    session: AsyncSession,
-    session_id: uuid.UUID,
-    person_id: uuid.UUID,
-    destination_country: str | None,
-    principal: Principal,
-) -> Enrolment:
-    """An officer of any office enrols a person they serve in a scheduled session (sessions
-    are national once published); the enrolment is audited, naming the acting office."""
-    orientation = await readable_session(session, session_id, principal, lock=True)
-    check_scheduled(orientation.status, "people are enrolled")
-    learner = await session.get(Learner, person_id)
-    if learner is not None and learner.merged_into is None:
-        await require_person(session, principal, person_id, learner.province_code)
-    enrolment = await places.enrol(
-        session,
-        orientation,
-        person_id,
-        destination_country=destination_country,
-        by=principal.subject,
-    )
-    await audit.record(
-        session,
-        principal,
-        Action.ENROLLED,
-        [person_id],
-        subject_id=orientation.id,
-        basis=basis_of(principal, learner.province_code if learner else None),
-    )
-    return enrolment
-
-
-async def cancel_enrolment(
-    session: AsyncSession,
-    session_id: uuid.UUID,
-    enrolment_id: uuid.UUID,
-    reason: str,
-    principal: Principal,
-) -> Enrolment:
-    """The session's office cancels any place or turn; another office's officer those of the
-    people they serve (someone they enrolled who cannot come)."""
-    orientation = await readable_session(session, session_id, principal, lock=True)
-    if not can_manage(principal, orientation.office_code):
-        check_scheduled(orientation.status, "places are cancelled")
-        enrolment = await places.get_enrolment(session, orientation, enrolment_id)
-        learner = await session.get(Learner, enrolment.person_id)
-        await require_person(
-            session, principal, enrolment.person_id, learner.province_code if learner else None
-        )
-    cancelled = await places.cancel_by_staff(
-        session, orientation, enrolment_id, reason=reason, by=principal.subject
-    )
-    await audit.record(
-        session,
-        principal,
-        Action.ENROLMENT_CANCELLED,
-        [cancelled.person_id],
-        subject_id=orientation.id,
-    )
-    return cancelled
-
-
-# -- rosters ---------------------------------------------------------------------------------
-
-
-async def roster(session: AsyncSession, session_id: uuid.UUID, principal: Principal) -> Roster:
-    """Who holds a place and who waits: everyone for the session's office (and national
-    scope), the people they serve for other offices' staff. Audited per person shown."""
-    orientation = await readable_session(session, session_id, principal)
-    full = await places.roster(session, orientation)
-    ids = [e.person_id for e in full.enrolled + full.waitlisted]
-    visible = await visible_people(session, principal, orientation.office_code, ids)
-    await audit.record(
-        session,
-        principal,
-        Action.ROSTER_READ,
-        [i for i in ids if i in visible],
-        subject_id=orientation.id,
-        basis=roster_basis(principal, orientation.office_code),
-    )
-    return full.model_copy(
-        update={
-            "enrolled": [e for e in full.enrolled if e.person_id in visible],
-            "waitlisted": [e for e in full.waitlisted if e.person_id in visible],
-        }
-    )
-
-
-async def roster_sheet(
-    session: AsyncSession, session_id: uuid.UUID, principal: Principal
-) -> RosterSheet:
-    """What the printed roster shows: the session, and the people holding a place that the
-    principal may see, in the order they enrolled, with the modules each must attend."""
-    orientation = await readable_session(session, session_id, principal)
-    rows = (
-        await session.execute(
-            select(Enrolment, Learner)
-            .outerjoin(Learner, Learner.person_id == Enrolment.person_id)
-            .where(
-                Enrolment.session_id == orientation.id,
-                Enrolment.status == EnrolmentStatus.ENROLLED,
-            )
-            .order_by(Enrolment.created_at, Enrolment.id)
-        )
-    ).all()
-    visible = await visible_people(
-        session, principal, orientation.office_code, [e.person_id for e, _ in rows]
-    )
-    modules = (
-        await session.scalars(
-            select(CurriculumModule).where(
-                CurriculumModule.curriculum_id == orientation.curriculum_id,
-                CurriculumModule.code.in_(orientation.planned_modules),
-            )
-        )
-    ).all()
-    by_code = {m.code: m for m in modules}
-    people = [
-        sheet.Learner(
-            reference=learner.reference if learner else None,
-            name_lo=full_name(learner.given_name_lo, learner.family_name_lo) if learner else "",
-            name_en=full_name(learner.given_name_en, learner.family_name_en) if learner else "",
-            sex=learner.sex if learner else None,
-            destination_country=enrolment.destination_country
-            or (learner.destination_country if learner else None),
-        )
-        for enrolment, learner in rows
-        if enrolment.person_id in visible
-    ]
-    await audit.record(
-        session,
-        principal,
-        Action.ROSTER_PRINTED,
-        [e.person_id for e, _ in rows if e.person_id in visible],
-        subject_id=orientation.id,
-        basis=roster_basis(principal, orientation.office_code),
-    )
-    return sheet.RosterSheet(
-        session_id=orientation.id,
-        office_code=orientation.office_code,
-        starts_at=orientation.starts_at,
-        ends_at=orientation.ends_at,
-        venue=orientation.venue,
-        district=orientation.district,
-        village=orientation.village,
-        language=orientation.language,
-        facilitator=orientation.facilitator,
-        modules=[_sheet_module(code, by_code.get(code)) for code in orientation.planned_modules],
-        people=people,
-    )
-
-
-def _sheet_module(code: str, module: CurriculumModule | None) -> sheet.Module:
-    if module is None:  # a code the curriculum no longer has: printed as its code
-        return sheet.Module(code=code, title_lo=code, title_en=code)
-    return sheet.Module(
-        code=code,
-        title_lo=module.title_lo,
-        title_en=module.title_en,
-        destinations=frozenset(module.destinations or []),
-    )
