@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -126,7 +126,53 @@ def create_app(
     process (development runs a whole service in one; its owner disposes of it)."""
     settings = settings or get_settings()
     configure_logging(spec.name, settings.log_level, settings.log_format)
-    shared_engine = engine
+    app = _ServiceApp(
+        title=f"labourx {spec.name}",
+        version="0.1.0",
+        lifespan=_lifespan(spec, settings, engine),
+        # Off in production unless LABOURX_API_DOCS says otherwise: the documents map every
+        # route and field for whoever reaches the port (tests read app.openapi() directly).
+        openapi_url="/openapi.json" if settings.api_docs_enabled else None,
+        # /docs is served below from the service's own copy of Swagger UI: FastAPI's default
+        # page loads it from a CDN, which an office with no route to one sees as a blank page.
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[
+            Depends(openapi.refuse_undocumented_method),
+            Depends(_refuse_unknown_query),
+            Depends(refuse_control_characters),
+        ],
+    )
+    app.state.service = spec.name
+    app.state.settings = settings
+    install_problem_handlers(app)
+    # The operations routes first, in this order, then the service's own: the router tries
+    # routes in the order they were added, so a service's route cannot shadow a probe.
+    _add_probes(app)
+    if settings.api_docs_enabled:
+        _add_docs(app, spec.name)
+    if settings.metrics_on_api_port:
+        # In production /metrics is on LABOURX_METRICS_PORT only (`labourx api` serves it).
+        _add_metrics(app)
+    for router in spec.routers:
+        app.include_router(router)
+    openapi.install(app)  # the errors each operation answers, in its document
+    # Worked out once: the dependency above looks each route's names up on every request.
+    app.state.query_names = {
+        route.unique_id: _query_names(route) for route in app.routes if isinstance(route, APIRoute)
+    }
+    return app
+
+
+# The steps of create_app, each on its own so that the factory reads as the list of what an
+# API is made of; each is called once, in create_app's order.
+
+
+def _lifespan(
+    spec: ServiceSpec, settings: Settings, shared_engine: AsyncEngine | None
+) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
+    """What the app opens at startup and closes at shutdown: its pool (unless it was given one
+    to share, which its owner disposes of) and the broker probe."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -147,26 +193,11 @@ def create_app(
             if shared_engine is None:
                 await engine.dispose()
 
-    app = _ServiceApp(
-        title=f"labourx {spec.name}",
-        version="0.1.0",
-        lifespan=lifespan,
-        # Off in production unless LABOURX_API_DOCS says otherwise: the documents map every
-        # route and field for whoever reaches the port (tests read app.openapi() directly).
-        openapi_url="/openapi.json" if settings.api_docs_enabled else None,
-        # /docs is served below from the service's own copy of Swagger UI: FastAPI's default
-        # page loads it from a CDN, which an office with no route to one sees as a blank page.
-        docs_url=None,
-        redoc_url=None,
-        dependencies=[
-            Depends(openapi.refuse_undocumented_method),
-            Depends(_refuse_unknown_query),
-            Depends(refuse_control_characters),
-        ],
-    )
-    app.state.service = spec.name
-    app.state.settings = settings
-    install_problem_handlers(app)
+    return lifespan
+
+
+def _add_probes(app: FastAPI) -> None:
+    """/healthz and /readyz, for the orchestrator; out of the OpenAPI document."""
 
     @app.get("/healthz", tags=["ops"], include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -194,26 +225,20 @@ def create_app(
             status_code=200 if ready else 503,
         )
 
-    if settings.api_docs_enabled:
-        app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_UI), name="docs-assets")
-        docs_page = swagger_page(f"labourx {spec.name}: API", "/openapi.json", DOCS_ASSETS)
 
-        @app.get("/docs", include_in_schema=False)
-        async def docs() -> HTMLResponse:
-            return docs_page()
+def _add_docs(app: FastAPI, service: str) -> None:
+    """/docs: Swagger UI from the service's own copy (its assets under DOCS_ASSETS)."""
+    app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_UI), name="docs-assets")
+    docs_page = swagger_page(f"labourx {service}: API", "/openapi.json", DOCS_ASSETS)
 
-    if settings.metrics_on_api_port:
-        # In production /metrics is on LABOURX_METRICS_PORT only (`labourx api` serves it).
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return docs_page()
 
-        @app.get("/metrics", tags=["ops"], include_in_schema=False)
-        async def metrics() -> Response:
-            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    for router in spec.routers:
-        app.include_router(router)
-    openapi.install(app)  # the errors each operation answers, in its document
-    # Worked out once: the dependency above looks each route's names up on every request.
-    app.state.query_names = {
-        route.unique_id: _query_names(route) for route in app.routes if isinstance(route, APIRoute)
-    }
-    return app
+def _add_metrics(app: FastAPI) -> None:
+    """/metrics on the API's own port (development and tests)."""
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -168,105 +168,114 @@ RETRY_AFTER_S = 5
 
 def install_problem_handlers(app: FastAPI) -> None:
     """Map every error the API can raise to problem+json."""
+    # `exception_handler(kind)(handler)`, the decorator's own form: add_exception_handler's
+    # signature takes only handlers of plain `Exception`, which the type checker holds to.
+    app.exception_handler(Problem)(_problem)
+    app.exception_handler(RequestValidationError)(_invalid)
+    # Starlette's class, not FastAPI's subclass: the router's own 404 and 405 and FastAPI's
+    # "error parsing the body" are Starlette's, and answered plain JSON before.
+    app.exception_handler(HTTPException)(_http)
+    app.exception_handler(IntegrityError)(_integrity)
+    for kind in _MAYBE_UNAVAILABLE:
+        app.add_exception_handler(kind, _unavailable)
+    app.exception_handler(Exception)(_unexpected)
 
-    @app.exception_handler(Problem)
-    async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        answer = problem_response(
-            exc.status, exc.slug, exc.title, exc.detail, request.url.path, **exc.extensions
-        )
-        answer.headers.update(exc.headers)
-        return answer
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": _field_path(tuple(e["loc"])), "message": e["msg"], "code": e["type"]}
-            for e in exc.errors()
-        ]
-        fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+# The handlers are module-level functions, one per kind of error, so that each reads on its
+# own; install_problem_handlers above is the one place that says which error goes to which.
+
+
+async def _problem(request: Request, exc: Problem) -> JSONResponse:
+    answer = problem_response(
+        exc.status, exc.slug, exc.title, exc.detail, request.url.path, **exc.extensions
+    )
+    answer.headers.update(exc.headers)
+    return answer
+
+
+async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [
+        {"field": _field_path(tuple(e["loc"])), "message": e["msg"], "code": e["type"]}
+        for e in exc.errors()
+    ]
+    fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+    return problem_response(
+        422,
+        "validation-error",
+        "Invalid request",
+        f"invalid fields: {fields}",
+        request.url.path,
+        errors=errors,
+    )
+
+
+async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+    if exc.status_code == 400 and exc.detail == _BODY_UNREADABLE:
+        # A body FastAPI could not decode (not UTF-8, a broken form): a bad field like any
+        # other, as a JSON syntax error already is.
         return problem_response(
             422,
             "validation-error",
             "Invalid request",
-            f"invalid fields: {fields}",
+            "invalid fields: body",
             request.url.path,
-            errors=errors,
+            errors=[FieldError("body", "could not be read as its Content-Type says").as_dict()],
         )
+    slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}.get(
+        exc.status_code, "http-error"
+    )
+    answer = problem_response(
+        exc.status_code, slug, str(exc.detail), str(exc.detail), request.url.path
+    )
+    answer.headers.update(exc.headers or {})  # `Allow` on a 405
+    return answer
 
-    # Starlette's class, not FastAPI's subclass: the router's own 404 and 405 and FastAPI's
-    # "error parsing the body" are Starlette's, and answered plain JSON before.
-    @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        if exc.status_code == 400 and exc.detail == _BODY_UNREADABLE:
-            # A body FastAPI could not decode (not UTF-8, a broken form): a bad field like any
-            # other, as a JSON syntax error already is.
-            return problem_response(
-                422,
-                "validation-error",
-                "Invalid request",
-                "invalid fields: body",
-                request.url.path,
-                errors=[FieldError("body", "could not be read as its Content-Type says").as_dict()],
-            )
-        slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}.get(
-            exc.status_code, "http-error"
-        )
-        answer = problem_response(
-            exc.status_code, slug, str(exc.detail), str(exc.detail), request.url.path
-        )
-        answer.headers.update(exc.headers or {})  # `Allow` on a 405
-        return answer
 
-    @app.exception_handler(IntegrityError)
-    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
-        # A constraint the domain did not check first (or a race two requests ran): the
-        # transaction is rolled back by the session dependency, and the client learns which
-        # rule it broke. Logged without the statement or the row PostgreSQL quotes in DETAIL.
-        facts = dberrors.facts(exc)
-        status = 409 if facts.sqlstate in _CONFLICTS else 422
-        log.warning(
-            "%s answered %d", facts.describe(), status, extra={"constraint": facts.constraint}
-        )
-        what = f" ({facts.constraint})" if facts.constraint else ""
-        if status == 409:
-            return problem_response(
-                409,
-                "conflict",
-                "Conflict",
-                f"this conflicts with a record that exists already, or one it needs is gone{what}",
-                request.url.path,
-                constraint=facts.constraint,
-            )
+async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+    # A constraint the domain did not check first (or a race two requests ran): the
+    # transaction is rolled back by the session dependency, and the client learns which
+    # rule it broke. Logged without the statement or the row PostgreSQL quotes in DETAIL.
+    facts = dberrors.facts(exc)
+    status = 409 if facts.sqlstate in _CONFLICTS else 422
+    log.warning("%s answered %d", facts.describe(), status, extra={"constraint": facts.constraint})
+    what = f" ({facts.constraint})" if facts.constraint else ""
+    if status == 409:
         return problem_response(
-            422,
-            "constraint-violated",
-            "Invalid request",
-            f"a value breaks a rule of the record{what}",
+            409,
+            "conflict",
+            "Conflict",
+            f"this conflicts with a record that exists already, or one it needs is gone{what}",
             request.url.path,
             constraint=facts.constraint,
         )
+    return problem_response(
+        422,
+        "constraint-violated",
+        "Invalid request",
+        f"a value breaks a rule of the record{what}",
+        request.url.path,
+        constraint=facts.constraint,
+    )
 
-    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
-        if not dberrors.is_unavailable(exc):
-            return _internal_error(request, exc)
-        # Try again: the request's transaction was rolled back by the session dependency.
-        log.warning("database unavailable, answered 503: %r", exc)
-        answer = problem_response(
-            503,
-            "service-unavailable",
-            "Service unavailable",
-            "the database is not answering or is busy; nothing was saved, try again shortly",
-            request.url.path,
-        )
-        answer.headers["Retry-After"] = str(RETRY_AFTER_S)
-        return answer
 
-    for kind in _MAYBE_UNAVAILABLE:
-        app.add_exception_handler(kind, _unavailable)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    if not dberrors.is_unavailable(exc):
         return _internal_error(request, exc)
+    # Try again: the request's transaction was rolled back by the session dependency.
+    log.warning("database unavailable, answered 503: %r", exc)
+    answer = problem_response(
+        503,
+        "service-unavailable",
+        "Service unavailable",
+        "the database is not answering or is busy; nothing was saved, try again shortly",
+        request.url.path,
+    )
+    answer.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return answer
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    return _internal_error(request, exc)
 
 
 def _internal_error(request: Request, exc: Exception) -> JSONResponse:

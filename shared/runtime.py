@@ -15,7 +15,7 @@ import contextlib
 import logging
 import signal
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import uvloop
 from prometheus_client import start_http_server
@@ -24,7 +24,9 @@ from shared.observability import configure_logging
 from shared.settings import Settings, with_database
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterator
+    from collections.abc import Awaitable, Callable, Coroutine, Iterator
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from shared.spec import ConsumerSpec, ServiceSpec
 
@@ -136,9 +138,6 @@ def run_service(
     from shared.app import create_app
     from shared.db import create_engine, session_factory
     from shared.http_limits import uvicorn_options
-    from shared.jobs import run_periodic
-    from shared.outbox.relay import OutboxRelay
-    from shared.provision import prepare_databases, prepare_topics
 
     configure_logging(spec.name, settings.log_level, settings.log_format)
     if not settings.metrics_on_api_port:
@@ -152,10 +151,7 @@ def run_service(
 
     async def _main(stop: asyncio.Event) -> None:
         if provision:
-            say(f"{spec.name}: creating its database if missing and running migrations")
-            await prepare_databases(settings, [spec])
-            say(f"{spec.name}: creating its topics")
-            await prepare_topics(settings, [spec])
+            await _provision(spec, settings)
         say(f"{spec.name}: starting the API, relay, consumers and jobs")
         # One pool for the API, consumers and jobs: fewer idle PostgreSQL backends.
         engine = create_engine(settings, spec.name)
@@ -171,14 +167,9 @@ def run_service(
                 **uvicorn_options(settings),
             )
         )
-        parts = [consumer.runner(settings, sessions).run(stop) for consumer in spec.consumers]
-        if spec.publishes:  # the console publishes nothing: no relay idling beside it
-            parts.append(OutboxRelay(settings, spec.name).run(stop))
-        if spec.jobs:
-            parts.append(
-                run_periodic(spec.jobs, settings, sessions, stop, dsn=_dsn(settings, spec.name))
-            )
-        tasks = [asyncio.create_task(part) for part in parts]
+        tasks = [
+            asyncio.create_task(part) for part in _background_parts(spec, settings, sessions, stop)
+        ]
         api = asyncio.create_task(server.serve())
         try:
             # The API ending on its own (a port already taken) ends the process: the dev
@@ -199,3 +190,37 @@ def run_service(
             await engine.dispose()
 
     run_until_signalled(_main)
+
+
+# run_service's steps besides its API, on their own so that it reads as start, wait, stop.
+
+
+async def _provision(spec: ServiceSpec, settings: Settings) -> None:
+    """Create and migrate the service's database, and create its topics (`--provision`)."""
+    from shared.provision import prepare_databases, prepare_topics
+
+    say(f"{spec.name}: creating its database if missing and running migrations")
+    await prepare_databases(settings, [spec])
+    say(f"{spec.name}: creating its topics")
+    await prepare_topics(settings, [spec])
+
+
+def _background_parts(
+    spec: ServiceSpec,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    stop: asyncio.Event,
+) -> list[Coroutine[Any, Any, None]]:
+    """The service's parts other than its API, each to run as a task until `stop` is set:
+    its consumers, then its relay and its jobs if it has any."""
+    from shared.jobs import run_periodic
+    from shared.outbox.relay import OutboxRelay
+
+    parts = [consumer.runner(settings, sessions).run(stop) for consumer in spec.consumers]
+    if spec.publishes:  # the console publishes nothing: no relay idling beside it
+        parts.append(OutboxRelay(settings, spec.name).run(stop))
+    if spec.jobs:
+        parts.append(
+            run_periodic(spec.jobs, settings, sessions, stop, dsn=_dsn(settings, spec.name))
+        )
+    return parts
