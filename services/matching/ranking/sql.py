@@ -310,18 +310,9 @@ class PersonProfile:
     age: int
 
 
-def vacancies_for(
-    person: PersonProfile,
-    cell: Cell,
-    *,
-    limit: int,
-    today: date,
-    before: uuid.UUID | None = None,
-) -> Query:
-    """The best `limit` published vacancies in `cell` for a person, with every criterion value
-    (only those whose id sorts before `before`, when set)."""
-    codes = [*person.experienced, *person.desired]
-    params: dict[str, Any] = {
+def _person_params(person: PersonProfile, *, limit: int, today: date) -> dict[str, Any]:
+    """The bind parameters every vacancy query for `person` uses."""
+    return {
         "experienced": person.experienced,
         "desired": person.desired,
         "province": person.province_code,
@@ -337,20 +328,28 @@ def vacancies_for(
         "age": person.age,
         "limit": limit,
     }
+
+
+def _vacancy_occupation_score(codes: list[str], params: dict[str, Any]) -> str:
+    """How close a vacancy's occupation is to one the person worked in or wants."""
     shared_levels = []
     for n in (3, 2, 1):
         params[f"o{n}"] = sorted({keys.occupation(c, n) for c in codes})
         shared_levels.append(
             f" WHEN v.match_keys && CAST(:o{n} AS varchar[]) THEN {SHARED_LEVEL[n]}"
         )
-    occupation = (
+    return (
         f"CASE WHEN v.isco08 = ANY(CAST(:experienced AS varchar[])) THEN {EXPERIENCED_UNIT}"
         f" WHEN v.isco08 = ANY(CAST(:desired AS varchar[])) THEN {DESIRED_UNIT}"
         + "".join(shared_levels)
         + " ELSE 0.0 END"
     )
+
+
+def _vacancy_location_score(person: PersonProfile) -> str:
+    """How well a vacancy's place suits where the person lives or would go."""
     anywhere = person.willing_abroad and not person.abroad_countries
-    location = (
+    return (
         "CASE WHEN v.kind = 'domestic' THEN"
         f" (CASE WHEN v.province_code = :province THEN {LIVES_THERE}"
         f" WHEN v.province_code = ANY(CAST(:preferred AS varchar[])) THEN {WOULD_MOVE_THERE}"
@@ -358,6 +357,10 @@ def vacancies_for(
         f" WHEN v.destination_country = ANY(CAST(:countries AS varchar[])) THEN {NAMED_COUNTRY}"
         f" ELSE {ANY_COUNTRY if anywhere else OTHER_COUNTRY} END"
     )
+
+
+def _vacancy_readiness_score() -> str:
+    """For an overseas vacancy, the person's orientation for its destination and passport."""
     passport = (
         "coalesce(CAST(:passport_until AS date) >= greatest(coalesce(v.starts_on, :today), :today)"
         f" + {PASSPORT_DAYS_AFTER_START}, false)"
@@ -366,14 +369,21 @@ def vacancies_for(
         f"({ORIENTATION_SHARE} * (v.destination_country = ANY(CAST(:oriented AS varchar[])))::int"
         f" + {1 - ORIENTATION_SHARE} * ({passport})::int)"
     )
-    columns = {
-        Criterion.OCCUPATION: occupation,
+    return f"CASE WHEN v.kind = 'overseas' THEN {readiness} ELSE 0.0 END"
+
+
+def _vacancy_columns(
+    person: PersonProfile, codes: list[str], params: dict[str, Any]
+) -> dict[Criterion, str]:
+    """Each criterion's value for a vacancy row, as an SQL expression."""
+    return {
+        Criterion.OCCUPATION: _vacancy_occupation_score(codes, params),
         Criterion.SKILLS: (
             "CASE WHEN cardinality(v.required_skills) = 0 THEN 1.0 ELSE (SELECT count(*)"
             " FROM unnest(v.required_skills) s WHERE s = ANY(CAST(:skills AS varchar[])))::float"
             " / cardinality(v.required_skills) END"
         ),
-        Criterion.LOCATION: location,
+        Criterion.LOCATION: _vacancy_location_score(person),
         Criterion.EDUCATION: (
             "CASE WHEN v.min_isced IS NULL OR :isced >= v.min_isced THEN 1.0"
             f" WHEN :isced = v.min_isced - 1 THEN {EDUCATION_ONE_LEVEL_BELOW} ELSE 0.0 END"
@@ -388,8 +398,18 @@ def vacancies_for(
             " FROM unnest(v.languages) l WHERE l = ANY(CAST(:languages AS varchar[])))::float"
             " / cardinality(v.languages) END"
         ),
-        Criterion.READINESS: f"CASE WHEN v.kind = 'overseas' THEN {readiness} ELSE 0.0 END",
+        Criterion.READINESS: _vacancy_readiness_score(),
     }
+
+
+def _vacancy_filters(
+    person: PersonProfile,
+    cell: Cell,
+    codes: list[str],
+    before: uuid.UUID | None,
+    params: dict[str, Any],
+) -> list[str]:
+    """The conditions a vacancy must meet: published, the person's age, and the cell's keys."""
     where = [
         "v.status = 'published'",
         ":age >= v.min_age",
@@ -413,9 +433,14 @@ def vacancies_for(
             )
         params["nearby"] = sorted(nearby)
         where.append("v.match_keys && CAST(:nearby AS varchar[])")
+    return where
+
+
+def _ranked_vacancies(columns: dict[Criterion, str], where: list[str]) -> str:
+    """The vacancies meeting `where` with their criterion values, best score first."""
     selected = ",\n  ".join(f"{expr} AS {c.value}" for c, expr in columns.items())
     domestic, overseas = weights_for(False), weights_for(True)
-    sql = (
+    return (
         "SELECT m.*, CASE WHEN m.kind = 'domestic' THEN "
         + _weighted(domestic)
         + " ELSE "
@@ -427,4 +452,20 @@ def vacancies_for(
         + " AND ".join(where)
         + "\n) m ORDER BY score DESC, m.id LIMIT :limit"
     )
-    return Query(sql, params)
+
+
+def vacancies_for(
+    person: PersonProfile,
+    cell: Cell,
+    *,
+    limit: int,
+    today: date,
+    before: uuid.UUID | None = None,
+) -> Query:
+    """The best `limit` published vacancies in `cell` for a person, with every criterion value
+    (only those whose id sorts before `before`, when set)."""
+    codes = [*person.experienced, *person.desired]
+    params = _person_params(person, limit=limit, today=today)
+    columns = _vacancy_columns(person, codes, params)
+    where = _vacancy_filters(person, cell, codes, before, params)
+    return Query(_ranked_vacancies(columns, where), params)
