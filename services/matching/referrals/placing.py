@@ -37,7 +37,7 @@ from shared.problems import InvalidField, NotFound
 from shared.unique import add_unique
 
 if TYPE_CHECKING:
-    from datetime import date
+    from datetime import date, datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,6 +50,69 @@ async def _orientation_until(
             CandidateOrientation.person_id == person_id,
             CandidateOrientation.destination_country == country,
         )
+    )
+
+
+async def _check_overseas_prerequisites(
+    session: AsyncSession,
+    referral: Referral,
+    vacancy: Vacancy,
+    agency: Agency | None,
+    *,
+    starts_on: date | None,
+    today: date,
+) -> None:
+    """Refuse an overseas placement the agency, orientation, passport or migration record do
+    not allow, naming everything missing."""
+    # Both held by ck_vacancies_kind_fields and the agency foreign key.
+    assert agency is not None
+    assert vacancy.destination_country is not None
+    person = await session.get(Candidate, referral.person_id)
+    missing = overseas_prerequisites(
+        OverseasPlacement(
+            agency_code=agency.code,
+            agency_status=agency_status(agency, today),
+            agency_destinations=frozenset(agency.destinations),
+            destination_country=vacancy.destination_country,
+            orientation_valid_until=await _orientation_until(
+                session, referral.person_id, vacancy.destination_country
+            ),
+            passport_expires_on=person.passport_expires_on if person else None,
+            passport_needed_until=ranking.passport_needed_until(starts_on, today),
+            migration_status=person.migration_status if person else None,
+            migration_destination=person.migration_destination if person else None,
+        ),
+        today,
+    )
+    if missing:
+        raise MissingPrerequisite(missing)
+
+
+def _placement_made(
+    placement: Placement,
+    referral: Referral,
+    vacancy: Vacancy,
+    agency: Agency | None,
+    *,
+    placed_by: str,
+    placed_at: datetime,
+) -> PlacementMade:
+    """The event announcing a new placement."""
+    return PlacementMade(
+        placement_id=placement.id,
+        referral_id=referral.id,
+        person_id=referral.person_id,
+        vacancy_id=vacancy.id,
+        isco08=vacancy.isco08,
+        overseas=placement.overseas,
+        destination_country=vacancy.destination_country,
+        channel=vacancy.channel if placement.overseas else None,
+        agency_code=agency.code if agency else None,
+        province_code=vacancy.province_code,
+        starts_on=placement.starts_on,
+        contract_months=vacancy.contract_months,
+        placed_by=placed_by,
+        placed_at=placed_at,
     )
 
 
@@ -76,28 +139,9 @@ async def place(
     agency = await session.get(Agency, vacancy.agency_id) if vacancy.agency_id else None
     starts_on = starts_on or vacancy.starts_on
     if vacancy.kind == "overseas":
-        # Both held by ck_vacancies_kind_fields and the agency foreign key.
-        assert agency is not None
-        assert vacancy.destination_country is not None
-        person = await session.get(Candidate, referral.person_id)
-        missing = overseas_prerequisites(
-            OverseasPlacement(
-                agency_code=agency.code,
-                agency_status=agency_status(agency, today),
-                agency_destinations=frozenset(agency.destinations),
-                destination_country=vacancy.destination_country,
-                orientation_valid_until=await _orientation_until(
-                    session, referral.person_id, vacancy.destination_country
-                ),
-                passport_expires_on=person.passport_expires_on if person else None,
-                passport_needed_until=ranking.passport_needed_until(starts_on, today),
-                migration_status=person.migration_status if person else None,
-                migration_destination=person.migration_destination if person else None,
-            ),
-            today,
+        await _check_overseas_prerequisites(
+            session, referral, vacancy, agency, starts_on=starts_on, today=today
         )
-        if missing:
-            raise MissingPrerequisite(missing)
     if vacancy.status != "published" or vacancy.open_positions < 1:
         left = count(vacancy.open_positions, "open position")
         raise NotReferable(
@@ -122,25 +166,10 @@ async def place(
     await add_unique(session, placement, conflict=already)
     await take_position(session, vacancy, changed_by=actor.subject)
     await move(session, referral, ReferralStatus.PLACED, reason=None, by=actor.subject, at=now)
-    await add_event(
-        session,
-        PlacementMade(
-            placement_id=placement.id,
-            referral_id=referral.id,
-            person_id=referral.person_id,
-            vacancy_id=vacancy.id,
-            isco08=vacancy.isco08,
-            overseas=placement.overseas,
-            destination_country=vacancy.destination_country,
-            channel=vacancy.channel if placement.overseas else None,
-            agency_code=agency.code if agency else None,
-            province_code=vacancy.province_code,
-            starts_on=placement.starts_on,
-            contract_months=vacancy.contract_months,
-            placed_by=actor.subject,
-            placed_at=now,
-        ),
+    made = _placement_made(
+        placement, referral, vacancy, agency, placed_by=actor.subject, placed_at=now
     )
+    await add_event(session, made)
     await session.flush()
     return placement
 
