@@ -32,7 +32,8 @@ from shared.problems import FieldError
 from shared.versioning import check_version
 
 if TYPE_CHECKING:
-    from datetime import date
+    from datetime import date, datetime
+    from decimal import Decimal
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,19 +86,17 @@ async def _insert(session: AsyncSession, vacancy: Vacancy) -> None:
     raise RuntimeError("no free vacancy reference after several draws")
 
 
-async def create_vacancy(
-    session: AsyncSession, data: VacancyCreate, actor: Actor, *, today: date
-) -> Vacancy:
-    """Record a draft vacancy (a domestic job, or an agency's demand letter) and announce it.
-
-    Every bad field answers in one 422 naming them all; fees charged to the worker make it
-    `worker-fees-not-allowed` (still naming the others). Nothing is written then.
-    """
-    kind = Kind(data.kind)
-    agency_id = actor.new_vacancy_agency(data.agency_id, overseas=kind is Kind.OVERSEAS)
-    actor.require(province_code=data.province_code, agency_id=agency_id)
+async def _creation_errors(
+    session: AsyncSession,
+    data: VacancyCreate,
+    kind: Kind,
+    agency_id: uuid.UUID | None,
+    *,
+    today: date,
+) -> list[FieldError]:
+    """Every rule a new vacancy breaks at once, so that the officer corrects the form in one
+    go."""
     values = data.model_dump() | {"agency_id": agency_id}
-    # Every rule at once, so that the officer corrects the form in one go.
     errors = kind_field_errors(kind, values)
     errors += min_age_errors(kind, data.min_age, data.max_age)
     errors += closing_errors(data.closes_on, today)
@@ -105,16 +104,21 @@ async def create_vacancy(
         errors += await _employer_errors(session, data.employer_id)
     elif agency_id is not None and await session.get(Agency, agency_id) is None:
         errors.append(FieldError("agency_id", f"no agency {agency_id}", "unknown"))
-    fees = _fees(data)
-    total = refuse(errors, fees)
-    min_age = DEFAULT_MIN_AGE[kind] if data.min_age is None else data.min_age
-    if kind is Kind.OVERSEAS:
-        # Both held by kind_field_errors, whose errors refuse() raised above.
-        assert agency_id is not None
-        assert data.destination_country is not None
-        await check_agency(session, agency_id, data.destination_country, today)
-    at = await clock_now(session)
-    vacancy = Vacancy(
+    return errors
+
+
+def _draft(
+    data: VacancyCreate,
+    kind: Kind,
+    agency_id: uuid.UUID | None,
+    *,
+    fees: list[dict[str, Any]],
+    fee_total: Decimal,
+    actor: Actor,
+    at: datetime,
+) -> Vacancy:
+    """The new draft vacancy's row, its reference still to draw."""
+    return Vacancy(
         id=uuid.uuid4(),
         kind=kind,
         status=VacancyStatus.DRAFT,
@@ -139,7 +143,7 @@ async def create_vacancy(
         min_isced=data.min_isced,
         min_experience_years=data.min_experience_years,
         languages=list(data.languages),
-        min_age=min_age,
+        min_age=DEFAULT_MIN_AGE[kind] if data.min_age is None else data.min_age,
         max_age=data.max_age,
         positions=data.positions,
         open_positions=data.positions,
@@ -150,7 +154,7 @@ async def create_vacancy(
         starts_on=data.starts_on,
         closes_on=data.closes_on,
         worker_fees=fees,
-        worker_fee_total=total,
+        worker_fee_total=fee_total,
         office_code=None if actor.is_agency else actor.principal.office,
         created_by=actor.subject,
         created_at=at,
@@ -158,6 +162,29 @@ async def create_vacancy(
         published_at=None,
         version=1,
     )
+
+
+async def create_vacancy(
+    session: AsyncSession, data: VacancyCreate, actor: Actor, *, today: date
+) -> Vacancy:
+    """Record a draft vacancy (a domestic job, or an agency's demand letter) and announce it.
+
+    Every bad field answers in one 422 naming them all; fees charged to the worker make it
+    `worker-fees-not-allowed` (still naming the others). Nothing is written then.
+    """
+    kind = Kind(data.kind)
+    agency_id = actor.new_vacancy_agency(data.agency_id, overseas=kind is Kind.OVERSEAS)
+    actor.require(province_code=data.province_code, agency_id=agency_id)
+    errors = await _creation_errors(session, data, kind, agency_id, today=today)
+    fees = _fees(data)
+    total = refuse(errors, fees)
+    if kind is Kind.OVERSEAS:
+        # Both held by kind_field_errors, whose errors refuse() raised above.
+        assert agency_id is not None
+        assert data.destination_country is not None
+        await check_agency(session, agency_id, data.destination_country, today)
+    at = await clock_now(session)
+    vacancy = _draft(data, kind, agency_id, fees=fees, fee_total=total, actor=actor, at=at)
     await _insert(session, vacancy)
     await session.refresh(vacancy)  # amounts as stored (scale 2), as every later read shows them
     await announce(session, vacancy, None, reason=None, changed_by=actor.subject)
