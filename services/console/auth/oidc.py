@@ -128,14 +128,7 @@ async def callback(
     try:
         await limiter.check(SIGN_IN_LIMIT, address)
     except RateLimited as exc:
-        refusal = _problem(
-            page,
-            429,
-            _("Too many failed sign-ins"),
-            _("Sign-ins from here failed too often. Wait a while, then start again."),
-        )
-        refusal.headers.update(exc.headers)
-        return refusal
+        return _too_many_failed(page, exc)
     now = page.console.clock()
     async with console_db(request) as db:
         flow = await oidc_grants.take_flow(
@@ -146,25 +139,10 @@ async def callback(
         )
     if flow is None:
         await limiter.count(SIGN_IN_LIMIT, address)
-        return _problem(
-            page,
-            400,
-            _("This sign-in cannot be finished"),
-            _(
-                "It was started in another browser, or too long ago, or the address was"
-                " changed on the way. You are not signed in. Start again."
-            ),
-        )
+        return _flow_lost(page)
     if error:
         # The officer cancelled at the provider, or it would not sign them in.
-        return _problem(
-            page,
-            403,
-            _("You were not signed in"),
-            _("The sign-in service did not sign you in. Start again, or ask your administrator."),
-            f"{error}: {error_description}" if error_description else error,
-            next=flow.next,
-        )
+        return _not_signed_in(page, error, error_description, next=flow.next)
     try:
         tokens = await provider_of(request.app).finish(request, flow.state, flow.data)
         officer = oidc_grants.officer_from(settings, tokens)
@@ -175,16 +153,7 @@ async def callback(
     except oidc_grants.NotStaff as exc:
         await limiter.count(SIGN_IN_LIMIT, address)
         log.warning("console sign-in refused: %s", exc)
-        return _problem(
-            page,
-            403,
-            _("Your account cannot use the console"),
-            _(
-                "You signed in, but your account has no labourx staff role, or is not set up"
-                " as labourx needs (your office and province). Ask your administrator."
-            ),
-            str(exc),
-        )
+        return _not_staff(page, exc)
 
     async def keep_tokens(db: AsyncSession, session_cookie: str) -> None:
         await oidc_grants.keep(db, session_cookie, tokens, now=now)
@@ -223,6 +192,57 @@ async def signed_out(page: PageDep, state: Param = None) -> Response:
     """Back from signing out at the provider, which adds a `state` to the address (nothing
     rides on it here: the officer is signed out either way)."""
     return page.redirect("/sign-in?ended=signed_out")
+
+
+def _too_many_failed(page: Page, exc: RateLimited) -> Response:
+    """Refused before anything is read: too many failed sign-ins from this client address."""
+    refusal = _problem(
+        page,
+        429,
+        _("Too many failed sign-ins"),
+        _("Sign-ins from here failed too often. Wait a while, then start again."),
+    )
+    refusal.headers.update(exc.headers)
+    return refusal
+
+
+def _flow_lost(page: Page) -> Response:
+    """No sign-in started in this browser matches the callback's state."""
+    return _problem(
+        page,
+        400,
+        _("This sign-in cannot be finished"),
+        _(
+            "It was started in another browser, or too long ago, or the address was"
+            " changed on the way. You are not signed in. Start again."
+        ),
+    )
+
+
+def _not_signed_in(page: Page, error: str, description: str | None, *, next: str) -> Response:
+    """The provider answered with an error instead of a code."""
+    return _problem(
+        page,
+        403,
+        _("You were not signed in"),
+        _("The sign-in service did not sign you in. Start again, or ask your administrator."),
+        f"{error}: {description}" if description else error,
+        next=next,
+    )
+
+
+def _not_staff(page: Page, exc: oidc_grants.NotStaff) -> Response:
+    """Signed in at the provider, but not as someone who may use the console."""
+    return _problem(
+        page,
+        403,
+        _("Your account cannot use the console"),
+        _(
+            "You signed in, but your account has no labourx staff role, or is not set up"
+            " as labourx needs (your office and province). Ask your administrator."
+        ),
+        str(exc),
+    )
 
 
 def _provider_problem(
