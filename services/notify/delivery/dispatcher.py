@@ -185,6 +185,49 @@ async def _send_all(
     return [*done, *(outcome for outcomes in batched for outcome in outcomes)]
 
 
+async def _still_sending(
+    session: AsyncSession, outcomes: Sequence[_Outcome]
+) -> dict[uuid.UUID, Message]:
+    """The outcomes' messages that are still `sending`, locked, by id."""
+    return {
+        m.id: m
+        for m in (
+            await session.scalars(
+                select(Message)
+                .where(
+                    Message.id.in_([o.message_id for o in outcomes]),
+                    # Unless a sweep already decided for a pass that looked dead.
+                    Message.status == "sending",
+                )
+                .with_for_update()
+            )
+        ).all()
+    }
+
+
+def _requeue(
+    message: Message,
+    error: DeliveryError,
+    settings: Settings,
+    now: datetime,
+    rng: random.Random,
+) -> dict[str, object]:
+    """Send a temporarily failed message back to `queued` after a backoff; its history row."""
+    wait = backoff_s(
+        message.attempts,
+        settings.delivery_backoff_base_s,
+        settings.delivery_backoff_cap_s,
+        rng.random(),
+    )
+    message.status, message.last_error = "queued", str(error)
+    message.next_attempt_at = now + timedelta(seconds=wait)
+    return {
+        "message_id": message.id,
+        "status": "queued",
+        "detail": f"{error}; attempt {message.attempts + 1} in {wait:.0f} s",
+    }
+
+
 async def _record(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -195,20 +238,7 @@ async def _record(
     result: PassResult,
 ) -> None:
     async with sessions() as session, session.begin():
-        messages = {
-            m.id: m
-            for m in (
-                await session.scalars(
-                    select(Message)
-                    .where(
-                        Message.id.in_([o.message_id for o in outcomes]),
-                        # Unless a sweep already decided for a pass that looked dead.
-                        Message.status == "sending",
-                    )
-                    .with_for_update()
-                )
-            ).all()
-        }
+        messages = await _still_sending(session, outcomes)
         history: list[dict[str, object]] = []
         # Events are staged after the loop: staging one flushes the session, and a flush per
         # message would be an UPDATE round trip per message instead of one for all.
@@ -237,21 +267,7 @@ async def _record(
                 code = error.code
                 detail = f"{error}; gave up after {message.attempts} attempts"
             else:
-                wait = backoff_s(
-                    message.attempts,
-                    settings.delivery_backoff_base_s,
-                    settings.delivery_backoff_cap_s,
-                    rng.random(),
-                )
-                message.status, message.last_error = "queued", str(error)
-                message.next_attempt_at = now + timedelta(seconds=wait)
-                history.append(
-                    {
-                        "message_id": message.id,
-                        "status": "queued",
-                        "detail": f"{error}; attempt {message.attempts + 1} in {wait:.0f} s",
-                    }
-                )
+                history.append(_requeue(message, error, settings, now, rng))
                 result.retried += 1
                 DELIVERIES.labels(message.channel, "retried").inc()
                 continue

@@ -143,6 +143,39 @@ async def _recipient(session: AsyncSession, person_id: uuid.UUID, key: str) -> R
     return await following_merges(fetch, person_id)
 
 
+def _values(
+    notice: Notice, contact: Row[Any], language: str, vacancy: KnownVacancy | None
+) -> dict[str, Any]:
+    """What the template is rendered with for this person, in `language`."""
+    values = localised(notice.facts, language) | {
+        "name": display_name(language, contact.given_name_lo, contact.given_name_en),
+        # Who holds the person, by name: an MRC's migrant is not sent to "the ESC".
+        "office_name": office_name(contact.office_code, language),
+    }
+    if notice.vacancy_id is not None:
+        values["vacancy_title"] = vacancy.title if vacancy else UNKNOWN_JOB[language]
+        values["vacancy_reference"] = vacancy.reference if vacancy else "-"
+    return values
+
+
+def _rendered(
+    template_body: str, subject: str | None, values: dict[str, Any], template_id: uuid.UUID
+) -> tuple[str, str | None, str, str | None]:
+    """The body, title, status and error of the message: rendered and `queued`, or empty and
+    `failed` with why when this person's values do not render."""
+    try:
+        body = render(template_body, values)
+        title = render(subject, values) if subject else None
+        status, error = "queued", None
+    except RenderError as failure:
+        # Saving renders the template with sample values; this person's values can still
+        # fail it (a longer text than the sandbox allows). That message fails, with why;
+        # the event's other messages and everything else it does stand.
+        body, title, status = "", None, "failed"
+        error = f"template_error: template {template_id} does not render: {failure}"[:500]
+    return body, title, status, error
+
+
 async def queue(
     work: Work,
     event: CloudEvent,
@@ -170,24 +203,10 @@ async def queue(
             )
         language = found[f"{channel}_template_language"]
         subject = found[f"{channel}_template_subject"]
-        values = localised(notice.facts, language) | {
-            "name": display_name(language, contact.given_name_lo, contact.given_name_en),
-            # Who holds the person, by name: an MRC's migrant is not sent to "the ESC".
-            "office_name": office_name(contact.office_code, language),
-        }
-        if notice.vacancy_id is not None:
-            values["vacancy_title"] = vacancy.title if vacancy else UNKNOWN_JOB[language]
-            values["vacancy_reference"] = vacancy.reference if vacancy else "-"
-        try:
-            body = render(found[f"{channel}_template_body"], values)
-            title = render(subject, values) if subject else None
-            status, error = "queued", None
-        except RenderError as failure:
-            # Saving renders the template with sample values; this person's values can still
-            # fail it (a longer text than the sandbox allows). That message fails, with why;
-            # the event's other messages and everything else it does stand.
-            body, title, status = "", None, "failed"
-            error = f"template_error: template {template_id} does not render: {failure}"[:500]
+        values = _values(notice, contact, language, vacancy)
+        body, title, status, error = _rendered(
+            found[f"{channel}_template_body"], subject, values, template_id
+        )
         message_id = await session.scalar(
             _QUEUE_MESSAGE,
             {

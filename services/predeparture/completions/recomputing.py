@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from services.predeparture.completions.attendance_rows import AttendanceRow
+    from shared.events import Event
     from shared.settings import Settings
 
 # Statement parameters stay well under PostgreSQL's 32,767 per statement.
@@ -238,31 +239,7 @@ async def _recompute_chunk(
     issued = await _issue(session, issues, now, key)
     # Withdrawals first: a person's events are keyed by person, so matching sees the old
     # certificate go before the new one arrives.
-    await add_events(
-        session,
-        [
-            OrientationCompletionWithdrawn(
-                person_id=completion.person_id,
-                certificate_number=completion.certificate_number,
-                destination_country=completion.destination_country,
-                reason=why,
-                recorded_at=now,
-            )
-            for completion, why in withdrawn
-        ]
-        + [
-            OrientationCompleted(
-                person_id=row["person_id"],
-                certificate_number=row["certificate_number"],
-                destination_country=row["destination_country"],
-                completed_on=row["completed_on"],
-                valid_until=row["valid_until"],
-                office_code=row["office_code"],
-                recorded_at=now,
-            )
-            for row in issued
-        ],
-    )
+    await add_events(session, _events(withdrawn, issued, now))
     return Recomputed(
         issued=[CertificateChange.model_validate(row) for row in issued],
         withdrawn=[
@@ -275,6 +252,33 @@ async def _recompute_chunk(
             for c, _ in withdrawn
         ],
     )
+
+
+def _events(
+    withdrawn: list[tuple[Completion, str]], issued: list[dict[str, Any]], now: datetime
+) -> Sequence[Event]:
+    """The withdrawals' events, then the certificates' (see `_recompute_chunk`)."""
+    return [
+        OrientationCompletionWithdrawn(
+            person_id=completion.person_id,
+            certificate_number=completion.certificate_number,
+            destination_country=completion.destination_country,
+            reason=why,
+            recorded_at=now,
+        )
+        for completion, why in withdrawn
+    ] + [
+        OrientationCompleted(
+            person_id=row["person_id"],
+            certificate_number=row["certificate_number"],
+            destination_country=row["destination_country"],
+            completed_on=row["completed_on"],
+            valid_until=row["valid_until"],
+            office_code=row["office_code"],
+            recorded_at=now,
+        )
+        for row in issued
+    ]
 
 
 async def _withdraw(

@@ -42,22 +42,14 @@ def _read(row: Consent, today: date) -> ConsentRead:
     )
 
 
-async def record_decision(
+async def _current_status(
     session: AsyncSession,
     person_id: uuid.UUID,
     data: ConsentDecisionIn,
-    principal: Principal,
-    *,
-    today: date | None = None,
-) -> ConsentRead:
-    """Record a person's decision for one purpose and announce it."""
-    today = today or clock.today()
-    # A merged-away id leads to the survivor: the decision is recorded on the kept record.
-    person_id = (await get_person(session, person_id, principal, lock=True)).id
-    new = ConsentStatus(data.status)
-    if new is ConsentStatus.INVALIDATED and Role.ADMIN not in principal.roles:
-        raise Forbidden("only an admin can invalidate a consent record")
-    scope = Scope(agency=data.scope.agency, category=data.scope.category)
+    scope: Scope,
+    today: date,
+) -> ConsentStatus | None:
+    """The effective status of the latest decision for this purpose and scope, if any."""
     latest = await session.scalar(
         select(Consent)
         .where(
@@ -68,22 +60,23 @@ async def record_decision(
         .order_by(Consent.recorded_at.desc())
         .limit(1)
     )
-    current = (
+    return (
         effective_status(ConsentStatus(latest.status), latest.expires_on, today) if latest else None
     )
-    check_decision(
-        current,
-        new,
-        purpose=data.purpose,
-        scope=scope,
-        method=data.method,
-        witness=data.witness_name,
-        expires_on=data.expires_on,
-        today=today,
-    )
+
+
+async def _insert_decision(
+    session: AsyncSession,
+    person_id: uuid.UUID,
+    data: ConsentDecisionIn,
+    scope: Scope,
+    new: ConsentStatus,
+    principal: Principal,
+) -> Consent:
+    """Write the decision as a new row and return it."""
     # clock_timestamp(), not now(): under the person's lock it orders decisions by when they
     # were written, while now() is when each transaction began.
-    row = await session.scalar(
+    row: Consent | None = await session.scalar(
         insert(Consent)
         .values(
             id=uuid.uuid4(),
@@ -104,25 +97,58 @@ async def record_decision(
         .returning(Consent)
     )
     assert row is not None
+    return row
+
+
+def _changed_event(person_id: uuid.UUID, data: ConsentDecisionIn, row: Consent) -> ConsentChanged:
+    """The ConsentChanged event announcing the recorded row."""
+    return ConsentChanged(
+        person_id=person_id,
+        consent_id=row.id,
+        purpose=data.purpose.value,
+        agency=row.agency,
+        category=row.category,
+        status=data.status,
+        expires_on=row.expires_on,
+        method=data.method.value,
+        recorded_by=row.recorded_by,
+        office_code=row.office_code,
+        recorded_at=row.recorded_at,
+    )
+
+
+async def record_decision(
+    session: AsyncSession,
+    person_id: uuid.UUID,
+    data: ConsentDecisionIn,
+    principal: Principal,
+    *,
+    today: date | None = None,
+) -> ConsentRead:
+    """Record a person's decision for one purpose and announce it."""
+    today = today or clock.today()
+    # A merged-away id leads to the survivor: the decision is recorded on the kept record.
+    person_id = (await get_person(session, person_id, principal, lock=True)).id
+    new = ConsentStatus(data.status)
+    if new is ConsentStatus.INVALIDATED and Role.ADMIN not in principal.roles:
+        raise Forbidden("only an admin can invalidate a consent record")
+    scope = Scope(agency=data.scope.agency, category=data.scope.category)
+    current = await _current_status(session, person_id, data, scope, today)
+    check_decision(
+        current,
+        new,
+        purpose=data.purpose,
+        scope=scope,
+        method=data.method,
+        witness=data.witness_name,
+        expires_on=data.expires_on,
+        today=today,
+    )
+    row = await _insert_decision(session, person_id, data, scope, new, principal)
     await audit.record(
         session, principal, Action.CONSENT_RECORDED, [person_id], fields=[data.purpose.value]
     )
-    await add_event(
-        session,
-        ConsentChanged(
-            person_id=person_id,
-            consent_id=row.id,
-            purpose=data.purpose.value,
-            agency=row.agency,
-            category=row.category,
-            status=data.status,
-            expires_on=row.expires_on,
-            method=data.method.value,
-            recorded_by=row.recorded_by,
-            office_code=row.office_code,
-            recorded_at=row.recorded_at,
-        ),
-    )
+    await add_event(session, _changed_event(person_id, data, row))
     return _read(row, today)
 
 

@@ -61,6 +61,27 @@ async def import_file(
     )
 
 
+def _name_columns(errors: list[dict[str, str]], exc: ValidationError, row: Row) -> None:
+    """Add to `errors` each column of the row the validation failed on, once."""
+    named = {e["field"] for e in errors}
+    for error in exc.errors():
+        if not error["loc"] and row.errors:
+            continue  # a rule across fields (a name in some script) the row check named
+        column = column_of(tuple(error["loc"]), row)
+        if column not in named:
+            errors.append({"field": column, "message": error["msg"]})
+            named.add(column)
+
+
+def _by_column(exc: InvalidField | InvalidFields, row: Row) -> list[dict[str, str]]:
+    """The registration's field errors as the row's columns, the first error of each."""
+    by_column: dict[str, dict[str, str]] = {}
+    for error in exc.extensions["errors"]:
+        column = column_named(error["field"], row)
+        by_column.setdefault(column, {"field": column, "message": error["message"]})
+    return list(by_column.values())
+
+
 async def _import_row(
     session: AsyncSession, row: Row, batch_id: uuid.UUID, principal: Principal, minimum_age: int
 ) -> RowReport:
@@ -74,14 +95,7 @@ async def _import_row(
     try:
         data = PersonCreate.model_validate(row.body)
     except ValidationError as exc:
-        named = {e["field"] for e in errors}
-        for error in exc.errors():
-            if not error["loc"] and row.errors:
-                continue  # a rule across fields (a name in some script) the row check named
-            column = column_of(tuple(error["loc"]), row)
-            if column not in named:
-                errors.append({"field": column, "message": error["msg"]})
-                named.add(column)
+        _name_columns(errors, exc, row)
     if errors:
         return RowReport(row=row.number, status="error", errors=errors)
     savepoint = await session.begin_nested()
@@ -112,11 +126,7 @@ async def _import_row(
         )
     except (InvalidField, InvalidFields) as exc:
         await savepoint.rollback()
-        by_column: dict[str, dict[str, str]] = {}
-        for error in exc.extensions["errors"]:
-            column = column_named(error["field"], row)
-            by_column.setdefault(column, {"field": column, "message": error["message"]})
-        return RowReport(row=row.number, status="error", errors=list(by_column.values()))
+        return RowReport(row=row.number, status="error", errors=_by_column(exc, row))
     except Forbidden as exc:
         await savepoint.rollback()
         return RowReport(

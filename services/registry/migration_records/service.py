@@ -384,6 +384,33 @@ async def apply_placement(
             current,
         )
         return None
+    await _make_ready(
+        session,
+        person,
+        record,
+        current,
+        destination_country=destination_country,
+        channel=channel,
+        agency_code=agency_code,
+        principal=principal,
+        reason=reason,
+    )
+    return record
+
+
+async def _make_ready(
+    session: AsyncSession,
+    person: Person,
+    record: MigrationRecord,
+    current: MigrationStatus,
+    *,
+    destination_country: str,
+    channel: Channel,
+    agency_code: str | None,
+    principal: Principal,
+    reason: str,
+) -> None:
+    """Move a prospective record to `ready` with the placement's details, and announce it."""
     check_transition(current, MigrationStatus.READY)
     record.status = MigrationStatus.READY
     record.destination_country = destination_country
@@ -402,4 +429,3 @@ async def apply_placement(
         fields=["status", "destination_country", "channel", "agency_code"],
         reason=reason,
     )
-    return record
