@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from labourx.catalog import SERVICES
 from shared.app import create_app
+from shared.db import SessionDep  # noqa: TC001 - the probe routes' parameter: FastAPI reads it
 from shared.dberrors import RedactDatabaseErrors
 from shared.idempotency import IdempotencyRecord
 from tests.abuse.conftest import World, changed_tables, fingerprint
@@ -39,7 +40,6 @@ from tests.abuse.conftest import World, changed_tables, fingerprint
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from shared.db import SessionDep
     from shared.settings import Settings
 
 SERVICE_NAMES = ["registry", "matching", "predeparture", "notify"]

@@ -8,10 +8,13 @@ Every form of the page names its fields with a prefix of its own (`status.reason
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+import uuid
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from fastapi import Query as Q
 from fastapi import Request
+from starlette.responses import Response
 
 from services.console.apis import files, people
 from services.console.apis.errors import NotAllowed, NotFound, Rejected
@@ -28,16 +31,9 @@ from services.console.people.refusals import show_refusal
 from services.console.people.search import PERSON_KEY
 from services.console.web.api import console_router
 from services.console.web.forms import WHOLE_FORM, Form
+from services.console.web.page import OfficerPageDep, Page
 from services.console.web.routing import not_found
 from shared.reference.occupations import occupation
-
-if TYPE_CHECKING:
-    import uuid
-    from collections.abc import Mapping
-
-    from starlette.responses import Response
-
-    from services.console.web.page import OfficerPageDep, Page
 
 router = console_router()
 

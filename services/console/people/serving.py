@@ -4,7 +4,8 @@ here), the latter after checking the answers."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from fastapi import Request
+from starlette.responses import Response
 
 from services.console.apis import people
 from services.console.apis.errors import Rejected
@@ -14,13 +15,8 @@ from services.console.people.refusals import show_refusal
 from services.console.people.search import PERSON_KEY
 from services.console.web.api import console_router
 from services.console.web.forms import Form
+from services.console.web.page import OfficerPageDep, Page
 from services.console.web.routing import not_allowed, not_found
-
-if TYPE_CHECKING:
-    from fastapi import Request
-    from starlette.responses import Response
-
-    from services.console.web.page import OfficerPageDep, Page
 
 router = console_router()
 
