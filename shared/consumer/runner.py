@@ -109,6 +109,23 @@ class DeadLetter:
     attempts: int
 
 
+# How long the watchdog asks the client for a partition's position. aiokafka's `position()`
+# waits until the client knows it, without end when its offset reset never completes (seen on
+# Tansu after a restart): the watchdog hung there, and so did whoever waited for the runner to
+# stop. The position is local state, known at once when there is one; a short ask that comes
+# back empty is the answer "not known".
+POSITION_ASK_S = 2.0
+
+
+async def _known_position(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
+    """The offset the client will fetch next from `tp`, or None when it does not know it."""
+    try:
+        position: int = await asyncio.wait_for(consumer.position(tp), POSITION_ASK_S)
+    except (TimeoutError, KafkaError):
+        return None
+    return position
+
+
 async def stop_client(consumer: AIOKafkaConsumer, group: str) -> None:
     """Stop the client (leaving the group), within 10 s, whatever it raises.
 
@@ -405,11 +422,14 @@ class ConsumerRunner:
         behind = 0
         lags: dict[str, int] = {}
         for tp, end in ends.items():
-            with contextlib.suppress(Exception):
-                lag = max(end - await consumer.position(tp), 0)
-                CONSUMER_LAG.labels(self.group, tp.topic, str(tp.partition)).set(lag)
-                lags[f"{tp.topic}:{tp.partition}"] = lag
-                behind += lag
+            position = await _known_position(consumer, tp)
+            # A partition whose position the client does not know counts as waiting whole:
+            # a client that never learns it receives nothing, and must be restarted like any
+            # other that stalled (it was counted as caught up, and never restarted).
+            lag = max(end - (position or 0), 0)
+            CONSUMER_LAG.labels(self.group, tp.topic, str(tp.partition)).set(lag)
+            lags[f"{tp.topic}:{tp.partition}"] = lag
+            behind += lag
         if behind == 0:
             self._last_progress = time.monotonic()
         elif stalled_for > self.settings.consumer_stall_timeout_s:
