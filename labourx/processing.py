@@ -354,6 +354,12 @@ RECORDS: dict[str, ServiceRecord] = {
                 f"purged {KEEP_ENDED.days} days after the session ends",
                 "no one: the console reads it for each request",
             ),
+            "console_oidc_grants": Holding(
+                "sign_in",
+                "deleted with its session",
+                "the identity provider, when the officer signs out (the ID token as a hint) or"
+                " the session is refreshed",
+            ),
         },
     ),
 }

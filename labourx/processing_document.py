@@ -33,7 +33,9 @@ def load_models() -> None:
     them all."""
     for module in SHARED_MODELS:
         importlib.import_module(module)
-    for path in sorted((REPO / "services").rglob("models.py")):
+    # models.py, and the models a feature keeps beside others (console's auth/oidc_models.py):
+    # a table whose module nobody imported would be missing from the record.
+    for path in sorted((REPO / "services").rglob("*models.py")):
         importlib.import_module(".".join(path.relative_to(REPO).with_suffix("").parts))
 
 

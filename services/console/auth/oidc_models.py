@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
+from shared.personal import ACCOUNT, Subject, personal
 
 
 class SignInFlow(Base):
@@ -41,8 +42,12 @@ class SessionGrant(Base):
     )
     # Kept as given: a confidential client's refresh token is worth nothing without the
     # client's secret, which is not in this database.
-    refresh_token: Mapped[str | None] = mapped_column(Text)
+    refresh_token: Mapped[str | None] = mapped_column(
+        Text, info=personal(ACCOUNT, Subject.STAFF, note="the officer's refresh token")
+    )
     # Sent back as `id_token_hint` when the officer signs out (RP-initiated logout).
-    id_token: Mapped[str | None] = mapped_column(Text)
+    id_token: Mapped[str | None] = mapped_column(
+        Text, info=personal(ACCOUNT, Subject.STAFF, note="the officer's ID token (their claims)")
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
