@@ -185,7 +185,8 @@ class ConsumerRunner:
             consumer = make_consumer(self.settings, self.group, self.topics)
             try:
                 await ensure_topics(self.settings, [*self.topics, dead_letter_topic(self.group)])
-                await consumer.start()
+                if not await self._started(consumer, stop):
+                    return
                 backoff = 0.5
                 await self._consume(consumer, stop)
             except _Restart as restart:
@@ -199,6 +200,35 @@ class ConsumerRunner:
             finally:
                 await stop_client(consumer, self.group)
                 await self._close_dlq_producer()
+
+    async def _started(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> bool:
+        """Start the client; False when `stop` came first.
+
+        aiokafka's `start()` waits until the group assigns partitions, without end: a group
+        that never settles (seen on Tansu after a restart) kept the runner there, deaf to
+        `stop` (a test's teardown waited for ever). So the start races `stop`, and a client
+        that is not assigned in as long as the watchdog gives an unassigned one is restarted,
+        as the watchdog would restart it."""
+        starting = asyncio.ensure_future(consumer.start())
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            done, _ = await asyncio.wait(
+                [starting, stopping],
+                timeout=3 * self.settings.consumer_stall_timeout_s,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            stopping.cancel()
+            if not starting.done():
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await starting
+        if starting in done:
+            starting.result()  # its error, if it failed
+            return True
+        if stop.is_set():
+            return False
+        raise _Restart("no-assignment")
 
     async def _consume(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
         self._last_progress = time.monotonic()
