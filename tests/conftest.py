@@ -99,6 +99,29 @@ async def notify_consumer(migrated: Settings) -> AsyncIterator[None]:
         yield
 
 
+# One member per group for the session, as for notify: a second member started by another
+# module on the same broker and databases (the end-to-end flows did) made the group rebalance,
+# and Tansu's rebalances could leave it unassigned for minutes.
+
+
+@pytest.fixture(scope="session")
+async def registry_consumer(migrated: Settings) -> AsyncIterator[None]:
+    async with running_consumer(SERVICES["registry"], migrated):
+        yield
+
+
+@pytest.fixture(scope="session")
+async def matching_consumer(migrated: Settings) -> AsyncIterator[None]:
+    async with running_consumer(SERVICES["matching"], migrated):
+        yield
+
+
+@pytest.fixture(scope="session")
+async def predeparture_consumer(migrated: Settings) -> AsyncIterator[None]:
+    async with running_consumer(SERVICES["predeparture"], migrated):
+        yield
+
+
 @pytest.fixture(scope="session")
 def staff_token(settings: Settings) -> str:
     return mint_token(

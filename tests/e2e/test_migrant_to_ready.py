@@ -31,7 +31,6 @@ from tests.support import (
     EVENT_TRAVEL_S,
     clear_upcoming_sessions,
     full_registration,
-    running_consumer,
     wait_until,
 )
 
@@ -46,19 +45,20 @@ OFFICE, PROVINCE = "MRC-SV", "LA-SV"
 
 
 @pytest.fixture(scope="module")
-async def network(migrated: Settings) -> AsyncIterator[None]:
-    """Relays of the three services and the consumers of predeparture, matching and registry."""
+async def network(
+    migrated: Settings,
+    predeparture_consumer: None,
+    matching_consumer: None,
+    registry_consumer: None,
+) -> AsyncIterator[None]:
+    """Relays of the three services, and the session's consumers of predeparture, matching and
+    registry (one member per group: a second one here made the group rebalance)."""
     stop = asyncio.Event()
     relays = [
         asyncio.create_task(OutboxRelay(migrated, spec.name).run(stop))
         for spec in (REGISTRY, PREDEPARTURE, MATCHING)
     ]
-    async with (
-        running_consumer(PREDEPARTURE, migrated),
-        running_consumer(MATCHING, migrated),
-        running_consumer(REGISTRY, migrated),
-    ):
-        yield
+    yield
     stop.set()
     await asyncio.gather(*relays)
 

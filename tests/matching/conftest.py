@@ -7,24 +7,13 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
-from services.matching.app import SPEC as MATCHING
 from shared.events.registry import ConsentChanged, PersonRegistered, PersonUpdated
-from tests.support import deliver, running_consumer
+from tests.support import deliver
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     from aiokafka import AIOKafkaProducer
 
     from shared.settings import Settings
-
-
-@pytest.fixture(scope="session")
-async def matching_consumer(migrated: Settings) -> AsyncIterator[None]:
-    async with running_consumer(MATCHING, migrated):
-        yield
 
 
 _made = itertools.count()

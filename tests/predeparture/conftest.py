@@ -17,7 +17,7 @@ import pytest
 from services.predeparture.app import SPEC as PREDEPARTURE
 from shared.app import create_app
 from shared.events.registry import MigrationStatusChanged, PersonRegistered, PersonServedAt
-from tests.support import bearer, deliver, running_consumer
+from tests.support import bearer, deliver
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -25,12 +25,6 @@ if TYPE_CHECKING:
     from aiokafka import AIOKafkaProducer
 
     from shared.settings import Settings
-
-
-@pytest.fixture(scope="session")
-async def predeparture_consumer(migrated: Settings) -> AsyncIterator[None]:
-    async with running_consumer(PREDEPARTURE, migrated):
-        yield
 
 
 # Tests that count figures over a period of their own, years back, record outreach there.

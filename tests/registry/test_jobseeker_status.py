@@ -7,30 +7,18 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-import pytest
-
-from services.registry.app import SPEC as REGISTRY
 from shared import clock
 from shared.events import CONTENT_TYPE
 from shared.events.envelope import CloudEvent, envelope_for
 from shared.events.matching import PlacementEnded, ReferralState, ReferralStatusChanged
 from shared.events.topics import MATCHING_REFERRALS
-from tests.support import applied, fetch, fetchval, jobseeker, running_consumer, wait_until
+from tests.support import applied, fetch, fetchval, jobseeker, wait_until
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     import httpx
     from aiokafka import AIOKafkaProducer
 
     from shared.settings import Settings
-
-
-@pytest.fixture(scope="module")
-async def registry_consumer(migrated: Settings) -> AsyncIterator[None]:
-    """Registry's consumer of matching's events, running as its process would."""
-    async with running_consumer(REGISTRY, migrated):
-        yield
 
 
 async def _status(client: httpx.AsyncClient, auth: dict[str, str], person_id: str) -> str:

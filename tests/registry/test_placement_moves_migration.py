@@ -7,9 +7,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
-from services.registry.app import SPEC as REGISTRY
 from shared.events.envelope import CloudEvent, envelope_for
 from shared.events.matching import PlacementMade
 from shared.events.topics import MATCHING_REFERRALS
@@ -20,24 +17,14 @@ from tests.support import (
     fetchval,
     full_registration,
     jobseeker,
-    running_consumer,
     wait_until,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     import httpx
     from aiokafka import AIOKafkaProducer
 
     from shared.settings import Settings
-
-
-@pytest.fixture(scope="module")
-async def registry_consumer(migrated: Settings) -> AsyncIterator[None]:
-    """Registry's consumer of matching's events, running as its process would."""
-    async with running_consumer(REGISTRY, migrated):
-        yield
 
 
 def placement(person_id: str | uuid.UUID, *, overseas: bool = True, **extra: Any) -> CloudEvent:

@@ -9,15 +9,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
-from services.registry.app import SPEC as REGISTRY
 from shared.events.predeparture import EnrolmentChanged
-from tests.support import bearer, deliver, fetch, fetchval, jobseeker, running_consumer
+from tests.support import bearer, deliver, fetch, fetchval, jobseeker
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     import httpx
     from aiokafka import AIOKafkaProducer
 
@@ -25,12 +20,6 @@ if TYPE_CHECKING:
 
 SERVED_AT = "lao.labourx.registry.person.served_at.v1"
 UPDATED = "lao.labourx.registry.person.updated.v1"
-
-
-@pytest.fixture(scope="module")
-async def registry_consumer(migrated: Settings) -> AsyncIterator[None]:
-    async with running_consumer(REGISTRY, migrated):
-        yield
 
 
 def _mrc_sv(settings: Settings, subject: str | None = None) -> dict[str, str]:
