@@ -561,20 +561,24 @@ def offer(person_id: uuid.UUID, status: str = "offered", **fields: Any) -> Refer
 async def completed(
     settings: Settings, person_id: uuid.UUID, country: str, valid_days: int
 ) -> None:
-    """A certificate for `country`, valid for `valid_days` more days (negative: expired)."""
+    """A certificate for `country`, valid for `valid_days` more days (negative: expired), by
+    the services' date (Vientiane's): the database's `current_date` is UTC's, a day behind from
+    17:00 to 24:00 UTC, when such a certificate was already out of date for the service."""
     curriculum_id, _ = await curriculum(settings)
+    today = clock.today()
     await fetchval(
         settings,
         "predeparture",
         "INSERT INTO completions (id, person_id, destination_country, curriculum_id,"
         " completed_on, valid_until, certificate_number, verification_hash, issued_at)"
-        " VALUES ($1, $2, $3, $4, current_date - 30, current_date + $5::int, $6, $7, now())"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())"
         " RETURNING id",
         uuid.uuid4(),
         person_id,
         country,
         uuid.UUID(curriculum_id),
-        valid_days,
+        today - timedelta(days=30),
+        today + timedelta(days=valid_days),
         f"PDO-T-{uuid.uuid4().hex[:10]}",
         uuid.uuid4().hex + uuid.uuid4().hex,
     )
