@@ -18,6 +18,7 @@ from bench import (
     console_pages,
     consumer_recovery,
     dev_footprint,
+    e2e_sweep,
     end_to_end,
     matching_queries,
     notify_delivery,
@@ -53,6 +54,7 @@ class Figure(StrEnum):
     RELAY = "relay"
     PIPELINE = "pipeline"
     E2E = "e2e"
+    E2E_SWEEP = "e2e-sweep"
     REGISTRY = "registry"
     MATCHING = "matching"
     PREDEPARTURE = "predeparture"
@@ -86,6 +88,8 @@ async def run_all(  # noqa: C901 - one branch per figure, in order
     recovery_rounds: int = 2,
     pipeline_rate: float = 100,
     pipeline_seconds: float = 20,
+    sweep_rates: tuple[float, ...] = (50, 100, 150, 200, 250, 300, 400),
+    sweep_seconds: float = 15,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
     numbering = Numbering()
@@ -113,6 +117,14 @@ async def run_all(  # noqa: C901 - one branch per figure, in order
             _say(f"end to end: {e2e_rate:g} registrations/s for {e2e_seconds:g} s")
             results["end_to_end"] = await end_to_end.run(
                 env, numbering, e2e_rate, e2e_seconds, post_options.client
+            )
+        if Figure.E2E_SWEEP in figures:
+            _say(
+                f"end to end at rising rates ({', '.join(f'{r:g}' for r in sweep_rates)}/s, "
+                f"{sweep_seconds:g} s each) until p99 misses its target"
+            )
+            results["e2e_sweep"] = await e2e_sweep.run(
+                env, numbering, sweep_rates, sweep_seconds, post_options.client
             )
         if Figure.REGISTRY in figures:
             _say(
@@ -231,6 +243,12 @@ def main(
     pipeline_seconds: Annotated[
         float, typer.Option(help="How long the pipeline-CPU load runs")
     ] = 20,
+    sweep_rates: Annotated[
+        str, typer.Option(help="Rates (registrations/s, comma-separated) the e2e sweep tries")
+    ] = "50,100,150,200,250,300,400",
+    sweep_seconds: Annotated[
+        float, typer.Option(help="How long the e2e sweep holds each rate")
+    ] = 15,
     quick: Annotated[
         bool,
         typer.Option(
@@ -258,6 +276,7 @@ def main(
         pipeline_seconds = 15 if "pipeline_seconds" not in given else pipeline_seconds
         if not only:
             only = [Figure.POST, Figure.RELAY, Figure.PIPELINE, Figure.E2E]
+    rates = tuple(float(r) for r in sweep_rates.split(",") if r.strip())
     started = datetime.now(UTC)
     name = started.strftime("%Y%m%dT%H%M%SZ")
     RESULTS.mkdir(exist_ok=True)
@@ -296,6 +315,8 @@ def main(
                 "recovery_rounds": recovery_rounds,
                 "pipeline_rate": pipeline_rate,
                 "pipeline_seconds": pipeline_seconds,
+                "sweep_rates": rates,
+                "sweep_seconds": sweep_seconds,
                 "quick": quick,
                 "figures": sorted(figures),
             },
@@ -320,6 +341,8 @@ def main(
                 recovery_rounds,
                 pipeline_rate,
                 pipeline_seconds,
+                rates,
+                sweep_seconds,
             )
         )
     results["duration_s"] = round((datetime.now(UTC) - started).total_seconds(), 1)
@@ -330,6 +353,7 @@ def main(
     # Figures from 5 on print their own rows and targets in the same layout, and list their
     # targets in their part of the JSON (report.checks knows the figures before them).
     for key, checks_of, render in (
+        ("e2e_sweep", e2e_sweep.checks, e2e_sweep.render),
         ("matching", matching_queries.checks, matching_queries.render),
         ("predeparture", predeparture_queries.checks, predeparture_queries.render),
         ("delivery", notify_delivery.checks, notify_delivery.render_table),

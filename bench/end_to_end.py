@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 WARMUP_REGISTRATIONS = 40
 # The event a welcome answers: a registration also writes a ConsentChanged row per consent
 # answered at the counter (issue 14), which notify records without a message of its own.
-REGISTERED = "lao.labourx.registry.person.registered.v1"
+# Any version (the sealed v2 of issue 20, or v1 in a checkout before it): one is published.
+REGISTERED = "lao.labourx.registry.person.registered.v%"
 
 
 async def _count_messages(notify: asyncpg.Connection, event_ids: list[uuid.UUID]) -> int:
@@ -57,7 +58,7 @@ async def _wait_for_messages(
     event_ids: list[uuid.UUID] = [
         r["event_id"]
         for r in await registry.fetch(
-            "SELECT event_id FROM outbox WHERE id > $1 AND type = $2", after_id, REGISTERED
+            "SELECT event_id FROM outbox WHERE id > $1 AND type LIKE $2", after_id, REGISTERED
         )
     ]
     deadline = time.monotonic() + timeout_s
@@ -152,7 +153,7 @@ async def run(
         sent: dict[uuid.UUID, tuple[datetime, datetime | None]] = {
             r["event_id"]: (r["created_at"], r["sent_at"])
             for r in await registry.fetch(
-                "SELECT event_id, created_at, sent_at FROM outbox WHERE id > $1 AND type = $2",
+                "SELECT event_id, created_at, sent_at FROM outbox WHERE id > $1 AND type LIKE $2",
                 watermark,
                 REGISTERED,
             )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from bench import report
+from bench import e2e_sweep, report
 from bench.post_throughput import failures_by_status
 
 
@@ -52,10 +52,11 @@ def _results(failed: int) -> dict[str, Any]:
 
 def test_failed_requests_make_the_post_figure_invalid() -> None:
     results = _results(failed=2287)
-    [check] = report.checks(results)
-    assert not check.met  # --fail-on-miss exits 1
-    assert math.isnan(check.measured)
-    assert "INVALID" in check.figure
+    checks = report.checks(results)
+    assert [c.met for c in checks] == [False, False]  # --fail-on-miss exits 1
+    for check in checks:  # neither the ratio nor the CPU per request of failed requests
+        assert math.isnan(check.measured)
+        assert "INVALID" in check.figure
     text = report.render(results)
     assert "INVALID: 2,287 of 3,000 failed (409: 2,287)" in text
     assert "181 req/s" not in text
@@ -64,8 +65,11 @@ def test_failed_requests_make_the_post_figure_invalid() -> None:
 
 def test_a_valid_post_figure_is_reported() -> None:
     results = _results(failed=0)
-    [check] = report.checks(results)
-    assert check.measured == 0.26
+    ratio, cpu = report.checks(results)
+    assert ratio.measured == 0.26
+    assert not ratio.met  # the target is 0.8
+    assert cpu.measured == 1.0
+    assert cpu.met  # the target is 1.1 ms
     assert "181 req/s" in report.render(results)
 
 
@@ -89,3 +93,54 @@ def test_an_invalid_pipeline_figure_has_no_cpu() -> None:
     [check] = report.checks({"pipeline": pipeline})
     assert not check.met
     assert math.isnan(check.measured)
+
+
+def _e2e(rate: float, p99: float, arrived: int) -> dict[str, Any]:
+    expected = round(rate * 10)
+    return {
+        "target_rate_rps": rate,
+        "duration_s": 10,
+        "registered": expected,
+        "arrived": arrived,
+        "http": {"statuses": {"201": expected}},
+        "latency": {"count": arrived, "p50_ms": p99 / 3, "p99_ms": p99},
+        "cores_used": {},
+    }
+
+
+def test_the_sweep_holds_a_rate_only_when_all_arrived_within_the_target() -> None:
+    assert e2e_sweep.held(_e2e(100, 240.0, 1000))
+    assert not e2e_sweep.held(_e2e(100, 260.0, 1000))  # over the target
+    assert not e2e_sweep.held(_e2e(100, 40.0, 999))  # one did not arrive: not keeping up
+
+
+def test_the_sweep_reports_the_last_rate_that_held_and_why_it_stopped() -> None:
+    sweep = {
+        "duration_s": 10,
+        "target_p99_ms": 250.0,
+        "highest_rate_rps": 150.0,
+        "tried": [
+            {
+                "rate_rps": 150.0,
+                "held": True,
+                "valid": True,
+                "latency": {"p50_ms": 20.0, "p99_ms": 60.0},
+                "arrived": 1500,
+                "registered": 1500,
+                "cores_used": {},
+            },
+            {
+                "rate_rps": 200.0,
+                "held": False,
+                "valid": False,
+                "latency": {"p50_ms": 900.0, "p99_ms": 4000.0},
+                "arrived": 1700,
+                "registered": 2000,
+                "cores_used": {},
+            },
+        ],
+    }
+    text = e2e_sweep.render(sweep)
+    assert "150/s" in text
+    assert "INVALID" in text  # 200/s did not keep up: not a latency
+    assert "arrived 1,700 of 2,000" in text
