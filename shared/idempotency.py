@@ -27,13 +27,13 @@ from typing import Annotated, Any, Generic, ParamSpec, TypeVar
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import DateTime, Integer, String, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import DateTime, Integer, String, delete, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.auth import CurrentPrincipal, Principal
-from shared.db import Base, driver_connection
+from shared.db import Base
 from shared.problems import Problem
 
 
@@ -82,29 +82,45 @@ class Idempotency:
         """Claim the key, or return the stored answer of the request that claimed it first."""
         if self.key is None:
             return None
-        connection = await driver_connection(session)
-        if await connection.fetchval(_CLAIM, self.principal, self.key, self.request_hash):
+        claimed = await session.execute(
+            insert(IdempotencyRecord)
+            .values(principal=self.principal, key=self.key, request_hash=self.request_hash)
+            .on_conflict_do_nothing()
+            .returning(IdempotencyRecord.key)
+        )
+        if claimed.first() is not None:
             return None
-        stored = await connection.fetchrow(_STORED, self.principal, self.key)
-        if stored is None:  # given back or cleaned up since the claim found it: claim it again
-            return await self.replay(session)
-        if stored["request_hash"] != self.request_hash:
+        stored = (
+            await session.execute(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.principal == self.principal,
+                    IdempotencyRecord.key == self.key,
+                )
+            )
+        ).scalar_one()
+        if stored.request_hash != self.request_hash:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used for a different request", field="Idempotency-Key"
             )
         replayed = {"Idempotent-Replayed": "true"}
-        status_code = stored["status_code"] or 200
-        body = json.loads(stored["body"]) if stored["body"] is not None else None
-        if isinstance(body, str):
-            return Response(body.encode(), status_code, replayed, media_type="application/json")
+        status_code = stored.status_code or 200
+        if isinstance(stored.body, str):
+            return Response(
+                stored.body.encode(), status_code, replayed, media_type="application/json"
+            )
         # Stored before answers were kept as sent (a JSON document, not its text): its fields
         # as they were, in the order PostgreSQL keeps them.
-        return JSONResponse(body, status_code=status_code, headers=replayed)
+        return JSONResponse(stored.body, status_code=status_code, headers=replayed)
 
     async def forget(self, session: AsyncSession) -> None:
         """Give the claim back (same transaction): the next request with the key runs."""
         if self.key is not None:
-            await (await driver_connection(session)).execute(_FORGET, self.principal, self.key)
+            await session.execute(
+                delete(IdempotencyRecord).where(
+                    IdempotencyRecord.principal == self.principal,
+                    IdempotencyRecord.key == self.key,
+                )
+            )
 
     async def remember(self, session: AsyncSession, status_code: int, content: bytes) -> Response:
         """Store the answer with the claim (same transaction) and return it.
@@ -113,31 +129,16 @@ class Idempotency:
         bytes (a JSON document in JSONB would come back with its keys reordered), and searching
         the column's text for an id or a name (erasure) still finds it."""
         if self.key is not None:
-            await (await driver_connection(session)).execute(
-                _REMEMBER, self.principal, self.key, status_code, content.decode()
+            await session.execute(
+                update(IdempotencyRecord)
+                .where(
+                    IdempotencyRecord.principal == self.principal,
+                    IdempotencyRecord.key == self.key,
+                )
+                .values(status_code=status_code, body=content.decode())
+                .execution_options(synchronize_session=False)
             )
         return Response(content, status_code, media_type="application/json")
-
-
-# The statements above, run on the transaction's own connection (shared.db.driver_connection):
-# the ORM session's path costs more than each of them. The claim is the insert: a concurrent
-# request with the same key waits on the unique key until the first one's transaction ends.
-_CLAIM = (
-    "INSERT INTO idempotency_keys (principal, key, request_hash) VALUES ($1, $2, $3)"
-    " ON CONFLICT DO NOTHING RETURNING true"
-)
-# The body as JSON text (`::text`): what the JSONB column holds, however the connection decodes
-# JSONB (no codec of the session's needed).
-_STORED = (
-    "SELECT request_hash, status_code, body::text AS body FROM idempotency_keys"
-    " WHERE principal = $1 AND key = $2"
-)
-_FORGET = "DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2"
-# The answer's text as a JSON string (to_jsonb of text), not parsed as a document.
-_REMEMBER = (
-    "UPDATE idempotency_keys SET status_code = $3, body = to_jsonb($4::text)"
-    " WHERE principal = $1 AND key = $2"
-)
 
 
 async def _idempotency(
