@@ -365,13 +365,23 @@ RECORDS: dict[str, ServiceRecord] = {
 }
 
 # The kit's tables, which every service database holds.
-SHARED_MODELS = ("shared.outbox.models", "shared.consumer.models", "shared.idempotency")
+SHARED_MODELS = (
+    "shared.outbox.models",
+    "shared.consumer.models",
+    "shared.idempotency",
+    "shared.sealing_keys",
+)
 SHARED_TABLES: dict[str, str] = {
     "outbox": "events not yet relayed, with their payloads (the events' fields listed above): "
     "deleted 7 days after they are sent, and at once for an erased person in registry",
     "idempotency_keys": "the answers to requests, kept to replay them: an answer may hold a "
     "person's record; registry deletes an erased person's",
     "inbox": "ids and types of the events applied: no personal data",
+    "person_keys": "each person's key, which opens the personal part of their events on "
+    "registry.people (sealed since version 2 of PersonRegistered and PersonUpdated): registry "
+    "makes it at registration and destroys it on erasure; matching, predeparture and notify "
+    "keep the keys they fetched from registry and destroy each with PersonErased. Once every "
+    "copy is gone, no record of the person on any topic or dead-letter topic can be read",
 }
 STAFF = (
     "Staff account ids (the `*_by` columns, the audit trails' `actor`) are on most tables and "

@@ -45,11 +45,13 @@ DEV_CERTIFICATE_KEY = "labourx-development-certificate-key-not-for-production"
 # development database's pseudonyms do not change.
 DEV_PARTNER_PSEUDONYM_KEY = "labourx-development-partner-key-not-for-production"
 DEV_PARTNER_WEBHOOK_KEY = "labourx-development-webhook-key-not-for-production"
+DEV_SERVICE_TOKEN = "labourx-development-service-token-not-for-production"
 DEVELOPMENT_SECRETS = (
     DEV_JWT_SECRET,
     DEV_CERTIFICATE_KEY,
     DEV_PARTNER_PSEUDONYM_KEY,
     DEV_PARTNER_WEBHOOK_KEY,
+    DEV_SERVICE_TOKEN,
 )
 # zxcvbn's user inputs: words an attacker would try first against this system.
 _SYSTEM_WORDS = [*DEVELOPMENT_SECRETS, "labourx", "lao", "laos", "vientiane", "molsw"]

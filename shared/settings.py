@@ -193,6 +193,20 @@ class Settings(BaseSettings):
     # network you trust: it lets partners make labourx call anything it can reach.
     partner_webhook_allow_private_addresses: bool | None = None
 
+    # Personal data on the event log (docs/architecture.md, "Erasure on the event log"):
+    # registry's person events carry the personal fields sealed under a key of the person's own
+    # (v2 types), which consumers fetch from registry's internal endpoint the first time they
+    # meet the person, at this address, and keep.
+    registry_url: str = "http://127.0.0.1:8101"
+    registry_key_timeout_s: float = Field(default=5.0, gt=0)
+    # The credential a service presents to another's internal endpoints (registry's person
+    # keys), as a bearer token. Required in production; a development one elsewhere.
+    service_token: SecretStr | None = None
+    # The migration window of an upgrade (docs/operations.md, "Upgrading to sealed person
+    # events"): registry also publishes PersonRegistered/PersonUpdated v1, personal fields in
+    # clear, beside v2, until every consumer runs a release that reads v2. Off: v2 only.
+    publish_person_events_v1: bool = False
+
     # Staff console (services/console). Where it reaches each service's public API.
     console_registry_url: str = "http://127.0.0.1:8101"
     console_matching_url: str = "http://127.0.0.1:8102"
@@ -332,6 +346,7 @@ class Settings(BaseSettings):
         "partner_webhook_key",
         "partner_webhook_previous_key",
         "partner_webhook_allow_private_addresses",
+        "service_token",
         "metrics_port",
         "api_docs",
         "console_oidc_issuer",
@@ -494,6 +509,7 @@ class Settings(BaseSettings):
                 " (the one LABOURX_PARTNER_SECRET_KEY of earlier releases is no longer read:"
                 ' docs/operations.md, "Changing keys", says how to keep its pseudonyms)'
             )
+        problems += self._service_token_missing()
         checked: dict[str, tuple[SecretStr | None, secrets.Kind]] = {
             "certificate_key": (self.certificate_key, "key"),
             "partner_pseudonym_key": (self.partner_pseudonym_key, "key"),
@@ -501,6 +517,7 @@ class Settings(BaseSettings):
             "sms_inbound_secret": (self.sms_inbound_secret, "webhook"),
             "sms_gateway_token": (self.sms_gateway_token, "credential"),
             "smtp_password": (self.smtp_password, "credential"),
+            "service_token": (self.service_token, "credential"),
             "console_oidc_client_secret": (self.console_oidc_client_secret, "credential"),
         }
         if self.jwt_jwks_url is None:  # tokens are verified with the shared secret
@@ -528,6 +545,8 @@ class Settings(BaseSettings):
                 self.console_oidc_issuer if self.console_oidc_discovery_url is None else None
             ),
             "sms_gateway_url": self.sms_gateway_url if self.sms_gateway_token else None,
+            # The service token travels to it.
+            "registry_url": self.registry_url,
         }
         problems += [
             f"LABOURX_{name.upper()} must be an https:// URL in production ({url}): keys and"
@@ -545,6 +564,20 @@ class Settings(BaseSettings):
         if value is None:
             return DEVELOPMENT_KEYS[name].encode()
         return secrets.key_bytes(value.get_secret_value())
+
+    def _service_token_missing(self) -> list[str]:
+        if self.service_token is not None:
+            return []
+        return [
+            "LABOURX_SERVICE_TOKEN is required in production: the credential services present"
+            " to registry's person-keys endpoint"
+        ]
+
+    def service_credential(self) -> str:
+        """The service token (required in production), else the development one."""
+        if self.service_token is None:
+            return secrets.DEV_SERVICE_TOKEN
+        return self.service_token.get_secret_value()
 
     @model_validator(mode="after")
     def _console_timeouts_agree(self) -> Settings:

@@ -14,6 +14,7 @@ from shared.personal import (
     BIRTH_DATE,
     CONTACT,
     ETHNICITY,
+    EVENT_DATA,
     HEALTH,
     IDENTIFIER,
     IDENTITY,
@@ -141,6 +142,73 @@ class PersonUpdated(PersonDetails):
 
     verb: ClassVar[str] = "updated"
     version: ClassVar[int] = 1
+
+    changed_fields: list[str]
+    record_version: int
+    updated_by: str
+    updated_at: datetime
+
+
+class SealedPersonDetails(PersonEvent):
+    """The person's record as v2 events carry it: what `PersonDetails` marks `Personal` travels
+    only in `sealed`, AES-256-GCM under a key of the person's own that registry destroys on
+    erasure (shared/sealing.py), so no copy on any topic can be read after the erasure; the rest
+    (for counts, matching and routing) is as in `PersonDetails`."""
+
+    sealed: Annotated[
+        str,
+        Personal(
+            EVENT_DATA,
+            note="the fields marked personal in version 1 (reference, names, date of birth, "
+            "phone, email, ethnicity, disability, district, village), sealed with AES-256-GCM "
+            "under the person's own key, which registry destroys on erasure",
+        ),
+    ] = Field(
+        description="URL-safe base64 of version byte, nonce and AES-256-GCM ciphertext of the "
+        "JSON of the personal fields; associated data: the event type and person_id. Opened with "
+        "the person's key from registry's internal person-keys endpoint"
+    )
+    sex: Sex
+    province_code: str = Field(description="ISO 3166-2:LA")
+    office_code: str | None = None
+    preferred_language: Language = "lo"
+    isced_level: int | None = Field(default=None, description="ISCED 2011 level, 0 to 8")
+    skills: list[str] = Field(default_factory=list)
+    certificates: list[SkillCertificate] = Field(default_factory=list)
+    languages: list[LanguageSkill] = Field(default_factory=list)
+    experience: list[WorkExperience] = Field(default_factory=list)
+    jobseeker: JobseekerProfile | None = Field(
+        default=None, description="Present when the person is registered as a jobseeker"
+    )
+    passport_expires_on: date | None = Field(
+        default=None,
+        description="Expiry of the person's latest passport (its number stays in registry)",
+    )
+
+
+@catalogued
+class PersonRegisteredV2(SealedPersonDetails):
+    """A person was registered at an ESC or MRC (`PersonRegistered` with its personal part
+    sealed)."""
+
+    verb: ClassVar[str] = "registered"
+    version: ClassVar[int] = 2
+
+    registered_by: str
+    registered_at: datetime
+    consents: list[RegistrationConsent] = Field(
+        default_factory=list,
+        description="Consents answered at registration; each is also a ConsentChanged after this",
+    )
+
+
+@catalogued
+class PersonUpdatedV2(SealedPersonDetails):
+    """A person's record changed (`PersonUpdated` with its personal part sealed); the payload is
+    the whole record after the change."""
+
+    verb: ClassVar[str] = "updated"
+    version: ClassVar[int] = 2
 
     changed_fields: list[str]
     record_version: int

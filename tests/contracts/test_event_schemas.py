@@ -374,6 +374,14 @@ def _example(event_type: str) -> Any:
         "attempts": 2,
         "at": now,
     }
+    # The v2 person events: the v1 examples sealed under a key (shared/sealing_events.py).
+    from shared.sealing import new_key
+    from shared.sealing_events import SEALS_INTO, sealed_event
+
+    for plain_type, sealed_type in SEALS_INTO.items():
+        plain = examples[plain_type.event_type()]
+        assert isinstance(plain, PersonRegistered | PersonUpdated)
+        examples[sealed_type.event_type()] = sealed_event(plain, new_key())
     examples |= {
         MessageSent.event_type(): MessageSent(**delivery),
         MessageDelivered.event_type(): MessageDelivered(**delivery),

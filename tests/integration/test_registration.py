@@ -33,7 +33,13 @@ async def test_registration_stores_the_person_and_its_event_together(
     event_type = await fetchval(
         migrated, "registry", "SELECT type FROM outbox WHERE key = $1", person["id"]
     )
-    assert event_type == "lao.labourx.registry.person.registered.v1"
+    # Sealed under the person's key, made in the same transaction (docs/architecture.md,
+    # "Erasure on the event log").
+    assert event_type == "lao.labourx.registry.person.registered.v2"
+    key = await fetchval(
+        migrated, "registry", "SELECT key FROM person_keys WHERE person_id = $1::uuid", person["id"]
+    )
+    assert len(key) == 32
 
 
 async def test_bad_input_names_every_bad_field_and_writes_nothing(

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 PEOPLE = "SELECT count(*) FROM people"
 OUTBOX = "SELECT count(*) FROM outbox"
 BATCHES = "SELECT count(*) FROM import_batches"
-REGISTERED = "lao.labourx.registry.person.registered.v1"
+REGISTERED = "lao.labourx.registry.person.registered.v2"  # sealed (shared/sealing.py)
 
 
 def _csv(rows: list[dict[str, str]], *, bom: bool = False, newline: str = "\n") -> bytes:

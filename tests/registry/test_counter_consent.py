@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from shared import clock
-from tests.support import fetch, fetchval, jobseeker
+from tests.sealed import outbox_events
+from tests.support import fetchval, jobseeker
 
 if TYPE_CHECKING:
     import httpx
@@ -22,10 +22,7 @@ CONSENT_CHANGED = "lao.labourx.registry.person.consent_changed.v1"
 
 
 async def _events(settings: Settings, person_id: str) -> list[tuple[str, dict[str, Any]]]:
-    rows = await fetch(
-        settings, "registry", "SELECT type, value FROM outbox WHERE key = $1 ORDER BY id", person_id
-    )
-    return [(r["type"], json.loads(r["value"])["data"]) for r in rows]
+    return [(e["type"], e["data"]) for e in await outbox_events(settings, person_id)]
 
 
 async def test_registration_records_the_consents_and_announces_them_after_the_person(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from services.registry.people import registration as people_service
+from tests.sealed import outbox_events
 from tests.support import fetch, fetchval, full_registration, jobseeker
 
 if TYPE_CHECKING:
@@ -17,10 +17,7 @@ if TYPE_CHECKING:
 
 
 async def _events(settings: Settings, person_id: str) -> list[dict[str, Any]]:
-    rows = await fetch(
-        settings, "registry", "SELECT value FROM outbox WHERE key = $1 ORDER BY id", person_id
-    )
-    return [json.loads(row["value"]) for row in rows]
+    return await outbox_events(settings, person_id)
 
 
 async def test_the_whole_form_is_stored_normalised_and_announced(

@@ -4,12 +4,12 @@ office and the basis. And a record taken over when the person moved."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.events.predeparture import EnrolmentChanged
+from tests.sealed import outbox_events
 from tests.support import bearer, deliver, fetch, fetchval, jobseeker
 
 if TYPE_CHECKING:
@@ -35,14 +35,7 @@ async def _register(client: httpx.AsyncClient, headers: dict[str, str], **body: 
 
 
 async def _events(settings: Settings, person_id: str, event_type: str) -> list[dict[str, Any]]:
-    rows = await fetch(
-        settings,
-        "registry",
-        "SELECT value FROM outbox WHERE key = $1 AND type = $2 ORDER BY id",
-        person_id,
-        event_type,
-    )
-    return [json.loads(r["value"])["data"] for r in rows]
+    return [e["data"] for e in await outbox_events(settings, person_id, event_type)]
 
 
 async def test_a_visit_makes_an_office_of_another_province_serve_the_person(

@@ -8,12 +8,16 @@ from fastapi import APIRouter, Query
 
 from services.registry.consent import service
 from services.registry.consent.schemas import ConsentDecisionIn, ConsentList, ConsentRead
+from services.registry.keys.api import PublishingNoted
 from services.registry.offices.api import Staff
 from services.registry.people.deps import PersonId
 from shared.db import SessionDep
 from shared.idempotency import Answer, idempotent
 
-router = APIRouter(prefix="/v1/people/{person_id}/consents", tags=["consent"])
+# Person events this router's requests publish go out as the settings say (keys/service.py).
+router = APIRouter(
+    prefix="/v1/people/{person_id}/consents", tags=["consent"], dependencies=[PublishingNoted]
+)
 
 
 @router.post("", status_code=201, response_model=ConsentRead)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from services.registry.imports import service
 from services.registry.imports.schemas import ImportReport
+from services.registry.keys.api import PublishingNoted
 from services.registry.offices.api import Staff
 from shared.app import SettingsDep
 from shared.db import SessionDep
@@ -15,7 +16,8 @@ from shared.http_limits import UPLOAD
 from shared.idempotency import Answer, idempotent
 from shared.problems import InvalidField, Problem
 
-router = APIRouter(prefix="/v1/imports", tags=["imports"])
+# Person events this router's requests publish go out as the settings say (keys/service.py).
+router = APIRouter(prefix="/v1/imports", tags=["imports"], dependencies=[PublishingNoted])
 
 MAX_BYTES = 5 * 1024 * 1024
 # An upload: its body may be up to LABOURX_MAX_UPLOAD_BYTES (shared/http_limits.py).

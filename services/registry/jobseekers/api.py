@@ -10,6 +10,7 @@ from services.registry.jobseekers import service
 from services.registry.jobseekers.domain import JobseekerStatus
 from services.registry.jobseekers.models import JobseekerProfile
 from services.registry.jobseekers.schemas import StatusChange, StatusRead
+from services.registry.keys.api import PublishingNoted
 from services.registry.offices.api import Staff
 from services.registry.people.deps import PersonId
 from services.registry.people.records import get_person
@@ -17,7 +18,10 @@ from shared.db import SessionDep
 from shared.idempotency import Answer, idempotent
 from shared.problems import NotFound
 
-router = APIRouter(prefix="/v1/people/{person_id}/jobseeker", tags=["jobseekers"])
+# Person events this router's requests publish go out as the settings say (keys/service.py).
+router = APIRouter(
+    prefix="/v1/people/{person_id}/jobseeker", tags=["jobseekers"], dependencies=[PublishingNoted]
+)
 
 
 @router.post("/status", response_model=StatusRead)

@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter
 
+from services.registry.keys.api import PublishingNoted
 from services.registry.migration_records import service
 from services.registry.migration_records.schemas import (
     Documents,
@@ -20,7 +21,8 @@ from shared.app import SettingsDep
 from shared.db import SessionDep
 from shared.idempotency import Answer, idempotent
 
-router = APIRouter(prefix="/v1", tags=["migration"])
+# Person events this router's requests publish go out as the settings say (keys/service.py).
+router = APIRouter(prefix="/v1", tags=["migration"], dependencies=[PublishingNoted])
 
 
 @router.post("/people/{person_id}/migrations", status_code=201, response_model=MigrationRead)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.registry.keys.api import PublishingNoted
 from services.registry.offices.api import Staff
 from services.registry.people import (
     duplicate_warnings,
@@ -40,7 +41,8 @@ from shared.problems import InvalidField, problem_response
 from shared.reference.isco08 import validate_isco08
 from shared.versioning import etag, parse_if_match
 
-router = APIRouter(prefix="/v1", tags=["people"])
+# Person events this router's requests publish go out as the settings say (keys/service.py).
+router = APIRouter(prefix="/v1", tags=["people"], dependencies=[PublishingNoted])
 
 AgeBand = Literal["15-24", "25-34", "35-44", "45-54", "55-64", "65+"]
 assert set(AgeBand.__args__) == set(AGE_BANDS)  # type: ignore[attr-defined]

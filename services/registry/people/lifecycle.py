@@ -10,6 +10,7 @@ from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
 from services.registry.erasures import ledger
 from services.registry.jobseekers.models import JobseekerProfile
+from services.registry.keys import service as person_keys
 from services.registry.people.models import IdentityDocument, Person
 from services.registry.people.reactions import delete_rows, move_rows
 from services.registry.people.record_fields import derive as _derived
@@ -197,6 +198,8 @@ async def purge(session: AsyncSession, person: Person) -> list[uuid.UUID]:
     merged_away = list((await session.scalars(select(merged.c.id))).all())
     ids = [person.id, *merged_away]
     await delete_rows(session, IdentityDocument, ids)
+    # The person's keys: from now on no copy of their events, on any topic, opens.
+    await person_keys.destroy_keys(session, ids)
     for reaction in PERSON_REACTIONS:
         await reaction.on_erase(session, ids)
     # Events and stored answers written earlier carry the person's data: they go too. A copy

@@ -11,13 +11,13 @@ from services.registry.audit import service as audit
 from services.registry.audit.domain import Action
 from services.registry.jobseekers import service as jobseekers
 from services.registry.jobseekers.models import JobseekerProfile
+from services.registry.keys import service as person_keys
 from services.registry.people.domain import SCALAR_FIELDS
 from services.registry.people.models import IdentityDocument, Person
 from services.registry.people.schemas import DocumentRead, PersonRead
 from services.registry.scope import access_basis
 from shared.db import clock_now
 from shared.events.registry import PersonUpdated
-from shared.outbox import add_event
 from shared.problems import NotFound, Problem
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ async def announce_update(
     person.updated_at = await clock_now(session)
     await session.flush()
     profile = await session.get(JobseekerProfile, person.id)
-    await add_event(
+    await person_keys.announce(
         session,
         PersonUpdated(
             **snapshot(

@@ -17,6 +17,7 @@ from services.registry.audit.models import AuditEntry
 from services.registry.consent import counter
 from services.registry.jobseekers import service as jobseekers
 from services.registry.jobseekers.models import JobseekerProfile
+from services.registry.keys import service as person_keys
 from services.registry.offices.service import office_info
 from services.registry.people.domain import age_errors, new_reference
 from services.registry.people.duplicate_warnings import check_duplicates, duplicate_warning
@@ -241,7 +242,8 @@ async def _announce(
     consents: list[dict[str, Any]],
 ) -> None:
     """PersonRegistered, then each consent answered as its own ConsentChanged."""
-    await add_event(
+    # The person's key is made here, in the registration's transaction (keys/service.py).
+    await person_keys.announce(
         session,
         PersonRegistered(
             **snapshot(
@@ -253,6 +255,7 @@ async def _announce(
             registered_at=row["created_at"],
             consents=counter.registered(consents),
         ),
+        await person_keys.new_person_key(session, row["id"]),
     )
     # After the registration, under the person's key: consumers see the person first, then
     # each answer, in that order.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from services.registry.keys.api import PublishingNoted
 from services.registry.offices.api import Staff
 from services.registry.people import records as people
 from services.registry.people.deps import PersonId
@@ -13,7 +14,10 @@ from services.registry.serving.schemas import TransferIn, VisitIn, VisitRead
 from shared.db import SessionDep
 from shared.idempotency import Answer, idempotent
 
-router = APIRouter(prefix="/v1/people/{person_id}", tags=["serving"])
+# Person events this router's requests publish go out as the settings say (keys/service.py).
+router = APIRouter(
+    prefix="/v1/people/{person_id}", tags=["serving"], dependencies=[PublishingNoted]
+)
 
 
 @router.post(

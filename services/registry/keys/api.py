@@ -1,0 +1,66 @@
+"""Registry's internal endpoint for the other services: the keys of the people whose sealed
+events they meet for the first time (docs/architecture.md, "Erasure on the event log").
+
+Not for staff or partners: only a caller presenting the service token (`LABOURX_SERVICE_TOKEN`)
+is answered. One SELECT for a whole batch; an erased or unknown person is left out of the answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header
+from pydantic import BaseModel, Field
+
+from services.registry.keys.service import note_publishing
+from shared.app import SettingsDep
+from shared.db import SessionDep
+from shared.problems import Unauthorized
+from shared.sealing_keys import stored_keys
+
+# Most a consumer asks at once (one consumer batch's new people).
+MAX_IDS = 500
+
+
+async def _service_caller(
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> None:
+    scheme, _, token = (authorization or "").partition(" ")
+    expected = settings.service_credential().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+        raise Unauthorized("the service token is required")
+
+
+ServiceCaller = Annotated[None, Depends(_service_caller)]
+
+
+async def _noting_publishing(session: SessionDep, settings: SettingsDep) -> None:
+    note_publishing(session, settings)
+
+
+# On every router of registry (app.py): the request's transaction publishes person events as the
+# settings say (their v1 twins in an upgrade's migration window).
+PublishingNoted = Depends(_noting_publishing)
+
+router = APIRouter(prefix="/internal/v1", tags=["internal"])
+
+
+class PersonKeysAsked(BaseModel):
+    person_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_IDS)
+
+
+class PersonKeys(BaseModel):
+    keys: dict[uuid.UUID, str] = Field(
+        description="URL-safe base64 of each person's key; an erased or unknown person is absent"
+    )
+
+
+@router.post("/person-keys", response_model=PersonKeys)
+async def person_keys(body: PersonKeysAsked, _: ServiceCaller, session: SessionDep) -> PersonKeys:
+    """The keys of these people that registry still holds."""
+    found = await stored_keys(session, set(body.person_ids))
+    return PersonKeys(keys={p: base64.urlsafe_b64encode(k).decode() for p, k in found.items()})

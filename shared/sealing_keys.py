@@ -1,0 +1,58 @@
+"""Person keys as every service keeps them (`person_keys`): registry holds each person's key from
+the registration until the erasure; every other service keeps the keys it fetched from registry,
+until PersonErased. The same table in each database, read and written only here."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
+
+from sqlalchemy import DateTime, LargeBinary, Table, delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import Base
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class PersonKey(Base):
+    """One person's key: the AES-256 key that seals the personal part of their events. Not
+    personal data itself, but whoever holds it reads the person's events: deleted on erasure."""
+
+    __tablename__ = "person_keys"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+_table = cast("Table", PersonKey.__table__)
+_SELECT = select(_table.c.person_id, _table.c.key)
+_INSERT = insert(_table).on_conflict_do_nothing()
+
+
+async def stored_keys(
+    session: AsyncSession, person_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, bytes]:
+    """The keys held of `person_ids` (one SELECT); a person without one is left out."""
+    if not person_ids:
+        return {}
+    rows = await session.execute(_SELECT.where(_table.c.person_id.in_(list(person_ids))))
+    return {person_id: bytes(key) for person_id, key in rows}
+
+
+async def keep_keys(session: AsyncSession, keys: Mapping[uuid.UUID, bytes]) -> None:
+    """Hold these keys (one already held stays as it is)."""
+    if keys:
+        await session.execute(_INSERT, [{"person_id": p, "key": k} for p, k in keys.items()])
+
+
+async def forget_keys(session: AsyncSession, person_ids: Collection[uuid.UUID]) -> None:
+    """Destroy the keys of `person_ids`: what they sealed can no longer be read here."""
+    if person_ids:
+        await session.execute(delete(_table).where(_table.c.person_id.in_(list(person_ids))))
