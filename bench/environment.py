@@ -43,6 +43,9 @@ class Environment:
     broker_pid: int | None
     database_kind: str
     broker_kind: str
+    # The registry API of the figure running (`start_labourx_api`), where its consumers fetch
+    # person keys (shared/sealing_consumer.py).
+    registry_url: str | None = None
 
     def child_env(self) -> dict[str, str]:
         """Environment that points a labourx child process at this run's servers and databases."""
@@ -53,6 +56,8 @@ class Environment:
             LABOURX_KAFKA_BOOTSTRAP_SERVERS=self.settings.bootstrap_servers,
             LABOURX_TOPIC_PARTITIONS=str(self.settings.topic_partitions),
         )
+        if self.registry_url is not None:
+            env["LABOURX_REGISTRY_URL"] = self.registry_url
         return env
 
     def dsn(self, database: str) -> str:

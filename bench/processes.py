@@ -87,6 +87,8 @@ async def start_labourx_api(env: Environment, service: str, name: str) -> Api:
     port = free_port()
     api = Api(labourx(env, name, "api", service, "--port", str(port)), port)
     await api.wait_healthy()
+    if service == "registry":  # the consumers started after it fetch person keys there
+        env.registry_url = api.base_url
     return api
 
 

@@ -364,6 +364,8 @@ def _point_children_at(env: dict[str, str], settings: Settings, ports: dict[str,
     for name, port in ports.items():
         if name != "console":
             env.setdefault(f"LABOURX_CONSOLE_{name.upper()}_URL", f"http://127.0.0.1:{port}")
+    # The consumers fetch person keys from registry's API (shared/sealing_consumer.py).
+    env.setdefault("LABOURX_REGISTRY_URL", f"http://127.0.0.1:{ports['registry']}")
 
 
 def _say_running(children: list[Child], took_s: float, logs: Path, metrics_url: str) -> None:

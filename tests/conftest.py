@@ -7,22 +7,25 @@ databases of its own (a unique prefix), dropped at the end.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import uuid
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+import uvicorn
 
 from labourx.catalog import SERVICES
 from shared.app import create_app
 from shared.auth import mint_token
 from shared.db import drop_database
-from shared.infra import EmbeddedPostgres, TansuBroker
+from shared.infra import EmbeddedPostgres, TansuBroker, free_port
 from shared.kafka import make_producer
 from shared.provision import prepare_databases, prepare_topics
 from shared.settings import Settings
-from tests.support import postgres_data_dir, running_consumer
+from tests.support import postgres_data_dir, running_consumer, wait_until
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -69,6 +72,8 @@ def settings(database_url: str, broker: TansuBroker | str) -> Settings:
         relay_poll_interval_s=0.5,
         db_pool_size=5,
         db_max_overflow=5,
+        # Registry's API as `migrated` serves it, for consumers fetching person keys.
+        registry_url=f"http://127.0.0.1:{free_port()}",
     )
 
 
@@ -77,9 +82,32 @@ async def migrated(settings: Settings) -> AsyncIterator[Settings]:
     """Every service database created and migrated to head; dropped after the session."""
     await prepare_databases(settings, SERVICES.values())
     await prepare_topics(settings, SERVICES.values())
-    yield settings
+    async with registry_listening(settings):
+        yield settings
     for name in SERVICES:
         await drop_database(settings, name)
+
+
+@contextlib.asynccontextmanager
+async def registry_listening(settings: Settings) -> AsyncIterator[None]:
+    """Registry's API served for real at `settings.registry_url` (in this process), as consumers
+    reach it for the keys of registry's sealed person events (shared/sealing_consumer.py)."""
+    port = int(settings.registry_url.rsplit(":", 1)[1])
+    app = create_app(SERVICES["registry"], settings)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    task = asyncio.create_task(server.serve())
+    await wait_until(lambda: _started(server), timeout_s=30, interval_s=0.01)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def _started(server: uvicorn.Server) -> bool:
+    return server.started
 
 
 @pytest.fixture(scope="session")

@@ -62,6 +62,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         LABOURX_CONSUMER_HEARTBEAT_INTERVAL_MS=str(settings.consumer_heartbeat_interval_ms),
         LABOURX_CONSUMER_STALL_TIMEOUT_S=str(settings.consumer_stall_timeout_s),
         LABOURX_RELAY_POLL_INTERVAL_S=str(settings.relay_poll_interval_s),
+        LABOURX_REGISTRY_URL=settings.registry_url,
         LABOURX_ENV="test",
         PYTHONUNBUFFERED="1",  # a child killed with SIGKILL still leaves its log
         # Children log warnings only unless a debugging run asks for more.

@@ -27,6 +27,7 @@ from shared.events.topics import (
     PREDEPARTURE_ORIENTATIONS,
     REGISTRY_PEOPLE,
 )
+from shared.sealing_consumer import opening_sealed_events
 from shared.spec import ConsumerSpec, ServiceSpec
 
 if TYPE_CHECKING:
@@ -51,8 +52,12 @@ SPEC = ServiceSpec(
             topics=[REGISTRY_PEOPLE, PREDEPARTURE_ORIENTATIONS],
             # Each feature reacts to a person's merge or erasure on its own tables, in this
             # order: the candidate read model (it locks the person's rows), referrals, recruitment.
-            handlers=combine_handlers(
-                CANDIDATE_HANDLERS, REFERRAL_PERSON_EVENTS, RECRUITMENT_PERSON_EVENTS
+            # Registry's sealed person events are opened in one place (shared/sealing_consumer.py)
+            # and handed to the v1 handlers; PersonErased also destroys the person's key here.
+            handlers=opening_sealed_events(
+                combine_handlers(
+                    CANDIDATE_HANDLERS, REFERRAL_PERSON_EVENTS, RECRUITMENT_PERSON_EVENTS
+                )
             ),
         )
     ],

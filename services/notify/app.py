@@ -27,6 +27,7 @@ from shared.events.topics import (
     PREDEPARTURE_ORIENTATIONS,
     REGISTRY_PEOPLE,
 )
+from shared.sealing_consumer import opening_sealed_events
 from shared.spec import ConsumerSpec, ServiceSpec
 
 if TYPE_CHECKING:
@@ -48,12 +49,16 @@ SPEC = ServiceSpec(
             ],
             # Contacts first: a message or a feed entry sees the contact as this event left it.
             # Each feature reacts to a person's merge or erasure on its own tables.
-            handlers=combine_handlers(
-                CONTACT_HANDLERS,
-                MESSAGE_HANDLERS,
-                MESSAGE_PERSON_EVENTS,
-                DELIVERY_HANDLERS,
-                PARTNER_HANDLERS,
+            # Registry's sealed person events are opened in one place (shared/sealing_consumer.py)
+            # and handed to the v1 handlers; PersonErased also destroys the person's key here.
+            handlers=opening_sealed_events(
+                combine_handlers(
+                    CONTACT_HANDLERS,
+                    MESSAGE_HANDLERS,
+                    MESSAGE_PERSON_EVENTS,
+                    DELIVERY_HANDLERS,
+                    PARTNER_HANDLERS,
+                )
             ),
         )
     ],

@@ -23,6 +23,7 @@ from services.predeparture.sessions.person_events import HANDLERS as SESSION_PER
 from shared.app import create_app
 from shared.consumer import combine_handlers
 from shared.events.topics import MATCHING_REFERRALS, PREDEPARTURE_ORIENTATIONS, REGISTRY_PEOPLE
+from shared.sealing_consumer import opening_sealed_events
 from shared.spec import ConsumerSpec, ServiceSpec
 
 if TYPE_CHECKING:
@@ -51,12 +52,16 @@ SPEC = ServiceSpec(
             # recompute the survivor from the attendance moved before). An erasure: the
             # learners rows go last, as the others find the records merged into the person
             # through them.
-            handlers=combine_handlers(
-                LEARNER_HANDLERS,
-                SESSION_PERSON_EVENTS,
-                ATTENDANCE_PERSON_EVENTS,
-                COMPLETION_PERSON_EVENTS,
-                LEARNER_ERASURE,
+            # Registry's sealed person events are opened in one place (shared/sealing_consumer.py)
+            # and handed to the v1 handlers; PersonErased also destroys the person's key here.
+            handlers=opening_sealed_events(
+                combine_handlers(
+                    LEARNER_HANDLERS,
+                    SESSION_PERSON_EVENTS,
+                    ATTENDANCE_PERSON_EVENTS,
+                    COMPLETION_PERSON_EVENTS,
+                    LEARNER_ERASURE,
+                )
             ),
         )
     ],

@@ -32,6 +32,7 @@ from shared.events.envelope import CloudEvent
 from shared.events.topics import REGISTRY_ERASURES, REGISTRY_PEOPLE
 from shared.provision import prepare_databases
 from shared.work import Resources, Work
+from tests.sealed import share_keys
 from tests.support import REPO, bearer, fetch, full_registration, settings_env
 
 if TYPE_CHECKING:
@@ -124,6 +125,9 @@ async def _consume_into_matching(settings: Settings) -> None:
         "SELECT value FROM outbox WHERE topic = $1 ORDER BY id",
         REGISTRY_PEOPLE,
     )
+    # This registry is the test's own, not the one consumers ask for keys: matching is given
+    # them as its consumer would have fetched them.
+    await share_keys(settings, "matching")
     [consumer] = SERVICES["matching"].consumers
     engine = create_engine(settings, "matching")
     sessions = session_factory(engine)
