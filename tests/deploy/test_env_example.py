@@ -30,6 +30,8 @@ SET_BY_COMPOSE = {
     "LABOURX_CONSOLE_MATCHING_URL",
     "LABOURX_CONSOLE_PREDEPARTURE_URL",
     "LABOURX_CONSOLE_NOTIFY_URL",
+    # Registry's API for the consumers' person keys.
+    "LABOURX_REGISTRY_URL",
 }
 # Read by docker compose, not by labourx.
 COMPOSE_ONLY = {

@@ -21,6 +21,7 @@ from tests.production_secrets import (
     CONSOLE_OIDC_CLIENT_SECRET,
     PARTNER_PSEUDONYM_KEY,
     PARTNER_WEBHOOK_KEY,
+    SERVICE_TOKEN,
     SMS_GATEWAY_TOKEN,
     SMS_INBOUND_SECRET,
 )
@@ -328,6 +329,7 @@ def test_the_config_map_holds_only_real_settings_and_production_replication() ->
         certificate_key=CERTIFICATE_KEY,
         partner_pseudonym_key=PARTNER_PSEUDONYM_KEY,
         partner_webhook_key=PARTNER_WEBHOOK_KEY,
+        service_token=SERVICE_TOKEN,
     )
     assert settings.sms_provider == "http"
     assert settings.email_provider == "smtp"
