@@ -6,6 +6,7 @@ refuses to start without the service token."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -75,7 +76,7 @@ def test_every_consumer_reaches_registry_for_keys_over_the_internal_network() ->
 
 
 def test_production_needs_a_strong_service_token_and_an_internal_or_https_registry() -> None:
-    base = {
+    base: dict[str, Any] = {
         **KEYS,
         "env": "production",
         "database_url": "postgresql://labourx@db/postgres",
