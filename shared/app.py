@@ -22,8 +22,8 @@ from starlette.types import ASGIApp
 from shared import openapi
 from shared.control_chars import refuse_control_characters
 from shared.db import create_engine, session_factory
-from shared.http_hygiene import ResponseHygieneMiddleware, swagger_page
-from shared.http_limits import HttpLimitsMiddleware
+from shared.http_hygiene import ResponseHygiene, swagger_page
+from shared.http_limits import HttpLimits
 from shared.observability import RequestContextMiddleware, configure_logging
 from shared.problems import FieldError, InvalidFields, install_problem_handlers
 from shared.settings import Settings, get_settings
@@ -105,18 +105,31 @@ async def _refuse_unknown_query(request: Request) -> None:
         )
 
 
+async def _request_checks(request: Request) -> None:
+    """What every route refuses before its own work, in this order: a method the path's more
+    literal route does not take (405), a query parameter the route does not take, control
+    characters. One app-wide dependency, not three: FastAPI solves each on every request."""
+    await openapi.refuse_undocumented_method(request)
+    await _refuse_unknown_query(request)
+    await refuse_control_characters(request)
+
+
 class _ServiceApp(FastAPI):
     """FastAPI with labourx's own middleware outermost, around Starlette's error middleware:
     a 500 is answered inside the request's context (its id in the problem and the headers),
-    and every answer, refusals and 500s included, gets the response headers."""
+    and every answer, refusals and 500s included, gets the response headers. One layer: the
+    request context applies the HTTP limits and the response hygiene itself."""
 
     def build_middleware_stack(self) -> ASGIApp:
         settings: Settings = self.state.settings
-        app: ASGIApp = HttpLimitsMiddleware(super().build_middleware_stack(), settings)
         # Public and the same for everyone: the documentation's assets and pages may be cached.
         cacheable = (DOCS_ASSETS, "/docs", "/openapi.json")
-        app = ResponseHygieneMiddleware(app, settings, cacheable)
-        return RequestContextMiddleware(app, service=self.state.service)
+        return RequestContextMiddleware(
+            super().build_middleware_stack(),
+            service=self.state.service,
+            limits=HttpLimits(settings),
+            hygiene=ResponseHygiene(settings, cacheable),
+        )
 
 
 def create_app(
@@ -137,11 +150,7 @@ def create_app(
         # page loads it from a CDN, which an office with no route to one sees as a blank page.
         docs_url=None,
         redoc_url=None,
-        dependencies=[
-            Depends(openapi.refuse_undocumented_method),
-            Depends(_refuse_unknown_query),
-            Depends(refuse_control_characters),
-        ],
+        dependencies=[Depends(_request_checks)],
     )
     app.state.service = spec.name
     app.state.settings = settings

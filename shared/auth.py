@@ -121,7 +121,10 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
 # Verified claims by (token, verifier): an officer sends the same token on every request, and
 # verifying it again costs more than the rest of the auth check. Expiry is checked on every hit;
 # like any stateless token, one signed by a key later dropped from the JWKS stays valid until then.
-_VERIFIED: OrderedDict[tuple[str, ...], dict[str, Any]] = OrderedDict()
+# Each entry keeps the principal last read from its claims, with the settings it was read by
+# (the claims mapping is theirs): the body's guard and the route's dependency both ask.
+_VERIFIED: OrderedDict[tuple[str, ...], tuple[dict[str, Any], Settings | None, Principal | None]]
+_VERIFIED = OrderedDict()
 _VERIFIED_MAX = 4096
 
 
@@ -133,13 +136,16 @@ def decode_token(settings: Settings, token: str) -> Principal:
         settings.jwt_audience,
         settings.jwt_issuer,
     )
-    claims = _VERIFIED.get(cache_key)
-    if claims is None or claims["exp"] <= time.time():
-        claims = _verify(settings, token)
-        _VERIFIED[cache_key] = claims
-        if len(_VERIFIED) > _VERIFIED_MAX:
-            _VERIFIED.popitem(last=False)
-    return principal_from_claims(settings, claims)
+    entry = _VERIFIED.get(cache_key)
+    if entry is None or entry[0]["exp"] <= time.time():
+        entry = (_verify(settings, token), None, None)
+    elif entry[1] is settings and entry[2] is not None:
+        return entry[2]
+    principal = principal_from_claims(settings, entry[0])
+    _VERIFIED[cache_key] = (entry[0], settings, principal)
+    if len(_VERIFIED) > _VERIFIED_MAX:
+        _VERIFIED.popitem(last=False)
+    return principal
 
 
 def _verify(settings: Settings, token: str) -> dict[str, Any]:
@@ -284,10 +290,12 @@ def _national(value: Any) -> bool:
 _bearer = HTTPBearer(auto_error=False)
 
 
-async def current_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+def reads_bearer(call: Any) -> bool:
+    """Whether a dependency is the bearer token's (what a route that authenticates depends on)."""
+    return call is _bearer
+
+
+def _principal(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     if credentials is None:
         raise Unauthorized("a bearer token is required")
     principal = decode_token(request.app.state.settings, credentials.credentials)
@@ -295,15 +303,38 @@ async def current_principal(
     return principal
 
 
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    return _principal(request, credentials)
+
+
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def principal_of(request: Request) -> Principal:
+    """The principal a dependency of the route authenticated for this request, else the one
+    its bearer token says now."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        principal = _principal(request, await _bearer(request))
+    return principal
 
 
 def require_roles(*roles: Role) -> Any:
     """Dependency that admits only principals holding one of `roles` (admins always)."""
+    admitted = frozenset((*roles, Role.ADMIN))
+    wanted = ", ".join(sorted(r.value for r in roles))
 
-    async def _check(principal: CurrentPrincipal) -> Principal:
-        if not principal.has_any(*roles, Role.ADMIN):
-            wanted = ", ".join(sorted(r.value for r in roles))
+    # The token read here rather than through `current_principal`: one dependency less to solve
+    # on every request of every route (FastAPI solves each one's own dependencies on each).
+    async def _check(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        principal = _principal(request, credentials)
+        if not principal.roles & admitted:
             raise Forbidden(f"this needs one of the roles: {wanted}")
         return principal
 

@@ -13,13 +13,12 @@ import re
 from typing import TYPE_CHECKING
 
 from fastapi.openapi.docs import get_swagger_ui_html
-from starlette.datastructures import MutableHeaders
 from starlette.responses import HTMLResponse
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.types import Message, Scope
 
     from shared.settings import Settings
 
@@ -31,39 +30,40 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-act
 HSTS = "max-age=31536000"
 
 
-class ResponseHygieneMiddleware:
+class ResponseHygiene:
     """Adds, unless the response set them: `Cache-Control: no-store` (answers carry people's
     records; none may be kept by a browser or proxy) except under `cacheable` paths, `nosniff`,
-    `Referrer-Policy: no-referrer`, a CSP, and HSTS outside development."""
+    `Referrer-Policy: no-referrer`, a CSP, and HSTS outside development. Not a middleware of its
+    own: the request context's (shared.observability) calls it as the answer starts, one layer
+    around the app instead of two."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, cacheable: tuple[str, ...]) -> None:
-        self.app = app
+    def __init__(self, settings: Settings, cacheable: tuple[str, ...]) -> None:
         self.cacheable = cacheable
-        self.defaults = [
+        defaults = [
             ("X-Content-Type-Options", "nosniff"),
             ("Referrer-Policy", "no-referrer"),
             ("Content-Security-Policy", API_CSP),
         ]
         if settings.env != "development":
-            self.defaults.append(("Strict-Transport-Security", HSTS))
+            defaults.append(("Strict-Transport-Security", HSTS))
+        # As the headers go on the wire (lower-case names, latin-1), worked out once.
+        self.defaults = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in defaults]
+        self.no_store = (b"cache-control", b"no-store")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        no_store = not scope["path"].startswith(self.cacheable)
+    def stores(self, scope: Scope) -> bool:
+        """Whether an answer to this request may be kept (the documentation and its assets)."""
+        path: str = scope["path"]
+        return path.startswith(self.cacheable)
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                headers = MutableHeaders(scope=message)
-                for name, value in self.defaults:
-                    headers.setdefault(name, value)
-                if no_store:
-                    headers.setdefault("Cache-Control", "no-store")
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    def add(self, message: Message, *, cacheable: bool) -> list[tuple[bytes, bytes]]:
+        """The `http.response.start` message's headers with those it lacks added (a list the
+        caller may extend)."""
+        headers = list(message.get("headers", ()))
+        present = {name.lower() for name, _ in headers}
+        headers += [header for header in self.defaults if header[0] not in present]
+        if not cacheable and b"cache-control" not in present:
+            headers.append(self.no_store)
+        return headers
 
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)

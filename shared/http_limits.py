@@ -18,11 +18,12 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException
 
-from shared.auth import current_principal, decode_token
+from shared.auth import decode_token, reads_bearer
 from shared.problems import Problem, Unauthorized, problem_response
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.responses import Response
+    from starlette.types import Message, Receive, Scope
 
     from shared.settings import Settings
 
@@ -80,41 +81,39 @@ def _needs_bearer(route: APIRoute) -> bool:
     pending = [route.dependant]
     while pending:
         dependant = pending.pop()
-        if dependant.call is current_principal:
+        if reads_bearer(dependant.call):
             return True
         pending.extend(dependant.dependencies)
     return False
 
 
-class HttpLimitsMiddleware:
+class HttpLimits:
     """Refuses an oversized head (431) at once and guards each request body as it is read:
     the route's token first (401), then its declared length, then the bytes as they arrive
-    (413 once over, reading no further)."""
+    (413 once over, reading no further). Not a middleware of its own: the request context's
+    (shared.observability) asks it, one layer around the app instead of two."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._bearer = HTTPBearer(auto_error=False)
         self._rules: dict[int, _RouteRule] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def refusal(self, scope: Scope) -> Response | None:
+        """The 431 answer to a request whose line and headers are over the limit, else None."""
         head = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
         head += sum(len(name) + len(value) + 4 for name, value in scope["headers"])
-        if head > self.settings.max_header_bytes:
-            problem = HeadersTooLarge(
-                f"the request line and headers are over {self.settings.max_header_bytes} bytes"
-            )
-            response = problem_response(
-                problem.status, problem.slug, problem.title, problem.detail, scope["path"]
-            )
-            await response(scope, receive, send)
-            return
-        if _has_body(scope):
-            receive = _GuardedBody(self, scope, receive).receive
-        await self.app(scope, receive, send)
+        if head <= self.settings.max_header_bytes:
+            return None
+        problem = HeadersTooLarge(
+            f"the request line and headers are over {self.settings.max_header_bytes} bytes"
+        )
+        return problem_response(
+            problem.status, problem.slug, problem.title, problem.detail, scope["path"]
+        )
+
+    def guarded(self, scope: Scope, receive: Receive) -> Receive:
+        """The request's `receive`, guarded if the request has a body."""
+        return _GuardedBody(self, scope, receive).receive if _has_body(scope) else receive
 
     def rule(self, route: Any) -> _RouteRule:
         """The limit of the route the router chose (the default one for none), worked out once."""
@@ -152,7 +151,7 @@ class _GuardedBody:
 
     __slots__ = ("limit", "limits", "next", "received", "scope")
 
-    def __init__(self, limits: HttpLimitsMiddleware, scope: Scope, receive: Receive) -> None:
+    def __init__(self, limits: HttpLimits, scope: Scope, receive: Receive) -> None:
         self.limits, self.scope, self.next = limits, scope, receive
         self.limit: int | None = None
         self.received = 0

@@ -25,6 +25,9 @@ from shared.dberrors import RedactDatabaseErrors
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+    from shared.http_hygiene import ResponseHygiene
+    from shared.http_limits import HttpLimits
+
 HTTP_REQUESTS = Counter(
     "labourx_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
 )
@@ -114,19 +117,33 @@ def _safe_id(value: str | None) -> str | None:
 class RequestContextMiddleware:
     """Assigns request/correlation ids and records HTTP metrics (pure ASGI: cheap per request).
     Outermost (shared/app.py): the ids are set while anything else runs, the 500 problem for
-    an unexpected error included, so that problem and its log line carry the request id."""
+    an unexpected error included, so that problem and its log line carry the request id.
 
-    def __init__(self, app: ASGIApp, service: str) -> None:
+    It also applies the HTTP limits and the response hygiene (`limits`, `hygiene`): one layer
+    around the app and one wrapper of `send`, where each as a middleware of its own cost a call
+    and a wrapper of every message on every request. As they were, the limits answer inside the
+    request's context and every answer gets the hygiene's headers, then the ids."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        service: str,
+        *,
+        limits: HttpLimits | None = None,
+        hygiene: ResponseHygiene | None = None,
+    ) -> None:
         self.app = app
         self.service = service
+        self.limits = limits
+        self.hygiene = hygiene
+        # The metrics' children by (method, route, status): labels() costs a lock and a lookup.
+        self._counted: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        request_id = _safe_id(headers.get("x-request-id")) or uuid.uuid4().hex
-        correlation_id = _safe_id(headers.get("x-correlation-id")) or request_id
+        request_id, correlation_id = _ids(scope["headers"])
         tokens = (
             request_id_var.set(request_id),
             correlation_id_var.set(correlation_id),
@@ -135,22 +152,36 @@ class RequestContextMiddleware:
         status = 500
         answered = False
         started = time.perf_counter()
+        ids = [
+            (b"x-request-id", request_id.encode()),
+            (b"x-correlation-id", correlation_id.encode()),
+        ]
+        hygiene = self.hygiene
+        cacheable = hygiene is not None and hygiene.stores(scope)
 
         async def send_with_ids(message: Message) -> None:
             nonlocal status, answered
-            if message["type"] == "http.response.body" and not message.get("more_body"):
+            kind = message["type"]
+            if kind == "http.response.body" and not message.get("more_body"):
                 answered = True
-            if message["type"] == "http.response.start":
+            elif kind == "http.response.start":
                 status = message["status"]
-                extra = [
-                    (b"x-request-id", request_id.encode()),
-                    (b"x-correlation-id", correlation_id.encode()),
-                ]
-                message["headers"] = list(message.get("headers", [])) + extra
+                headers = (
+                    list(message.get("headers", ()))
+                    if hygiene is None
+                    else hygiene.add(message, cacheable=cacheable)
+                )
+                message["headers"] = headers + ids
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_ids)
+            refusal = self.limits.refusal(scope) if self.limits is not None else None
+            if refusal is not None:
+                await refusal(scope, receive, send_with_ids)
+            else:
+                if self.limits is not None:
+                    receive = self.limits.guarded(scope, receive)
+                await self.app(scope, receive, send_with_ids)
         except Exception:
             # Starlette's error middleware answers an unexpected error with the 500 problem
             # (whose handler logs it, with this request's id) and raises it again for the
@@ -158,14 +189,41 @@ class RequestContextMiddleware:
             if not (answered and status == 500):
                 raise
         finally:
-            route = _route_template(scope)
-            HTTP_REQUESTS.labels(self.service, scope["method"], route, str(status)).inc()
-            HTTP_LATENCY.labels(self.service, scope["method"], route).observe(
-                time.perf_counter() - started
-            )
+            self._count(scope, status, time.perf_counter() - started)
             request_id_var.reset(tokens[0])
             correlation_id_var.reset(tokens[1])
             causation_id_var.reset(tokens[2])
+
+    def _count(self, scope: Scope, status: int, seconds: float) -> None:
+        key = (scope["method"], _route_template(scope), str(status))
+        if (children := self._counted.get(key)) is None:
+            method, route, code = key
+            children = (
+                HTTP_REQUESTS.labels(self.service, method, route, code),
+                HTTP_LATENCY.labels(self.service, method, route),
+            )
+            # Bounded as the labels are: methods the router knows, route templates, statuses.
+            self._counted[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+
+def _ids(headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
+    """The request id (the client's `X-Request-Id` if it is a plain short one, else a new one)
+    and the correlation id (the client's `X-Correlation-Id` likewise, else the request id)."""
+    sent_request = sent_correlation = None
+    for name, value in headers:
+        # The last one sent wins, as a dict of the headers had it.
+        if name == b"x-request-id":
+            sent_request = value
+        elif name == b"x-correlation-id":
+            sent_correlation = value
+    request_id = _safe_id(_text(sent_request)) or uuid.uuid4().hex
+    return request_id, _safe_id(_text(sent_correlation)) or request_id
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("latin-1")
 
 
 def _route_template(scope: Scope) -> str:
