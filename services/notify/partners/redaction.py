@@ -54,6 +54,9 @@ LINKED_IDS = frozenset(
 # hold any of that) and the staff who acted: shared in `personal` scope only.
 IDENTIFYING = frozenset(
     {
+        # Registry's sealed personal part (v2 person events): notify opens it into the v1 record
+        # before a partner sees the event (shared/sealing_consumer.py); never passed on as is.
+        "sealed",
         "given_name_lo",
         "family_name_lo",
         "given_name_en",
