@@ -103,9 +103,7 @@ def check_correction(status: str) -> None:
 def as_rows(
     rows: Sequence[RosterRow],
 ) -> tuple[list[uuid.UUID], list[str], list[str], list[str | None]]:
-    """The roster as columns for one set-based statement, in (person, module) order so that
-    two clients writing the same cells lock them in the same order and cannot deadlock."""
-    rows = sorted(rows, key=lambda r: (r.person_id, r.module_code))
+    """The roster as columns for one set-based statement (which orders them itself)."""
     return (
         [r.person_id for r in rows],
         [r.module_code for r in rows],

@@ -8,6 +8,7 @@ the start, or half-way through, issues no certificate."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import TYPE_CHECKING
 
@@ -49,7 +50,8 @@ if TYPE_CHECKING:
     from shared.settings import Settings
 
 # Set every cell of the roster in one statement. A cell whose status and note are unchanged is
-# not touched (its recorder and time stay), so only the people of changed cells come back.
+# not touched (its recorder and time stay). Rows are written in (person, module) order, so that
+# two clients writing the same cells lock them in the same order and cannot deadlock.
 _UPSERT = text(
     """
     INSERT INTO attendance AS a
@@ -59,11 +61,69 @@ _UPSERT = text(
         CAST(:persons AS uuid[]), CAST(:modules AS varchar[]),
         CAST(:statuses AS varchar[]), CAST(:notes AS text[])
     ) AS r(person_id, module_code, status, note)
+    ORDER BY r.person_id, r.module_code COLLATE "C"
     ON CONFLICT (session_id, person_id, module_code) DO UPDATE
     SET status = excluded.status, note = excluded.note,
         recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at
     WHERE (a.status, a.note) IS DISTINCT FROM (excluded.status, excluded.note)
-    RETURNING a.person_id
+    """
+)
+
+# A roster entered: checked and written in one statement. `refused` when any row is wrong (a
+# person without a place, a module the session does not plan, an unknown status, a cell given
+# twice), and then nothing is written (`domain.check_rows` names every bad row); else the cells
+# whose status or note changed, written as by `_UPSERT`. The cells come as one JSON array of
+# [person, module, status, note]: 540 cells as four arrays cost asyncpg more Python to encode
+# (a type check and a conversion per element) than the rest of the request's own work.
+_ENTER = text(
+    """
+    WITH r AS (
+        SELECT CAST(c ->> 0 AS uuid) AS person_id, c ->> 1 AS module_code, c ->> 2 AS status,
+               c ->> 3 AS note
+        FROM json_array_elements(CAST(:cells AS json)) AS c
+    ),
+    enrolled AS (
+        SELECT person_id FROM enrolments WHERE session_id = :session_id AND status = 'enrolled'
+    ),
+    bad AS (
+        SELECT 1 FROM (
+            SELECT 1 FROM r LEFT JOIN enrolled e ON e.person_id = r.person_id
+            WHERE e.person_id IS NULL
+               OR r.module_code IS NULL OR r.module_code <> ALL(CAST(:planned AS varchar[]))
+               OR r.status IS NULL OR r.status NOT IN ('present', 'absent', 'excused')
+            UNION ALL
+            SELECT 1 FROM r GROUP BY r.person_id, r.module_code HAVING count(*) > 1
+        ) b
+        LIMIT 1
+    ),
+    written AS (
+        INSERT INTO attendance AS a
+            (session_id, person_id, module_code, status, note, recorded_by, recorded_at)
+        SELECT :session_id, r.person_id, r.module_code, r.status, r.note, :by, :at
+        FROM r
+        WHERE NOT EXISTS (SELECT FROM bad)
+        ORDER BY r.person_id, r.module_code COLLATE "C"
+        ON CONFLICT (session_id, person_id, module_code) DO UPDATE
+        SET status = excluded.status, note = excluded.note,
+            recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at
+        WHERE (a.status, a.note) IS DISTINCT FROM (excluded.status, excluded.note)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM written) AS changed, EXISTS (SELECT FROM bad) AS refused
+    """
+)
+
+# The session whose roster is entered, share-locked (a concurrent close or cancellation waits
+# until the roster is written), with the database's clock read once the lock is held.
+_OPEN = text(
+    """
+    WITH s AS (
+        SELECT office_code, status, starts_at, planned_modules
+        FROM orientation_sessions WHERE id = :id
+        FOR SHARE
+    )
+    SELECT s.office_code, s.status, s.starts_at, s.planned_modules, clock_timestamp() AS now
+    FROM s
     """
 )
 
@@ -103,11 +163,11 @@ async def _managed(
 
 
 async def _enrolled(
-    session: AsyncSession, orientation: OrientationSession, among: Sequence[uuid.UUID] | None = None
+    session: AsyncSession, session_id: uuid.UUID, among: Sequence[uuid.UUID] | None = None
 ) -> set[uuid.UUID]:
     """Who holds a place in the session (of `among`, when given)."""
     query = select(Enrolment.person_id).where(
-        Enrolment.session_id == orientation.id, Enrolment.status == "enrolled"
+        Enrolment.session_id == session_id, Enrolment.status == "enrolled"
     )
     if among is not None:
         query = query.where(Enrolment.person_id.in_(among))
@@ -121,10 +181,10 @@ async def _upsert(
     *,
     by: str,
     at: datetime,
-) -> Sequence[uuid.UUID]:
-    """Write the cells in one statement; the people of the cells that changed."""
+) -> None:
+    """Write the cells in one statement."""
     persons, modules, statuses, notes = as_rows(rows)
-    written = await session.execute(
+    await session.execute(
         _UPSERT,
         {
             "session_id": orientation.id,
@@ -136,15 +196,17 @@ async def _upsert(
             "at": at,
         },
     )
-    return written.scalars().all()
 
 
 async def _check(
-    session: AsyncSession, orientation: OrientationSession, rows: Sequence[RosterRow]
+    session: AsyncSession,
+    session_id: uuid.UUID,
+    planned: Sequence[str],
+    rows: Sequence[RosterRow],
 ) -> None:
     """The whole roster is refused, every bad row named, if any row is wrong."""
-    enrolled = await _enrolled(session, orientation, list({r.person_id for r in rows}))
-    errors = check_rows(rows, enrolled=enrolled, planned=orientation.planned_modules)
+    enrolled = await _enrolled(session, session_id, list({r.person_id for r in rows}))
+    errors = check_rows(rows, enrolled=enrolled, planned=planned)
     if errors:
         raise InvalidFields(errors)
 
@@ -157,13 +219,33 @@ async def enter(
     principal: Principal,
 ) -> RosterWritten:
     """Set the given cells of an open session's roster (staff of its office). Nothing is
-    issued yet: closing the session does that."""
-    orientation = await _managed(session, session_id, principal)
-    now = await clock_now(session)
-    check_entry(orientation.status, orientation.starts_at, now)
-    await _check(session, orientation, rows)
-    changed = await _upsert(session, orientation, rows, by=principal.subject, at=now)
-    return RosterWritten(session_id=orientation.id, received=len(rows), changed=len(changed))
+    issued yet: closing the session does that.
+
+    Two statements: the session, share-locked, with the time; then the rows checked and
+    written together (`_ENTER`). A roster with a bad row is read again to name them all."""
+    found = (await session.execute(_OPEN, {"id": session_id})).one_or_none()
+    if found is None:
+        raise NotFound(f"no session {session_id}")
+    office_code, status, starts_at, planned, now = found
+    require_manager(principal, office_code)
+    check_entry(status, starts_at, now)
+    cells = json.dumps([(str(r.person_id), r.module_code, r.status, r.note) for r in rows])
+    changed, refused = (
+        await session.execute(
+            _ENTER,
+            {
+                "session_id": session_id,
+                "cells": cells,
+                "planned": list(planned),
+                "by": principal.subject,
+                "at": now,
+            },
+        )
+    ).one()
+    if refused:
+        await _check(session, session_id, planned, rows)
+        raise AssertionError("a roster refused in SQL passed the checks in Python")
+    return RosterWritten(session_id=session_id, received=len(rows), changed=changed)
 
 
 async def correct(
@@ -180,7 +262,7 @@ async def correct(
     with its reason, and the completions of the people concerned are recomputed."""
     orientation = await _managed(session, session_id, principal)
     check_correction(orientation.status)
-    await _check(session, orientation, rows)
+    await _check(session, orientation.id, orientation.planned_modules, rows)
     persons, modules, _, _ = as_rows(rows)
     current = {
         (r.person_id, r.module_code): r.status
@@ -230,7 +312,7 @@ async def roster(
     """The grid: everyone enrolled (and anyone with attendance kept from before their place was
     cancelled), each with a cell per module entered; for staff of another office, only the
     people they serve. Audited per person shown."""
-    enrolled = await _enrolled(session, orientation)
+    enrolled = await _enrolled(session, orientation.id)
     cells = (
         (await session.execute(select(Attendance).where(Attendance.session_id == orientation.id)))
         .scalars()

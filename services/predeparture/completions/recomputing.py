@@ -1,5 +1,17 @@
 """Completions recomputed from attendance for many people in one pass: certificates issued and
-withdrawn, each with its event."""
+withdrawn, each with its event.
+
+The rule (completions/domain.py) is evaluated in SQL over the whole batch (`_PLAN`) for every
+person whose attendance has the usual shape: the sessions of one curriculum version, each
+module attended present at most once, the destination-specific modules attended all naming the
+same one destination, and one office on the day the last module was attended. For them the
+completion is the last day of the mandatory modules when every one that applies is there and
+the first and last lie within the window (with each module attended once this is exactly what
+the rule's sweep finds), and the certificate's office is that day's. The statement answers only
+the people for whom something changes: a certificate to issue (issued straight from its row), or
+anything else (a certificate held that no longer matches, attendance of another shape), which
+the rule in Python decides, reading those few people's attendance. Someone whose valid
+certificate matches what the rule finds costs one row of an aggregate, not a Python object."""
 
 from __future__ import annotations
 
@@ -18,7 +30,6 @@ from services.predeparture.completions.domain import CurriculumRule, Met, Unmet
 from services.predeparture.completions.models import CERTIFICATE_SEQUENCE, Completion
 from services.predeparture.completions.schemas import CertificateChange, Recomputed
 from services.predeparture.curricula import service as curricula
-from services.predeparture.learners.models import Learner
 from shared.db import clock_now
 from shared.events.predeparture import OrientationCompleted, OrientationCompletionWithdrawn
 from shared.outbox import add_events
@@ -33,13 +44,148 @@ if TYPE_CHECKING:
     from shared.events import Event
     from shared.settings import Settings
 
-# Statement parameters stay well under PostgreSQL's 32,767 per statement.
-_CHUNK = 1000
+# People per statement: the batch's arrays are single parameters, so this bounds the memory of
+# one pass (and keeps each plan's estimated cost under PostgreSQL's default JIT threshold).
+_CHUNK = 2000
 # Only people the read model holds as themselves get certificates issued or withdrawn: not one
 # it has not heard of (or erased), nor a duplicate merged into another record.
 _ACTIVE = "active"
 
 log = logging.getLogger(__name__)
+
+# The learners, locked (see `_lock_learners`), with their own destination.
+_LOCK = text(
+    """
+    SELECT person_id, destination_country FROM learners
+    WHERE person_id = ANY(CAST(:ids AS uuid[])) AND record_status = 'active'
+    ORDER BY person_id
+    FOR NO KEY UPDATE
+    """
+)
+
+# The rule over a batch (see the module's docstring). One row per active person for whom
+# something changes: `exact` when the rule in Python must decide, else the certificate to issue.
+# Each person's attendance and valid certificates are read through their indexes (the lateral
+# subqueries, kept apart by OFFSET 0, are not turned into a hash join over whole tables), then
+# summed per day (offices, modules as bits of the curriculum's module list), then per person.
+_PLAN = text(
+    """
+    WITH people AS MATERIALIZED (
+        SELECT l.person_id
+        FROM unnest(CAST(:ids AS uuid[])) AS i(person_id)
+        CROSS JOIN LATERAL (
+            SELECT l.person_id FROM learners l
+            WHERE l.person_id = i.person_id AND l.record_status = 'active' OFFSET 0
+        ) l
+    ),
+    modules AS MATERIALIZED (
+        SELECT curriculum_id, code, mandatory, destinations,
+               CASE WHEN n <= 64 THEN CAST(1 AS bigint) << CAST(n - 1 AS integer) END AS bit
+        FROM (SELECT *, row_number() OVER (PARTITION BY curriculum_id ORDER BY position, code) AS n
+              FROM curriculum_modules) m
+    ),
+    facts AS (
+        SELECT p.person_id, s.curriculum_id, a.module_code, m.mandatory, m.destinations,
+               m.bit,
+               CAST(s.starts_at AT TIME ZONE INTERVAL '+07:00' AS date) AS day, s.office_code,
+               CAST(NULL AS varchar) AS certified, CAST(NULL AS date) AS certified_on
+        FROM people p
+        CROSS JOIN LATERAL (
+            SELECT a.session_id, a.module_code FROM attendance a
+            WHERE a.person_id = p.person_id AND a.status = 'present' OFFSET 0
+        ) a
+        JOIN orientation_sessions s ON s.id = a.session_id AND s.status = 'closed'
+        LEFT JOIN modules m ON m.curriculum_id = s.curriculum_id AND m.code = a.module_code
+        UNION ALL
+        SELECT p.person_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+               o.destination_country, o.completed_on
+        FROM people p
+        CROSS JOIN LATERAL (
+            SELECT o.destination_country, o.completed_on FROM completions o
+            WHERE o.person_id = p.person_id AND o.status = 'valid' OFFSET 0
+        ) o
+    ),
+    daily AS (
+        SELECT person_id, day, curriculum_id,
+               count(module_code) AS records,
+               count(module_code) FILTER (WHERE bit IS NULL) AS unknown,
+               bit_or(bit) AS bits,
+               bit_or(bit) FILTER (WHERE mandatory AND destinations = '{}') AS general,
+               bit_or(bit) FILTER (WHERE mandatory AND destinations <> '{}') AS specific,
+               min(destinations[1]) FILTER (WHERE mandatory AND destinations <> '{}') AS place,
+               max(destinations[1]) FILTER (WHERE mandatory AND destinations <> '{}')
+                 AS last_place,
+               bool_or(cardinality(destinations) > 1) FILTER (WHERE mandatory) AS shared,
+               count(*) FILTER (WHERE mandatory) AS mandatory,
+               min(office_code) FILTER (WHERE mandatory) AS office,
+               max(office_code) FILTER (WHERE mandatory) AS last_office,
+               count(certified) AS certificates,
+               min(certified) AS certified,
+               min(certified_on) AS certified_on
+        FROM facts
+        GROUP BY person_id, day, curriculum_id
+    ),
+    summed AS (
+        SELECT person_id,
+               min(CAST(curriculum_id AS text)) AS curriculum,
+               min(CAST(curriculum_id AS text)) IS DISTINCT FROM max(CAST(curriculum_id AS text))
+                 OR sum(records) <> bit_count(CAST(coalesce(bit_or(bits), 0) AS bit(64)))
+                 OR sum(unknown) > 0
+                 OR min(place) IS DISTINCT FROM max(last_place)
+                 OR coalesce(bool_or(shared), false)
+                 OR (max(ARRAY[to_char(day, 'YYYYMMDD'), office]) FILTER (WHERE mandatory > 0))[2]
+                    IS DISTINCT FROM
+                    (max(ARRAY[to_char(day, 'YYYYMMDD'), last_office])
+                       FILTER (WHERE mandatory > 0))[2]
+                 OR sum(certificates) > 1
+                 AS irregular,
+               bit_or(general) AS general,
+               bit_or(specific) AS specific,
+               min(place) AS destination,
+               min(day) FILTER (WHERE mandatory > 0) AS first,
+               max(ARRAY[to_char(day, 'YYYYMMDD'), office]) FILTER (WHERE mandatory > 0) AS last,
+               sum(certificates) AS certificates,
+               min(certified) AS certified,
+               min(certified_on) AS certified_on
+        FROM daily
+        GROUP BY person_id
+    ),
+    rules AS MATERIALIZED (
+        SELECT CAST(c.id AS text) AS curriculum, c.id, c.completion_window_months AS window_months,
+               c.validity_months, d.destination,
+               coalesce(bit_or(m.bit) FILTER (WHERE m.mandatory AND m.destinations = '{}'), 0)
+                 AS general,
+               bit_or(m.bit) FILTER (WHERE m.mandatory AND d.destination = ANY(m.destinations))
+                 AS specific,
+               bool_or(m.bit IS NULL) AS wide
+        FROM curricula c
+        JOIN modules m ON m.curriculum_id = c.id
+        CROSS JOIN (SELECT DISTINCT unnest(destinations) AS destination
+                    FROM curriculum_modules) d
+        GROUP BY c.id, d.destination
+    ),
+    judged AS (
+        SELECT f.person_id, f.irregular OR coalesce(r.wide, false) AS irregular,
+               r.destination, r.id AS curriculum_id, r.validity_months,
+               r.id IS NOT NULL
+                 AND coalesce(f.general, 0) = r.general AND f.specific = r.specific
+                 AND to_date(f.last[1], 'YYYYMMDD')
+                     <= f.first + make_interval(months => r.window_months) AS met,
+               to_date(f.last[1], 'YYYYMMDD') AS completed_on, f.last[2] AS office_code,
+               f.certificates, f.certified, f.certified_on
+        FROM summed f
+        LEFT JOIN rules r ON r.curriculum = f.curriculum AND r.destination = f.destination
+    )
+    SELECT person_id, destination, curriculum_id, completed_on,
+           CAST(completed_on + make_interval(months => validity_months) AS date) AS valid_until,
+           office_code, irregular OR certificates > 0 AS exact
+    FROM judged
+    WHERE irregular
+       OR (met AND (certificates = 0 OR certified <> destination OR certified_on <> completed_on))
+       OR (NOT met AND certificates > 0)
+    ORDER BY person_id
+    """
+)
 
 _NUMBERS = text(
     "SELECT nextval(CAST(:sequence AS regclass)) FROM generate_series(1, :n)"
@@ -95,12 +241,7 @@ async def _lock_learners(
     other's half of a completion. Row locks (in id order), not advisory locks, so that a pass
     over 100,000 people does not fill the lock table.
     """
-    found = await session.execute(
-        select(Learner.person_id, Learner.destination_country)
-        .where(Learner.person_id.in_(ids), Learner.record_status == _ACTIVE)
-        .order_by(Learner.person_id)
-        .with_for_update(key_share=True)  # FOR NO KEY UPDATE
-    )
+    found = await session.execute(_LOCK, {"ids": ids})
     return {person_id: destination for person_id, destination in found}
 
 
@@ -116,12 +257,14 @@ async def _valid(
     return valid
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Issue:
     person_id: uuid.UUID
     destination: str
-    curriculum: CurriculumRule
-    met: Met
+    curriculum_id: uuid.UUID
+    completed_on: date
+    valid_until: date
+    office_code: str | None
 
 
 def _decide(
@@ -151,7 +294,16 @@ def _decide(
                 withdraw.append(
                     (existing, _why(reason, f"completed on {met.completed_on} instead"))
                 )
-            issue.append(_Issue(person_id, destination, curriculum, met))
+            issue.append(
+                _Issue(
+                    person_id,
+                    destination,
+                    curriculum.id,
+                    met.completed_on,
+                    domain.valid_until(met.completed_on, curriculum.validity_months),
+                    met.office_code,
+                )
+            )
         elif existing is not None:
             missing = (
                 chosen[1].missing if chosen is not None and isinstance(chosen[1], Unmet) else ()
@@ -185,7 +337,7 @@ async def recompute(
     `reason` is the staff's reason for a correction, kept with any withdrawal it causes; the
     `settings` give the key new certificates' verification codes are derived with.
     """
-    ids = sorted(set(person_ids))
+    ids = sorted(set(person_ids), key=lambda person_id: person_id.int)
     outcome = Recomputed()
     key = code_key(settings)
     for start in range(0, len(ids), _CHUNK):
@@ -211,27 +363,31 @@ async def _recompute_chunk(
     reason: str | None,
 ) -> Recomputed:
     homes = await _lock_learners(session, ids)
-    attendance = await attendance_rows(session, ids, counted_only=True)
-    valid = await _valid(session, ids)
-    rules = await curricula.rules(
-        session, {r.curriculum_id for rows in attendance.values() for r in rows}
-    )
+    if not homes:
+        return Recomputed()
     issues: list[_Issue] = []
+    exact: list[uuid.UUID] = []
+    for (
+        person_id,
+        destination,
+        curriculum_id,
+        completed_on,
+        until,
+        office,
+        rule,
+    ) in await session.execute(_PLAN, {"ids": ids}):
+        if rule:
+            exact.append(person_id)
+        else:
+            issues.append(
+                _Issue(person_id, destination, curriculum_id, completed_on, until, office)
+            )
     withdrawals: list[tuple[Completion, str]] = []
-    for person_id in ids:
-        if person_id not in homes:
-            continue
-        issue, withdraw = _decide(
-            person_id,
-            attendance.get(person_id, []),
-            homes[person_id],
-            valid.get(person_id, {}),
-            rules,
-            today=today,
-            reason=reason,
-        )
-        issues += issue
-        withdrawals += withdraw
+    if exact:
+        more, withdrawals = await _decide_exactly(session, exact, homes, today=today, reason=reason)
+        if more:
+            # Certificates numbered in the order of the people, then their destinations.
+            issues = sorted(issues + more, key=lambda i: (i.person_id.int, i.destination))
     if not issues and not withdrawals:
         return Recomputed()
     now = await clock_now(session)
@@ -252,6 +408,40 @@ async def _recompute_chunk(
             for c, _ in withdrawn
         ],
     )
+
+
+async def _decide_exactly(
+    session: AsyncSession,
+    people: list[uuid.UUID],
+    homes: dict[uuid.UUID, str | None],
+    *,
+    today: date,
+    reason: str | None,
+) -> tuple[list[_Issue], list[tuple[Completion, str]]]:
+    """The rule in Python (`_decide`) for the people `_PLAN` leaves to it, from their
+    attendance and valid certificates read here."""
+    attendance = await attendance_rows(session, people, counted_only=True)
+    valid = await _valid(session, people)
+    rules = await curricula.rules(
+        session, {r.curriculum_id for rows in attendance.values() for r in rows}
+    )
+    issues: list[_Issue] = []
+    withdrawals: list[tuple[Completion, str]] = []
+    for person_id in people:
+        if person_id not in homes:
+            continue
+        issue, withdraw = _decide(
+            person_id,
+            attendance.get(person_id, []),
+            homes[person_id],
+            valid.get(person_id, {}),
+            rules,
+            today=today,
+            reason=reason,
+        )
+        issues += issue
+        withdrawals += withdraw
+    return issues, withdrawals
 
 
 def _events(
@@ -315,18 +505,14 @@ async def _issue(
                 "id": completion_id,
                 "person_id": issue.person_id,
                 "destination_country": issue.destination,
-                "curriculum_id": issue.curriculum.id,
-                "completed_on": issue.met.completed_on,
-                "valid_until": domain.valid_until(
-                    issue.met.completed_on, issue.curriculum.validity_months
-                ),
-                "certificate_number": domain.certificate_number(
-                    issue.met.completed_on.year, number
-                ),
+                "curriculum_id": issue.curriculum_id,
+                "completed_on": issue.completed_on,
+                "valid_until": issue.valid_until,
+                "certificate_number": domain.certificate_number(issue.completed_on.year, number),
                 "verification_hash": domain.verification_hash(
                     domain.verification_code(key, completion_id)
                 ),
-                "office_code": issue.met.office_code,
+                "office_code": issue.office_code,
             }
         )
     inserted = await session.execute(
