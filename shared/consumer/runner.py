@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TypeVar, cast
 
 from aiokafka.errors import CommitFailedError, KafkaError
 from pydantic import ValidationError
+from sqlalchemy import ARRAY, String, Uuid, bindparam, text
 from sqlalchemy.dialects.postgresql import insert
 
 from shared import clock, dberrors
@@ -38,6 +39,8 @@ from shared.observability import (
 from shared.work import Resources, Work
 
 if TYPE_CHECKING:
+    import uuid
+
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
     from sqlalchemy import Table
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -48,6 +51,9 @@ log = logging.getLogger(__name__)
 
 # A handler applies one event in the transaction `work.session` (see `shared.work.Work`).
 Handler = Callable[[Work, CloudEvent, Event], Awaitable[None]]
+# One record of a batch as parsed: its envelope, and its payload and handler when the group
+# handles its type (None, None: a type it ignores).
+_Step = tuple["ConsumerRecord", CloudEvent, Event | None, Handler | None]
 
 
 # Built once and run with parameters: building the statement per event cost more CPU than
@@ -56,6 +62,19 @@ _CLAIM = (
     insert(cast("Table", InboxRecord.__table__))
     .on_conflict_do_nothing()
     .returning(InboxRecord.__table__.c.event_id)
+)
+# A batch's inbox rows in one statement: the ids it returns are the events not applied before
+# (an id twice in the batch is returned once). One statement per event was a good part of a
+# consumer's CPU per event.
+_CLAIM_ALL = text(
+    "INSERT INTO inbox (consumer, event_id, event_type)"
+    " SELECT :consumer, claimed.event_id, claimed.event_type"
+    " FROM unnest(:event_ids, :event_types) AS claimed (event_id, event_type)"
+    " ON CONFLICT DO NOTHING RETURNING event_id"
+).bindparams(
+    bindparam("consumer", type_=String),
+    bindparam("event_ids", type_=ARRAY(Uuid)),
+    bindparam("event_types", type_=ARRAY(String)),
 )
 
 
@@ -257,13 +276,14 @@ class ConsumerRunner:
         stop: asyncio.Event,
     ) -> None:
         done = None
-        if await self._apply_together(records):
+        steps = self._parsed(records)
+        if steps is not None and await self._apply_together(steps):
             done = records[-1].offset
         else:
-            for record in records:
+            for i, record in enumerate(records):
                 if stop.is_set():
                     break
-                await self._apply_record(record, stop)
+                await self._apply_record(record, stop, steps[i] if steps else None)
                 done = record.offset
         if done is None:
             return
@@ -274,38 +294,48 @@ class ConsumerRunner:
             # last commit and the inbox skips what we applied. Never skip ahead ourselves.
             raise _Restart("commit-failed") from exc
 
-    async def _apply_together(self, records: list[ConsumerRecord]) -> bool:
-        """Apply a whole batch in one transaction; False (nothing applied) if any record fails.
-
-        One commit per batch instead of one per record is what lets a consumer keep up with a
-        busy topic. Each record still gets its inbox row, so duplicates are skipped as before.
-        On any failure the transaction rolls back and the caller applies the records one by one,
-        where retries and dead-lettering are decided per record.
-        """
-        if len(records) < 2:
-            return False
-        steps: list[tuple[CloudEvent, Event | None, Handler | None]] = []
+    def _parsed(self, records: list[ConsumerRecord]) -> list[_Step] | None:
+        """Each record of a batch parsed once, for applying it together or one by one; None
+        when one does not parse (the batch is then applied one by one, where it is set aside)."""
+        steps: list[_Step] = []
         for record in records:
             try:
                 event = CloudEvent.from_bytes(record.value or b"")
                 handler = self.handlers.get(event.type)
                 payload = parse_data(event.type, event.data) if handler else None
             except ValidationError:
-                return False
-            steps.append((event, payload, handler))
+                return None
+            steps.append((record, event, payload, handler))
+        return steps
+
+    async def _apply_together(self, steps: list[_Step]) -> bool:
+        """Apply a whole batch in one transaction; False (nothing applied) if any record fails.
+
+        One commit per batch instead of one per record is what lets a consumer keep up with a
+        busy topic. The batch's inbox rows are claimed in one statement, and only the events it
+        claims are applied, so duplicates are skipped as before (and an event twice in the
+        batch is applied once). On any failure the transaction rolls back and the caller
+        applies the records one by one, where retries and dead-lettering are decided per record.
+        """
+        if len(steps) < 2:
+            return False
         outcomes: list[tuple[str, str, float]] = []
         try:
             async with self.sessions() as session, session.begin():
-                for event, payload, handler in steps:
+                claimed = await self._claim_all(session, steps)
+                for _, event, payload, handler in steps:
                     if handler is None or payload is None:
                         outcomes.append((event.type, "ignored", 0.0))
                         continue
+                    if event.id not in claimed:
+                        outcomes.append((event.type, "duplicate", 0.0))
+                        continue
+                    claimed.discard(event.id)  # a second copy later in the batch is a duplicate
                     started = time.perf_counter()
-                    applied = await self._apply_in(session, event, payload, handler)
-                    outcome = "applied" if applied else "duplicate"
-                    outcomes.append((event.type, outcome, time.perf_counter() - started))
+                    await self._handle_in(session, event, payload, handler)
+                    outcomes.append((event.type, "applied", time.perf_counter() - started))
         except Exception as exc:
-            log.info("batch of %d failed (%r); applying one at a time", len(records), exc)
+            log.info("batch of %d failed (%r); applying one at a time", len(steps), exc)
             return False
         for event_type, outcome, seconds in outcomes:
             if outcome == "applied":
@@ -313,22 +343,45 @@ class ConsumerRunner:
             EVENTS_CONSUMED.labels(self.group, event_type, outcome).inc()
         return True
 
-    async def _apply_record(self, record: ConsumerRecord, stop: asyncio.Event) -> None:
-        try:
-            event = CloudEvent.from_bytes(record.value or b"")
-        except ValidationError as exc:
-            await self._dead_letter(DeadLetter(record, exc, 1))
-            return
-        handler = self.handlers.get(event.type)
+    async def _claim_all(self, session: AsyncSession, steps: list[_Step]) -> set[uuid.UUID]:
+        """The inbox rows of the batch's handled events, in one statement: the ids of those
+        not applied before."""
+        handled = [(event.id, event.type) for _, event, _, handler in steps if handler]
+        if not handled:
+            return set()
+        claimed = await session.execute(
+            _CLAIM_ALL,
+            {
+                "consumer": self.group,
+                "event_ids": [event_id for event_id, _ in handled],
+                "event_types": [event_type for _, event_type in handled],
+            },
+        )
+        return set(claimed.scalars())
+
+    async def _apply_record(
+        self, record: ConsumerRecord, stop: asyncio.Event, step: _Step | None = None
+    ) -> None:
+        if step is not None:
+            _, event, payload, handler = step
+        else:
+            try:
+                event = CloudEvent.from_bytes(record.value or b"")
+            except ValidationError as exc:
+                await self._dead_letter(DeadLetter(record, exc, 1))
+                return
+            handler = self.handlers.get(event.type)
+            payload = None
         if handler is None:
             # Forward compatible: types we do not know are someone else's business.
             EVENTS_CONSUMED.labels(self.group, event.type, "ignored").inc()
             return
-        try:
-            payload = parse_data(event.type, event.data)
-        except ValidationError as exc:
-            await self._dead_letter(DeadLetter(record, exc, 1))
-            return
+        if payload is None:
+            try:
+                payload = parse_data(event.type, event.data)
+            except ValidationError as exc:
+                await self._dead_letter(DeadLetter(record, exc, 1))
+                return
 
         # Only what the handling of this record raised counts toward dead-lettering it: a
         # database that is down, restarting or out of connection slots is retried for as long
@@ -367,22 +420,22 @@ class ConsumerRunner:
     async def _apply_once(self, event: CloudEvent, payload: Event, handler: Handler) -> bool:
         """Apply in one transaction with the inbox row; False when it was applied before."""
         async with self.sessions() as session, session.begin():
-            return await self._apply_in(session, event, payload, handler)
-
-    async def _apply_in(
-        self, session: AsyncSession, event: CloudEvent, payload: Event, handler: Handler
-    ) -> bool:
-        """Inbox row, then the handler, in the caller's transaction; False for a duplicate."""
-        tokens = (correlation_id_var.set(event.correlationid), causation_id_var.set(str(event.id)))
-        try:
             inserted = await session.execute(
                 _CLAIM, {"consumer": self.group, "event_id": event.id, "event_type": event.type}
             )
             if inserted.first() is None:
                 return False
+            await self._handle_in(session, event, payload, handler)
+            return True
+
+    async def _handle_in(
+        self, session: AsyncSession, event: CloudEvent, payload: Event, handler: Handler
+    ) -> None:
+        """The handler, in the caller's transaction (which holds the event's inbox row)."""
+        tokens = (correlation_id_var.set(event.correlationid), causation_id_var.set(str(event.id)))
+        try:
             work = Work(session, self.settings, self.sessions, clock.today(), self.resources)
             await handler(work, event, payload)
-            return True
         finally:
             correlation_id_var.reset(tokens[0])
             causation_id_var.reset(tokens[1])
