@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import httpx
 from prometheus_client import Counter
 
-from shared.consumer import Handler, PoisonEvent, expect
+from shared.consumer import BatchHandler, Handler, PoisonEvent, expect
 from shared.events.registry import PersonErased, SealedPersonDetails
 from shared.sealing import SealBroken
 from shared.sealing_events import OPENS_INTO, TWIN, opened_event
@@ -90,9 +90,31 @@ async def fetched_keys(
     return {uuid.UUID(p): base64.urlsafe_b64decode(k) for p, k in keys.items()}
 
 
+# The keys a batch's `prepare` found (None: registry holds none), for the handlers of the batch's
+# events in the same transaction (`session.info`): one SELECT and one call to registry a batch.
+_BATCH_KEYS = "sealed_event_keys"
+
+
+async def keys_for_batch(work: Work, events: list[tuple[CloudEvent, Event]]) -> None:
+    """The keys of the people of a batch's sealed events, as `key_for` finds them one by one,
+    with one SELECT, at most one call to registry and one INSERT for the whole batch."""
+    person_ids = {expect(payload, SealedPersonDetails).person_id for _, payload in events}
+    found: dict[uuid.UUID, bytes | None] = dict(await stored_keys(work.session, person_ids))
+    missing = person_ids - found.keys()
+    if missing:
+        client = await work.resource(registry_keys_client)
+        fetched = await fetched_keys(client, missing)
+        await keep_keys(work.session, fetched)
+        found |= {person_id: fetched.get(person_id) for person_id in missing}
+    work.session.info.setdefault(_BATCH_KEYS, {}).update(found)
+
+
 async def key_for(work: Work, person_id: uuid.UUID) -> bytes | None:
     """The person's key: the one this service keeps, else registry's (then kept); None when
     registry holds none (erased or unknown)."""
+    batch: dict[uuid.UUID, bytes | None] = work.session.info.get(_BATCH_KEYS, {})
+    if person_id in batch:
+        return batch[person_id]
     held = await stored_keys(work.session, [person_id])
     if person_id in held:
         return held[person_id]
@@ -120,7 +142,7 @@ def _opening(handler: Handler, plain_type: type[PersonDetails]) -> Handler:
         as_plain = event.model_copy(update={"type": plain_event_type, "dataschema": plain_schema})
         await handler(work, as_plain, plain)
 
-    return open_then_apply
+    return BatchHandler(open_then_apply, keys_for_batch)
 
 
 def _skipping_twins(handler: Handler) -> Handler:
@@ -137,7 +159,10 @@ def _forgetting(handler: Handler | None) -> Handler:
     async def erase_then_forget(work: Work, event: CloudEvent, payload: Event) -> None:
         if handler is not None:
             await handler(work, event, payload)
-        await forget_keys(work.session, [expect(payload, PersonErased).person_id])
+        erased = expect(payload, PersonErased).person_id
+        await forget_keys(work.session, [erased])
+        # A later event of the batch finds no key of the person, as it would in the table.
+        work.session.info.get(_BATCH_KEYS, {}).pop(erased, None)
 
     return erase_then_forget
 

@@ -2,6 +2,7 @@
 
 from shared.consumer.models import InboxRecord
 from shared.consumer.runner import (
+    BatchHandler,
     ConsumerRunner,
     Handler,
     PoisonEvent,
@@ -10,6 +11,7 @@ from shared.consumer.runner import (
 )
 
 __all__ = [
+    "BatchHandler",
     "ConsumerRunner",
     "Handler",
     "InboxRecord",

@@ -92,6 +92,22 @@ def expect(payload: Event, kind: type[E]) -> E:
     return payload
 
 
+@dataclass(frozen=True)
+class BatchHandler:
+    """A handler with a step of its own for a whole batch: `prepare` runs once, in the batch's
+    transaction, with the batch's events of this handler that are about to be applied (not
+    those applied before), before any of them is; `apply` then applies each, as any handler.
+    What every event needs from elsewhere (another service's answer) is then asked once a
+    batch, not once an event. An event applied on its own (a batch of one, or one by one after
+    a batch failed) gets no `prepare`: `apply` must not need it, only gain from it."""
+
+    apply: Handler
+    prepare: Callable[[Work, list[tuple[CloudEvent, Event]]], Awaitable[None]]
+
+    async def __call__(self, work: Work, event: CloudEvent, payload: Event) -> None:
+        await self.apply(work, event, payload)
+
+
 def combine_handlers(*maps: Mapping[str, Handler]) -> dict[str, Handler]:
     """One handler per event type from several features' maps: where two features handle the
     same type, both run, in the order given, in the one transaction of that event."""
@@ -323,14 +339,17 @@ class ConsumerRunner:
         try:
             async with self.sessions() as session, session.begin():
                 claimed = await self._claim_all(session, steps)
+                todo: list[tuple[CloudEvent, Event, Handler]] = []
                 for _, event, payload, handler in steps:
                     if handler is None or payload is None:
                         outcomes.append((event.type, "ignored", 0.0))
-                        continue
-                    if event.id not in claimed:
+                    elif event.id not in claimed:
                         outcomes.append((event.type, "duplicate", 0.0))
-                        continue
-                    claimed.discard(event.id)  # a second copy later in the batch is a duplicate
+                    else:
+                        claimed.discard(event.id)  # a second copy later in the batch: duplicate
+                        todo.append((event, payload, handler))
+                await self._prepare(session, todo)
+                for event, payload, handler in todo:
                     started = time.perf_counter()
                     await self._handle_in(session, event, payload, handler)
                     outcomes.append((event.type, "applied", time.perf_counter() - started))
@@ -342,6 +361,19 @@ class ConsumerRunner:
                 HANDLER_SECONDS.labels(self.group, event_type).observe(seconds)
             EVENTS_CONSUMED.labels(self.group, event_type, outcome).inc()
         return True
+
+    async def _prepare(
+        self, session: AsyncSession, todo: list[tuple[CloudEvent, Event, Handler]]
+    ) -> None:
+        """Each `BatchHandler`'s `prepare`, once, with the batch's events it is about to apply."""
+        batches: dict[BatchHandler, list[tuple[CloudEvent, Event]]] = {}
+        for event, payload, handler in todo:
+            if isinstance(handler, BatchHandler):
+                batches.setdefault(handler, []).append((event, payload))
+        if batches:
+            work = Work(session, self.settings, self.sessions, clock.today(), self.resources)
+            for handler, events in batches.items():
+                await handler.prepare(work, events)
 
     async def _claim_all(self, session: AsyncSession, steps: list[_Step]) -> set[uuid.UUID]:
         """The inbox rows of the batch's handled events, in one statement: the ids of those

@@ -11,18 +11,24 @@ Each test has a consumer group of its own (no member of the session's groups is 
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import text
 
-from shared.consumer import ConsumerRunner, PoisonEvent
+from labourx.catalog import SERVICES
+from shared.consumer import BatchHandler, ConsumerRunner, PoisonEvent
 from shared.db import create_engine, session_factory
-from shared.events.registry import PersonRegistered
+from shared.events.envelope import envelope_for
+from shared.events.registry import PersonErased, PersonRegistered, PersonUpdated
 from shared.events.topics import dead_letter_topic
 from shared.kafka import ensure_topics, make_producer
-from tests.events import publish, registered
+from shared.sealing_events import sealed_event
+from tests.events import person_registered, publish, registered
 from tests.support import fetch, fetchval, wait_until
 
 if TYPE_CHECKING:
@@ -73,11 +79,13 @@ async def _sessions(settings: Settings, group: str) -> int:
     )
 
 
-async def _in_inbox(settings: Settings, group: str, event_id: uuid.UUID) -> bool:
+async def _in_inbox(
+    settings: Settings, group: str, event_id: uuid.UUID, service: str = "notify"
+) -> bool:
     return bool(
         await fetchval(
             settings,
-            "notify",
+            service,
             "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2",
             group,
             event_id,
@@ -86,21 +94,24 @@ async def _in_inbox(settings: Settings, group: str, event_id: uuid.UUID) -> bool
 
 
 async def _run_until(
-    settings: Settings, group: str, topic: str, handler: Handler, last: uuid.UUID
+    settings: Settings,
+    group: str,
+    topic: str,
+    handler: Handler | Mapping[str, Handler],
+    last: uuid.UUID,
+    service: str = "notify",
 ) -> None:
-    """The group's runner on `topic` until the event `last` is in its inbox."""
-    engine = create_engine(settings, "notify")
+    """The group's runner on `topic` (on `service`'s database) until the event `last` is in its
+    inbox; `handler` handles PersonRegistered, or is the handler map."""
+    engine = create_engine(settings, service)
+    handlers = handler if isinstance(handler, Mapping) else {PersonRegistered.event_type(): handler}
     runner = ConsumerRunner(
-        settings,
-        group=group,
-        topics=[topic],
-        handlers={PersonRegistered.event_type(): handler},
-        sessions=session_factory(engine),
+        settings, group=group, topics=[topic], handlers=handlers, sessions=session_factory(engine)
     )
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run(stop))
     try:
-        await wait_until(lambda: _in_inbox(settings, group, last), timeout_s=60)
+        await wait_until(lambda: _in_inbox(settings, group, last, service), timeout_s=60)
     finally:
         stop.set()
         await task
@@ -158,12 +169,19 @@ async def test_a_batch_applies_each_event_once_skipping_those_applied_before(
     )
     # Redelivered: `before` again, and `first` twice within the batch.
     await _published(migrated, topic, [before, first, first, second])
+    prepared: list[list[uuid.UUID]] = []
 
-    await _run_until(migrated, group, topic, _recording(group), second.id)
+    async def prepare(work: Work, events: list[tuple[CloudEvent, Event]]) -> None:
+        prepared.append([event.id for event, _ in events])
+
+    handler = BatchHandler(_recording(group), prepare)
+    await _run_until(migrated, group, topic, handler, second.id)
 
     assert await _applied(migrated, group) == {before.id: 1, first.id: 1, second.id: 1}
-    # The two new events were applied together, in one transaction (beside the seeded row).
+    # The two new events were applied together, in one transaction (beside the seeded row),
+    # after one `prepare` for the batch that named only them.
     assert await _sessions(migrated, group) == 2
+    assert prepared == [[first.id, second.id]]
 
 
 async def test_a_poison_record_in_a_batch_is_set_aside_and_the_rest_applied_once(
@@ -198,3 +216,42 @@ async def test_a_poison_record_in_a_batch_is_set_aside_and_the_rest_applied_once
     assert headers["dlq-error-type"] == "PoisonEvent"
     assert headers["dlq-original-topic"] == topic
     assert headers["dlq-attempts"] == "1"
+
+
+async def test_a_person_erased_within_a_batch_has_no_later_sealed_event_of_the_batch_applied(
+    migrated: Settings,
+) -> None:
+    # The batch's keys are read once, before its events (shared/sealing_consumer.py): the
+    # erasure must take the person's key out of what the batch read, as out of the table.
+    group, topic = f"sealed-{uuid.uuid4().hex[:8]}", f"test.batch.{uuid.uuid4().hex[:8]}"
+    person, key, now = uuid.uuid4(), os.urandom(32), datetime.now(UTC)
+    # Predeparture kept the key; registry holds none any more (the person is erased there).
+    await fetchval(
+        migrated,
+        "predeparture",
+        "INSERT INTO person_keys (person_id, key) VALUES ($1, $2)",
+        person,
+        key,
+    )
+    details = person_registered(1, person_id=person)
+    update = PersonUpdated(
+        **details.model_dump(exclude={"registered_by", "registered_at", "consents"}),
+        changed_fields=["given_name_en"],
+        record_version=2,
+        updated_by="test",
+        updated_at=now,
+    )
+    registration = envelope_for(sealed_event(details, key))
+    erasure = envelope_for(PersonErased(person_id=person, erased_by="test", erased_at=now))
+    late = envelope_for(sealed_event(update, key))
+    await _published(migrated, topic, [registration, erasure, late])
+
+    [consumer] = SERVICES["predeparture"].consumers
+    await _run_until(migrated, group, topic, consumer.handlers, late.id, "predeparture")
+
+    assert not await fetchval(
+        migrated, "predeparture", "SELECT count(*) FROM learners WHERE person_id = $1", person
+    )
+    assert not await fetchval(
+        migrated, "predeparture", "SELECT count(*) FROM person_keys WHERE person_id = $1", person
+    )
