@@ -3,12 +3,13 @@ entry is written with the read or change it speaks of, or not at all."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import select
 
 from services.predeparture.audit.models import AuditEntry
 from shared.context import current_request_id
+from shared.db import driver_connection
 
 if TYPE_CHECKING:
     import uuid
@@ -20,7 +21,19 @@ if TYPE_CHECKING:
     from services.predeparture.audit.domain import Action, Basis
     from shared.auth import Principal
 
-_INSERT = insert(cast("Table", AuditEntry.__table__))
+# Run on the transaction's own connection (shared.db.driver_connection): entries are never read
+# back in the request, and the ORM session's path costs more than the insert itself.
+_INSERT = (
+    "INSERT INTO predeparture_audit_log (person_id, actor, office_code, action, subject_id,"
+    " basis, reason, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+)
+# Several people's entries in one statement, in the order given (their ids in that order).
+_INSERT_MANY = (
+    "INSERT INTO predeparture_audit_log (person_id, actor, office_code, action, subject_id,"
+    " basis, reason, request_id) SELECT person_id, $2::text, $3::text, $4::text, $5::uuid,"
+    " $6::text, $7::text, $8::text"
+    " FROM unnest($1::uuid[]) WITH ORDINALITY AS entry (person_id, n) ORDER BY n"
+)
 # A client's X-Request-Id longer than the column must not fail the read it is logged with.
 _REQUEST_ID_MAX = 64
 
@@ -35,19 +48,21 @@ async def record(
     basis: Basis | None = None,
     reason: str | None = None,
 ) -> None:
-    """One entry per person (or one about no person), in one statement."""
-    common = {
-        "actor": principal.subject,
-        "office_code": principal.office,
-        "action": action.value,
-        "subject_id": subject_id,
-        "basis": basis.value if basis is not None else None,
-        "reason": reason,
-        "request_id": (current_request_id() or "")[:_REQUEST_ID_MAX] or None,
-    }
-    rows = [{"person_id": person_id, **common} for person_id in person_ids]
-    if rows:
-        await session.execute(_INSERT, rows)
+    """One entry per person (or one about no person), in one round trip."""
+    common = (
+        principal.subject,
+        principal.office,
+        action.value,
+        subject_id,
+        basis.value if basis is not None else None,
+        reason,
+        (current_request_id() or "")[:_REQUEST_ID_MAX] or None,
+    )
+    people = list(person_ids)
+    if len(people) == 1:
+        await (await driver_connection(session)).execute(_INSERT, people[0], *common)
+    elif people:
+        await (await driver_connection(session)).execute(_INSERT_MANY, people, *common)
 
 
 async def query(

@@ -27,6 +27,14 @@ _INSERT = (
     "INSERT INTO audit_log (person_id, actor, office_code, action, fields, reason, request_id,"
     " basis) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
 )
+# Several people's entries, in the order given (their ids in that order).
+_INSERT_MANY = (
+    "INSERT INTO audit_log (person_id, basis, actor, office_code, action, fields, reason,"
+    " request_id) SELECT person_id, basis, $3::text, $4::text, $5::text, $6::text[], $7::text,"
+    " $8::text"
+    " FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS entry (person_id, basis, n)"
+    " ORDER BY n"
+)
 # The request id comes from the client's X-Request-Id header when it sends one; a longer one
 # than the column holds must not fail the read or change it would be logged with.
 _REQUEST_ID_MAX = 64
@@ -59,15 +67,15 @@ async def record(
     was reached in this transaction, else the principal's own scope.
     """
     noted: dict[uuid.UUID | None, str] = session.info.get(ACCESS, {})
-    rows = [
-        (person_id, *_values(principal, action, fields, reason, basis or noted.get(person_id)))
-        for person_id in person_ids
-    ]
-    if len(rows) == 1:
-        await (await driver_connection(session)).execute(_INSERT, *rows[0])
-    elif rows:
-        # One round trip for all of them (asyncpg pipelines the rows), ids in the order given.
-        await (await driver_connection(session)).executemany(_INSERT, rows)
+    people = list(person_ids)
+    if len(people) == 1:
+        row = _values(principal, action, fields, reason, basis or noted.get(people[0]))
+        await (await driver_connection(session)).execute(_INSERT, people[0], *row)
+    elif people:
+        # One statement for them all, as one entry: only the person and the basis differ.
+        *common, _ = _values(principal, action, fields, reason, None)
+        bases = [basis or noted.get(p) or default_basis(principal) for p in people]
+        await (await driver_connection(session)).execute(_INSERT_MANY, people, bases, *common)
 
 
 def _values(
