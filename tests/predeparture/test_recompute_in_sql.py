@@ -27,13 +27,11 @@ if TYPE_CHECKING:
     from shared.settings import Settings
 
 # Every person of the batch left to the rule in Python.
-_ALL_IN_PYTHON = text(
-    """
+_ALL_IN_PYTHON = """
     SELECT person_id, NULL, NULL, NULL, NULL, NULL, true FROM learners
-    WHERE person_id = ANY(CAST(:ids AS uuid[])) AND record_status = 'active'
+    WHERE person_id = ANY(CAST($1 AS uuid[])) AND record_status = 'active'
     ORDER BY person_id
-    """
-)
+"""
 OFFICES = ("MRC-VT", "MRC-SV", "MRC-LP", "MRC-CH")
 DESTINATIONS = ("TH", "KR", "JP", "MY")
 Module = tuple[str, bool, list[str]]

@@ -39,6 +39,9 @@ ATTENDANCE_STATUSES = ("present", "absent", "excused")
 # paper survives. 29 symbols ** 10 = 4.2e14 codes (48.6 bits).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 CODE_LENGTH = 10
+# Two symbols at a time: _PAIRS[i + 29 * j] is CODE_ALPHABET[i] + CODE_ALPHABET[j].
+_PAIR_BASE = len(CODE_ALPHABET) ** 2
+_PAIRS = tuple(a + b for b in CODE_ALPHABET for a in CODE_ALPHABET)
 
 
 @dataclass(frozen=True)
@@ -217,11 +220,13 @@ def certificate_number(year: int, sequence: int) -> str:
 def verification_code(key: bytes, completion_id: uuid.UUID) -> str:
     """The code printed on a certificate: a keyed hash of the completion's random id, so it can
     be printed again at any time while the table keeps only its SHA-256."""
-    digest = int.from_bytes(hmac.new(key, completion_id.bytes, hashlib.sha256).digest(), "big")
+    digest = int.from_bytes(hmac.digest(key, completion_id.bytes, "sha256"), "big")
+    # The digest's base-29 digits, least significant first, two at a time (a certificate pass
+    # derives tens of thousands of codes).
     symbols = []
-    for _ in range(CODE_LENGTH):
-        digest, index = divmod(digest, len(CODE_ALPHABET))
-        symbols.append(CODE_ALPHABET[index])
+    for _ in range(CODE_LENGTH // 2):
+        digest, pair = divmod(digest, _PAIR_BASE)
+        symbols.append(_PAIRS[pair])
     return "".join(symbols)
 
 
