@@ -5,9 +5,11 @@ they are opened, so that each service's handlers keep taking the v1 records they
 
 - each v2 type is opened with the person's key into its v1 model and handed to the v1 handler
   (as a v1 event: type and dataschema of v1);
-- the key is read from the service's own `person_keys`; a person met for the first time costs one
-  call to registry's internal endpoint (`LABOURX_REGISTRY_URL`, with `LABOURX_SERVICE_TOKEN`),
-  and the key is kept, so registry need not be up for people already known. Registry
+- the key is read from the service's own `person_keys`; the people a batch meets for the first
+  time cost one call to registry's internal endpoint (`LABOURX_REGISTRY_URL`, with
+  `LABOURX_SERVICE_TOKEN`; `keys_for_batch`, the runner's `BatchHandler` prepare step; an event
+  applied on its own asks for its own), and the keys are kept, so registry need not be up for
+  people already known. Registry
   unreachable (or answering anything but the keys) is retried as a database outage is, never
   dead-lettered;
 - registry holding no key (the person was erased, or is unknown to it): nothing of the event is
