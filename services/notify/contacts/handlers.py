@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import Table, case, delete, func, select
+from sqlalchemy import Table, bindparam, case, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.notify.contacts.domain import CONSENT_CHANNELS
 from services.notify.contacts.models import Contact, ServingOffice
 from shared.consumer import Handler, expect
+from shared.consumer.direct import Direct
 from shared.events.registry import (
     ConsentChanged,
     PersonDetails,
@@ -63,6 +64,32 @@ _REGISTER = _new.on_conflict_do_update(
     },
 )
 
+# Run on the transaction's connection (shared.consumer.direct): a registration's hot path.
+_UPSERT_DIRECT = Direct(_UPSERT)
+_REGISTER_DIRECT = Direct(_REGISTER)
+
+
+def _set_consent(channel: str) -> Direct:
+    """A channel's consent and its expiry, in one statement that also locks the contact; a
+    consent as it already stands writes nothing (as the ORM wrote nothing for no change)."""
+    status, expires = (
+        _CONTACTS.c[f"{channel}_consent"],
+        _CONTACTS.c[f"{channel}_consent_expires_on"],
+    )
+    new_status = bindparam("status", type_=status.type)
+    new_expires = bindparam("expires", type_=expires.type)
+    return Direct(
+        update(_CONTACTS)
+        .where(
+            _CONTACTS.c.person_id == bindparam("contact", type_=_CONTACTS.c.person_id.type),
+            tuple_(status, expires).is_distinct_from(tuple_(new_status, new_expires)),
+        )
+        .values({status: new_status, expires: new_expires, _CONTACTS.c.updated_at: func.now()})
+    )
+
+
+_SET_CONSENT = {channel: _set_consent(channel) for channel in ("sms", "email")}
+
 
 def _details(details: PersonDetails) -> dict[str, object]:
     values = {name: getattr(details, name) for name in _DETAILS if name != "jobseeker"}
@@ -71,7 +98,7 @@ def _details(details: PersonDetails) -> dict[str, object]:
 
 async def on_person_details(work: Work, event: CloudEvent, payload: Event) -> None:
     """Keep how to reach the person as registry now has it."""
-    await work.session.execute(_UPSERT, _details(expect(payload, PersonDetails)))
+    await _UPSERT_DIRECT.execute(work.session, _details(expect(payload, PersonDetails)))
 
 
 async def on_person_registered(work: Work, event: CloudEvent, payload: Event) -> None:
@@ -84,8 +111,8 @@ async def on_person_registered(work: Work, event: CloudEvent, payload: Event) ->
         if channel is not None:
             consents[f"{channel}_consent"] = answer.status
             consents[f"{channel}_consent_expires_on"] = answer.expires_on
-    await work.session.execute(
-        _REGISTER,
+    await _REGISTER_DIRECT.execute(
+        work.session,
         _details(registered) | consents | {"registered_at": registered.registered_at},
     )
 
@@ -96,13 +123,10 @@ async def on_consent_changed(work: Work, event: CloudEvent, payload: Event) -> N
     channel = CONSENT_CHANNELS.get(consent.purpose)
     if channel is None:
         return
-    contact = await locked(work.session, Contact, consent.person_id)
-    if contact is None:
-        return
-    if channel == "sms":
-        contact.sms_consent, contact.sms_consent_expires_on = consent.status, consent.expires_on
-    else:
-        contact.email_consent, contact.email_consent_expires_on = consent.status, consent.expires_on
+    await _SET_CONSENT[channel].execute(
+        work.session,
+        {"contact": consent.person_id, "status": consent.status, "expires": consent.expires_on},
+    )
 
 
 async def on_person_served_at(work: Work, event: CloudEvent, payload: Event) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Row, Table, Text, bindparam, exists, insert, select, true
+from sqlalchemy import ARRAY, String, Table, Text, any_, bindparam, exists, insert, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.notify.contacts.domain import (
@@ -38,6 +38,7 @@ from services.notify.templates.domain import sms_segments
 from services.notify.templates.sandbox import RenderError, render
 from services.notify.templates.service import TemplateMissing, in_use_lateral
 from shared.consumer import Handler, expect
+from shared.consumer.direct import Direct
 from shared.events.matching import PlacementMade, ReferralStatusChanged, VacancyStatusChanged
 from shared.events.predeparture import (
     EnrolmentChanged,
@@ -120,6 +121,26 @@ _RECIPIENT = (
     .where(_CONTACTS.c.person_id == bindparam("person_id"))
     .with_for_update(of=_CONTACTS)
 )
+# Run on the transaction's connection (shared.consumer.direct): every message's hot path.
+_RECIPIENT_DIRECT = Direct(_RECIPIENT)
+_QUEUE_MESSAGE_DIRECT = Direct(_QUEUE_MESSAGE)
+# What a late welcome needs of the contact, and whether the channel had its welcome already,
+# in one round trip.
+_WELCOME_STANDING = Direct(
+    select(
+        _CONTACTS.c.registered_at,
+        _CONTACTS.c.merged_into,
+        _CONTACTS.c.reference,
+        _CONTACTS.c.jobseeker,
+        exists()
+        .where(
+            _MESSAGES.c.person_id == _CONTACTS.c.person_id,
+            _MESSAGES.c.channel == bindparam("channel", type_=_MESSAGES.c.channel.type),
+            _MESSAGES.c.template_key == any_(bindparam("keys", type_=ARRAY(String))),
+        )
+        .label("welcomed"),
+    ).where(_CONTACTS.c.person_id == bindparam("person_id", type_=_CONTACTS.c.person_id.type))
+)
 _new_vacancy = pg_insert(cast("Table", KnownVacancy.__table__))
 _UPSERT_VACANCY = _new_vacancy.on_conflict_do_update(
     index_elements=["vacancy_id"],
@@ -131,20 +152,31 @@ _UPSERT_ENROLMENT = _new_enrolment.on_conflict_do_update(
 )
 
 
-async def _recipient(session: AsyncSession, person_id: uuid.UUID, key: str) -> Row[Any] | None:
+class _Found(dict[str, Any]):
+    """A row read on the transaction's connection: its columns by name, and as attributes (as
+    `standing` and the rendering read a contact)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+
+async def _recipient(session: AsyncSession, person_id: uuid.UUID, key: str) -> _Found | None:
     """The person's contact row with the templates of `key` in use for them (`_RECIPIENT`),
     locked and following merges (`shared.readmodels.following_merges`)."""
-    # What earlier events of the batch changed through the ORM must be in the rows read here.
-    await session.flush()
 
-    async def fetch(contact_id: uuid.UUID) -> Row[Any] | None:
-        return (await session.execute(_RECIPIENT, {"person_id": contact_id, "key": key})).first()
+    async def fetch(contact_id: uuid.UUID) -> _Found | None:
+        # Direct flushes what earlier events of the batch changed through the ORM first.
+        row = await _RECIPIENT_DIRECT.fetchrow(session, {"person_id": contact_id, "key": key})
+        return _Found(row.items()) if row is not None else None
 
     return await following_merges(fetch, person_id)
 
 
 def _values(
-    notice: Notice, contact: Row[Any], language: str, vacancy: KnownVacancy | None
+    notice: Notice, contact: _Found, language: str, vacancy: KnownVacancy | None
 ) -> dict[str, Any]:
     """What the template is rendered with for this person, in `language`."""
     values = localised(notice.facts, language) | {
@@ -195,7 +227,7 @@ async def queue(
     for channel in channels:
         if not channel_open(standing(contact, channel), today):
             continue
-        found = contact._mapping
+        found = contact
         template_id = found[f"{channel}_template_id"]
         if template_id is None:
             raise TemplateMissing(
@@ -207,8 +239,8 @@ async def queue(
         body, title, status, error = _rendered(
             found[f"{channel}_template_body"], subject, values, template_id
         )
-        message_id = await session.scalar(
-            _QUEUE_MESSAGE,
+        message_id = await _QUEUE_MESSAGE_DIRECT.fetchval(
+            session,
             {
                 "id": uuid.uuid4(),
                 "event_id": event.id,
@@ -268,27 +300,20 @@ async def _late_welcome(
     work: Work, event: CloudEvent, consent: ConsentChanged, channel: Channel
 ) -> None:
     """The welcome of a channel consented to soon after the registration, if none went yet."""
-    session = work.session
-    contact = await session.get(Contact, consent.person_id)
+    contact = await _WELCOME_STANDING.fetchrow(
+        work.session,
+        {"person_id": consent.person_id, "channel": channel, "keys": list(WELCOME_KEYS)},
+    )
     if (
         contact is None
-        or contact.merged_into is not None
-        or not late_welcome_due(contact.registered_at, consent.recorded_at)
+        or contact["merged_into"] is not None
+        or not late_welcome_due(contact["registered_at"], consent.recorded_at)
     ):
         return
-    welcomed = await session.scalar(
-        select(
-            exists().where(
-                Message.person_id == consent.person_id,
-                Message.channel == channel,
-                Message.template_key.in_(WELCOME_KEYS),
-            )
-        )
-    )
-    if welcomed:
+    if contact["welcomed"]:
         return  # one welcome per channel, whatever became of it
-    facts = {"reference": contact.reference or "-"}
-    notice = Notice(welcome_key(contact.jobseeker), consent.person_id, facts)
+    facts = {"reference": contact["reference"] or "-"}
+    notice = Notice(welcome_key(contact["jobseeker"]), consent.person_id, facts)
     await queue(work, event, notice, (channel,))
 
 

@@ -22,7 +22,7 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, bindparam, exists, func, insert, select, text, true
+from sqlalchemy import BigInteger, Table, bindparam, exists, func, insert, select, text, true
 
 from services.notify.partners import streams
 from services.notify.partners.models import Delivery, FeedEntry, Partner, Subscription
@@ -35,6 +35,7 @@ from services.notify.partners.presenting import (
 )
 from services.notify.partners.scopes import Scope
 from services.notify.partners.streams import EntryKind
+from shared.consumer.direct import Direct
 from shared.outbox.models import OutboxRecord
 
 if TYPE_CHECKING:
@@ -93,6 +94,12 @@ _APPEND = select(
     .label("subscribed"),
 )
 
+# Run on the transaction's connection (shared.consumer.direct): every event's hot path.
+_APPEND_DIRECT = Direct(_APPEND)
+_LOCK = Direct(
+    text("SELECT pg_advisory_xact_lock(:k)").bindparams(bindparam("k", type_=BigInteger))
+)
+
 
 # --- appending and fan-out --------------------------------------------------------------------
 
@@ -148,7 +155,10 @@ async def append(
         "time": time,
         "data": data,
     }
-    position, subscribed = (await session.execute(_APPEND, fields)).one()
+    appended = await _APPEND_DIRECT.fetchrow(session, fields)
+    if appended is None:  # an INSERT ... RETURNING without ON CONFLICT returns its row
+        raise RuntimeError("the feed entry was not appended")
+    position, subscribed = appended
     if subscribed:
         await _fan_out(session, settings, FeedEntry(id=position, **fields))
     return int(position)
@@ -157,7 +167,7 @@ async def append(
 async def lock_feed(session: AsyncSession) -> None:
     """The feed's advisory lock, held until the transaction ends (taken once per transaction)."""
     if not session.info.get(_LOCKED):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _FEED_LOCK})
+        await _LOCK.execute(session, {"k": _FEED_LOCK})
         session.info[_LOCKED] = True
 
 
