@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from prometheus_client import Counter
 from sqlalchemy import ColumnElement, Table, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from shared.consumer import Handler, expect
+from shared.consumer.direct import Direct
 from shared.events.registry import (
     PersonDetails,
     PersonErased,
@@ -151,6 +153,58 @@ async def apply_record(
     row.record_version = version
     await session.flush()
     return Outcome.APPLIED
+
+
+# What `upsert_record` sets only when it creates the row (and `new`): never by an update.
+_SKELETON = ("person_id", "record_status", "merged_into")
+_UPSERTS: dict[tuple[Table, tuple[str, ...], frozenset[str]], Direct] = {}
+
+
+def _upsert(table: Table, names: tuple[str, ...], created_only: frozenset[str]) -> Direct:
+    """`upsert_record`'s statement for the columns `names`: the row inserted, or its columns
+    but `created_only` replaced when it is active and of an older version; returns the row's
+    id when it wrote it."""
+    unknown = set(names) - set(table.c.keys())
+    if unknown:
+        raise ValueError(f"{table.name} has no columns {sorted(unknown)}")
+    new = pg_insert(table)
+    return Direct(
+        new.on_conflict_do_update(
+            index_elements=[table.c.person_id],
+            set_={name: new.excluded[name] for name in names if name not in created_only},
+            where=(table.c.record_status == ACTIVE)
+            & (table.c.record_version < new.excluded.record_version),
+        ).returning(table.c.person_id)
+    )
+
+
+async def upsert_record(
+    session: AsyncSession,
+    model: type[PersonRow],
+    person_id: uuid.UUID,
+    version: int,
+    values: Mapping[str, Any],
+    *,
+    new: Mapping[str, Any] | None = None,
+) -> Outcome:
+    """`apply_record` for a read model whose kept columns do not depend on the row before
+    (`values`: the columns the record sets), in one statement instead of a locked read and a
+    write through the ORM: INSERT ... ON CONFLICT DO UPDATE ... WHERE the row is active and
+    of an older version. The same outcomes and rows; `new` as in `apply_record`."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    created = {"person_id": person_id, "record_status": ACTIVE, "merged_into": None, **(new or {})}
+    params = {**created, **values, "record_version": version}
+    key = (table, tuple(params), frozenset(created))
+    statement = _UPSERTS.get(key)
+    if statement is None:
+        statement = _UPSERTS[key] = _upsert(table, tuple(params), frozenset(created))
+    if await statement.fetchval(session, params) is not None:
+        return Outcome.APPLIED
+    # Not written: the row is there, merged away, or at this version or a later one.
+    status = await session.scalar(
+        select(table.c.record_status).where(table.c.person_id == person_id)
+    )
+    return Outcome.MERGED if status != ACTIVE else Outcome.STALE
 
 
 async def add_serving_office(

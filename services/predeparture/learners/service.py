@@ -60,19 +60,13 @@ async def following_merges(session: AsyncSession, person_id: uuid.UUID) -> Learn
 
 async def apply_person(session: AsyncSession, details: PersonDetails, version: int) -> Outcome:
     """A registration (version 1) or update: the kept fields are replaced (see
-    `shared.readmodels.apply_record` for versions and merged records)."""
-
-    def fill(learner: Learner) -> None:
-        for name, value in domain.person_fields(details).items():
-            setattr(learner, name, value)
-        learner.updated_at = datetime.now(UTC)
-
-    return await readmodels.apply_record(
+    `shared.readmodels.apply_record` for versions and merged records), in one statement."""
+    return await readmodels.upsert_record(
         session,
         Learner,
         details.person_id,
         version,
-        fill,
+        domain.person_fields(details) | {"updated_at": datetime.now(UTC)},
         new={"migration_status": None, "destination_country": None},
     )
 
