@@ -36,8 +36,13 @@ class _Compiled:
     sql: str
     # In positional order: each parameter's name, bind processor, and value when not given.
     params: tuple[tuple[str, Callable[[Any], Any] | None, Any], ...]
+    # Every parameter is one the caller gives (none filled in) and none is processed.
+    plain: bool
+    names: tuple[str, ...]
 
     def args(self, given: Mapping[str, Any]) -> list[Any]:
+        if self.plain:  # no processing, every parameter given: the common case
+            return [given[name] for name in self.names]
         args = []
         for name, process, otherwise in self.params:
             value = given.get(name, otherwise)
@@ -69,13 +74,28 @@ def _compiled(statement: Executable, dialect: Dialect, names: tuple[str, ...]) -
         else:
             otherwise = bind.effective_value
         params.append((name, bind.type.dialect_impl(dialect).bind_processor(dialect), otherwise))
-    return _Compiled(compiled.string, tuple(params))
+    plain = all(process is None and otherwise is _REQUIRED for _, process, otherwise in params)
+    order = tuple(name for name, _, _ in params)
+    return _Compiled(compiled.string, tuple(params), plain, order)
+
+
+# The driver connection of the session's transaction, kept in `session.info` with that
+# transaction: asking SQLAlchemy for it costs a greenlet switch, and a handler runs several
+# statements in one transaction (a batch's, a few hundred).
+_DRIVER = "direct_driver_connection"
 
 
 async def _connection(session: AsyncSession) -> asyncpg.Connection:
     if session.new or session.dirty or session.deleted:
         await session.flush()
-    return await driver_connection(session)
+    transaction = session.sync_session.get_transaction()
+    held = session.info.get(_DRIVER)
+    if held is not None and transaction is not None and held[0] is transaction:
+        connection: asyncpg.Connection = held[1]
+        return connection
+    connection = await driver_connection(session)
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), connection)
+    return connection
 
 
 class Direct:

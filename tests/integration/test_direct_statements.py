@@ -39,8 +39,9 @@ async def test_a_direct_statement_rolls_back_and_commits_with_the_session(
         async with sessions() as session:
             await _ADD.execute(session, _contact(dropped))  # the transaction's first statement
             await session.rollback()
-        async with sessions() as session, session.begin():
+            # The same session's next transaction (a connection of its own from the pool).
             await _ADD.execute(session, _contact(kept))
+            await session.commit()
         async with sessions() as session:
             found = await session.scalars(
                 select(Contact.person_id).where(Contact.person_id.in_([dropped, kept]))
