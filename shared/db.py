@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.util import await_
 
 from shared.settings import Settings, with_database
 
@@ -120,12 +121,10 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     costs a fraction of the ORM session's path (statement cache lookup, parameter processing,
     result objects and a greenlet switch per statement), in the same transaction all the same.
 
-    Errors are asyncpg's own (the problem handlers answer them as SQLAlchemy's)."""
+    Errors are asyncpg's own (the problem handlers answer them as SQLAlchemy's), but for the
+    BEGIN's, which are SQLAlchemy's as the session's own would be (a lost connection
+    invalidated, a stopped database answered 503)."""
     adapted = await session.run_sync(_adapted_connection)
-    # SQLAlchemy's asyncpg adapter sends BEGIN with the first statement it runs itself: a
-    # statement run here first would otherwise commit on its own, whatever the session does.
-    if adapted._transaction is None and adapted.isolation_level != "autocommit":
-        await adapted._start_transaction()
     connection: asyncpg.Connection = adapted.driver_connection
     return connection
 
@@ -133,7 +132,16 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
 def _adapted_connection(session: Session) -> Any:
     """The session's pooled connection (checked out and its transaction begun, as for any
     statement), as SQLAlchemy's asyncpg adapter (`AsyncAdapt_asyncpg_connection`)."""
-    return session.connection().connection.dbapi_connection
+    connection = session.connection()
+    adapted: Any = connection.connection.dbapi_connection
+    # SQLAlchemy's asyncpg adapter sends BEGIN with the first statement it runs itself: a
+    # statement run here first would otherwise commit on its own, whatever the session does.
+    if adapted._transaction is None and adapted.isolation_level != "autocommit":
+        try:
+            await_(adapted._start_transaction())
+        except Exception as error:  # the adapter's DBAPI error, wrapped as a statement's is
+            connection._handle_dbapi_exception(error, "BEGIN", None, None, None)
+    return adapted
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import Table, insert
 
 from services.registry.consent.domain import ConsentStatus, Scope, decision_errors
 from services.registry.consent.models import Consent
+from shared.consumer.direct import Direct
 from shared.events.registry import ConsentChanged, RegistrationConsent
 from shared.problems import FieldError
 
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
     from services.registry.consent.schemas import CounterConsentIn
     from shared.auth import Principal
 
-_INSERT = insert(cast("Table", Consent.__table__))
+# Run on the transaction's connection (shared.consumer.direct), one row a statement: a
+# registration answers a purpose or two, and the session's path costs more than the insert.
+_INSERT = Direct(insert(cast("Table", Consent.__table__)))
 
 
 def errors(consents: Sequence[CounterConsentIn], today: date) -> list[FieldError]:
@@ -85,8 +88,8 @@ def rows(
 
 
 async def write(session: AsyncSession, written: list[dict[str, Any]]) -> None:
-    if written:
-        await session.execute(_INSERT, written)
+    for row in written:
+        await _INSERT.execute(session, row)
 
 
 def registered(written: list[dict[str, Any]]) -> list[RegistrationConsent]:

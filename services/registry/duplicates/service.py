@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Select, Table, bindparam, or_, select, tuple_
+from sqlalchemy import Table, bindparam, or_, select, tuple_
 
 from services.registry.duplicates.domain import Applicant, compare
 from services.registry.people.models import IdentityDocument, Person
+from shared.consumer.direct import Direct
 from shared.reference.names import PersonName
 
 if TYPE_CHECKING:
@@ -73,9 +74,10 @@ _CANDIDATE_COLUMNS = select(
 
 
 @cache
-def _candidates_statement(by_birth: bool, by_phone: bool, excluding: bool) -> Select[Any]:
-    """The candidate query for one combination of keys, built once: building and keying a
-    statement cost more than running it, on every registration."""
+def _candidates_statement(by_birth: bool, by_phone: bool, excluding: bool) -> Direct:
+    """The candidate query for one combination of keys, built and compiled once and run on the
+    transaction's connection (shared.consumer.direct): building, keying and running a statement
+    through the session cost more than the query itself, on every registration."""
     keys = []
     if by_birth:
         keys.append(_people.c.date_of_birth == bindparam("date_of_birth"))
@@ -86,7 +88,7 @@ def _candidates_statement(by_birth: bool, by_phone: bool, excluding: bool) -> Se
     )
     if excluding:
         statement = statement.where(_people.c.id != bindparam("exclude"))
-    return statement
+    return Direct(statement)
 
 
 @dataclass(frozen=True)
@@ -115,24 +117,24 @@ async def probable_duplicates(
     if exclude is not None:
         params["exclude"] = exclude
     found = []
-    for row in (await session.execute(statement, params)).all():
+    for row in await statement.fetch(session, params):
         existing = Applicant(
             name=PersonName(row[4], row[5], row[6], row[7]),
-            date_of_birth=row.date_of_birth,
-            phone=row.phone,
+            date_of_birth=row["date_of_birth"],
+            phone=row["phone"],
         )
         match = compare(applicant, existing)
         if match.probable:
             summary = {
-                "id": str(row.id),
-                "reference": row.reference,
-                "province_code": row.province_code,
-                "office_code": row.office_code,
+                "id": str(row["id"]),
+                "reference": row["reference"],
+                "province_code": row["province_code"],
+                "office_code": row["office_code"],
                 "score": match.score,
                 "name_similarity": match.name_similarity,
                 "same_date_of_birth": match.same_date_of_birth,
                 "same_phone": match.same_phone,
             }
-            found.append(Candidate(summary, dict(row._mapping)))
+            found.append(Candidate(summary, dict(row.items())))
     found.sort(key=lambda c: c.summary["score"], reverse=True)
     return found
