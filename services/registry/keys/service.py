@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from shared.consumer.direct import Direct
 from shared.events.envelope import envelope_for
-from shared.outbox import add_event
+from shared.outbox import add_events
 from shared.outbox.models import OutboxRecord
 from shared.sealing import new_key
 from shared.sealing_events import TWIN, sealed_event
@@ -73,10 +73,11 @@ async def announce(
     """Publish the person's record: its v2 event, sealed with the person's key (given, or read),
     and in a migration window the v1 twin."""
     sealed = sealed_event(event, key if key is not None else await key_of(session, event.person_id))
-    envelope = await add_event(session, sealed)
+    # add_events: its envelope is built only if read, in a migration window.
+    staged = await add_events(session, [sealed])
     if not session.info.get(PUBLISH_V1):
         return
-    twin = envelope_for(event).model_copy(update={TWIN: str(envelope.id)})
+    twin = envelope_for(event).model_copy(update={TWIN: str(staged[0].id)})
     await session.execute(
         _OUTBOX,
         {

@@ -35,7 +35,7 @@ from shared import clock
 from shared.consumer.direct import Direct
 from shared.events.registry import JobseekerProfile as ProfileData
 from shared.events.registry import PersonRegistered
-from shared.outbox import add_event
+from shared.outbox import add_events
 from shared.problems import FieldError, InvalidFields
 
 if TYPE_CHECKING:
@@ -262,8 +262,7 @@ async def _announce(
     )
     # After the registration, under the person's key: consumers see the person first, then
     # each answer, in that order.
-    for change in counter.changes(consents):
-        await add_event(session, change)
+    await add_events(session, counter.changes(consents))
 
 
 async def register(
