@@ -7,15 +7,12 @@ databases of its own (a unique prefix), dropped at the end.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import uuid
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-import uvicorn
 
 from labourx.catalog import SERVICES
 from shared.app import create_app
@@ -25,7 +22,7 @@ from shared.infra import EmbeddedPostgres, TansuBroker, free_port
 from shared.kafka import make_producer
 from shared.provision import prepare_databases, prepare_topics
 from shared.settings import Settings
-from tests.support import postgres_data_dir, running_consumer, wait_until
+from tests.support import postgres_data_dir, registry_listening, running_consumer
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -86,28 +83,6 @@ async def migrated(settings: Settings) -> AsyncIterator[Settings]:
         yield settings
     for name in SERVICES:
         await drop_database(settings, name)
-
-
-@contextlib.asynccontextmanager
-async def registry_listening(settings: Settings) -> AsyncIterator[None]:
-    """Registry's API served for real at `settings.registry_url` (in this process), as consumers
-    reach it for the keys of registry's sealed person events (shared/sealing_consumer.py)."""
-    port = int(settings.registry_url.rsplit(":", 1)[1])
-    app = create_app(SERVICES["registry"], settings)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    task = asyncio.create_task(server.serve())
-    await wait_until(lambda: _started(server), timeout_s=30, interval_s=0.01)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        await task
-
-
-async def _started(server: uvicorn.Server) -> bool:
-    return server.started
 
 
 @pytest.fixture(scope="session")

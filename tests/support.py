@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
+import uvicorn
 
 from shared.db import asyncpg_dsn, create_engine, session_factory
 from shared.events.envelope import CloudEvent, envelope_for
@@ -265,3 +266,28 @@ async def deliver(
     await publish(producer, envelope, payload.topic)
     await wait_until(lambda: applied(settings, service, envelope.id), timeout_s=30)
     return envelope
+
+
+@contextlib.asynccontextmanager
+async def registry_listening(settings: Settings) -> AsyncIterator[None]:
+    """Registry's API served for real at `settings.registry_url` (in this process), as consumers
+    reach it for the keys of registry's sealed person events (shared/sealing_consumer.py)."""
+    from labourx.catalog import SERVICES
+    from shared.app import create_app
+
+    port = int(settings.registry_url.rsplit(":", 1)[1])
+    app = create_app(SERVICES["registry"], settings)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    task = asyncio.create_task(server.serve())
+    await wait_until(lambda: _started(server), timeout_s=30, interval_s=0.01)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def _started(server: uvicorn.Server) -> bool:
+    return server.started

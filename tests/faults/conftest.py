@@ -14,8 +14,9 @@ import pytest
 
 from labourx.catalog import SERVICES
 from shared.db import drop_database
-from shared.infra import TansuBroker
+from shared.infra import TansuBroker, free_port
 from shared.provision import prepare_databases, prepare_topics
+from tests.support import registry_listening
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -38,6 +39,8 @@ async def isolated(settings: Settings, own_broker: TansuBroker) -> AsyncIterator
     isolated = settings.model_copy(
         update={
             "database_prefix": f"lxf_{uuid.uuid4().hex[:8]}_",
+            # Registry's API on these databases (below), where consumers fetch person keys.
+            "registry_url": f"http://127.0.0.1:{free_port()}",
             "kafka_bootstrap_servers": own_broker.bootstrap_servers,
             # Killed members are noticed sooner, so the many restarts here stay quick.
             "consumer_session_timeout_ms": 3000,
@@ -46,7 +49,8 @@ async def isolated(settings: Settings, own_broker: TansuBroker) -> AsyncIterator
     )
     await prepare_databases(isolated, SERVICES.values())
     await prepare_topics(isolated, SERVICES.values())
-    yield isolated
+    async with registry_listening(isolated):
+        yield isolated
     for name in SERVICES:
         await drop_database(isolated, name)
 

@@ -19,12 +19,10 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import uvicorn
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import REGISTRY
 
 from labourx.catalog import SERVICES
-from shared.app import create_app
 from shared.consumer import ConsumerRunner
 from shared.db import create_engine, session_factory
 from shared.events import CloudEvent
@@ -39,6 +37,7 @@ from tests.support import (
     fetch,
     fetchval,
     full_registration,
+    registry_listening,
     spawn_cli,
     unique_names,
     wait_until,
@@ -358,24 +357,11 @@ class _Refusing:
         await self._server.wait_closed()
 
 
-@contextlib.asynccontextmanager
-async def _registry_at(settings: Settings, port: int) -> AsyncIterator[None]:
+def _registry_at(settings: Settings, port: int) -> contextlib.AbstractAsyncContextManager[None]:
     """Registry's API (the session's database) listening on `port`."""
-    app = create_app(SERVICES["registry"], settings)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    return registry_listening(
+        settings.model_copy(update={"registry_url": f"http://127.0.0.1:{port}"})
     )
-    task = asyncio.create_task(server.serve())
-    await wait_until(lambda: _started(server), timeout_s=30, interval_s=0.01)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        await task
-
-
-async def _started(server: uvicorn.Server) -> bool:
-    return server.started
 
 
 async def _outbox_value(settings: Settings, person_id: str, event_type: str) -> bytes:
