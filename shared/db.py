@@ -124,9 +124,22 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     Errors are asyncpg's own (the problem handlers answer them as SQLAlchemy's), but for the
     BEGIN's, which are SQLAlchemy's as the session's own would be (a lost connection
     invalidated, a stopped database answered 503)."""
+    transaction = session.sync_session.get_transaction()
+    held = session.info.get(_DRIVER)
+    if held is not None and transaction is not None and held[0] is transaction:
+        kept: asyncpg.Connection = held[1]
+        return kept
     adapted = await session.run_sync(_adapted_connection)
     connection: asyncpg.Connection = adapted.driver_connection
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), connection)
     return connection
+
+
+# The driver connection of the session's transaction, kept in `session.info` with that
+# transaction (held, so that no later one can be taken for it): asking SQLAlchemy for it costs a
+# greenlet switch, and a registration's outbox rows, audit entries and statements ask several
+# times.
+_DRIVER = "labourx.driver_connection"
 
 
 def _adapted_connection(session: Session) -> Any:
