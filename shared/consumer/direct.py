@@ -79,23 +79,12 @@ def _compiled(statement: Executable, dialect: Dialect, names: tuple[str, ...]) -
     return _Compiled(compiled.string, tuple(params), plain, order)
 
 
-# The driver connection of the session's transaction, kept in `session.info` with that
-# transaction: asking SQLAlchemy for it costs a greenlet switch, and a handler runs several
-# statements in one transaction (a batch's, a few hundred).
-_DRIVER = "direct_driver_connection"
-
-
 async def _connection(session: AsyncSession) -> asyncpg.Connection:
+    """The transaction's driver connection (`driver_connection` keeps it for the transaction),
+    after the session's pending ORM changes, which a direct statement must see."""
     if session.new or session.dirty or session.deleted:
         await session.flush()
-    transaction = session.sync_session.get_transaction()
-    held = session.info.get(_DRIVER)
-    if held is not None and transaction is not None and held[0] is transaction:
-        connection: asyncpg.Connection = held[1]
-        return connection
-    connection = await driver_connection(session)
-    session.info[_DRIVER] = (session.sync_session.get_transaction(), connection)
-    return connection
+    return await driver_connection(session)
 
 
 class Direct:
