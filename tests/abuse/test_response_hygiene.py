@@ -62,6 +62,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "PARTNER_PSEUDONYM_KEY",
         "PARTNER_WEBHOOK_KEY",
         "CONSOLE_OIDC_CLIENT_SECRET",
+        "SERVICE_TOKEN",
     ):
         env[f"LABOURX_{name}"] = secrets.token_hex(32)
     env.update(overrides)

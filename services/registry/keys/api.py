@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from services.registry.keys.service import note_publishing
 from shared.app import SettingsDep
 from shared.db import SessionDep
+from shared.openapi import answers
 from shared.problems import Unauthorized
 from shared.sealing_keys import stored_keys
 
@@ -25,6 +26,7 @@ from shared.sealing_keys import stored_keys
 MAX_IDS = 500
 
 
+@answers(401)  # documented on the operation, as every route's token check is
 async def _service_caller(
     settings: SettingsDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
