@@ -274,15 +274,40 @@ class ConsumerRunner:
             if consumer.assignment() != assigned:
                 assigned = set(consumer.assignment())
                 log.info("consumer %s now owns %s", self.group, sorted(map(str, assigned)))
-            for tp, records in batches.items():
-                await self._apply_batch(consumer, tp, records, stop)
-                if stop.is_set():
-                    return
+            await self._apply_fetched(consumer, batches, stop)
+            if stop.is_set():
+                return
             if batches:
                 self._last_progress = time.monotonic()
             if time.monotonic() >= watchdog_due:
                 await self._check_progress(consumer)
                 watchdog_due = time.monotonic() + 5
+
+    async def _apply_fetched(
+        self,
+        consumer: AIOKafkaConsumer,
+        batches: dict[TopicPartition, list[ConsumerRecord]],
+        stop: asyncio.Event,
+    ) -> None:
+        """What one fetch brought: every partition's records in one transaction, so that a
+        batch's fixed costs (the commit, the inbox claim, a `BatchHandler`'s prepare step such
+        as one call to registry for the keys of people met for the first time) are paid once
+        per fetch rather than once per partition, one after the other. Records of different
+        partitions are independent (an aggregate's events share one partition, in order), so
+        applying them together changes no order. Any failure falls back to each partition on
+        its own, as a partition's batch falls back to its records one by one."""
+        if len(batches) > 1:
+            parsed = [self._parsed(records) for records in batches.values()]
+            steps = [step for part in parsed if part is not None for step in part]
+            if None not in parsed and await self._apply_together(steps):
+                await self._commit(
+                    consumer, {tp: records[-1].offset + 1 for tp, records in batches.items()}
+                )
+                return
+        for tp, records in batches.items():
+            await self._apply_batch(consumer, tp, records, stop)
+            if stop.is_set():
+                return
 
     async def _apply_batch(
         self,
@@ -301,10 +326,12 @@ class ConsumerRunner:
                     break
                 await self._apply_record(record, stop, steps[i] if steps else None)
                 done = record.offset
-        if done is None:
-            return
+        if done is not None:
+            await self._commit(consumer, {tp: done + 1})
+
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
         try:
-            await consumer.commit({tp: done + 1})
+            await consumer.commit(offsets)
         except CommitFailedError as exc:
             # The group rebalanced under us: whoever owns the partition now re-reads from the
             # last commit and the inbox skips what we applied. Never skip ahead ourselves.
