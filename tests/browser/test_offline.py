@@ -119,6 +119,38 @@ async def test_two_tabs_a_reload_and_a_second_send_never_make_a_second_person(
     assert len(await _arrived(registry, person)) == 1
 
 
+async def test_a_tab_that_finds_another_holding_the_sender_waits_and_sends_what_is_left(
+    computer: Computer, page: Page, registry: Registry
+) -> None:
+    """Only one tab sends at a time. A tab that finds another holding the sender's lock (a tab
+    mid-send, or a page still unloading after a reload) waits for it instead of giving up:
+    it used to give up, and when the holder was a page going away nothing was ever sent."""
+    person = someone()
+    await sign_in(page)
+    key = await _register_offline(computer, page, person)
+    holder = await computer.page()
+    await holder.goto("/offline/waiting")
+    await holder.evaluate(
+        """() => new Promise(held => navigator.locks.request('labourx-offline-sender', () => {
+            held();
+            return new Promise(letGo => { window.letGo = letGo; });
+        }))"""
+    )
+    await computer.set_offline(False)
+    await page.reload()
+    # The lock is held: the registration waits in the list, not sent by anyone.
+    await expect(page.locator(f'[data-offline-item="{key}"]')).to_have_count(1)
+    await page.wait_for_function(  # the reloaded page waits for the lock
+        """async () => (await navigator.locks.query()).pending
+            .some(l => l.name === 'labourx-offline-sender')"""
+    )
+    assert await _arrived(registry, person) == []
+
+    await holder.evaluate("() => window.letGo()")  # the holder goes away without sending
+    await expect(page.locator(f'[data-offline-sent="{key}"]')).to_have_count(1)
+    assert len(await eventually(lambda: _arrived(registry, person), "arrived")) == 1
+
+
 async def test_a_post_that_fails_for_lack_of_a_connection_is_kept_by_the_service_worker(
     computer: Computer, page: Page, registry: Registry
 ) -> None:

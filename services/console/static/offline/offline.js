@@ -37,6 +37,7 @@
   var retryTimer = null;
   var nextTryAt = null;
   var sending = false;
+  var lockWait = null; // this tab's request for the sender's lock, while it waits
   var justSent = [];
 
   function t(key, values) {
@@ -182,9 +183,17 @@
       return Queue.all().then(function (all) { if (all.length) retryLater(); });
     }
     if (!navigator.locks) return sendHeld();
-    return navigator.locks.request(LOCK, { ifAvailable: true }, function (lock) {
-      return lock ? sendHeld() : null; // another tab is sending
-    });
+    // Another tab (or this page's previous self, still unloading after a reload) may hold the
+    // lock: wait for it rather than give up. When it lets go, whatever it did not send (it was
+    // closed mid-send) is still waiting, and this tab sends it under the same key; whatever it
+    // sent is gone from the queue, so this tab finds nothing. One wait per tab.
+    if (!lockWait) {
+      lockWait = navigator.locks.request(LOCK, function () {
+        lockWait = null;
+        return sendHeld();
+      });
+    }
+    return lockWait;
   }
 
   function sendHeld() {
