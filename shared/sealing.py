@@ -18,7 +18,9 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 if TYPE_CHECKING:
     import uuid
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 KEY_BYTES = 32  # AES-256
 _NONCE_BYTES = 12
 _VERSION = b"\x01"
+# HKDF's `info` for a partner's key of a person: this prefix, then the partner's code.
+PARTNER_KEY_INFO = b"labourx partner "
 
 
 class SealBroken(Exception):
@@ -68,3 +72,18 @@ def open_sealed(key: bytes, person_id: uuid.UUID, event_type: str, sealed: str) 
     if not isinstance(fields, dict):
         raise SealBroken("the sealed part is not an object")
     return fields
+
+
+def partner_person_key(person_key: bytes, partner_code: str) -> bytes:
+    """One partner's key of a person: HKDF-SHA256 of the person's key (no salt), `info` the
+    prefix `labourx partner ` and the partner's code (immutable, it names the partner's topics).
+
+    What notify seals the person's records on that partner's topics with, and what it serves
+    that partner: one partner's key opens none of another's records, and none of registry's
+    events (the person's key cannot be worked back from it). Derived, never stored: destroying
+    the person's key (erasure) destroys every partner's key of them.
+    """
+    info = PARTNER_KEY_INFO + partner_code.encode()
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=info).derive(
+        person_key
+    )

@@ -4,6 +4,7 @@ shared/sealing_events.py): it opens with the person's key only, for that person 
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import uuid
 from datetime import UTC, date, datetime
@@ -19,7 +20,14 @@ from shared.events.registry import (
     SealedPersonDetails,
 )
 from shared.personal import model_marks
-from shared.sealing import KEY_BYTES, SealBroken, new_key, open_sealed, seal
+from shared.sealing import (
+    KEY_BYTES,
+    SealBroken,
+    new_key,
+    open_sealed,
+    partner_person_key,
+    seal,
+)
 from shared.sealing_events import OPENS_INTO, SEALED_FIELDS, opened_event, sealed_event
 
 TYPE = PersonRegisteredV2.event_type()
@@ -148,3 +156,42 @@ def test_a_registration_sealed_part_moved_into_another_persons_event_does_not_op
     forged = theirs.model_copy(update={"sealed": mine.sealed})
     with pytest.raises(SealBroken):
         opened_event(forged, key)
+
+
+# -- partners' keys of a person (notify's partner topics) ----------------------------------------
+
+
+def _hkdf_sha256(key: bytes, info: bytes) -> bytes:
+    """RFC 5869 by hand (no salt: a zero salt of the hash's length), as a partner would check it."""
+    prk = hmac.digest(b"\0" * 32, key, "sha256")
+    return hmac.digest(prk, info + b"\x01", "sha256")
+
+
+def test_a_partners_key_of_a_person_is_hkdf_sha256_of_the_persons_key_with_its_code() -> None:
+    key = new_key()
+    derived = partner_person_key(key, "IOM-LA")
+    assert len(derived) == KEY_BYTES
+    assert derived == partner_person_key(key, "IOM-LA")  # derived again, never stored
+    assert derived == _hkdf_sha256(key, b"labourx partner IOM-LA")
+    assert derived != key
+
+
+def test_each_partner_and_each_person_make_a_different_key() -> None:
+    first, second = new_key(), new_key()
+    keys = {
+        partner_person_key(first, "IOM-LA"),
+        partner_person_key(first, "ILO-LA"),
+        partner_person_key(second, "IOM-LA"),
+        partner_person_key(second, "ILO-LA"),
+    }
+    assert len(keys) == 4
+
+
+def test_a_partners_record_opens_with_neither_another_partners_key_nor_the_persons() -> None:
+    key, person = new_key(), uuid.uuid4()
+    fields = {"given_name_lo": "ນ້ອຍ", "phone": "+8562055512345"}
+    sealed = seal(partner_person_key(key, "IOM-LA"), person, TYPE, fields)
+    assert open_sealed(partner_person_key(key, "IOM-LA"), person, TYPE, sealed) == fields
+    for other in (partner_person_key(key, "ILO-LA"), key):
+        with pytest.raises(SealBroken):
+            open_sealed(other, person, TYPE, sealed)
