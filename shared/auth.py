@@ -7,6 +7,7 @@ an officer signed in through the identity provider is the same officer everywher
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -16,14 +17,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Annotated, Any
 
+import anyio
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.problems import Forbidden, Unauthorized
+from shared.problems import Forbidden, Problem, Unauthorized
 from shared.reference.places import PROVINCE_NAMES
 from shared.roles import Role
 from shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Role"]
 
@@ -114,8 +118,16 @@ def mint_token(
 
 
 @lru_cache
-def _jwks_client(url: str) -> jwt.PyJWKClient:
-    return jwt.PyJWKClient(url, cache_keys=True, lifespan=300)
+def _jwks_client(url: str, timeout_s: float) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=timeout_s)
+
+
+class ProviderUnreachable(Problem):
+    """The identity provider's keys could not be fetched: the token may well be good, so not a
+    401 (which signs the officer out of the console) but a 503 to retry."""
+
+    status, slug, title = 503, "identity-provider-unreachable", "Identity provider unreachable"
+    headers = {"Retry-After": "5"}
 
 
 # Verified claims by (token, verifier): an officer sends the same token on every request, and
@@ -123,23 +135,27 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
 # like any stateless token, one signed by a key later dropped from the JWKS stays valid until then.
 # Each entry keeps the principal last read from its claims, with the settings it was read by
 # (the claims mapping is theirs): the body's guard and the route's dependency both ask.
-_VERIFIED: OrderedDict[tuple[str, ...], tuple[dict[str, Any], Settings | None, Principal | None]]
-_VERIFIED = OrderedDict()
+_Verified = tuple[dict[str, Any], Settings | None, Principal | None]
+_VERIFIED: OrderedDict[tuple[str, ...], _Verified] = OrderedDict()
 _VERIFIED_MAX = 4096
 
 
-def decode_token(settings: Settings, token: str) -> Principal:
-    """Verify a bearer token: HS256 with the shared secret, or RS/ES keys from the JWKS URL."""
-    cache_key = (
+def _cache_key(settings: Settings, token: str) -> tuple[str, ...]:
+    return (
         token,
         settings.jwt_jwks_url or settings.jwt_secret.get_secret_value(),
         settings.jwt_audience,
         settings.jwt_issuer,
     )
+
+
+def _still_valid(cache_key: tuple[str, ...]) -> _Verified | None:
     entry = _VERIFIED.get(cache_key)
-    if entry is None or entry[0]["exp"] <= time.time():
-        entry = (_verify(settings, token), None, None)
-    elif entry[1] is settings and entry[2] is not None:
+    return entry if entry is not None and entry[0]["exp"] > time.time() else None
+
+
+def _principal_of(settings: Settings, cache_key: tuple[str, ...], entry: _Verified) -> Principal:
+    if entry[1] is settings and entry[2] is not None:
         return entry[2]
     principal = principal_from_claims(settings, entry[0])
     _VERIFIED[cache_key] = (entry[0], settings, principal)
@@ -148,10 +164,35 @@ def decode_token(settings: Settings, token: str) -> Principal:
     return principal
 
 
+def decode_token(settings: Settings, token: str) -> Principal:
+    """Verify a bearer token: HS256 with the shared secret, or RS/ES keys from the JWKS URL.
+    Blocks while the provider's keys are fetched: on the event loop, `verified_principal`."""
+    cache_key = _cache_key(settings, token)
+    entry = _still_valid(cache_key) or (_verify(settings, token), None, None)
+    return _principal_of(settings, cache_key, entry)
+
+
+async def verified_principal(settings: Settings, token: str) -> Principal:
+    """`decode_token` for the event loop. With a JWKS URL, a token not verified yet is verified
+    in a worker thread: PyJWKClient fetches the provider's keys with blocking urllib (on first
+    use, every five minutes, and for a key id it does not know), and a slow provider would
+    otherwise stall every request the process is serving until its timeout."""
+    cache_key = _cache_key(settings, token)
+    entry = _still_valid(cache_key)
+    if entry is None:
+        if settings.jwt_jwks_url:
+            claims = await anyio.to_thread.run_sync(_verify, settings, token)
+        else:
+            claims = _verify(settings, token)
+        entry = (claims, None, None)
+    return _principal_of(settings, cache_key, entry)
+
+
 def _verify(settings: Settings, token: str) -> dict[str, Any]:
     try:
         if settings.jwt_jwks_url:
-            key: Any = _jwks_client(settings.jwt_jwks_url).get_signing_key_from_jwt(token).key
+            client = _jwks_client(settings.jwt_jwks_url, settings.jwt_jwks_timeout_s)
+            key: Any = client.get_signing_key_from_jwt(token).key
             algorithms = ["RS256", "ES256", "PS256"]
         else:
             key, algorithms = settings.jwt_secret.get_secret_value(), ["HS256"]
@@ -163,6 +204,9 @@ def _verify(settings: Settings, token: str) -> dict[str, Any]:
             issuer=settings.jwt_issuer,
             options={"require": ["exp", "sub"]},
         )
+    except jwt.PyJWKClientConnectionError as exc:
+        log.warning("identity provider's keys not fetched: %s", exc)
+        raise ProviderUnreachable("the identity provider's keys could not be fetched") from exc
     except jwt.PyJWTError as exc:
         raise Unauthorized(f"invalid token: {exc}") from exc
     return _typed(claims)
@@ -295,10 +339,12 @@ def reads_bearer(call: Any) -> bool:
     return call is _bearer
 
 
-def _principal(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+async def _principal(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
     if credentials is None:
         raise Unauthorized("a bearer token is required")
-    principal = decode_token(request.app.state.settings, credentials.credentials)
+    principal = await verified_principal(request.app.state.settings, credentials.credentials)
     request.state.principal = principal
     return principal
 
@@ -307,7 +353,7 @@ async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    return _principal(request, credentials)
+    return await _principal(request, credentials)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -318,7 +364,7 @@ async def principal_of(request: Request) -> Principal:
     its bearer token says now."""
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:
-        principal = _principal(request, await _bearer(request))
+        principal = await _principal(request, await _bearer(request))
     return principal
 
 
@@ -333,7 +379,7 @@ def require_roles(*roles: Role) -> Any:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        principal = _principal(request, credentials)
+        principal = await _principal(request, credentials)
         if not principal.roles & admitted:
             raise Forbidden(f"this needs one of the roles: {wanted}")
         return principal

@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException
 
-from shared.auth import decode_token, reads_bearer
+from shared.auth import reads_bearer, verified_principal
 from shared.problems import Problem, Unauthorized, problem_response
 
 if TYPE_CHECKING:
@@ -131,13 +131,13 @@ class HttpLimits:
         """Check what can be checked before the first byte of the body is read; the limit."""
         rule = self.rule(scope.get("route"))
         if rule.needs_bearer:
-            # The same decision the route's own dependency makes next (decode_token keeps the
-            # verified token, so it is not verified twice).
+            # The same decision the route's own dependency makes next (the verified token is
+            # kept, so it is not verified twice).
             credentials = await self._bearer(Request(scope))
             try:
                 if credentials is None:
                     raise Unauthorized("a bearer token is required")
-                decode_token(self.settings, credentials.credentials)
+                await verified_principal(self.settings, credentials.credentials)
             except Problem as refused:
                 raise RefusedBeforeBody(refused) from None
         length = _content_length(scope)

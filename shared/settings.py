@@ -236,6 +236,9 @@ class Settings(BaseSettings):
 
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_jwks_url: str | None = None
+    # How long a fetch of the provider's keys may take before the request is answered 503 (the
+    # token is not refused: a slow provider does not sign officers out).
+    jwt_jwks_timeout_s: float = Field(default=5.0, gt=0)
     jwt_issuer: str = "labourx-dev"
     jwt_audience: str = "labourx"
     # The claims mapping (shared/auth.py): where a token says who the officer is, the same for

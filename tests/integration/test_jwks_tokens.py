@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -13,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from shared.auth import Role, decode_token
+from shared.auth import ProviderUnreachable, Role, decode_token, mint_token, verified_principal
 from shared.problems import Unauthorized
 from shared.settings import Settings
 
@@ -59,6 +61,33 @@ def _token(key: rsa.RSAPrivateKey, **claims: Any) -> str:
     return jwt.encode({**base, **claims}, key, algorithm="RS256", headers={"kid": "k1"})
 
 
+@pytest.fixture
+def slow_jwks() -> Iterator[tuple[str, threading.Event, threading.Event]]:
+    """A provider that takes the request and answers only when the test lets it."""
+    jwk = json.loads(RSAAlgorithm.to_jwk(KEY.public_key()))
+    body = json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
+    asked, release = threading.Event(), threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.set()
+            release.wait()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/slow/certs", asked, release
+    release.set()
+    server.shutdown()
+
+
 def _settings(jwks_url: str) -> Settings:
     return Settings(jwt_jwks_url=jwks_url, jwt_issuer="https://sso.example.la/realms/labourx")
 
@@ -102,3 +131,38 @@ def test_an_hs256_token_is_refused_when_a_jwks_url_is_set(jwks_url: str) -> None
 def test_an_expired_token_is_refused(jwks_url: str) -> None:
     with pytest.raises(Unauthorized, match="expired"):
         decode_token(_settings(jwks_url), _token(KEY, exp=int(time.time()) - 10))
+
+
+async def test_a_slow_provider_does_not_stall_the_other_requests_of_the_process(
+    slow_jwks: tuple[str, threading.Event, threading.Event],
+) -> None:
+    """PyJWKClient fetches keys with blocking urllib: on the event loop, one officer's first
+    request would stop every other request until the provider answered or timed out."""
+    url, asked, release = slow_jwks
+    verifying = asyncio.create_task(
+        verified_principal(_settings(url), _token(KEY, roles=["admin"]))
+    )
+    while not asked.is_set():  # the provider holds the request ...
+        assert not verifying.done(), verifying.exception()
+        await asyncio.to_thread(asked.wait, 0.05)
+    # ... and meanwhile the process goes on verifying other tokens.
+    hs = Settings()
+    other = await verified_principal(
+        hs, mint_token(hs, subject="u-2", roles=["esc_staff"], office="ESC-VT")
+    )
+    assert other.roles == {Role.ESC_STAFF}
+    assert not verifying.done()
+    release.set()
+    assert (await verifying).roles == {Role.ADMIN}
+
+
+async def test_a_provider_that_does_not_answer_is_a_503_to_retry_not_a_refused_token() -> None:
+    """Refusing the token (401) would sign every officer out of the console while the provider
+    is down; the request is answered 503 with Retry-After instead."""
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/down/certs"
+    with pytest.raises(ProviderUnreachable) as raised:
+        await verified_principal(_settings(url), _token(KEY, roles=["admin"]))
+    assert raised.value.status == 503
+    assert raised.value.headers["Retry-After"]

@@ -145,7 +145,7 @@ async def callback(
         return _not_signed_in(page, error, error_description, next=flow.next)
     try:
         tokens = await provider_of(request.app).finish(request, flow.state, flow.data)
-        officer = oidc_grants.officer_from(settings, tokens)
+        officer = await oidc_grants.officer_from(settings, tokens)
     except (ProviderUnavailable, ProviderRefused) as exc:
         if isinstance(exc, ProviderRefused):  # a code or token that did not hold
             await limiter.count(SIGN_IN_LIMIT, address)

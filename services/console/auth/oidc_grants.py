@@ -29,7 +29,7 @@ from services.console.sessions import service as sessions
 from services.console.sessions.domain import STAFF_ROLES, Officer
 from services.console.sessions.models import ConsoleSession
 from services.console.web.state import console_of
-from shared.auth import decode_token
+from shared.auth import ProviderUnreachable, verified_principal
 from shared.problems import Unauthorized
 
 if TYPE_CHECKING:
@@ -96,14 +96,16 @@ class NotStaff(Exception):
     """The provider signed someone in whom labourx does not let into the console."""
 
 
-def officer_from(settings: Settings, tokens: Tokens) -> Officer:
+async def officer_from(settings: Settings, tokens: Tokens) -> Officer:
     """The officer the access token names, read exactly as the four services read it (the
     same verification and claims mapping, shared/auth.py): the console shows the officer the
     services will see, and refuses at sign-in a token they would refuse on every call."""
     try:
-        principal = decode_token(settings, tokens.access_token)
+        principal = await verified_principal(settings, tokens.access_token)
     except Unauthorized as exc:
         raise NotStaff(f"the services would refuse this access token: {exc.detail}") from exc
+    except ProviderUnreachable as exc:  # its keys did not come: the token may be good
+        raise ProviderUnavailable(exc.detail) from exc
     if tokens.identity and tokens.identity.get("sub") != principal.subject:
         raise NotStaff("the ID token and the access token name different people")
     roles = frozenset(role.value for role in principal.roles) & frozenset(STAFF_ROLES)
@@ -202,7 +204,7 @@ async def fresh(request: Request, session_hash: str, officer: Officer) -> Fresh:
         else:
             try:
                 tokens = await provider_of(request.app).refresh(grant.refresh_token, grant.id_token)
-                renewed = officer_from(settings, tokens)
+                renewed = await officer_from(settings, tokens)
             except ProviderUnavailable as exc:
                 if expiry > now:
                     return Fresh(officer)  # try again on the next request
