@@ -375,7 +375,8 @@ SHARED_TABLES: dict[str, str] = {
     "outbox": "events not yet relayed, with their payloads (the events' fields listed above): "
     "deleted 7 days after they are sent, and at once for an erased person in registry",
     "idempotency_keys": "the answers to requests, kept to replay them: an answer may hold a "
-    "person's record; registry deletes an erased person's",
+    "person's record; deleted after LABOURX_IDEMPOTENCY_KEY_RETENTION_DAYS (7 days), and at "
+    "once for an erased person in registry",
     "inbox": "ids and types of the events applied: no personal data",
     "person_keys": "each person's key, which opens the personal part of their events on "
     "registry.people (sealed since version 2 of PersonRegistered and PersonUpdated): registry "

@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     # The relay wakes on NOTIFY at each commit; this poll only catches a notification lost
     # with a connection, so it can be slow.
     relay_poll_interval_s: float = 2.0
+    # Days an `Idempotency-Key`'s stored answer is kept (the relay deletes older ones with the
+    # sent outbox rows): long enough for a retry after an outage of days, while an answer may
+    # hold a person's record. A retry after it runs as a fresh request (a registration then
+    # meets the duplicate check).
+    idempotency_key_retention_days: int = Field(default=7, ge=1)
 
     # Registry rules: the youngest age at which a person may be registered as a jobseeker (the
     # Lao Labour Law's minimum working age) and given a migration record (MOU recruitment).

@@ -44,6 +44,9 @@ BACKLOG = (
     "SELECT count(*), extract(epoch FROM now() - min(created_at)) FROM outbox WHERE sent_at IS NULL"
 )
 PURGE_SENT = "DELETE FROM outbox WHERE sent_at < now() - make_interval(days => $1)"
+# Stored answers of `Idempotency-Key`s (shared/idempotency.py) past their retention: the same
+# pass, as every service with an API runs a relay.
+PURGE_ANSWERS = "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(days => $1)"
 
 
 def lock_key(service: str) -> int:
@@ -146,6 +149,7 @@ class OutboxRelay:
                     backlog_due = loop.time() + 1
                 if loop.time() >= purge_due:
                     await conn.execute(PURGE_SENT, 7)
+                    await conn.execute(PURGE_ANSWERS, self.settings.idempotency_key_retention_days)
                     purge_due = loop.time() + 600
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
