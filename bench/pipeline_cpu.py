@@ -22,6 +22,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
+import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.cpu import CpuMeter
@@ -39,6 +40,9 @@ CONSUMERS = ("registry", "notify", "matching", "predeparture")
 WARMUP_REGISTRATIONS = 40
 IDLE_S = 5.0
 LABOURX = ("registry api", "registry relay", *(f"{c} consumer" for c in CONSUMERS))
+# Registry's internal route where consumers fetch the keys of people they meet first
+# (shared/sealing_consumer.py): its calls are counted, a cost per batch rather than per event.
+KEYS_ROUTE = "/internal/v1/person-keys"
 
 
 class _Ends:
@@ -89,6 +93,17 @@ async def _lag(env: Environment, ends: dict[TopicPartition, int]) -> dict[str, i
         finally:
             await committer.stop()
     return behind
+
+
+async def _key_calls(api_url: str) -> int:
+    """Calls registry's API has answered on its person-keys route so far (its /metrics)."""
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"{api_url}/metrics", timeout=10)).text
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith("labourx_http_requests_total{") and f'route="{KEYS_ROUTE}"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return round(total)
 
 
 async def _drained(
@@ -160,6 +175,7 @@ async def run(
         idle_cpu = idle.stop()
 
         count = round(rate * duration_s)
+        calls_before = await _key_calls(api.base_url)
         meter = CpuMeter(pids).start()
         load = await generate_load(
             env,
@@ -169,6 +185,7 @@ async def run(
         )
         left = await _drained(env, ends, registry, children, 120)
         cpu = meter.stop()
+        key_calls = await _key_calls(api.base_url) - calls_before
         window_s = meter.wall_s
         load_cpu_s = load.pop("generator_cpu_s")
         others_s = meter.others_s(load_cpu_s)
@@ -200,6 +217,8 @@ async def run(
         "cpu_ms_per_registration": ms,
         "idle_cpu_ms_per_registration": idle_ms,
         "labourx_cpu_ms_per_registration": total,
+        "key_calls": key_calls,
+        "key_calls_per_registration": round(key_calls / per, 3),
         "labourx_idle_ms_per_registration": round(
             sum(idle_ms[name] for name in LABOURX if name in idle_ms), 3
         ),

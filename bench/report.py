@@ -397,6 +397,16 @@ def _pipeline_rows(pipeline: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     for name, value in ms.items():
         share = f"{value / total:.0%}" if name in _PIPELINE_PROCESSES and total else "not in sum"
         rows.append((f"    {name}", _n(value, "ms"), share, f"idle {_n(idle[name], 'ms')}"))
+    if "key_calls" in pipeline:  # runs before the key calls were counted have none
+        rows.append(
+            (
+                "  consumers' calls to registry for person keys",
+                f"{pipeline['key_calls']} ({_n(pipeline['key_calls_per_registration'])} a "
+                "registration)",
+                "",
+                "",
+            )
+        )
     rows.append(("  cores used", _cores(pipeline["cores_used"]), "", ""))
     return rows
 
