@@ -6,6 +6,7 @@ scopes, pseudonyms and consent; and a final scan of every payload partners recei
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 import threading
@@ -48,6 +49,7 @@ from shared.events.registry import (
 )
 from shared.jobs import run_once
 from shared.outbox.relay import OutboxRelay
+from shared.sealing import new_key, open_sealed, partner_person_key
 from shared.spec import PeriodicJob
 from tests.notify.conftest import admin, person_fields, send
 from tests.support import fetch, fetchval, wait_until
@@ -978,9 +980,19 @@ async def test_partner_kafka_topics_carry_each_partners_redacted_records_and_rem
     )
 
     stranger, agreed = person(), person()
+    unkeyed = person(f"agency:{partner.code}")  # registered before keys: notify holds none
+    # The agreed person's key, as notify keeps it from registry when it opens their events.
+    person_key = new_key()
+    await fetchval(
+        migrated,
+        "notify",
+        "INSERT INTO person_keys (person_id, key) VALUES ($1, $2)",
+        agreed["person_id"],
+        person_key,
+    )
     await consent(producer, migrated, agreed["person_id"], "given", agency=partner.code)
     CONSENTED.add((f"agency:{partner.code}", str(agreed["person_id"])))
-    for fields in (stranger, agreed):
+    for fields in (stranger, agreed, unkeyed):
         await send(producer, migrated, PersonRegistered(**fields))
     await send(
         producer,
@@ -1005,20 +1017,48 @@ async def test_partner_kafka_topics_carry_each_partners_redacted_records_and_rem
                     document = json.loads(record.value)
                     records.append(document)
                     RECEIVED.append((partner.code, "kafka", document))
-            return len(records) >= 4  # the consent, two registrations, the removal
+            return len(records) >= 5  # the consent, three registrations, the removal
 
         await wait_until(all_there, timeout_s=30, interval_s=0.1)
     finally:
         await consumer.stop()
     # Records of several partitions come in any order: the stranger's is the one not tagged.
     [shared] = tagged(records, agreed)
+    [without_key] = tagged(records, unkeyed)
     [not_shared] = [
-        r for r in records if r["type"] == PersonRegistered.event_type() and r is not shared
+        r
+        for r in records
+        if r["type"] == PersonRegistered.event_type() and r is not shared and r is not without_key
     ]
     assert is_aggregate(not_shared)
     assert "phone" not in not_shared["data"]
+    # The consenting person's record: personal, its personal fields sealed under the partner's
+    # key of them, which the partner gets from its person-keys route.
     assert shared["partnerscope"] == "personal"
-    assert shared["data"]["family_name_en"] == agreed["family_name_en"]
+    assert shared["partnersealing"] == "1"
+    assert shared["sealedfor"] == shared["data"]["person_id"] == str(agreed["person_id"])
+    for name in ("family_name_en", "given_name_lo", "phone", "email", "reference"):
+        assert name not in shared["data"]
+        assert str(agreed[name]) not in json.dumps(shared, ensure_ascii=False)
+    assert "date_of_birth" not in shared["data"]
+    assert shared["data"]["sex"] == agreed["sex"]
+    asked = await notify_client.post(
+        "/v1/partners/me/person-keys",
+        json={"person_ids": [str(agreed["person_id"]), str(unkeyed["person_id"])]},
+        headers=partner.headers,
+    )
+    assert asked.status_code == 200, asked.text
+    assert set(asked.json()["keys"]) == {str(agreed["person_id"])}
+    partner_key = base64.urlsafe_b64decode(asked.json()["keys"][str(agreed["person_id"])])
+    assert partner_key == partner_person_key(person_key, partner.code)
+    opened = open_sealed(partner_key, agreed["person_id"], shared["type"], shared["data"]["sealed"])
+    assert opened["family_name_en"] == agreed["family_name_en"]
+    assert opened["phone"] == agreed["phone"]
+    assert opened["date_of_birth"] == agreed["date_of_birth"].isoformat()
+    # No key to seal with: the topic gets the pseudonymised view (the feed, the personal one).
+    assert without_key["partnerscope"] == "pseudonymised"
+    assert "person_pseudonym" in without_key["data"]
+    assert "phone" not in without_key["data"]
     [removal] = [r for r in records if r["partnerkind"] == "removal"]
     key = pseudonyms.partner_key(master_key(migrated), uuid.UUID(partner.id))
     assert removal["data"]["person_pseudonym"] == pseudonyms.pseudonym(key, stranger["person_id"])

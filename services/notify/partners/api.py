@@ -6,12 +6,14 @@ Two kinds of caller:
   admin may disable or delete any partner's subscription; a partner cannot lift that hold);
 - partners authenticate with their API key in the `X-API-Key` header (not `Authorization`,
   which carries staff JWTs everywhere else, so the two can never be confused) and reach only
-  their own objects: `/v1/partners/me/...` and `/v1/feeds/{stream}`. Another partner's object is
+  their own objects: `/v1/partners/me/...` (the keys of their sealed Kafka records among them:
+  `/v1/partners/me/person-keys`) and `/v1/feeds/{stream}`. Another partner's object is
   a 404, like one that does not exist.
 """
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Annotated
 
@@ -20,6 +22,7 @@ from fastapi import APIRouter, Path, Query, Response
 from services.notify.partners import (
     deliveries,
     partner_accounts,
+    person_keys,
     pull_feed,
     subscriptions,
 )
@@ -35,6 +38,8 @@ from services.notify.partners.schemas import (
     PartnerCreated,
     PartnerRead,
     PartnerUpdate,
+    PersonKeys,
+    PersonKeysAsked,
     SecretRotated,
     Stream,
     SubscriptionCreate,
@@ -186,6 +191,19 @@ async def redeliver_own(
 ) -> DeliveryRead:
     """Send a delivered or failed webhook again (same `webhook-id`, fresh retry schedule)."""
     return await deliveries.redeliver(session, settings, partner.id, delivery_id)
+
+
+@router.post("/partners/me/person-keys", response_model=PersonKeys)
+async def own_person_keys(
+    body: PersonKeysAsked, session: SessionDep, partner: CurrentPartner
+) -> PersonKeys:
+    """The partner's keys of these people, to open `data.sealed` of their records on its Kafka
+    topics (`partnersealing`, `sealedfor`): only of people whose records it may read in
+    `personal` scope (a `personal` Kafka subscription, the person's consent covering it) and
+    who were not erased; anyone else is absent. Ask again rather than keep them: a withdrawn
+    consent or an erasure ends the answer."""
+    found = await person_keys.partner_keys(session, partner, body.person_ids)
+    return PersonKeys(keys={p: base64.urlsafe_b64encode(k).decode() for p, k in found.items()})
 
 
 @router.get("/feeds/{stream}", response_model=FeedPage)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import BigInteger, Table, bindparam, exists, func, insert, select, text, true
 
-from services.notify.partners import streams
+from services.notify.partners import sealed_copies, streams
 from services.notify.partners.models import Delivery, FeedEntry, Partner, Subscription
 from services.notify.partners.presenting import (
     PartnerRef,
@@ -37,6 +37,7 @@ from services.notify.partners.scopes import Scope
 from services.notify.partners.streams import EntryKind
 from shared.consumer.direct import Direct
 from shared.outbox.models import OutboxRecord
+from shared.sealing_keys import stored_keys
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -215,10 +216,29 @@ async def _fan_out_to(
     decisions = await decisions_of(session, [entry.person_id] if entry.person_id else [])
     today = today or entry.time.date()
     records = []
+    person_keys: dict[uuid.UUID, bytes] | None = None
     for item in kafka:
         document = present(entry, item.partner, Scope(item.subscription.scope), decisions, today)
         if document is None:
             continue
+        if entry.person_id is not None and sealed_copies.needs_sealing(document, entry.person_id):
+            # The topic's copy of a person's personal record is sealed under the partner's key
+            # of the person, which the erasure destroys (sealed_copies.py). One SELECT, only
+            # when a `personal` Kafka subscription receives the entry.
+            if person_keys is None:
+                person_keys = await stored_keys(session, [entry.person_id])
+            person_key = person_keys.get(entry.person_id)
+            if person_key is None:
+                # Notify holds no key of them (registered before keys, and not changed since):
+                # nothing to seal with, so the topic gets the pseudonymised view; the feed and
+                # webhooks carry their personal record.
+                document = present(entry, item.partner, Scope.PSEUDONYMISED, decisions, today)
+                if document is None:
+                    continue
+            else:
+                document = sealed_copies.sealed_document(
+                    document, entry.person_id, item.partner.code, person_key
+                )
         records.append(
             {
                 "event_id": uuid.UUID(document["id"]),

@@ -19,6 +19,8 @@ Stream = Literal[
     "matching.agencies",
     "predeparture.orientations",
 ]
+# Most people one request for keys names (a partner's consumer batch of new people).
+MAX_PERSON_KEYS = 500
 DeliveryState = Literal["pending", "in_flight", "succeeded", "failed", "cancelled"]
 # Who disabled a subscription: the webhook job after persistent failures, the partner, or an
 # admin (whose hold only an admin lifts).
@@ -170,3 +172,21 @@ class FeedPage(BaseModel):
     )
     next_cursor: str | None
     has_more: bool
+
+
+class PersonKeysAsked(BaseModel):
+    person_ids: list[uuid.UUID] = Field(
+        min_length=1,
+        max_length=MAX_PERSON_KEYS,
+        description="The people whose records on the partner's Kafka topics are to be opened"
+        " (`sealedfor`), at most 500",
+    )
+
+
+class PersonKeys(BaseModel):
+    keys: dict[uuid.UUID, str] = Field(
+        description="URL-safe base64 of the partner's own AES-256 key of each person, which"
+        " opens `data.sealed` of their records on its topics; absent: the partner has no"
+        " `personal` Kafka subscription, the person's consent does not cover it (any more), or"
+        " the person was erased (the key is destroyed, for good)"
+    )
