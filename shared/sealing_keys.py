@@ -17,6 +17,7 @@ from shared.db import Base
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
 
+    import asyncpg
     from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -44,6 +45,19 @@ async def stored_keys(
         return {}
     rows = await session.execute(_SELECT.where(_table.c.person_id.in_(list(person_ids))))
     return {person_id: bytes(key) for person_id, key in rows}
+
+
+# `held_keys`: the same SELECT as `stored_keys`, as the driver runs it (a prepared statement).
+_HELD = "SELECT person_id, key FROM person_keys WHERE person_id = ANY($1::uuid[])"
+
+
+async def held_keys(
+    connection: asyncpg.Connection, person_ids: Collection[uuid.UUID]
+) -> list[tuple[uuid.UUID, bytes]]:
+    """The keys held of `person_ids`, read on a driver connection (one SELECT, no ORM): for
+    registry's person-keys endpoint, a read that needs no transaction of its own."""
+    rows = await connection.fetch(_HELD, list(person_ids))
+    return [(row[0], row[1]) for row in rows]
 
 
 async def keep_keys(session: AsyncSession, keys: Mapping[uuid.UUID, bytes]) -> None:

@@ -21,13 +21,13 @@ from shared.outbox import add_events
 from shared.outbox.models import OutboxRecord
 from shared.sealing import new_key
 from shared.sealing_events import TWIN, sealed_event
-from shared.sealing_keys import PersonKey, forget_keys, stored_keys
+from shared.sealing_keys import PersonKey, forget_keys, held_keys, stored_keys
 
 if TYPE_CHECKING:
     import uuid
     from collections.abc import Collection
 
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
     from shared.events.registry import PersonRegistered, PersonUpdated
     from shared.settings import Settings
@@ -59,6 +59,23 @@ async def key_of(session: AsyncSession, person_id: uuid.UUID) -> bytes:
     """The person's key; one made now for a person registered before keys existed."""
     found = await stored_keys(session, [person_id])
     return found.get(person_id) or await new_person_key(session, person_id)
+
+
+async def held_keys_of(
+    engine: AsyncEngine, person_ids: Collection[uuid.UUID]
+) -> list[tuple[uuid.UUID, bytes]]:
+    """The keys registry holds of `person_ids`, for the other services (keys/api.py): one
+    SELECT on a pooled connection, in no transaction (a single statement sees one snapshot; an
+    erasure committed before it is seen whole). A connection found dead is dropped from the
+    pool, as SQLAlchemy drops one that fails under a session."""
+    async with engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        try:
+            return await held_keys(driver, person_ids)
+        except BaseException:
+            if driver is None or driver.is_closed():
+                await connection.invalidate()
+            raise
 
 
 async def destroy_keys(session: AsyncSession, person_ids: Collection[uuid.UUID]) -> None:
