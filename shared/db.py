@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
-from sqlalchemy.util import await_
+from sqlalchemy.util import await_, greenlet_spawn
 
 from shared.settings import Settings, with_database
 
@@ -92,15 +92,50 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def request_transaction(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: commit on success, roll back on any error."""
     sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
-    async with sessions() as session:
+    session = sessions()
+    try:
+        yield session
+    except BaseException:
+        await _to_completion(greenlet_spawn(_end, session.sync_session, False))
+        raise
+    await _to_completion(greenlet_spawn(_end, session.sync_session, True))
+
+
+def _end(session: Session, commit: bool) -> None:
+    """Commit (or roll back) the request's transaction, then close the session: one greenlet
+    and one task for the two, where the session's own `commit` and `close` (its context
+    manager's exit) each took a greenlet and a task of their own."""
+    try:
+        if commit:
+            try:
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+async def _to_completion(ending: Coroutine[Any, Any, None]) -> None:
+    """Run `ending` to its end in a task of its own, even if the request's task is cancelled
+    meanwhile (a client gone mid-commit must not leave the connection in an unknown state:
+    sqlalchemy #6652, #8145); a cancellation is raised once it has ended, as the session's own
+    context manager does for its close."""
+    task = asyncio.ensure_future(ending)
+    cancelled: asyncio.CancelledError | None = None
+    while True:
         try:
-            yield session
-            # Shielded so a client that disconnects mid-commit cannot leave the
-            # connection in an unknown state (sqlalchemy #6652, #8145).
-            await asyncio.shield(session.commit())
-        except BaseException:
-            await asyncio.shield(session.rollback())
-            raise
+            await asyncio.shield(task)
+        except asyncio.CancelledError as error:
+            if task.done():
+                raise
+            cancelled = error
+        else:
+            break
+    if cancelled is not None:
+        raise cancelled
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit can
