@@ -1,11 +1,15 @@
 """Erasure reaches the event log (issue 20, points 1 and 2), seen from outside: after a person's
 erasure, a fresh consumer reading every topic and every dead-letter topic from the beginning
 finds none of their data in any readable form, a replay of their dead letter brings nothing back,
-while everyone else's events still open and apply. And a consumer opens the events of people it
-knows without registry, and waits for registry for people it does not know.
+while everyone else's events still open and apply. The scan includes the Kafka topic of a partner
+in `personal` scope the person consented to share with, whose copy of their registration is
+sealed under the partner's own key of them: before the erasure the key notify serves the partner
+opens it, after it there is no key to serve. And a consumer opens the events of people it knows
+without registry, and waits for registry for people it does not know.
 
-Everything is real: registry's API (also serving the person keys), its outbox relay, the broker,
-the session's consumer groups of matching, predeparture and notify, `labourx dlq replay`.
+Everything is real: registry's API (also serving the person keys), its outbox relay, notify's
+API (partners, their keys) and outbox relay, the broker, the session's consumer groups of
+matching, predeparture and notify, `labourx dlq replay`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import json
 import re
 import time
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -24,17 +29,22 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import REGISTRY
 
 from labourx.catalog import SERVICES
+from services.notify.partners.jobs import ensure_partner_topics
 from shared.consumer import ConsumerRunner
 from shared.db import create_engine, session_factory
 from shared.events import CloudEvent
-from shared.events.registry import PersonRegisteredV2, PersonUpdatedV2
+from shared.events.registry import PersonRegistered, PersonRegisteredV2, PersonUpdatedV2
 from shared.events.topics import REGISTRY_PEOPLE, dead_letter_topic
 from shared.infra import free_port
+from shared.jobs import run_once
 from shared.kafka import ensure_topics
 from shared.outbox.relay import OutboxRelay
+from shared.sealing import open_sealed
 from shared.sealing_events import opened_event
+from shared.spec import PeriodicJob
 from tests.support import (
     EVENT_TRAVEL_S,
+    bearer,
     fetch,
     fetchval,
     full_registration,
@@ -58,20 +68,29 @@ REGISTERED_V2 = PersonRegisteredV2.event_type()
 
 @pytest.fixture
 async def relay(migrated: Settings) -> AsyncIterator[None]:
-    """Registry's outbox relay, as `labourx relay registry` runs it (for one test: the other
-    must keep the session's consumers from meeting its people)."""
+    """Registry's and notify's outbox relays, as `labourx relay registry|notify` run them (for
+    one test: the other must keep the session's consumers from meeting its people)."""
     stop = asyncio.Event()
-    task = asyncio.create_task(OutboxRelay(migrated, "registry").run(stop))
+    tasks = [
+        asyncio.create_task(OutboxRelay(migrated, service).run(stop))
+        for service in ("registry", "notify")
+    ]
     yield
     stop.set()
-    await task
+    await asyncio.gather(*tasks)
 
 
-def _person(n: int) -> dict[str, Any]:
+def _person(n: int, shares_with: str | None = None) -> dict[str, Any]:
     """A full registration whose every personal value is this run's own (names, birth date,
-    phone, email, district, village), so that finding one anywhere means finding this person."""
+    phone, email, district, village), so that finding one anywhere means finding this person;
+    `shares_with`: the partner agency they agreed at the counter to share their data with."""
     tag = uuid.uuid4().hex[:8]
     family = unique_names()
+    consents = [
+        {"purpose": "partner_sharing", "status": "given", "method": "signed", "agency": code}
+        for code in [shares_with]
+        if code
+    ]
     return full_registration(
         family_name_lo=family["given_name_lo"],
         family_name_en=f"{family['given_name_en']}{tag}",
@@ -79,13 +98,98 @@ def _person(n: int) -> dict[str, Any]:
         district=f"Xaythany {tag}",
         village=f"Ban Nakham {tag}",
         documents=[],
+        consents=consents,
     )
 
 
-async def _register(client: httpx.AsyncClient, auth: dict[str, str], n: int) -> dict[str, Any]:
-    response = await client.post("/v1/jobseekers", json=_person(n), headers=auth)
+async def _register(
+    client: httpx.AsyncClient, auth: dict[str, str], n: int, shares_with: str | None = None
+) -> dict[str, Any]:
+    response = await client.post("/v1/jobseekers", json=_person(n, shares_with), headers=auth)
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+@dataclass(frozen=True)
+class _Partner:
+    code: str
+    headers: dict[str, str]  # its API key
+    topic: str  # its Kafka copy of registry.people
+
+
+async def _personal_partner(client: httpx.AsyncClient, settings: Settings) -> _Partner:
+    """A partner in `personal` scope with a Kafka topic of registry.people, the topic made as
+    notify's partner-topics job makes it."""
+    code = f"ERASE-{uuid.uuid4().hex[:8].upper()}"
+    admin = bearer(settings, "admin-1", ["admin"])
+    made = await client.post(
+        "/v1/partners",
+        json={"code": code, "name": code, "category": "ngos", "max_scope": "personal"},
+        headers=admin,
+    )
+    assert made.status_code == 201, made.text
+    headers = {"X-API-Key": made.json()["key"]["api_key"]}
+    subscribed = await client.post(
+        "/v1/partners/me/subscriptions",
+        json={"stream": REGISTRY_PEOPLE, "scope": "personal", "kafka": True},
+        headers=headers,
+    )
+    assert subscribed.status_code == 201, subscribed.text
+    engine = create_engine(settings, "notify")
+    try:
+        await run_once(
+            PeriodicJob("partner-topics", ensure_partner_topics),
+            settings,
+            session_factory(engine),
+        )
+    finally:
+        await engine.dispose()
+    return _Partner(code, headers, subscribed.json()["kafka_topic"])
+
+
+async def _partner_keys(
+    client: httpx.AsyncClient, partner: _Partner, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, bytes]:
+    """The keys notify gives the partner to open its sealed records of these people."""
+    asked = await client.post(
+        "/v1/partners/me/person-keys",
+        json={"person_ids": [str(i) for i in ids]},
+        headers=partner.headers,
+    )
+    assert asked.status_code == 200, asked.text
+    return {uuid.UUID(p): base64.urlsafe_b64decode(k) for p, k in asked.json()["keys"].items()}
+
+
+async def _partner_registration(
+    settings: Settings, topic: str, person_id: uuid.UUID
+) -> ConsumerRecord:
+    """The person's registration on the partner's topic, as the partner reads it (waiting for
+    notify's relay to publish it)."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=f"partner-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+
+        async def found() -> ConsumerRecord | None:
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                for record in batch:
+                    document = json.loads(record.value or b"{}")
+                    # Notify presents the v1 record it opened the sealed v2 event into.
+                    if document.get("sealedfor") == str(person_id) and document["type"] == (
+                        PersonRegistered.event_type()
+                    ):
+                        return record
+            return None
+
+        record: ConsumerRecord = await wait_until(found, timeout_s=EVENT_TRAVEL_S)
+        return record
+    finally:
+        await consumer.stop()
 
 
 def _needles(person: dict[str, Any]) -> set[str]:
@@ -223,16 +327,36 @@ async def test_after_an_erasure_no_topic_or_dead_letter_can_be_read_and_replays_
     predeparture_consumer: None,
     notify_consumer: None,
     registry_client: httpx.AsyncClient,
+    notify_client: httpx.AsyncClient,
     auth: dict[str, str],
     migrated: Settings,
     producer: AIOKafkaProducer,
 ) -> None:
-    erased, kept, other = [await _register(registry_client, auth, n) for n in range(3)]
+    # A partner in `personal` scope with a Kafka topic, which the erased and the kept person
+    # agreed at the counter to share their data with (the other did not).
+    partner = await _personal_partner(notify_client, migrated)
+    erased, kept, other = [
+        await _register(registry_client, auth, n, shares_with=partner.code if n < 2 else None)
+        for n in range(3)
+    ]
     ids = [uuid.UUID(p["id"]) for p in (erased, kept, other)]
     erased_id, kept_id = ids[0], ids[1]
+    needles = _needles(erased)
+    assert len(needles) == 10
     # Every consumer met each person and fetched their key from registry, once.
     for service in CONSUMERS:
         await wait_until(_holds(migrated, service, ids, set(ids)), timeout_s=EVENT_TRAVEL_S)
+    # The partner's topic holds the erased person's registration in `personal` scope, nothing of
+    # them readable in it, and the key notify gives the partner opens all of it: the scan below
+    # would see what the partner sees.
+    on_topic = await _partner_registration(migrated, partner.topic, erased_id)
+    sealed = json.loads(on_topic.value)
+    assert sealed["partnerscope"] == "personal"
+    assert _readable(on_topic, needles) == set()
+    keys = await _partner_keys(notify_client, partner, ids)
+    assert set(keys) == {erased_id, kept_id}
+    seen = open_sealed(keys[erased_id], erased_id, sealed["type"], sealed["data"]["sealed"])
+    assert _found(json.dumps(seen, ensure_ascii=False).encode(), needles) == needles
     # The two registrations as they are on the broker, each dead-lettered by matching (as if its
     # handler had kept failing): copies the erasure cannot delete.
     log = (await _every_record(migrated))[REGISTRY_PEOPLE]
@@ -256,12 +380,16 @@ async def test_after_an_erasure_no_topic_or_dead_letter_can_be_read_and_replays_
     assert set(asked.json()["keys"]) == {str(i) for i in ids[1:]}
     for service in CONSUMERS:
         await wait_until(_holds(migrated, service, [erased_id], set()), timeout_s=EVENT_TRAVEL_S)
+    # Notify's key is gone, and with it the partner's: it is given the kept person's only.
+    assert set(await _partner_keys(notify_client, partner, ids)) == {kept_id}
 
     everything = await _every_record(migrated)
-    needles = _needles(erased)
-    assert len(needles) == 10
     assert _found(json.dumps(erased, ensure_ascii=False).encode(), needles) == needles  # the probe
-    assert {REGISTRY_PEOPLE, dead_letter_topic("matching")} <= set(everything)
+    assert {REGISTRY_PEOPLE, dead_letter_topic("matching"), partner.topic} <= set(everything)
+    assert any(
+        json.loads(r.value or b"{}").get("sealedfor") == str(erased_id)
+        for r in everything[partner.topic]
+    )  # the partner's sealed copy is still there, and read by the scan
     of_erased = [r for r in everything[REGISTRY_PEOPLE] if r.key == str(erased_id).encode()]
     assert len(of_erased) >= 2  # the sealed registration and PersonErased are still there
     read = {
