@@ -15,11 +15,13 @@ certificate matches what the rule finds costs one row of an aggregate, not a Pyt
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select, text
 
@@ -32,16 +34,15 @@ from services.predeparture.completions.schemas import CertificateChange, Recompu
 from services.predeparture.curricula import service as curricula
 from shared.db import clock_now, driver_connection
 from shared.events.predeparture import OrientationCompleted, OrientationCompletionWithdrawn
-from shared.outbox import add_events
+from shared.outbox.writer import StagedEvent, add_staged, stage_events
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Awaitable, Callable, Iterable, Sequence
     from datetime import date, datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from services.predeparture.completions.attendance_rows import AttendanceRow
-    from shared.events import Event
     from shared.settings import Settings
 
 # People per statement: the batch's arrays are single parameters, so this bounds the memory of
@@ -52,6 +53,9 @@ _CHUNK = 2000
 _ACTIVE = "active"
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+_U = TypeVar("_U")
 
 # The learners, locked (see `_lock_learners`), with their own destination.
 _LOCK = """
@@ -333,16 +337,28 @@ async def recompute(
 
     `reason` is the staff's reason for a correction, kept with any withdrawal it causes; the
     `settings` give the key new certificates' verification codes are derived with.
-    """
+
+    The people go `_CHUNK` at a time, and the Python work of one chunk overlaps the database's
+    work on the transaction's connection (see `_overlapped`): a chunk's certificates (ids,
+    numbers, verification hashes) are built while the next chunk is locked and read, and its
+    events while its certificates are inserted. Statements still run one after the other on the
+    one connection, in the one transaction; a chunk's writes follow the next chunk's reads,
+    which concern other people."""
     ids = sorted(set(person_ids), key=lambda person_id: person_id.int)
     outcome = Recomputed()
     key = code_key(settings)
-    for start in range(0, len(ids), _CHUNK):
-        part = await _recompute_chunk(
-            session, ids[start : start + _CHUNK], key=key, today=today, reason=reason
-        )
+    chunks = [ids[start : start + _CHUNK] for start in range(0, len(ids), _CHUNK)]
+    found = await _read(session, chunks[0], today=today, reason=reason) if chunks else None
+    for following in [*chunks[1:], None]:
+        reading = _read(session, following, today=today, reason=reason) if following else _nothing()
+        if found is None:
+            found = await reading
+            continue
+        certificates, read = await _overlapped(partial(_certificates, found, key), reading)
+        part = await _write(session, found, certificates)
         outcome.issued += part.issued
         outcome.withdrawn += part.withdrawn
+        found = read
     if outcome.issued or outcome.withdrawn:
         log.info(
             "completions recomputed",
@@ -351,17 +367,48 @@ async def recompute(
     return outcome
 
 
-async def _recompute_chunk(
+async def _nothing() -> None:
+    return None
+
+
+async def _overlapped(work: Callable[[], _T], statements: Awaitable[_U]) -> tuple[_T, _U]:
+    """`work` (Python only: no I/O, no session) run in a thread while `statements` run on the
+    transaction's connection: the database and Python each take a core, where one waited for
+    the other. The statements' failure is raised once the work has stopped."""
+    done = asyncio.ensure_future(asyncio.to_thread(work))
+    try:
+        result = await statements
+    except BaseException:
+        await asyncio.wait([done])
+        if not done.cancelled():
+            done.exception()  # retrieved: the statements' failure is the one to raise
+        raise
+    return await done, result
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What a chunk's reading found, its learners locked: the certificates to issue (numbered
+    in the order of the people, then their destinations) with their numbers, the certificates to
+    withdraw, and the time of the changes."""
+
+    issues: list[_Issue]
+    numbers: list[int]
+    withdrawals: list[tuple[Completion, str]]
+    now: datetime
+
+
+async def _read(
     session: AsyncSession,
     ids: list[uuid.UUID],
     *,
-    key: bytes,
     today: date,
     reason: str | None,
-) -> Recomputed:
+) -> _Found | None:
+    """Lock a chunk's learners and find what changes for them (None: nothing)."""
     homes = await _lock_learners(session, ids)
     if not homes:
-        return Recomputed()
+        return None
     issues: list[_Issue] = []
     exact: list[uuid.UUID] = []
     for (
@@ -386,23 +433,133 @@ async def _recompute_chunk(
             # Certificates numbered in the order of the people, then their destinations.
             issues = sorted(issues + more, key=lambda i: (i.person_id.int, i.destination))
     if not issues and not withdrawals:
-        return Recomputed()
+        return None
+    # Any time after the learners' locks orders this pass's changes after those of a pass it
+    # waited for, and before those of one waiting for it.
     now = await clock_now(session)
-    withdrawn = await _withdraw(session, withdrawals, now)
-    issued = await _issue(session, issues, now, key)
+    numbers = (
+        list((await session.execute(_NUMBERS, {"n": len(issues)})).scalars()) if issues else []
+    )
+    return _Found(issues, numbers, withdrawals, now)
+
+
+@dataclass(frozen=True, slots=True)
+class _Certificates:
+    """A chunk's new certificates, the columns of `_INSERT_COMPLETIONS` (one list each)."""
+
+    columns: dict[str, list[Any]]
+
+
+def _certificates(found: _Found, key: bytes) -> _Certificates:
+    """The new certificates' rows: each numbered, given its random id and the hash of its
+    verification code (Python only: see `_overlapped`)."""
+    issues = found.issues
+    ids = [uuid.uuid4() for _ in issues]
+    return _Certificates(
+        {
+            "id": ids,
+            "person_id": [i.person_id for i in issues],
+            "destination_country": [i.destination for i in issues],
+            "curriculum_id": [i.curriculum_id for i in issues],
+            "completed_on": [i.completed_on for i in issues],
+            "valid_until": [i.valid_until for i in issues],
+            "certificate_number": [
+                domain.certificate_number(i.completed_on.year, number)
+                for i, number in zip(issues, found.numbers, strict=True)
+            ],
+            "verification_hash": [
+                domain.verification_hash(domain.verification_code(key, completion_id))
+                for completion_id in ids
+            ],
+            "office_code": [i.office_code for i in issues],
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Announced:
+    """A chunk's events staged (withdrawals', then certificates') and the certificates issued,
+    each with its completion's id, for keeping only what the statements wrote."""
+
+    withdrawn: list[tuple[uuid.UUID, StagedEvent]]
+    issued: list[tuple[uuid.UUID, StagedEvent, CertificateChange]]
+
+
+def _announce(found: _Found, certificates: _Certificates) -> _Announced:
+    """The events of every withdrawal and certificate the chunk may write (Python only: see
+    `_overlapped`)."""
+    now = found.now
+    columns = certificates.columns
+    withdrawn = [
+        OrientationCompletionWithdrawn(
+            person_id=completion.person_id,
+            certificate_number=completion.certificate_number,
+            destination_country=completion.destination_country,
+            reason=why,
+            recorded_at=now,
+        )
+        for completion, why in found.withdrawals
+    ]
+    completed = [
+        OrientationCompleted(
+            person_id=person_id,
+            certificate_number=number,
+            destination_country=destination,
+            completed_on=completed_on,
+            valid_until=until,
+            office_code=office,
+            recorded_at=now,
+        )
+        for person_id, number, destination, completed_on, until, office in zip(
+            columns["person_id"],
+            columns["certificate_number"],
+            columns["destination_country"],
+            columns["completed_on"],
+            columns["valid_until"],
+            columns["office_code"],
+            strict=True,
+        )
+    ]
+    staged = stage_events([*withdrawn, *completed])
+    return _Announced(
+        withdrawn=[
+            (completion.id, event)
+            for (completion, _), event in zip(
+                found.withdrawals, staged[: len(withdrawn)], strict=True
+            )
+        ],
+        issued=[
+            (
+                completion_id,
+                event,
+                CertificateChange.model_construct(
+                    person_id=completed_event.person_id,
+                    destination_country=completed_event.destination_country,
+                    certificate_number=completed_event.certificate_number,
+                    completed_on=completed_event.completed_on,
+                ),
+            )
+            for completion_id, event, completed_event in zip(
+                columns["id"], staged[len(withdrawn) :], completed, strict=True
+            )
+        ],
+    )
+
+
+async def _write(session: AsyncSession, found: _Found, certificates: _Certificates) -> Recomputed:
+    """A chunk's withdrawals and certificates written, with their events (built meanwhile)."""
+    announced, (withdrawn, issued) = await _overlapped(
+        partial(_announce, found, certificates), _change(session, found, certificates)
+    )
     # Withdrawals first: a person's events are keyed by person, so matching sees the old
     # certificate go before the new one arrives.
-    await add_events(session, _events(withdrawn, issued, now))
+    await add_staged(
+        session,
+        [event for completion_id, event in announced.withdrawn if completion_id in withdrawn]
+        + [event for completion_id, event, _ in announced.issued if completion_id in issued],
+    )
     return Recomputed(
-        issued=[
-            CertificateChange.model_construct(
-                person_id=row["person_id"],
-                destination_country=row["destination_country"],
-                certificate_number=row["certificate_number"],
-                completed_on=row["completed_on"],
-            )
-            for row in issued
-        ],
+        issued=[change for completion_id, _, change in announced.issued if completion_id in issued],
         withdrawn=[
             CertificateChange(
                 person_id=c.person_id,
@@ -410,8 +567,20 @@ async def _recompute_chunk(
                 certificate_number=c.certificate_number,
                 completed_on=c.completed_on,
             )
-            for c, _ in withdrawn
+            for c, _ in found.withdrawals
+            if c.id in withdrawn
         ],
+    )
+
+
+async def _change(
+    session: AsyncSession, found: _Found, certificates: _Certificates
+) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """The withdrawals, then the new certificates, each in one statement; the ids of the
+    completions withdrawn and of those inserted."""
+    return (
+        await _withdraw(session, found.withdrawals, found.now),
+        await _issue(session, certificates, found.now),
     )
 
 
@@ -449,39 +618,12 @@ async def _decide_exactly(
     return issues, withdrawals
 
 
-def _events(
-    withdrawn: list[tuple[Completion, str]], issued: list[dict[str, Any]], now: datetime
-) -> Sequence[Event]:
-    """The withdrawals' events, then the certificates' (see `_recompute_chunk`)."""
-    return [
-        OrientationCompletionWithdrawn(
-            person_id=completion.person_id,
-            certificate_number=completion.certificate_number,
-            destination_country=completion.destination_country,
-            reason=why,
-            recorded_at=now,
-        )
-        for completion, why in withdrawn
-    ] + [
-        OrientationCompleted(
-            person_id=row["person_id"],
-            certificate_number=row["certificate_number"],
-            destination_country=row["destination_country"],
-            completed_on=row["completed_on"],
-            valid_until=row["valid_until"],
-            office_code=row["office_code"],
-            recorded_at=now,
-        )
-        for row in issued
-    ]
-
-
 async def _withdraw(
     session: AsyncSession, withdrawals: list[tuple[Completion, str]], now: datetime
-) -> list[tuple[Completion, str]]:
+) -> set[uuid.UUID]:
     """Withdraw in one statement; only rows still valid (a concurrent pass may have won)."""
     if not withdrawals:
-        return []
+        return set()
     done = await session.execute(
         _WITHDRAW,
         {
@@ -490,40 +632,18 @@ async def _withdraw(
             "at": now,
         },
     )
-    changed = set(done.scalars())
-    return [(c, why) for c, why in withdrawals if c.id in changed]
+    return set(done.scalars())
 
 
 async def _issue(
-    session: AsyncSession, issues: list[_Issue], now: datetime, key: bytes
-) -> list[dict[str, Any]]:
+    session: AsyncSession, certificates: _Certificates, now: datetime
+) -> set[uuid.UUID]:
     """Insert the new completions in one statement. A concurrent pass that issued the same
     person's certificate first wins (the one-valid-per-destination index), and ours is skipped."""
-    if not issues:
-        return []
-    numbers = (await session.execute(_NUMBERS, {"n": len(issues)})).scalars()
-    rows: list[dict[str, Any]] = []
-    for issue, number in zip(issues, numbers, strict=True):
-        completion_id = uuid.uuid4()
-        rows.append(
-            {
-                "id": completion_id,
-                "person_id": issue.person_id,
-                "destination_country": issue.destination,
-                "curriculum_id": issue.curriculum_id,
-                "completed_on": issue.completed_on,
-                "valid_until": issue.valid_until,
-                "certificate_number": domain.certificate_number(issue.completed_on.year, number),
-                "verification_hash": domain.verification_hash(
-                    domain.verification_code(key, completion_id)
-                ),
-                "office_code": issue.office_code,
-            }
-        )
+    columns = certificates.columns
+    if not columns["id"]:
+        return set()
     inserted = await (await driver_connection(session)).fetch(
-        _INSERT_COMPLETIONS, *([row[column] for row in rows] for column in _COMPLETION_COLUMNS), now
+        _INSERT_COMPLETIONS, *(columns[column] for column in _COMPLETION_COLUMNS), now
     )
-    if len(inserted) == len(rows):
-        return rows
-    kept = {r[0] for r in inserted}
-    return [row for row in rows if row["id"] in kept]
+    return {r[0] for r in inserted}
