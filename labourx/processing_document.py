@@ -124,8 +124,9 @@ def _retention_of_topic(topic: str) -> str:
     default = Settings.model_fields[setting].default
     days = "for ever" if default == -1 else f"{default // 86_400_000} days"
     partners = (
-        "; partners' Kafka copies `topic_retention_personal_ms`, their feed entries as "
-        "notify's `partner_feed_entries`"
+        "; partners' Kafka copies `topic_retention_personal_ms` (in `personal` scope sealed"
+        " under the partner's key of the person, derived from the person's key, which the"
+        " erasure destroys), their feed entries as notify's `partner_feed_entries`"
         if topic in STREAMS
         else ""
     )

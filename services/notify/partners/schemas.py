@@ -83,7 +83,12 @@ class SubscriptionCreate(BaseModel):
         description="Where signed webhooks go (Standard Webhooks); none: feed only. An http(s) "
         "URL with a host name or a public address (https in production).",
     )
-    kafka: bool = Field(default=False, description="Also publish to `partner.<code>.<stream>`")
+    kafka: bool = Field(
+        default=False,
+        description="Also publish to `partner.<code>.<stream>`; there, a `personal` record about"
+        " a person carries their personal fields sealed (`partnersealing`, `sealedfor`), opened"
+        " with the key `POST /v1/partners/me/person-keys` gives",
+    )
     include_history: bool = Field(
         default=False,
         description="A subscription starts at its creation on every way out (the pull feed, "
