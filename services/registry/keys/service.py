@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+import asyncpg
 from sqlalchemy import Table, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -66,15 +67,17 @@ async def held_keys_of(
 ) -> list[tuple[uuid.UUID, bytes]]:
     """The keys registry holds of `person_ids`, for the other services (keys/api.py): one
     SELECT on a pooled connection, in no transaction (a single statement sees one snapshot; an
-    erasure committed before it is seen whole). A connection found dead is dropped from the
-    pool, as SQLAlchemy drops one that fails under a session."""
+    erasure committed before it is seen whole). A connection found closed is dropped from the
+    pool, as SQLAlchemy drops one that fails under a session, and its error is the outage it is
+    (a 503), whatever state asyncpg was left in when the server ended it."""
     async with engine.connect() as connection:
         driver = (await connection.get_raw_connection()).driver_connection
         try:
             return await held_keys(driver, person_ids)
-        except BaseException:
+        except Exception as exc:
             if driver is None or driver.is_closed():
                 await connection.invalidate()
+                raise asyncpg.ConnectionDoesNotExistError("connection was closed") from exc
             raise
 
 
