@@ -8,10 +8,21 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import DateTime, LargeBinary, Table, delete, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    ARRAY,
+    DateTime,
+    LargeBinary,
+    Table,
+    Uuid,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.consumer.direct import Direct
 from shared.db import Base
 
 if TYPE_CHECKING:
@@ -34,7 +45,16 @@ class PersonKey(Base):
 
 _table = cast("Table", PersonKey.__table__)
 _SELECT = select(_table.c.person_id, _table.c.key)
-_INSERT = insert(_table).on_conflict_do_nothing()
+# Run on the transaction's own connection (shared.consumer.direct): a consumer batch keeps the
+# keys it fetched in one statement, where the session's path cost more than the insert.
+_INSERT = Direct(
+    text(
+        "INSERT INTO person_keys (person_id, key)"
+        " SELECT * FROM unnest(:person_ids, :keys) ON CONFLICT DO NOTHING"
+    ).bindparams(
+        bindparam("person_ids", type_=ARRAY(Uuid)), bindparam("keys", type_=ARRAY(LargeBinary))
+    )
+)
 
 
 async def stored_keys(
@@ -47,7 +67,7 @@ async def stored_keys(
     return {person_id: bytes(key) for person_id, key in rows}
 
 
-# `held_keys`: the same SELECT as `stored_keys`, as the driver runs it (a prepared statement).
+# `held_keys`: the same SELECT as `stored_keys`, on a driver connection outside any session.
 _HELD = "SELECT person_id, key FROM person_keys WHERE person_id = ANY($1::uuid[])"
 
 
@@ -61,9 +81,9 @@ async def held_keys(
 
 
 async def keep_keys(session: AsyncSession, keys: Mapping[uuid.UUID, bytes]) -> None:
-    """Hold these keys (one already held stays as it is)."""
+    """Hold these keys (one already held stays as it is), in one statement."""
     if keys:
-        await session.execute(_INSERT, [{"person_id": p, "key": k} for p, k in keys.items()])
+        await _INSERT.execute(session, {"person_ids": list(keys), "keys": list(keys.values())})
 
 
 async def forget_keys(session: AsyncSession, person_ids: Collection[uuid.UUID]) -> None:
