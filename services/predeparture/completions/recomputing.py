@@ -69,8 +69,10 @@ _LOCK = """
 # (shared.db.driver_connection): 100,000 people's rows through the ORM session's result objects
 # cost more Python than the rule itself.
 #
-# The rule over a batch (see the module's docstring). One row per active person for whom
-# something changes: `exact` when the rule in Python must decide, else the certificate to issue.
+# The rule over a batch (see the module's docstring), given the learners `_LOCK` found active
+# and locked (their status cannot change before the transaction ends, so they are not looked up
+# again). One row per person for whom something changes: `exact` when the rule in Python must
+# decide, else the certificate to issue.
 # Each person's attendance and valid certificates are read through their indexes (the lateral
 # subqueries, kept apart by OFFSET 0, are not turned into a hash join over whole tables), then
 # summed per day (offices, modules as bits of the curriculum's module list), then per person.
@@ -78,12 +80,7 @@ _LOCK = """
 # shared) is worked out once per module in `modules`, not per attendance row.
 _PLAN = """
     WITH people AS MATERIALIZED (
-        SELECT l.person_id
-        FROM unnest(CAST($1 AS uuid[])) AS i(person_id)
-        CROSS JOIN LATERAL (
-            SELECT l.person_id FROM learners l
-            WHERE l.person_id = i.person_id AND l.record_status = 'active' OFFSET 0
-        ) l
+        SELECT person_id FROM unnest(CAST($1 AS uuid[])) AS i(person_id)
     ),
     modules AS MATERIALIZED (
         SELECT curriculum_id, code, mandatory, destinations, bit,
@@ -438,7 +435,7 @@ async def _read(
         until,
         office,
         rule,
-    ) in await (await driver_connection(session)).fetch(_PLAN, ids):
+    ) in await (await driver_connection(session)).fetch(_PLAN, list(homes)):
         if rule:
             exact.append(person_id)
         else:
