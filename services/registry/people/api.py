@@ -32,7 +32,7 @@ from services.registry.people.schemas import (
     PersonRead,
     PersonUpdate,
 )
-from shared.app import SettingsDep
+from shared.app import SettingsDep, app_settings
 from shared.auth import Principal
 from shared.db import SessionDep
 from shared.events.registry import JobseekerState, MigrationState, Sex
@@ -53,7 +53,6 @@ async def _register(
     request: Request,
     session: SessionDep,
     principal: Staff,
-    settings: SettingsDep,
     *,
     as_jobseeker: bool,
 ) -> Answer[PersonRead] | JSONResponse:
@@ -62,7 +61,7 @@ async def _register(
             session,
             body,
             principal,
-            minimum_age=settings.registry_min_age_jobseeker,
+            minimum_age=app_settings(request).registry_min_age_jobseeker,
             as_jobseeker=as_jobseeker,
         )
     except duplicate_warnings.ProbableDuplicate as warning:
@@ -101,7 +100,6 @@ async def register_jobseeker(
     request: Request,
     session: SessionDep,
     principal: Staff,
-    settings: SettingsDep,
 ) -> Answer[PersonRead] | JSONResponse:
     """Register a jobseeker. Send an `Idempotency-Key` so a retry never registers twice.
 
@@ -112,7 +110,7 @@ async def register_jobseeker(
     `confirm_not_duplicate` is true ("not them", recorded with the new person). `consents`
     records the answers given at the counter with the registration.
     """
-    return await _register(body, request, session, principal, settings, as_jobseeker=True)
+    return await _register(body, request, session, principal, as_jobseeker=True)
 
 
 @router.post("/people", status_code=201, response_model=PersonRead)
@@ -122,14 +120,13 @@ async def register_person(
     request: Request,
     session: SessionDep,
     principal: Staff,
-    settings: SettingsDep,
 ) -> Answer[PersonRead] | JSONResponse:
     """Register a person who is not (yet) looking for work here, e.g. a prospective migrant.
 
     Send `jobseeker` in the body to register them as a jobseeker too.
     """
     as_jobseeker = body.jobseeker is not None
-    return await _register(body, request, session, principal, settings, as_jobseeker=as_jobseeker)
+    return await _register(body, request, session, principal, as_jobseeker=as_jobseeker)
 
 
 @router.post("/people/duplicate-check", response_model=DuplicateCheck)
