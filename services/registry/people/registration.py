@@ -91,6 +91,9 @@ _REGISTER_PERSON = Direct(_registering(jobseeker=False))
 
 _CREATE_FIELDS = frozenset(PersonCreate.model_fields)
 
+# The people table's columns, listed once: `columns.keys()` builds the list again on each call.
+_PEOPLE_COLUMNS = tuple(_people.columns.keys())
+
 
 @dataclass(frozen=True)
 class Registration:
@@ -162,7 +165,7 @@ def _new_row(
     """The people row of the registration, derived values included."""
     # The row as a plain dict: an ORM object that no session will track only costs attribute
     # bookkeeping on every field.
-    row: dict[str, Any] = dict.fromkeys(_people.columns.keys())
+    row: dict[str, Any] = dict.fromkeys(_PEOPLE_COLUMNS)
     row.update(
         id=uuid.uuid4(),
         reference=new_reference(),
