@@ -27,6 +27,7 @@ import json
 import logging
 import uuid
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
@@ -66,39 +67,65 @@ class RegistryUnreachable(ConnectionError):
     (shared/dberrors.py counts a ConnectionError as one)."""
 
 
+@dataclass(frozen=True)
+class RegistryKeys:
+    """Where the runner asks registry for keys: one HTTP transport (its connections kept alive
+    from one batch to the next), the endpoint's URL, the service token and the timeout."""
+
+    transport: httpx.AsyncBaseTransport
+    url: httpx.URL
+    headers: dict[str, str]
+    timeout: dict[str, float | None]
+
+
 @asynccontextmanager
 async def registry_keys_client(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The runner's client of registry's person-keys endpoint (a `Work` resource): opened once,
-    its connection kept alive from one batch to the next."""
-    async with httpx.AsyncClient(
-        base_url=settings.registry_url,
-        headers={
-            "Authorization": f"Bearer {settings.service_credential()}",
-            "Content-Type": "application/json",
-        },
-        timeout=settings.registry_key_timeout_s,
-    ) as client:
-        yield client
+) -> AsyncIterator[RegistryKeys]:
+    """The runner's client of registry's person-keys endpoint (a `Work` resource), opened once.
+    httpx's transport, not its client: every call is the same POST, and the client's layers
+    (URL merging, cookies, auth and redirect handling, event hooks) cost about 0.2 ms of CPU a
+    call, a fifth of it, for nothing this call uses."""
+    async with httpx.AsyncHTTPTransport() as transport:
+        yield RegistryKeys(
+            transport,
+            # As the client's base_url would: the path is appended to the URL's own.
+            httpx.URL(settings.registry_url.rstrip("/") + KEYS_PATH),
+            {
+                "Authorization": f"Bearer {settings.service_credential()}",
+                "Content-Type": "application/json",
+            },
+            httpx.Timeout(settings.registry_key_timeout_s).as_dict(),
+        )
 
 
 async def fetched_keys(
-    client: httpx.AsyncClient, person_ids: Collection[uuid.UUID]
+    registry: RegistryKeys, person_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, bytes]:
     """Registry's keys of `person_ids` (one call); an erased or unknown person is left out."""
     if not person_ids:
         return {}
-    # Written as sent (UUIDs need no escaping): the client's own JSON encoding costs more.
+    # Written as sent (UUIDs need no escaping).
     body = '{"person_ids":["' + '","'.join(map(str, person_ids)) + '"]}'
+    request = httpx.Request(
+        "POST",
+        registry.url,
+        headers=registry.headers,
+        content=body.encode(),
+        extensions={"timeout": registry.timeout},
+    )
     try:
-        answer = await client.post(KEYS_PATH, content=body.encode())
+        answer = await registry.transport.handle_async_request(request)
+        try:
+            content = await answer.aread()
+        finally:
+            await answer.aclose()
     except httpx.HTTPError as exc:
         raise RegistryUnreachable(f"registry's person keys: {exc!r}") from exc
     if answer.status_code != 200:
         raise RegistryUnreachable(f"registry's person keys answered {answer.status_code}")
     try:
-        keys = json.loads(answer.content)["keys"]
+        keys = json.loads(content)["keys"]
         return {uuid.UUID(p): base64.urlsafe_b64decode(k) for p, k in keys.items()}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:  # not the keys: retried
         raise RegistryUnreachable(f"registry's person keys answered no keys: {exc!r}") from exc
@@ -116,8 +143,8 @@ async def keys_for_batch(work: Work, events: list[tuple[CloudEvent, Event]]) -> 
     found: dict[uuid.UUID, bytes | None] = dict(await stored_keys(work.session, person_ids))
     missing = person_ids - found.keys()
     if missing:
-        client = await work.resource(registry_keys_client)
-        fetched = await fetched_keys(client, missing)
+        registry = await work.resource(registry_keys_client)
+        fetched = await fetched_keys(registry, missing)
         await keep_keys(work.session, fetched)
         found |= {person_id: fetched.get(person_id) for person_id in missing}
     work.session.info.setdefault(_BATCH_KEYS, {}).update(found)
@@ -132,8 +159,8 @@ async def key_for(work: Work, person_id: uuid.UUID) -> bytes | None:
     held = await stored_keys(work.session, [person_id])
     if person_id in held:
         return held[person_id]
-    client = await work.resource(registry_keys_client)
-    key = (await fetched_keys(client, [person_id])).get(person_id)
+    registry = await work.resource(registry_keys_client)
+    key = (await fetched_keys(registry, [person_id])).get(person_id)
     if key is not None:
         await keep_keys(work.session, {person_id: key})
     return key
