@@ -1,6 +1,9 @@
 """Screenshots of the console's main screens in Lao, for docs/console.md.
 
-    .venv/bin/python -m tests.browser.screenshots [--out docs/console]
+    .venv/bin/python -m tests.browser.screenshots [--out docs/console] [--language en] [--width 390]
+
+With `--language en` or another `--width` (a phone: 390) the files are named after both
+(`waiting-en-390.png`), beside the Lao laptop ones docs/console.md shows.
 
 Starts the whole system as `make run` does (on its own ports; PostgreSQL from
 LABOURX_DATABASE_URL if set, else the embedded one), registers a few people through the
@@ -23,6 +26,7 @@ import httpx
 from PIL import Image
 from playwright.async_api import FilePayload, FloatRect, Page, async_playwright, expect
 
+from services.console.web.page import LANGUAGE_COOKIE
 from shared.db import drop_database
 from shared.settings import SERVICES
 from tests.browser.driving import (
@@ -54,7 +58,10 @@ async def shoot(page: Page, out: Path, name: str, down_to: str | None = None) ->
     """The page as the officer sees it on opening it; with `down_to`, from its top down to
     the bottom of that element (at most a few screens)."""
     await page.evaluate("document.fonts.ready")
-    path = out / f"{name}.png"
+    width = (page.viewport_size or VIEWPORT)["width"]
+    language = await page.evaluate("document.documentElement.lang")
+    suffix = "" if (language, width) == ("lo", VIEWPORT["width"]) else f"-{language}-{width}"
+    path = out / f"{name}{suffix}.png"
     if down_to is None:
         await page.screenshot(path=path)
     else:
@@ -62,12 +69,12 @@ async def shoot(page: Page, out: Path, name: str, down_to: str | None = None) ->
             "e => e.getBoundingClientRect().bottom + window.scrollY + 24"
         )
         height = min(int(bottom), 2000)
-        clip: FloatRect = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": height}
+        clip: FloatRect = {"x": 0, "y": 0, "width": width, "height": height}
         await page.screenshot(path=path, full_page=True, clip=clip)
     print(f"{path.relative_to(REPO)}: {optimise(path) // 1024} KB")
 
 
-async def run(system: DevSystem, out: Path) -> None:
+async def run(system: DevSystem, out: Path, language: str = "lo", width: int = 0) -> None:
     async with httpx.AsyncClient(base_url=system.urls["registry"], timeout=30) as client:
         registry = Registry(client, system)
         people = [someone() for _ in range(6)]
@@ -76,8 +83,12 @@ async def run(system: DevSystem, out: Path) -> None:
         known = people[0]
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            viewport = {**VIEWPORT, "width": width} if width else VIEWPORT
             context = await browser.new_context(
-                base_url=system.urls["console"], viewport=VIEWPORT, locale="lo-LA"
+                base_url=system.urls["console"], viewport=viewport, locale="lo-LA"
+            )
+            await context.add_cookies(
+                [{"name": LANGUAGE_COOKIE, "value": language, "url": system.urls["console"]}]
             )
             context.set_default_timeout(DEADLINE_MS)
             page = await context.new_page()
@@ -166,6 +177,8 @@ async def _waiting(computer: Computer, page: Page, out: Path, known: Person) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--language", choices=["lo", "en"], default="lo")
+    parser.add_argument("--width", type=int, default=0, help="viewport width (a phone: 390)")
     args = parser.parse_args()
     os.environ["PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS"] = "1"
     database_url = os.environ.get("LABOURX_DATABASE_URL")
@@ -174,7 +187,7 @@ def main() -> None:
         system = DevSystem(database_url, Path(work))
         try:
             system.start()
-            asyncio.run(run(system, args.out.resolve()))
+            asyncio.run(run(system, args.out.resolve(), args.language, args.width))
         finally:
             system.stop()
             if database_url:
