@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import TYPE_CHECKING, Any
 
@@ -26,14 +27,17 @@ KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-@pytest.fixture(scope="module")
-def jwks_url() -> Iterator[str]:
-    """A real HTTP server on loopback publishing the provider's public key, as Keycloak does."""
+@contextmanager
+def _provider(answer_when: threading.Event, asked: threading.Event) -> Iterator[int]:
+    """A real HTTP server on loopback publishing the provider's public key, as Keycloak does;
+    it notes each request in `asked` and answers once `answer_when` is set. Its port."""
     jwk = json.loads(RSAAlgorithm.to_jwk(KEY.public_key()))
     body = json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            asked.set()
+            answer_when.wait()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -43,10 +47,21 @@ def jwks_url() -> Iterator[str]:
             pass
 
     server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/realms/labourx/protocol/openid-connect/certs"
-    server.shutdown()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_port
+    finally:
+        answer_when.set()
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def jwks_url() -> Iterator[str]:
+    """A provider that answers at once."""
+    at_once = threading.Event()
+    at_once.set()
+    with _provider(at_once, threading.Event()) as port:
+        yield f"http://127.0.0.1:{port}/realms/labourx/protocol/openid-connect/certs"
 
 
 def _token(key: rsa.RSAPrivateKey, **claims: Any) -> str:
@@ -64,28 +79,9 @@ def _token(key: rsa.RSAPrivateKey, **claims: Any) -> str:
 @pytest.fixture
 def slow_jwks() -> Iterator[tuple[str, threading.Event, threading.Event]]:
     """A provider that takes the request and answers only when the test lets it."""
-    jwk = json.loads(RSAAlgorithm.to_jwk(KEY.public_key()))
-    body = json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
     asked, release = threading.Event(), threading.Event()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            asked.set()
-            release.wait()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/slow/certs", asked, release
-    release.set()
-    server.shutdown()
+    with _provider(release, asked) as port:
+        yield f"http://127.0.0.1:{port}/slow/certs", asked, release
 
 
 def _settings(jwks_url: str) -> Settings:
